@@ -1,0 +1,50 @@
+#include <cstdio>  // compact_lang_det.h uses FILE without including it
+
+#include <compact_lang_det.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <string>
+
+#include "normalize/fingerprint.h"
+#include "normalize/internal.h"
+
+namespace copydesk::normalize::internal {
+namespace {
+
+uint32_t CountWords(std::string_view s) {
+  uint32_t n = 0;
+  bool in = false;
+  for (unsigned char c : s) {
+    bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+    if (!space && !in) ++n;
+    in = !space;
+  }
+  return n;
+}
+
+}  // namespace
+
+void Finalize(const Metadata& meta, v1::Article& out) {
+  std::string text;
+  for (const auto& b : out.body()) {
+    if (b.text().empty()) continue;
+    if (!text.empty()) text += "\n\n";
+    text += b.text();
+  }
+  out.set_body_text(text);
+  out.set_word_count(CountWords(text));
+  if (out.canonical_url().empty() && !meta.url.empty()) out.set_canonical_url(CanonicalizeUrl(meta.url));
+  if (!out.canonical_url().empty() && (out.urls().empty() || out.urls(0) != out.canonical_url())) {
+    out.mutable_urls()->Add(std::string(out.canonical_url()));
+    std::rotate(out.mutable_urls()->begin(), out.mutable_urls()->end() - 1, out.mutable_urls()->end());
+  }
+  if (out.language().empty() && !text.empty()) {
+    bool reliable = false;
+    CLD2::Language lang = CLD2::DetectLanguage(text.data(), static_cast<int>(text.size()), true, &reliable);
+    if (lang != CLD2::UNKNOWN_LANGUAGE) out.set_language(CLD2::LanguageCode(lang));
+  }
+  ComputeFingerprints(out);
+}
+
+}  // namespace copydesk::normalize::internal
