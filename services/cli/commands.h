@@ -1,0 +1,24 @@
+// The `copydesk` subcommands. Each lives in its own cmd_<name>.cc and registers itself on the
+// app; main.cc calls every Register function. A subcommand's callback sets the exit code
+// through SetExitCode().
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace copydesk::cli {
+
+void RegisterBroker(CLI::App& app);     // cmd_broker.cc
+void RegisterIngest(CLI::App& app);     // cmd_ingest.cc
+void RegisterLookup(CLI::App& app);     // cmd_lookup.cc
+void RegisterDev(CLI::App& app);        // cmd_dev.cc
+void RegisterNormalize(CLI::App& app);  // cmd_normalize.cc
+void RegisterReplay(CLI::App& app);     // cmd_replay.cc
+void RegisterProduce(CLI::App& app);    // cmd_produce.cc
+void RegisterGet(CLI::App& app);        // cmd_get.cc
+void RegisterBench(CLI::App& app);      // cmd_bench.cc
+
+// The process exit code, set by the subcommand that ran.
+void SetExitCode(int code);
+int ExitCode();
+
+}  // namespace copydesk::cli
