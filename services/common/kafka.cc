@@ -1,0 +1,346 @@
+#include "common/kafka.h"
+
+#include <cstring>
+#include <thread>
+
+namespace copydesk::kafka {
+
+void HandleDeleter::operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+
+std::optional<std::string_view> Record::HeaderValue(std::string_view name) const {
+  for (const auto& h : headers) {
+    if (h.key == name) return std::string_view(h.value);
+  }
+  return std::nullopt;
+}
+
+Record ToRecord(const rd_kafka_message_t& m) {
+  Record r;
+  r.topic = m.rkt ? rd_kafka_topic_name(m.rkt) : "";
+  r.partition = m.partition;
+  r.offset = m.offset;
+  rd_kafka_timestamp_type_t tstype;
+  r.timestamp_ms = rd_kafka_message_timestamp(&m, &tstype);
+  if (m.key) r.key.emplace(static_cast<const char*>(m.key), m.key_len);
+  if (m.payload) r.value.emplace(static_cast<const char*>(m.payload), m.len);
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(&m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
+    const char* name;
+    const void* val;
+    size_t size;
+    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      r.headers.push_back({name, val ? std::string(static_cast<const char*>(val), size) : std::string()});
+    }
+  }
+  return r;
+}
+
+Result<ConfHandle> MakeConf(const Properties& props) {
+  ConfHandle conf(rd_kafka_conf_new());
+  char errstr[512];
+  for (const auto& [k, v] : props) {
+    if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+      return Error{v1::ERROR_CODE_INTERNAL, "kafka property '" + k + "': " + errstr};
+    }
+  }
+  return conf;
+}
+
+TopicPartitionListHandle ToList(const std::vector<TopicPartitionOffset>& tpos) {
+  TopicPartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(tpos.size())));
+  for (const auto& t : tpos) {
+    rd_kafka_topic_partition_list_add(list.get(), t.topic.c_str(), t.partition)->offset = t.offset;
+  }
+  return list;
+}
+
+std::vector<TopicPartitionOffset> FromList(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<TopicPartitionOffset> out;
+  if (!list) return out;
+  for (int i = 0; i < list->cnt; ++i) {
+    out.push_back({list->elems[i].topic, list->elems[i].partition, list->elems[i].offset});
+  }
+  return out;
+}
+
+Result<int> PartitionCount(rd_kafka_t* rk, const std::string& topic, int timeout_ms) {
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &md, timeout_ms);
+  if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("metadata: ") + rd_kafka_err2str(err)};
+  int count = -1;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    if (topic == md->topics[i].topic && md->topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      count = md->topics[i].partition_cnt;
+    }
+  }
+  rd_kafka_metadata_destroy(md);
+  if (count < 0) return Error{v1::ERROR_CODE_INTERNAL, "topic '" + topic + "' does not exist on the broker"};
+  return count;
+}
+
+Result<std::pair<int64_t, int64_t>> Watermarks(rd_kafka_t* rk, const std::string& topic, int32_t partition,
+                                               int timeout_ms) {
+  int64_t lo = 0, hi = 0;
+  rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &lo, &hi, timeout_ms);
+  if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("watermarks: ") + rd_kafka_err2str(err)};
+  return std::make_pair(lo, hi);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Producer
+
+Result<std::unique_ptr<Producer>> Producer::Create(const Properties& props) {
+  auto conf = MakeConf(props);
+  if (!conf.ok()) return conf.error();
+  std::unique_ptr<Producer> p(new Producer());
+  rd_kafka_conf_set_dr_msg_cb(conf->get(), &Producer::OnDelivery);
+  rd_kafka_conf_set_opaque(conf->get(), p.get());
+  char errstr[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), errstr, sizeof errstr);
+  if (!rk) return Error{v1::ERROR_CODE_INTERNAL, std::string("producer: ") + errstr};
+  conf->release();  // owned by rk now
+  p->rk_.reset(rk);
+  return p;
+}
+
+Producer::~Producer() {
+  if (rk_) rd_kafka_flush(rk_.get(), 5000);
+}
+
+void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto* self = static_cast<Producer*>(opaque);
+  --self->outstanding_;
+  if (m->err && !self->first_error_) {
+    self->first_error_ = Error{v1::ERROR_CODE_INTERNAL, std::string("delivery to ") +
+                                                            (m->rkt ? rd_kafka_topic_name(m->rkt) : "?") +
+                                                            " failed: " + rd_kafka_err2str(m->err)};
+  }
+}
+
+Status Producer::Send(const Record& r) {
+  rd_kafka_headers_t* hdrs = rd_kafka_headers_new(r.headers.size());
+  for (const auto& h : r.headers) {
+    rd_kafka_header_add(hdrs, h.key.data(), static_cast<ssize_t>(h.key.size()), h.value.data(),
+                        static_cast<ssize_t>(h.value.size()));
+  }
+  const void* key = r.key ? static_cast<const void*>(r.key->data()) : nullptr;
+  const size_t key_len = r.key ? r.key->size() : 0;
+  void* value = r.value ? static_cast<void*>(const_cast<char*>(r.value->data())) : nullptr;
+  const size_t value_len = r.value ? r.value->size() : 0;
+  for (;;) {
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        rk_.get(), RD_KAFKA_V_TOPIC(r.topic.c_str()), RD_KAFKA_V_PARTITION(r.partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(value, value_len),
+        RD_KAFKA_V_TIMESTAMP(r.timestamp_ms), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      ++outstanding_;
+      return OkStatus();
+    }
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      rd_kafka_poll(rk_.get(), 50);
+      continue;
+    }
+    rd_kafka_headers_destroy(hdrs);
+    return Error{v1::ERROR_CODE_INTERNAL, "produce to " + r.topic + ": " + rd_kafka_err2str(err)};
+  }
+}
+
+Status Producer::Flush(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (outstanding_ > 0 && std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_poll(rk_.get(), 10);
+  }
+  rd_kafka_poll(rk_.get(), 0);
+  if (first_error_) {
+    Error e = *first_error_;
+    first_error_.reset();
+    return e;
+  }
+  if (outstanding_ > 0) {
+    return Error{v1::ERROR_CODE_TIMEOUT, std::to_string(outstanding_) + " records not acknowledged in time"};
+  }
+  return OkStatus();
+}
+
+Status Producer::TxnResult(rd_kafka_error_t* raw, const char* what) {
+  ErrorHandle err(raw);
+  if (!err) {
+    last_txn_error_ = TxnErrorKind::kNone;
+    return OkStatus();
+  }
+  if (rd_kafka_error_is_fatal(err.get())) {
+    last_txn_error_ = TxnErrorKind::kFatal;
+  } else if (rd_kafka_error_txn_requires_abort(err.get())) {
+    last_txn_error_ = TxnErrorKind::kAbortable;
+  } else if (rd_kafka_error_is_retriable(err.get())) {
+    last_txn_error_ = TxnErrorKind::kRetriable;
+  } else {
+    last_txn_error_ = TxnErrorKind::kFatal;
+  }
+  return Error{v1::ERROR_CODE_INTERNAL, std::string(what) + ": " + rd_kafka_error_string(err.get())};
+}
+
+Status Producer::InitTransactions(std::chrono::milliseconds timeout) {
+  return TxnResult(rd_kafka_init_transactions(rk_.get(), static_cast<int>(timeout.count())), "init_transactions");
+}
+Status Producer::BeginTransaction() { return TxnResult(rd_kafka_begin_transaction(rk_.get()), "begin_transaction"); }
+Status Producer::SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
+                                          const rd_kafka_consumer_group_metadata_t* group,
+                                          std::chrono::milliseconds timeout) {
+  auto list = ToList(offsets);
+  return TxnResult(rd_kafka_send_offsets_to_transaction(rk_.get(), list.get(), group,
+                                                        static_cast<int>(timeout.count())),
+                   "send_offsets_to_transaction");
+}
+Status Producer::CommitTransaction(std::chrono::milliseconds timeout) {
+  Status st = TxnResult(rd_kafka_commit_transaction(rk_.get(), static_cast<int>(timeout.count())),
+                        "commit_transaction");
+  // Delivery reports of the transaction's records have been served by commit.
+  rd_kafka_poll(rk_.get(), 0);
+  if (st.ok()) outstanding_ = 0;
+  return st;
+}
+Status Producer::AbortTransaction(std::chrono::milliseconds timeout) {
+  Status st = TxnResult(rd_kafka_abort_transaction(rk_.get(), static_cast<int>(timeout.count())),
+                        "abort_transaction");
+  rd_kafka_poll(rk_.get(), 0);
+  outstanding_ = 0;
+  first_error_.reset();
+  return st;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consumer
+
+Result<std::unique_ptr<Consumer>> Consumer::Create(const Properties& props, RebalanceCallback on_rebalance,
+                                                   StatsCallback on_stats) {
+  auto conf = MakeConf(props);
+  if (!conf.ok()) return conf.error();
+  std::unique_ptr<Consumer> c(new Consumer());
+  c->on_rebalance_ = std::move(on_rebalance);
+  c->on_stats_ = std::move(on_stats);
+  rd_kafka_conf_set_opaque(conf->get(), c.get());
+  if (props.count("group.id")) rd_kafka_conf_set_rebalance_cb(conf->get(), &Consumer::OnRebalance);
+  if (c->on_stats_) rd_kafka_conf_set_stats_cb(conf->get(), &Consumer::OnStats);
+  char errstr[512];
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr, sizeof errstr);
+  if (!rk) return Error{v1::ERROR_CODE_INTERNAL, std::string("consumer: ") + errstr};
+  conf->release();
+  c->rk_.reset(rk);
+  rd_kafka_poll_set_consumer(rk);
+  return c;
+}
+
+Consumer::~Consumer() { Close(); }
+
+void Consumer::Close() {
+  if (closed_ || !rk_) return;
+  closed_ = true;
+  rd_kafka_consumer_close(rk_.get());
+}
+
+void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                           void* opaque) {
+  auto* self = static_cast<Consumer*>(opaque);
+  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  const bool assigned = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+  auto list = FromList(parts);
+  if (assigned) {
+    if (self->on_rebalance_) self->on_rebalance_(true, list);
+    if (cooperative) {
+      ErrorHandle e(rd_kafka_incremental_assign(rk, parts));
+    } else {
+      rd_kafka_assign(rk, parts);
+    }
+  } else {
+    if (self->on_rebalance_) self->on_rebalance_(false, list);
+    if (cooperative) {
+      ErrorHandle e(rd_kafka_incremental_unassign(rk, parts));
+    } else {
+      rd_kafka_assign(rk, nullptr);
+    }
+  }
+}
+
+int Consumer::OnStats(rd_kafka_t*, char* json, size_t len, void* opaque) {
+  auto* self = static_cast<Consumer*>(opaque);
+  if (self->on_stats_) self->on_stats_(std::string_view(json, len));
+  return 0;
+}
+
+Status Consumer::Subscribe(const std::vector<std::string>& topics) {
+  TopicPartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const auto& t : topics) rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_.get(), list.get());
+  if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("subscribe: ") + rd_kafka_err2str(err)};
+  return OkStatus();
+}
+
+Status Consumer::Assign(const std::vector<TopicPartitionOffset>& partitions) {
+  auto list = ToList(partitions);
+  rd_kafka_resp_err_t err = rd_kafka_assign(rk_.get(), list.get());
+  if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("assign: ") + rd_kafka_err2str(err)};
+  return OkStatus();
+}
+
+Result<std::optional<Record>> Consumer::Poll(std::chrono::milliseconds timeout) {
+  MessageHandle m(rd_kafka_consumer_poll(rk_.get(), static_cast<int>(timeout.count())));
+  if (!m) return std::optional<Record>();
+  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return std::optional<Record>();
+  if (m->err) {
+    return Error{v1::ERROR_CODE_INTERNAL, std::string("consume: ") + rd_kafka_message_errstr(m.get())};
+  }
+  return std::optional<Record>(ToRecord(*m));
+}
+
+Status Consumer::Commit(const std::vector<TopicPartitionOffset>& offsets) {
+  if (offsets.empty()) return OkStatus();
+  auto list = ToList(offsets);
+  rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), list.get(), 0);
+  if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("commit: ") + rd_kafka_err2str(err)};
+  return OkStatus();
+}
+
+Result<std::vector<TopicPartitionOffset>> Consumer::Committed(const std::vector<TopicPartitionOffset>& partitions,
+                                                              std::chrono::milliseconds timeout) {
+  auto list = ToList(partitions);
+  rd_kafka_resp_err_t err = rd_kafka_committed(rk_.get(), list.get(), static_cast<int>(timeout.count()));
+  if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("committed: ") + rd_kafka_err2str(err)};
+  return FromList(list.get());
+}
+
+Status Consumer::Seek(const TopicPartitionOffset& tpo, std::chrono::milliseconds timeout) {
+  auto list = ToList({tpo});
+  ErrorHandle err(rd_kafka_seek_partitions(rk_.get(), list.get(), static_cast<int>(timeout.count())));
+  if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("seek: ") + rd_kafka_error_string(err.get())};
+  if (list->elems[0].err) {
+    return Error{v1::ERROR_CODE_INTERNAL, std::string("seek: ") + rd_kafka_err2str(list->elems[0].err)};
+  }
+  return OkStatus();
+}
+
+Status Consumer::Pause(const std::vector<TopicPartitionOffset>& partitions) {
+  auto list = ToList(partitions);
+  rd_kafka_pause_partitions(rk_.get(), list.get());
+  return OkStatus();
+}
+
+Status Consumer::Resume(const std::vector<TopicPartitionOffset>& partitions) {
+  auto list = ToList(partitions);
+  rd_kafka_resume_partitions(rk_.get(), list.get());
+  return OkStatus();
+}
+
+std::vector<TopicPartitionOffset> Consumer::Assignment() const {
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(rk_.get(), &raw)) return {};
+  TopicPartitionListHandle list(raw);
+  return FromList(list.get());
+}
+
+GroupMetadataHandle Consumer::GroupMetadata() const {
+  return GroupMetadataHandle(rd_kafka_consumer_group_metadata(rk_.get()));
+}
+
+}  // namespace copydesk::kafka

@@ -1,0 +1,179 @@
+// librdkafka at the door (STYLE.md items 3 and 4): RAII handles under named aliases, and a
+// plain Record type. Nothing past these wrappers sees rd_kafka_message_t.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace copydesk::kafka {
+
+struct HandleDeleter {
+  void operator()(rd_kafka_t* rk) const;
+};
+struct ConfDeleter {
+  void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
+};
+struct TopicPartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
+};
+struct MessageDeleter {
+  void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
+};
+struct ErrorDeleter {
+  void operator()(rd_kafka_error_t* e) const { rd_kafka_error_destroy(e); }
+};
+struct GroupMetadataDeleter {
+  void operator()(rd_kafka_consumer_group_metadata_t* g) const { rd_kafka_consumer_group_metadata_destroy(g); }
+};
+using KafkaHandle = std::unique_ptr<rd_kafka_t, HandleDeleter>;
+using ConfHandle = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
+using TopicPartitionListHandle = std::unique_ptr<rd_kafka_topic_partition_list_t, TopicPartitionListDeleter>;
+using MessageHandle = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
+using ErrorHandle = std::unique_ptr<rd_kafka_error_t, ErrorDeleter>;
+using GroupMetadataHandle = std::unique_ptr<rd_kafka_consumer_group_metadata_t, GroupMetadataDeleter>;
+
+// librdkafka configuration properties ("bootstrap.servers" -> "..."), passed through as given.
+using Properties = std::map<std::string, std::string>;
+
+struct Header {
+  std::string key;
+  std::string value;
+};
+
+// One Kafka record, owned. `value` is nullopt for a tombstone.
+struct Record {
+  std::string topic;
+  int32_t partition = RD_KAFKA_PARTITION_UA;
+  int64_t offset = -1;
+  int64_t timestamp_ms = 0;
+  std::optional<std::string> key;
+  std::optional<std::string> value;
+  std::vector<Header> headers;
+
+  // The first header with this name (case-sensitive), or nullopt.
+  [[nodiscard]] std::optional<std::string_view> HeaderValue(std::string_view name) const;
+};
+
+// A (topic, partition, offset) triple.
+struct TopicPartitionOffset {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = RD_KAFKA_OFFSET_INVALID;
+};
+
+// Converts a consumed librdkafka message into a Record (copies key, value and headers).
+Record ToRecord(const rd_kafka_message_t& m);
+
+// Builds a librdkafka conf from properties; the error names the bad key.
+Result<ConfHandle> MakeConf(const Properties& props);
+
+TopicPartitionListHandle ToList(const std::vector<TopicPartitionOffset>& tpos);
+std::vector<TopicPartitionOffset> FromList(const rd_kafka_topic_partition_list_t* list);
+
+// Partition count of a topic from broker metadata, or an error.
+Result<int> PartitionCount(rd_kafka_t* rk, const std::string& topic, int timeout_ms = 10000);
+// Low and high watermark of a partition from the broker.
+Result<std::pair<int64_t, int64_t>> Watermarks(rd_kafka_t* rk, const std::string& topic, int32_t partition,
+                                               int timeout_ms = 5000);
+
+// A producer that delivers synchronously in batches: Send() enqueues, Flush() waits for every
+// delivery report and returns the first delivery error. Thread-compatible (one thread).
+class Producer {
+ public:
+  static Result<std::unique_ptr<Producer>> Create(const Properties& props);
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+  ~Producer();
+
+  // Enqueues a record (waits while the local queue is full). Errors here are local (unknown
+  // topic, message too large).
+  Status Send(const Record& record);
+  // Waits until every enqueued record is acknowledged or failed; returns the first failure
+  // since the last Flush.
+  Status Flush(std::chrono::milliseconds timeout);
+  [[nodiscard]] rd_kafka_t* raw() const { return rk_.get(); }
+
+  // Transactions (transactional.id must be set in the properties).
+  Status InitTransactions(std::chrono::milliseconds timeout);
+  Status BeginTransaction();
+  Status SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
+                                  const rd_kafka_consumer_group_metadata_t* group,
+                                  std::chrono::milliseconds timeout);
+  Status CommitTransaction(std::chrono::milliseconds timeout);
+  Status AbortTransaction(std::chrono::milliseconds timeout);
+
+  // Kind of the last transactional error: fatal / fenced (exit), abortable (abort + rewind),
+  // retriable (retry the same call).
+  enum class TxnErrorKind { kNone, kRetriable, kAbortable, kFatal };
+  [[nodiscard]] TxnErrorKind last_txn_error() const { return last_txn_error_; }
+
+ private:
+  Producer() = default;
+  Status TxnResult(rd_kafka_error_t* err, const char* what);
+  static void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void* opaque);
+
+  KafkaHandle rk_;  // owns the librdkafka producer
+  // Delivery bookkeeping, touched on the thread that calls Send/Flush (poll callbacks run there).
+  int64_t outstanding_ = 0;
+  std::optional<Error> first_error_;
+  TxnErrorKind last_txn_error_ = TxnErrorKind::kNone;
+};
+
+// A consumer. Either subscribe() for a group member (manual commits only) or assign() for a
+// reader that keeps its own offsets. Single-threaded: every call from the poll thread.
+class Consumer {
+ public:
+  // Rebalance hook: called on the poll thread with the partitions being assigned or revoked
+  // (incremental under cooperative-sticky). Runs before the assignment changes.
+  using RebalanceCallback =
+      std::function<void(bool assigned, const std::vector<TopicPartitionOffset>& partitions)>;
+  using StatsCallback = std::function<void(std::string_view json)>;
+
+  static Result<std::unique_ptr<Consumer>> Create(const Properties& props, RebalanceCallback on_rebalance = {},
+                                                  StatsCallback on_stats = {});
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+  ~Consumer();
+
+  Status Subscribe(const std::vector<std::string>& topics);
+  Status Assign(const std::vector<TopicPartitionOffset>& partitions);
+  // Next record, nullopt on timeout or partition EOF; an Error for a consumer error.
+  Result<std::optional<Record>> Poll(std::chrono::milliseconds timeout);
+  // Commits the given next-offsets synchronously.
+  Status Commit(const std::vector<TopicPartitionOffset>& offsets);
+  // Committed next-offsets of the group for these partitions.
+  Result<std::vector<TopicPartitionOffset>> Committed(const std::vector<TopicPartitionOffset>& partitions,
+                                                      std::chrono::milliseconds timeout);
+  Status Seek(const TopicPartitionOffset& tpo, std::chrono::milliseconds timeout);
+  Status Pause(const std::vector<TopicPartitionOffset>& partitions);
+  Status Resume(const std::vector<TopicPartitionOffset>& partitions);
+  std::vector<TopicPartitionOffset> Assignment() const;
+  GroupMetadataHandle GroupMetadata() const;
+  // Leaves the group and closes the consumer (also done by the destructor).
+  void Close();
+  [[nodiscard]] rd_kafka_t* raw() const { return rk_.get(); }
+
+ private:
+  Consumer() = default;
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                          void* opaque);
+  static int OnStats(rd_kafka_t* rk, char* json, size_t len, void* opaque);
+
+  KafkaHandle rk_;  // owns the librdkafka consumer
+  RebalanceCallback on_rebalance_;
+  StatsCallback on_stats_;
+  bool closed_ = false;
+};
+
+}  // namespace copydesk::kafka

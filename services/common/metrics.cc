@@ -1,0 +1,217 @@
+#include "common/metrics.h"
+
+#include <dirent.h>
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+#include <simdjson.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace copydesk::metrics {
+namespace {
+
+prometheus::MetricFamily Gauge(const std::string& name, const std::string& help, double value) {
+  prometheus::MetricFamily f;
+  f.name = name;
+  f.help = help;
+  f.type = prometheus::MetricType::Gauge;
+  prometheus::ClientMetric m;
+  m.gauge.value = value;
+  f.metric.push_back(m);
+  return f;
+}
+
+prometheus::MetricFamily CounterFamily(const std::string& name, const std::string& help, double value) {
+  prometheus::MetricFamily f;
+  f.name = name;
+  f.help = help;
+  f.type = prometheus::MetricType::Counter;
+  prometheus::ClientMetric m;
+  m.counter.value = value;
+  f.metric.push_back(m);
+  return f;
+}
+
+// Process CPU, memory and open files, read from /proc at scrape time.
+class ProcessCollector final : public prometheus::Collectable {
+ public:
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::vector<prometheus::MetricFamily> out;
+    const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+    const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+    std::ifstream stat("/proc/self/stat");
+    std::string line;
+    std::getline(stat, line);
+    auto close = line.rfind(')');
+    if (close != std::string::npos) {
+      std::istringstream in(line.substr(close + 2));
+      std::string field;
+      std::vector<std::string> f;
+      while (in >> field) f.push_back(field);
+      // After the comm field: state(0) ... utime(11) stime(12) ... starttime(19) vsize(20) rss(21)
+      if (f.size() > 21) {
+        double cpu = (std::stod(f[11]) + std::stod(f[12])) / ticks;
+        out.push_back(CounterFamily("process_cpu_seconds_total", "User and system CPU time spent in seconds.", cpu));
+        out.push_back(Gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", std::stod(f[20])));
+        out.push_back(Gauge("process_resident_memory_bytes", "Resident memory size in bytes.", std::stod(f[21]) * page));
+        std::ifstream uptime("/proc/uptime");
+        double up = 0;
+        uptime >> up;
+        double boot = static_cast<double>(time(nullptr)) - up;
+        out.push_back(Gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+                            boot + std::stod(f[19]) / ticks));
+      }
+    }
+    int fds = 0;
+    if (DIR* d = opendir("/proc/self/fd")) {
+      while (readdir(d)) ++fds;
+      closedir(d);
+      fds -= 2;
+    }
+    out.push_back(Gauge("process_open_fds", "Number of open file descriptors.", fds));
+    long max_fds = sysconf(_SC_OPEN_MAX);
+    out.push_back(Gauge("process_max_fds", "Maximum number of open file descriptors.", static_cast<double>(max_fds)));
+    return out;
+  }
+};
+
+}  // namespace
+
+struct Server::Process {
+  std::shared_ptr<ProcessCollector> collector = std::make_shared<ProcessCollector>();
+};
+
+Server::Server(const std::string& address)
+    : registry_(std::make_shared<prometheus::Registry>()), process_(std::make_unique<Process>()) {
+  exposer_ = std::make_unique<prometheus::Exposer>(address, 2);
+  exposer_->RegisterCollectable(registry_);
+  exposer_->RegisterCollectable(process_->collector);
+  host_ = address.substr(0, address.rfind(':'));
+  auto& build = prometheus::BuildGauge()
+                    .Name("copydesk_build_info")
+                    .Help("Build information; the value is always 1.")
+                    .Register(*registry_);
+  build.Add({{"version", "0.1.0"}, {"normalizer", "copydesk-normalize/0.1.0"}}).Set(1);
+}
+
+Server::~Server() = default;
+
+int Server::port() const {
+  auto ports = exposer_->GetListeningPorts();
+  return ports.empty() ? 0 : ports.front();
+}
+
+std::string Server::address() const { return host_ + ":" + std::to_string(port()); }
+
+prometheus::Histogram::BucketBoundaries LatencyBuckets() {
+  return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+}
+
+IngestMetrics::IngestMetrics(prometheus::Registry& r)
+    : consumed_family(prometheus::BuildCounter()
+                          .Name("copydesk_ingest_events_consumed_total")
+                          .Help("Raw events consumed from the input topic, by format.")
+                          .Register(r)),
+      decoded_family(prometheus::BuildCounter()
+                         .Name("copydesk_ingest_events_decoded_total")
+                         .Help("Raw events whose bytes decoded (charset, envelope), by format.")
+                         .Register(r)),
+      normalized_family(prometheus::BuildCounter()
+                            .Name("copydesk_ingest_events_normalized_total")
+                            .Help("Raw events normalized into an Article, by format.")
+                            .Register(r)),
+      published_family(prometheus::BuildCounter()
+                           .Name("copydesk_ingest_records_published_total")
+                           .Help("Records acknowledged on an output topic, by topic.")
+                           .Register(r)),
+      decisions_family(prometheus::BuildCounter()
+                           .Name("copydesk_ingest_decisions_total")
+                           .Help("Dedup decisions, by decision.")
+                           .Register(r)),
+      dead_letters_family(prometheus::BuildCounter()
+                              .Name("copydesk_ingest_dead_letters_total")
+                              .Help("Events sent to the dead-letter topic, by reason (error code).")
+                              .Register(r)),
+      stage_seconds_family(prometheus::BuildHistogram()
+                               .Name("copydesk_ingest_stage_duration_seconds")
+                               .Help("Time spent per event in a stage: decode, normalize, decide, end_to_end "
+                                     "(from the event's Kafka timestamp to the committed output), commit.")
+                               .Register(r)),
+      transactions_family(prometheus::BuildCounter()
+                              .Name("copydesk_ingest_transactions_total")
+                              .Help("Kafka transactions by result: committed, aborted, fenced.")
+                              .Register(r)),
+      rebalances_family(prometheus::BuildCounter()
+                            .Name("copydesk_ingest_rebalances_total")
+                            .Help("Consumer group rebalances seen by this worker, by kind: assign, revoke.")
+                            .Register(r)),
+      lag_family(prometheus::BuildGauge()
+                     .Name("copydesk_ingest_consumer_lag_messages")
+                     .Help("Consumer lag per input partition, in messages (librdkafka statistics).")
+                     .Register(r)),
+      provider_last_family(prometheus::BuildGauge()
+                               .Name("copydesk_ingest_provider_last_article_timestamp_seconds")
+                               .Help("Unix time of the last article published per provider.")
+                               .Register(r)),
+      consumed(consumed_family, "format"),
+      decoded(decoded_family, "format"),
+      normalized(normalized_family, "format"),
+      published(published_family, "topic"),
+      decisions(decisions_family, "decision"),
+      dead_letters(dead_letters_family, "reason"),
+      decode_seconds(stage_seconds_family.Add({{"stage", "decode"}}, LatencyBuckets())),
+      normalize_seconds(stage_seconds_family.Add({{"stage", "normalize"}}, LatencyBuckets())),
+      decide_seconds(stage_seconds_family.Add({{"stage", "decide"}}, LatencyBuckets())),
+      end_to_end_seconds(stage_seconds_family.Add({{"stage", "end_to_end"}}, LatencyBuckets())),
+      commit_seconds(stage_seconds_family.Add({{"stage", "commit"}}, LatencyBuckets())),
+      txn_commits(transactions_family.Add({{"result", "committed"}})),
+      txn_aborts(transactions_family.Add({{"result", "aborted"}})),
+      txn_fenced(transactions_family.Add({{"result", "fenced"}})),
+      rebalance_assign(rebalances_family.Add({{"kind", "assign"}})),
+      rebalance_revoke(rebalances_family.Add({{"kind", "revoke"}})),
+      assigned_partitions(prometheus::BuildGauge()
+                              .Name("copydesk_ingest_assigned_partitions")
+                              .Help("Input partitions currently assigned to this worker.")
+                              .Register(r)
+                              .Add({})),
+      state_store_bytes(prometheus::BuildGauge()
+                            .Name("copydesk_ingest_state_store_bytes")
+                            .Help("Approximate size of the dedup state stores of this worker, in bytes.")
+                            .Register(r)
+                            .Add({})),
+      in_flight(prometheus::BuildGauge()
+                    .Name("copydesk_ingest_in_flight_events")
+                    .Help("Events consumed but not yet committed.")
+                    .Register(r)
+                    .Add({})),
+      lag(lag_family, "partition"),
+      provider_last_article(provider_last_family, "provider") {
+  for (const char* d : {"new", "update", "redelivery", "stale", "duplicate", "syndicated", "cancel"}) decisions.Get(d);
+}
+
+void IngestMetrics::OnStatistics(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(json.data(), json.size()).get(doc)) return;
+  simdjson::dom::object topics;
+  if (doc["topics"].get(topics)) return;
+  for (auto [tname, topic] : topics) {
+    simdjson::dom::object parts;
+    if (topic["partitions"].get(parts)) continue;
+    for (auto [pname, p] : parts) {
+      if (pname == "-1") continue;
+      int64_t lag_v = -1;
+      if (p["consumer_lag"].get(lag_v) || lag_v < 0) continue;
+      std::string_view desired;
+      bool desired_b = false;
+      (void)desired;
+      if (!p["desired"].get(desired_b) && !desired_b) continue;
+      lag.Get(std::string(pname)).Set(static_cast<double>(lag_v));
+    }
+  }
+}
+
+}  // namespace copydesk::metrics
