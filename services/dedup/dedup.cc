@@ -2,25 +2,192 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <set>
+
+#include "dedup/records.h"
+#include "normalize/fingerprint.h"
 
 namespace copydesk::dedup {
 
-std::optional<std::string> MemoryStateStore::Get(std::string_view key) const {
-  auto it = kv_.find(key);
-  if (it == kv_.end()) return std::nullopt;
-  return it->second;
-}
-void MemoryStateStore::Put(std::string_view key, std::string_view value) { kv_[std::string(key)] = value; }
-void MemoryStateStore::Delete(std::string_view key) {
-  auto it = kv_.find(key);
-  if (it != kv_.end()) kv_.erase(it);
+using internal::DocRecord;
+using internal::IdentityRecord;
+using internal::StoryRecord;
+
+namespace {
+
+std::vector<uint16_t> Signature16(const v1::Article& a) {
+  std::vector<uint16_t> sig;
+  const auto& mh = a.fingerprints().minhash();
+  if (mh.size() != internal::kSignatureSize) return sig;
+  sig.reserve(mh.size());
+  for (uint32_t v : mh) sig.push_back(static_cast<uint16_t>(v ^ (v >> 16)));
+  return sig;
 }
 
-std::string IdentityKey(const v1::Article& a) {
+uint64_t ProviderHash(const v1::Article& a) {
+  const std::string& p = a.provenance().provider();
+  return XXH3_64bits(p.data(), p.size());
+}
+
+int64_t TimestampMs(const google::protobuf::Timestamp& t) { return t.seconds() * 1000 + t.nanos() / 1000000; }
+
+bool IsCancel(const v1::Article& a) { return a.pubstatus() == v1::PUB_STATUS_CANCELED || a.signals().kill(); }
+
+// The provider's version as a number, when it is one ("3", "12"); nullopt otherwise.
+std::optional<int64_t> ProviderVersion(const v1::Article& a) {
+  const std::string& s = a.provenance().provider_version();
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  for (char c : s)
+    if (c < '0' || c > '9') return std::nullopt;
+  return std::strtoll(s.c_str(), nullptr, 10);
+}
+
+// Normalized-word hashes of the body's paragraphs (at most 256).
+std::vector<uint32_t> ParagraphHashes(const v1::Article& a) {
+  std::vector<uint32_t> out;
+  auto add = [&](std::string_view text) {
+    if (out.size() >= 256) return;
+    uint64_t h = normalize::WordsHash(text);
+    static const uint64_t kEmpty = normalize::WordsHash("");
+    if (h != kEmpty) out.push_back(static_cast<uint32_t>(h));
+  };
+  if (a.body_size() > 0) {
+    for (const auto& b : a.body()) add(b.text());
+  } else {
+    std::string_view t = a.body_text();
+    size_t pos = 0;
+    while (pos <= t.size()) {
+      size_t end = t.find("\n\n", pos);
+      if (end == std::string_view::npos) end = t.size();
+      add(t.substr(pos, end - pos));
+      pos = end + 2;
+    }
+  }
+  return out;
+}
+
+uint64_t DocIdFor(const EventContext& ctx) {
+  char buf[12];
+  for (int i = 0; i < 4; ++i) buf[i] = static_cast<char>((static_cast<uint32_t>(ctx.partition) >> (8 * i)) & 0xFF);
+  for (int i = 0; i < 8; ++i) buf[4 + i] = static_cast<char>((static_cast<uint64_t>(ctx.offset) >> (8 * i)) & 0xFF);
+  return XXH3_64bits(buf, sizeof buf);
+}
+
+std::string Hex64(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// Positive when `a` orders after `b`, negative before, 0 when the provider's version and
+// versioncreated do not tell (then arrival order decides: the later arrival is newer).
+int CompareOrder(const IdentityRecord& incoming, const IdentityRecord& last) {
+  if (incoming.has_provider_version && last.has_provider_version &&
+      incoming.provider_version != last.provider_version)
+    return incoming.provider_version < last.provider_version ? -1 : 1;
+  if (incoming.versioncreated_ms != 0 && last.versioncreated_ms != 0 &&
+      incoming.versioncreated_ms != last.versioncreated_ms)
+    return incoming.versioncreated_ms < last.versioncreated_ms ? -1 : 1;
+  return 0;
+}
+
+v1::ChangeSummary Summarize(const Config& cfg, const StoryRecord& prev, const v1::Article& a,
+                            const std::vector<uint16_t>& sig, const std::vector<uint32_t>& paras) {
+  v1::ChangeSummary c;
+  const auto& fp = a.fingerprints();
+  const bool body_changed = fp.body_hash() != prev.body_hash;
+  c.set_headline_changed(fp.headline_hash() != prev.headline_hash);
+  double sim = 1.0;
+  if (body_changed) {
+    if (!sig.empty() && !prev.signature.empty()) {
+      sim = internal::EstimateJaccard(sig, prev.signature);
+    } else {
+      sim = 0.0;
+    }
+  }
+  c.set_body_similarity(sim);
+  // Paragraph diff: multiset match of normalized paragraph hashes; unmatched old/new pairs
+  // count as edited, the rest as removed/added.
+  std::vector<uint32_t> o = prev.paragraphs, n = paras;
+  std::sort(o.begin(), o.end());
+  std::sort(n.begin(), n.end());
+  size_t i = 0, j = 0, matched = 0;
+  while (i < o.size() && j < n.size()) {
+    if (o[i] == n[j]) {
+      ++matched, ++i, ++j;
+    } else if (o[i] < n[j]) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  const uint32_t removed = static_cast<uint32_t>(o.size() - matched);
+  const uint32_t added = static_cast<uint32_t>(n.size() - matched);
+  const uint32_t edited = std::min(removed, added);
+  c.set_paragraphs_edited(edited);
+  c.set_paragraphs_added(added - edited);
+  c.set_paragraphs_removed(removed - edited);
+  if (!body_changed && c.headline_changed()) {
+    c.set_change_class(v1::CHANGE_CLASS_HEADLINE_ONLY);
+  } else if (sim >= cfg.minor_edit_similarity) {
+    c.set_change_class(v1::CHANGE_CLASS_MINOR_EDIT);
+  } else if (sim >= cfg.substantive_similarity) {
+    c.set_change_class(v1::CHANGE_CLASS_SUBSTANTIVE_UPDATE);
+  } else {
+    c.set_change_class(v1::CHANGE_CLASS_REWRITE);
+  }
+  c.set_correction(a.signals().correction());
+  return c;
+}
+
+// A near-duplicate candidate.
+struct Match {
+  uint64_t doc = 0;
+  DocRecord rec;
+  bool local = false;
+  double similarity = 0;
+};
+
+}  // namespace
+
+Status Config::Validate() const {
+  auto bad = [](const char* field, const std::string& why) {
+    return Status(v1::ERROR_CODE_INTERNAL, std::string("dedup config: ") + field + " " + why);
+  };
+  if (window_ms <= 0) return bad("window_ms", "must be > 0");
+  if (duplicate_threshold <= 0 || duplicate_threshold > 1) return bad("duplicate_threshold", "must be in (0, 1]");
+  if (syndicated_threshold <= 0 || syndicated_threshold > 1)
+    return bad("syndicated_threshold", "must be in (0, 1]");
+  if (max_bucket_entries < 1) return bad("max_bucket_entries", "must be >= 1");
+  if (max_expiries_per_decision < 1) return bad("max_expiries_per_decision", "must be >= 1");
+  if (minor_edit_similarity < substantive_similarity)
+    return bad("minor_edit_similarity", "must be >= substantive_similarity");
+  return OkStatus();
+}
+
+std::string_view DecisionName(v1::Decision d) {
+  switch (d) {
+    case v1::DECISION_NEW: return "new";
+    case v1::DECISION_UPDATE: return "update";
+    case v1::DECISION_REDELIVERY: return "redelivery";
+    case v1::DECISION_STALE: return "stale";
+    case v1::DECISION_DUPLICATE: return "duplicate";
+    case v1::DECISION_SYNDICATED: return "syndicated";
+    case v1::DECISION_CANCEL: return "cancel";
+    case v1::DECISION_DEAD_LETTER: return "dead_letter";
+    default: return "unspecified";
+  }
+}
+
+std::string IdentityKey(const v1::Article& a, bool url_identity) {
   const auto& p = a.provenance();
   if (!p.guid().empty()) return "g|" + p.provider() + "|" + p.guid();
-  if (!a.canonical_url().empty()) return "u|" + p.provider() + "|" + a.canonical_url();
+  if (url_identity && !a.canonical_url().empty()) return "u|" + p.provider() + "|" + a.canonical_url();
   return "";
 }
 
@@ -32,47 +199,292 @@ std::string StoryIdFor(std::string_view identity_or_content) {
   return std::string("st_") + std::string(buf, 24);
 }
 
-Decision Deduper::Decide(const v1::Article& article, const EventContext& ctx) {
-  Decision d;
-  std::string identity = IdentityKey(article);
-  if (identity.empty()) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "%016llx",
-                  static_cast<unsigned long long>(article.fingerprints().content_hash()));
-    identity = std::string("c|") + buf;
+bool IsSharedIndexKey(std::string_view key) { return key.starts_with("d/") || key.starts_with("b/"); }
+
+Deduper::Deduper(Config config, StateStore& store, const StateStore* shared_index)
+    : config_(std::move(config)), store_(store), shared_index_(shared_index) {}
+
+Result<Decision> Deduper::Process(const v1::Article& article, const EventContext& ctx) {
+  MutationBatch batch;
+  auto d = Decide(article, ctx, &batch);
+  if (!d.ok()) return d;
+  Status st = store_.Apply(batch);
+  if (!st.ok()) return st.error();
+  return d;
+}
+
+Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext& ctx, MutationBatch* out) const {
+  out->Clear();
+  OverlayView view(store_, *out);
+#define DEDUP_GET(var, key)                 \
+  auto var##_r = view.Get(key);             \
+  if (!var##_r.ok()) return var##_r.error(); \
+  std::optional<std::string>& var = var##_r.value();
+
+  // 1. An input seen before (reprocessed after a crash): the recorded decision.
+  const std::string memo_key = internal::MemoKey(ctx.partition, ctx.offset);
+  {
+    DEDUP_GET(memo, memo_key);
+    if (memo) {
+      if (auto d = internal::DecodeDecision(*memo)) {
+        d->replayed = true;
+        return *d;
+      }
+    }
   }
-  const std::string key = "id/" + identity;
-  auto prev = store_.Get(key);
-  const uint64_t hash = article.fingerprints().content_hash();
-  d.story_id = StoryIdFor(identity);
-  if (!prev) {
-    d.decision = v1::DECISION_NEW;
-    d.kind = v1::EVENT_KIND_CREATED;
-    d.version = 1;
-  } else {
-    unsigned version = 0;
-    unsigned long long last_hash = 0;
-    std::sscanf(prev->c_str(), "%u %llx", &version, &last_hash);
-    if (last_hash == hash) {
-      d.decision = v1::DECISION_REDELIVERY;
-      d.version = version;
-      d.of = d.story_id;
+
+  // 2. Event time and the partition's watermark; expire what fell out of the window.
+  DEDUP_GET(wm_val, internal::WatermarkKey());
+  int64_t watermark = INT64_MIN;
+  if (wm_val && wm_val->size() == 8) watermark = internal::KeyToTime(internal::ReadBe64(*wm_val, 0));
+  int64_t now = ctx.timestamp_ms;
+  if (now <= 0 && article.has_versioncreated()) now = TimestampMs(article.versioncreated());
+  if (now <= 0) now = watermark == INT64_MIN ? 0 : watermark;
+  if (now > watermark) {
+    watermark = now;
+    std::string v;
+    const uint64_t k = internal::TimeToKey(watermark);
+    for (int i = 7; i >= 0; --i) v.push_back(static_cast<char>((k >> (8 * i)) & 0xFF));
+    out->Put(internal::WatermarkKey(), v);
+  }
+  const int64_t cutoff = watermark - config_.window_ms;
+  {
+    std::vector<std::string> expired;
+    Status st = view.Scan("x/", "", [&](std::string_view key, std::string_view) {
+      if (internal::KeyToTime(internal::ReadBe64(key, 2)) >= cutoff) return false;
+      expired.emplace_back(key);
+      return static_cast<int>(expired.size()) < config_.max_expiries_per_decision;
+    });
+    if (!st.ok()) return st.error();
+    for (const auto& key : expired) {
+      const uint64_t doc = internal::ReadBe64(key, 10);
+      const std::string dk = internal::DocKey(doc);
+      DEDUP_GET(dv, dk);
+      if (dv) {
+        if (auto rec = internal::DecodeDoc(*dv)) {
+          for (int b = 0; b < internal::kBands && !rec->signature.empty(); ++b)
+            out->Delete(internal::BandKey(b, internal::BandHash(rec->signature, b), doc));
+        }
+        out->Delete(dk);
+      }
+      out->Delete(key);
+    }
+    std::vector<std::string> memos;
+    st = view.Scan("y/", "", [&](std::string_view key, std::string_view) {
+      if (internal::KeyToTime(internal::ReadBe64(key, 2)) >= cutoff) return false;
+      memos.emplace_back(key);
+      return static_cast<int>(memos.size()) < config_.max_expiries_per_decision;
+    });
+    if (!st.ok()) return st.error();
+    for (const auto& key : memos) {
+      out->Delete(internal::MemoKey(static_cast<int32_t>(internal::ReadBe32(key, 10)),
+                                    static_cast<int64_t>(internal::ReadBe64(key, 14))));
+      out->Delete(key);
+    }
+  }
+
+  Decision d;
+  d.event_time_ms = now;
+  const auto& fp = article.fingerprints();
+  const std::vector<uint16_t> sig = Signature16(article);
+  const std::vector<uint32_t> paras = ParagraphHashes(article);
+  const uint64_t provider_hash = ProviderHash(article);
+  const bool cancel = IsCancel(article);
+
+  IdentityRecord incoming;
+  if (auto pv = ProviderVersion(article)) {
+    incoming.has_provider_version = true;
+    incoming.provider_version = *pv;
+  }
+  if (article.has_versioncreated()) incoming.versioncreated_ms = TimestampMs(article.versioncreated());
+
+  std::string identity = IdentityKey(article, config_.url_identity);
+  const bool content_identity = identity.empty();
+  if (content_identity) identity = "c|" + article.provenance().provider() + "|" + Hex64(fp.content_hash());
+  const std::string identity_key = internal::IdentityStateKey(identity);
+
+  auto record_memo = [&]() {
+    out->Put(memo_key, internal::EncodeDecision(d));
+    out->Put(internal::MemoExpiryKey(now, ctx.partition, ctx.offset), "");
+  };
+  const uint64_t doc_id = DocIdFor(ctx);
+  auto index_doc = [&](const std::string& story_id, const std::string& root, uint32_t version) {
+    if (sig.empty()) return;
+    DocRecord doc;
+    doc.story_id = story_id;
+    doc.root = root;
+    doc.provider_hash = provider_hash;
+    doc.time_ms = now;
+    doc.partition = ctx.partition;
+    doc.version = version;
+    doc.signature = sig;
+    out->Put(internal::DocKey(doc_id), internal::EncodeDoc(doc));
+    for (int b = 0; b < internal::kBands; ++b) out->Put(internal::BandKey(b, internal::BandHash(sig, b), doc_id), "");
+    out->Put(internal::DocExpiryKey(now, doc_id), "");
+  };
+  auto content_story = [&](StoryRecord& s) {
+    s.headline_hash = fp.headline_hash();
+    s.body_hash = fp.body_hash();
+    s.signature = sig;
+    s.paragraphs = paras;
+    s.canceled = cancel;
+  };
+
+  // 3. A known identity: redelivery, stale, update or cancel.
+  DEDUP_GET(id_val, identity_key);
+  std::optional<IdentityRecord> known;
+  if (id_val) known = internal::DecodeIdentity(*id_val);
+  if (known) {
+    const std::string sk = internal::StoryKey(known->story_id);
+    DEDUP_GET(sv, sk);
+    std::optional<StoryRecord> story;
+    if (sv) story = internal::DecodeStory(*sv);
+    if (story) {
+      d.story_id = known->story_id;
+      d.of = known->story_id;
+      d.version = story->version;
+      if (CompareOrder(incoming, *known) < 0) {
+        d.decision = v1::DECISION_STALE;
+        record_memo();
+        return d;
+      }
+      const bool same_content = fp.headline_hash() == story->headline_hash && fp.body_hash() == story->body_hash;
+      if ((same_content && cancel == story->canceled) || (cancel && story->canceled)) {
+        d.decision = v1::DECISION_REDELIVERY;
+        d.similarity = 1.0;
+        record_memo();
+        return d;
+      }
+      d.of.clear();
+      d.previous_version = story->version;
+      d.version = story->version + 1;
+      if (cancel) {
+        d.decision = v1::DECISION_CANCEL;
+        d.kind = v1::EVENT_KIND_CANCELED;
+        story->canceled = true;
+      } else {
+        d.change = Summarize(config_, *story, article, sig, paras);
+        d.similarity = d.change.body_similarity();
+        d.decision = v1::DECISION_UPDATE;
+        d.kind = article.signals().correction() ? v1::EVENT_KIND_CORRECTED : v1::EVENT_KIND_UPDATED;
+        content_story(*story);
+        index_doc(d.story_id, story->root, d.version);
+      }
+      story->version = d.version;
+      out->Put(sk, internal::EncodeStory(*story));
+      IdentityRecord next = incoming;
+      next.story_id = known->story_id;
+      if (!next.has_provider_version && known->has_provider_version) {
+        next.has_provider_version = true;
+        next.provider_version = known->provider_version;
+      }
+      if (next.versioncreated_ms == 0) next.versioncreated_ms = known->versioncreated_ms;
+      out->Put(identity_key, internal::EncodeIdentity(next));
+      record_memo();
       return d;
     }
-    d.decision = v1::DECISION_UPDATE;
-    d.kind = article.signals().correction() ? v1::EVENT_KIND_CORRECTED : v1::EVENT_KIND_UPDATED;
-    d.previous_version = version;
-    d.version = version + 1;
   }
-  if (article.pubstatus() == v1::PUB_STATUS_CANCELED) {
+
+  // 4. No identity match: near-duplicate search over the LSH bands (window-bounded).
+  std::optional<Match> best;
+  if (!sig.empty() && !cancel) {
+    std::map<uint64_t, bool> candidates;  // doc -> seen locally
+    for (int b = 0; b < internal::kBands; ++b) {
+      const std::string prefix = internal::BandPrefix(b, internal::BandHash(sig, b));
+      int n = 0;
+      auto collect_local = [&](std::string_view key, std::string_view) {
+        candidates[internal::ReadBe64(key, prefix.size())] = true;
+        return ++n < config_.max_bucket_entries;
+      };
+      Status st = view.Scan(prefix, "", collect_local);
+      if (!st.ok()) return st.error();
+      if (shared_index_ != nullptr) {
+        int m = 0;
+        st = shared_index_->Scan(prefix, "", [&](std::string_view key, std::string_view) {
+          candidates.emplace(internal::ReadBe64(key, prefix.size()), false);
+          return ++m < config_.max_bucket_entries;
+        });
+        if (!st.ok()) return st.error();
+      }
+    }
+    for (const auto& [doc, local] : candidates) {
+      std::optional<DocRecord> rec;
+      const std::string dk = internal::DocKey(doc);
+      if (local) {
+        DEDUP_GET(dv, dk);
+        if (dv) rec = internal::DecodeDoc(*dv);
+      } else {
+        auto r = shared_index_->Get(dk);
+        if (!r.ok()) return r.error();
+        if (r.value()) rec = internal::DecodeDoc(*r.value());
+        // The partition's own entries are authoritative locally; the shared copy may lag.
+        if (rec && rec->partition == ctx.partition) rec.reset();
+      }
+      if (!rec || rec->time_ms < cutoff) continue;
+      const double sim = internal::EstimateJaccard(sig, rec->signature);
+      const double threshold =
+          rec->provider_hash == provider_hash ? config_.duplicate_threshold : config_.syndicated_threshold;
+      if (sim < threshold) continue;
+      const bool better = !best || sim > best->similarity ||
+                          (sim == best->similarity && (rec->time_ms < best->rec.time_ms ||
+                                                       (rec->time_ms == best->rec.time_ms && doc < best->doc)));
+      if (better) best = Match{doc, std::move(*rec), local, sim};
+    }
+  }
+
+  if (best && best->rec.provider_hash == provider_hash) {
+    // Same provider: an alias of the matched story, not a new story.
+    d.decision = v1::DECISION_DUPLICATE;
+    d.story_id = best->rec.story_id;
+    d.of = best->rec.story_id;
+    d.similarity = best->similarity;
+    d.version = best->rec.version;
+    const std::string sk = internal::StoryKey(best->rec.story_id);
+    DEDUP_GET(sv, sk);
+    if (sv) {
+      if (auto story = internal::DecodeStory(*sv)) {
+        d.version = story->version;
+        // Later versions under this identity update the matched story.
+        IdentityRecord alias = incoming;
+        alias.story_id = best->rec.story_id;
+        out->Put(identity_key, internal::EncodeIdentity(alias));
+        index_doc(best->rec.story_id, best->rec.root, d.version);
+      }
+    }
+    record_memo();
+    return d;
+  }
+
+  // 5. A story of its own: new, syndicated copy, or a cancel of an unseen story.
+  std::string seed = identity;
+  if (content_identity) seed += "|" + std::to_string(ctx.partition) + "|" + std::to_string(ctx.offset);
+  d.story_id = StoryIdFor(seed);
+  d.version = 1;
+  StoryRecord story;
+  story.version = 1;
+  story.provider_hash = provider_hash;
+  content_story(story);
+  if (cancel) {
     d.decision = v1::DECISION_CANCEL;
     d.kind = v1::EVENT_KIND_CANCELED;
+  } else if (best) {
+    d.decision = v1::DECISION_SYNDICATED;
+    d.kind = v1::EVENT_KIND_SYNDICATED;
+    d.of = best->rec.root.empty() ? best->rec.story_id : best->rec.root;
+    d.similarity = best->similarity;
+    story.root = d.of;
+  } else {
+    d.decision = v1::DECISION_NEW;
+    d.kind = v1::EVENT_KIND_CREATED;
   }
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%u %llx", d.version, static_cast<unsigned long long>(hash));
-  store_.Put(key, buf);
-  (void)ctx;
+  out->Put(internal::StoryKey(d.story_id), internal::EncodeStory(story));
+  IdentityRecord rec = incoming;
+  rec.story_id = d.story_id;
+  out->Put(identity_key, internal::EncodeIdentity(rec));
+  if (!cancel) index_doc(d.story_id, story.root, 1);
+  record_memo();
   return d;
+#undef DEDUP_GET
 }
 
 }  // namespace copydesk::dedup

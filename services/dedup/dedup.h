@@ -1,39 +1,81 @@
-// Story identity and version decisions. Pure: a function of the article and the state store.
-// First cut (foundation): identity by provider + guid (else canonical URL), redelivery when the
-// content hash is unchanged, otherwise an update. The dedup issue replaces the internals.
+// Story identity and version decisions: new, update, redelivery, stale, cancel, duplicate,
+// syndicated. Pure: a decision is a function of (article, event context, state); the state
+// changes it implies are returned as a MutationBatch, never written behind the caller's back.
+// See services/dedup/README.md for the state layout, the near-duplicate index and how the
+// worker persists and restores state.
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "common/result.h"
 #include "copydesk/v1/article.pb.h"
 #include "copydesk/v1/events.pb.h"
+#include "dedup/state_store.h"
 
 namespace copydesk::dedup {
 
-// Where the article came from; decisions are deterministic in (article, state, context).
+// Where the article came from; decisions are deterministic in (article, context, state).
 struct EventContext {
   int32_t partition = 0;
   int64_t offset = 0;
+  // Event time (Kafka CreateTime of the raw event), ms since epoch. 0 = unknown: the article's
+  // versioncreated is used, else the partition's event-time watermark. Never wall-clock time.
   int64_t timestamp_ms = 0;
   std::string event_id;
+};
+
+// Dedup settings. Defaults are the tuned values (see README.md for the figures).
+struct Config {
+  // Near-duplicate window in event time: only index entries whose event time is within the
+  // window of the partition's event-time watermark match; older ones are expired.
+  int64_t window_ms = 7LL * 24 * 3600 * 1000;
+  // Estimated word 5-shingle Jaccard at or above which a same-provider record without an
+  // identity match is a duplicate of the matched story.
+  double duplicate_threshold = 0.5;
+  // ... and an other-provider record is a syndicated copy.
+  double syndicated_threshold = 0.5;
+  // Use the canonical URL as identity when there is no guid. Turn off for feeds whose URLs
+  // change with every version (e.g. a date in the URL).
+  bool url_identity = true;
+  // Most index entries read per LSH band bucket (bounds work on pathological buckets).
+  int max_bucket_entries = 32;
+  // Most expired documents removed per decision (bounds one batch; the rest go next time).
+  int max_expiries_per_decision = 64;
+  // Change classes: body similarity >= minor -> minor edit; >= substantive -> substantive
+  // update; below -> rewrite.
+  double minor_edit_similarity = 0.8;
+  double substantive_similarity = 0.2;
+
+  // Rejects out-of-range values; the error names the field.
+  [[nodiscard]] Status Validate() const;
 };
 
 // The decision for one article.
 struct Decision {
   v1::Decision decision = v1::DECISION_UNSPECIFIED;
-  // For accepted changes: the ArticleEvent kind to publish.
+  // For accepted changes (Publishes()): the ArticleEvent kind to publish.
   v1::EventKind kind = v1::EVENT_KIND_UNSPECIFIED;
+  // The story this record belongs to (for duplicate: the story it is an alias of).
   std::string story_id;
+  // The story's version after this decision (for counted decisions: its current version).
   uint32_t version = 0;
   uint32_t previous_version = 0;
-  // The story (or record) this one matched.
+  // The story this one matched: duplicate -> that story; syndicated -> the original story
+  // (the root when the match was itself a syndicated copy); redelivery/stale -> own story.
   std::string of;
+  // duplicate/syndicated: estimated 5-shingle Jaccard to `of`; update: body similarity to the
+  // previous version; redelivery: 1.
   double similarity = 0;
   v1::ChangeSummary change;
+  // The event time the decision used (ms since epoch).
+  int64_t event_time_ms = 0;
+  // True when this decision was read back from the decision log (an input reprocessed after a
+  // crash) rather than made now.
+  bool replayed = false;
 
   // True when the decision is an accepted change that goes to the output topics.
   [[nodiscard]] bool Publishes() const {
@@ -42,46 +84,50 @@ struct Decision {
   }
 };
 
-// Key/value state. Implementations: in memory (tests, replay) and RocksDB (workers).
-class StateStore {
- public:
-  virtual ~StateStore() = default;
-  [[nodiscard]] virtual std::optional<std::string> Get(std::string_view key) const = 0;
-  virtual void Put(std::string_view key, std::string_view value) = 0;
-  virtual void Delete(std::string_view key) = 0;
-};
+// "new", "update", "redelivery", "stale", "duplicate", "syndicated", "cancel", "dead_letter".
+std::string_view DecisionName(v1::Decision d);
 
-// A StateStore in a std::map.
-class MemoryStateStore final : public StateStore {
- public:
-  [[nodiscard]] std::optional<std::string> Get(std::string_view key) const override;
-  void Put(std::string_view key, std::string_view value) override;
-  void Delete(std::string_view key) override;
-  [[nodiscard]] size_t size() const { return kv_.size(); }
+// The identity of an article: "g|provider|guid", else (when url_identity) "u|provider|canonical
+// url", else "" (identity must come from content).
+std::string IdentityKey(const v1::Article& article, bool url_identity = true);
 
- private:
-  std::map<std::string, std::string, std::less<>> kv_;
-};
-
-// The identity key of an article: "g|provider|guid", else "u|provider|canonical url", else
-// "" (identity must come from content).
-std::string IdentityKey(const v1::Article& article);
-
-// A stable story id derived from an identity key (or, without one, from the content hash).
+// A stable story id ("st_" + 24 hex digits) derived from an identity (or content + position).
 std::string StoryIdFor(std::string_view identity_or_content);
 
-// Decides what an article is relative to the state and records it in the state.
-// Not thread-safe: one Deduper per partition, used from one thread.
+// True for state keys that belong to the shared near-duplicate index (published to the shared
+// index topic so other partitions' workers can match against them; see README.md).
+bool IsSharedIndexKey(std::string_view key);
+
+// Decides what an article is relative to everything the partition has seen.
+//
+// Not thread-safe: one Deduper per partition, used from one thread (the partition's worker
+// thread). `store` is the partition's state and must outlive the Deduper. `shared_index`, when
+// given, is a read-only store holding the shared index keys (IsSharedIndexKey) of all
+// partitions, fed from the shared index topic; it must outlive the Deduper.
 class Deduper {
  public:
-  explicit Deduper(StateStore& store) : store_(store) {}
+  Deduper(Config config, StateStore& store, const StateStore* shared_index = nullptr);
+  explicit Deduper(StateStore& store) : Deduper(Config{}, store) {}
   Deduper(const Deduper&) = delete;
   Deduper& operator=(const Deduper&) = delete;
 
-  Decision Decide(const v1::Article& article, const EventContext& ctx);
+  // Decides without changing the store: every state change goes to `out` (cleared first).
+  // The caller applies `out` with Apply() after (or while) publishing the outputs and the
+  // changelog records. Errors only when the store fails (retry or stop the partition).
+  Result<Decision> Decide(const v1::Article& article, const EventContext& ctx, MutationBatch* out) const;
+
+  // Applies a decision's mutations (or a changelog's) to the store.
+  Status Apply(const MutationBatch& batch) { return store_.Apply(batch); }
+
+  // Decide + Apply, for replay and tests.
+  Result<Decision> Process(const v1::Article& article, const EventContext& ctx);
+
+  [[nodiscard]] const Config& config() const { return config_; }
 
  private:
-  StateStore& store_;  // borrowed; must outlive the Deduper
+  Config config_;
+  StateStore& store_;                  // borrowed; must outlive the Deduper
+  const StateStore* shared_index_;     // borrowed, may be null; must outlive the Deduper
 };
 
 }  // namespace copydesk::dedup

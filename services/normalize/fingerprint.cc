@@ -2,9 +2,102 @@
 
 #include <xxhash.h>
 
+#include <array>
 #include <cctype>
 
 namespace copydesk::normalize {
+namespace {
+
+inline bool IsWordByte(unsigned char c) { return std::isalnum(c) || c >= 0x80; }
+
+inline unsigned char Lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c + 32) : c; }
+
+// The normalized form "w1 w2 ... wn " (lower-cased words, each followed by one space) and the
+// xxh3-64 of each word.
+struct Tokens {
+  std::string normalized;
+  std::vector<uint64_t> word_hashes;
+};
+
+void Tokenize(std::string_view text, Tokens& out, bool want_word_hashes) {
+  out.normalized.clear();
+  out.normalized.reserve(text.size() + 1);
+  out.word_hashes.clear();
+  size_t start = std::string::npos;
+  for (unsigned char c : text) {
+    if (IsWordByte(c)) {
+      if (start == std::string::npos) start = out.normalized.size();
+      out.normalized.push_back(static_cast<char>(Lower(c)));
+    } else if (start != std::string::npos) {
+      if (want_word_hashes)
+        out.word_hashes.push_back(XXH3_64bits(out.normalized.data() + start, out.normalized.size() - start));
+      out.normalized.push_back(' ');
+      start = std::string::npos;
+    }
+  }
+  if (start != std::string::npos) {
+    if (want_word_hashes)
+      out.word_hashes.push_back(XXH3_64bits(out.normalized.data() + start, out.normalized.size() - start));
+    out.normalized.push_back(' ');
+  }
+}
+
+inline uint64_t Mix64(uint64_t h) {  // murmur3 fmix64
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  return h;
+}
+
+// Hashes of the word 5-shingles (one shingle of all words when there are fewer than 5).
+void ShingleHashes(const std::vector<uint64_t>& w, std::vector<uint64_t>& out) {
+  out.clear();
+  if (w.empty()) return;
+  const size_t k = w.size() < static_cast<size_t>(kShingleWords) ? w.size() : kShingleWords;
+  out.reserve(w.size() - k + 1);
+  for (size_t i = 0; i + k <= w.size(); ++i) {
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (size_t j = 0; j < k; ++j) h = (h ^ w[i + j]) * 0x100000001B3ull + (h >> 29);
+    out.push_back(Mix64(h));
+  }
+}
+
+std::vector<uint32_t> MinHashFromShingles(const std::vector<uint64_t>& shingles) {
+  std::vector<uint32_t> sig;
+  if (shingles.empty()) return sig;
+  constexpr uint32_t kEmpty = 0xFFFFFFFFu;
+  std::array<uint32_t, kMinHashSize> bins;
+  bins.fill(kEmpty);
+  std::array<bool, kMinHashSize> filled{};
+  static_assert((kMinHashSize & (kMinHashSize - 1)) == 0, "bins must be a power of two");
+  constexpr int kShift = 64 - __builtin_ctz(kMinHashSize);
+  for (uint64_t h : shingles) {
+    const auto bin = static_cast<size_t>(h >> kShift);
+    const auto v = static_cast<uint32_t>(h);
+    if (!filled[bin] || v < bins[bin]) {
+      bins[bin] = v;
+      filled[bin] = true;
+    }
+  }
+  // Rotation densification (Shrivastava & Li 2014): an empty bin borrows the value of the next
+  // filled bin to its right, offset by the distance so that borrowed values differ from real ones.
+  sig.resize(kMinHashSize);
+  for (int i = 0; i < kMinHashSize; ++i) {
+    int j = i, dist = 0;
+    while (!filled[static_cast<size_t>(j)]) {
+      j = (j + 1) % kMinHashSize;
+      ++dist;
+    }
+    sig[static_cast<size_t>(i)] =
+        dist == 0 ? bins[static_cast<size_t>(j)]
+                  : static_cast<uint32_t>(Mix64(bins[static_cast<size_t>(j)] + 0x9E3779B9ull * static_cast<uint64_t>(dist)));
+  }
+  return sig;
+}
+
+}  // namespace
 
 std::vector<std::string_view> Words(std::string_view text, std::string& storage) {
   storage.clear();
@@ -12,10 +105,9 @@ std::vector<std::string_view> Words(std::string_view text, std::string& storage)
   std::vector<std::pair<size_t, size_t>> spans;
   size_t start = std::string::npos;
   for (unsigned char c : text) {
-    bool word = std::isalnum(c) || c >= 0x80;
-    if (word) {
+    if (IsWordByte(c)) {
       if (start == std::string::npos) start = storage.size();
-      storage.push_back(static_cast<char>(std::tolower(c)));
+      storage.push_back(static_cast<char>(Lower(c)));
     } else if (start != std::string::npos) {
       spans.emplace_back(start, storage.size() - start);
       start = std::string::npos;
@@ -28,35 +120,41 @@ std::vector<std::string_view> Words(std::string_view text, std::string& storage)
   return out;
 }
 
+uint64_t WordsHash(std::string_view text) {
+  Tokens t;
+  Tokenize(text, t, false);
+  return XXH3_64bits(t.normalized.data(), t.normalized.size());
+}
+
+std::vector<uint32_t> MinHashSignature(std::string_view text) {
+  Tokens t;
+  Tokenize(text, t, true);
+  std::vector<uint64_t> shingles;
+  ShingleHashes(t.word_hashes, shingles);
+  return MinHashFromShingles(shingles);
+}
+
 void ComputeFingerprints(v1::Article& article) {
   auto* fp = article.mutable_fingerprints();
-  std::string headline_store, body_store;
-  auto hw = Words(article.headline(), headline_store);
-  auto bw = Words(article.body_text(), body_store);
-  auto hash_words = [](const std::vector<std::string_view>& w) {
-    XXH3_state_t* st = XXH3_createState();
-    XXH3_64bits_reset(st);
-    for (auto s : w) {
-      XXH3_64bits_update(st, s.data(), s.size());
-      XXH3_64bits_update(st, " ", 1);
-    }
-    uint64_t h = XXH3_64bits_digest(st);
-    XXH3_freeState(st);
-    return h;
-  };
-  fp->set_headline_hash(hash_words(hw));
-  fp->set_body_hash(hash_words(bw));
+  Tokens t;
+  Tokenize(article.headline(), t, false);
+  fp->set_headline_hash(XXH3_64bits(t.normalized.data(), t.normalized.size()));
+  Tokenize(article.body_text(), t, true);
+  fp->set_body_hash(XXH3_64bits(t.normalized.data(), t.normalized.size()));
   fp->set_content_hash(fp->headline_hash() ^ (fp->body_hash() * 0x9E3779B97F4A7C15ull));
-  // SimHash over word 3-shingles.
+
+  std::vector<uint64_t> shingles;
+  ShingleHashes(t.word_hashes, shingles);
   int acc[64] = {0};
-  for (size_t i = 0; i + 3 <= bw.size(); ++i) {
-    uint64_t h = 0;
-    for (size_t k = 0; k < 3; ++k) h = XXH3_64bits_withSeed(bw[i + k].data(), bw[i + k].size(), h);
-    for (int b = 0; b < 64; ++b) acc[b] += ((h >> b) & 1) ? 1 : -1;
-  }
+  for (uint64_t h : shingles)
+    for (int b = 0; b < 64; ++b) acc[b] += static_cast<int>((h >> b) & 1) * 2 - 1;
   uint64_t sim = 0;
-  for (int b = 0; b < 64; ++b) if (acc[b] > 0) sim |= (1ull << b);
+  for (int b = 0; b < 64; ++b)
+    if (acc[b] > 0) sim |= (1ull << b);
   fp->set_simhash(sim);
+
+  auto sig = MinHashFromShingles(shingles);
+  fp->mutable_minhash()->Assign(sig.begin(), sig.end());
 }
 
 }  // namespace copydesk::normalize

@@ -1,4 +1,15 @@
-// Content fingerprints for dedup: exact hashes plus the near-duplicate signature.
+// Content fingerprints for dedup: exact hashes plus the near-duplicate signatures.
+//
+// Computed once per article by the normalizer (Finalize) and by `copydesk replay`, so the worker
+// and the offline replay see identical fingerprints. Pure and thread-safe.
+//
+// - headline_hash / body_hash: xxh3-64 over the lower-cased words (letters and digits, any
+//   non-ASCII byte counts as a letter), so whitespace, punctuation and case do not matter.
+// - content_hash: a combination of both (identical normalized headline and body).
+// - minhash: a one-permutation MinHash (OPH, Li et al. 2012) of the body's word 5-shingles
+//   with kMinHashSize bins and rotation densification for empty bins; the fraction of equal
+//   bins estimates the 5-shingle Jaccard similarity. Empty when the body has no words.
+// - simhash: 64-bit SimHash over the same shingles (kept for FindSimilar; dedup uses minhash).
 #pragma once
 
 #include <cstdint>
@@ -10,8 +21,20 @@
 
 namespace copydesk::normalize {
 
+// Number of MinHash bins (values) in Fingerprints.minhash.
+inline constexpr int kMinHashSize = 128;
+// Words per shingle.
+inline constexpr int kShingleWords = 5;
+
 // Lower-cased words of a text (letters and digits), the unit shingles are built from.
 std::vector<std::string_view> Words(std::string_view text, std::string& storage);
+
+// xxh3-64 of the normalized words of a text (the headline/body hash). Stable across releases.
+uint64_t WordsHash(std::string_view text);
+
+// The OPH MinHash signature (kMinHashSize values) of a text's word 5-shingles; empty when the
+// text has no words. A text with fewer than 5 words is one shingle.
+std::vector<uint32_t> MinHashSignature(std::string_view text);
 
 // Fills article.fingerprints from headline and body_text.
 void ComputeFingerprints(v1::Article& article);

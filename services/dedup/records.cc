@@ -1,0 +1,322 @@
+#include "dedup/records.h"
+
+#include <xxhash.h>
+
+#include <cstring>
+
+namespace copydesk::dedup::internal {
+namespace {
+
+constexpr uint8_t kFormat = 1;  // bump when a record layout changes
+
+// Appends little-endian values.
+class Writer {
+ public:
+  void U8(uint8_t v) { s_.push_back(static_cast<char>(v)); }
+  void U16(uint16_t v) { Raw(v); }
+  void U32(uint32_t v) { Raw(v); }
+  void U64(uint64_t v) { Raw(v); }
+  void I64(int64_t v) { Raw(static_cast<uint64_t>(v)); }
+  void F64(double v) {
+    uint64_t u;
+    std::memcpy(&u, &v, sizeof u);
+    Raw(u);
+  }
+  void Str(std::string_view v) {
+    U16(static_cast<uint16_t>(v.size()));
+    s_.append(v.data(), v.size());
+  }
+  void Sig(const std::vector<uint16_t>& v) {
+    U16(static_cast<uint16_t>(v.size()));
+    for (uint16_t x : v) U16(x);
+  }
+  std::string Take() { return std::move(s_); }
+
+ private:
+  template <typename T>
+  void Raw(T v) {
+    char b[sizeof(T)];
+    for (size_t i = 0; i < sizeof(T); ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+    s_.append(b, sizeof(T));
+  }
+  std::string s_;
+};
+
+// Reads what Writer wrote; ok() turns false on truncated input.
+class Reader {
+ public:
+  explicit Reader(std::string_view s) : s_(s) {}
+  uint8_t U8() { return static_cast<uint8_t>(Raw<uint8_t>()); }
+  uint16_t U16() { return Raw<uint16_t>(); }
+  uint32_t U32() { return Raw<uint32_t>(); }
+  uint64_t U64() { return Raw<uint64_t>(); }
+  int64_t I64() { return static_cast<int64_t>(Raw<uint64_t>()); }
+  double F64() {
+    uint64_t u = Raw<uint64_t>();
+    double d;
+    std::memcpy(&d, &u, sizeof d);
+    return d;
+  }
+  std::string Str() {
+    size_t n = U16();
+    if (!ok_ || pos_ + n > s_.size()) {
+      ok_ = false;
+      return {};
+    }
+    std::string out(s_.substr(pos_, n));
+    pos_ += n;
+    return out;
+  }
+  std::vector<uint16_t> Sig() {
+    size_t n = U16();
+    std::vector<uint16_t> out;
+    if (!ok_ || pos_ + 2 * n > s_.size()) {
+      ok_ = false;
+      return out;
+    }
+    out.reserve(n);
+    for (size_t i = 0; i < n; ++i) out.push_back(U16());
+    return out;
+  }
+  [[nodiscard]] bool ok() const { return ok_; }
+
+ private:
+  template <typename T>
+  T Raw() {
+    if (pos_ + sizeof(T) > s_.size()) {
+      ok_ = false;
+      return T{};
+    }
+    T v = 0;
+    for (size_t i = 0; i < sizeof(T); ++i)
+      v |= static_cast<T>(static_cast<T>(static_cast<unsigned char>(s_[pos_ + i])) << (8 * i));
+    pos_ += sizeof(T);
+    return v;
+  }
+  std::string_view s_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+void Be64(std::string& s, uint64_t v) {
+  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+void Be32(std::string& s, uint32_t v) {
+  for (int i = 3; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+}  // namespace
+
+std::string EncodeIdentity(const IdentityRecord& r) {
+  Writer w;
+  w.U8(kFormat);
+  w.Str(r.story_id);
+  w.U8(r.has_provider_version ? 1 : 0);
+  w.I64(r.provider_version);
+  w.I64(r.versioncreated_ms);
+  return w.Take();
+}
+
+std::optional<IdentityRecord> DecodeIdentity(std::string_view v) {
+  Reader r(v);
+  if (r.U8() != kFormat) return std::nullopt;
+  IdentityRecord out;
+  out.story_id = r.Str();
+  out.has_provider_version = r.U8() != 0;
+  out.provider_version = r.I64();
+  out.versioncreated_ms = r.I64();
+  if (!r.ok()) return std::nullopt;
+  return out;
+}
+
+std::string EncodeStory(const StoryRecord& s) {
+  Writer w;
+  w.U8(kFormat);
+  w.U32(s.version);
+  w.U8(s.canceled ? 1 : 0);
+  w.U64(s.provider_hash);
+  w.Str(s.root);
+  w.U64(s.headline_hash);
+  w.U64(s.body_hash);
+  w.Sig(s.signature);
+  w.U16(static_cast<uint16_t>(s.paragraphs.size()));
+  for (uint32_t p : s.paragraphs) w.U32(p);
+  return w.Take();
+}
+
+std::optional<StoryRecord> DecodeStory(std::string_view v) {
+  Reader r(v);
+  if (r.U8() != kFormat) return std::nullopt;
+  StoryRecord s;
+  s.version = r.U32();
+  s.canceled = r.U8() != 0;
+  s.provider_hash = r.U64();
+  s.root = r.Str();
+  s.headline_hash = r.U64();
+  s.body_hash = r.U64();
+  s.signature = r.Sig();
+  size_t n = r.U16();
+  if (!r.ok()) return std::nullopt;
+  s.paragraphs.reserve(n);
+  for (size_t i = 0; i < n && r.ok(); ++i) s.paragraphs.push_back(r.U32());
+  if (!r.ok()) return std::nullopt;
+  return s;
+}
+
+std::string EncodeDoc(const DocRecord& d) {
+  Writer w;
+  w.U8(kFormat);
+  w.Str(d.story_id);
+  w.Str(d.root);
+  w.U64(d.provider_hash);
+  w.I64(d.time_ms);
+  w.U32(static_cast<uint32_t>(d.partition));
+  w.U32(d.version);
+  w.Sig(d.signature);
+  return w.Take();
+}
+
+std::optional<DocRecord> DecodeDoc(std::string_view v) {
+  Reader r(v);
+  if (r.U8() != kFormat) return std::nullopt;
+  DocRecord d;
+  d.story_id = r.Str();
+  d.root = r.Str();
+  d.provider_hash = r.U64();
+  d.time_ms = r.I64();
+  d.partition = static_cast<int32_t>(r.U32());
+  d.version = r.U32();
+  d.signature = r.Sig();
+  if (!r.ok()) return std::nullopt;
+  return d;
+}
+
+std::string EncodeDecision(const Decision& d) {
+  Writer w;
+  w.U8(kFormat);
+  w.U8(static_cast<uint8_t>(d.decision));
+  w.U8(static_cast<uint8_t>(d.kind));
+  w.Str(d.story_id);
+  w.U32(d.version);
+  w.U32(d.previous_version);
+  w.Str(d.of);
+  w.F64(d.similarity);
+  w.U8(d.change.headline_changed() ? 1 : 0);
+  w.U32(d.change.paragraphs_added());
+  w.U32(d.change.paragraphs_removed());
+  w.U32(d.change.paragraphs_edited());
+  w.F64(d.change.body_similarity());
+  w.U8(static_cast<uint8_t>(d.change.change_class()));
+  w.U8(d.change.correction() ? 1 : 0);
+  w.I64(d.event_time_ms);
+  return w.Take();
+}
+
+std::optional<Decision> DecodeDecision(std::string_view v) {
+  Reader r(v);
+  if (r.U8() != kFormat) return std::nullopt;
+  Decision d;
+  d.decision = static_cast<v1::Decision>(r.U8());
+  d.kind = static_cast<v1::EventKind>(r.U8());
+  d.story_id = r.Str();
+  d.version = r.U32();
+  d.previous_version = r.U32();
+  d.of = r.Str();
+  d.similarity = r.F64();
+  bool headline_changed = r.U8() != 0;
+  uint32_t added = r.U32(), removed = r.U32(), edited = r.U32();
+  double body_similarity = r.F64();
+  auto cls = static_cast<v1::ChangeClass>(r.U8());
+  bool correction = r.U8() != 0;
+  d.event_time_ms = r.I64();
+  if (!r.ok()) return std::nullopt;
+  if (d.decision == v1::DECISION_UPDATE) {
+    d.change.set_headline_changed(headline_changed);
+    d.change.set_paragraphs_added(added);
+    d.change.set_paragraphs_removed(removed);
+    d.change.set_paragraphs_edited(edited);
+    d.change.set_body_similarity(body_similarity);
+    d.change.set_change_class(cls);
+    d.change.set_correction(correction);
+  }
+  return d;
+}
+
+std::string WatermarkKey() { return "m/wm"; }
+
+std::string IdentityStateKey(std::string_view identity) {
+  XXH128_hash_t h = XXH3_128bits(identity.data(), identity.size());
+  std::string k = "i/";
+  Be64(k, h.high64);
+  Be64(k, h.low64);
+  return k;
+}
+
+std::string StoryKey(std::string_view story_id) { return "s/" + std::string(story_id); }
+
+std::string DocKey(uint64_t doc) {
+  std::string k = "d/";
+  Be64(k, doc);
+  return k;
+}
+
+std::string BandPrefix(int band, uint64_t band_hash) {
+  std::string k = "b/";
+  k.push_back(static_cast<char>(band));
+  Be64(k, band_hash);
+  return k;
+}
+
+std::string BandKey(int band, uint64_t band_hash, uint64_t doc) {
+  std::string k = BandPrefix(band, band_hash);
+  Be64(k, doc);
+  return k;
+}
+
+std::string DocExpiryKey(int64_t time_ms, uint64_t doc) {
+  std::string k = "x/";
+  Be64(k, TimeToKey(time_ms));
+  Be64(k, doc);
+  return k;
+}
+
+std::string MemoKey(int32_t partition, int64_t offset) {
+  std::string k = "o/";
+  Be32(k, static_cast<uint32_t>(partition));
+  Be64(k, static_cast<uint64_t>(offset));
+  return k;
+}
+
+std::string MemoExpiryKey(int64_t time_ms, int32_t partition, int64_t offset) {
+  std::string k = "y/";
+  Be64(k, TimeToKey(time_ms));
+  Be32(k, static_cast<uint32_t>(partition));
+  Be64(k, static_cast<uint64_t>(offset));
+  return k;
+}
+
+uint64_t ReadBe64(std::string_view s, size_t pos) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(s[pos + i]);
+  return v;
+}
+
+uint32_t ReadBe32(std::string_view s, size_t pos) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(s[pos + i]);
+  return v;
+}
+
+uint64_t BandHash(const std::vector<uint16_t>& sig, int band) {
+  return XXH3_64bits_withSeed(sig.data() + static_cast<size_t>(band) * kBandRows, kBandRows * sizeof(uint16_t),
+                              static_cast<uint64_t>(band));
+}
+
+double EstimateJaccard(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b) {
+  if (a.empty() || b.empty() || a.size() != b.size()) return 0;
+  int eq = 0;
+  for (size_t i = 0; i < a.size(); ++i) eq += a[i] == b[i];
+  return static_cast<double>(eq) / static_cast<double>(a.size());
+}
+
+}  // namespace copydesk::dedup::internal

@@ -1,0 +1,90 @@
+// Binary layout of the dedup state (internal to services/dedup). Keys are ordered byte strings
+// (big-endian numbers, so scans run in numeric order); values are compact little-endian records.
+//
+//   m/wm                               event-time watermark of the partition (i64)
+//   i/<xxh128(identity)>               IdentityRecord: story id + ordering of the last accepted version
+//   s/<story id>                       StoryRecord: version, flags, current content fingerprints
+//   d/<doc id>                         DocRecord: one indexed text (story, provider, time, signature)
+//   b/<band><band hash><doc id>        LSH band entry (empty value)
+//   x/<time><doc id>                   doc expiry queue (empty value)
+//   o/<partition><offset>              decision log: the decision made for that input
+//   y/<time><partition><offset>        decision-log expiry queue (empty value)
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dedup/dedup.h"
+
+namespace copydesk::dedup::internal {
+
+inline constexpr int kSignatureSize = 128;  // = normalize::kMinHashSize
+inline constexpr int kBandRows = 3;
+inline constexpr int kBands = 32;  // uses the first kBands * kBandRows signature values
+
+// The last accepted version of one identity.
+struct IdentityRecord {
+  std::string story_id;
+  bool has_provider_version = false;
+  int64_t provider_version = 0;
+  int64_t versioncreated_ms = 0;  // 0 = unknown
+};
+
+// A story's current state.
+struct StoryRecord {
+  uint32_t version = 0;
+  bool canceled = false;
+  uint64_t provider_hash = 0;
+  std::string root;  // for syndicated copies: the original story
+  uint64_t headline_hash = 0;
+  uint64_t body_hash = 0;
+  std::vector<uint16_t> signature;  // 16-bit MinHash values of the current body
+  std::vector<uint32_t> paragraphs;  // normalized-word hashes of the current paragraphs
+};
+
+// One text in the near-duplicate index.
+struct DocRecord {
+  std::string story_id;
+  std::string root;
+  uint64_t provider_hash = 0;
+  int64_t time_ms = 0;
+  int32_t partition = 0;
+  uint32_t version = 0;
+  std::vector<uint16_t> signature;
+};
+
+std::string EncodeIdentity(const IdentityRecord& r);
+std::optional<IdentityRecord> DecodeIdentity(std::string_view v);
+std::string EncodeStory(const StoryRecord& r);
+std::optional<StoryRecord> DecodeStory(std::string_view v);
+std::string EncodeDoc(const DocRecord& r);
+std::optional<DocRecord> DecodeDoc(std::string_view v);
+std::string EncodeDecision(const Decision& d);
+std::optional<Decision> DecodeDecision(std::string_view v);
+
+std::string WatermarkKey();
+std::string IdentityStateKey(std::string_view identity);
+std::string StoryKey(std::string_view story_id);
+std::string DocKey(uint64_t doc);
+std::string BandPrefix(int band, uint64_t band_hash);
+std::string BandKey(int band, uint64_t band_hash, uint64_t doc);
+std::string DocExpiryKey(int64_t time_ms, uint64_t doc);
+std::string MemoKey(int32_t partition, int64_t offset);
+std::string MemoExpiryKey(int64_t time_ms, int32_t partition, int64_t offset);
+
+// Reads the big-endian number at `pos` of a key.
+uint64_t ReadBe64(std::string_view s, size_t pos);
+uint32_t ReadBe32(std::string_view s, size_t pos);
+// Order-preserving map of a signed time to unsigned.
+inline uint64_t TimeToKey(int64_t t) { return static_cast<uint64_t>(t) ^ (1ull << 63); }
+inline int64_t KeyToTime(uint64_t k) { return static_cast<int64_t>(k ^ (1ull << 63)); }
+
+// The hash of band `band` of a 16-bit signature.
+uint64_t BandHash(const std::vector<uint16_t>& sig, int band);
+// The fraction of equal signature values (the Jaccard estimate); 0 when either is empty.
+double EstimateJaccard(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b);
+
+}  // namespace copydesk::dedup::internal

@@ -1,0 +1,119 @@
+#include "dedup/rocksdb_store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+namespace copydesk::dedup {
+namespace {
+
+Error ToError(const rocksdb::Status& s, std::string_view what) {
+  return Error{v1::ERROR_CODE_INTERNAL, std::string("rocksdb ") + std::string(what) + ": " + s.ToString()};
+}
+
+rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+
+}  // namespace
+
+Result<std::unique_ptr<RocksDbStateStore>> RocksDbStateStore::Open(const std::string& path,
+                                                                   const RocksDbOptions& o) {
+  std::unique_ptr<RocksDbStateStore> store(new RocksDbStateStore());
+  store->cache_ = rocksdb::NewLRUCache(o.block_cache_bytes);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = store->cache_;
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  if (o.bloom_bits_per_key > 0) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(o.bloom_bits_per_key, false));
+  rocksdb::Options options;
+  options.create_if_missing = o.create_if_missing;
+  options.write_buffer_size = o.write_buffer_bytes;
+  options.max_write_buffer_number = o.max_write_buffers;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.max_open_files = 256;
+  options.max_background_jobs = 2;
+  options.compression = rocksdb::kNoCompression;  // signatures are random bytes
+  options.info_log_level = rocksdb::WARN_LEVEL;
+  options.keep_log_file_num = 2;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, path, &raw);
+  if (!s.ok()) return ToError(s, "open " + path);
+  store->db_.reset(raw);
+  return store;
+}
+
+Status RocksDbStateStore::Destroy(const std::string& path) {
+  rocksdb::Status s = rocksdb::DestroyDB(path, rocksdb::Options());
+  if (!s.ok()) return ToError(s, "destroy " + path);
+  return OkStatus();
+}
+
+RocksDbStateStore::~RocksDbStateStore() {
+  if (db_) {
+    (void)db_->Close();
+    db_.reset();
+  }
+}
+
+Result<std::optional<std::string>> RocksDbStateStore::Get(std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return ToError(s, "get");
+  return std::optional<std::string>(std::move(value));
+}
+
+Status RocksDbStateStore::Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const {
+  rocksdb::ReadOptions ro;
+  std::string upper(prefix);
+  // Upper bound: the prefix with its last byte incremented (prefixes here never end in 0xFF).
+  bool bounded = false;
+  while (!upper.empty()) {
+    auto c = static_cast<unsigned char>(upper.back());
+    if (c != 0xFF) {
+      upper.back() = static_cast<char>(c + 1);
+      bounded = true;
+      break;
+    }
+    upper.pop_back();
+  }
+  rocksdb::Slice upper_slice(upper);
+  if (bounded) ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
+  std::string_view from = start > prefix ? start : prefix;
+  for (it->Seek(ToSlice(from)); it->Valid(); it->Next()) {
+    std::string_view k(it->key().data(), it->key().size());
+    if (!k.starts_with(prefix)) break;
+    if (!fn(k, std::string_view(it->value().data(), it->value().size()))) break;
+  }
+  if (!it->status().ok()) return ToError(it->status(), "scan");
+  return OkStatus();
+}
+
+Status RocksDbStateStore::Apply(const MutationBatch& batch) {
+  if (batch.empty()) return OkStatus();
+  rocksdb::WriteBatch wb;
+  for (const auto& m : batch.mutations()) {
+    rocksdb::Status s = m.value ? wb.Put(m.key, *m.value) : wb.Delete(m.key);
+    if (!s.ok()) return ToError(s, "batch");
+  }
+  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &wb);
+  if (!s.ok()) return ToError(s, "write");
+  return OkStatus();
+}
+
+Status RocksDbStateStore::Flush() {
+  rocksdb::Status s = db_->Flush(rocksdb::FlushOptions());
+  if (!s.ok()) return ToError(s, "flush");
+  return OkStatus();
+}
+
+uint64_t RocksDbStateStore::ApproximateMemoryBytes() const {
+  uint64_t total = cache_ ? cache_->GetUsage() : 0;
+  uint64_t v = 0;
+  if (db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &v)) total += v;
+  if (db_->GetIntProperty("rocksdb.estimate-table-readers-mem", &v)) total += v;
+  return total;
+}
+
+}  // namespace copydesk::dedup

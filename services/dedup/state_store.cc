@@ -1,0 +1,130 @@
+#include "dedup/state_store.h"
+
+#include <algorithm>
+
+namespace copydesk::dedup {
+
+void MutationBatch::Put(std::string_view key, std::string_view value) {
+  auto it = latest_.find(key);
+  if (it == latest_.end()) {
+    latest_.emplace(std::string(key), mutations_.size());
+  } else {
+    it->second = mutations_.size();
+  }
+  mutations_.push_back(Mutation{std::string(key), std::string(value)});
+}
+
+void MutationBatch::Delete(std::string_view key) {
+  auto it = latest_.find(key);
+  if (it == latest_.end()) {
+    latest_.emplace(std::string(key), mutations_.size());
+  } else {
+    it->second = mutations_.size();
+  }
+  mutations_.push_back(Mutation{std::string(key), std::nullopt});
+}
+
+void MutationBatch::Clear() {
+  mutations_.clear();
+  latest_.clear();
+}
+
+const Mutation* MutationBatch::Find(std::string_view key) const {
+  auto it = latest_.find(key);
+  if (it == latest_.end()) return nullptr;
+  return &mutations_[it->second];
+}
+
+Status StateStore::ApplyMutations(const std::vector<Mutation>& mutations) {
+  MutationBatch b;
+  for (const auto& m : mutations) {
+    if (m.value) {
+      b.Put(m.key, *m.value);
+    } else {
+      b.Delete(m.key);
+    }
+  }
+  return Apply(b);
+}
+
+Result<std::optional<std::string>> MemoryStateStore::Get(std::string_view key) const {
+  auto it = kv_.find(key);
+  if (it == kv_.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
+Status MemoryStateStore::Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const {
+  std::string_view from = start > prefix ? start : prefix;
+  for (auto it = kv_.lower_bound(from); it != kv_.end(); ++it) {
+    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+    if (!fn(it->first, it->second)) break;
+  }
+  return OkStatus();
+}
+
+Status MemoryStateStore::Apply(const MutationBatch& batch) {
+  for (const auto& m : batch.mutations()) {
+    if (m.value) {
+      auto it = kv_.find(m.key);
+      if (it == kv_.end()) {
+        kv_.emplace(m.key, *m.value);
+      } else {
+        it->second = *m.value;
+      }
+    } else {
+      auto it = kv_.find(m.key);
+      if (it != kv_.end()) kv_.erase(it);
+    }
+  }
+  return OkStatus();
+}
+
+Result<std::optional<std::string>> OverlayView::Get(std::string_view key) const {
+  if (const Mutation* m = batch_.Find(key)) return m->value;
+  return store_.Get(key);
+}
+
+Status OverlayView::Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const {
+  std::string_view from = start > prefix ? start : prefix;
+  // Pending batch keys in range, in order.
+  std::vector<const Mutation*> pending;
+  for (const auto& m : batch_.mutations()) {
+    if (m.key.compare(0, prefix.size(), prefix) != 0 || m.key < from) continue;
+    if (batch_.Find(m.key) != &m) continue;  // only the latest mutation of a key
+    pending.push_back(&m);
+  }
+  std::sort(pending.begin(), pending.end(), [](const Mutation* a, const Mutation* b) { return a->key < b->key; });
+  size_t next = 0;
+  bool stopped = false;
+  Status st = store_.Scan(prefix, from, [&](std::string_view key, std::string_view value) {
+    while (next < pending.size() && pending[next]->key < key) {
+      const Mutation* m = pending[next++];
+      if (m->value && !fn(m->key, *m->value)) {
+        stopped = true;
+        return false;
+      }
+    }
+    if (next < pending.size() && pending[next]->key == key) {
+      const Mutation* m = pending[next++];
+      if (!m->value) return true;  // deleted in the batch
+      if (!fn(m->key, *m->value)) {
+        stopped = true;
+        return false;
+      }
+      return true;
+    }
+    if (!fn(key, value)) {
+      stopped = true;
+      return false;
+    }
+    return true;
+  });
+  if (!st.ok() || stopped) return st;
+  for (; next < pending.size(); ++next) {
+    const Mutation* m = pending[next];
+    if (m->value && !fn(m->key, *m->value)) break;
+  }
+  return OkStatus();
+}
+
+}  // namespace copydesk::dedup

@@ -1,0 +1,91 @@
+// The dedup state as ordered key/value pairs, and the mutations one decision makes to it.
+//
+// Every state change is a Mutation (key, value or delete). Deduper::Decide() only reads the
+// store and returns its changes in a MutationBatch; the caller applies the batch to the local
+// store and (in the worker) publishes the same mutations to the partition's compacted changelog
+// topic in the same Kafka transaction as the outputs. Restoring a partition = applying its
+// changelog records in order to an empty store. Keys and values are binary strings.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace copydesk::dedup {
+
+// One state change. `value` empty (nullopt) means delete (a tombstone on the changelog).
+struct Mutation {
+  std::string key;
+  std::optional<std::string> value;
+};
+
+// The ordered changes of one decision, with read-your-writes lookup for the decision itself.
+// Apply in order; the last mutation of a key wins.
+class MutationBatch {
+ public:
+  void Put(std::string_view key, std::string_view value);
+  void Delete(std::string_view key);
+  void Clear();
+  // The pending mutation of `key` (latest), or null when the batch does not touch it.
+  [[nodiscard]] const Mutation* Find(std::string_view key) const;
+  [[nodiscard]] const std::vector<Mutation>& mutations() const { return mutations_; }
+  [[nodiscard]] bool empty() const { return mutations_.empty(); }
+  [[nodiscard]] size_t size() const { return mutations_.size(); }
+
+ private:
+  std::vector<Mutation> mutations_;
+  std::map<std::string, size_t, std::less<>> latest_;  // key -> index in mutations_
+};
+
+// Visits (key, value) pairs in key order; return false to stop.
+using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
+
+// Ordered key/value state of one partition. Implementations: MemoryStateStore (tests, replay)
+// and RocksDbStateStore (workers, rocksdb_store.h). Not thread-safe unless stated.
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+  // The value of `key`, nullopt when absent; an Error when the store failed.
+  [[nodiscard]] virtual Result<std::optional<std::string>> Get(std::string_view key) const = 0;
+  // Visits keys >= `start` that begin with `prefix`, in order.
+  virtual Status Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const = 0;
+  // Applies a batch atomically (all or nothing), in order.
+  virtual Status Apply(const MutationBatch& batch) = 0;
+  // Applies single mutations (changelog restore); same semantics as a batch of one.
+  Status ApplyMutations(const std::vector<Mutation>& mutations);
+};
+
+// A StateStore in a std::map. Not thread-safe.
+class MemoryStateStore final : public StateStore {
+ public:
+  [[nodiscard]] Result<std::optional<std::string>> Get(std::string_view key) const override;
+  Status Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const override;
+  Status Apply(const MutationBatch& batch) override;
+  [[nodiscard]] size_t size() const { return kv_.size(); }
+  // Every pair, for tests that compare two stores.
+  [[nodiscard]] const std::map<std::string, std::string, std::less<>>& contents() const { return kv_; }
+
+ private:
+  std::map<std::string, std::string, std::less<>> kv_;
+};
+
+// A read view of a store with a batch's pending mutations laid over it (read-your-writes while
+// a decision is being made). Borrowed references; both must outlive the view.
+class OverlayView {
+ public:
+  OverlayView(const StateStore& store, const MutationBatch& batch) : store_(store), batch_(batch) {}
+  [[nodiscard]] Result<std::optional<std::string>> Get(std::string_view key) const;
+  Status Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const;
+
+ private:
+  const StateStore& store_;
+  const MutationBatch& batch_;
+};
+
+}  // namespace copydesk::dedup
