@@ -1,33 +1,549 @@
-// First cut of the text/plain page-dump decoder: first non-empty line is the headline, the
-// remaining lines are paragraphs.
+// The text/plain page-dump decoder: a page as a crawler or a browser's innerText hands it over,
+// navigation chrome, captions, pull quotes, subheads, "See also" lists and footers mixed into
+// plain lines. Everything is decided by line shape, never by site:
+//  1. the body region is the run of lines with the most prose in it (maximum-sum segment, prose
+//     lines weigh their word count, other lines a penalty);
+//  2. the header before it gives the headline, dateline time, section path ("You are in:"),
+//     provider, byline and a caption glued to the first paragraph;
+//  3. inside the region short lines become subheadings, captions (two short lines glued to a
+//     paragraph), pull quotes (a line followed by a name line) or list items;
+//  4. the footer gives media items, "See also" related links and the copyright line.
+#include <algorithm>
+#include <cctype>
 #include <string>
+#include <vector>
 
 #include "normalize/internal.h"
+#include "normalize/text_dates.h"
+#include "normalize/text_lines.h"
 
 namespace copydesk::normalize::internal {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool StartsWithCI(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && Lower(s.substr(0, p.size())) == p;
+}
+
+std::string_view TrimView(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ')) s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string> SplitOn(std::string_view s, std::string_view seps) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || seps.find(s[i]) != std::string_view::npos) {
+      auto part = TrimView(s.substr(start, i - start));
+      if (!part.empty()) out.emplace_back(part);
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+// "BBC NEWS" -> "BBC News": all-caps words longer than three letters get title case.
+std::string BrandCase(const std::vector<std::string_view>& words) {
+  std::string out;
+  for (auto w : words) {
+    if (!out.empty()) out += ' ';
+    std::string lw = Lower(w);
+    if (w.size() <= 3 && lw != "the" && lw != "and" && lw != "of") {
+      out += w;
+    } else {
+      out += w[0];
+      out += lw.substr(1);
+    }
+  }
+  return out;
+}
+
+bool IsAllCapsWord(std::string_view w) {
+  int letters = 0;
+  for (char c : w) {
+    if (c >= 'a' && c <= 'z') return false;
+    if (c >= 'A' && c <= 'Z') ++letters;
+    else if (c != '&' && c != '.' && c != '-' && c != '\'') return false;
+  }
+  return letters >= 2;
+}
+
+// A masthead such as "BBC NEWS Americas Africa ..." -> "BBC News".
+std::string ProviderFromMasthead(std::string_view line) {
+  std::vector<std::string_view> caps;
+  size_t pos = 0;
+  while (pos < line.size() && caps.size() < 5) {
+    size_t end = line.find(' ', pos);
+    if (end == std::string_view::npos) end = line.size();
+    std::string_view w = line.substr(pos, end - pos);
+    if (!IsAllCapsWord(w)) break;
+    caps.push_back(w);
+    pos = end + 1;
+  }
+  if (caps.size() < 2 || caps.size() > 4) return "";
+  return BrandCase(caps);
+}
+
+// "You are in: World: Americas" / "Home > World > Americas" -> ["World", "Americas"].
+std::vector<std::string> SectionPathFromLine(std::string_view line) {
+  std::string_view s = line;
+  while (!s.empty() && (s.front() == ' ' || static_cast<unsigned char>(s.front()) >= 0x80 || s.front() == '-'))
+    s.remove_prefix(1);  // bullets
+  if (StartsWithCI(s, "you are in:")) {
+    return SplitOn(s.substr(11), ":>|/");
+  }
+  if (s.find(" > ") != std::string_view::npos || s.find(" \xC2\xBB ") != std::string_view::npos) {
+    std::string t(s);
+    for (size_t p; (p = t.find("\xC2\xBB")) != std::string::npos;) t.replace(p, 2, ">");
+    auto parts = SplitOn(t, ">");
+    if (parts.size() < 2 || parts.size() > 6) return {};
+    for (const auto& p : parts) {
+      if (std::count(p.begin(), p.end(), ' ') > 3) return {};
+    }
+    if (Lower(parts.front()) == "home") parts.erase(parts.begin());
+    return parts;
+  }
+  return {};
+}
+
+// "See also:", "Related stories", "Internet links:" ...
+enum class ListHeader { kNone, kSeeAlso, kInternetLinks };
+ListHeader ListHeaderKind(std::string_view line) {
+  std::string l = Lower(line);
+  while (!l.empty() && (l.back() == ':' || l.back() == ' ')) l.pop_back();
+  if (l == "see also" || l == "related stories" || l == "related links" || l == "related" ||
+      l == "related articles" || l == "more on this story" || l == "related content" || l == "read more")
+    return ListHeader::kSeeAlso;
+  if (l == "internet links" || l == "external links" || l == "links") return ListHeader::kInternetLinks;
+  return ListHeader::kNone;
+}
+
+// "15 Nov 01 | Americas" -> date and section.
+bool ParseDateSectionLine(std::string_view line, std::string& date, std::string& section) {
+  auto bar = line.find('|');
+  if (bar == std::string_view::npos) return false;
+  std::string_view d = TrimView(line.substr(0, bar));
+  std::string_view sec = TrimView(line.substr(bar + 1));
+  if (d.empty() || sec.empty() || sec.find('|') != std::string_view::npos) return false;
+  if (!ParseHumanDate(d, true)) return false;
+  date = std::string(d);
+  section = std::string(sec);
+  return true;
+}
+
+bool IsCopyrightLine(std::string_view line) {
+  return line.find("\xC2\xA9") != std::string_view::npos || StartsWithCI(line, "copyright");
+}
+
+bool IsBulletLine(std::string_view s, bool& ordered, std::string_view& rest) {
+  ordered = false;
+  for (std::string_view b : {"\xE2\x80\xA2 ", "* ", "- ", "\xE2\x80\x93 ", "\xC2\xB7 ", "\xE2\x96\xAA "}) {
+    if (s.substr(0, b.size()) == b) {
+      rest = TrimView(s.substr(b.size()));
+      return !rest.empty();
+    }
+  }
+  size_t n = 0;
+  while (n < s.size() && n < 3 && std::isdigit(static_cast<unsigned char>(s[n]))) ++n;
+  if (n > 0 && n + 1 < s.size() && (s[n] == '.' || s[n] == ')') && s[n + 1] == ' ') {
+    ordered = true;
+    rest = TrimView(s.substr(n + 2));
+    return !rest.empty();
+  }
+  return false;
+}
+
+// The dateline at the head of the first paragraph: "WASHINGTON (Reuters) - ...".
+void DetectDateline(std::string_view para, v1::Located& located) {
+  for (std::string_view sep : {" - ", " \xE2\x80\x94 ", " \xE2\x80\x93 ", " -- "}) {
+    auto p = para.find(sep);
+    if (p == std::string_view::npos || p == 0 || p > 80) continue;
+    std::string_view prefix = para.substr(0, p);
+    std::string_view place = prefix.substr(0, prefix.find_first_of(",("));
+    place = TrimView(place);
+    if (place.size() < 3) continue;
+    bool caps = true;
+    for (char c : place) caps = caps && !(c >= 'a' && c <= 'z');
+    if (!caps || !(place[0] >= 'A' && place[0] <= 'Z')) continue;
+    std::vector<std::string_view> words;
+    size_t pos = 0;
+    while (pos < place.size()) {
+      size_t e = place.find(' ', pos);
+      if (e == std::string_view::npos) e = place.size();
+      if (e > pos) words.push_back(place.substr(pos, e - pos));
+      pos = e + 1;
+    }
+    if (words.empty() || words.size() > 4) continue;
+    std::string city;
+    for (auto w : words) {
+      if (!city.empty()) city += ' ';
+      city += w[0];
+      city += Lower(w.substr(1));
+    }
+    located.set_dateline(std::string(prefix) + " " + std::string(TrimView(sep)));
+    located.set_city(city);
+    located.set_name(city);
+    return;
+  }
+}
+
+struct Doc {
+  std::vector<TextLine> lines;
+  std::vector<bool> used;
+};
+
+// Maximum-sum segment of line weights: the body region [begin, end).
+std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, size_t limit) {
+  long best = 0, cur = 0;
+  size_t best_b = 0, best_e = 0, cur_b = 0;
+  for (size_t i = 0; i < limit; ++i) {
+    const auto& l = lines[i];
+    long w;
+    bool ordered = false;
+    std::string_view rest;
+    if (IsBoilerplateLine(l.text)) {
+      w = -5;
+    } else if (IsProseLine(l)) {
+      w = l.words;
+    } else if (IsBulletLine(l.text, ordered, rest) && l.words >= 4) {
+      w = l.words / 2;
+    } else {
+      w = -(3 + l.words / 2);
+    }
+    if (cur <= 0) {
+      cur = 0;
+      cur_b = i;
+    }
+    cur += w;
+    if (cur > best) {
+      best = cur;
+      best_b = cur_b;
+      best_e = i + 1;
+    }
+  }
+  return {best_b, best_e};
+}
+
+bool TitleLike(const TextLine& l) {
+  if (l.words < 2 || l.words > 30) return false;
+  if (l.text.back() == ':' || l.text.back() == '.' ) return false;
+  if (IsBoilerplateLine(l.text) || IsCopyrightLine(l.text)) return false;
+  if (ParseHumanDate(l.text, true)) return false;
+  if (!SectionPathFromLine(l.text).empty()) return false;
+  if (!ParseBylineLine(l.text).empty()) return false;
+  return true;
+}
+
+void AddBlock(v1::Article& out, v1::BlockType type, std::string_view text, bool ordered = false) {
+  auto* b = out.add_body();
+  b->set_type(type);
+  b->set_text(std::string(text));
+  if (ordered) b->set_ordered(true);
+}
+
+void SetAuthors(const std::vector<std::string>& names, v1::Article& out) {
+  if (names.empty() || !out.authors().empty()) return;
+  std::string joined;
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto* p = out.add_authors();
+    p->set_name(names[i]);
+    if (i > 0) joined += i + 1 == names.size() ? " and " : ", ";
+    joined += names[i];
+  }
+  out.set_byline(joined);
+}
+
+void SetTime(const HumanDate& d, v1::Article& out) {
+  if (d.is_update) {
+    if (!out.has_versioncreated()) SetTimestamp(d.seconds, out.mutable_versioncreated());
+  } else if (!out.has_firstcreated()) {
+    SetTimestamp(d.seconds, out.mutable_firstcreated());
+  }
+}
+
+// Header: everything before the body region.
+void DecodeHeader(const std::vector<TextLine>& lines, size_t begin, const Metadata& meta, v1::Article& out) {
+  int date_idx = -1;
+  for (size_t i = 0; i < begin; ++i) {
+    const auto& l = lines[i];
+    if (out.section_path().empty()) {
+      auto path = SectionPathFromLine(l.text);
+      for (auto& p : path) out.add_section_path(std::move(p));
+      if (!path.empty()) continue;
+    }
+    if (auto d = ParseHumanDate(l.text, true)) {
+      if (date_idx < 0 && !d->is_update) date_idx = static_cast<int>(i);
+      SetTime(*d, out);
+      continue;
+    }
+    if (meta.provider.empty() && out.provenance().provider().empty()) {
+      std::string p = ProviderFromMasthead(l.text);
+      if (!p.empty()) out.mutable_provenance()->set_provider(p);
+    }
+    if (!IsProseLine(l) && l.words <= 12) SetAuthors(ParseBylineLine(l.text), out);
+  }
+
+  // Headline.
+  int headline_idx = -1;
+  if (date_idx >= 0) {
+    const size_t d = static_cast<size_t>(date_idx);
+    const bool before_glued = d > 0 && !lines[d].gap_before && TitleLike(lines[d - 1]);
+    if (before_glued) {
+      headline_idx = date_idx - 1;
+    } else {
+      auto skippable = [&](size_t i) {
+        return !ParseBylineLine(lines[i].text).empty() || ParseHumanDate(lines[i].text, true).has_value();
+      };
+      for (size_t i = d + 1; i < begin && i <= d + 3; ++i) {
+        if (skippable(i)) continue;
+        if (TitleLike(lines[i])) headline_idx = static_cast<int>(i);
+        break;
+      }
+      if (headline_idx < 0 && d > 0) {
+        for (size_t i = d; i-- > 0 && i + 5 > d;) {
+          if (skippable(i)) continue;
+          if (TitleLike(lines[i]) && lines[i].words >= 3) headline_idx = static_cast<int>(i);
+          break;
+        }
+      }
+    }
+  }
+  // Lines glued to the first paragraph (no blank line between) that are not prose.
+  size_t glued_begin = begin;
+  while (glued_begin > 0 && begin < lines.size() && !lines[glued_begin].gap_before &&
+         static_cast<int>(glued_begin) - 1 > headline_idx && !IsProseLine(lines[glued_begin - 1]) &&
+         !ParseHumanDate(lines[glued_begin - 1].text, true) && ParseBylineLine(lines[glued_begin - 1].text).empty())
+    --glued_begin;
+  if (headline_idx < 0) {
+    // The nearest title-like line above the first paragraph, leaving a caption pair alone.
+    size_t stop = begin - glued_begin >= 2 && begin - glued_begin <= 3 ? begin - 2 : begin;
+    if (begin - glued_begin == 3) headline_idx = static_cast<int>(glued_begin);
+    for (size_t i = stop; headline_idx < 0 && i-- > 0;) {
+      if (TitleLike(lines[i]) && lines[i].words >= 3) {
+        headline_idx = static_cast<int>(i);
+        break;
+      }
+      if (stop - i > 6) break;
+    }
+  }
+  if (headline_idx >= 0) out.set_headline(lines[static_cast<size_t>(headline_idx)].text);
+
+  // What sits between the headline and the first paragraph.
+  size_t from = std::max(glued_begin, static_cast<size_t>(headline_idx + 1));
+  size_t n = begin > from ? begin - from : 0;
+  if (n == 2) {
+    auto* c = out.add_captions();
+    c->set_text(lines[from].text);
+    c->set_secondary(lines[from + 1].text);
+  } else if (n == 1 && lines[from].words >= 8) {
+    out.set_standfirst(lines[from].text);
+  }
+}
+
+struct FooterState {
+  ListHeader mode = ListHeader::kNone;
+  std::string pending_date, pending_section;
+};
+
+// Footer and list lines: related links, media items, copyright. Returns true when consumed.
+bool DecodeFooterLine(const std::vector<TextLine>& lines, size_t& i, FooterState& st, v1::Article& out) {
+  const auto& l = lines[i];
+  if (auto kind = ListHeaderKind(l.text); kind != ListHeader::kNone) {
+    st.mode = kind;
+    st.pending_date.clear();
+    st.pending_section.clear();
+    return true;
+  }
+  if (IsCopyrightLine(l.text)) {
+    if (out.copyright_notice().empty() && l.words <= 20) out.set_copyright_notice(l.text);
+    return true;
+  }
+  if (IsBoilerplateLine(l.text)) {
+    st.mode = ListHeader::kNone;
+    return true;
+  }
+  if (st.mode == ListHeader::kSeeAlso) {
+    std::string date, section;
+    if (ParseDateSectionLine(l.text, date, section)) {
+      st.pending_date = date;
+      st.pending_section = section;
+      return true;
+    }
+    if (!IsProseLine(l) && l.words <= 20) {
+      auto* r = out.add_related();
+      r->set_title(l.text);
+      r->set_date(st.pending_date);
+      r->set_section(st.pending_section);
+      st.pending_date.clear();
+      st.pending_section.clear();
+      return true;
+    }
+    st.mode = ListHeader::kNone;
+  } else if (st.mode == ListHeader::kInternetLinks) {
+    if (!IsProseLine(l) && l.words <= 12) {
+      out.add_related()->set_title(l.text);
+      return true;
+    }
+    st.mode = ListHeader::kNone;
+  }
+  // A media item: a short label glued to a quoted line ("The BBC's X" / "\"quote\"").
+  if (i + 1 < lines.size() && !lines[i + 1].gap_before && l.words <= 8 && !IsProseLine(l)) {
+    std::string_view q = lines[i + 1].text;
+    std::string_view inner = StripQuotes(q);
+    if (inner.size() < q.size() && lines[i + 1].words <= 30) {
+      auto* m = out.add_media();
+      m->set_title(l.text);
+      m->set_description(std::string(inner));
+      ++i;
+      return true;
+    }
+  }
+  return false;
+}
+
+void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, v1::Article& out) {
+  FooterState st;
+  bool first_para = true;
+  for (size_t i = begin; i < end; ++i) {
+    const auto& l = lines[i];
+    const TextLine* next = i + 1 < lines.size() ? &lines[i + 1] : nullptr;
+    const TextLine* next2 = i + 2 < lines.size() ? &lines[i + 2] : nullptr;
+    if (ListHeaderKind(l.text) != ListHeader::kNone) {
+      // A related-links list inside the region: consume it up to the next prose line.
+      st.mode = ListHeaderKind(l.text);
+      while (i + 1 < end && !IsProseLine(lines[i + 1])) {
+        ++i;
+        DecodeFooterLine(lines, i, st, out);
+      }
+      st.mode = ListHeader::kNone;
+      continue;
+    }
+    if (IsBoilerplateLine(l.text)) continue;
+    if (IsCopyrightLine(l.text) && !IsProseLine(l)) {
+      if (out.copyright_notice().empty()) out.set_copyright_notice(l.text);
+      continue;
+    }
+    // Pull quote: a line, then a name line, then prose.
+    if (next && next2 && l.words <= 40 && i + 2 < end + 1) {
+      std::string_view name = next->text;
+      while (!name.empty() && (name.front() == '-' || static_cast<unsigned char>(name.front()) == 0xE2)) {
+        if (name.front() == '-') name.remove_prefix(1);
+        else if (name.size() >= 3) name.remove_prefix(3);
+        else break;
+        while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+      }
+      if (IsNameLine(name) && IsProseLine(*next2) && (!IsProseLine(l) || !next2->gap_before) &&
+          !IsNameLine(l.text)) {
+        auto* q = out.add_pull_quotes();
+        q->set_text(std::string(StripQuotes(l.text)));
+        q->set_attribution(std::string(name));
+        ++i;
+        continue;
+      }
+    }
+    bool ordered = false;
+    std::string_view item;
+    if (IsBulletLine(l.text, ordered, item)) {
+      AddBlock(out, v1::BLOCK_TYPE_LIST_ITEM, item, ordered);
+      continue;
+    }
+    if (IsProseLine(l)) {
+      if (first_para) {
+        DetectDateline(l.text, *out.mutable_located());
+        first_para = false;
+      }
+      AddBlock(out, v1::BLOCK_TYPE_PARAGRAPH, l.text);
+      continue;
+    }
+    // Caption: two short lines glued together and to the paragraph that follows.
+    if (next && next2 && !next->gap_before && !next2->gap_before && !IsProseLine(*next) && IsProseLine(*next2) &&
+        l.words <= 30 && next->words <= 30) {
+      auto* c = out.add_captions();
+      c->set_text(l.text);
+      c->set_secondary(next->text);
+      ++i;
+      continue;
+    }
+    // Subheading: a short line on its own before prose.
+    bool next_ordered = false;
+    std::string_view next_item;
+    if (l.words <= 12 && next && l.text.back() != ':' &&
+        (IsProseLine(*next) || IsBulletLine(next->text, next_ordered, next_item))) {
+      AddBlock(out, v1::BLOCK_TYPE_SUBHEADING, l.text);
+      continue;
+    }
+    if (!ParseBylineLine(l.text).empty() && l.words <= 12) {
+      SetAuthors(ParseBylineLine(l.text), out);
+      continue;
+    }
+    if (l.words >= 8) AddBlock(out, v1::BLOCK_TYPE_PARAGRAPH, l.text);
+  }
+}
+
+}  // namespace
 
 Status DecodeText(std::string_view bytes, const Metadata& meta, const Limits&, v1::Article& out) {
   std::string charset;
   auto utf8 = ToUtf8(bytes, meta.charset, &charset);
   if (!utf8.ok()) return utf8.error();
   out.mutable_provenance()->set_charset(charset);
-  std::string_view text = utf8.value();
-  bool have_headline = false;
-  while (!text.empty()) {
-    auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
-    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-    if (line.empty()) continue;
-    if (!have_headline) {
-      out.set_headline(std::string(line));
-      have_headline = true;
+  const std::vector<TextLine> lines = SplitTextLines(utf8.value());
+  if (lines.empty()) return OkStatus();
+
+  // A "See also" list ends the article: never let the body region run past it.
+  size_t limit = lines.size();
+  auto [begin, end] = FindBodyRegion(lines, limit);
+  if (end == 0) {
+    // No prose at all: the first line is the headline, the rest are paragraphs.
+    out.set_headline(lines[0].text);
+    for (size_t i = 1; i < lines.size(); ++i) {
+      if (!IsBoilerplateLine(lines[i].text)) AddBlock(out, v1::BLOCK_TYPE_PARAGRAPH, lines[i].text);
+    }
+    return OkStatus();
+  }
+  DecodeHeader(lines, begin, meta, out);
+  DecodeRegion(lines, begin, end, out);
+  FooterState st;
+  for (size_t i = end; i < lines.size(); ++i) {
+    const auto& l = lines[i];
+    if (DecodeFooterLine(lines, i, st, out)) continue;
+    if (auto d = ParseHumanDate(l.text, true); d) {
+      SetTime(*d, out);
       continue;
     }
-    auto* b = out.add_body();
-    b->set_type(v1::BLOCK_TYPE_PARAGRAPH);
-    b->set_text(std::string(line));
+  }
+  if (out.headline().empty()) {
+    for (const auto& l : lines) {
+      if (TitleLike(l)) {
+        out.set_headline(l.text);
+        break;
+      }
+    }
+  }
+  if (meta.provider.empty() && out.provenance().provider().empty() && !out.copyright_notice().empty()) {
+    // "© BBC MMI" / "Copyright 2001 The Example Times" -> the owner.
+    std::string c = out.copyright_notice();
+    for (std::string_view strip : {"\xC2\xA9", "Copyright", "copyright", "(c)"}) {
+      for (size_t p; (p = c.find(strip)) != std::string::npos;) c.erase(p, strip.size());
+    }
+    std::vector<std::string> words = SplitOn(c, " ,.");
+    std::string owner;
+    for (const auto& w : words) {
+      if (std::isdigit(static_cast<unsigned char>(w[0])) || w == "MMI" || w == "MMII" || Lower(w) == "all") {
+        if (!owner.empty() && Lower(w) == "all") break;
+        continue;
+      }
+      if (!owner.empty()) owner += ' ';
+      owner += w;
+    }
+    if (!owner.empty() && owner.size() < 60) out.mutable_provenance()->set_provider(owner);
   }
   return OkStatus();
 }

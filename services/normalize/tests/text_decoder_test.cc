@@ -1,0 +1,217 @@
+// The text/plain page-dump decoder on dumps in shapes other than the seed, plus its date parser.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "normalize/normalize.h"
+#include "normalize/text_dates.h"
+#include "normalize/text_lines.h"
+
+namespace copydesk::normalize {
+namespace {
+
+v1::Article NormalizeText(const std::string& text, const std::string& provider = "") {
+  Metadata meta;
+  meta.content_type = "text/plain; charset=utf-8";
+  meta.provider = provider;
+  auto r = Normalize(text, meta);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().reason);
+  return r.ok() ? r.value() : v1::Article();
+}
+
+// 2020-03-03T14:45 CET and friends, written out by hand.
+constexpr int64_t k20200303 = 1583193600;  // 2020-03-03T00:00:00Z
+
+TEST(TextDates, ParsesPrintedDatelinesInManyShapes) {
+  using internal::ParseHumanDate;
+  auto d = ParseHumanDate("Thursday, 15 November, 2001, 18:38 GMT", true);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->seconds, 1005849480);
+  EXPECT_TRUE(d->has_time);
+  EXPECT_FALSE(d->is_update);
+  d = ParseHumanDate("Thu, 15 Nov 2001 18:38:00 +0000", true);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->seconds, 1005849480);
+  d = ParseHumanDate("Nov. 15, 2001 1:38 p.m. EST", true);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->seconds, 1005849480);
+  d = ParseHumanDate("Last updated: 15 Nov 01", true);
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(d->is_update);
+  EXPECT_FALSE(d->has_time);
+  EXPECT_EQ(d->seconds, 1005782400);
+  d = ParseHumanDate("Published March 3, 2020 2:45 p.m. CET", true);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->seconds, k20200303 + 13 * 3600 + 45 * 60);
+  // A sentence that mentions a date is not a dateline.
+  EXPECT_FALSE(ParseHumanDate("Leaders met on 15 November 2001 in Texas", true));
+  EXPECT_FALSE(ParseHumanDate("No Bush-Putin missile agreement", true));
+  EXPECT_FALSE(ParseHumanDate("31 February 2001", true));
+}
+
+TEST(TextDates, ParsesIsoExtendedAndBasic) {
+  using internal::ParseIsoDateTime;
+  EXPECT_EQ(ParseIsoDateTime("2001-11-15T18:38:00Z"), 1005849480);
+  EXPECT_EQ(ParseIsoDateTime("2001-11-15T19:38:00+01:00"), 1005849480);
+  EXPECT_EQ(ParseIsoDateTime("2001-11-15T18:38:00.250Z"), 1005849480);
+  EXPECT_EQ(ParseIsoDateTime("20011115T183800Z"), 1005849480);
+  EXPECT_EQ(ParseIsoDateTime("20011115T133800-0500"), 1005849480);
+  EXPECT_EQ(ParseIsoDateTime("2001-11-15"), 1005782400);
+  EXPECT_FALSE(ParseIsoDateTime("2001-13-15"));
+  EXPECT_FALSE(ParseIsoDateTime("yesterday"));
+  EXPECT_FALSE(ParseIsoDateTime("2001-11-15T18:38:00 garbage"));
+}
+
+TEST(TextLines, FoldsUnicodeSpacesAndRecordsGaps) {
+  auto lines = internal::SplitTextLines("\xEF\xBB\xBF  One\xC2\xA0two \r\n\r\nthree.\rfour");
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].text, "One two");
+  EXPECT_TRUE(lines[0].gap_before);
+  EXPECT_EQ(lines[1].text, "three.");
+  EXPECT_TRUE(lines[1].gap_before);
+  EXPECT_TRUE(lines[1].terminal);
+  EXPECT_EQ(lines[2].text, "four");
+  EXPECT_FALSE(lines[2].gap_before);
+}
+
+TEST(TextLines, NamesAndBylines) {
+  EXPECT_TRUE(internal::IsNameLine("George W Bush"));
+  EXPECT_TRUE(internal::IsNameLine("Tony Blair, Prime Minister"));
+  EXPECT_FALSE(internal::IsNameLine("The BBC's Stephen Sackur"));
+  EXPECT_FALSE(internal::IsNameLine("Russia strongly opposes the plan"));
+  auto names = internal::ParseBylineLine("By Jane Doe and John Roe, Brussels Correspondent");
+  ASSERT_EQ(names.size(), 2u);
+  EXPECT_EQ(names[0], "Jane Doe");
+  EXPECT_EQ(names[1], "John Roe");
+  EXPECT_TRUE(internal::ParseBylineLine("Bystanders watched").empty());
+}
+
+constexpr char kModernDump[] =
+    "Example Times\n"
+    "Home | World | Business | Sport\n"
+    "\n"
+    "World > Europe\n"
+    "\n"
+    "EU leaders agree on new climate targets\n"
+    "\n"
+    "By Jane Doe and John Roe, Brussels Correspondent\n"
+    "\n"
+    "Updated 15:02 CET, Tue 3 March 2020\n"
+    "Published March 3, 2020 2:45 p.m. CET\n"
+    "\n"
+    "BRUSSELS (Reuters) - European Union leaders agreed on Tuesday to cut emissions by 55 percent by 2030, "
+    "after talks that ran through the night.\n"
+    "\n"
+    "The deal, reached after 20 hours of negotiation, still needs the approval of the European Parliament.\n"
+    "\n"
+    "Advertisement\n"
+    "\n"
+    "Key points\n"
+    "\n"
+    "- Emissions cut by 55 percent by 2030\n"
+    "- A fund of 17.5 billion euros for coal regions\n"
+    "\n"
+    "\"This is a historic day for Europe,\" the Commission president told reporters after the summit.\n"
+    "\n"
+    "Share this article\n"
+    "Related stories\n"
+    "Leaders meet in Brussels\n"
+    "Climate fund explained\n"
+    "\n"
+    "\xC2\xA9 2020 Example Times. All rights reserved.\n";
+
+TEST(TextDecoder, ModernDumpWithBylineBulletsAndRelatedStories) {
+  v1::Article a = NormalizeText(kModernDump);
+  EXPECT_EQ(a.headline(), "EU leaders agree on new climate targets");
+  ASSERT_EQ(a.section_path_size(), 2);
+  EXPECT_EQ(a.section_path(0), "World");
+  EXPECT_EQ(a.section_path(1), "Europe");
+  EXPECT_EQ(a.byline(), "Jane Doe and John Roe");
+  ASSERT_EQ(a.authors_size(), 2);
+  EXPECT_EQ(a.authors(1).name(), "John Roe");
+  EXPECT_EQ(a.firstcreated().seconds(), k20200303 + 13 * 3600 + 45 * 60);
+  EXPECT_EQ(a.versioncreated().seconds(), k20200303 + 14 * 3600 + 2 * 60);
+  EXPECT_EQ(a.located().city(), "Brussels");
+  EXPECT_EQ(a.located().dateline(), "BRUSSELS (Reuters) -");
+  ASSERT_EQ(a.body_size(), 6);
+  EXPECT_EQ(a.body(0).type(), v1::BLOCK_TYPE_PARAGRAPH);
+  EXPECT_EQ(a.body(2).type(), v1::BLOCK_TYPE_SUBHEADING);
+  EXPECT_EQ(a.body(2).text(), "Key points");
+  EXPECT_EQ(a.body(3).type(), v1::BLOCK_TYPE_LIST_ITEM);
+  EXPECT_EQ(a.body(3).text(), "Emissions cut by 55 percent by 2030");
+  EXPECT_FALSE(a.body(3).ordered());
+  EXPECT_EQ(a.body(4).type(), v1::BLOCK_TYPE_LIST_ITEM);
+  EXPECT_EQ(a.body(5).type(), v1::BLOCK_TYPE_PARAGRAPH);
+  EXPECT_EQ(a.body_text().find("Advertisement"), std::string::npos);
+  EXPECT_EQ(a.body_text().find("Share"), std::string::npos);
+  ASSERT_EQ(a.related_size(), 2);
+  EXPECT_EQ(a.related(0).title(), "Leaders meet in Brussels");
+  EXPECT_EQ(a.related(1).title(), "Climate fund explained");
+  EXPECT_EQ(a.copyright_notice(), "\xC2\xA9 2020 Example Times. All rights reserved.");
+  EXPECT_EQ(a.provenance().provider(), "Example Times");
+}
+
+TEST(TextDecoder, MetadataProviderWinsOverTheDocument) {
+  v1::Article a = NormalizeText(kModernDump, "Wire Co");
+  EXPECT_EQ(a.provenance().provider(), "Wire Co");
+}
+
+TEST(TextDecoder, HeadlineAboveTheDateAndNumberedList) {
+  const std::string dump =
+      "Skip to content\n"
+      "News Sport Weather\n"
+      "Storm closes schools across the north\n"
+      "15 January 2024\n"
+      "\n"
+      "Heavy snow has closed more than 300 schools across the north of the country, officials said.\n"
+      "\n"
+      "The closures affect around 40,000 pupils and are expected to last until Wednesday at least.\n"
+      "\n"
+      "1. Check your school's website.\n"
+      "2. Listen to local radio for updates.\n"
+      "\n"
+      "Forecasters expect temperatures to rise slowly later in the week, bringing a thaw.\n";
+  v1::Article a = NormalizeText(dump);
+  EXPECT_EQ(a.headline(), "Storm closes schools across the north");
+  EXPECT_EQ(a.firstcreated().seconds(), 1705276800);  // 2024-01-15T00:00:00Z
+  ASSERT_EQ(a.body_size(), 5);
+  EXPECT_EQ(a.body(2).type(), v1::BLOCK_TYPE_LIST_ITEM);
+  EXPECT_TRUE(a.body(2).ordered());
+  EXPECT_EQ(a.body(2).text(), "Check your school's website.");
+  EXPECT_EQ(a.body_text().find("Skip to content"), std::string::npos);
+  EXPECT_EQ(a.body_text().find("News Sport Weather"), std::string::npos);
+}
+
+TEST(TextDecoder, NoDatelineTakesTheNearestTitleAboveTheProse) {
+  const std::string dump =
+      "MENU\n"
+      "Council approves new cycle lanes\n"
+      "\n"
+      "The city council voted on Monday night to build twelve kilometres of protected cycle lanes.\n"
+      "\n"
+      "Work is due to start in the spring and finish before the end of next year.\n";
+  v1::Article a = NormalizeText(dump);
+  EXPECT_EQ(a.headline(), "Council approves new cycle lanes");
+  EXPECT_FALSE(a.has_firstcreated());
+  ASSERT_EQ(a.body_size(), 2);
+  EXPECT_EQ(a.word_count(), 31u);
+}
+
+TEST(TextDecoder, LinesWithoutProseStillGiveAHeadline) {
+  v1::Article a = NormalizeText("Just a title\nand a line\n");
+  EXPECT_EQ(a.headline(), "Just a title");
+  ASSERT_EQ(a.body_size(), 1);
+  EXPECT_EQ(a.body(0).text(), "and a line");
+}
+
+TEST(TextDecoder, Latin1BytesAreDecoded) {
+  Metadata meta;
+  meta.content_type = "text/plain; charset=iso-8859-1";
+  std::string dump = "Caf\xE9 owners protest\n\nThe owners of every caf\xE9 in the old town closed for a day.\n";
+  auto r = Normalize(dump, meta);
+  ASSERT_TRUE(r.ok()) << r.error().reason;
+  EXPECT_EQ(r->headline(), "Caf\xC3\xA9 owners protest");
+}
+
+}  // namespace
+}  // namespace copydesk::normalize

@@ -1,0 +1,256 @@
+#include "normalize/text_lines.h"
+
+#include <array>
+#include <cctype>
+
+namespace copydesk::normalize::internal {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool EndsWith(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
+}
+
+// Byte length of a Unicode space (or zero-width char, negative length = drop) at s[i], 0 if none.
+int UnicodeSpaceAt(std::string_view s, size_t i, bool& drop) {
+  drop = false;
+  auto u = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const size_t left = s.size() - i;
+  if (left >= 2 && u(0) == 0xC2 && u(1) == 0xA0) return 2;  // NBSP
+  if (left >= 3 && u(0) == 0xE2 && u(1) == 0x80) {
+    if (u(2) >= 0x80 && u(2) <= 0x8A) return 3;  // en quad .. hair space
+    if (u(2) == 0xAF) return 3;                  // narrow NBSP
+    if (u(2) == 0x8B || u(2) == 0x8C || u(2) == 0x8D) {  // zero width space / (non-)joiner
+      drop = true;
+      return 3;
+    }
+  }
+  if (left >= 3 && u(0) == 0xE2 && u(1) == 0x81 && u(2) == 0x9F) return 3;  // medium math space
+  if (left >= 3 && u(0) == 0xE3 && u(1) == 0x80 && u(2) == 0x80) return 3;  // ideographic space
+  if (left >= 3 && u(0) == 0xEF && u(1) == 0xBB && u(2) == 0xBF) {          // BOM / ZWNBSP
+    drop = true;
+    return 3;
+  }
+  return 0;
+}
+
+void Finish(std::string raw, bool gap, std::vector<TextLine>& out) {
+  // Collapse runs and trim.
+  std::string t;
+  t.reserve(raw.size());
+  for (char c : raw) {
+    if (c == ' ') {
+      if (!t.empty() && t.back() != ' ') t += ' ';
+    } else {
+      t += c;
+    }
+  }
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  if (t.empty()) return;
+  TextLine line;
+  line.gap_before = gap;
+  line.words = 1;
+  for (char c : t) line.words += c == ' ';
+  // Terminal punctuation before closing quotes/brackets.
+  std::string_view v = t;
+  for (;;) {
+    if (!v.empty() && (v.back() == '"' || v.back() == '\'' || v.back() == ')' || v.back() == ']')) {
+      v.remove_suffix(1);
+    } else if (EndsWith(v, "\xE2\x80\x9D") || EndsWith(v, "\xE2\x80\x99")) {  // ” ’
+      v.remove_suffix(3);
+    } else if (EndsWith(v, "\xC2\xBB")) {  // »
+      v.remove_suffix(2);
+    } else {
+      break;
+    }
+  }
+  line.terminal = !v.empty() && (v.back() == '.' || v.back() == '!' || v.back() == '?' ||
+                                 EndsWith(v, "\xE2\x80\xA6") /* … */ || EndsWith(v, "\xE3\x80\x82") /* 。 */);
+  line.text = std::move(t);
+  out.push_back(std::move(line));
+}
+
+}  // namespace
+
+std::vector<TextLine> SplitTextLines(std::string_view s) {
+  std::vector<TextLine> out;
+  std::string cur;
+  bool gap = true;
+  size_t i = 0;
+  auto end_line = [&]() {
+    bool blank = cur.find_first_not_of(' ') == std::string::npos;
+    if (blank) {
+      gap = true;
+    } else {
+      Finish(std::move(cur), gap, out);
+      gap = false;
+    }
+    cur.clear();
+  };
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == '\n') {
+      end_line();
+      ++i;
+      continue;
+    }
+    if (c == '\r') {
+      end_line();
+      ++i;
+      if (i < s.size() && s[i] == '\n') ++i;
+      continue;
+    }
+    if (c == '\t' || c == '\f' || c == '\v' || (static_cast<unsigned char>(c) < 0x20)) {
+      cur += ' ';
+      ++i;
+      continue;
+    }
+    bool drop = false;
+    if (int n = UnicodeSpaceAt(s, i, drop); n > 0) {
+      if (!drop) cur += ' ';
+      i += static_cast<size_t>(n);
+      continue;
+    }
+    cur += c;
+    ++i;
+  }
+  end_line();
+  return out;
+}
+
+bool IsProseLine(const TextLine& line) { return (line.terminal && line.words >= 5) || line.words >= 25; }
+
+std::string_view StripQuotes(std::string_view s) {
+  struct Pair {
+    std::string_view open, close;
+  };
+  static constexpr std::array<Pair, 5> kPairs = {{{"\"", "\""},
+                                                  {"\xE2\x80\x9C", "\xE2\x80\x9D"},
+                                                  {"'", "'"},
+                                                  {"\xE2\x80\x98", "\xE2\x80\x99"},
+                                                  {"\xC2\xAB", "\xC2\xBB"}}};
+  for (const auto& p : kPairs) {
+    if (s.size() >= p.open.size() + p.close.size() + 1 && StartsWith(s, p.open) && EndsWith(s, p.close)) {
+      s.remove_prefix(p.open.size());
+      s.remove_suffix(p.close.size());
+      while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+      while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+      return s;
+    }
+  }
+  return s;
+}
+
+bool IsNameLine(std::string_view s) {
+  if (s.empty() || s.size() > 80) return false;
+  auto comma = s.find(',');
+  std::string_view name = s.substr(0, comma);
+  while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+  if (name.empty() || name.size() > 40) return false;
+  static constexpr std::array<std::string_view, 13> kParticles = {"de", "van", "von", "der", "den", "bin", "al",
+                                                                  "la",  "le",  "da",  "di",  "du",  "del"};
+  static constexpr std::array<std::string_view, 14> kNotFirst = {
+      "The", "A", "An", "In", "On", "See", "More", "Read", "Share", "Related", "Links", "Internet", "Top", "Back"};
+  int words = 0;
+  size_t pos = 0;
+  while (pos < name.size()) {
+    size_t end = name.find(' ', pos);
+    if (end == std::string_view::npos) end = name.size();
+    std::string_view w = name.substr(pos, end - pos);
+    pos = end + 1;
+    if (w.empty()) continue;
+    ++words;
+    if (words == 1) {
+      for (auto n : kNotFirst) {
+        if (w == n) return false;
+      }
+    }
+    for (char c : w) {
+      if (std::isdigit(static_cast<unsigned char>(c)) || c == ':' || c == '|' || c == '!' || c == '?' ||
+          c == '"' || c == '(' || c == '@')
+        return false;
+    }
+    unsigned char f = static_cast<unsigned char>(w[0]);
+    bool upper = (f >= 'A' && f <= 'Z') || f >= 0xC3;
+    bool particle = false;
+    for (auto p : kParticles) particle = particle || w == p;
+    if (!upper && !particle) return false;
+    if (w.back() == '.' && w.size() > 2) return false;  // a sentence end, not an initial
+  }
+  return words >= 2 && words <= 5;
+}
+
+bool IsBoilerplateLine(std::string_view s) {
+  std::string l = Lower(s);
+  while (!l.empty() && (l.back() == ' ' || l.back() == ':' || l.back() == '>' || l.back() == '|')) l.pop_back();
+  static constexpr std::array<std::string_view, 16> kContains = {
+      "is not responsible for the content of external", "links to more ", "e-mail this story",
+      "email this story",                               "all rights reserved", "we use cookies",
+      "cookie policy",                                  "skip to main content", "skip to content",
+      "printable version",                              "print this story",    "print this article",
+      "share this story",                               "share this article",  "sign up for our newsletter",
+      "javascript is disabled"};
+  for (auto k : kContains) {
+    if (l.find(k) != std::string::npos) return true;
+  }
+  static constexpr std::array<std::string_view, 30> kWhole = {
+      "advertisement", "advert",    "share",       "print",    "email",     "e-mail",   "tweet",  "comments",
+      "read more",     "back to top", "top of page", "close",  "menu",      "search",   "subscribe",
+      "sign in",       "log in",    "sign up",     "home",     "more",      "next",     "previous",
+      "facebook",      "twitter",   "whatsapp",    "linkedin", "pinterest", "reddit",   "copy link",
+      "skip to main content"};
+  for (auto k : kWhole) {
+    if (l == k) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> ParseBylineLine(std::string_view s) {
+  std::vector<std::string> names;
+  if (s.size() < 4 || s.size() > 160) return names;
+  std::string l = Lower(s.substr(0, 3));
+  if (l != "by ") return names;
+  std::string_view rest = s.substr(3);
+  // Split on ",", " and ", " & ".
+  std::vector<std::string_view> parts;
+  size_t pos = 0;
+  while (pos <= rest.size()) {
+    size_t best = std::string_view::npos, len = 0;
+    for (std::string_view sep : {std::string_view(","), std::string_view(" and "), std::string_view(" & ")}) {
+      size_t p = rest.find(sep, pos);
+      if (p < best) {
+        best = p;
+        len = sep.size();
+      }
+    }
+    if (best == std::string_view::npos) {
+      parts.push_back(rest.substr(pos));
+      break;
+    }
+    parts.push_back(rest.substr(pos, best - pos));
+    pos = best + len;
+  }
+  static constexpr std::array<std::string_view, 14> kRoles = {
+      "correspondent", "editor", "reporter", "writer",  "staff",      "contributor", "columnist",
+      "bureau",        "chief",  "analyst",  "news",    "associated", "press",       "email the author"};
+  for (auto p : parts) {
+    while (!p.empty() && p.front() == ' ') p.remove_prefix(1);
+    while (!p.empty() && (p.back() == ' ' || p.back() == '.')) p.remove_suffix(1);
+    if (p.empty()) continue;
+    std::string lp = Lower(p);
+    bool role = false;
+    for (auto r : kRoles) role = role || lp.find(r) != std::string::npos;
+    if (role) continue;
+    if (!IsNameLine(std::string(p) + (p.find(' ') == std::string_view::npos ? " X" : ""))) continue;
+    names.emplace_back(p);
+  }
+  return names;
+}
+
+}  // namespace copydesk::normalize::internal
