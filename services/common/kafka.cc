@@ -7,13 +7,6 @@ namespace copydesk::kafka {
 
 void HandleDeleter::operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
 
-std::optional<std::string_view> Record::HeaderValue(std::string_view name) const {
-  for (const auto& h : headers) {
-    if (h.key == name) return std::string_view(h.value);
-  }
-  return std::nullopt;
-}
-
 Record ToRecord(const rd_kafka_message_t& m) {
   Record r;
   r.topic = m.rkt ? rd_kafka_topic_name(m.rkt) : "";

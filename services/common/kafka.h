@@ -14,9 +14,13 @@
 #include <string_view>
 #include <vector>
 
+#include "common/record.h"
 #include "common/result.h"
 
 namespace copydesk::kafka {
+
+using copydesk::Header;
+using copydesk::Record;
 
 struct HandleDeleter {
   void operator()(rd_kafka_t* rk) const;
@@ -45,25 +49,6 @@ using GroupMetadataHandle = std::unique_ptr<rd_kafka_consumer_group_metadata_t, 
 
 // librdkafka configuration properties ("bootstrap.servers" -> "..."), passed through as given.
 using Properties = std::map<std::string, std::string>;
-
-struct Header {
-  std::string key;
-  std::string value;
-};
-
-// One Kafka record, owned. `value` is nullopt for a tombstone.
-struct Record {
-  std::string topic;
-  int32_t partition = RD_KAFKA_PARTITION_UA;
-  int64_t offset = -1;
-  int64_t timestamp_ms = 0;
-  std::optional<std::string> key;
-  std::optional<std::string> value;
-  std::vector<Header> headers;
-
-  // The first header with this name (case-sensitive), or nullopt.
-  [[nodiscard]] std::optional<std::string_view> HeaderValue(std::string_view name) const;
-};
 
 // A (topic, partition, offset) triple.
 struct TopicPartitionOffset {

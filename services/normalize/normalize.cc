@@ -5,6 +5,7 @@
 
 #include "copydesk/v1/raw.pb.h"
 #include "normalize/internal.h"
+#include "normalize/utf8.h"
 
 namespace copydesk::normalize {
 namespace {
@@ -91,7 +92,18 @@ Result<v1::Article> NormalizeImpl(std::string_view bytes, const Metadata& meta, 
   Status st = OkStatus();
   switch (format) {
     case Format::kHtml: st = internal::DecodeHtml(bytes, meta, limits, article); break;
-    case Format::kText: st = internal::DecodeText(bytes, meta, limits, article); break;
+    case Format::kText: {
+      // text/plain is UTF-8 unless its charset parameter says otherwise (RFC 6657 style): an
+      // undeclared or UTF-8-declared dump with invalid bytes is rejected, not guessed at.
+      std::string cs = Lower(meta.charset);
+      if ((cs.empty() || cs == "utf-8" || cs == "utf8") && !IsValidUtf8(bytes)) {
+        return Error{v1::ERROR_CODE_INVALID_UTF8,
+                     "text/plain value is not valid UTF-8; declare its charset in the content-type "
+                     "(e.g. text/plain; charset=windows-1252)"};
+      }
+      st = internal::DecodeText(bytes, meta, limits, article);
+      break;
+    }
     case Format::kNinjs: st = internal::DecodeNinjs(bytes, meta, limits, article); break;
     case Format::kNitf: st = internal::DecodeNitf(bytes, meta, limits, article); break;
     case Format::kNewsMlG2: st = internal::DecodeNewsMlG2(bytes, meta, limits, article); break;

@@ -70,3 +70,22 @@ TEST(Normalize, RejectsTruncatedProtobuf) {
 
 }  // namespace
 }  // namespace copydesk::normalize
+
+namespace copydesk::normalize {
+namespace {
+
+TEST(Normalize, RejectsInvalidUtf8TextUnlessACharsetIsDeclared) {
+  Metadata m;
+  m.content_type = "text/plain";
+  const std::string latin1 = "Caf\xe9 headline\n\nA paragraph about the caf\xe9.\n";
+  auto r = Normalize(latin1, m);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, v1::ERROR_CODE_INVALID_UTF8);
+  m.content_type = "text/plain; charset=iso-8859-1";
+  auto ok = Normalize(latin1, m);
+  ASSERT_TRUE(ok.ok()) << ok.error().reason;
+  EXPECT_NE(ok->body_text().find("caf\xc3\xa9"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace copydesk::normalize

@@ -1,0 +1,63 @@
+// The ingest worker's pure core: one raw event in, the records to publish out.
+// No Kafka, gRPC or Prometheus here: the worker loop (worker.h) feeds it and publishes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/record.h"
+#include "common/result.h"
+#include "copydesk/v1/events.pb.h"
+#include "dedup/dedup.h"
+#include "normalize/normalize.h"
+
+namespace copydesk::ingest {
+
+// Topic names and limits the pipeline needs.
+struct PipelineOptions {
+  std::string articles_topic = "news.articles.v1";
+  std::string events_topic = "news.article-events.v1";
+  std::string dlq_topic = "news.raw.dlq.v1";
+  std::string outcomes_topic = "news.ingest-outcomes.v1";
+  normalize::Limits limits;
+};
+
+// Stage timings of one event, in seconds, for the metrics.
+struct StageTimes {
+  double decode = 0;
+  double normalize = 0;
+  double decide = 0;
+};
+
+// Everything one input event produces. Exactly one outcome per event.
+struct ProcessResult {
+  // Records to publish, in order (article, event, outcome; or dead letter, outcome).
+  std::vector<Record> records;
+  v1::IngestOutcome outcome;
+  // Set when the event went to the dead-letter topic.
+  std::optional<Error> dead_letter;
+  // The format label for metrics ("html", "text", ..., "unknown").
+  std::string format;
+  std::string provider;
+  StageTimes times;
+};
+
+// The event id of an input: its `event-id` header, else "topic/partition/offset".
+std::string EventId(const Record& in);
+
+// Builds the dead-letter record for `in`: original key, value and headers, plus error code,
+// reason and source topic/partition/offset headers.
+Record DeadLetter(const Record& in, const Error& error, const std::string& dlq_topic);
+
+// Processes one raw event against the dedup state of its partition and stages the decision's
+// state changes in that state. Deterministic: the same event against the same state gives the
+// same records. Errors only when the state store fails (transient: abort and retry the batch;
+// never a dead letter).
+Result<ProcessResult> Process(const Record& in, dedup::Deduper& deduper, const PipelineOptions& options);
+
+// The format label of a content type, for metrics.
+std::string FormatLabel(std::string_view content_type);
+
+}  // namespace copydesk::ingest

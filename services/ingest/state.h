@@ -1,0 +1,39 @@
+// Per-partition dedup state with batch semantics: changes made while a batch is open are kept
+// in an overlay, become durable only when the batch commits, and vanish when it aborts, so a
+// rewound batch is decided again against exactly the state it first saw.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dedup/state_store.h"
+
+namespace copydesk::ingest {
+
+// A StateStore over a base store plus an uncommitted overlay. Single-threaded (poll thread).
+class OverlayStore final : public dedup::StateStore {
+ public:
+  explicit OverlayStore(std::unique_ptr<dedup::StateStore> base) : base_(std::move(base)) {}
+
+  [[nodiscard]] Result<std::optional<std::string>> Get(std::string_view key) const override;
+  Status Scan(std::string_view prefix, std::string_view start, const dedup::ScanFn& fn) const override;
+  // Stages a batch in the overlay.
+  Status Apply(const dedup::MutationBatch& batch) override;
+
+  // The mutations of the open batch, in key order (the last write of each key).
+  [[nodiscard]] std::vector<dedup::Mutation> Pending() const;
+  // Makes the open batch durable in the base store.
+  Status Commit();
+  // Drops the open batch.
+  void Discard() { overlay_.clear(); }
+  dedup::StateStore& base() { return *base_; }
+
+ private:
+  std::unique_ptr<dedup::StateStore> base_;  // owned
+  std::map<std::string, std::optional<std::string>, std::less<>> overlay_;
+};
+
+}  // namespace copydesk::ingest

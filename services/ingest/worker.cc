@@ -1,0 +1,397 @@
+#include "ingest/worker.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "common/log.h"
+
+namespace copydesk::ingest {
+namespace {
+
+using namespace std::chrono_literals;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr std::string_view kInputOffsetHeader = "x-copydesk-input-offset";
+
+}  // namespace
+
+void WorkerOptions::Describe(ConfigSchema& schema) {
+  kafka.Describe(schema);
+  topics.Describe(schema);
+  schema.String("ingest.group_id", &group_id, "consumer group of the ingest workers");
+  schema.Enum("ingest.mode", &mode,
+              "processing guarantee: Kafka transactions, or at-least-once with manual commits",
+              {"transactional", "at-least-once"});
+  schema.String("ingest.instance_id", &instance_id,
+                "stable worker identity (transactional.id suffix); default: the host name");
+  schema.Int("ingest.commit_interval_ms", &commit_interval_ms, "commit the open batch at least this often", 1,
+             60000);
+  schema.Int("ingest.commit_max_events", &commit_max_events, "commit the open batch at this many events", 1,
+             100000);
+  schema.Int("ingest.max_value_bytes", &max_value_bytes, "larger events go to the dead-letter topic", 1,
+             256 << 20);
+  schema.Int("ingest.max_event_millis", &max_event_millis, "time limit for normalizing one event", 1, 600000);
+  schema.Int("ingest.session_timeout_ms", &session_timeout_ms, "consumer group session timeout", 1000, 300000);
+}
+
+Worker::Worker(WorkerOptions options, metrics::IngestMetrics& metrics)
+    : options_(std::move(options)), metrics_(metrics) {
+  pipeline_.articles_topic = options_.topics.articles;
+  pipeline_.events_topic = options_.topics.events;
+  pipeline_.dlq_topic = options_.topics.dlq;
+  pipeline_.outcomes_topic = options_.topics.outcomes;
+  pipeline_.limits.max_bytes = static_cast<size_t>(options_.max_value_bytes);
+  pipeline_.limits.max_millis = static_cast<uint32_t>(options_.max_event_millis);
+}
+
+Worker::~Worker() = default;
+
+Result<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& options, metrics::IngestMetrics& metrics) {
+  std::unique_ptr<Worker> w(new Worker(options, metrics));
+  auto& o = w->options_;
+  if (o.instance_id.empty()) {
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    o.instance_id = std::string(host) + "-" + std::to_string(getpid());
+  }
+  auto base = o.kafka.ClientProperties();
+
+  auto pprops = base;
+  pprops["enable.idempotence"] = "true";
+  pprops["linger.ms"] = "5";
+  pprops["queue.buffering.max.messages"] = "20000";
+  pprops["message.max.bytes"] = std::to_string(std::max<int64_t>(o.max_value_bytes + (1 << 20), 1000000));
+  if (w->transactional()) {
+    pprops["transactional.id"] = o.group_id + "-" + o.instance_id;
+    pprops["transaction.timeout.ms"] = "60000";
+  }
+  auto producer = kafka::Producer::Create(pprops);
+  if (!producer.ok()) return producer.error();
+  w->producer_ = std::move(producer.value());
+  if (w->transactional()) {
+    Status st = w->producer_->InitTransactions(30s);
+    if (!st.ok()) return st.error();
+  }
+
+  auto cprops = base;
+  cprops["group.id"] = o.group_id;
+  cprops["enable.auto.commit"] = "false";
+  cprops["enable.auto.offset.store"] = "false";
+  cprops["auto.offset.reset"] = "earliest";
+  cprops["partition.assignment.strategy"] = "cooperative-sticky";
+  cprops["isolation.level"] = "read_committed";
+  cprops["fetch.wait.max.ms"] = "10";
+  cprops["session.timeout.ms"] = std::to_string(o.session_timeout_ms);
+  cprops["heartbeat.interval.ms"] = std::to_string(std::max<int64_t>(o.session_timeout_ms / 6, 250));
+  cprops["statistics.interval.ms"] = "5000";
+  cprops["fetch.message.max.bytes"] = std::to_string(std::max<int64_t>(o.max_value_bytes + (1 << 20), 1048576));
+  Worker* raw = w.get();
+  auto consumer = kafka::Consumer::Create(
+      cprops, [raw](bool assigned, const std::vector<kafka::TopicPartitionOffset>& parts) {
+        raw->OnRebalance(assigned, parts);
+      },
+      [raw](std::string_view json) { raw->metrics_.OnStatistics(json); });
+  if (!consumer.ok()) return consumer.error();
+  w->consumer_ = std::move(consumer.value());
+  Status st = w->consumer_->Subscribe({o.topics.raw});
+  if (!st.ok()) return st.error();
+  return w;
+}
+
+void Worker::OnRebalance(bool assigned, const std::vector<kafka::TopicPartitionOffset>& parts) {
+  auto log = Logger("ingest");
+  if (assigned) {
+    metrics_.rebalance_assign.Increment();
+    for (const auto& p : parts) {
+      Status st = Assign(p.partition);
+      if (!st.ok()) {
+        log->error("assign failed partition={} reason=\"{}\"", p.partition, st.error().reason);
+        fatal_ = st;
+      }
+    }
+  } else {
+    metrics_.rebalance_revoke.Increment();
+    // Finish the open batch before the partitions go.
+    Status st = CommitBatch();
+    if (!st.ok()) log->warn("commit on revoke failed reason=\"{}\"", st.error().reason);
+    for (const auto& p : parts) partitions_.erase(p.partition);
+  }
+  metrics_.assigned_partitions.Set(static_cast<double>(partitions_.size()));
+  log->info("rebalance kind={} partitions={} assigned_now={}", assigned ? "assign" : "revoke", parts.size(),
+            partitions_.size());
+}
+
+Status Worker::Assign(int32_t partition) {
+  Partition p;
+  p.store = std::make_unique<OverlayStore>(std::make_unique<dedup::MemoryStateStore>());
+  auto committed = consumer_->Committed({{options_.topics.raw, partition, RD_KAFKA_OFFSET_INVALID}}, 10s);
+  if (!committed.ok()) return committed.error();
+  int64_t next = committed.value().empty() ? RD_KAFKA_OFFSET_INVALID : committed.value()[0].offset;
+  p.committed_next = next >= 0 ? next : 0;
+  Status st = RestoreState(partition, p);
+  if (!st.ok()) return st;
+  p.deduper = std::make_unique<dedup::Deduper>(dedup::Config{}, *p.store);
+  partitions_[partition] = std::move(p);
+  return OkStatus();
+}
+
+// Rebuilds a partition's state from the changelog: for every key, the value written by the
+// latest batch whose input offsets were committed (input offset <= committed_next).
+Status Worker::RestoreState(int32_t partition, Partition& p) {
+  auto log = Logger("ingest");
+  auto props = options_.kafka.ClientProperties();
+  props["group.id"] = options_.group_id + "-restore";
+  props["enable.auto.commit"] = "false";
+  props["isolation.level"] = "read_committed";
+  props["fetch.wait.max.ms"] = "10";
+  props["enable.partition.eof"] = "true";
+  auto c = kafka::Consumer::Create(props);
+  if (!c.ok()) return c.error();
+  auto wm = kafka::Watermarks(c.value()->raw(), options_.topics.changelog, partition);
+  if (!wm.ok()) return wm.error();
+  auto [lo, hi] = wm.value();
+  std::map<std::string, std::pair<int64_t, std::optional<std::string>>> latest;
+  if (hi > lo) {
+    Status st = c.value()->Assign({{options_.topics.changelog, partition, lo}});
+    if (!st.ok()) return st;
+    int64_t pos = lo;
+    auto deadline = std::chrono::steady_clock::now() + 120s;
+    while (pos < hi) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        return Error{v1::ERROR_CODE_TIMEOUT, "restoring partition " + std::to_string(partition) + " timed out"};
+      }
+      auto r = c.value()->Poll(100ms);
+      if (!r.ok()) return r.error();
+      if (!r.value()) continue;
+      const Record& rec = *r.value();
+      pos = rec.offset + 1;
+      auto off = rec.HeaderValue(kInputOffsetHeader);
+      if (!off || !rec.key) continue;
+      int64_t input_next = std::stoll(std::string(*off));
+      if (input_next > p.committed_next) continue;  // a batch whose input was never committed
+      auto& slot = latest[*rec.key];
+      if (slot.first <= input_next) slot = {input_next, rec.value};
+    }
+  }
+  c.value()->Close();
+  std::vector<dedup::Mutation> restored;
+  restored.reserve(latest.size());
+  for (auto& [k, v] : latest) restored.push_back({k, std::move(v.second)});
+  Status applied = p.store->base().ApplyMutations(restored);
+  if (!applied.ok()) return applied;
+  log->info("restored partition={} committed_next={} changelog_records={} keys={}", partition, p.committed_next,
+            hi - lo, latest.size());
+  return OkStatus();
+}
+
+Status Worker::BeginIfNeeded() {
+  if (txn_open_) return OkStatus();
+  if (transactional()) {
+    Status st = producer_->BeginTransaction();
+    if (!st.ok()) return st;
+  }
+  txn_open_ = true;
+  batch_events_ = 0;
+  batch_started_ms_ = NowMs();
+  batch_timestamps_.clear();
+  return OkStatus();
+}
+
+Status Worker::HandleEvent(const Record& in) {
+  auto it = partitions_.find(in.partition);
+  if (it == partitions_.end()) return OkStatus();  // revoked meanwhile
+  Partition& p = it->second;
+  if (in.offset < p.committed_next && p.batch_next < 0) {
+    // Already committed (can happen right after a rewind); skip.
+    return OkStatus();
+  }
+  Status st = BeginIfNeeded();
+  if (!st.ok()) return st;
+  counters_.consumed++;
+  auto processed = Process(in, *p.deduper, pipeline_);
+  if (!processed.ok()) return processed.error();
+  ProcessResult& res = processed.value();
+  metrics_.consumed.Get(res.format).Increment();
+  metrics_.decode_seconds.Observe(res.times.decode);
+  if (res.dead_letter) {
+    counters_.dead_letters++;
+    metrics_.dead_letters.Get(res.dead_letter->CodeName()).Increment();
+    Logger("ingest")->warn("dead letter partition={} offset={} code={} reason=\"{}\"", in.partition, in.offset,
+                           res.dead_letter->CodeName(), res.dead_letter->reason);
+  } else {
+    metrics_.decoded.Get(res.format).Increment();
+    metrics_.normalized.Get(res.format).Increment();
+    metrics_.normalize_seconds.Observe(res.times.normalize);
+    metrics_.decide_seconds.Observe(res.times.decide);
+    switch (res.outcome.decision()) {
+      case v1::DECISION_NEW: counters_.created++; metrics_.decisions.Get("new").Increment(); break;
+      case v1::DECISION_UPDATE: counters_.updated++; metrics_.decisions.Get("update").Increment(); break;
+      case v1::DECISION_CANCEL: counters_.canceled++; metrics_.decisions.Get("cancel").Increment(); break;
+      case v1::DECISION_SYNDICATED: counters_.syndicated++; metrics_.decisions.Get("syndicated").Increment(); break;
+      case v1::DECISION_REDELIVERY: counters_.redeliveries++; metrics_.decisions.Get("redelivery").Increment(); break;
+      case v1::DECISION_DUPLICATE: counters_.duplicates++; metrics_.decisions.Get("duplicate").Increment(); break;
+      case v1::DECISION_STALE: counters_.stale++; metrics_.decisions.Get("stale").Increment(); break;
+      default: break;
+    }
+    if (res.outcome.decision() != v1::DECISION_REDELIVERY && !res.provider.empty()) {
+      metrics_.provider_last_article.Get(res.provider).Set(static_cast<double>(in.timestamp_ms) / 1000.0);
+    }
+  }
+  for (const auto& r : res.records) {
+    Status sst = producer_->Send(r);
+    if (!sst.ok()) return sst;
+  }
+  p.batch_next = in.offset + 1;
+  ++batch_events_;
+  batch_timestamps_.push_back(in.timestamp_ms);
+  metrics_.in_flight.Set(static_cast<double>(batch_events_));
+  return OkStatus();
+}
+
+Status Worker::CommitBatch() {
+  if (!txn_open_) return OkStatus();
+  auto t0 = std::chrono::steady_clock::now();
+  // The state changes of this batch go to the changelog in the same transaction.
+  for (auto& [part, p] : partitions_) {
+    if (p.batch_next < 0) continue;
+    for (auto& m : p.store->Pending()) {
+      Record r;
+      r.topic = options_.topics.changelog;
+      r.partition = part;
+      r.key = m.key;
+      r.value = m.value;
+      r.headers.push_back({std::string(kInputOffsetHeader), std::to_string(p.batch_next)});
+      Status st = producer_->Send(r);
+      if (!st.ok()) {
+        AbortBatch(st.error().reason);
+        return st;
+      }
+    }
+  }
+  std::vector<kafka::TopicPartitionOffset> offsets;
+  for (auto& [part, p] : partitions_) {
+    if (p.batch_next >= 0) offsets.push_back({options_.topics.raw, part, p.batch_next});
+  }
+  Status st = OkStatus();
+  if (transactional()) {
+    auto group = consumer_->GroupMetadata();
+    st = producer_->SendOffsetsToTransaction(offsets, group.get(), 30s);
+    if (st.ok()) st = producer_->CommitTransaction(60s);
+    if (!st.ok()) {
+      auto kind = producer_->last_txn_error();
+      if (kind == kafka::Producer::TxnErrorKind::kFatal) {
+        metrics_.txn_fenced.Increment();
+        fatal_ = st;
+        return st;
+      }
+      AbortBatch(st.error().reason);
+      return st;
+    }
+    metrics_.txn_commits.Increment();
+    // The mock broker does not store offsets sent in a transaction; committing them through
+    // the consumer as well is a no-op on a real cluster and keeps restarts correct on the mock.
+    (void)consumer_->Commit(offsets);
+  } else {
+    st = producer_->Flush(60s);
+    if (!st.ok()) {
+      AbortBatch(st.error().reason);
+      return st;
+    }
+    st = consumer_->Commit(offsets);
+    if (!st.ok()) {
+      AbortBatch(st.error().reason);
+      return st;
+    }
+  }
+  for (auto& [part, p] : partitions_) {
+    if (p.batch_next < 0) continue;
+    Status cst = p.store->Commit();
+    if (!cst.ok()) {
+      fatal_ = cst;  // the local store failed after Kafka committed: restart and restore
+      return cst;
+    }
+    p.committed_next = p.batch_next;
+    p.batch_next = -1;
+  }
+  const int64_t now = NowMs();
+  for (int64_t ts : batch_timestamps_) {
+    if (ts > 0) metrics_.end_to_end_seconds.Observe(static_cast<double>(now - ts) / 1000.0);
+  }
+  metrics_.commit_seconds.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  metrics_.in_flight.Set(0);
+  counters_.committed_batches++;
+  txn_open_ = false;
+  return OkStatus();
+}
+
+void Worker::AbortBatch(const std::string& why) {
+  Logger("ingest")->warn("aborting batch events={} reason=\"{}\"", batch_events_, why);
+  if (transactional()) {
+    Status st = producer_->AbortTransaction(30s);
+    if (!st.ok() && producer_->last_txn_error() == kafka::Producer::TxnErrorKind::kFatal) fatal_ = st;
+  }
+  metrics_.txn_aborts.Increment();
+  counters_.aborted_batches++;
+  // Drop the batch's state and rewind to the committed offsets; the events are decided again
+  // against the same state, so they get the same outcomes.
+  for (auto& [part, p] : partitions_) {
+    if (p.batch_next < 0) continue;
+    p.store->Discard();
+    p.batch_next = -1;
+    Status st = consumer_->Seek({options_.topics.raw, part, p.committed_next}, 10s);
+    if (!st.ok()) Logger("ingest")->warn("rewind failed partition={} reason=\"{}\"", part, st.error().reason);
+  }
+  txn_open_ = false;
+  metrics_.in_flight.Set(0);
+}
+
+Status Worker::Run(const std::atomic<bool>& stop) {
+  auto log = Logger("ingest");
+  log->info("worker started mode={} group={} instance={} topic={}", options_.mode, options_.group_id,
+            options_.instance_id, options_.topics.raw);
+  int backoff_ms = 100;
+  while (!stop.load() && fatal_.ok()) {
+    auto r = consumer_->Poll(20ms);
+    if (!r.ok()) {
+      log->warn("consumer error reason=\"{}\"", r.error().reason);
+    } else if (r.value()) {
+      Status st = HandleEvent(*r.value());
+      if (!st.ok()) {
+        log->warn("event handling failed, aborting batch reason=\"{}\"", st.error().reason);
+        if (txn_open_) AbortBatch(st.error().reason);
+        std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+        backoff_ms = std::min(backoff_ms * 2, 5000);
+        continue;
+      }
+    }
+    if (txn_open_ && (batch_events_ >= options_.commit_max_events ||
+                      NowMs() - batch_started_ms_ >= options_.commit_interval_ms)) {
+      Status st = CommitBatch();
+      if (!st.ok()) {
+        log->warn("commit failed, batch rewound reason=\"{}\" retry_in_ms={}", st.error().reason, backoff_ms);
+        std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+        backoff_ms = std::min(backoff_ms * 2, 5000);
+      } else {
+        backoff_ms = 100;
+      }
+    }
+  }
+  if (!fatal_.ok()) {
+    log->error("fatal error, exiting reason=\"{}\"", fatal_.error().reason);
+    return fatal_;
+  }
+  // Graceful shutdown: stop fetching, commit what is in flight, leave the group.
+  Status st = CommitBatch();
+  if (!st.ok()) log->warn("final commit failed reason=\"{}\"", st.error().reason);
+  consumer_->Close();
+  log->info("worker stopped consumed={}", counters_.consumed.load());
+  return OkStatus();
+}
+
+}  // namespace copydesk::ingest

@@ -1,0 +1,101 @@
+// The ingest worker: a consumer-group member over the raw topic that runs the pipeline and
+// publishes its outputs. Threading: everything runs on the thread that calls Run() (the poll
+// thread), including rebalance callbacks. See services/ingest/README.md for the commit protocol.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/kafka.h"
+#include "common/metrics.h"
+#include "ingest/pipeline.h"
+#include "ingest/state.h"
+
+namespace copydesk::ingest {
+
+struct WorkerOptions {
+  KafkaConfig kafka;
+  TopicsConfig topics;
+  std::string group_id = "copydesk-ingest";
+  // "transactional" (default) or "at-least-once". Never a silent fallback.
+  std::string mode = "transactional";
+  // This worker's stable identity; the transactional.id is "<group>-<instance_id>".
+  std::string instance_id;
+  int64_t commit_interval_ms = 100;
+  int64_t commit_max_events = 500;
+  int64_t max_value_bytes = 10 << 20;
+  int64_t max_event_millis = 2000;
+  int64_t session_timeout_ms = 6000;
+
+  // Registers every key on a config schema.
+  void Describe(ConfigSchema& schema);
+};
+
+// Counters for summaries (the demo) and tests; safe to read from any thread.
+struct WorkerCounters {
+  std::atomic<int64_t> consumed{0};
+  std::atomic<int64_t> created{0};
+  std::atomic<int64_t> updated{0};
+  std::atomic<int64_t> canceled{0};
+  std::atomic<int64_t> syndicated{0};
+  std::atomic<int64_t> redeliveries{0};
+  std::atomic<int64_t> duplicates{0};
+  std::atomic<int64_t> stale{0};
+  std::atomic<int64_t> dead_letters{0};
+  std::atomic<int64_t> committed_batches{0};
+  std::atomic<int64_t> aborted_batches{0};
+};
+
+// One ingest worker. Owns its Kafka clients and the state of its assigned partitions.
+class Worker {
+ public:
+  static Result<std::unique_ptr<Worker>> Create(const WorkerOptions& options, metrics::IngestMetrics& metrics);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  ~Worker();
+
+  // Runs until `stop` is set (then commits or aborts the open batch and leaves the group) or
+  // a fatal error (returned; the process should exit so the orchestrator restarts it).
+  Status Run(const std::atomic<bool>& stop);
+  [[nodiscard]] const WorkerCounters& counters() const { return counters_; }
+
+ private:
+  struct Partition {
+    std::unique_ptr<OverlayStore> store;
+    std::unique_ptr<dedup::Deduper> deduper;
+    int64_t committed_next = 0;  // next offset to consume after the last committed batch
+    int64_t batch_next = -1;     // next offset after the last event in the open batch, -1 = none
+  };
+
+  Worker(WorkerOptions options, metrics::IngestMetrics& metrics);
+  void OnRebalance(bool assigned, const std::vector<kafka::TopicPartitionOffset>& parts);
+  Status Assign(int32_t partition);
+  Status RestoreState(int32_t partition, Partition& p);
+  Status HandleEvent(const Record& in);
+  // Publishes and commits the open batch; on an abortable failure, aborts and rewinds.
+  Status CommitBatch();
+  void AbortBatch(const std::string& why);
+  Status BeginIfNeeded();
+  [[nodiscard]] bool transactional() const { return options_.mode == "transactional"; }
+
+  WorkerOptions options_;
+  PipelineOptions pipeline_;
+  metrics::IngestMetrics& metrics_;  // borrowed; outlives the worker
+  WorkerCounters counters_;
+  std::unique_ptr<kafka::Producer> producer_;
+  std::unique_ptr<kafka::Consumer> consumer_;
+  // Touched only on the poll thread.
+  std::map<int32_t, Partition> partitions_;
+  bool txn_open_ = false;
+  int64_t batch_events_ = 0;
+  int64_t batch_started_ms_ = 0;
+  std::vector<int64_t> batch_timestamps_;
+  Status fatal_ = OkStatus();
+};
+
+}  // namespace copydesk::ingest
