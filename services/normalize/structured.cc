@@ -1,11 +1,8 @@
-// First cut: the structured wire formats are not decoded yet (the normalizer issue adds them).
+// Placeholders for the XML wire formats until their decoders land (nitf.cc, newsml_g2.cc, feed.cc).
 #include "normalize/internal.h"
 
 namespace copydesk::normalize::internal {
 
-Status DecodeNinjs(std::string_view, const Metadata&, const Limits&, v1::Article&) {
-  return Error{v1::ERROR_CODE_UNSUPPORTED_FORMAT, "ninjs decoding is not implemented yet"};
-}
 Status DecodeNitf(std::string_view, const Metadata&, const Limits&, v1::Article&) {
   return Error{v1::ERROR_CODE_UNSUPPORTED_FORMAT, "NITF decoding is not implemented yet"};
 }
