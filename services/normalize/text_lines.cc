@@ -40,7 +40,7 @@ int UnicodeSpaceAt(std::string_view s, size_t i, bool& drop) {
   return 0;
 }
 
-void Finish(std::string raw, bool gap, std::vector<TextLine>& out) {
+void Finish(const std::string& raw, bool gap, std::vector<TextLine>& out) {
   // Collapse runs and trim.
   std::string t;
   t.reserve(raw.size());
@@ -80,47 +80,44 @@ void Finish(std::string raw, bool gap, std::vector<TextLine>& out) {
 
 std::vector<TextLine> SplitTextLines(std::string_view s) {
   std::vector<TextLine> out;
-  std::string cur;
   bool gap = true;
-  size_t i = 0;
-  auto end_line = [&]() {
-    bool blank = cur.find_first_not_of(' ') == std::string::npos;
-    if (blank) {
+  std::string cur;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t eol = s.find_first_of("\r\n", pos);
+    if (eol == std::string_view::npos) eol = s.size();
+    std::string_view line = s.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (eol < s.size() && s[eol] == '\r' && pos < s.size() && s[pos] == '\n') ++pos;
+    // Fold tabs, control characters and Unicode spaces into ' '.
+    cur.clear();
+    cur.reserve(line.size());
+    for (size_t i = 0; i < line.size();) {
+      const unsigned char c = static_cast<unsigned char>(line[i]);
+      if (c < 0x20 || c == 0x7F) {
+        cur += ' ';
+        ++i;
+        continue;
+      }
+      if (c >= 0xC2) {
+        bool drop = false;
+        if (int n = UnicodeSpaceAt(line, i, drop); n > 0) {
+          if (!drop) cur += ' ';
+          i += static_cast<size_t>(n);
+          continue;
+        }
+      }
+      cur += static_cast<char>(c);
+      ++i;
+    }
+    if (cur.find_first_not_of(' ') == std::string::npos) {
       gap = true;
     } else {
-      Finish(std::move(cur), gap, out);
+      Finish(cur, gap, out);
       gap = false;
     }
-    cur.clear();
-  };
-  while (i < s.size()) {
-    char c = s[i];
-    if (c == '\n') {
-      end_line();
-      ++i;
-      continue;
-    }
-    if (c == '\r') {
-      end_line();
-      ++i;
-      if (i < s.size() && s[i] == '\n') ++i;
-      continue;
-    }
-    if (c == '\t' || c == '\f' || c == '\v' || (static_cast<unsigned char>(c) < 0x20)) {
-      cur += ' ';
-      ++i;
-      continue;
-    }
-    bool drop = false;
-    if (int n = UnicodeSpaceAt(s, i, drop); n > 0) {
-      if (!drop) cur += ' ';
-      i += static_cast<size_t>(n);
-      continue;
-    }
-    cur += c;
-    ++i;
+    if (eol == s.size()) break;
   }
-  end_line();
   return out;
 }
 

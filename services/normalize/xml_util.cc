@@ -152,12 +152,44 @@ void AppendText(const xmlNode* n, std::string& out, int depth) {
   }
 }
 
+void AppendRaw(const xmlNode* n, std::string& out, int depth) {
+  for (; n; n = n->next) {
+    if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) && n->content) {
+      out += reinterpret_cast<const char*>(n->content);
+    } else if (n->type == XML_ELEMENT_NODE && depth < 600) {
+      AppendRaw(n->children, out, depth + 1);
+    }
+  }
+}
+
 }  // namespace
 
 Result<XmlDocPtr> ParseXmlSafely(std::string_view bytes, const Limits& limits) {
   InitLibxmlOnce();
   if (bytes.size() > static_cast<size_t>(INT32_MAX)) {
     return Error{v1::ERROR_CODE_VALUE_TOO_LARGE, "XML document too large"};
+  }
+  // Any external entity declaration (general or parameter, SYSTEM or PUBLIC) is refused before
+  // parsing, whether or not the rest of the document is well-formed.
+  for (size_t p = bytes.find("<!ENTITY"); p != std::string_view::npos; p = bytes.find("<!ENTITY", p + 8)) {
+    size_t end = bytes.find('>', p);
+    std::string_view decl = bytes.substr(p, end == std::string_view::npos ? std::string_view::npos : end - p);
+    // Quoted replacement text may mention the words; look only outside quotes.
+    std::string bare;
+    char quote = 0;
+    for (char c : decl) {
+      if (quote) {
+        if (c == quote) quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else {
+        bare += c;
+      }
+    }
+    if (bare.find("SYSTEM") != std::string::npos || bare.find("PUBLIC") != std::string::npos) {
+      return Error{v1::ERROR_CODE_EXTERNAL_ENTITY,
+                   "XML declares an external entity; external entities are never fetched"};
+    }
   }
   // No network, no DTD loading, no entity substitution on the first pass, no libxml2 chatter.
   const int base = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
@@ -267,6 +299,12 @@ std::string Text(const xmlNode* n) {
   return CollapseSpace(raw);
 }
 
+std::string RawText(const xmlNode* n) {
+  std::string raw;
+  if (n) AppendRaw(n->children, raw, 0);
+  return raw;
+}
+
 std::string InnerXml(xmlDoc* doc, const xmlNode* n) {
   std::string out;
   if (!n) return out;
@@ -310,7 +348,20 @@ std::string StripTags(std::string_view html) {
       size_t end = html.find('>', i);
       if (end == std::string_view::npos) break;
       std::string_view tag = html.substr(i + 1, end - i - 1);
-      if (!tag.empty() && (tag[0] == 'p' || tag[0] == '/' || tag[0] == 'b' || tag[0] == 'd')) out += ' ';
+      if (!tag.empty() && tag[0] == '/') tag.remove_prefix(1);
+      std::string name;
+      for (char t : tag) {
+        if (!std::isalnum(static_cast<unsigned char>(t))) break;
+        name += static_cast<char>(std::tolower(static_cast<unsigned char>(t)));
+      }
+      static constexpr std::string_view kBlocks[] = {"p",  "br", "div", "li", "ul", "ol", "h1", "h2",
+                                                     "h3", "h4", "h5",  "h6", "tr", "td", "blockquote"};
+      for (auto b : kBlocks) {
+        if (name == b) {
+          out += ' ';
+          break;
+        }
+      }
       i = end;
       continue;
     }
@@ -352,7 +403,7 @@ v1::PubStatus PubStatusFrom(std::string_view value) {
   std::string v(value);
   for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (auto colon = v.rfind(':'); colon != std::string::npos) v = v.substr(colon + 1);
-  if (v == "withheld" || v == "embargoed") return v1::PUB_STATUS_WITHHELD;
+  if (v == "withheld") return v1::PUB_STATUS_WITHHELD;
   if (v == "canceled" || v == "cancelled" || v == "killed" || v == "kill") return v1::PUB_STATUS_CANCELED;
   return v1::PUB_STATUS_USABLE;
 }

@@ -38,6 +38,8 @@ xmlNode* Descendant(const xmlNode* n, std::string_view local_name);
 std::string Attr(const xmlNode* n, std::string_view local_name);
 // Text content with whitespace collapsed and trimmed.
 std::string Text(const xmlNode* n);
+// Text content exactly as written (line breaks kept), for plain-text payloads.
+std::string RawText(const xmlNode* n);
 // The children of `n` serialized as markup (for handing embedded XHTML to the HTML engine).
 std::string InnerXml(xmlDoc* doc, const xmlNode* n);
 
@@ -49,7 +51,8 @@ std::string StripTags(std::string_view html);
 // A timestamp from ISO 8601 (extended or basic) or an RFC 822 / printed date; false when unparsable.
 bool SetTimeFrom(std::string_view value, google::protobuf::Timestamp* ts);
 
-// "usable" / "withheld" / "canceled" (and "stat:" / "cancelled" / "embargoed" spellings).
+// "usable" / "withheld" / "canceled" (also "stat:" qcodes, "cancelled", "killed"); anything else, including
+// "embargoed" (usable once the embargo lifts), is usable.
 v1::PubStatus PubStatusFrom(std::string_view value);
 
 // Splits "By Jane Doe and John Roe" into names (strips "By", roles after a comma are dropped when

@@ -1,0 +1,264 @@
+// A single RSS 2.0 <item> (bare, or the first item of an <rss>/<channel>) or a single Atom <entry>
+// (bare, or the first entry of a <feed>) -> Article. Embedded HTML (description, content:encoded,
+// Atom content/summary) goes through the same HTML engine as pages.
+#include <string>
+
+#include "normalize/internal.h"
+#include "normalize/xml_util.h"
+
+namespace copydesk::normalize::internal {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Media RSS / enclosure type -> "picture" / "video" / "audio".
+std::string MediaKind(std::string_view medium, std::string_view mime) {
+  if (medium == "image" || mime.substr(0, 6) == "image/") return "picture";
+  if (medium == "video" || mime.substr(0, 6) == "video/") return "video";
+  if (medium == "audio" || mime.substr(0, 6) == "audio/") return "audio";
+  return std::string(medium);
+}
+
+void AddMediaRss(const xmlNode* mc, v1::Article& out) {
+  auto* m = out.add_media();
+  m->set_url(Attr(mc, "url"));
+  m->set_mime_type(Attr(mc, "type"));
+  m->set_type(MediaKind(Attr(mc, "medium"), m->mime_type()));
+  m->set_title(Text(Child(mc, "title")));
+  m->set_description(Text(Child(mc, "description")));
+  m->set_credit(Text(Child(mc, "credit")));
+  if (!m->description().empty()) {
+    auto* c = out.add_captions();
+    c->set_text(m->description());
+    c->set_secondary(m->credit());
+    c->set_media_url(m->url());
+  }
+}
+
+// "jane@example.com (Jane Doe)" -> "Jane Doe".
+std::string RssAuthorName(std::string s) {
+  auto open = s.find('(');
+  auto close = s.rfind(')');
+  if (open != std::string::npos && close != std::string::npos && close > open) {
+    return CollapseSpace(s.substr(open + 1, close - open - 1));
+  }
+  if (s.find('@') != std::string::npos && s.find(' ') == std::string::npos) return "";
+  return s;
+}
+
+Status BodyFromHtml(const std::string& html, const Limits& limits, v1::Article& out) {
+  if (html.empty() || !out.body().empty()) return OkStatus();
+  return ExtractHtmlFragment(html, limits, out);
+}
+
+Status DecodeRssItem(xmlDoc* doc, const xmlNode* channel, const xmlNode* item, const Metadata& meta,
+                     const Limits& limits, v1::Article& out) {
+  (void)doc;
+  auto& prov = *out.mutable_provenance();
+  prov.set_format("rss");
+  out.set_headline(StripTags(Text(Child(item, "title"))));
+  std::string link = Text(Child(item, "link"));
+  if (!link.empty()) out.set_canonical_url(CanonicalizeUrl(link));
+  const xmlNode* guid = Child(item, "guid");
+  prov.set_guid(guid ? Text(guid) : link);
+  google::protobuf::Timestamp t;
+  if (SetTimeFrom(Text(Child(item, "pubDate")), &t)) *out.mutable_firstcreated() = t;
+  else if (SetTimeFrom(Text(Child(item, "date")), &t)) *out.mutable_firstcreated() = t;  // dc:date
+  if (SetTimeFrom(Text(Child(item, "updated")), &t)) *out.mutable_versioncreated() = t;  // atom:updated
+  // Authors: dc:creator (names) or author (e-mail with the name in brackets).
+  for (const xmlNode* c : Children(item, "creator")) SetBylineAndAuthors(Text(c), out);
+  if (out.authors().empty()) {
+    for (const xmlNode* a : Children(item, "author")) {
+      std::string name = RssAuthorName(Text(a));
+      if (!name.empty()) SetBylineAndAuthors(name, out);
+    }
+  }
+  for (const xmlNode* c : Children(item, "category")) {
+    auto* s = out.add_subjects();
+    s->set_name(Text(c));
+    s->set_scheme(Attr(c, "domain"));
+  }
+  for (const xmlNode* e : Children(item, "enclosure")) {
+    auto* m = out.add_media();
+    m->set_url(Attr(e, "url"));
+    m->set_mime_type(Attr(e, "type"));
+    m->set_type(MediaKind("", m->mime_type()));
+  }
+  for (const xmlNode* c = item->children; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE) continue;
+    if (LocalName(c) == "content" && Attr(c, "url").size() > 0) AddMediaRss(c, out);  // media:content
+    if (LocalName(c) == "group") {
+      for (const xmlNode* mc : Children(c, "content")) {
+        AddMediaRss(mc, out);
+        break;
+      }
+    }
+  }
+  if (const xmlNode* src = Child(item, "source"); src && meta.provider.empty()) prov.set_provider(Text(src));
+  if (channel) {
+    if (meta.provider.empty() && prov.provider().empty()) prov.set_provider(Text(Child(channel, "title")));
+    out.set_language(Text(Child(channel, "language")));
+    out.set_copyright_notice(Text(Child(channel, "copyright")));
+  }
+  if (const xmlNode* rights = Child(item, "rights")) out.set_copyright_notice(Text(rights));  // dc:rights
+  // Body: content:encoded is the full story, description the summary (or the story when alone).
+  std::string description = RawText(Child(item, "description"));
+  std::string encoded;
+  for (const xmlNode* c = item->children; c; c = c->next) {
+    if (c->type == XML_ELEMENT_NODE && LocalName(c) == "encoded") encoded = RawText(c);
+  }
+  if (!encoded.empty()) {
+    out.set_standfirst(StripTags(description));
+    if (Status st = BodyFromHtml(encoded, limits, out); !st.ok()) return st;
+  } else {
+    if (Status st = BodyFromHtml(description, limits, out); !st.ok()) return st;
+  }
+  return OkStatus();
+}
+
+Status DecodeAtomEntry(xmlDoc* doc, const xmlNode* feed, const xmlNode* entry, const Metadata& meta,
+                       const Limits& limits, v1::Article& out) {
+  auto& prov = *out.mutable_provenance();
+  prov.set_format("atom");
+  prov.set_guid(Text(Child(entry, "id")));
+  // Atom text constructs: type="html" holds escaped markup, type="xhtml" a <div>.
+  auto text_construct = [&](const xmlNode* n) -> std::string {
+    if (!n) return "";
+    std::string type = Attr(n, "type");
+    if (type == "html") return StripTags(RawText(n));
+    return Text(n);
+  };
+  out.set_headline(text_construct(Child(entry, "title")));
+  google::protobuf::Timestamp t;
+  if (SetTimeFrom(Text(Child(entry, "published")), &t)) *out.mutable_firstcreated() = t;
+  if (SetTimeFrom(Text(Child(entry, "updated")), &t)) {
+    *out.mutable_versioncreated() = t;
+    if (!out.has_firstcreated()) *out.mutable_firstcreated() = t;
+  }
+  std::vector<const xmlNode*> authors;
+  for (const xmlNode* a : Children(entry, "author")) authors.push_back(a);
+  if (authors.empty() && feed) {
+    for (const xmlNode* a : Children(feed, "author")) authors.push_back(a);
+  }
+  for (const xmlNode* a : authors) {
+    auto* p = out.add_authors();
+    p->set_name(Text(Child(a, "name")));
+    p->set_uri(Text(Child(a, "uri")));
+    p->set_role("author");
+  }
+  for (const xmlNode* a : Children(entry, "contributor")) {
+    auto* p = out.add_authors();
+    p->set_name(Text(Child(a, "name")));
+    p->set_uri(Text(Child(a, "uri")));
+    p->set_role("contributor");
+  }
+  std::string joined;
+  int n_auth = 0;
+  for (const auto& a : out.authors()) {
+    if (a.role() != "author") continue;
+    ++n_auth;
+  }
+  int i = 0;
+  for (const auto& a : out.authors()) {
+    if (a.role() != "author") continue;
+    if (i > 0) joined += i + 1 == n_auth ? " and " : ", ";
+    joined += a.name();
+    ++i;
+  }
+  out.set_byline(joined);
+  for (const xmlNode* c : Children(entry, "category")) {
+    auto* s = out.add_subjects();
+    std::string label = Attr(c, "label");
+    s->set_name(label.empty() ? Attr(c, "term") : label);
+    s->set_uri(Attr(c, "term"));
+    s->set_scheme(Attr(c, "scheme"));
+  }
+  for (const xmlNode* l : Children(entry, "link")) {
+    std::string rel = Attr(l, "rel");
+    std::string href = Attr(l, "href");
+    if (href.empty()) continue;
+    if (rel.empty() || rel == "alternate") {
+      if (out.canonical_url().empty()) out.set_canonical_url(CanonicalizeUrl(href));
+    } else if (rel == "enclosure") {
+      auto* m = out.add_media();
+      m->set_url(href);
+      m->set_mime_type(Attr(l, "type"));
+      m->set_type(MediaKind("", m->mime_type()));
+      m->set_title(Attr(l, "title"));
+    } else if (rel == "related") {
+      auto* r = out.add_related();
+      r->set_url(href);
+      r->set_title(Attr(l, "title"));
+    }
+  }
+  for (const xmlNode* c = entry->children; c; c = c->next) {
+    if (c->type == XML_ELEMENT_NODE && LocalName(c) == "content" && !Attr(c, "url").empty()) AddMediaRss(c, out);
+  }
+  std::string lang = Attr(entry, "lang");
+  if (lang.empty() && feed) lang = Attr(feed, "lang");
+  out.set_language(lang);
+  const xmlNode* rights = Child(entry, "rights");
+  if (!rights && feed) rights = Child(feed, "rights");
+  out.set_copyright_notice(text_construct(rights));
+  if (meta.provider.empty()) {
+    if (const xmlNode* src = Child(entry, "source")) prov.set_provider(Text(Child(src, "title")));
+    if (prov.provider().empty() && feed) prov.set_provider(text_construct(Child(feed, "title")));
+  }
+  out.set_standfirst(text_construct(Child(entry, "summary")));
+  // Body: <content> (html escaped, xhtml inline, or text), else the summary.
+  const xmlNode* content = Child(entry, "content");
+  if (content && Attr(content, "src").empty()) {
+    std::string type = Attr(content, "type");
+    if (type == "xhtml") {
+      const xmlNode* div = Child(content, "div");
+      Status st = ExtractHtmlFragment(InnerXml(doc, div ? div : content), limits, out);
+      if (!st.ok()) return st;
+    } else if (type == "html" || type == "text/html") {
+      Status st = ExtractHtmlFragment(RawText(content), limits, out);
+      if (!st.ok()) return st;
+    } else {
+      AddTextParagraphs(RawText(content), out);
+    }
+  }
+  if (out.body().empty()) {
+    const xmlNode* summary = Child(entry, "summary");
+    if (summary && Attr(summary, "type") == "html") {
+      if (Status st = ExtractHtmlFragment(RawText(summary), limits, out); !st.ok()) return st;
+    } else if (summary) {
+      AddTextParagraphs(RawText(summary), out);
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status DecodeFeedEntry(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out) {
+  auto parsed = ParseXmlSafely(bytes, limits);
+  if (!parsed.ok()) return parsed.error();
+  xmlDoc* doc = parsed.value().get();
+  xmlNode* root = xmlDocGetRootElement(doc);
+  out.mutable_provenance()->set_charset(doc->encoding ? Lower(reinterpret_cast<const char*>(doc->encoding)) : "utf-8");
+  std::string_view name = LocalName(root);
+  if (name == "item") return DecodeRssItem(doc, nullptr, root, meta, limits, out);
+  if (name == "rss" || name == "RDF") {
+    const xmlNode* channel = Child(root, "channel");
+    const xmlNode* item = Child(channel, "item");
+    if (!item) item = Child(root, "item");  // RSS 1.0 puts items beside the channel
+    if (!item) return Error{v1::ERROR_CODE_NO_CONTENT, "the RSS document has no <item>"};
+    return DecodeRssItem(doc, channel, item, meta, limits, out);
+  }
+  if (name == "entry") return DecodeAtomEntry(doc, nullptr, root, meta, limits, out);
+  if (name == "feed") {
+    const xmlNode* entry = Child(root, "entry");
+    if (!entry) return Error{v1::ERROR_CODE_NO_CONTENT, "the Atom feed has no <entry>"};
+    return DecodeAtomEntry(doc, root, entry, meta, limits, out);
+  }
+  return Error{v1::ERROR_CODE_UNSUPPORTED_FORMAT, "root element <" + std::string(name) + "> is not RSS or Atom"};
+}
+
+}  // namespace copydesk::normalize::internal

@@ -1,0 +1,116 @@
+// RSS 2.0 item and Atom entry fixtures (tests/fixtures/formats/, written from the RSS 2.0 and RFC 4287
+// specifications): every field.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "normalize/normalize.h"
+
+namespace copydesk::normalize {
+namespace {
+
+std::string ReadFixture(const std::string& name) {
+  std::ifstream in(std::filesystem::path(COPYDESK_SOURCE_DIR) / "tests/fixtures/formats" / name, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(FeedDecoder, RssItemWithContentEncodedAndMediaRss) {
+  Metadata meta;
+  meta.content_type = "application/rss+xml";
+  std::string bytes = ReadFixture("rss-item-transport.rss.xml");
+  ASSERT_FALSE(bytes.empty());
+  auto r = Normalize(bytes, meta);
+  ASSERT_TRUE(r.ok()) << r.error().reason;
+  const v1::Article& a = r.value();
+  EXPECT_EQ(a.provenance().format(), "rss");
+  EXPECT_EQ(a.provenance().guid(), "dailyexample-transport-58213");
+  EXPECT_EQ(a.provenance().provider(), "The Daily Example - Transport");
+  EXPECT_EQ(a.provenance().charset(), "iso-8859-1");
+  EXPECT_EQ(a.headline(), "Night trains return to the Caf\xC3\xA9 line after ten years");
+  EXPECT_EQ(a.canonical_url().find("utm_"), std::string::npos);
+  EXPECT_EQ(a.canonical_url().rfind("https://www.dailyexample.co.uk/transport/night-trains-return", 0), 0u);
+  EXPECT_EQ(a.firstcreated().seconds(), 1712550600);    // 2024-04-08T04:30:00Z
+  EXPECT_EQ(a.versioncreated().seconds(), 1712563800);  // 2024-04-08T08:10:00Z
+  EXPECT_EQ(a.byline(), "Sam Whitfield");
+  ASSERT_EQ(a.authors_size(), 1);
+  ASSERT_EQ(a.subjects_size(), 2);
+  EXPECT_EQ(a.subjects(0).name(), "Transport");
+  EXPECT_EQ(a.subjects(0).scheme(), "https://www.dailyexample.co.uk/sections");
+  EXPECT_EQ(a.subjects(1).name(), "Rail");
+  EXPECT_EQ(a.language(), "en-gb");
+  EXPECT_EQ(a.copyright_notice(), "\xC2\xA9 2024 The Daily Example");
+  EXPECT_EQ(a.standfirst(), "Sleeper services will run four nights a week from May.");
+  EXPECT_NE(a.body_text().find("Night trains will return to the line next month"), std::string::npos);
+  EXPECT_NE(a.body_text().find("grown by a third since 2019."), std::string::npos);
+  bool subhead = false;
+  for (const auto& b : a.body()) subhead = subhead || (b.type() == v1::BLOCK_TYPE_SUBHEADING && b.text() == "Demand has grown");
+  EXPECT_TRUE(subhead);
+  ASSERT_EQ(a.media_size(), 1);
+  EXPECT_EQ(a.media(0).type(), "picture");
+  EXPECT_EQ(a.media(0).url(), "https://img.dailyexample.co.uk/2024/04/sleeper.jpg");
+  EXPECT_EQ(a.media(0).mime_type(), "image/jpeg");
+  EXPECT_EQ(a.media(0).title(), "A sleeper train at the platform");
+  EXPECT_EQ(a.media(0).description(), "A sleeper train waits at the platform before departure.");
+  EXPECT_EQ(a.media(0).credit(), "Photo: Lee Park");
+  ASSERT_EQ(a.captions_size(), 1);
+  EXPECT_EQ(a.captions(0).secondary(), "Photo: Lee Park");
+}
+
+TEST(FeedDecoder, AtomEntryInsideFeedWithXhtmlContent) {
+  Metadata meta;
+  meta.content_type = "application/atom+xml";
+  auto r = Normalize(ReadFixture("atom-entry-science.atom.xml"), meta);
+  ASSERT_TRUE(r.ok()) << r.error().reason;
+  const v1::Article& a = r.value();
+  EXPECT_EQ(a.provenance().format(), "atom");
+  EXPECT_EQ(a.provenance().guid(), "tag:science.example.org,2024:comet-tsuchinshan-atlas");
+  EXPECT_EQ(a.provenance().provider(), "Example Science Desk");
+  EXPECT_EQ(a.headline(), "Comet Tsuchinshan-ATLAS brightens ahead of October pass");
+  EXPECT_EQ(a.firstcreated().seconds(), 1727892000);    // 2024-10-02T18:00:00Z
+  EXPECT_EQ(a.versioncreated().seconds(), 1727901000);  // 2024-10-02T20:30:00Z
+  ASSERT_EQ(a.authors_size(), 3);
+  EXPECT_EQ(a.authors(0).name(), "Priya Raman");
+  EXPECT_EQ(a.authors(0).uri(), "https://science.example.org/staff/praman");
+  EXPECT_EQ(a.authors(2).name(), "Ana Costa");
+  EXPECT_EQ(a.authors(2).role(), "contributor");
+  EXPECT_EQ(a.byline(), "Priya Raman and Leo Martins");
+  ASSERT_EQ(a.subjects_size(), 1);
+  EXPECT_EQ(a.subjects(0).name(), "Astronomy");
+  EXPECT_EQ(a.subjects(0).uri(), "astronomy");
+  EXPECT_EQ(a.subjects(0).scheme(), "https://science.example.org/topics");
+  EXPECT_EQ(a.canonical_url().find("fbclid"), std::string::npos);
+  EXPECT_EQ(a.canonical_url().rfind("https://science.example.org/2024/10/comet-brightens", 0), 0u);
+  ASSERT_EQ(a.media_size(), 1);
+  EXPECT_EQ(a.media(0).type(), "picture");
+  EXPECT_EQ(a.media(0).title(), "The comet over the Pacific");
+  ASSERT_EQ(a.related_size(), 1);
+  EXPECT_EQ(a.related(0).title(), "How to see a comet");
+  EXPECT_EQ(a.language(), "en-US");
+  EXPECT_EQ(a.copyright_notice(), "Copyright (c) 2024 Example Science Desk");
+  EXPECT_EQ(a.standfirst(), "The comet could be visible to the naked eye in mid-October.");
+  EXPECT_NE(a.body_text().find("A comet discovered last year has brightened faster than expected"), std::string::npos);
+  EXPECT_NE(a.body_text().find("just after sunset."), std::string::npos);
+}
+
+TEST(FeedDecoder, BareRssItemAndEmptyFeed) {
+  Metadata meta;
+  meta.content_type = "application/rss+xml";
+  auto r = Normalize("<item><title>Bare</title><guid>g-1</guid><description>Just a line of text.</description>"
+                     "<author>ed@example.com (Ed Jones)</author></item>",
+                     meta);
+  ASSERT_TRUE(r.ok()) << r.error().reason;
+  EXPECT_EQ(r->provenance().guid(), "g-1");
+  EXPECT_EQ(r->byline(), "Ed Jones");
+  meta.content_type = "application/atom+xml";
+  auto e = Normalize("<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>x</title></feed>", meta);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.error().code, v1::ERROR_CODE_NO_CONTENT);
+}
+
+}  // namespace
+}  // namespace copydesk::normalize
