@@ -40,6 +40,7 @@ ALLOW_EMPTY_METRICS = {
     "job_reason:copydesk_ingest_dead_letters:rate5m": "recorded from dead letters, which exist only once an event failed",
     "copydesk_lookup_rebuilds_total": "a view rebuild happens only after corruption or a reset of the events topic",
     "ALERTS": "alerts exist only while one is pending or firing",
+    "copydesk_lookup_auth_rejected_total": "a rejection exists only once a call came without a valid token",
 }
 
 

@@ -84,6 +84,8 @@ def render():
     gauge(L, "copydesk_lookup_view_disk_bytes", "fake", [("", 2e6 + 500 * t)])
     counter(L, "copydesk_lookup_events_applied_total", "fake", [("", 9 * t)])
     L.append("# TYPE copydesk_lookup_rebuilds_total counter")
+    counter(L, "copydesk_lookup_events_skipped_total", "fake", [('{reason="duplicate"}', 0.5 * t), ('{reason="invalid"}', 0)])
+    L.append("# TYPE copydesk_lookup_auth_rejected_total counter")
     gauge(L, "copydesk_lookup_watermark_lag_messages", "fake", [(f'{{partition="{p}"}}', float(random.randint(0, 5))) for p in range(3)])
     gauge(L, "copydesk_build_info", "fake", [('{version="0.1.0",normalizer="copydesk-normalize/0.1.0"}', 1)])
     counter(L, "process_cpu_seconds_total", "fake", [("", 0.2 * t)])

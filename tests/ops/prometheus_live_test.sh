@@ -15,7 +15,7 @@ BIN=${1:?usage: $0 COPYDESK_BINARY|--fake SOURCE_DIR}
 SRC=${2:?usage: $0 COPYDESK_BINARY|--fake SOURCE_DIR}
 SRC=$(cd "$SRC" && pwd)
 PY=/usr/bin/python3
-SCRAPE_SECONDS=${COPYDESK_OPS_TRAFFIC_SECONDS:-25}
+if [[ $BIN == --fake ]]; then SCRAPE_SECONDS=${COPYDESK_OPS_TRAFFIC_SECONDS:-10}; else SCRAPE_SECONDS=${COPYDESK_OPS_TRAFFIC_SECONDS:-25}; fi
 
 skip() { echo "SKIP: $*"; exit 77; }
 command -v prometheus >/dev/null || skip "prometheus is not installed (Debian package 'prometheus')"
