@@ -3,11 +3,13 @@
 with values that move like a busy copydesk dev process: counters grow, histograms fill,
 lag and freshness gauges change.
 
+COPYDESK_FAKE_DROP=NAME leaves one metric out (to see the check fail).
 Only for checking the harness (tests/ops/prometheus_live_test.sh --fake): the real proof
 scrapes `copydesk dev`. Usage: fake_copydesk_metrics.py PORT   (serves 127.0.0.1:PORT)
 """
 import http.server
 import math
+import os
 import random
 import sys
 import time
@@ -92,6 +94,9 @@ def render():
     gauge(L, "process_resident_memory_bytes", "fake", [("", 5e7)])
     gauge(L, "process_open_fds", "fake", [("", 40)])
     gauge(L, "process_max_fds", "fake", [("", 1024)])
+    drop = os.environ.get("COPYDESK_FAKE_DROP")  # a metric to leave out: shows the check can fail
+    if drop:
+        L = [l for l in L if drop not in l]
     return "\n".join(L) + "\n"
 
 
