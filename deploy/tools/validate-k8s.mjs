@@ -142,6 +142,9 @@ function policy(set, objs) {
       check(svcs.every((s) => s.spec.ports.some((p) => p.name === ep.port)), `${set}: every selected Service has port ${ep.port}`);
     }
   }
+  const rules = byKind("PrometheusRule");
+  check(rules.length === 1 && rules[0].spec.groups.some((g) => g.rules.some((r) => r.alert)),
+    `${set}: has the PrometheusRule with the copydesk alerts`);
   const ns = new Set(objs.map((o) => o.metadata.namespace));
   check(ns.size === 1 && !ns.has(undefined), `${set}: every object is in one namespace (${[...ns].join(", ")})`);
 }
