@@ -64,7 +64,7 @@ else
   if ! "$BIN" dev --help >"$WORK/help.txt" 2>&1 || grep -q "not built yet" "$WORK/help.txt"; then
     skip "'copydesk dev' is not available in $BIN yet"
   fi
-  "$BIN" dev --metrics "127.0.0.1:$METRICS_PORT" --grpc "127.0.0.1:$GRPC_PORT" \
+  "$BIN" dev --metrics "127.0.0.1:$METRICS_PORT" --grpc "127.0.0.1:$GRPC_PORT" --data-dir "$WORK/data" \
     >"$WORK/target.log" 2>&1 &
   PIDS+=($!)
 fi
