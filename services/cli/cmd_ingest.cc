@@ -1,16 +1,75 @@
-// Placeholder until the owner of `copydesk ingest` lands it.
+// `copydesk ingest`: one ingest worker (consumer-group member over the raw topic).
 #include <iostream>
+#include <memory>
 
 #include "cli/commands.h"
+#include "cli/config_flags.h"
+#include "cli/signals.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "ingest/worker.h"
 
 namespace copydesk::cli {
+namespace {
+
+struct IngestFlags {
+  ConfigFlags config;
+  std::string metrics_address = "127.0.0.1:9464";
+};
+
+int RunIngest(IngestFlags& f) {
+  ingest::WorkerOptions options;
+  ConfigSchema schema;
+  options.Describe(schema);
+  schema.String("metrics.address", &f.metrics_address, "HTTP address of /metrics (port 0 = any free port)");
+  int code = 0;
+  if (!LoadConfig(schema, f.config, "ingest", &code)) return code;
+  Status st = options.kafka.Resolve();
+  if (!st.ok()) {
+    std::cerr << "copydesk ingest: " << st.error().reason << "\n";
+    return 2;
+  }
+  auto& stop = InstallStopSignals();
+  std::unique_ptr<metrics::Server> server;
+  try {
+    server = std::make_unique<metrics::Server>(f.metrics_address);
+  } catch (const std::exception& e) {
+    std::cerr << "copydesk ingest: cannot serve metrics on " << f.metrics_address << ": " << e.what() << "\n";
+    return 2;
+  }
+  metrics::IngestMetrics m(server->registry());
+  auto worker = ingest::Worker::Create(options, m);
+  if (!worker.ok()) {
+    std::cerr << "copydesk ingest: " << worker.error().reason << "\n";
+    return 1;
+  }
+  std::cout << "ingest: brokers " << options.kafka.brokers << ", group " << options.group_id << ", mode "
+            << options.mode << ", metrics http://" << server->address() << "/metrics" << std::endl;
+  st = worker.value()->Run(stop);
+  if (!st.ok()) {
+    std::cerr << "copydesk ingest: fatal: " << st.error().reason << "\n";
+    return 3;
+  }
+  return 0;
+}
+
+}  // namespace
 
 void RegisterIngest(CLI::App& app) {
-  auto* cmd = app.add_subcommand("ingest", "(not built yet)");
-  cmd->callback([] {
-    std::cerr << "copydesk ingest: not built yet\n";
-    SetExitCode(2);
-  });
+  auto f = std::make_shared<IngestFlags>();
+  auto* cmd = app.add_subcommand(
+      "ingest",
+      "Run an ingest worker: consume raw events from news.raw.v1 in a consumer group, normalize,\n"
+      "decide (new / update / redelivery / duplicate / syndicated / stale / cancel), publish to\n"
+      "news.articles.v1, news.article-events.v1 and news.ingest-outcomes.v1, bad input to\n"
+      "news.raw.dlq.v1. Exits 0 on SIGTERM after committing; 3 on a fatal Kafka error (restart it).");
+  AddConfigFlags(cmd, f->config);
+  AddKeyFlag(cmd, f->config, "--brokers", "kafka.brokers", "Kafka bootstrap servers HOST:PORT (env COPYDESK_BROKERS)");
+  AddKeyFlag(cmd, f->config, "--mode", "ingest.mode", "transactional or at-least-once");
+  AddKeyFlag(cmd, f->config, "--group", "ingest.group_id", "consumer group id");
+  AddKeyFlag(cmd, f->config, "--instance-id", "ingest.instance_id", "stable worker id (transactional.id suffix)");
+  AddKeyFlag(cmd, f->config, "--metrics", "metrics.address", "HTTP address of /metrics, default 127.0.0.1:9464");
+  cmd->callback([f] { SetExitCode(RunIngest(*f)); });
 }
 
 }  // namespace copydesk::cli

@@ -206,15 +206,23 @@ Status Producer::AbortTransaction(std::chrono::milliseconds timeout) {
 // ---------------------------------------------------------------------------------------------
 // Consumer
 
-Result<std::unique_ptr<Consumer>> Consumer::Create(const Properties& props, RebalanceCallback on_rebalance,
+Result<std::unique_ptr<Consumer>> Consumer::Create(const Properties& given, RebalanceCallback on_rebalance,
                                                    StatsCallback on_stats) {
+  Properties props = given;
+  const bool group_member = props.count("group.id") > 0;
+  if (!group_member) {
+    // librdkafka's assign() needs a group.id even when the group is never joined; such readers
+    // keep their own offsets, so give them a private id and never commit.
+    props["group.id"] = "copydesk-reader-" + std::to_string(reinterpret_cast<uintptr_t>(&props));
+    props["enable.auto.commit"] = "false";
+  }
   auto conf = MakeConf(props);
   if (!conf.ok()) return conf.error();
   std::unique_ptr<Consumer> c(new Consumer());
   c->on_rebalance_ = std::move(on_rebalance);
   c->on_stats_ = std::move(on_stats);
   rd_kafka_conf_set_opaque(conf->get(), c.get());
-  if (props.count("group.id")) rd_kafka_conf_set_rebalance_cb(conf->get(), &Consumer::OnRebalance);
+  if (group_member) rd_kafka_conf_set_rebalance_cb(conf->get(), &Consumer::OnRebalance);
   if (c->on_stats_) rd_kafka_conf_set_stats_cb(conf->get(), &Consumer::OnStats);
   char errstr[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr, sizeof errstr);

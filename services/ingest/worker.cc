@@ -66,7 +66,8 @@ Result<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& options, met
   pprops["enable.idempotence"] = "true";
   pprops["linger.ms"] = "5";
   pprops["queue.buffering.max.messages"] = "20000";
-  pprops["message.max.bytes"] = std::to_string(std::max<int64_t>(o.max_value_bytes + (1 << 20), 1000000));
+  // Dead letters carry the original value, which may exceed max_value_bytes: leave room.
+  pprops["message.max.bytes"] = std::to_string(std::max<int64_t>(2 * o.max_value_bytes + (1 << 20), 32 << 20));
   if (w->transactional()) {
     pprops["transactional.id"] = o.group_id + "-" + o.instance_id;
     pprops["transaction.timeout.ms"] = "60000";
