@@ -1,73 +1,80 @@
-// First cut of the HTML decoder: <title> or <h1> as headline, <p> elements as paragraphs.
-#include <libxml/HTMLparser.h>
-#include <libxml/tree.h>
-
-#include <memory>
+// The HTML decoder: charset -> UTF-8, a compact tree (html/dom.h), metadata (html/meta.h) and
+// body extraction (html/extract.h), then NFC on every text field it wrote.
 #include <string>
 
+#include "normalize/html/charset.h"
+#include "normalize/html/dom.h"
+#include "normalize/html/extract.h"
+#include "normalize/html/meta.h"
 #include "normalize/internal.h"
+#include "normalize/unicode.h"
 
 namespace copydesk::normalize::internal {
 namespace {
 
-std::string NodeText(xmlNode* n) {
-  xmlChar* c = xmlNodeGetContent(n);
-  std::string s = c ? reinterpret_cast<const char*>(c) : "";
-  xmlFree(c);
-  std::string out;
-  bool space = false;
-  for (char ch : s) {
-    if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r') {
-      space = !out.empty();
-    } else {
-      if (space) out += ' ';
-      space = false;
-      out += ch;
-    }
-  }
-  return out;
+int64_t Deadline(const Limits& limits) {
+  return limits.max_millis == 0 ? 0 : html::NowNs() + static_cast<int64_t>(limits.max_millis) * 1000000;
 }
 
-void Walk(xmlNode* n, v1::Article& out, std::string& title) {
-  for (; n; n = n->next) {
-    if (n->type != XML_ELEMENT_NODE) continue;
-    std::string_view name = reinterpret_cast<const char*>(n->name);
-    if (name == "script" || name == "style" || name == "nav" || name == "footer") continue;
-    if (name == "title" && title.empty()) { title = NodeText(n); continue; }
-    if (name == "h1" && out.headline().empty()) { out.set_headline(NodeText(n)); continue; }
-    if (name == "p") {
-      std::string t = NodeText(n);
-      if (!t.empty()) {
-        auto* b = out.add_body();
-        b->set_type(v1::BLOCK_TYPE_PARAGRAPH);
-        b->set_text(t);
-      }
-      continue;
-    }
-    Walk(n->children, out, title);
+void NfcFields(v1::Article& out) {
+  NfcInPlace(*out.mutable_headline());
+  NfcInPlace(*out.mutable_standfirst());
+  NfcInPlace(*out.mutable_byline());
+  for (auto& a : *out.mutable_authors()) NfcInPlace(*a.mutable_name());
+  for (auto& b : *out.mutable_body()) NfcInPlace(*b.mutable_text());
+  for (auto& c : *out.mutable_captions()) NfcInPlace(*c.mutable_text());
+  for (auto& q : *out.mutable_pull_quotes()) {
+    NfcInPlace(*q.mutable_text());
+    NfcInPlace(*q.mutable_attribution());
   }
+  for (auto& s : *out.mutable_section_path()) NfcInPlace(s);
+  NfcInPlace(*out.mutable_located()->mutable_name());
+  NfcInPlace(*out.mutable_located()->mutable_dateline());
 }
 
 }  // namespace
 
-Status ExtractHtmlFragment(std::string_view utf8_html, const Limits&, v1::Article& out) {
-  std::unique_ptr<xmlDoc, decltype(&xmlFreeDoc)> doc(
-      htmlReadMemory(utf8_html.data(), static_cast<int>(utf8_html.size()), nullptr, "UTF-8",
-                     HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET),
-      xmlFreeDoc);
-  if (!doc) return Error{v1::ERROR_CODE_MALFORMED_XML, "HTML could not be parsed"};
-  std::string title;
-  Walk(xmlDocGetRootElement(doc.get()), out, title);
-  if (out.headline().empty()) out.set_headline(title);
+Status ExtractHtmlFragment(std::string_view utf8_html, const Limits& limits, v1::Article& out) {
+  auto doc = html::Parse(utf8_html, limits, Deadline(limits));
+  if (!doc.ok()) return doc.error();
+  html::ExtractOptions opts;
+  opts.fragment = true;
+  opts.headline = out.headline();
+  opts.deadline_ns = Deadline(limits);
+  v1::Article tmp;
+  auto st = html::ExtractBody(doc.value(), opts, tmp);
+  if (!st.ok()) return st;
+  NfcFields(tmp);
+  for (auto& b : *tmp.mutable_body()) *out.add_body() = std::move(b);
+  for (auto& c : *tmp.mutable_captions()) *out.add_captions() = std::move(c);
+  for (auto& q : *tmp.mutable_pull_quotes()) *out.add_pull_quotes() = std::move(q);
+  for (auto& m : *tmp.mutable_media()) *out.add_media() = std::move(m);
+  for (auto& r : *tmp.mutable_related()) *out.add_related() = std::move(r);
+  if (out.headline().empty() && !doc->title.empty()) out.set_headline(ToNfc(doc->title));
   return OkStatus();
 }
 
 Status DecodeHtml(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out) {
+  const int64_t deadline = Deadline(limits);
+  std::string declared = meta.charset;
+  if (declared.empty()) declared = html::SniffHtmlCharset(bytes);
   std::string charset;
-  auto utf8 = ToUtf8(bytes, meta.charset, &charset);
+  auto utf8 = ToUtf8(bytes, declared, &charset);
   if (!utf8.ok()) return utf8.error();
   out.mutable_provenance()->set_charset(charset);
-  return ExtractHtmlFragment(utf8.value(), limits, out);
+  auto doc = html::Parse(utf8.value(), limits, deadline);
+  if (!doc.ok()) return doc.error();
+  html::PageMeta page = html::ExtractMetadata(doc.value(), meta, out);
+  html::ExtractOptions opts;
+  opts.headline = out.headline();
+  opts.hint_body = page.hint_body;
+  opts.base_url = page.base_url;
+  opts.deadline_ns = deadline;
+  auto st = html::ExtractBody(doc.value(), opts, out);
+  if (!st.ok()) return st;
+  html::ExtractDateline(out);
+  NfcFields(out);
+  return OkStatus();
 }
 
 }  // namespace copydesk::normalize::internal

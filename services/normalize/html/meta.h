@@ -1,0 +1,34 @@
+// Metadata of an HTML page: headline, standfirst, authors, times, dateline place, language,
+// section path, canonical URL. Sources in order of trust: JSON-LD (NewsArticle & co.),
+// OpenGraph / article: / Dublin Core / itemprop meta, <time datetime>, visible bylines and
+// datelines. Never a date inside a <script> other than JSON-LD (scripts are dropped by the parser).
+#pragma once
+
+#include <string>
+
+#include "copydesk/v1/article.pb.h"
+#include "normalize/html/dom.h"
+#include "normalize/normalize.h"
+
+namespace copydesk::normalize::html {
+
+struct PageMeta {
+  // JSON-LD articleBody, when the page has one (a hint for body extraction).
+  std::string hint_body;
+  // Base URL for resolving relative links.
+  std::string base_url;
+};
+
+// Fills headline, standfirst, byline, authors, firstcreated, versioncreated, located, language,
+// section_path, canonical_url, keywords of `out` from `doc`.
+PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article& out);
+
+// Fills located/firstcreated from a visible dateline in the first body blocks when still empty.
+void ExtractDateline(v1::Article& out);
+
+// Parses a date-time as found in pages (ISO 8601, RFC 2822, "Thursday, 15 November, 2001,
+// 18:38 GMT", "Nov. 20, 2019 5:22 p.m. ET", ...) into seconds since the epoch (UTC).
+// Returns false when it cannot. `*date_only` is set when no time of day was given.
+bool ParseDateTime(std::string_view s, int64_t* epoch_seconds, bool* date_only = nullptr);
+
+}  // namespace copydesk::normalize::html
