@@ -199,36 +199,172 @@ struct Doc {
   std::vector<bool> used;
 };
 
-// Maximum-sum segment of line weights: the body region [begin, end).
-std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, size_t limit) {
-  long best = 0, cur = 0;
-  size_t best_b = 0, best_e = 0, cur_b = 0;
-  for (size_t i = 0; i < limit; ++i) {
-    const auto& l = lines[i];
-    long w;
-    bool ordered = false;
-    std::string_view rest;
-    if (IsBoilerplateLine(l.text)) {
-      w = -5;
-    } else if (IsProseLine(l)) {
-      w = l.words;
-    } else if (IsBulletLine(l.text, ordered, rest) && l.words >= 4) {
-      w = l.words / 2;
-    } else {
-      w = -(3 + l.words / 2);
-    }
-    if (cur <= 0) {
-      cur = 0;
-      cur_b = i;
-    }
-    cur += w;
-    if (cur > best) {
-      best = cur;
-      best_b = cur_b;
-      best_e = i + 1;
+// Lines that end an article: comment sections, share bars, "more from" boxes, cookie banners
+// (kHard); boxes that also sit inside articles and need not end them: "Related", "Read more" (kSoft).
+enum class Marker { kNone, kSoft, kHard };
+Marker EndMarker(const TextLine& l) {
+  if (l.words > 14) return Marker::kNone;
+  std::string s = Lower(l.text);
+  while (!s.empty() && (s.back() == ':' || s.back() == ' ' || s.back() == '.')) s.pop_back();
+  size_t digits = 0;
+  while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
+  if (digits > 0 && digits < s.size() && s[digits] == ' ') {
+    std::string_view rest = std::string_view(s).substr(digits + 1);
+    for (std::string_view k : {"comment", "response", "repl", "thought"}) {
+      if (rest.substr(0, k.size()) == k) return Marker::kHard;
     }
   }
-  return {best_b, best_e};
+  auto matches = [&](std::string_view k) {
+    return s == k || (s.size() > k.size() && s.compare(0, k.size(), k) == 0 &&
+                      (s[k.size()] == ' ' || s[k.size()] == ':' || s[k.size()] == '('));
+  };
+  static constexpr std::string_view kHardMarkers[] = {
+      "comments", "comment", "leave a reply", "leave a comment", "post a comment", "add a comment",
+      "join the conversation", "join the discussion", "show comments", "view comments", "load comments",
+      "share your thoughts", "tell us what you think", "you may also like", "you might also like",
+      "you may be interested", "more from", "more stories", "most popular", "most read", "popular posts",
+      "popular stories", "previous post", "next post", "previous article", "next article", "about the author",
+      "promoted stories", "around the web", "privacy overview", "this website uses cookies", "we use cookies",
+      "what to read next", "editor's picks", "click to share on", "more like this", "recommended for you",
+      "trending now", "top stories", "latest news", "give feedback"};
+  for (auto k : kHardMarkers) {
+    if (matches(k)) return Marker::kHard;
+  }
+  static constexpr std::string_view kSoftMarkers[] = {
+      "related", "related stories", "related articles", "related posts", "related post", "related content",
+      "related coverage", "read more", "see also", "also read", "also on", "more on this", "recommended",
+      "trending", "sponsored", "share this", "like this", "newsletter", "sign up for", "subscribe to",
+      "follow us", "don't miss", "internet links", "read next"};
+  for (auto k : kSoftMarkers) {
+    if (matches(k)) return Marker::kSoft;
+  }
+  return Marker::kNone;
+}
+
+long LineWeight(const TextLine& l) {
+  bool ordered = false;
+  std::string_view rest;
+  if (IsBoilerplateLine(l.text)) return -5;
+  if (const Marker m = EndMarker(l); m != Marker::kNone) return m == Marker::kHard ? -15 : -8;
+  if (IsProseLine(l)) {
+    // A long line without any sentence punctuation is a tag cloud or a keyword list, not prose.
+    const bool punct = l.terminal || l.text.find(", ") != std::string::npos;
+    if (!punct || (!l.terminal && std::count(l.text.begin(), l.text.end(), ',') * 4 > l.words)) {
+      return -(3 + l.words / 4);
+    }
+    return l.words;
+  }
+  if (IsBulletLine(l.text, ordered, rest) && l.words >= 4) return l.words / 2;
+  return -(3 + l.words / 2);
+}
+
+// A short meta line of a comment: "2 days ago at 08:12 am", "November 19, 2019 at 6:34 am".
+bool IsCommentMetaLine(const TextLine& l) {
+  if (l.words > 10 || IsProseLine(l)) return false;
+  std::string s = Lower(l.text);
+  if (s.find(" ago") != std::string::npos) return true;
+  auto d = ParseHumanDate(l.text, false);
+  return d && d->has_time;
+}
+
+// The body region [begin, end): among the maximum-sum segments of line weights (prose lines weigh
+// their word count, other lines a penalty), the best one, favouring a segment that a byline or a
+// dateline introduces; then cut at the first end marker or comment/teaser run, and extended over a
+// list that closes the article.
+std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, size_t limit) {
+  struct Segment {
+    size_t begin, end;
+    long sum;
+  };
+  std::vector<Segment> segs;
+  long cur = 0, seg_best = 0;
+  size_t cur_b = 0, seg_end = 0;
+  for (size_t i = 0; i < limit; ++i) {
+    if (cur <= 0) {
+      if (seg_best > 0) segs.push_back({cur_b, seg_end, seg_best});
+      cur = 0;
+      seg_best = 0;
+      cur_b = i;
+    }
+    cur += LineWeight(lines[i]);
+    if (cur > seg_best) {
+      seg_best = cur;
+      seg_end = i + 1;
+    }
+  }
+  if (seg_best > 0) segs.push_back({cur_b, seg_end, seg_best});
+  if (segs.empty()) return {0, 0};
+  double best_score = -1;
+  size_t b = 0, e = 0;
+  for (const auto& sg : segs) {
+    double score = static_cast<double>(sg.sum);
+    for (size_t k = sg.begin; k > 0 && k + 6 > sg.begin; --k) {
+      const auto& l = lines[k - 1];
+      if (IsProseLine(l)) break;
+      if (!ParseBylineLine(l.text).empty() || ParseHumanDate(l.text, true) ||
+          Lower(l.text).rfind("by ", 0) == 0) {
+        score *= 1.5;
+        break;
+      }
+    }
+    if (score > best_score) {
+      best_score = score;
+      b = sg.begin;
+      e = sg.end;
+    }
+  }
+  // Cut at the first end marker, comment run or teaser run once the article has begun.
+  long prose_words = 0;
+  int meta_lines = 0;
+  size_t first_meta = 0;
+  for (size_t i = b; i < e; ++i) {
+    const auto& l = lines[i];
+    if (prose_words >= 30 && EndMarker(l) == Marker::kHard) {
+      e = i;
+      break;
+    }
+    if (prose_words >= 30 && IsCommentMetaLine(l)) {
+      if (meta_lines++ == 0) first_meta = i;
+      if (meta_lines >= 3) {
+        e = first_meta;
+        break;
+      }
+    }
+    // Teasers: (title, one prose line) repeated four times.
+    if (prose_words >= 30 && !IsProseLine(l) && l.words >= 3) {
+      int pairs = 0;
+      size_t k = i;
+      while (k + 1 < e && !IsProseLine(lines[k]) && lines[k].words >= 3 && IsProseLine(lines[k + 1]) &&
+             !lines[k + 1].gap_before && (k + 2 >= e || !IsProseLine(lines[k + 2]))) {
+        ++pairs;
+        k += 2;
+      }
+      if (pairs >= 4) {
+        e = i;
+        break;
+      }
+    }
+    if (IsProseLine(l)) prose_words += l.words;
+  }
+  // A list that closes the article (tour dates, results): glued lines with numbers in them.
+  if (e < limit && e > b) {
+    size_t k = e;
+    if (k < limit && !IsProseLine(lines[k]) && EndMarker(lines[k]) == Marker::kNone && k + 1 < limit &&
+        !lines[k + 1].gap_before)
+      ++k;  // its heading
+    size_t run = 0, with_digits = 0, words = 0;
+    size_t j = k;
+    for (; j < limit && !IsProseLine(lines[j]) && EndMarker(lines[j]) == Marker::kNone &&
+           !IsBoilerplateLine(lines[j].text);
+         ++j) {
+      if (j > k && lines[j].gap_before) break;
+      ++run;
+      words += static_cast<size_t>(lines[j].words);
+      if (lines[j].text.find_first_of("0123456789") != std::string::npos) ++with_digits;
+    }
+    if (run >= 3 && words >= run * 4 && with_digits * 2 >= run) e = j;
+  }
+  return {b, e};
 }
 
 bool TitleLike(const TextLine& l) {
@@ -411,8 +547,10 @@ bool DecodeFooterLine(const std::vector<TextLine>& lines, size_t& i, FooterState
 void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, v1::Article& out) {
   FooterState st;
   bool first_para = true;
+  bool in_list = false;
   for (size_t i = begin; i < end; ++i) {
     const auto& l = lines[i];
+    if (IsProseLine(l) || l.gap_before) in_list = false;
     const TextLine* next = i + 1 < lines.size() ? &lines[i + 1] : nullptr;
     const TextLine* next2 = i + 2 < lines.size() ? &lines[i + 2] : nullptr;
     if (ListHeaderKind(l.text) != ListHeader::kNone) {
@@ -426,6 +564,11 @@ void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, 
       continue;
     }
     if (IsBoilerplateLine(l.text)) continue;
+    if (EndMarker(l) != Marker::kNone && !IsProseLine(l)) {
+      // A "Related" / "Read more" box inside the article: the marker and its glued items go.
+      while (i + 1 < end && !lines[i + 1].gap_before && !IsProseLine(lines[i + 1])) ++i;
+      continue;
+    }
     if (IsCopyrightLine(l.text) && !IsProseLine(l)) {
       if (out.copyright_notice().empty()) out.set_copyright_notice(l.text);
       continue;
@@ -472,6 +615,17 @@ void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, 
       continue;
     }
     // Subheading: a short line on its own before prose.
+    // A run of three or more glued short lines inside the article is a list.
+    if (!IsBoilerplateLine(l.text)) {
+      size_t k = i + 1;
+      while (k < end && !IsProseLine(lines[k]) && !lines[k].gap_before) ++k;
+      const bool continues = in_list && !l.gap_before;
+      if (k - i >= 3 || continues) {
+        AddBlock(out, v1::BLOCK_TYPE_LIST_ITEM, l.text);
+        in_list = true;
+        continue;
+      }
+    }
     bool next_ordered = false;
     std::string_view next_item;
     if (l.words <= 12 && next && l.text.back() != ':' &&

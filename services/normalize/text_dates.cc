@@ -18,7 +18,7 @@ std::string Lower(std::string_view s) {
 
 // Reads exactly n digits at s[pos], advancing pos.
 bool Digits(std::string_view s, size_t& pos, size_t n, int& value) {
-  if (pos + n > s.size()) return false;
+  if (n == 0 || n > 9 || pos + n > s.size()) return false;
   int v = 0;
   for (size_t i = 0; i < n; ++i) {
     if (!IsDigit(s[pos + i])) return false;
@@ -258,7 +258,10 @@ std::optional<HumanDate> ParseHumanDate(std::string_view s, bool whole_line) {
       std::string_view suffix = t.substr(n);
       int v = 0;
       size_t p = 0;
-      Digits(t, p, n, v);
+      if (!Digits(t, p, n, v)) {
+        ++unknown;
+        continue;
+      }
       if (suffix == "." ) suffix = "";
       if (n == 4 && suffix.empty() && year == 0) {
         year = v;

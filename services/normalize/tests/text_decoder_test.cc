@@ -215,3 +215,42 @@ TEST(TextDecoder, Latin1BytesAreDecoded) {
 
 }  // namespace
 }  // namespace copydesk::normalize
+
+namespace copydesk::normalize {
+namespace {
+
+TEST(TextDates, LongDigitRunsDoNotOverflow) {
+  // Found by fuzz_normalize_text: a 10-digit token overflowed the digit accumulator.
+  EXPECT_FALSE(internal::ParseHumanDate("8888888888 Nov 2001", true));
+  EXPECT_FALSE(internal::ParseHumanDate("99999999999999999999 15 Nov 2001", true));
+}
+
+TEST(TextDecoder, CommentsAfterTheArticleAreNotBody) {
+  std::string dump =
+      "Council approves new cycle lanes\n\n"
+      "The city council voted on Monday night to build twelve kilometres of protected cycle lanes across the "
+      "centre.\n\n"
+      "Work is due to start in the spring and finish before the end of next year, officials said.\n\n"
+      "The plan was first proposed three years ago and has been revised twice since then.\n\n"
+      "12 Comments\n\n"
+      "About time this happened in our city, honestly it took them far too long.\n\n"
+      "I cycle every day and this will make a real difference to my commute to work.\n";
+  v1::Article a = NormalizeText(dump);
+  EXPECT_NE(a.body_text().find("revised twice"), std::string::npos);
+  EXPECT_EQ(a.body_text().find("About time"), std::string::npos);
+  EXPECT_EQ(a.body_text().find("Comments"), std::string::npos);
+}
+
+TEST(TextDecoder, InlineRelatedBoxDoesNotEndTheArticle) {
+  std::string dump =
+      "Storm closes schools\n\n"
+      "Heavy snow has closed more than 300 schools across the north of the country, officials said today.\n\n"
+      "Related: Snow warnings issued for the weekend\n\n"
+      "The closures affect around 40,000 pupils and are expected to last until Wednesday at least.\n";
+  v1::Article a = NormalizeText(dump);
+  EXPECT_NE(a.body_text().find("40,000 pupils"), std::string::npos);
+  EXPECT_EQ(a.body_text().find("Snow warnings"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace copydesk::normalize
