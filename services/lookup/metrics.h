@@ -1,0 +1,75 @@
+// The lookup service's Prometheus metrics (names follow go-grpc-prometheus for the gRPC part so
+// the usual dashboards work): one struct, built from the registry and passed by reference.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "common/metrics.h"
+
+namespace copydesk::lookup {
+
+// Index of a Lookup method in LookupMetrics' per-method arrays.
+enum class Method : int {
+  kGetArticle = 0,
+  kGetArticleByUrl,
+  kBatchGetArticles,
+  kListVersions,
+  kListArticles,
+  kWatchArticles,
+  kFindSimilar,
+  kCount
+};
+std::string_view MethodName(Method m);
+
+// gRPC server metrics of copydesk.v1.Lookup and the view's size, progress and rebuilds.
+// Thread-safe. Must not outlive the registry.
+struct LookupMetrics {
+  explicit LookupMetrics(prometheus::Registry& registry);
+
+  // Call bookkeeping for one finished call.
+  void Started(Method m);
+  void Handled(Method m, int grpc_code, double seconds);
+
+  prometheus::Family<prometheus::Counter>& started_family;
+  prometheus::Family<prometheus::Counter>& handled_family;
+  prometheus::Family<prometheus::Histogram>& handling_family;
+  prometheus::Family<prometheus::Counter>& applied_family;
+  prometheus::Family<prometheus::Counter>& skipped_family;
+  prometheus::Family<prometheus::Counter>& rebuilds_family;
+  prometheus::Family<prometheus::Gauge>& lag_family;
+  prometheus::Family<prometheus::Counter>& auth_family;
+
+  prometheus::Gauge& view_stories;
+  prometheus::Gauge& view_versions;
+  prometheus::Gauge& view_disk_bytes;
+  prometheus::Counter& events_applied;
+  prometheus::Counter& events_duplicate;
+  prometheus::Counter& events_invalid;
+  // Rebuilds by reason (cluster_changed, topic_changed, offset_beyond_high_watermark,
+  // partition_missing).
+  metrics::Labelled<prometheus::Counter> rebuilds;
+  // Records on the topic not yet applied, per partition.
+  metrics::Labelled<prometheus::Gauge> watermark_lag;
+  // Rejected calls by reason (missing_token, wrong_token).
+  metrics::Labelled<prometheus::Counter> auth_rejected;
+
+ private:
+  static constexpr int kCodes = 17;
+  std::array<prometheus::Counter*, static_cast<int>(Method::kCount)> started_{};
+  std::array<prometheus::Histogram*, static_cast<int>(Method::kCount)> seconds_{};
+  std::array<std::array<std::atomic<prometheus::Counter*>, kCodes>, static_cast<int>(Method::kCount)> handled_{};
+  std::mutex mu_;  // guards creating handled_ children
+};
+
+}  // namespace copydesk::lookup

@@ -1,0 +1,110 @@
+// The gRPC Lookup service over the view, and LookupService: the whole `copydesk lookup`
+// (view + Kafka feed + gRPC server) as one embeddable object.
+//
+// Embedding (e.g. `copydesk dev`):
+//   prometheus::Registry& reg = metrics_server.registry();
+//   lookup::LookupOptions o;  o.brokers = broker->bootstrap();  o.grpc_address = "127.0.0.1:50051";
+//   auto svc = lookup::LookupService::Start(o, reg);   // Result<unique_ptr<LookupService>>
+//   if (!svc.ok()) ...;  (*svc)->grpc_port();  ...;  (*svc)->Stop();
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+#include <prometheus/registry.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "lookup/metrics.h"
+#include "lookup/store.h"
+#include "lookup/view_sync.h"
+
+namespace copydesk::lookup {
+
+// gRPC transport security and authentication.
+struct SecurityOptions {
+  // TLS server certificate and key (PEM files). Both empty: plaintext.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // CA bundle (PEM) that client certificates must chain to; set with require_client_cert for mTLS.
+  std::string tls_client_ca_file;
+  bool require_client_cert = false;
+  // Accepted bearer tokens for copydesk.v1.Lookup. Empty: no authentication.
+  std::vector<std::string> tokens;
+};
+
+// Reads bearer tokens: one per line, blank lines and '#' comments ignored.
+Result<std::vector<std::string>> LoadTokenFile(const std::string& path);
+// Tokens from a comma- or newline-separated string (COPYDESK_LOOKUP_TOKENS).
+std::vector<std::string> ParseTokens(const std::string& text);
+
+struct ServerOptions {
+  // "HOST:PORT"; port 0 picks a free port (see LookupServer::port()).
+  std::string address = "127.0.0.1:50051";
+  SecurityOptions security;
+  // Largest request accepted and largest response sent.
+  int max_receive_bytes = 4 << 20;
+  int max_send_bytes = 64 << 20;
+  // How long a min_watermark read may wait when the call has no deadline.
+  std::chrono::milliseconds max_wait{30000};
+  // BatchGetArticles accepts at most this many ids.
+  int max_batch_ids = 1000;
+};
+
+class LookupImpl;
+
+// Owns the gRPC server (Lookup + health + reflection) over a ViewStore. The store and metrics
+// must outlive it. Stop() ends every call (watch streams included) and joins.
+class LookupServer {
+ public:
+  static Result<std::unique_ptr<LookupServer>> Start(const ServerOptions& options, ViewStore& store,
+                                                     LookupMetrics& metrics);
+  LookupServer(const LookupServer&) = delete;
+  LookupServer& operator=(const LookupServer&) = delete;
+  ~LookupServer();
+
+  [[nodiscard]] int port() const { return port_; }
+  void Stop();
+
+ private:
+  LookupServer() = default;
+  std::unique_ptr<LookupImpl> impl_;     // the service; outlives server_
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+// Everything `copydesk lookup` runs, embeddable.
+struct LookupOptions {
+  std::string brokers = "127.0.0.1:9092";
+  std::string topic = "news.article-events.v1";
+  kafka::Properties kafka;  // extra librdkafka properties, passed through
+  std::string data_dir = "./copydesk-data/lookup";
+  ServerOptions server;
+};
+
+// The lookup service: opens the view in data_dir, feeds it from the events topic on its own
+// thread, and serves gRPC. Stop() (or the destructor) stops the server, then the feed.
+class LookupService {
+ public:
+  static Result<std::unique_ptr<LookupService>> Start(const LookupOptions& options, prometheus::Registry& registry);
+  LookupService(const LookupService&) = delete;
+  LookupService& operator=(const LookupService&) = delete;
+  ~LookupService();
+
+  [[nodiscard]] int grpc_port() const { return server_ ? server_->port() : 0; }
+  [[nodiscard]] ViewStore& store() { return *store_; }
+  [[nodiscard]] const ViewSync& sync() const { return *sync_; }
+  void Stop();
+
+ private:
+  LookupService() = default;
+  std::unique_ptr<LookupMetrics> metrics_;
+  std::unique_ptr<ViewStore> store_;
+  std::unique_ptr<ViewSync> sync_;
+  std::unique_ptr<LookupServer> server_;
+};
+
+}  // namespace copydesk::lookup
