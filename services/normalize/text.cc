@@ -267,6 +267,14 @@ bool IsCommentMetaLine(const TextLine& l) {
   return d && d->has_time;
 }
 
+// A hard end marker at lines[i]. One sandwiched in a run of glued short lines is a share bar or a
+// menu item ("Comments" between "Twitter" and "Print"), not the start of a section.
+bool IsHardMarkerAt(const std::vector<TextLine>& lines, size_t i, size_t limit) {
+  const bool sandwiched = i > 0 && i + 1 < limit && !lines[i].gap_before && !lines[i + 1].gap_before &&
+                          lines[i - 1].words <= 3 && lines[i + 1].words <= 3;
+  return !sandwiched && EndMarker(lines[i]) == Marker::kHard;
+}
+
 // The body region [begin, end): among the maximum-sum segments of line weights (prose lines weigh
 // their word count, other lines a penalty), the best one, favouring a segment that a byline or a
 // dateline introduces; then cut at the first end marker or comment/teaser run, and extended over a
@@ -275,16 +283,32 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, siz
   struct Segment {
     size_t begin, end;
     long sum;
+    bool after_comments;  // a comment-section marker came before it
   };
   std::vector<Segment> segs;
   long cur = 0, seg_best = 0;
   size_t cur_b = 0, seg_end = 0;
+  bool comments_seen = false, seg_after_comments = false;
   for (size_t i = 0; i < limit; ++i) {
-    if (cur <= 0) {
-      if (seg_best > 0) segs.push_back({cur_b, seg_end, seg_best});
+    const bool hard = IsHardMarkerAt(lines, i, limit);
+    if (cur <= 0 || hard) {
+      if (seg_best > 0) segs.push_back({cur_b, seg_end, seg_best, seg_after_comments});
       cur = 0;
       seg_best = 0;
       cur_b = i;
+      seg_after_comments = comments_seen;
+    }
+    if (hard) {
+      // Hard markers split segments; what follows a comment marker is comments.
+      std::string l = Lower(lines[i].text);
+      if (l.find("comment") != std::string::npos || l.find("repl") != std::string::npos ||
+          l.find("response") != std::string::npos || l.find("conversation") != std::string::npos ||
+          l.find("discussion") != std::string::npos || l.find("thoughts") != std::string::npos) {
+        comments_seen = true;
+      }
+      cur_b = i + 1;
+      seg_after_comments = comments_seen;
+      continue;
     }
     cur += LineWeight(lines[i]);
     if (cur > seg_best) {
@@ -292,17 +316,19 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, siz
       seg_end = i + 1;
     }
   }
-  if (seg_best > 0) segs.push_back({cur_b, seg_end, seg_best});
+  if (seg_best > 0) segs.push_back({cur_b, seg_end, seg_best, seg_after_comments});
   if (segs.empty()) return {0, 0};
   double best_score = -1;
   size_t b = 0, e = 0;
   for (const auto& sg : segs) {
     double score = static_cast<double>(sg.sum);
+    if (sg.after_comments) score *= 0.1;
     for (size_t k = sg.begin; k > 0 && k + 6 > sg.begin; --k) {
       const auto& l = lines[k - 1];
       if (IsProseLine(l)) break;
-      if (!ParseBylineLine(l.text).empty() || ParseHumanDate(l.text, true) ||
-          Lower(l.text).rfind("by ", 0) == 0) {
+      const std::string low = Lower(l.text);
+      if (!ParseBylineLine(l.text).empty() || ParseHumanDate(l.text, true) || low.rfind("by ", 0) == 0 ||
+          low.rfind("posted by ", 0) == 0 || low.rfind("published ", 0) == 0 || low.rfind("updated ", 0) == 0) {
         score *= 1.5;
         break;
       }
@@ -319,7 +345,7 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, siz
   size_t first_meta = 0;
   for (size_t i = b; i < e; ++i) {
     const auto& l = lines[i];
-    if (prose_words >= 30 && EndMarker(l) == Marker::kHard) {
+    if (prose_words >= 30 && IsHardMarkerAt(lines, i, limit)) {
       e = i;
       break;
     }
