@@ -223,6 +223,20 @@ def main():
     for u in unhealthy:
         print(f"FAIL  rule {u}")
         failed += 1
+    # A few figures of the run, for the log (not asserted).
+    for label, e in (("events consumed/s", "sum(job:copydesk_ingest_events_consumed:rate5m)"),
+                     ("consumer lag (messages)", "sum(job:copydesk_ingest_consumer_lag_messages:sum)"),
+                     ("end-to-end p50 (s)", 'max(job_stage:copydesk_ingest_stage_duration_seconds:p50_rate5m{stage="end_to_end"})'),
+                     ("end-to-end p99 (s)", 'max(job_stage:copydesk_ingest_stage_duration_seconds:p99_rate5m{stage="end_to_end"})'),
+                     ("lookup RPCs/s", "sum(job_method:copydesk_lookup_grpc_server_handled:rate1m)"),
+                     ("firing or pending alerts", "count(ALERTS) or vector(0)")):
+        try:
+            body = http_json(base + "/api/v1/query?" + urllib.parse.urlencode({"query": e}))
+            res = body["data"]["result"]
+            val = res[0]["value"][1] if res else "no data"
+        except Exception as ex:  # noqa: BLE001 - figures are informational
+            val = f"error {ex}"
+        print(f"figure {label}: {val}")
     print(f"{len(checks) - failed - allowed} with data, {allowed} allowed empty (error-only series), {failed} failed")
     return 1 if failed else 0
 
