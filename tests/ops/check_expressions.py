@@ -237,6 +237,11 @@ def main():
         except Exception as ex:  # noqa: BLE001 - figures are informational
             val = f"error {ex}"
         print(f"figure {label}: {val}")
+    try:
+        alerts = http_json(base + "/api/v1/alerts")["data"]["alerts"]
+        print("figure alerts: " + (", ".join(f'{a["labels"]["alertname"]} {a["state"]}' for a in alerts) or "none"))
+    except Exception as ex:  # noqa: BLE001
+        print(f"figure alerts: error {ex}")
     print(f"{len(checks) - failed - allowed} with data, {allowed} allowed empty (error-only series), {failed} failed")
     return 1 if failed else 0
 
