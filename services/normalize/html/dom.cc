@@ -449,6 +449,7 @@ bool Builder::StartTag(size_t* pos) {
       s.resize(a.name_off);
       continue;
     }
+    a.key = AttrKeyFromName(aname);
     a.val_off = static_cast<uint32_t>(s.size());
     if (value.find('&') != std::string_view::npos) {
       DecodeEntities(value, s);
@@ -689,13 +690,48 @@ std::string_view Document::Name(uint32_t n) const {
   return TagName(nd.tag);
 }
 
+AttrKey AttrKeyFromName(std::string_view n) {
+  struct Entry {
+    std::string_view name;
+    AttrKey key;
+  };
+  static constexpr Entry kKeys[] = {
+      {"alt", AttrKey::kAlt},         {"aria-hidden", AttrKey::kAriaHidden}, {"charset", AttrKey::kCharset},
+      {"class", AttrKey::kClass},     {"content", AttrKey::kContent},        {"data-original", AttrKey::kDataOriginal},
+      {"data-src", AttrKey::kDataSrc}, {"data-srcset", AttrKey::kDataSrcset}, {"datetime", AttrKey::kDatetime},
+      {"hidden", AttrKey::kHidden},   {"href", AttrKey::kHref},              {"http-equiv", AttrKey::kHttpEquiv},
+      {"id", AttrKey::kId},           {"itemprop", AttrKey::kItemprop},      {"lang", AttrKey::kLang},
+      {"name", AttrKey::kName},       {"property", AttrKey::kProperty},      {"rel", AttrKey::kRel},
+      {"role", AttrKey::kRole},       {"src", AttrKey::kSrc},                {"srcset", AttrKey::kSrcset},
+      {"style", AttrKey::kStyle},     {"title", AttrKey::kTitle},            {"type", AttrKey::kType},
+      {"xml:lang", AttrKey::kXmlLang},
+  };
+  if (n.size() < 2 || n.size() > 13) return AttrKey::kOtherAttr;
+  auto it = std::lower_bound(std::begin(kKeys), std::end(kKeys), n,
+                             [](const Entry& e, std::string_view x) { return e.name < x; });
+  if (it != std::end(kKeys) && it->name == n) return it->key;
+  return AttrKey::kOtherAttr;
+}
+
 std::string_view Document::Attribute(uint32_t n, std::string_view name, bool* found) const {
   const Node& nd = nodes[n];
-  if (nd.tag == Tag::kText) {
+  if (nd.tag == Tag::kText || nd.attr_count == 0) {
     if (found) *found = false;
     return {};
   }
   std::string_view s(strings);
+  const AttrKey key = AttrKeyFromName(name);
+  if (key != AttrKey::kOtherAttr) {
+    for (uint32_t k = 0; k < nd.attr_count; ++k) {
+      const Attr& a = attrs[nd.attr_begin + k];
+      if (a.key == key) {
+        if (found) *found = true;
+        return s.substr(a.val_off, a.val_len);
+      }
+    }
+    if (found) *found = false;
+    return {};
+  }
   for (uint32_t k = 0; k < nd.attr_count; ++k) {
     const Attr& a = attrs[nd.attr_begin + k];
     if (s.substr(a.name_off, a.name_len) == name) {

@@ -31,7 +31,16 @@ enum class Tag : uint8_t {
   kCount
 };
 
+// Attribute names the extractor asks for, interned at parse time (kOtherAttr for the rest).
+enum class AttrKey : uint8_t {
+  kOtherAttr, kAlt, kAriaHidden, kCharset, kClass, kContent, kDataOriginal, kDataSrc, kDataSrcset, kDatetime,
+  kHidden, kHref, kHttpEquiv, kId, kItemprop, kLang, kName, kProperty, kRel, kRole, kSrc, kSrcset, kStyle,
+  kTitle, kType, kXmlLang
+};
+AttrKey AttrKeyFromName(std::string_view lower_name);
+
 struct Attr {
+  AttrKey key = AttrKey::kOtherAttr;
   uint32_t name_off = 0, name_len = 0;  // lower-case name in Document::strings
   uint32_t val_off = 0, val_len = 0;    // decoded value in Document::strings
 };
@@ -65,6 +74,23 @@ class Document {
   [[nodiscard]] std::string_view Name(uint32_t n) const;
   // An attribute's decoded value; "" when absent. `*found` tells absent from empty.
   [[nodiscard]] std::string_view Attribute(uint32_t n, std::string_view name, bool* found = nullptr) const;
+  [[nodiscard]] std::string_view Attribute(uint32_t n, AttrKey key, bool* found = nullptr) const {
+    const Node& nd = nodes[n];
+    for (uint32_t k = 0; k < nd.attr_count; ++k) {
+      const Attr& a = attrs[nd.attr_begin + k];
+      if (a.key == key) {
+        if (found) *found = true;
+        return std::string_view(strings).substr(a.val_off, a.val_len);
+      }
+    }
+    if (found) *found = false;
+    return {};
+  }
+  [[nodiscard]] bool HasAttribute(uint32_t n, AttrKey key) const {
+    bool f = false;
+    (void)Attribute(n, key, &f);
+    return f;
+  }
   [[nodiscard]] bool HasAttribute(uint32_t n, std::string_view name) const {
     bool f = false;
     (void)Attribute(n, name, &f);

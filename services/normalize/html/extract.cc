@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -57,15 +58,58 @@ constexpr std::string_view kPositive[] = {"article", "body",  "content", "entry"
                                           "main",    "page",  "post",    "text",  "blog",   "story",
                                           "prose",   "rich-text", "richtext"};
 
-bool MatchAny(std::string_view s, const std::string_view* pats, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    if (s.find(pats[i]) != std::string_view::npos) return true;
+enum PatternBit : uint16_t {
+  kPStrong = 1, kPUnlikely = 2, kPMaybe = 4, kPNegative = 8, kPPositive = 16, kPPull = 32, kPCaption = 64,
+  kPRelated = 128,
+};
+
+// All class/id patterns bucketed by first byte, each with the lists it belongs to.
+class PatternTable {
+ public:
+  PatternTable() {
+    auto add = [&](const std::string_view* pats, size_t n, uint16_t bit) {
+      for (size_t i = 0; i < n; ++i) {
+        auto& bucket = buckets_[static_cast<unsigned char>(pats[i][0])];
+        bool found = false;
+        for (auto& e : bucket) {
+          if (e.first == pats[i]) {
+            e.second |= bit;
+            found = true;
+          }
+        }
+        if (!found) bucket.emplace_back(pats[i], bit);
+      }
+    };
+    add(kStrong, std::size(kStrong), kPStrong);
+    add(kUnlikely, std::size(kUnlikely), kPUnlikely);
+    add(kMaybe, std::size(kMaybe), kPMaybe);
+    add(kNegative, std::size(kNegative), kPNegative);
+    add(kPositive, std::size(kPositive), kPPositive);
+    static constexpr std::string_view kPull[] = {"pullquote", "pull-quote", "pull_quote"};
+    static constexpr std::string_view kCap[] = {"caption"};
+    static constexpr std::string_view kRel[] = {"related", "see-also", "more-stories", "further-reading"};
+    add(kPull, std::size(kPull), kPPull);
+    add(kCap, std::size(kCap), kPCaption);
+    add(kRel, std::size(kRel), kPRelated);
   }
-  return false;
-}
-template <size_t N>
-bool MatchAny(std::string_view s, const std::string_view (&pats)[N]) {
-  return MatchAny(s, pats, N);
+  [[nodiscard]] uint16_t Match(std::string_view s) const {
+    uint16_t bits = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      for (const auto& [pat, bit] : buckets_[static_cast<unsigned char>(s[i])]) {
+        if ((bits & bit) == bit) continue;
+        if (pat.size() <= s.size() - i && std::memcmp(s.data() + i, pat.data(), pat.size()) == 0) bits |= bit;
+      }
+    }
+    return bits;
+  }
+
+ private:
+  std::vector<std::pair<std::string_view, uint16_t>> buckets_[256];
+};
+
+const PatternTable& Patterns() {
+  static const PatternTable table;
+  return table;
 }
 
 // "comment" as a whole word-ish token (not "commentary").
@@ -149,6 +193,13 @@ class Extractor {
   void MarkFlags();
   void ComputeStats();
   int ClassWeight(uint32_t n);
+  // What the class and id attributes say about an element (cached per distinct value).
+  struct ClassInfo {
+    bool empty = true, pullquote = false, caption = false, comment = false, strong = false, unlikely = false,
+         maybe = false, related = false;
+    int weight = 0;
+  };
+  const ClassInfo& Classify(uint32_t n);
   uint32_t PickTopCandidate();
   std::vector<uint32_t> PickNodes(uint32_t top);
   bool CleanConditionally(uint32_t n);
@@ -171,6 +222,8 @@ class Extractor {
   std::vector<uint8_t> scored_;
   std::vector<uint8_t> kept_;  // 1 = keep, 2 = removed by conditional cleaning
   std::string lower_;
+  std::string key_;
+  std::unordered_map<std::string, ClassInfo> class_cache_;
   std::string buf_;
   size_t buf_link_ = 0;
   bool timed_out_ = false;
@@ -181,8 +234,8 @@ class Extractor {
 
 std::string_view Extractor::ClassId(uint32_t n) {
   lower_.clear();
-  std::string_view cls = doc_.Attribute(n, "class");
-  std::string_view id = doc_.Attribute(n, "id");
+  std::string_view cls = doc_.Attribute(n, AttrKey::kClass);
+  std::string_view id = doc_.Attribute(n, AttrKey::kId);
   if (cls.empty() && id.empty()) return {};
   lower_.reserve(cls.size() + id.size() + 1);
   for (char c : cls) lower_.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
@@ -230,10 +283,10 @@ void Extractor::MarkFlags() {
         break;
     }
     if (nd.attr_count > 0) {
-      if (doc_.HasAttribute(i, "hidden")) f |= kJunk;
-      std::string_view aria = doc_.Attribute(i, "aria-hidden");
+      if (doc_.HasAttribute(i, AttrKey::kHidden)) f |= kJunk;
+      std::string_view aria = doc_.Attribute(i, AttrKey::kAriaHidden);
       if (aria == "true" && nd.tag != Tag::kBody && nd.tag != Tag::kHtml) f |= kJunk;
-      std::string_view style = doc_.Attribute(i, "style");
+      std::string_view style = doc_.Attribute(i, AttrKey::kStyle);
       if (!style.empty()) {
         std::string st;
         for (char c : style) {
@@ -242,32 +295,24 @@ void Extractor::MarkFlags() {
         if (st.find("display:none") != std::string::npos || st.find("visibility:hidden") != std::string::npos)
           f |= kJunk;
       }
-      std::string_view role = doc_.Attribute(i, "role");
+      std::string_view role = doc_.Attribute(i, AttrKey::kRole);
       if (role == "navigation" || role == "contentinfo" || role == "complementary" || role == "dialog" ||
           role == "alertdialog" || role == "menu" || role == "menubar" || role == "search" ||
           role == "banner" || role == "toolbar" || role == "tablist") {
         f |= kJunk;
       }
-      std::string_view itemprop = doc_.Attribute(i, "itemprop");
+      std::string_view itemprop = doc_.Attribute(i, AttrKey::kItemprop);
       const bool body_prop = itemprop == "articleBody" || itemprop == "text";
-      std::string_view ci = ClassId(i);
-      if (!ci.empty() && !body_prop && nd.tag != Tag::kBody && nd.tag != Tag::kHtml) {
-        if (ci.find("pullquote") != std::string_view::npos || ci.find("pull-quote") != std::string_view::npos ||
-            ci.find("pull_quote") != std::string_view::npos) {
+      const ClassInfo& ci = Classify(i);
+      if (!ci.empty && !body_prop && nd.tag != Tag::kBody && nd.tag != Tag::kHtml) {
+        if (ci.pullquote) {
           f = static_cast<uint8_t>((f & ~kJunk) | kPullQuote);
-        } else if (ci.find("caption") != std::string_view::npos && nd.tag != Tag::kArticle) {
+        } else if (ci.caption && nd.tag != Tag::kArticle) {
           f |= kCaption;
         } else {
-          const bool strong = MatchAny(ci, kStrong) || HasCommentToken(ci);  // NOLINT
-          const bool unlikely = MatchAny(ci, kUnlikely);
-          const bool comment = HasCommentToken(ci);
-          const bool protect = !comment && total_ptext > 300 && ptext[i] * 2 > total_ptext;
-          if (!protect && (strong || (unlikely && !MatchAny(ci, kMaybe)))) {
-            if (ci.find("related") != std::string_view::npos || ci.find("see-also") != std::string_view::npos ||
-                ci.find("more-stories") != std::string_view::npos ||
-                ci.find("further-reading") != std::string_view::npos) {
-              f |= kRelated;
-            }
+          const bool protect = !ci.comment && total_ptext > 300 && ptext[i] * 2 > total_ptext;
+          if (!protect && (ci.strong || (ci.unlikely && !ci.maybe))) {
+            if (ci.related) f |= kRelated;
             if (nd.tag != Tag::kA) f |= kJunk;
           }
         }
@@ -322,14 +367,35 @@ void Extractor::ComputeStats() {
   }
 }
 
-int Extractor::ClassWeight(uint32_t n) {
-  std::string_view itemprop = doc_.Attribute(n, "itemprop");
-  int w = 0;
-  if (itemprop == "articleBody") w += 50;
+const Extractor::ClassInfo& Extractor::Classify(uint32_t n) {
+  static const ClassInfo kEmpty{};
+  std::string_view cls = doc_.Attribute(n, AttrKey::kClass);
+  std::string_view id = doc_.Attribute(n, AttrKey::kId);
+  if (cls.empty() && id.empty()) return kEmpty;
+  key_.assign(cls);
+  key_.push_back('\x01');
+  key_.append(id);
+  auto it = class_cache_.find(key_);
+  if (it != class_cache_.end()) return it->second;
   std::string_view ci = ClassId(n);
-  if (ci.empty()) return w;
-  if (MatchAny(ci, kNegative)) w -= 25;
-  if (MatchAny(ci, kPositive)) w += 25;
+  ClassInfo info;
+  info.empty = false;
+  const uint16_t bits = Patterns().Match(ci);
+  info.pullquote = bits & kPPull;
+  info.caption = bits & kPCaption;
+  info.comment = HasCommentToken(ci);
+  info.strong = (bits & kPStrong) || info.comment;
+  info.unlikely = bits & kPUnlikely;
+  info.maybe = bits & kPMaybe;
+  info.related = bits & kPRelated;
+  if (bits & kPNegative) info.weight -= 25;
+  if (bits & kPPositive) info.weight += 25;
+  return class_cache_.emplace(key_, info).first->second;
+}
+
+int Extractor::ClassWeight(uint32_t n) {
+  int w = Classify(n).weight;
+  if (doc_.nodes[n].attr_count > 0 && doc_.Attribute(n, AttrKey::kItemprop) == "articleBody") w += 50;
   return w;
 }
 
@@ -431,8 +497,8 @@ uint32_t Extractor::PickTopCandidate() {
     for (size_t k = 0; k < sorted.size() && k < 8; ++k) {
       uint32_t c = sorted[k].second;
       std::fprintf(stderr, "cand %.1f <%s class='%s' id='%s'> text=%u ld=%.2f\n", sorted[k].first,
-                   std::string(doc_.Name(c)).c_str(), std::string(doc_.Attribute(c, "class")).c_str(),
-                   std::string(doc_.Attribute(c, "id")).c_str(), stats_[c].text, LinkDensity(stats_[c]));
+                   std::string(doc_.Name(c)).c_str(), std::string(doc_.Attribute(c, AttrKey::kClass)).c_str(),
+                   std::string(doc_.Attribute(c, AttrKey::kId)).c_str(), stats_[c].text, LinkDensity(stats_[c]));
     }
   }
   // Several strong candidates under one ancestor: take the ancestor (Readability).
@@ -499,7 +565,7 @@ std::vector<uint32_t> Extractor::PickNodes(uint32_t top) {
   if (parent == kNone) return {top};
   const float top_score = scored_[top] ? score_[top] : 0.f;
   const float threshold = std::max(10.f, top_score * 0.2f);
-  std::string_view top_class = doc_.Attribute(top, "class");
+  std::string_view top_class = doc_.Attribute(top, AttrKey::kClass);
   for (uint32_t c = doc_.nodes[parent].first_child; c != kNone; c = doc_.nodes[c].next) {
     if (c == top) {
       picked.push_back(c);
@@ -508,7 +574,7 @@ std::vector<uint32_t> Extractor::PickNodes(uint32_t top) {
     if (flags_[c] & kJunk) continue;
     if (doc_.nodes[c].tag == Tag::kText) continue;
     float bonus = 0;
-    if (!top_class.empty() && doc_.Attribute(c, "class") == top_class) bonus += top_score * 0.2f;
+    if (!top_class.empty() && doc_.Attribute(c, AttrKey::kClass) == top_class) bonus += top_score * 0.2f;
     if (scored_[c] && score_[c] + bonus >= threshold) {
       picked.push_back(c);
       continue;
@@ -597,7 +663,9 @@ void Extractor::Flush(BlockType type, bool ordered) {
     const float ld = text.empty() ? 0.f : static_cast<float>(buf_link_) / static_cast<float>(text.size());
     bool drop = false;
     if (ld > 0.6f && type != v1::BLOCK_TYPE_LIST_ITEM && text.size() < 400) drop = true;
-    if (!headline_norm_.empty() && NormHeadline(text) == headline_norm_) drop = true;
+    if (!headline_norm_.empty() && text.size() <= headline_norm_.size() * 2 + 16 &&
+        NormHeadline(text) == headline_norm_)
+      drop = true;
     if (!drop) {
       auto* b = out_.add_body();
       b->set_type(type);
@@ -610,12 +678,12 @@ void Extractor::Flush(BlockType type, bool ordered) {
 }
 
 void Extractor::AddMedia(uint32_t img, std::string_view caption) {
-  std::string_view src = doc_.Attribute(img, "data-src");
-  if (src.empty()) src = doc_.Attribute(img, "data-original");
-  if (src.empty()) src = doc_.Attribute(img, "src");
+  std::string_view src = doc_.Attribute(img, AttrKey::kDataSrc);
+  if (src.empty()) src = doc_.Attribute(img, AttrKey::kDataOriginal);
+  if (src.empty()) src = doc_.Attribute(img, AttrKey::kSrc);
   if (src.empty()) {
-    std::string_view srcset = doc_.Attribute(img, "srcset");
-    if (srcset.empty()) srcset = doc_.Attribute(img, "data-srcset");
+    std::string_view srcset = doc_.Attribute(img, AttrKey::kSrcset);
+    if (srcset.empty()) srcset = doc_.Attribute(img, AttrKey::kDataSrcset);
     src = srcset.substr(0, srcset.find(' '));
   }
   if (src.empty() || src.rfind("data:", 0) == 0) return;
@@ -626,7 +694,7 @@ void Extractor::AddMedia(uint32_t img, std::string_view caption) {
   Tag t = doc_.nodes[img].tag;
   m->set_type(t == Tag::kVideo || t == Tag::kSource ? "video" : t == Tag::kAudio ? "audio" : "picture");
   m->set_url(url);
-  std::string_view alt = doc_.Attribute(img, "alt");
+  std::string_view alt = doc_.Attribute(img, AttrKey::kAlt);
   if (!alt.empty()) m->set_title(std::string(TrimView(alt)));
   if (!caption.empty()) m->set_description(std::string(caption));
 }
@@ -642,7 +710,7 @@ void Extractor::HandleFigure(uint32_t n) {
     uint32_t x = stack.back();
     stack.pop_back();
     const Node& nd = doc_.nodes[x];
-    if (nd.tag == Tag::kImg || nd.tag == Tag::kVideo || (nd.tag == Tag::kSource && doc_.HasAttribute(x, "src"))) {
+    if (nd.tag == Tag::kImg || nd.tag == Tag::kVideo || (nd.tag == Tag::kSource && doc_.HasAttribute(x, AttrKey::kSrc))) {
       media.push_back(x);
     }
     if (nd.tag == Tag::kFigcaption || (x != n && (flags_[x] & kCaption) && nd.tag != Tag::kPicture &&
@@ -687,7 +755,7 @@ void Extractor::HandlePullQuote(uint32_t n) {
   // find <cite>/<footer> children for attribution
   for (uint32_t i = n + 1; i < n_ && doc_.nodes[i].depth > doc_.nodes[n].depth; ++i) {
     Tag t = doc_.nodes[i].tag;
-    std::string_view cls = doc_.Attribute(i, "class");
+    std::string_view cls = doc_.Attribute(i, AttrKey::kClass);
     if (t == Tag::kCite || t == Tag::kFooter || cls.find("attribution") != std::string_view::npos ||
         cls.find("author") != std::string_view::npos || cls.find("cite") != std::string_view::npos) {
       attribution = doc_.InnerText(i);
@@ -713,7 +781,7 @@ void Extractor::HandlePullQuote(uint32_t n) {
 void Extractor::HandleRelated(uint32_t n) {
   for (uint32_t i = n + 1; i < n_ && doc_.nodes[i].depth > doc_.nodes[n].depth; ++i) {
     if (doc_.nodes[i].tag != Tag::kA) continue;
-    std::string_view href = doc_.Attribute(i, "href");
+    std::string_view href = doc_.Attribute(i, AttrKey::kHref);
     if (href.empty() || href[0] == '#' || href.rfind("javascript:", 0) == 0) continue;
     std::string title = doc_.InnerText(i);
     if (title.size() < 12) continue;

@@ -656,7 +656,7 @@ bool InJunkAncestor(const Document& doc, uint32_t n) {
   for (uint32_t p = doc.nodes[n].parent; p != kNone && p != 0; p = doc.nodes[p].parent) {
     Tag t = doc.nodes[p].tag;
     if (t == Tag::kNav || t == Tag::kFooter || t == Tag::kAside) return true;
-    std::string cls = Lower(doc.Attribute(p, "class"));
+    std::string cls = Lower(doc.Attribute(p, AttrKey::kClass));
     if (cls.find("related") != std::string::npos || cls.find("comment") != std::string::npos ||
         cls.find("sidebar") != std::string::npos || cls.find("promo") != std::string::npos ||
         cls.find("recommend") != std::string::npos)
@@ -697,21 +697,21 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
     if (nd.tag == Tag::kText) continue;
     switch (nd.tag) {
       case Tag::kMeta: {
-        std::string_view content = doc.Attribute(i, "content");
-        for (const char* attr : {"name", "property", "itemprop", "http-equiv"}) {
+        std::string_view content = doc.Attribute(i, AttrKey::kContent);
+        for (AttrKey attr : {AttrKey::kName, AttrKey::kProperty, AttrKey::kItemprop, AttrKey::kHttpEquiv}) {
           std::string_view key = doc.Attribute(i, attr);
           if (!key.empty()) tags.Add(Lower(Trim(key)), content);
         }
         break;
       }
       case Tag::kLink: {
-        std::string rel = Lower(doc.Attribute(i, "rel"));
-        if (rel == "canonical" && canonical_link.empty()) canonical_link = Trim(doc.Attribute(i, "href"));
+        std::string rel = Lower(doc.Attribute(i, AttrKey::kRel));
+        if (rel == "canonical" && canonical_link.empty()) canonical_link = Trim(doc.Attribute(i, AttrKey::kHref));
         break;
       }
       case Tag::kHtml:
-        if (html_lang.empty()) html_lang = std::string(doc.Attribute(i, "lang"));
-        if (html_lang.empty()) html_lang = std::string(doc.Attribute(i, "xml:lang"));
+        if (html_lang.empty()) html_lang = std::string(doc.Attribute(i, AttrKey::kLang));
+        if (html_lang.empty()) html_lang = std::string(doc.Attribute(i, AttrKey::kXmlLang));
         break;
       case Tag::kH1:
         h1s.push_back(i);
@@ -723,20 +723,21 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
         break;
     }
     if (nd.attr_count > 0) {
-      std::string_view itemprop = doc.Attribute(i, "itemprop");
-      std::string_view rel = doc.Attribute(i, "rel");
+      std::string_view itemprop = doc.Attribute(i, AttrKey::kItemprop);
+      std::string_view rel = doc.Attribute(i, AttrKey::kRel);
       if (itemprop == "author" || rel == "author") byline_nodes.push_back(i);
       if ((itemprop == "datePublished" || itemprop == "dateModified") && nd.tag != Tag::kMeta) {
-        std::string_view v = doc.Attribute(i, "datetime");
-        if (v.empty()) v = doc.Attribute(i, "content");
+        std::string_view v = doc.Attribute(i, AttrKey::kDatetime);
+        if (v.empty()) v = doc.Attribute(i, AttrKey::kContent);
         std::string val = v.empty() ? doc.InnerText(i) : std::string(v);
         tags.Add(itemprop == "datePublished" ? "itemprop:datepublished" : "itemprop:datemodified", val);
       }
       if (itemprop == "headline" && nd.tag != Tag::kMeta) tags.Add("itemprop:headline", doc.InnerText(i));
-      std::string cls = Lower(doc.Attribute(i, "class"));
-      if (cls.find("byline") != std::string::npos && nd.tag != Tag::kBody && nd.tag != Tag::kArticle)
+      std::string_view cls = doc.Attribute(i, AttrKey::kClass);
+      if ((cls.find("byline") != std::string_view::npos || cls.find("Byline") != std::string_view::npos) &&
+          nd.tag != Tag::kBody && nd.tag != Tag::kArticle)
         byline_nodes.push_back(i);
-      if (cls.find("breadcrumb") != std::string::npos) breadcrumb_nodes.push_back(i);
+      if (cls.find("breadcrumb") != std::string_view::npos) breadcrumb_nodes.push_back(i);
     }
   }
   LdArticle ld = ParseJsonLd(doc);
@@ -787,12 +788,12 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
   if (authors.empty()) {
     for (uint32_t b : byline_nodes) {
       if (InJunkAncestor(doc, b)) continue;
-      std::string_view name_attr = doc.Attribute(b, "content");
+      std::string_view name_attr = doc.Attribute(b, AttrKey::kContent);
       std::string text;
       // itemprop=author with an itemprop=name child
       for (uint32_t k = b + 1; k < n && doc.nodes[k].depth > doc.nodes[b].depth; ++k) {
-        if (doc.Attribute(k, "itemprop") == "name") {
-          text = doc.Attribute(k, "content").empty() ? doc.InnerText(k) : std::string(doc.Attribute(k, "content"));
+        if (doc.Attribute(k, AttrKey::kItemprop) == "name") {
+          text = doc.Attribute(k, AttrKey::kContent).empty() ? doc.InnerText(k) : std::string(doc.Attribute(k, AttrKey::kContent));
           break;
         }
       }
@@ -801,7 +802,7 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
       for (auto& a : SplitAuthors(text)) {
         if (std::find(authors.begin(), authors.end(), a) == authors.end()) authors.push_back(a);
       }
-      if (!authors.empty() && doc.Attribute(b, "rel") != "author" && doc.Attribute(b, "itemprop") != "author") break;
+      if (!authors.empty() && doc.Attribute(b, AttrKey::kRel) != "author" && doc.Attribute(b, AttrKey::kItemprop) != "author") break;
     }
   }
   if (authors.empty()) {
@@ -834,7 +835,7 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
   if (published.empty()) {
     for (uint32_t t : times) {
       if (InJunkAncestor(doc, t)) continue;
-      std::string_view dt = doc.Attribute(t, "datetime");
+      std::string_view dt = doc.Attribute(t, AttrKey::kDatetime);
       if (!dt.empty()) {
         published = std::string(dt);
         break;
