@@ -94,6 +94,9 @@ function policy(set, objs) {
         const cm = ef.configMapRef && objs.find((o) => o.kind === "ConfigMap" && o.metadata.name === ef.configMapRef.name);
         if (ef.configMapRef) check(cm, `${cid} envFrom ConfigMap ${ef.configMapRef.name} exists`);
         if (cm) check(Object.keys(cm.data || {}).every((k) => k.startsWith("COPYDESK_")), `${cid} ConfigMap keys are all COPYDESK_*`);
+        // A process warns about COPYDESK_* keys of another component: keep them apart.
+        const foreign = c.name === "ingest" ? "COPYDESK_LOOKUP_" : c.name === "lookup" ? "COPYDESK_INGEST_" : null;
+        if (cm && foreign) check(!Object.keys(cm.data || {}).some((k) => k.startsWith(foreign)), `${cid} gets no ${foreign}* keys`);
       }
     }
     // Workers: replicas and autoscaling bounded by the partition count.
