@@ -1,0 +1,301 @@
+"""Chaos test of the ingest pipeline (issue 5): a mixed, paced stream through 3 brokers x 12
+partitions, 3 ingest workers and the lookup service while workers are SIGKILLed and SIGTERMed, a
+broker goes down and Produce/Fetch requests fail; then the same stream once more on a fresh
+broker with one worker and no faults (the reference). An independent python3-kafka consumer
+(collect.py) reads every topic live; check.py compares. Exit status 0 only when every check holds.
+
+Run through tests/chaos/chaos.sh (ctest: chaos.short) or scripts/chaos (100,000 events).
+"""
+import argparse
+import atexit
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import check  # noqa: E402
+import gen_events  # noqa: E402
+from procs import Procs, control, free_port, start_broker, wait_for_line  # noqa: E402
+
+PY = "/usr/bin/python3"
+
+
+def log(msg):
+    print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
+
+
+def _quiet_logger():
+    """Drops the producer's librdkafka log lines: 'connection refused' while a broker is down is
+    expected here, and delivery failures are counted from the delivery reports instead."""
+    import logging
+    lg = logging.getLogger("chaos.producer")
+    lg.addHandler(logging.NullHandler())
+    lg.propagate = False
+    return lg
+
+
+class Producer(threading.Thread):
+    """Paced producer (confluent-kafka, idempotent) of the generated events to news.raw.v1."""
+
+    def __init__(self, boot, events, rate):
+        super().__init__(daemon=True)
+        from confluent_kafka import Producer as CkProducer
+        self.p = CkProducer({"bootstrap.servers": boot, "enable.idempotence": True, "acks": "all",
+                             "linger.ms": 5, "message.timeout.ms": 300000,
+                             "queue.buffering.max.messages": 500000, "queue.buffering.max.kbytes": 2097152,
+                             "log_level": 3}, logger=_quiet_logger())
+        self.events, self.rate = events, rate
+        self.sent = 0
+        self.delivered = {}
+        self.failed = {}
+        self.done = False
+        self.t0 = self.t1 = None
+
+    def _cb(self, eid, err, msg):
+        if err is not None:
+            self.failed[eid] = str(err)
+        else:
+            self.delivered[eid] = (msg.partition(), msg.offset(), msg.timestamp()[1])
+
+    def run(self):
+        self.t0 = time.monotonic()
+        for i, ev in enumerate(self.events):
+            target = self.t0 + i / self.rate
+            now = time.monotonic()
+            if target > now:
+                time.sleep(target - now)
+            while True:
+                try:
+                    self.p.produce("news.raw.v1", value=ev["value"], key=ev["key"], headers=ev["headers"],
+                                   on_delivery=lambda err, msg, eid=ev["id"]: self._cb(eid, err, msg))
+                    break
+                except BufferError:
+                    self.p.poll(0.05)
+            self.sent = i + 1
+            self.p.poll(0)
+        self.t1 = time.monotonic()
+        self.p.flush(300)
+        del self.p  # closes the connections before the broker goes away
+        self.done = True
+
+
+def outcome_ids(path, state):
+    """Event ids on the outcomes topic so far, read incrementally from the collector's file."""
+    try:
+        with open(path) as f:
+            f.seek(state.get("pos", 0))
+            while True:
+                line = f.readline()
+                if not line or not line.endswith("\n"):
+                    break
+                state["pos"] = f.tell()
+                state.setdefault("ids", set()).add(json.loads(line)["eid"])
+    except FileNotFoundError:
+        pass
+    return state.get("ids", set())
+
+
+def run_once(name, args, events, faults, workers, procs, stubs):
+    """One run on a fresh broker; returns a dict with everything check.py needs."""
+    rdir = os.path.join(args.workdir, name)
+    os.makedirs(rdir, exist_ok=True)
+    env = {"COPYDESK_RUN_DIR": os.path.join(rdir, "run"), "PYTHONPATH": stubs}
+    os.environ["COPYDESK_RUN_DIR"] = env["COPYDESK_RUN_DIR"]
+    procs.workdir = rdir
+    boot, ctl = start_broker(procs, args.bin, name=name + "-broker")
+    log("%s: broker %s control %s" % (name, boot, ctl))
+    coll_dir = os.path.join(rdir, "topics")
+    collector = procs.start(name + "-collector", [PY, os.path.join(HERE, "collect.py"), boot, coll_dir], env=env)
+    if not wait_for_line(os.path.join(coll_dir, "ready"), r"^(ready)", timeout=30, proc=collector):
+        raise RuntimeError("collector did not start; see " + collector.log)
+    grpc_port = free_port()
+    procs.start(name + "-lookup", [args.bin, "lookup", "--brokers", boot, "--grpc", "127.0.0.1:%d" % grpc_port,
+                                   "--metrics", "127.0.0.1:0", "--data-dir", os.path.join(rdir, "lookup")],
+                env=env)
+    wargv = lambda w: [args.bin, "ingest", "--brokers", boot, "--instance-id", w, "--metrics", "127.0.0.1:0"] + \
+        args.worker_arg
+    wnames = ["w%d" % (i + 1) for i in range(workers)]
+    for w in wnames:
+        procs.start("%s-%s" % (name, w), wargv(w), env=env)
+    for w in wnames:
+        p = procs.procs["%s-%s" % (name, w)]
+        if not wait_for_line(p.log, r"(worker started)", timeout=30, proc=p):
+            raise RuntimeError("worker %s did not start; see %s" % (w, p.log))
+    # Let the group settle before the stream starts (the first assignment takes a few seconds).
+    wait_for_line(procs.procs["%s-%s" % (name, wnames[-1])].log, r"(rebalance kind=assign)", timeout=30)
+    prod = Producer(boot, events, args.rate)
+    t_start = time.time()
+    prod.start()
+    fault_log, problems = [], []
+    n = len(events)
+    pending = []
+    if faults:
+        k1, k2, t3 = wnames[0], wnames[1 % workers], wnames[2 % workers]
+        pending = [(0.12, "kill", k1), (0.25, "errors", None), (0.35, "down", None), (0.55, "kill", k2),
+                   (0.75, "term", t3)]
+    timers = []  # (when, action, arg)
+    restarts = {}
+    term_wait = None
+    state = {}
+    deadline = None
+    while True:
+        now = time.time()
+        frac = prod.sent / float(n)
+        while pending and (frac >= pending[0][0] or prod.done):
+            _, what, arg = pending.pop(0)
+            if what == "kill":
+                procs.stop("%s-%s" % (name, arg), signal.SIGKILL)
+                fault_log.append("%.1fs SIGKILL %s (sent %d)" % (now - t_start, arg, prod.sent))
+                timers.append((now + 1.0, "restart", arg))
+            elif what == "term":
+                p = procs.procs["%s-%s" % (name, arg)]
+                p.send_signal(signal.SIGTERM)
+                term_wait = (arg, now)
+                fault_log.append("%.1fs SIGTERM %s (sent %d)" % (now - t_start, arg, prod.sent))
+            elif what == "errors":
+                for api in ("Produce", "Fetch"):
+                    r = control(ctl, "request-errors %s 10 NOT_LEADER_FOR_PARTITION" % api)
+                    fault_log.append("%.1fs request-errors %s 10 NOT_LEADER_FOR_PARTITION -> %s"
+                                     % (now - t_start, api, r))
+                    if not r.startswith("ok"):
+                        problems.append("control command failed: " + r)
+            elif what == "down":
+                r = control(ctl, "broker-down 2")
+                fault_log.append("%.1fs broker-down 2 -> %s" % (now - t_start, r))
+                if not r.startswith("ok"):
+                    problems.append("control command failed: " + r)
+                timers.append((now + 5.0, "up", 2))
+        for t in sorted(timers):
+            if t[0] <= now:
+                timers.remove(t)
+                if t[1] == "restart":
+                    procs.start("%s-%s" % (name, t[2]), wargv(t[2]), env=env)
+                    restarts[t[2]] = restarts.get(t[2], 0) + 1
+                    fault_log.append("%.1fs restarted %s" % (now - t_start, t[2]))
+                elif t[1] == "up":
+                    r = control(ctl, "broker-up 2")
+                    fault_log.append("%.1fs broker-up 2 -> %s" % (now - t_start, r))
+                    if not r.startswith("ok"):
+                        problems.append("control command failed: " + r)
+        if term_wait:
+            w, since = term_wait
+            p = procs.procs["%s-%s" % (name, w)]
+            rc = p.poll()
+            if rc is not None or now - since > 10:
+                if rc is None:
+                    problems.append("worker %s still running 10 s after SIGTERM (killed)" % w)
+                    procs.stop("%s-%s" % (name, w), signal.SIGKILL)
+                elif rc != 0:
+                    problems.append("worker %s exited %d after SIGTERM (want 0)" % (w, rc))
+                fault_log.append("%.1fs %s exited rc=%s %.1fs after SIGTERM; restarted"
+                                 % (now - t_start, w, rc, now - since))
+                term_wait = None
+                procs.start("%s-%s" % (name, w), wargv(w), env=env)
+        # A worker that ends by itself is restarted (what an orchestrator does) and reported.
+        for w in wnames:
+            p = procs.procs["%s-%s" % (name, w)]
+            if p.poll() is not None and not (term_wait and term_wait[0] == w) and \
+                    not any(t[1] == "restart" and t[2] == w for t in timers) and p.returncode not in (-9,):
+                problems.append("worker %s exited by itself with code %s (see %s); restarted"
+                                % (w, p.returncode, p.log))
+                procs.start("%s-%s" % (name, w), wargv(w), env=env)
+        if prod.done and not pending and not timers and not term_wait:
+            want = set(prod.delivered)
+            have = outcome_ids(os.path.join(coll_dir, "news.ingest-outcomes.v1.jsonl"), state)
+            if deadline is None:
+                deadline = now + args.drain_timeout
+                log("%s: produced %d (delivered %d, failed %d) in %.1fs; waiting for outcomes"
+                    % (name, prod.sent, len(prod.delivered), len(prod.failed), prod.t1 - prod.t0))
+            if want <= have:
+                break
+            if now > deadline:
+                problems.append("timed out after %ds waiting for outcomes: %d of %d event ids have none"
+                                % (args.drain_timeout, len(want - have), len(want)))
+                break
+        time.sleep(0.05)
+    t_outcomes = time.time() - t_start
+    log("%s: all outcomes after %.1fs" % (name, t_outcomes))
+    # Drain the collector, then read the view at (at least) the events topic's end offsets.
+    with open(os.path.join(coll_dir, "stop"), "w"):
+        pass
+    try:
+        collector.wait(60)
+    except Exception:  # noqa: BLE001
+        problems.append("collector did not finish its drain")
+    data = check.load_topics(coll_dir)
+    watermark = check.end_offsets(data["news.article-events.v1"])
+    view, view_err = check.dump_lookup(grpc_port, data, watermark, stubs)
+    if view_err:
+        problems.append("lookup: " + view_err)
+    # Graceful stop of the workers: exit 0 within 10 s.
+    for w in wnames:
+        t = time.time()
+        rc = procs.stop("%s-%s" % (name, w), signal.SIGTERM, timeout=12)
+        if rc != 0 or time.time() - t > 10:
+            problems.append("final SIGTERM: worker %s rc=%s after %.1fs" % (w, rc, time.time() - t))
+    procs.stop(name + "-lookup")
+    procs.stop(name + "-broker")
+    result = {"name": name, "events": events, "delivered": prod.delivered, "failed": prod.failed,
+            "topics": data, "view": view, "faults": fault_log, "problems": problems,
+            "seconds": t_outcomes, "produce_seconds": prod.t1 - prod.t0, "dir": rdir,
+            "lost": json.load(open(os.path.join(coll_dir, "lost.json"))) if os.path.exists(
+                os.path.join(coll_dir, "lost.json")) else {"collector": "no lost.json"}}
+    keep = {k: v for k, v in result.items() if k not in ("events", "topics")}
+    keep["view"] = {s: {str(v): x for v, x in vs.items()} for s, vs in (view or {}).items()} if view is not None else None
+    with open(os.path.join(rdir, "result.json"), "w") as f:
+        json.dump(keep, f)
+    return result
+
+
+def load_result(rdir, events):
+    """A finished run's result from its directory (for --recheck)."""
+    with open(os.path.join(rdir, "result.json")) as f:
+        r = json.load(f)
+    if r["view"] is not None:
+        r["view"] = {s: {int(v): tuple(x) for v, x in vs.items()} for s, vs in r["view"].items()}
+    r["events"] = events
+    r["topics"] = check.load_topics(os.path.join(rdir, "topics"))
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", required=True, help="copydesk binary")
+    ap.add_argument("--src", required=True, help="source tree (data: SRC/../shared/data)")
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--stubs", required=True, help="directory with protoc-generated python classes")
+    ap.add_argument("--events", type=int, default=15000)
+    ap.add_argument("--rate", type=float, default=1000.0, help="events per second")
+    ap.add_argument("--drain-timeout", type=int, default=90)
+    ap.add_argument("--no-reference", action="store_true", help="skip the uninterrupted reference run")
+    ap.add_argument("--worker-arg", action="append", default=[], help="extra argument for every worker")
+    ap.add_argument("--recheck", action="store_true", help="only re-run the checks on WORKDIR's results")
+    args = ap.parse_args()
+    data_dir = os.path.join(args.src, "..", "shared", "data")
+    events, fallback = gen_events.generate(args.events, data_dir, args.src)
+    if fallback:
+        log("NOTE: %s absent; using generated events and the project's fixtures" % data_dir)
+    if args.recheck:
+        chaos = load_result(os.path.join(args.workdir, "chaos"), events)
+        ref = None if args.no_reference else load_result(os.path.join(args.workdir, "reference"), events)
+        sys.exit(0 if check.report(chaos, ref) else 1)
+    procs = Procs(args.workdir, os.path.join(args.workdir, "pids"))
+    atexit.register(procs.stop_all)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    t0 = time.time()
+    chaos = run_once("chaos", args, events, True, 3, procs, args.stubs)
+    ref = None
+    if not args.no_reference:
+        ref = run_once("reference", args, events, False, 1, procs, args.stubs)
+    ok = check.report(chaos, ref)
+    log("total %.1fs" % (time.time() - t0))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

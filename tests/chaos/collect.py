@@ -1,0 +1,137 @@
+"""Live, independent consumer of copydesk's topics (Debian python3-kafka).
+
+Started before the producer; reads every partition of the input and output topics from the
+beginning while the run goes on (the embedded broker keeps only ~5 MiB per partition, so a
+late reader would silently miss data) and appends one compact JSON line per record to
+OUTDIR/<topic>.jsonl. On SIGTERM (or when OUTDIR/stop exists) it drains up to the current end
+offsets and exits. A partition whose data rolled away before it was read is reported in
+OUTDIR/lost.json (the check treats it as a failure).
+
+Usage: collect.py BOOTSTRAP OUTDIR
+"""
+import hashlib
+import json
+import os
+import signal
+import sys
+import time
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import OffsetOutOfRangeError
+
+from copydesk.v1 import article_pb2, events_pb2
+
+TOPICS = ["news.raw.v1", "news.ingest-outcomes.v1", "news.article-events.v1", "news.raw.dlq.v1",
+          "news.articles.v1"]
+
+
+def article_hash(a):
+    h = hashlib.sha1()
+    h.update(a.headline.encode())
+    h.update(b"\0")
+    h.update(a.body_text.encode())
+    return h.hexdigest()[:16]
+
+
+def decode(topic, m):
+    hdr = {k: (v.decode("utf-8", "replace") if v is not None else None) for k, v in (m.headers or [])}
+    rec = {"p": m.partition, "o": m.offset, "ts": m.timestamp, "rt": int(time.time() * 1000)}
+    if topic == "news.raw.v1":
+        rec.update(eid=hdr.get("event-id"), n=len(m.value or b""))
+    elif topic == "news.ingest-outcomes.v1":
+        o = events_pb2.IngestOutcome()
+        o.ParseFromString(m.value or b"")
+        rec.update(eid=o.event_id, key=(m.key or b"").decode("utf-8", "replace"),
+                   d=events_pb2.Decision.Name(o.decision), s=o.story_id, v=o.version, of=o.of_story,
+                   err=o.error_code, sim=round(o.similarity, 4))
+    elif topic == "news.article-events.v1":
+        e = events_pb2.ArticleEvent()
+        e.ParseFromString(m.value or b"")
+        rec.update(eid=e.event_id, s=e.story_id, v=e.version, pv=e.previous_version,
+                   k=events_pb2.EventKind.Name(e.kind), of=e.of_story, h=article_hash(e.article),
+                   hl=e.article.headline[:80], key=(m.key or b"").decode("utf-8", "replace"))
+    elif topic == "news.raw.dlq.v1":
+        rec.update(eid=hdr.get("event-id"), code=hdr.get("x-copydesk-error-code"),
+                   reason=hdr.get("x-copydesk-error-reason"), n=len(m.value or b""))
+    elif topic == "news.articles.v1":
+        a = None
+        if m.value:
+            a = article_pb2.Article()
+            a.ParseFromString(m.value)
+        rec.update(key=(m.key or b"").decode("utf-8", "replace"), v=a.version if a else None,
+                   tomb=m.value is None)
+    return rec
+
+
+def main():
+    boot, outdir = sys.argv[1].split(","), sys.argv[2]
+    os.makedirs(outdir, exist_ok=True)
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    consumer = KafkaConsumer(bootstrap_servers=boot, enable_auto_commit=False, group_id=None,
+                             api_version=(2, 5, 0), auto_offset_reset="none", fetch_max_wait_ms=100,
+                             max_poll_records=2000, max_partition_fetch_bytes=4 * 1024 * 1024,
+                             request_timeout_ms=30000, retry_backoff_ms=100)
+    parts = []
+    for t in TOPICS:
+        ps = None
+        for _ in range(100):
+            ps = consumer.partitions_for_topic(t)
+            if ps:
+                break
+            time.sleep(0.1)
+        parts += [TopicPartition(t, p) for p in sorted(ps or [])]
+    consumer.assign(parts)
+    for tp in parts:
+        consumer.seek(tp, 0)
+    files = {t: open(os.path.join(outdir, t + ".jsonl"), "a") for t in TOPICS}
+    lost = {}
+    counts = {t: 0 for t in TOPICS}
+    last_flush = time.time()
+    with open(os.path.join(outdir, "ready"), "w") as f:
+        f.write("ready\n")
+    draining_until = None
+    end_offsets = None
+    while True:
+        if not stop["now"] and os.path.exists(os.path.join(outdir, "stop")):
+            stop["now"] = True
+        if stop["now"] and draining_until is None:
+            draining_until = time.time() + 30
+            end_offsets = consumer.end_offsets(parts)
+        try:
+            batch = consumer.poll(timeout_ms=200)
+        except OffsetOutOfRangeError as e:
+            # Data rolled away before we read it: count what was skipped, go on from the start.
+            bad = e.args[0] if e.args and isinstance(e.args[0], dict) else {}
+            bo = consumer.beginning_offsets(list(bad)) if bad else {}
+            for tp, off in bad.items():
+                lost[str(tp)] = lost.get(str(tp), 0) + max(1, bo.get(tp, off) - off)
+                consumer.seek(tp, bo.get(tp, off))
+            continue
+        for tp, msgs in batch.items():
+            f = files[tp.topic]
+            for m in msgs:
+                f.write(json.dumps(decode(tp.topic, m), separators=(",", ":")) + "\n")
+            counts[tp.topic] += len(msgs)
+        if time.time() - last_flush > 0.3:
+            for f in files.values():
+                f.flush()
+            with open(os.path.join(outdir, "counts.json.tmp"), "w") as f:
+                json.dump(counts, f)
+            os.replace(os.path.join(outdir, "counts.json.tmp"), os.path.join(outdir, "counts.json"))
+            last_flush = time.time()
+        if draining_until is not None:
+            done = all(consumer.position(tp) >= end_offsets[tp] for tp in parts)
+            if done or time.time() > draining_until:
+                break
+    for f in files.values():
+        f.close()
+    with open(os.path.join(outdir, "lost.json"), "w") as f:
+        json.dump(lost, f)
+    with open(os.path.join(outdir, "done"), "w") as f:
+        json.dump(counts, f)
+    consumer.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Deterministic mixed input stream for the chaos test and the pipeline benchmark.
+
+Events are dicts {id, key, headers: [(name, bytes)], value: bytes, kind}. kind is one of
+reuters, bbc, html, fixture, redelivery, poison-utf8, poison-type, poison-proto, poison-empty.
+The same (n, seed, data dir) always gives the same stream, so two runs (chaos and reference)
+can be compared event by event. When the data runs out the articles are looped with fresh
+guids and letter-rotated text (so a later cycle is neither a re-delivery nor a near-duplicate
+of an earlier one).
+"""
+import json
+import os
+import random
+
+POISON_KINDS = ["poison-utf8", "poison-type", "poison-proto", "poison-empty"]
+
+
+def _rot(text, n):
+    if n == 0:
+        return text
+    out = []
+    for ch in text:
+        o = ord(ch)
+        if 97 <= o <= 122:
+            out.append(chr(97 + (o - 97 + n) % 26))
+        elif 65 <= o <= 90:
+            out.append(chr(65 + (o - 65 + n) % 26))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _jsonl(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def load_sources(data_dir, src_dir, html_pages=30):
+    """Returns (reuters, bbc, html) lists; empty lists where the data is absent."""
+    reuters, bbc, html = [], [], []
+    rpath = os.path.join(data_dir, "reuters-story-versions", "stream_2008-09_to_2008-11.articles.jsonl")
+    bpath = os.path.join(data_dir, "bbc-news-2225", "articles.jsonl")
+    hdir = os.path.join(data_dir, "article-extraction-benchmark", "html")
+    if os.path.exists(rpath):
+        for r in _jsonl(rpath):
+            reuters.append({"guid": r["story_id"], "version": int(r["version"]), "title": r["title"],
+                            "body": r["body"]})
+    if os.path.exists(bpath):
+        for r in _jsonl(bpath):
+            bbc.append({"guid": r["id"], "title": r["title"], "body": r["body"]})
+    if os.path.isdir(hdir):
+        for name in sorted(os.listdir(hdir))[:html_pages]:
+            with open(os.path.join(hdir, name), "rb") as f:
+                html.append({"guid": name.split(".")[0], "bytes": f.read()})
+    return reuters, bbc, html
+
+
+def fallback_sources(src_dir):
+    """Generated articles when ../shared/data is absent: stories with 1..4 versions."""
+    rng = random.Random(7)
+    words = ("market bank minister election storm court police company profit shares oil talks "
+             "government report city council team season trial research hospital school river "
+             "border rally union strike vote budget energy climate").split()
+    reuters = []
+    for s in range(400):
+        base = [" ".join(rng.choice(words) for _ in range(40)) + "." for _ in range(6)]
+        for v in range(1, rng.randint(1, 4) + 1):
+            paras = base + [" ".join(rng.choice(words) for _ in range(30)) + "." for _ in range(v - 1)]
+            reuters.append({"guid": "gen:%04d" % s, "version": v,
+                            "title": "Generated story %d %s %s" % (s, rng.choice(words), rng.choice(words)),
+                            "body": "\n\n".join(paras), "_order": (v, s)})
+    reuters.sort(key=lambda r: r.pop("_order"))
+    html = []
+    seed_dir = os.path.join(src_dir, "tests", "fixtures", "seed")
+    if os.path.isdir(seed_dir):
+        for name in sorted(os.listdir(seed_dir)):
+            if name.endswith(".html"):
+                with open(os.path.join(seed_dir, name), "rb") as f:
+                    html.append({"guid": name.rsplit(".", 1)[0], "bytes": f.read()})
+    return reuters, [], html
+
+
+def _text_event(provider, guid, title, body, version=None):
+    headers = [("content-type", b"text/plain"), ("provider", provider.encode()), ("guid", guid.encode())]
+    if version is not None:
+        headers.append(("version", str(version).encode()))
+    return guid.encode(), headers, ("%s\n\n%s" % (title, body)).encode("utf-8")
+
+
+def _poison(kind, i):
+    key = ("poison-%d" % i).encode()
+    if kind == "poison-utf8":
+        return key, [("content-type", b"text/plain")], b"Bad \xff\xfe bytes %d\n\nbody \xc3\x28 more\n" % i
+    if kind == "poison-type":
+        return key, [("content-type", b"application/x-unknown-%d" % (i % 3))], b"some bytes %d" % i
+    if kind == "poison-proto":
+        # A RawArticle whose length-delimited field claims more bytes than follow.
+        return key, [("content-type", b"application/x-protobuf")], b"\x0a\xff\x01partial-%d" % i
+    return key, [("content-type", b"text/plain")], b""
+
+
+def generate(n, data_dir, src_dir, seed=42, poison_rate=0.01, redelivery_rate=0.03, html_rate=0.01):
+    reuters, bbc, html = load_sources(data_dir, src_dir)
+    fallback = not reuters
+    if fallback:
+        reuters, bbc, html = fallback_sources(src_dir)
+    rng = random.Random(seed)
+    events = []
+    sent_ok = []  # indices of article events that can be re-delivered
+    ri = bi = hi = 0
+    cycle_r = cycle_b = cycle_h = 0
+    bbc_share = len(bbc) / float(len(bbc) + len(reuters)) if bbc else 0.0
+    poison_i = 0
+    while len(events) < n:
+        x = rng.random()
+        kind = None
+        if x < poison_rate:
+            kind = POISON_KINDS[poison_i % len(POISON_KINDS)]
+            key, headers, value = _poison(kind, poison_i)
+            poison_i += 1
+        elif x < poison_rate + redelivery_rate and len(sent_ok) > 10:
+            src = events[rng.choice(sent_ok[-2000:])]
+            kind = "redelivery"
+            key, headers, value = src["key"], list(src["headers"]), src["value"]
+            headers = [h for h in headers if h[0] != "event-id"]
+        elif x < poison_rate + redelivery_rate + html_rate and html:
+            page = html[hi]
+            hi += 1
+            if hi == len(html):
+                hi, cycle_h = 0, cycle_h + 1
+            guid = page["guid"] if cycle_h == 0 else "%s~c%d" % (page["guid"], cycle_h)
+            value = page["bytes"]
+            if cycle_h:
+                value = value.replace(b"<title>", b"<title>[c%d] " % cycle_h, 1)
+            kind = "html"
+            key = guid.encode()
+            headers = [("content-type", b"text/html"), ("provider", b"Web"), ("guid", guid.encode())]
+        elif bbc and rng.random() < bbc_share:
+            a = bbc[bi]
+            bi += 1
+            if bi == len(bbc):
+                bi, cycle_b = 0, cycle_b + 1
+            guid = a["guid"] if cycle_b == 0 else "%s~c%d" % (a["guid"], cycle_b)
+            kind = "bbc"
+            key, headers, value = _text_event("BBC News", guid, _rot(a["title"], cycle_b), _rot(a["body"], cycle_b))
+        else:
+            a = reuters[ri]
+            ri += 1
+            if ri == len(reuters):
+                ri, cycle_r = 0, cycle_r + 1
+            guid = a["guid"] if cycle_r == 0 else "%s~c%d" % (a["guid"], cycle_r)
+            kind = "fixture" if fallback else "reuters"
+            key, headers, value = _text_event("Reuters", guid, _rot(a["title"], cycle_r), _rot(a["body"], cycle_r),
+                                              a["version"])
+        eid = "ev%07d" % len(events)
+        headers = headers + [("event-id", eid.encode())]
+        if kind in ("reuters", "bbc", "html", "fixture"):
+            sent_ok.append(len(events))
+        events.append({"id": eid, "key": key, "headers": headers, "value": value, "kind": kind})
+    return events, fallback
+
+
+if __name__ == "__main__":
+    import collections
+    import sys
+    here = os.path.dirname(os.path.abspath(__file__))
+    src = os.path.dirname(os.path.dirname(here))
+    evs, fb = generate(int(sys.argv[1]) if len(sys.argv) > 1 else 20000, os.path.join(src, "..", "shared", "data"), src)
+    print("fallback" if fb else "data", collections.Counter(e["kind"] for e in evs),
+          sum(len(e["value"]) for e in evs) / len(evs))
