@@ -32,7 +32,7 @@ constexpr std::string_view kUnlikely[] = {
     "author-bio", "authorbio", "about-author", "tags",   "tag-list",  "taglist",
     "jump-link", "skip",   "login",       "more-stories",
     "further-reading", "see-also", "visually-hidden", "sr-only", "screen-reader",
-    "follow",   "widget",     "carousel",  "slider",    "gallery-nav",
+    "follow",   "carousel",  "slider",    "gallery-nav",
     "timestamp", "dateline", "caption",   "credit",     "pullquote", "pull-quote", "video-player",
     "contributor",
 };
@@ -47,7 +47,7 @@ constexpr std::string_view kStrong[] = {
     "more-stories", "further-reading", "see-also", "skip-link",
     "sr-only",   "visually-hidden", "screen-reader", "author-bio", "authorbio", "about-author",
     "byline",    "tag-list",    "taglist",    "pullquote", "pull-quote", "caption",
-    "gallery-nav", "jump-link", "footer", "-nav", "nav-", "navbar", "navigation", "breaking-news",
+    "gallery-nav", "jump-link", "footer", "-nav", "nav-", "navbar", "navigation",
 };
 constexpr std::string_view kNegative[] = {
     "-ad-",   "hidden",    "banner",   "combx",    "comment", "com-",  "contact", "foot",  "footer",
@@ -310,7 +310,8 @@ void Extractor::MarkFlags() {
         } else if (ci.caption && nd.tag != Tag::kArticle) {
           f |= kCaption;
         } else {
-          const bool protect = !ci.comment && total_ptext > 300 && ptext[i] * 2 > total_ptext;
+          const bool protect = !ci.comment && ((total_ptext > 300 && ptext[i] * 2 > total_ptext) ||
+                                               (raw[0] > 1000 && raw[i] * 2 > raw[0]));
           if (!protect && (ci.strong || (ci.unlikely && !ci.maybe))) {
             if (ci.related) f |= kRelated;
             if (nd.tag != Tag::kA) f |= kJunk;
@@ -889,6 +890,17 @@ Status Extractor::Run() {
   MarkFlags();
   ComputeStats();
   kept_.assign(n_, 0);
+  if (const char* needle = std::getenv("COPYDESK_HTML_FIND")) {
+    for (uint32_t i = 1; i < n_; ++i) {
+      if (doc_.nodes[i].tag != Tag::kText || doc_.Text(i).find(needle) == std::string_view::npos) continue;
+      for (uint32_t p = i; p != kNone; p = doc_.nodes[p].parent) {
+        std::fprintf(stderr, "  <%s class='%s' id='%s'> flags=%d text=%u\n", std::string(doc_.Name(p)).c_str(),
+                     std::string(doc_.Attribute(p, AttrKey::kClass)).c_str(),
+                     std::string(doc_.Attribute(p, AttrKey::kId)).c_str(), flags_[p], stats_[p].text);
+      }
+      break;
+    }
+  }
   headline_norm_ = NormHeadline(opts_.headline);
   for (uint32_t i = 1; i < n_; ++i) {
     if (doc_.nodes[i].tag == Tag::kBody) {
