@@ -270,7 +270,8 @@ bool IsCommentMetaLine(const TextLine& l) {
 // A hard end marker at lines[i]. One sandwiched in a run of glued short lines is a share bar or a
 // menu item ("Comments" between "Twitter" and "Print"), not the start of a section.
 bool IsHardMarkerAt(const std::vector<TextLine>& lines, size_t i, size_t limit) {
-  const bool sandwiched = i > 0 && i + 1 < limit && !lines[i].gap_before && !lines[i + 1].gap_before &&
+  const bool sandwiched = i > 0 && i + 1 < limit && lines[i].words <= 3 && !lines[i].gap_before &&
+                          !lines[i + 1].gap_before &&
                           lines[i - 1].words <= 3 && lines[i + 1].words <= 3;
   return !sandwiched && EndMarker(lines[i]) == Marker::kHard;
 }
