@@ -175,6 +175,8 @@ int RunDev(const DevFlags& f) {
   wo.kafka.brokers = bootstrap;
   wo.mode = f.mode;
   wo.instance_id = "dev";
+  wo.state_dir = f.data_dir + "/ingest";
+  fs::remove_all(wo.state_dir, ec);
   auto worker = ingest::Worker::Create(wo, ingest_metrics);
   if (!worker.ok()) {
     std::cerr << "copydesk dev: ingest: " << worker.error().reason << "\n";

@@ -42,8 +42,15 @@ std::vector<dedup::Mutation> OverlayStore::Pending() const {
   return out;
 }
 
-Status OverlayStore::Commit() {
+Status OverlayStore::Commit(const std::vector<dedup::Mutation>& extra) {
   dedup::MutationBatch b;
+  for (const auto& m : extra) {
+    if (m.value) {
+      b.Put(m.key, *m.value);
+    } else {
+      b.Delete(m.key);
+    }
+  }
   for (const auto& [k, v] : overlay_) {
     if (v) {
       b.Put(k, *v);

@@ -25,8 +25,9 @@ class OverlayStore final : public dedup::StateStore {
 
   // The mutations of the open batch, in key order (the last write of each key).
   [[nodiscard]] std::vector<dedup::Mutation> Pending() const;
-  // Makes the open batch durable in the base store.
-  Status Commit();
+  // Makes the open batch durable in the base store, together with `extra` (e.g. the partition's
+  // committed-offset marker) in the same atomic write.
+  Status Commit(const std::vector<dedup::Mutation>& extra = {});
   // Drops the open batch.
   void Discard() { overlay_.clear(); }
   dedup::StateStore& base() { return *base_; }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "common/log.h"
@@ -18,6 +19,8 @@ int64_t NowMs() {
 }
 
 constexpr std::string_view kInputOffsetHeader = "x-copydesk-input-offset";
+// Local-only key (never on the changelog): the input offset the local state is committed up to.
+const std::string kMarkerKey = std::string("\xff\xff") + "copydesk/committed_next";
 
 }  // namespace
 
@@ -38,6 +41,8 @@ void WorkerOptions::Describe(ConfigSchema& schema) {
              256 << 20);
   schema.Int("ingest.max_event_millis", &max_event_millis, "time limit for normalizing one event", 1, 600000);
   schema.Int("ingest.session_timeout_ms", &session_timeout_ms, "consumer group session timeout", 1000, 300000);
+  schema.String("ingest.state_dir", &state_dir,
+                "local dedup state (RocksDB per partition); empty = memory only, restored from the changelog");
 }
 
 Worker::Worker(WorkerOptions options, metrics::IngestMetrics& metrics)
@@ -128,41 +133,84 @@ void Worker::OnRebalance(bool assigned, const std::vector<kafka::TopicPartitionO
             partitions_.size());
 }
 
+// The marker binds local state to the cluster and the committed offset it reflects.
+std::string Worker::MarkerValue(int64_t committed_next) const {
+  char* id = rd_kafka_clusterid(consumer_->raw(), 5000);
+  std::string cluster = id ? id : "unknown";
+  if (id) rd_kafka_mem_free(consumer_->raw(), id);
+  return cluster + "/" + std::to_string(committed_next);
+}
+
 Status Worker::Assign(int32_t partition) {
+  auto log = Logger("ingest");
   Partition p;
-  p.store = std::make_unique<OverlayStore>(std::make_unique<dedup::MemoryStateStore>());
   auto committed = consumer_->Committed({{options_.topics.raw, partition, RD_KAFKA_OFFSET_INVALID}}, 10s);
   if (!committed.ok()) return committed.error();
   int64_t next = committed.value().empty() ? RD_KAFKA_OFFSET_INVALID : committed.value()[0].offset;
   p.committed_next = next >= 0 ? next : 0;
-  Status st = RestoreState(partition, p);
-  if (!st.ok()) return st;
+
+  std::unique_ptr<dedup::StateStore> base;
+  bool local_is_current = false;
+  if (!options_.state_dir.empty()) {
+    const std::string path = options_.state_dir + "/" + options_.topics.raw + "/p" + std::to_string(partition);
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    auto db = dedup::RocksDbStateStore::Open(path);
+    if (!db.ok()) return db.error();
+    auto marker = db.value()->Get(kMarkerKey);
+    if (!marker.ok()) return marker.error();
+    if (marker.value() && *marker.value() == MarkerValue(p.committed_next)) {
+      local_is_current = true;
+    } else {
+      // Stale or foreign local state: start empty and restore from the changelog.
+      db.value().reset();
+      Status st = dedup::RocksDbStateStore::Destroy(path);
+      if (!st.ok()) return st;
+      db = dedup::RocksDbStateStore::Open(path);
+      if (!db.ok()) return db.error();
+    }
+    base = std::move(db.value());
+  } else {
+    base = std::make_unique<dedup::MemoryStateStore>();
+  }
+  p.store = std::make_unique<OverlayStore>(std::move(base));
+  if (local_is_current) {
+    log->info("local state is current partition={} committed_next={}", partition, p.committed_next);
+  } else {
+    Status st = RestoreState(partition, p);
+    if (!st.ok()) return st;
+  }
   p.deduper = std::make_unique<dedup::Deduper>(dedup::Config{}, *p.store);
   partitions_[partition] = std::move(p);
   return OkStatus();
 }
 
-// Rebuilds a partition's state from the changelog: for every key, the value written by the
-// latest batch whose input offsets were committed (input offset <= committed_next).
+// Rebuilds a partition's state from the changelog, in log order, skipping the records of batches
+// whose input offsets were never committed (input offset > committed_next). Re-done batches
+// rewrite the same values later in the log, so log order gives the state after committed_next - 1.
 Status Worker::RestoreState(int32_t partition, Partition& p) {
   auto log = Logger("ingest");
   auto props = options_.kafka.ClientProperties();
-  props["group.id"] = options_.group_id + "-restore";
-  props["enable.auto.commit"] = "false";
   props["isolation.level"] = "read_committed";
   props["fetch.wait.max.ms"] = "10";
-  props["enable.partition.eof"] = "true";
   auto c = kafka::Consumer::Create(props);
   if (!c.ok()) return c.error();
   auto wm = kafka::Watermarks(c.value()->raw(), options_.topics.changelog, partition);
   if (!wm.ok()) return wm.error();
   auto [lo, hi] = wm.value();
-  std::map<std::string, std::pair<int64_t, std::optional<std::string>>> latest;
+  int64_t applied = 0, skipped = 0;
+  std::vector<dedup::Mutation> pending;
+  auto flush = [&]() -> Status {
+    if (pending.empty()) return OkStatus();
+    Status st = p.store->base().ApplyMutations(pending);
+    pending.clear();
+    return st;
+  };
   if (hi > lo) {
     Status st = c.value()->Assign({{options_.topics.changelog, partition, lo}});
     if (!st.ok()) return st;
     int64_t pos = lo;
-    auto deadline = std::chrono::steady_clock::now() + 120s;
+    auto deadline = std::chrono::steady_clock::now() + 300s;
     while (pos < hi) {
       if (std::chrono::steady_clock::now() > deadline) {
         return Error{v1::ERROR_CODE_TIMEOUT, "restoring partition " + std::to_string(partition) + " timed out"};
@@ -174,20 +222,24 @@ Status Worker::RestoreState(int32_t partition, Partition& p) {
       pos = rec.offset + 1;
       auto off = rec.HeaderValue(kInputOffsetHeader);
       if (!off || !rec.key) continue;
-      int64_t input_next = std::stoll(std::string(*off));
-      if (input_next > p.committed_next) continue;  // a batch whose input was never committed
-      auto& slot = latest[*rec.key];
-      if (slot.first <= input_next) slot = {input_next, rec.value};
+      if (std::stoll(std::string(*off)) > p.committed_next) {
+        ++skipped;
+        continue;
+      }
+      pending.push_back({*rec.key, rec.value});
+      ++applied;
+      if (pending.size() >= 1000) {
+        Status fst = flush();
+        if (!fst.ok()) return fst;
+      }
     }
   }
   c.value()->Close();
-  std::vector<dedup::Mutation> restored;
-  restored.reserve(latest.size());
-  for (auto& [k, v] : latest) restored.push_back({k, std::move(v.second)});
-  Status applied = p.store->base().ApplyMutations(restored);
-  if (!applied.ok()) return applied;
-  log->info("restored partition={} committed_next={} changelog_records={} keys={}", partition, p.committed_next,
-            hi - lo, latest.size());
+  pending.push_back({kMarkerKey, MarkerValue(p.committed_next)});
+  Status st = flush();
+  if (!st.ok()) return st;
+  log->info("restored partition={} committed_next={} changelog_records={} applied={} skipped_uncommitted={}",
+            partition, p.committed_next, hi - lo, applied, skipped);
   return OkStatus();
 }
 
@@ -312,7 +364,7 @@ Status Worker::CommitBatch() {
   }
   for (auto& [part, p] : partitions_) {
     if (p.batch_next < 0) continue;
-    Status cst = p.store->Commit();
+    Status cst = p.store->Commit({{kMarkerKey, MarkerValue(p.batch_next)}});
     if (!cst.ok()) {
       fatal_ = cst;  // the local store failed after Kafka committed: restart and restore
       return cst;

@@ -13,6 +13,7 @@
 #include "common/config.h"
 #include "common/kafka.h"
 #include "common/metrics.h"
+#include "dedup/rocksdb_store.h"
 #include "ingest/pipeline.h"
 #include "ingest/state.h"
 
@@ -31,6 +32,9 @@ struct WorkerOptions {
   int64_t max_value_bytes = 10 << 20;
   int64_t max_event_millis = 2000;
   int64_t session_timeout_ms = 6000;
+  // Local dedup state: one RocksDB per input partition under <state_dir>/<raw topic>/p<N>.
+  // Empty = in memory (restored from the changelog on every assignment).
+  std::string state_dir = "./copydesk-data/ingest";
 
   // Registers every key on a config schema.
   void Describe(ConfigSchema& schema);
@@ -81,6 +85,7 @@ class Worker {
   Status CommitBatch();
   void AbortBatch(const std::string& why);
   Status BeginIfNeeded();
+  [[nodiscard]] std::string MarkerValue(int64_t committed_next) const;
   [[nodiscard]] bool transactional() const { return options_.mode == "transactional"; }
 
   WorkerOptions options_;

@@ -28,7 +28,7 @@ echo "broker at $BOOT"
 
 GRPC_PORT=$(free_port)
 # ingest finds the broker through the address file (no --brokers): the documented discovery.
-"$BIN" ingest --metrics 127.0.0.1:0 --instance-id e2e >"$WORK/ingest.log" 2>&1 &
+"$BIN" ingest --metrics 127.0.0.1:0 --instance-id e2e --set ingest.state_dir="$WORK/state" >"$WORK/ingest.log" 2>&1 &
 INGEST=$!
 PIDS+=($INGEST)
 "$BIN" lookup --brokers "$BOOT" --grpc "127.0.0.1:$GRPC_PORT" --metrics 127.0.0.1:0 --data-dir "$WORK/lookup" \

@@ -59,7 +59,7 @@ class PipelineIntegration : public ::testing::Test {
     std::filesystem::remove_all(data_dir_);
     lookup::LookupOptions lo;
     lo.brokers = broker_->bootstrap();
-    lo.data_dir = data_dir_.string();
+    lo.data_dir = (data_dir_ / "lookup").string();
     lo.server.address = "127.0.0.1:0";
     auto l = lookup::LookupService::Start(lo, metrics_->registry());
     ASSERT_TRUE(l.ok()) << l.error().reason;
@@ -67,6 +67,7 @@ class PipelineIntegration : public ::testing::Test {
     ingest::WorkerOptions wo;
     wo.kafka.brokers = broker_->bootstrap();
     wo.instance_id = "it";
+    wo.state_dir = (data_dir_ / "ingest").string();
     // The mock broker keeps only ~5 MiB per partition, so the size limit is tested at 1 MiB.
     wo.max_value_bytes = 1 << 20;
     auto w = ingest::Worker::Create(wo, *ingest_metrics_);
