@@ -1,16 +1,344 @@
-// Placeholder until the owner of `copydesk bench` lands it.
-#include <iostream>
+// `copydesk bench lookup`: loads N synthetic stories through Kafka into a fresh view (timing the
+// rebuild from the topic), then drives GetArticle with an asynchronous gRPC client
+// (CompletionQueue, a fixed number of calls in flight) and prints calls/s and latency quantiles.
+#include <grpcpp/grpcpp.h>
+#include <prometheus/registry.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "broker/broker.h"
 #include "cli/commands.h"
+#include "common/kafka.h"
+#include "copydesk/v1/lookup.grpc.pb.h"
+#include "lookup/service.h"
 
 namespace copydesk::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct BenchFlags {
+  int stories = 100000;
+  int partitions = 24;
+  double duration_s = 10;
+  int inflight = 64;
+  int client_threads = 1;
+  int body_words = 80;
+  std::string brokers;  // empty: an embedded broker in this process
+  std::string topic = "copydesk.bench.article-events";
+  std::string grpc;     // empty: serve the view in this process
+  std::string data_dir;
+  bool keep = false;
+};
+
+double RssBytes() {
+  std::ifstream in("/proc/self/statm");
+  long pages = 0, rss = 0;
+  in >> pages >> rss;
+  return static_cast<double>(rss) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+std::string Mib(double bytes) {
+  std::ostringstream ss;
+  ss << std::fixed << std::setprecision(1) << bytes / (1024.0 * 1024.0) << " MiB";
+  return ss.str();
+}
+
+std::string StoryId(int i) { return "bench-" + std::to_string(i); }
+
+v1::ArticleEvent SyntheticEvent(int i, int body_words, std::mt19937_64& rng) {
+  static const char* kWords[] = {"government", "market", "city", "council", "report", "police", "election",
+                                 "minister",   "storm",  "court", "budget", "school", "health", "energy"};
+  v1::ArticleEvent ev;
+  ev.set_kind(v1::EVENT_KIND_CREATED);
+  ev.set_story_id(StoryId(i));
+  ev.set_version(1);
+  ev.mutable_event_time()->set_seconds(1'700'000'000 + i);
+  v1::Article& a = *ev.mutable_article();
+  a.set_uri(StoryId(i));
+  a.set_version(1);
+  a.set_headline("Synthetic story number " + std::to_string(i) + " about the " + kWords[i % 14]);
+  a.mutable_versioncreated()->set_seconds(1'700'000'000 + i);
+  a.set_language("en");
+  a.add_section_path(i % 2 ? "World" : "Business");
+  a.mutable_provenance()->set_provider(i % 3 ? "reuters" : "ap");
+  a.set_canonical_url("https://bench.example/story/" + std::to_string(i));
+  a.add_urls(a.canonical_url());
+  std::string body;
+  for (int w = 0; w < body_words; ++w) {
+    body += kWords[rng() % 14];
+    body += ' ';
+  }
+  auto* block = a.add_body();
+  block->set_type(v1::BLOCK_TYPE_PARAGRAPH);
+  block->set_text(body);
+  a.set_body_text(body);
+  a.set_word_count(static_cast<uint32_t>(body_words));
+  for (int k = 0; k < 128; ++k) a.mutable_fingerprints()->add_minhash(static_cast<uint32_t>(rng()));
+  a.mutable_fingerprints()->set_simhash(rng());
+  return ev;
+}
+
+// Drives GetArticle with `inflight` calls outstanding on one CompletionQueue per thread.
+struct LoadResult {
+  uint64_t ok = 0;
+  uint64_t failed = 0;
+  std::vector<double> latencies_us;
+};
+
+LoadResult RunLoad(const std::string& target, const BenchFlags& f) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  std::vector<std::thread> threads;
+  std::vector<LoadResult> results(static_cast<size_t>(f.client_threads));
+  const auto end = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(f.duration_s * 1000));
+  for (int t = 0; t < f.client_threads; ++t) {
+    threads.emplace_back([&, t] {
+      // Each thread has its own channel (its own connection) so the client can use both cores.
+      args.SetInt("copydesk.bench.channel", t);
+      auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+      auto stub = v1::Lookup::NewStub(channel);
+      grpc::CompletionQueue cq;
+      std::mt19937_64 rng(static_cast<uint64_t>(t) + 1);
+      struct Call {
+        grpc::ClientContext ctx;
+        v1::GetArticleRequest req;
+        v1::GetArticleResponse resp;
+        grpc::Status status;
+        Clock::time_point start;
+        std::unique_ptr<grpc::ClientAsyncResponseReader<v1::GetArticleResponse>> rpc;
+      };
+      auto issue = [&] {
+        auto* c = new Call();
+        c->req.set_story_id(StoryId(static_cast<int>(rng() % static_cast<uint64_t>(f.stories))));
+        c->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        c->start = Clock::now();
+        c->rpc = stub->AsyncGetArticle(&c->ctx, c->req, &cq);
+        c->rpc->Finish(&c->resp, &c->status, c);
+      };
+      const int per_thread = std::max(1, f.inflight / f.client_threads);
+      for (int i = 0; i < per_thread; ++i) issue();
+      int outstanding = per_thread;
+      LoadResult& r = results[static_cast<size_t>(t)];
+      r.latencies_us.reserve(1 << 20);
+      void* tag = nullptr;
+      bool ok = false;
+      while (outstanding > 0 && cq.Next(&tag, &ok)) {
+        auto* c = static_cast<Call*>(tag);
+        const auto now = Clock::now();
+        if (ok && c->status.ok()) {
+          ++r.ok;
+          r.latencies_us.push_back(std::chrono::duration<double, std::micro>(now - c->start).count());
+        } else {
+          ++r.failed;
+        }
+        delete c;
+        --outstanding;
+        if (now < end) {
+          issue();
+          ++outstanding;
+        }
+      }
+      cq.Shutdown();
+      while (cq.Next(&tag, &ok)) {
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  LoadResult all;
+  for (auto& r : results) {
+    all.ok += r.ok;
+    all.failed += r.failed;
+    all.latencies_us.insert(all.latencies_us.end(), r.latencies_us.begin(), r.latencies_us.end());
+  }
+  return all;
+}
+
+double Quantile(std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  const size_t k = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return v[k];
+}
+
+int RunBenchLookup(const BenchFlags& f) {
+  if (f.stories <= 0 || f.inflight <= 0 || f.client_threads <= 0) {
+    std::cerr << "copydesk bench lookup: --stories, --inflight and --client-threads must be positive\n";
+    return 2;
+  }
+  std::string target = f.grpc;
+  std::unique_ptr<broker::EmbeddedBroker> embedded;
+  std::unique_ptr<lookup::ViewStore> store;
+  std::unique_ptr<lookup::ViewSync> sync;
+  std::unique_ptr<lookup::LookupServer> server;
+  prometheus::Registry registry;
+  std::unique_ptr<lookup::LookupMetrics> metrics;
+  std::string dir = f.data_dir;
+  const bool own_dir = dir.empty();
+  if (own_dir) dir = (std::filesystem::temp_directory_path() / ("copydesk-bench-lookup-" + std::to_string(getpid()))).string();
+
+  if (target.empty()) {
+    std::string brokers = f.brokers;
+    if (brokers.empty()) {
+      broker::BrokerOptions bo;
+      bo.brokers = 1;
+      bo.partitions = f.partitions;
+      bo.topics = {{f.topic, f.partitions}};
+      auto b = broker::EmbeddedBroker::Start(bo);
+      if (!b.ok()) {
+        std::cerr << "copydesk bench lookup: " << b.error().reason << "\n";
+        return 1;
+      }
+      embedded = std::move(*b);
+      brokers = embedded->bootstrap();
+    }
+    // 1. Load N synthetic stories into the topic.
+    auto producer = kafka::Producer::Create({{"bootstrap.servers", brokers},
+                                             {"linger.ms", "20"},
+                                             {"batch.num.messages", "2000"},
+                                             {"queue.buffering.max.messages", "200000"}});
+    if (!producer.ok()) {
+      std::cerr << "copydesk bench lookup: " << producer.error().reason << "\n";
+      return 1;
+    }
+    std::mt19937_64 rng(42);
+    const auto t_load = Clock::now();
+    uint64_t bytes = 0;
+    for (int i = 0; i < f.stories; ++i) {
+      kafka::Record r;
+      r.topic = f.topic;
+      r.key = StoryId(i);
+      r.value = SyntheticEvent(i, f.body_words, rng).SerializeAsString();
+      bytes += r.value->size();
+      if (!(*producer)->Send(r).ok()) {
+        std::cerr << "copydesk bench lookup: produce failed\n";
+        return 1;
+      }
+      if (i % 5000 == 4999) (void)(*producer)->Flush(std::chrono::seconds(60));
+    }
+    Status st = (*producer)->Flush(std::chrono::seconds(120));
+    if (!st.ok()) {
+      std::cerr << "copydesk bench lookup: " << st.error().reason << "\n";
+      return 1;
+    }
+    const double load_s = std::chrono::duration<double>(Clock::now() - t_load).count();
+    std::cout << "loaded " << f.stories << " ArticleEvents (" << Mib(static_cast<double>(bytes)) << ") into " << f.topic
+              << " (" << f.partitions << " partitions) in " << std::fixed << std::setprecision(2) << load_s << " s\n";
+    int64_t total_hi = 0;
+    lookup::Offsets target_wm;
+    for (int p = 0; p < f.partitions; ++p) {
+      auto m = kafka::Watermarks((*producer)->raw(), f.topic, p);
+      if (m.ok()) {
+        target_wm[p] = m->second;
+        total_hi += m->second;
+      }
+    }
+    producer->reset();
+
+    // 2. Rebuild a fresh view from the topic.
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    lookup::ViewStore::Options so;
+    so.dir = dir;
+    auto s = lookup::ViewStore::Open(so);
+    if (!s.ok()) {
+      std::cerr << "copydesk bench lookup: " << s.error().reason << "\n";
+      return 1;
+    }
+    store = std::move(*s);
+    metrics = std::make_unique<lookup::LookupMetrics>(registry);
+    lookup::ViewSyncOptions vo;
+    vo.brokers = brokers;
+    vo.topic = f.topic;
+    const double rss_before = RssBytes();
+    const auto t_rebuild = Clock::now();
+    sync = std::make_unique<lookup::ViewSync>(vo, *store, *metrics);
+    sync->Start();
+    if (!store->WaitFor(target_wm, Clock::now() + std::chrono::minutes(10), {})) {
+      std::cerr << "copydesk bench lookup: the view did not catch up within 10 minutes\n";
+      return 1;
+    }
+    const double rebuild_s = std::chrono::duration<double>(Clock::now() - t_rebuild).count();
+    std::cout << "rebuilt the view from the topic: " << total_hi << " records, " << store->story_count()
+              << " stories in " << std::setprecision(2) << rebuild_s << " s ("
+              << static_cast<int64_t>(static_cast<double>(total_hi) / rebuild_s) << " records/s)\n";
+    std::cout << "view: disk " << Mib(static_cast<double>(store->DiskBytes())) << " (" << dir
+              << "), RocksDB memory (memtables + table readers + block cache) "
+              << Mib(static_cast<double>(store->MemoryBytes())) << ", process RSS " << Mib(RssBytes())
+              << " (+" << Mib(RssBytes() - rss_before) << " during the rebuild)\n";
+    if (store->story_count() != static_cast<uint64_t>(f.stories)) {
+      std::cerr << "warning: the view holds " << store->story_count() << " stories, expected " << f.stories
+                << " (the embedded broker keeps about 5 MiB per partition; raise --partitions)\n";
+    }
+    lookup::ServerOptions o;
+    o.address = "127.0.0.1:0";
+    auto srv = lookup::LookupServer::Start(o, *store, *metrics);
+    if (!srv.ok()) {
+      std::cerr << "copydesk bench lookup: " << srv.error().reason << "\n";
+      return 1;
+    }
+    server = std::move(*srv);
+    target = "127.0.0.1:" + std::to_string(server->port());
+  }
+
+  // 3. Load: warm up for a second, then measure.
+  BenchFlags warm = f;
+  warm.duration_s = 1;
+  (void)RunLoad(target, warm);
+  auto r = RunLoad(target, f);
+  const double rate = static_cast<double>(r.ok) / f.duration_s;
+  std::cout << "GetArticle against " << target << ": " << f.inflight << " in flight, " << f.client_threads
+            << " client thread(s), " << f.duration_s << " s\n"
+            << "  calls/s " << static_cast<int64_t>(rate) << " (ok " << r.ok << ", failed " << r.failed << ")\n"
+            << std::setprecision(3) << "  latency ms p50 " << Quantile(r.latencies_us, 0.50) / 1000 << "  p99 "
+            << Quantile(r.latencies_us, 0.99) / 1000 << "  p999 " << Quantile(r.latencies_us, 0.999) / 1000 << "\n"
+            << "  target: >= 20000 calls/s and p99 <= 5 ms: "
+            << (rate >= 20000 && Quantile(r.latencies_us, 0.99) <= 5000 ? "met" : "NOT met") << "\n";
+  if (server) server->Stop();
+  if (sync) sync->Stop();
+  store.reset();
+  if (own_dir && !f.keep) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  return r.ok > 0 ? 0 : 1;
+}
+
+}  // namespace
 
 void RegisterBench(CLI::App& app) {
-  auto* cmd = app.add_subcommand("bench", "(not built yet)");
-  cmd->callback([] {
-    std::cerr << "copydesk bench: not built yet\n";
-    SetExitCode(2);
-  });
+  auto* bench = app.add_subcommand("bench", "Benchmarks that print figures (see tests/bench/).");
+  bench->require_subcommand(1);
+  auto f = std::make_shared<BenchFlags>();
+  auto* lk = bench->add_subcommand(
+      "lookup",
+      "Load N synthetic stories into the events topic (an embedded broker unless --brokers), rebuild a\n"
+      "fresh view from it (timed), serve it in-process and drive GetArticle with an asynchronous gRPC\n"
+      "client (CompletionQueue). Prints calls/s, latency p50/p99/p999, the view's disk and memory and\n"
+      "the rebuild time. With --grpc ADDR it only drives an existing server (ids bench-0..N-1).");
+  lk->add_option("--stories", f->stories, "stories to load and query")->capture_default_str();
+  lk->add_option("--partitions", f->partitions, "partitions of the embedded topic")->capture_default_str();
+  lk->add_option("--duration", f->duration_s, "seconds of measured load")->capture_default_str();
+  lk->add_option("--inflight", f->inflight, "calls in flight")->capture_default_str();
+  lk->add_option("--client-threads", f->client_threads, "client threads (one CompletionQueue each)")
+      ->capture_default_str();
+  lk->add_option("--body-words", f->body_words, "words per synthetic body")->capture_default_str();
+  lk->add_option("--brokers", f->brokers, "use this Kafka instead of an embedded broker");
+  lk->add_option("--topic", f->topic, "topic to load")->capture_default_str();
+  lk->add_option("--grpc", f->grpc, "drive an existing lookup server instead (skips loading)");
+  lk->add_option("--data-dir", f->data_dir, "view directory (default: a temporary one, removed)");
+  lk->add_flag("--keep", f->keep, "keep the temporary view directory");
+  lk->callback([f] { SetExitCode(RunBenchLookup(*f)); });
 }
 
 }  // namespace copydesk::cli

@@ -1,16 +1,123 @@
-// Placeholder until the owner of `copydesk lookup` lands it.
+// `copydesk lookup`: the materialized view of news.article-events.v1 served over gRPC.
+#include <cstdlib>
 #include <iostream>
+#include <memory>
+#include <thread>
 
 #include "cli/commands.h"
+#include "cli/config_flags.h"
+#include "cli/signals.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "lookup/service.h"
 
 namespace copydesk::cli {
+namespace {
+
+struct LookupFlags {
+  ConfigFlags config;
+  bool mtls = false;
+};
+
+int RunLookup(LookupFlags& f) {
+  KafkaConfig kafka;
+  TopicsConfig topics;
+  std::string grpc_address = "127.0.0.1:50051";
+  std::string metrics_address = "127.0.0.1:9464";
+  std::string data_dir = "./copydesk-data/lookup";
+  std::string tls_cert, tls_key, tls_client_ca, token_file, tokens;
+  bool require_client_cert = false;
+  int64_t max_wait_ms = 30000;
+  ConfigSchema schema;
+  kafka.Describe(schema);
+  topics.Describe(schema);
+  schema.String("lookup.grpc_address", &grpc_address, "gRPC listen address HOST:PORT (port 0 = any free port)")
+      .String("metrics.address", &metrics_address, "HTTP address of /metrics (port 0 = any free port)")
+      .String("lookup.data_dir", &data_dir, "directory of the RocksDB view")
+      .String("lookup.tls_cert", &tls_cert, "TLS server certificate (PEM); with it, plaintext is refused")
+      .String("lookup.tls_key", &tls_key, "TLS server private key (PEM)")
+      .String("lookup.tls_client_ca", &tls_client_ca, "CA (PEM) client certificates must chain to (mTLS)")
+      .Bool("lookup.require_client_cert", &require_client_cert, "mutual TLS: refuse clients without a certificate")
+      .String("lookup.token_file", &token_file, "file of accepted bearer tokens, one per line")
+      .String("lookup.tokens", &tokens, "accepted bearer tokens, comma-separated (env COPYDESK_LOOKUP_TOKENS)")
+      .Int("lookup.max_wait_ms", &max_wait_ms, "longest min_watermark wait when a call has no deadline", 0,
+           3600000);
+  int code = 0;
+  if (!LoadConfig(schema, f.config, "lookup", &code)) return code;
+  if (f.mtls) require_client_cert = true;
+  Status st = kafka.Resolve();
+  if (!st.ok()) {
+    std::cerr << "copydesk lookup: " << st.error().reason << "\n";
+    return 2;
+  }
+  lookup::LookupOptions o;
+  o.brokers = kafka.brokers;
+  o.kafka = kafka.properties;
+  o.topic = topics.events;
+  o.data_dir = data_dir;
+  o.server.address = grpc_address;
+  o.server.max_wait = std::chrono::milliseconds(max_wait_ms);
+  o.server.security.tls_cert_file = tls_cert;
+  o.server.security.tls_key_file = tls_key;
+  o.server.security.tls_client_ca_file = tls_client_ca;
+  o.server.security.require_client_cert = require_client_cert;
+  o.server.security.tokens = lookup::ParseTokens(tokens);
+  if (!token_file.empty()) {
+    auto t = lookup::LoadTokenFile(token_file);
+    if (!t.ok()) {
+      std::cerr << "copydesk lookup: " << t.error().reason << "\n";
+      return 2;
+    }
+    for (auto& tok : *t) o.server.security.tokens.push_back(std::move(tok));
+  }
+  auto& stop = InstallStopSignals();
+  std::unique_ptr<metrics::Server> server;
+  try {
+    server = std::make_unique<metrics::Server>(metrics_address);
+  } catch (const std::exception& e) {
+    std::cerr << "copydesk lookup: cannot serve metrics on " << metrics_address << ": " << e.what() << "\n";
+    return 2;
+  }
+  auto svc = lookup::LookupService::Start(o, server->registry());
+  if (!svc.ok()) {
+    std::cerr << "copydesk lookup: " << svc.error().reason << "\n";
+    return 1;
+  }
+  const std::string host = grpc_address.substr(0, grpc_address.rfind(':'));
+  std::cout << "lookup: grpc " << host << ":" << (*svc)->grpc_port() << ", metrics http://" << server->address()
+            << "/metrics, brokers " << o.brokers << ", topic " << o.topic << ", data " << o.data_dir << std::endl;
+  while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Logger("lookup")->info("stopping on signal");
+  (*svc)->Stop();
+  return 0;
+}
+
+}  // namespace
 
 void RegisterLookup(CLI::App& app) {
-  auto* cmd = app.add_subcommand("lookup", "(not built yet)");
-  cmd->callback([] {
-    std::cerr << "copydesk lookup: not built yet\n";
-    SetExitCode(2);
-  });
+  auto f = std::make_shared<LookupFlags>();
+  auto* cmd = app.add_subcommand(
+      "lookup",
+      "Serve every version of every story over gRPC (copydesk.v1.Lookup, plus grpc.health.v1 and\n"
+      "server reflection) from a RocksDB view of news.article-events.v1. The view reads every\n"
+      "partition (no consumer group), applies each (story, version) once, stores its offsets with\n"
+      "the data, resumes after a restart and rebuilds itself when the broker no longer has those\n"
+      "offsets. Security: --tls-cert/--tls-key (plaintext then refused), --mtls with --tls-client-ca,\n"
+      "bearer tokens from --token-file or COPYDESK_LOOKUP_TOKENS. Exits 0 on SIGTERM/SIGINT.");
+  AddConfigFlags(cmd, f->config);
+  AddKeyFlag(cmd, f->config, "--brokers", "kafka.brokers",
+             "Kafka bootstrap servers HOST:PORT (env COPYDESK_BROKERS; default: the local copydesk broker)");
+  AddKeyFlag(cmd, f->config, "--topic", "topics.events", "events topic, default news.article-events.v1");
+  AddKeyFlag(cmd, f->config, "--grpc", "lookup.grpc_address", "gRPC address, default 127.0.0.1:50051");
+  AddKeyFlag(cmd, f->config, "--metrics", "metrics.address", "HTTP address of /metrics, default 127.0.0.1:9464");
+  AddKeyFlag(cmd, f->config, "--data-dir", "lookup.data_dir", "view directory, default ./copydesk-data/lookup");
+  AddKeyFlag(cmd, f->config, "--tls-cert", "lookup.tls_cert", "TLS server certificate (PEM file)");
+  AddKeyFlag(cmd, f->config, "--tls-key", "lookup.tls_key", "TLS server private key (PEM file)");
+  AddKeyFlag(cmd, f->config, "--tls-client-ca", "lookup.tls_client_ca", "CA for client certificates (PEM file)");
+  AddKeyFlag(cmd, f->config, "--token-file", "lookup.token_file", "bearer tokens, one per line");
+  cmd->add_flag("--mtls", f->mtls, "require a client certificate signed by --tls-client-ca (mutual TLS)");
+  cmd->callback([f] { SetExitCode(RunLookup(*f)); });
 }
 
 }  // namespace copydesk::cli
