@@ -98,11 +98,14 @@ def _poison(kind, i):
     return key, [("content-type", b"text/plain")], b""
 
 
-def generate(n, data_dir, src_dir, seed=42, poison_rate=0.01, redelivery_rate=0.03, html_rate=0.01):
+def generate(n, data_dir, src_dir, seed=42, poison_rate=0.01, redelivery_rate=0.03, html_rate=0.01,
+             only_reuters=False):
     reuters, bbc, html = load_sources(data_dir, src_dir)
     fallback = not reuters
     if fallback:
         reuters, bbc, html = fallback_sources(src_dir)
+    if only_reuters:
+        bbc, html = [], []
     rng = random.Random(seed)
     events = []
     sent_ok = []  # indices of article events that can be re-delivered

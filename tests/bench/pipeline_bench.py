@@ -1,0 +1,294 @@
+"""Pipeline benchmark (issue 5): throughput of the whole ingest pipeline against a kcat
+pass-through ceiling, and end-to-end latency at a paced rate in both commit modes.
+
+Throughput: the Reuters stream as text/plain events is preloaded into news.raw.v1 (within the
+embedded broker's ~5 MiB per partition), then (1) kcat consumes news.raw.v1 and re-produces the
+payloads to the topic `passthrough` (no processing: the broker's ceiling), (2) N ingest workers
+(transactional, dedup on) process the same events; the pipeline rate is taken from the receive
+times of the outcomes on news.ingest-outcomes.v1 (sustained: from the 10th to the 100th percentile
+of the outcomes, which leaves out group start-up and restore), and also end to end from worker start.
+
+Latency: a paced producer (RATE events/s for SECONDS) with N workers already running; latency of
+an event = receive time of its outcome at an independent consumer - the input's CreateTime
+(outputs commit before they are readable with read_committed, and the checker reads them live).
+Also prints the workers' own histogram copydesk_ingest_stage_duration_seconds{stage="end_to_end"}.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "chaos"))
+
+import gen_events  # noqa: E402
+from procs import Procs, control, scrape, start_broker, wait_for_line  # noqa: E402
+
+
+def log(msg):
+    print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
+
+
+def reuters_events(src, n):
+    """n text/plain Reuters events (looped with fresh guids and rotated text when needed)."""
+    events, fallback = gen_events.generate(n, os.path.join(src, "..", "shared", "data"), src, poison_rate=0.0,
+                                           redelivery_rate=0.0, html_rate=0.0, only_reuters=True)
+    return events, fallback
+
+
+class OutcomeWatcher(threading.Thread):
+    """Reads news.ingest-outcomes.v1 live from the start (python3-kafka); records receive times."""
+
+    def __init__(self, boot):
+        super().__init__(daemon=True)
+        from kafka import KafkaConsumer, TopicPartition
+        self.c = KafkaConsumer(bootstrap_servers=boot.split(","), enable_auto_commit=False, group_id=None,
+                               api_version=(2, 5, 0), fetch_max_wait_ms=20, max_poll_records=5000)
+        parts = [TopicPartition("news.ingest-outcomes.v1", p)
+                 for p in sorted(self.c.partitions_for_topic("news.ingest-outcomes.v1"))]
+        self.c.assign(parts)
+        for tp in parts:
+            self.c.seek(tp, 0)
+        self.recv = {}  # event id -> (receive ms, input CreateTime ms)
+        self.stop = False
+
+    def run(self):
+        from copydesk.v1 import events_pb2
+        while not self.stop:
+            batch = self.c.poll(timeout_ms=50)
+            now = time.time() * 1000.0
+            for msgs in batch.values():
+                for m in msgs:
+                    o = events_pb2.IngestOutcome()
+                    o.ParseFromString(m.value)
+                    if o.event_id not in self.recv:
+                        self.recv[o.event_id] = (now, m.timestamp)
+        self.c.close()
+
+
+def produce(boot, events, rate=None):
+    from confluent_kafka import Producer
+    p = Producer({"bootstrap.servers": boot, "enable.idempotence": True, "linger.ms": 5 if rate else 20,
+                  "batch.num.messages": 10000, "queue.buffering.max.messages": 500000,
+                  "queue.buffering.max.kbytes": 2097152})
+    failed = []
+    t0 = time.monotonic()
+    for i, ev in enumerate(events):
+        if rate:
+            target = t0 + i / rate
+            d = target - time.monotonic()
+            if d > 0:
+                time.sleep(d)
+        while True:
+            try:
+                p.produce("news.raw.v1", value=ev["value"], key=ev["key"], headers=ev["headers"],
+                          on_delivery=lambda err, msg: err and failed.append(str(err)))
+                break
+            except BufferError:
+                p.poll(0.05)
+        p.poll(0)
+    p.flush(120)
+    return time.monotonic() - t0, failed
+
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
+
+
+def hist_quantiles(text, stage="end_to_end"):
+    """p50/p99 (upper bucket bounds) of copydesk_ingest_stage_duration_seconds{stage=...} summed over
+    the scraped texts."""
+    buckets = {}
+    for line in text.splitlines():
+        if line.startswith("copydesk_ingest_stage_duration_seconds_bucket") and 'stage="%s"' % stage in line:
+            le = line.split('le="')[1].split('"')[0]
+            buckets[le] = buckets.get(le, 0) + float(line.rsplit(" ", 1)[1])
+    if not buckets:
+        return None
+    items = sorted(((float("inf") if k == "+Inf" else float(k)), v) for k, v in buckets.items())
+    total = items[-1][1]
+    out = {"count": int(total)}
+    for q in (0.5, 0.99):
+        for le, c in items:
+            if c >= q * total:
+                out["p%d" % int(q * 100)] = le
+                break
+    return out
+
+
+def stage_means(text):
+    """stage -> mean seconds, from the _sum/_count of copydesk_ingest_stage_duration_seconds."""
+    sums, counts = {}, {}
+    for line in text.splitlines():
+        for suffix, acc in (("_sum", sums), ("_count", counts)):
+            if line.startswith("copydesk_ingest_stage_duration_seconds" + suffix + "{"):
+                stage = line.split('stage="')[1].split('"')[0]
+                acc[stage] = acc.get(stage, 0.0) + float(line.rsplit(" ", 1)[1])
+    return {k: sums[k] / counts[k] for k in sums if counts.get(k)}
+
+
+def start_workers(procs, args, boot, n, mode, tag):
+    names = []
+    for i in range(n):
+        name = "%s-w%d" % (tag, i + 1)
+        procs.start(name, [args.bin, "ingest", "--brokers", boot, "--instance-id", "%s%d" % (tag, i + 1),
+                           "--metrics", "127.0.0.1:0", "--mode", mode] + args.worker_arg)
+        names.append(name)
+    urls = []
+    for name in names:
+        p = procs.procs[name]
+        url = wait_for_line(p.log, r"metrics (http://\S+/metrics)", timeout=30, proc=p)
+        if not url:
+            raise RuntimeError("worker did not start: " + p.log)
+        urls.append(url)
+    return names, urls
+
+
+def wait_assigned(procs, names, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        total = 0
+        for n in names:
+            with open(procs.procs[n].log, errors="replace") as f:
+                lines = [l for l in f if "assigned_now=" in l]
+            if lines:
+                total += int(lines[-1].rsplit("assigned_now=", 1)[1].split()[0])
+        if total >= 12:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def throughput(args, procs):
+    log("throughput: %d Reuters text/plain events, %d workers (transactional, dedup on)" % (args.events, args.workers))
+    events, fallback = reuters_events(args.src, args.events)
+    if fallback:
+        log("NOTE: ../shared/data absent; generated events")
+    boot, ctl = start_broker(procs, args.bin, name="tp-broker")
+    r = control(ctl, "create-topic passthrough 12")
+    if not r.startswith("ok"):
+        raise RuntimeError("create-topic: " + r)
+    secs, failed = produce(boot, events)
+    mb = sum(len(e["value"]) for e in events) / 1e6
+    log("preloaded %d events (%.1f MB, %.0f ev/s producer), %d failed" % (len(events), mb, len(events) / secs,
+                                                                           len(failed)))
+    # 1. kcat pass-through: consume everything and re-produce the payloads, no processing.
+    t0 = time.time()
+    cons = subprocess.Popen(["kcat", "-C", "-b", boot, "-t", "news.raw.v1", "-o", "beginning", "-e", "-q",
+                             "-D", "\\x1e"], stdout=subprocess.PIPE)
+    prod = subprocess.run(["kcat", "-P", "-b", boot, "-t", "passthrough", "-D", "\\x1e", "-X", "linger.ms=5"],
+                          stdin=cons.stdout)
+    cons.wait()
+    kcat_s = time.time() - t0
+    ceiling = len(events) / kcat_s
+    log("kcat pass-through: %d events in %.2fs = %.0f events/s (rc %d/%d)" % (len(events), kcat_s, ceiling,
+                                                                            cons.returncode, prod.returncode))
+    # 2. The pipeline.
+    watcher = OutcomeWatcher(boot)
+    watcher.start()
+    t0 = time.time() * 1000.0
+    names, urls = start_workers(procs, args, boot, args.workers, "transactional", "tp")
+    deadline = time.time() + args.timeout
+    while len(watcher.recv) < len(events) and time.time() < deadline:
+        time.sleep(0.2)
+    watcher.stop = True
+    watcher.join()
+    recv = sorted(v[0] for v in watcher.recv.values())
+    for n in names:
+        procs.stop(n)
+    procs.stop("tp-broker")
+    if len(recv) < len(events):
+        log("throughput: only %d of %d outcomes within %ds" % (len(recv), len(events), args.timeout))
+    if len(recv) < 20:
+        return None
+    i10 = int(0.1 * len(recv))
+    sustained = (len(recv) - i10) / ((recv[-1] - recv[i10]) / 1000.0)
+    whole = len(recv) / ((recv[-1] - t0) / 1000.0)
+    res = {"events": len(events), "outcomes": len(recv), "ceiling": ceiling, "sustained": sustained,
+           "from_start": whole, "ratio": sustained / ceiling}
+    print("THROUGHPUT pipeline sustained %.0f events/s (%d workers, transactional, dedup on); from worker start "
+          "incl. group join/restore %.0f events/s; kcat pass-through ceiling %.0f events/s; ratio %.1f%% "
+          "(target >= 25%%)" % (sustained, args.workers, whole, ceiling, 100 * res["ratio"]), flush=True)
+    return res
+
+
+def latency(args, procs, mode):
+    tag = "lat" + ("t" if mode == "transactional" else "a")
+    n = int(args.rate * args.seconds)
+    log("latency (%s): %d events at %.0f/s, %d workers" % (mode, n, args.rate, args.workers))
+    events, _ = reuters_events(args.src, n)
+    boot, _ = start_broker(procs, args.bin, name=tag + "-broker")
+    names, urls = start_workers(procs, args, boot, args.workers, mode, tag)
+    if not wait_assigned(procs, names):
+        log("workers not assigned after 60 s")
+    watcher = OutcomeWatcher(boot)
+    watcher.start()
+    secs, failed = produce(boot, events, args.rate)
+    deadline = time.time() + args.timeout
+    while len(watcher.recv) < n and time.time() < deadline:
+        time.sleep(0.2)
+    watcher.stop = True
+    watcher.join()
+    text = ""
+    for u in urls:
+        try:
+            text += scrape(u) + "\n"
+        except Exception as e:  # noqa: BLE001
+            log("scrape %s: %s" % (u, e))
+    for nm in names:
+        procs.stop(nm)
+    procs.stop(tag + "-broker")
+    lat = [v[0] - v[1] for v in watcher.recv.values()]
+    h = hist_quantiles(text)
+    means = stage_means(text)
+    if means:
+        log("worker stage means: " + ", ".join("%s %.1f ms" % (k, 1000 * v) for k, v in sorted(means.items())))
+    res = {"mode": mode, "events": n, "outcomes": len(lat), "p50": pct(lat, 0.5), "p99": pct(lat, 0.99),
+           "max": max(lat) if lat else float("nan"), "produce_rate": n / secs, "hist": h}
+    target = "p99 <= 100 ms" if mode == "at-least-once" else "p99 <= commit interval (100 ms) + 100 ms"
+    print("LATENCY %s at %.0f events/s (%d workers, %d/%d outcomes): p50 %.0f ms, p99 %.0f ms, max %.0f ms "
+          "(outcome receive time - input CreateTime; target %s); worker histogram end_to_end: %s"
+          % (mode, res["produce_rate"], args.workers, len(lat), n, res["p50"], res["p99"], res["max"], target,
+             "p50 <= %gs, p99 <= %gs over %d events" % (h["p50"], h["p99"], h["count"]) if h else "not exported"),
+          flush=True)
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--src", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--events", type=int, default=12000, help="throughput: events preloaded")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--rate", type=float, default=1000.0, help="latency: events per second")
+    ap.add_argument("--seconds", type=float, default=15.0, help="latency: seconds of events per mode")
+    ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--only", choices=["throughput", "latency"])
+    ap.add_argument("--worker-arg", action="append", default=[])
+    args = ap.parse_args()
+    procs = Procs(args.workdir, os.path.join(args.workdir, "pids"))
+    import atexit
+    atexit.register(procs.stop_all)
+    try:
+        load = open("/proc/loadavg").read().split()[:3]
+    except OSError:
+        load = []
+    log("machine: %d cores, load average %s" % (os.cpu_count(), " ".join(load)))
+    results = {}
+    if args.only in (None, "throughput"):
+        results["throughput"] = throughput(args, procs)
+    if args.only in (None, "latency"):
+        results["latency_at_least_once"] = latency(args, procs, "at-least-once")
+        results["latency_transactional"] = latency(args, procs, "transactional")
+    with open(os.path.join(args.workdir, "results.json"), "w") as f:
+        json.dump(results, f, indent=1, default=str)
+    print(json.dumps(results, default=str))
+
+
+if __name__ == "__main__":
+    main()
