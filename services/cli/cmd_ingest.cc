@@ -1,5 +1,8 @@
 // `copydesk ingest`: one ingest worker (consumer-group member over the raw topic).
+#include <chrono>
+#include <cstdlib>
 #include <iostream>
+#include <thread>
 #include <memory>
 
 #include "cli/commands.h"
@@ -43,6 +46,14 @@ int RunIngest(IngestFlags& f) {
     std::cerr << "copydesk ingest: " << worker.error().reason << "\n";
     return 1;
   }
+  // Shutdown deadline: SIGTERM must end the process within 10 s even if the brokers are gone.
+  std::thread watchdog([&stop] {
+    while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(9000));
+    Logger("ingest")->warn("shutdown deadline reached; exiting, uncommitted events will be reprocessed");
+    std::_Exit(0);
+  });
+  watchdog.detach();
   std::cout << "ingest: brokers " << options.kafka.brokers << ", group " << options.group_id << ", mode "
             << options.mode << ", metrics http://" << server->address() << "/metrics" << std::endl;
   st = worker.value()->Run(stop);

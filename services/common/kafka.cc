@@ -233,12 +233,29 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(const Properties& given, Reba
   return c;
 }
 
-Consumer::~Consumer() { Close(); }
+Consumer::~Consumer() {
+  Close();
+  if (close_incomplete_ && rk_) rd_kafka_destroy_flags(rk_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+}
 
-void Consumer::Close() {
-  if (closed_ || !rk_) return;
+bool Consumer::Close(std::chrono::milliseconds timeout) {
+  if (closed_ || !rk_) return !close_incomplete_;
   closed_ = true;
-  rd_kafka_consumer_close(rk_.get());
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk_.get());
+  ErrorHandle err(rd_kafka_consumer_close_queue(rk_.get(), q));
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Serve the close (and any revoke callback it triggers) until done or out of time.
+  while (!err && !rd_kafka_consumer_closed(rk_.get()) && std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 100);
+    if (!ev) continue;
+    if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) {
+      OnRebalance(rk_.get(), rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev), this);
+    }
+    rd_kafka_event_destroy(ev);
+  }
+  close_incomplete_ = !err && !rd_kafka_consumer_closed(rk_.get());
+  rd_kafka_queue_destroy(q);
+  return !close_incomplete_;
 }
 
 void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,

@@ -145,8 +145,11 @@ class Consumer {
   Status Resume(const std::vector<TopicPartitionOffset>& partitions);
   std::vector<TopicPartitionOffset> Assignment() const;
   GroupMetadataHandle GroupMetadata() const;
-  // Leaves the group and closes the consumer (also done by the destructor).
-  void Close();
+  // Leaves the group and closes the consumer, waiting at most `timeout` (also done by the
+  // destructor). If the close does not finish in time (e.g. the coordinator is down), the handle
+  // is destroyed without waiting further; the group then drops the member after the session
+  // timeout. Returns false in that case.
+  bool Close(std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
   [[nodiscard]] rd_kafka_t* raw() const { return rk_.get(); }
 
  private:
@@ -159,6 +162,7 @@ class Consumer {
   RebalanceCallback on_rebalance_;
   StatsCallback on_stats_;
   bool closed_ = false;
+  bool close_incomplete_ = false;
 };
 
 }  // namespace copydesk::kafka

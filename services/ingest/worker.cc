@@ -190,14 +190,13 @@ Status Worker::Assign(int32_t partition) {
 // rewrite the same values later in the log, so log order gives the state after committed_next - 1.
 Status Worker::RestoreState(int32_t partition, Partition& p) {
   auto log = Logger("ingest");
+  auto wm = kafka::Watermarks(producer_->raw(), options_.topics.changelog, partition);
+  if (!wm.ok()) return wm.error();
+  auto [lo, hi] = wm.value();
   auto props = options_.kafka.ClientProperties();
   props["isolation.level"] = "read_committed";
   props["fetch.wait.max.ms"] = "10";
-  auto c = kafka::Consumer::Create(props);
-  if (!c.ok()) return c.error();
-  auto wm = kafka::Watermarks(c.value()->raw(), options_.topics.changelog, partition);
-  if (!wm.ok()) return wm.error();
-  auto [lo, hi] = wm.value();
+  std::unique_ptr<kafka::Consumer> consumer;
   int64_t applied = 0, skipped = 0;
   std::vector<dedup::Mutation> pending;
   auto flush = [&]() -> Status {
@@ -207,15 +206,19 @@ Status Worker::RestoreState(int32_t partition, Partition& p) {
     return st;
   };
   if (hi > lo) {
-    Status st = c.value()->Assign({{options_.topics.changelog, partition, lo}});
+    auto c = kafka::Consumer::Create(props);
+    if (!c.ok()) return c.error();
+    consumer = std::move(c.value());
+    Status st = consumer->Assign({{options_.topics.changelog, partition, lo}});
     if (!st.ok()) return st;
     int64_t pos = lo;
     auto deadline = std::chrono::steady_clock::now() + 300s;
     while (pos < hi) {
+      if (stop_ && stop_->load()) return Error{v1::ERROR_CODE_TIMEOUT, "stopping during restore"};
       if (std::chrono::steady_clock::now() > deadline) {
         return Error{v1::ERROR_CODE_TIMEOUT, "restoring partition " + std::to_string(partition) + " timed out"};
       }
-      auto r = c.value()->Poll(100ms);
+      auto r = consumer->Poll(100ms);
       if (!r.ok()) return r.error();
       if (!r.value()) continue;
       const Record& rec = *r.value();
@@ -234,7 +237,7 @@ Status Worker::RestoreState(int32_t partition, Partition& p) {
       }
     }
   }
-  c.value()->Close();
+  if (consumer) consumer->Close(5s);
   pending.push_back({kMarkerKey, MarkerValue(p.committed_next)});
   Status st = flush();
   if (!st.ok()) return st;
@@ -334,8 +337,8 @@ Status Worker::CommitBatch() {
   Status st = OkStatus();
   if (transactional()) {
     auto group = consumer_->GroupMetadata();
-    st = producer_->SendOffsetsToTransaction(offsets, group.get(), 30s);
-    if (st.ok()) st = producer_->CommitTransaction(60s);
+    st = producer_->SendOffsetsToTransaction(offsets, group.get(), txn_timeout_);
+    if (st.ok()) st = producer_->CommitTransaction(txn_timeout_);
     if (!st.ok()) {
       auto kind = producer_->last_txn_error();
       if (kind == kafka::Producer::TxnErrorKind::kFatal) {
@@ -351,7 +354,7 @@ Status Worker::CommitBatch() {
     // the consumer as well is a no-op on a real cluster and keeps restarts correct on the mock.
     (void)consumer_->Commit(offsets);
   } else {
-    st = producer_->Flush(60s);
+    st = producer_->Flush(txn_timeout_);
     if (!st.ok()) {
       AbortBatch(st.error().reason);
       return st;
@@ -386,7 +389,7 @@ Status Worker::CommitBatch() {
 void Worker::AbortBatch(const std::string& why) {
   Logger("ingest")->warn("aborting batch events={} reason=\"{}\"", batch_events_, why);
   if (transactional()) {
-    Status st = producer_->AbortTransaction(30s);
+    Status st = producer_->AbortTransaction(txn_timeout_);
     if (!st.ok() && producer_->last_txn_error() == kafka::Producer::TxnErrorKind::kFatal) fatal_ = st;
   }
   metrics_.txn_aborts.Increment();
@@ -406,6 +409,7 @@ void Worker::AbortBatch(const std::string& why) {
 
 Status Worker::Run(const std::atomic<bool>& stop) {
   auto log = Logger("ingest");
+  stop_ = &stop;
   log->info("worker started mode={} group={} instance={} topic={}", options_.mode, options_.group_id,
             options_.instance_id, options_.topics.raw);
   int backoff_ms = 100;
@@ -439,10 +443,12 @@ Status Worker::Run(const std::atomic<bool>& stop) {
     log->error("fatal error, exiting reason=\"{}\"", fatal_.error().reason);
     return fatal_;
   }
-  // Graceful shutdown: stop fetching, commit what is in flight, leave the group.
+  // Graceful shutdown within ~10 s: stop fetching, commit (or abort) what is in flight, leave
+  // the group. Whatever is not committed is reprocessed by the next owner with the same outcome.
+  txn_timeout_ = 3s;
   Status st = CommitBatch();
-  if (!st.ok()) log->warn("final commit failed reason=\"{}\"", st.error().reason);
-  consumer_->Close();
+  if (!st.ok()) log->warn("final commit failed, batch aborted reason=\"{}\"", st.error().reason);
+  if (!consumer_->Close(4s)) log->warn("leaving the group timed out; the group will drop this member");
   log->info("worker stopped consumed={}", counters_.consumed.load());
   return OkStatus();
 }

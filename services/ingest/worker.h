@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -101,6 +102,10 @@ class Worker {
   int64_t batch_started_ms_ = 0;
   std::vector<int64_t> batch_timestamps_;
   Status fatal_ = OkStatus();
+  // Set by Run(); restore loops stop early when it is set.
+  const std::atomic<bool>* stop_ = nullptr;
+  // Timeout of each transactional call; shortened during shutdown so that SIGTERM ends in time.
+  std::chrono::milliseconds txn_timeout_{30000};
 };
 
 }  // namespace copydesk::ingest
