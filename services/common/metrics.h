@@ -1,6 +1,6 @@
 // Prometheus metrics: one struct per component, built from a registry and passed by reference
 // (STYLE.md item 9). Labels are bounded: formats, decision kinds, error codes, partitions.
-// The catalogue with names, labels and meaning is in services/common/METRICS.md.
+// The catalogue with names, labels and meaning is in docs/METRICS.md.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -53,6 +53,14 @@ class Labelled {
     T& child = family_.Add({{label_, std::string(value)}});
     children_.emplace(std::string(value), &child);
     return child;
+  }
+  // Drops the series of one label value (e.g. a revoked partition's lag).
+  void Remove(std::string_view value) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = children_.find(std::string(value));
+    if (it == children_.end()) return;
+    family_.Remove(it->second);
+    children_.erase(it);
   }
 
  private:

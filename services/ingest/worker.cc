@@ -126,7 +126,10 @@ void Worker::OnRebalance(bool assigned, const std::vector<kafka::TopicPartitionO
     // Finish the open batch before the partitions go.
     Status st = CommitBatch();
     if (!st.ok()) log->warn("commit on revoke failed reason=\"{}\"", st.error().reason);
-    for (const auto& p : parts) partitions_.erase(p.partition);
+    for (const auto& p : parts) {
+      partitions_.erase(p.partition);
+      metrics_.lag.Remove(std::to_string(p.partition));
+    }
   }
   metrics_.assigned_partitions.Set(static_cast<double>(partitions_.size()));
   log->info("rebalance kind={} partitions={} assigned_now={}", assigned ? "assign" : "revoke", parts.size(),
@@ -256,6 +259,7 @@ Status Worker::BeginIfNeeded() {
   batch_events_ = 0;
   batch_started_ms_ = NowMs();
   batch_timestamps_.clear();
+  batch_records_.clear();
   return OkStatus();
 }
 
@@ -302,6 +306,7 @@ Status Worker::HandleEvent(const Record& in) {
   for (const auto& r : res.records) {
     Status sst = producer_->Send(r);
     if (!sst.ok()) return sst;
+    ++batch_records_[r.topic];
   }
   p.batch_next = in.offset + 1;
   ++batch_events_;
@@ -379,6 +384,8 @@ Status Worker::CommitBatch() {
   for (int64_t ts : batch_timestamps_) {
     if (ts > 0) metrics_.end_to_end_seconds.Observe(static_cast<double>(now - ts) / 1000.0);
   }
+  for (const auto& [topic, n] : batch_records_) metrics_.published.Get(topic).Increment(static_cast<double>(n));
+  batch_records_.clear();
   metrics_.commit_seconds.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   metrics_.in_flight.Set(0);
   counters_.committed_batches++;
@@ -404,7 +411,22 @@ void Worker::AbortBatch(const std::string& why) {
     if (!st.ok()) Logger("ingest")->warn("rewind failed partition={} reason=\"{}\"", part, st.error().reason);
   }
   txn_open_ = false;
+  batch_records_.clear();
   metrics_.in_flight.Set(0);
+}
+
+// Bytes on disk of the local state stores (walked every 10 s; 0 for in-memory state).
+void Worker::UpdateStoreSize() {
+  last_store_size_ms_ = NowMs();
+  if (options_.state_dir.empty()) return;
+  std::error_code ec;
+  uintmax_t total = 0;
+  const std::filesystem::path dir = options_.state_dir + "/" + options_.topics.raw;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += it->file_size(ec);
+  }
+  metrics_.state_store_bytes.Set(static_cast<double>(total));
 }
 
 Status Worker::Run(const std::atomic<bool>& stop) {
@@ -427,6 +449,7 @@ Status Worker::Run(const std::atomic<bool>& stop) {
         continue;
       }
     }
+    if (NowMs() - last_store_size_ms_ > 10000) UpdateStoreSize();
     if (txn_open_ && (batch_events_ >= options_.commit_max_events ||
                       NowMs() - batch_started_ms_ >= options_.commit_interval_ms)) {
       Status st = CommitBatch();

@@ -101,6 +101,10 @@ class Worker {
   int64_t batch_events_ = 0;
   int64_t batch_started_ms_ = 0;
   std::vector<int64_t> batch_timestamps_;
+  // Records produced in the open batch, by topic; counted as published when the batch commits.
+  std::map<std::string, int64_t> batch_records_;
+  int64_t last_store_size_ms_ = 0;
+  void UpdateStoreSize();
   Status fatal_ = OkStatus();
   // Set by Run(); restore loops stop early when it is set.
   const std::atomic<bool>* stop_ = nullptr;
