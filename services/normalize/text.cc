@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cctype>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "normalize/internal.h"
@@ -208,7 +209,7 @@ Marker EndMarker(const TextLine& l) {
   while (!s.empty() && (s.back() == ':' || s.back() == ' ' || s.back() == '.')) s.pop_back();
   size_t digits = 0;
   while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
-  if (digits > 0 && digits < s.size() && s[digits] == ' ') {
+  if (digits > 0 && digits < s.size() && s[digits] == ' ' && s.find_first_not_of('0') < digits) {
     std::string_view rest = std::string_view(s).substr(digits + 1);
     for (std::string_view k : {"comment", "response", "repl", "thought"}) {
       if (rest.substr(0, k.size()) == k) return Marker::kHard;
@@ -252,6 +253,12 @@ long LineWeight(const TextLine& l) {
     if (!punct || (!l.terminal && std::count(l.text.begin(), l.text.end(), ',') * 4 > l.words)) {
       return -(3 + l.words / 4);
     }
+    // Legal small print: disclaimers, trademarks, cookie and privacy notices.
+    const std::string low = Lower(l.text);
+    for (std::string_view k : {"trademark", "all rights reserved", "privacy policy", "terms of use", "terms of service",
+                               "cookies", "terms and conditions", "not intended to diagnose", "\xC2\xA9"}) {
+      if (low.find(k) != std::string::npos) return -(3 + l.words / 4);
+    }
     return l.words;
   }
   if (IsBulletLine(l.text, ordered, rest) && l.words >= 4) return l.words / 2;
@@ -286,10 +293,21 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, siz
     long sum;
     bool after_comments;  // a comment-section marker came before it
   };
+  // A line printed twice on the page (a ticker, a teaser repeated in two boxes) is furniture.
+  std::unordered_map<std::string_view, int> seen;
+  for (size_t i = 0; i < limit; ++i) {
+    if (lines[i].words >= 4) ++seen[lines[i].text];
+  }
+  auto weight = [&](size_t i) {
+    const auto& l = lines[i];
+    if (l.words >= 4 && IsProseLine(l) && seen[l.text] > 1) return -(3L + l.words / 4);
+    return LineWeight(l);
+  };
   std::vector<Segment> segs;
   long cur = 0, seg_best = 0;
   size_t cur_b = 0, seg_end = 0;
   bool comments_seen = false, seg_after_comments = false;
+  long prose_so_far = 0;
   for (size_t i = 0; i < limit; ++i) {
     const bool hard = IsHardMarkerAt(lines, i, limit);
     if (cur <= 0 || hard) {
@@ -302,6 +320,12 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, siz
     if (hard) {
       // Hard markers split segments; what follows a comment marker is comments.
       std::string l = Lower(lines[i].text);
+      // (A comment counter in the article's header, before any prose, does not count.)
+      if (prose_so_far < 50) {
+        cur_b = i + 1;
+        seg_after_comments = comments_seen;
+        continue;
+      }
       if (l.find("comment") != std::string::npos || l.find("repl") != std::string::npos ||
           l.find("response") != std::string::npos || l.find("conversation") != std::string::npos ||
           l.find("discussion") != std::string::npos || l.find("thoughts") != std::string::npos) {
@@ -311,7 +335,9 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, siz
       seg_after_comments = comments_seen;
       continue;
     }
-    cur += LineWeight(lines[i]);
+    const long w = weight(i);
+    if (w > 0) prose_so_far += w;
+    cur += w;
     if (cur > seg_best) {
       seg_best = cur;
       seg_end = i + 1;
