@@ -79,7 +79,8 @@ std::string SniffHtmlCharset(std::string_view bytes) {
   // XML declaration
   if (head.rfind("<?xml", 0) == 0) {
     auto end = head.find("?>");
-    std::string decl = LowerTrim(head.substr(0, end));
+    std::string decl(head.substr(0, end));
+    std::transform(decl.begin(), decl.end(), decl.begin(), [](unsigned char c) { return std::tolower(c); });
     auto pos = decl.find("encoding=");
     if (pos != std::string::npos) {
       pos += 9;

@@ -220,7 +220,8 @@ class Extractor {
   std::vector<Stats> stats_;
   std::vector<float> score_;
   std::vector<uint8_t> scored_;
-  std::vector<uint8_t> kept_;  // 1 = keep, 2 = removed by conditional cleaning
+  std::vector<uint8_t> kept_;
+  std::vector<uint8_t> handled_;  // figures and pull quotes already taken  // 1 = keep, 2 = removed by conditional cleaning
   std::string lower_;
   std::string key_;
   std::unordered_map<std::string, ClassInfo> class_cache_;
@@ -701,6 +702,8 @@ void Extractor::AddMedia(uint32_t img, std::string_view caption) {
 }
 
 void Extractor::HandleFigure(uint32_t n) {
+  if (handled_[n]) return;
+  handled_[n] = 1;
   // Caption text: figcaption (or the caption-classed element itself), media: every img/video.
   std::string caption;
   std::string credit;
@@ -749,6 +752,8 @@ void Extractor::HandleFigure(uint32_t n) {
 }
 
 void Extractor::HandlePullQuote(uint32_t n) {
+  if (handled_[n]) return;
+  handled_[n] = 1;
   std::string attribution;
   std::string text;
   std::vector<uint32_t> stack{n};
@@ -780,6 +785,8 @@ void Extractor::HandlePullQuote(uint32_t n) {
 }
 
 void Extractor::HandleRelated(uint32_t n) {
+  if (handled_[n]) return;
+  handled_[n] = 1;
   for (uint32_t i = n + 1; i < n_ && doc_.nodes[i].depth > doc_.nodes[n].depth; ++i) {
     if (doc_.nodes[i].tag != Tag::kA) continue;
     std::string_view href = doc_.Attribute(i, AttrKey::kHref);
@@ -890,6 +897,7 @@ Status Extractor::Run() {
   MarkFlags();
   ComputeStats();
   kept_.assign(n_, 0);
+  handled_.assign(n_, 0);
   if (const char* needle = std::getenv("COPYDESK_HTML_FIND")) {
     for (uint32_t i = 1; i < n_; ++i) {
       if (doc_.nodes[i].tag != Tag::kText || doc_.Text(i).find(needle) == std::string_view::npos) continue;
@@ -921,6 +929,32 @@ Status Extractor::Run() {
       kept_[n] = 1;  // picked containers are never cleaned away
       Emit(n, v1::BLOCK_TYPE_PARAGRAPH, false, 1);
       Flush(v1::BLOCK_TYPE_PARAGRAPH, false);
+    }
+    // Captions and pull quotes elsewhere in the article (e.g. a lead picture above the body).
+    uint32_t scope = top;
+    for (uint32_t p = top, k = 0; p != kNone && p != 0 && k < 5; p = doc_.nodes[p].parent, ++k) {
+      Tag t = doc_.nodes[p].tag;
+      if (t == Tag::kArticle || t == Tag::kMain) {
+        scope = p;
+        break;
+      }
+    }
+    if (scope != body_node_ && scope != 0) {
+      const uint16_t depth = doc_.nodes[scope].depth;
+      for (uint32_t i = scope + 1; i < n_ && doc_.nodes[i].depth > depth; ++i) {
+        if (flags_[i] & kPullQuote) {
+          HandlePullQuote(i);
+        } else if (flags_[i] & kRelated) {
+          HandleRelated(i);
+        } else if ((flags_[i] & kCaption) && !(flags_[i] & kJunk) &&
+                   (doc_.nodes[i].tag == Tag::kFigure || doc_.nodes[i].tag == Tag::kFigcaption)) {
+          bool inside_handled = false;
+          for (uint32_t p = doc_.nodes[i].parent; p != kNone && p != scope; p = doc_.nodes[p].parent) {
+            if (handled_[p]) inside_handled = true;
+          }
+          if (!inside_handled) HandleFigure(i);
+        }
+      }
     }
   }
   if (timed_out_) return Error{v1::ERROR_CODE_TIMEOUT, "HTML extraction exceeded the time limit"};
