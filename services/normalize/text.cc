@@ -50,6 +50,17 @@ std::vector<std::string> SplitOn(std::string_view s, std::string_view seps) {
   return out;
 }
 
+bool MonthFromWord(std::string_view w) {
+  std::string l = Lower(w);
+  while (!l.empty() && (l.back() == '.' || l.back() == ',')) l.pop_back();
+  for (std::string_view m : {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+                             "january", "february", "march", "april", "june", "july", "august", "september",
+                             "october", "november", "december"}) {
+    if (l == m) return true;
+  }
+  return false;
+}
+
 // "BBC NEWS" -> "BBC News": all-caps words longer than three letters get title case.
 std::string BrandCase(const std::vector<std::string_view>& words) {
   std::string out;
@@ -420,8 +431,61 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, siz
   return {b, e};
 }
 
+// A meta line of the article header: "Reuters November 18, 2019 11:03 PM", "By admin - 2018-09-16",
+// "Nov 18, 2019 at 9:24 pm ET • 2 min read", share prompts. Never a headline.
+bool IsMetaLine(const TextLine& l) {
+  if (IsProseLine(l) || l.words > 20) return false;
+  const std::string low = Lower(l.text);
+  for (std::string_view p : {"by ", "posted", "published", "updated", "written by", "share", "back to", "reading time",
+                             "tempo de leitura", "photo", "image", "video", "listen", "watch", "advertisement"}) {
+    if (low.rfind(p, 0) == 0) return true;
+  }
+  for (std::string_view k : {" min read", "@", " \xE2\x80\xA2 ", "get short url", "sharing options", "skip ad",
+                             "compensated by", "last updated", " ago"}) {
+    if (low.find(k) != std::string::npos) return true;
+  }
+  return ParseHumanDate(l.text, false).has_value();
+}
+
+// "By Jane Doe - Nov 19, 2019", "Posted on 30 March 2015 by Jane Doe" -> "Jane Doe".
+std::string MetaByline(std::string_view line) {
+  const std::string low = Lower(line);
+  size_t p = low.rfind("by ", 0) == 0 ? 3 : low.find(" by ");
+  if (p == std::string::npos) return "";
+  if (p != 3) p += 4;
+  std::string name;
+  int words = 0;
+  size_t i = p;
+  while (i < line.size() && words < 4) {
+    size_t e = line.find(' ', i);
+    if (e == std::string_view::npos) e = line.size();
+    std::string_view w = line.substr(i, e - i);
+    i = e + 1;
+    if (w.empty()) continue;
+    bool stop = w == "-" || w == "|" || w == "on" || w == "\xE2\x80\xA2" || w == "\xE2\x80\x94" ||
+                std::isdigit(static_cast<unsigned char>(w[0])) || MonthFromWord(w) || w == "Updated" ||
+                w == "Published" || w == "Posted" || w == "and" || w == "|" || w == "in";
+    if (stop) break;
+    bool comma = w.back() == ',';
+    if (comma) w.remove_suffix(1);
+    if (!name.empty()) name += ' ';
+    name += w;
+    ++words;
+    if (comma) break;
+  }
+  return IsNameLine(name) ? name : "";
+}
+
 bool TitleLike(const TextLine& l) {
   if (l.words < 2 || l.words > 30) return false;
+  if (IsMetaLine(l)) return false;
+  int alpha_words = 0;  // "1 / 23" (a gallery counter) is not a title
+  for (size_t i = 0; i < l.text.size(); ++i) {
+    const bool start = i == 0 || l.text[i - 1] == ' ';
+    const unsigned char c = static_cast<unsigned char>(l.text[i]);
+    if (start && (std::isalpha(c) || c >= 0xC3) && i + 1 < l.text.size() && l.text[i + 1] != ' ') ++alpha_words;
+  }
+  if (alpha_words < 2) return false;
   if (l.text.back() == ':' || l.text.back() == '.' ) return false;
   if (IsBoilerplateLine(l.text) || IsCopyrightLine(l.text)) return false;
   if (ParseHumanDate(l.text, true)) return false;
@@ -477,6 +541,13 @@ void DecodeHeader(const std::vector<TextLine>& lines, size_t begin, const Metada
       if (!p.empty()) out.mutable_provenance()->set_provider(p);
     }
     if (!IsProseLine(l) && l.words <= 12) SetAuthors(ParseBylineLine(l.text), out);
+    if (IsMetaLine(l)) {
+      if (auto d = ParseHumanDate(l.text, false); d && !out.has_firstcreated() && !d->is_update) {
+        SetTime(*d, out);
+        if (date_idx < 0) date_idx = static_cast<int>(i);
+      }
+      if (std::string by = MetaByline(l.text); !by.empty()) SetAuthors({by}, out);
+    }
   }
 
   // Headline.
@@ -488,7 +559,8 @@ void DecodeHeader(const std::vector<TextLine>& lines, size_t begin, const Metada
       headline_idx = date_idx - 1;
     } else {
       auto skippable = [&](size_t i) {
-        return !ParseBylineLine(lines[i].text).empty() || ParseHumanDate(lines[i].text, true).has_value();
+        return !ParseBylineLine(lines[i].text).empty() || ParseHumanDate(lines[i].text, true).has_value() ||
+               IsMetaLine(lines[i]);
       };
       for (size_t i = d + 1; i < begin && i <= d + 3; ++i) {
         if (skippable(i)) continue;
@@ -515,11 +587,15 @@ void DecodeHeader(const std::vector<TextLine>& lines, size_t begin, const Metada
     size_t stop = begin - glued_begin >= 2 && begin - glued_begin <= 3 ? begin - 2 : begin;
     if (begin - glued_begin == 3) headline_idx = static_cast<int>(glued_begin);
     for (size_t i = stop; headline_idx < 0 && i-- > 0;) {
-      if (TitleLike(lines[i]) && lines[i].words >= 3) {
+      // Menu items sit in runs of glued short lines; a headline stands apart or leads its group.
+      const bool in_nav_run = i > 0 && i + 1 < lines.size() && !lines[i].gap_before && !lines[i + 1].gap_before &&
+                              lines[i - 1].words <= 4 && lines[i + 1].words <= 4 && !IsProseLine(lines[i + 1]);
+      if (TitleLike(lines[i]) && lines[i].words >= 3 && !in_nav_run &&
+          EndMarker(lines[i]) == Marker::kNone) {
         headline_idx = static_cast<int>(i);
         break;
       }
-      if (stop - i > 6) break;
+      if (stop - i > 12) break;
     }
   }
   if (headline_idx >= 0) out.set_headline(lines[static_cast<size_t>(headline_idx)].text);

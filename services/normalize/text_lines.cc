@@ -196,12 +196,12 @@ bool IsBoilerplateLine(std::string_view s) {
   for (auto k : kContains) {
     if (l.find(k) != std::string::npos) return true;
   }
-  static constexpr std::array<std::string_view, 30> kWhole = {
+  static constexpr std::array<std::string_view, 36> kWhole = {
       "advertisement", "advert",    "share",       "print",    "email",     "e-mail",   "tweet",  "comments",
       "read more",     "back to top", "top of page", "close",  "menu",      "search",   "subscribe",
       "sign in",       "log in",    "sign up",     "home",     "more",      "next",     "previous",
       "facebook",      "twitter",   "whatsapp",    "linkedin", "pinterest", "reddit",   "copy link",
-      "skip to main content"};
+      "skip to main content", "accept & close", "accept and close", "accept", "i agree", "got it", "ok"};
   for (auto k : kWhole) {
     if (l == k) return true;
   }

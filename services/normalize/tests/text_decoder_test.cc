@@ -254,3 +254,23 @@ TEST(TextDecoder, InlineRelatedBoxDoesNotEndTheArticle) {
 
 }  // namespace
 }  // namespace copydesk::normalize
+
+namespace copydesk::normalize {
+namespace {
+
+TEST(TextDecoder, BylineAndTimeFromAMetaLine) {
+  std::string dump =
+      "Menu\nHome\nNews\nSport\n\n"
+      "Council votes to close the old bridge\n\n"
+      "By Anna Kim - Nov 19, 2019, 10:31 pm CST\n\n"
+      "The city council voted on Tuesday to close the old river bridge to traffic from next month.\n\n"
+      "Engineers found cracks in two of its supports during an inspection in the summer.\n";
+  v1::Article a = NormalizeText(dump);
+  EXPECT_EQ(a.headline(), "Council votes to close the old bridge");
+  EXPECT_EQ(a.byline(), "Anna Kim");
+  EXPECT_EQ(a.firstcreated().seconds(), 1574224260);  // 2019-11-20T04:31:00Z
+  ASSERT_EQ(a.body_size(), 2);
+}
+
+}  // namespace
+}  // namespace copydesk::normalize
