@@ -116,16 +116,27 @@ def analyze(run):
     delivered = set(run["delivered"])
     t = run["topics"]
     kinds = collections.Counter(ev[i]["kind"] for i in delivered)
-    rep.info("events produced: %d delivered (%s), %d failed delivery, produce %.1fs, all outcomes after %.1fs"
-             % (len(delivered), ", ".join("%s %d" % kv for kv in sorted(kinds.items())), len(run["failed"]),
-                run["produce_seconds"], run["seconds"]))
+    rep.info("events produced: %d delivered (%s), %d failed delivery"
+             % (len(delivered), ", ".join("%s %d" % kv for kv in sorted(kinds.items())), len(run["failed"])))
+    rep.info("producing took %.1fs (%.0f events/s; paused %.1fs waiting for the workers), all outcomes after %.1fs"
+             % (run["produce_seconds"], (len(run["delivered"]) + len(run["failed"])) / max(run["produce_seconds"], 1e-9),
+                run.get("throttled", 0.0), run["seconds"]))
     for f in run["faults"]:
         rep.info("fault: " + f)
     rep.check(not run["lost"], "the checker read every record (no data rolled away unread)", str(run["lost"]))
     # Inputs on the broker.
     raw = collections.Counter(r["eid"] for r in t["news.raw.v1"])
-    rep.check(delivered <= set(raw), "every delivered input is on news.raw.v1",
-              "%d missing" % len(delivered - set(raw)))
+    # The input set is what the broker holds (read live by the checker). librdkafka 2.0.2's mock can
+    # acknowledge a retried Produce request (delivery report without an offset) without storing it
+    # when errors are injected; such events never reached the pipeline and are reported, not expected.
+    not_stored = delivered - set(raw)
+    no_offset = {i for i in not_stored if run["delivered"][i][1] is None}
+    rep.check(not_stored == no_offset, "every input acknowledged with an offset is on news.raw.v1",
+              "%d missing: %s" % (len(not_stored - no_offset), _few(sorted(not_stored - no_offset))))
+    if no_offset:
+        rep.info("acknowledged without an offset and not stored by the mock broker (never reached the "
+                 "pipeline, not expected): %d %s" % (len(no_offset), _few(sorted(no_offset))))
+    delivered = delivered & set(raw)
     rep.info("input records on news.raw.v1: %d, broker-level duplicate inputs: %d"
              % (sum(raw.values()), sum(c - 1 for c in raw.values())))
     # Outcomes.
@@ -211,31 +222,42 @@ def analyze(run):
                 bad.append(s)
         rep.check(not bad, "lookup view (gRPC ListVersions/GetArticle) = this run's events topic",
                   "%d stories differ: %s" % (len(bad), _few(bad)))
-    return rep, {"by_eid": by_eid, "view": view, "topic_view": topic_view}
+    return rep, {"by_eid": by_eid, "view": view, "topic_view": topic_view, "not_input": not_stored}
 
 
 def compare(chaos, ref, da, db):
     rep = Report()
     ea, eb = da["by_eid"], db["by_eid"]
+    # Inputs the broker lost in one run (see analyze) are left out; the stories they touched in
+    # the other run differ legitimately from there on and are reported separately.
+    skip = da["not_input"] | db["not_input"]
+    lost_stories = {r["s"] for e in skip for r in (ea.get(e, []) + eb.get(e, [])) if r["s"]}
+    if skip:
+        rep.info("event ids not on news.raw.v1 in one of the runs (left out): %d, stories they touch: %d %s"
+                 % (len(skip), len(lost_stories), _few(sorted(lost_stories), 3)))
+    ea = {k: v for k, v in ea.items() if k not in skip}
+    eb = {k: v for k, v in eb.items() if k not in skip}
     common = set(ea) & set(eb)
-    near, ident = [], []
+    key = lambda r: (r["d"], r["s"], r["v"])
+    near, lost, ident = [], [], []
     tainted = set()
     for eid in sorted(common):
         a, b = ea[eid][0], eb[eid][0]
-        if (a["d"], a["s"], a["v"]) != (b["d"], b["s"], b["v"]):
-            if a["d"] in NEAR_DUP or b["d"] in NEAR_DUP:
-                near.append((eid, (a["d"], a["s"], a["v"]), (b["d"], b["s"], b["v"])))
-                tainted.update({a["s"], b["s"], a["of"], b["of"]})
+        if key(a) != key(b) and (a["d"] in NEAR_DUP or b["d"] in NEAR_DUP):
+            near.append((eid, key(a), key(b)))
+            tainted.update({a["s"], b["s"], a["of"], b["of"]})
+    tainted.discard("")
     # Taint spreads: a story whose history differs because of a timing-dependent near-duplicate
     # decision also differs in its later identity-based decisions.
     for eid in sorted(common):
         a, b = ea[eid][0], eb[eid][0]
-        if (a["d"], a["s"], a["v"]) != (b["d"], b["s"], b["v"]) and not (a["d"] in NEAR_DUP or b["d"] in NEAR_DUP):
-            if a["s"] in tainted or b["s"] in tainted:
-                near.append((eid, (a["d"], a["s"], a["v"]), (b["d"], b["s"], b["v"])))
+        if key(a) != key(b) and not (a["d"] in NEAR_DUP or b["d"] in NEAR_DUP):
+            if a["s"] in lost_stories or b["s"] in lost_stories:
+                lost.append((eid, key(a), key(b)))
+            elif a["s"] in tainted or b["s"] in tainted:
+                near.append((eid, key(a), key(b)))
             else:
-                ident.append((eid, (a["d"], a["s"], a["v"]), (b["d"], b["s"], b["v"])))
-    tainted.discard("")
+                ident.append((eid, key(a), key(b)))
     rep.check(set(ea) == set(eb), "both runs decided the same event ids",
               "only chaos %d, only reference %d" % (len(set(ea) - set(eb)), len(set(eb) - set(ea))))
     rep.check(not ident, "identity-based decisions (decision, story, version) match the reference",
@@ -244,6 +266,9 @@ def compare(chaos, ref, da, db):
              "and later decisions of the stories involved): %d, %d stories involved" % (len(near), len(tainted)))
     for x in near[:5]:
         rep.info("    %s chaos=%s reference=%s" % x)
+    if lost:
+        rep.info("decisions that differ because an input of their story was lost by the broker: %d %s"
+                 % (len(lost), _few(lost, 2)))
     va, vb = da["view"], db["view"]
     if va is None or vb is None:
         rep.check(False, "lookup views of both runs available")
@@ -251,14 +276,16 @@ def compare(chaos, ref, da, db):
     strip = lambda v: {s: {ver: (x[0], x[1], x[2], x[3]) for ver, x in vs.items()} for s, vs in v.items() if vs}
     sa, sb = strip(va), strip(vb)
     diff = sorted(s for s in set(sa) | set(sb) if sa.get(s) != sb.get(s))
-    diff_ident = [s for s in diff if s not in tainted]
-    versions = sum(len(v) for v in sa.values())
+    diff_ident = [s for s in diff if s not in tainted and s not in lost_stories]
     rep.info("lookup view: %d stories / %d versions (chaos), %d stories / %d versions (reference)"
-             % (len(sa), versions, len(sb), sum(len(v) for v in sb.values())))
+             % (len(sa), sum(len(v) for v in sa.values()), len(sb), sum(len(v) for v in sb.values())))
     rep.check(not diff_ident, "lookup view (story -> versions -> kind/headline/body hash) = reference run",
               "%d stories differ: %s" % (len(diff_ident), _few(diff_ident)))
     rep.info("lookup stories that differ only through timing-dependent near-duplicate decisions: %d %s"
-             % (len(diff) - len(diff_ident), _few([s for s in diff if s in tainted], 3)))
+             % (len([s for s in diff if s in tainted]), _few([s for s in diff if s in tainted], 3)))
+    if lost_stories:
+        rep.info("lookup stories that differ only because the broker lost an input: %d"
+                 % len([s for s in diff if s in lost_stories and s not in tainted]))
     return rep
 
 
