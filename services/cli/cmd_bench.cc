@@ -3,6 +3,7 @@
 // (CompletionQueue, a fixed number of calls in flight) and prints calls/s and latency quantiles.
 #include <grpcpp/grpcpp.h>
 #include <prometheus/registry.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,7 +30,7 @@ using Clock = std::chrono::steady_clock;
 
 struct BenchFlags {
   int stories = 100000;
-  int partitions = 24;
+  int partitions = 64;  // the embedded broker keeps at most ~5 MiB and 100k records per partition
   double duration_s = 10;
   int inflight = 64;
   int client_threads = 1;
@@ -46,6 +47,22 @@ double RssBytes() {
   long pages = 0, rss = 0;
   in >> pages >> rss;
   return static_cast<double>(rss) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+// CPU seconds (user + system) this process has used so far.
+double CpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// The 1-minute load average: how busy the machine was (other processes share the cores).
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  in >> one;
+  return one;
 }
 
 std::string Mib(double bytes) {
@@ -261,6 +278,7 @@ int RunBenchLookup(const BenchFlags& f) {
     vo.brokers = brokers;
     vo.topic = f.topic;
     const double rss_before = RssBytes();
+    const double cpu_rebuild = CpuSeconds();
     const auto t_rebuild = Clock::now();
     sync = std::make_unique<lookup::ViewSync>(vo, *store, *metrics);
     sync->Start();
@@ -271,7 +289,10 @@ int RunBenchLookup(const BenchFlags& f) {
     const double rebuild_s = std::chrono::duration<double>(Clock::now() - t_rebuild).count();
     std::cout << "rebuilt the view from the topic: " << total_hi << " records, " << store->story_count()
               << " stories in " << std::setprecision(2) << rebuild_s << " s ("
-              << static_cast<int64_t>(static_cast<double>(total_hi) / rebuild_s) << " records/s)\n";
+              << static_cast<int64_t>(static_cast<double>(total_hi) / rebuild_s) << " records/s; "
+              << std::setprecision(1) << CpuSeconds() - cpu_rebuild << " CPU s, "
+              << static_cast<int64_t>(static_cast<double>(total_hi) / (CpuSeconds() - cpu_rebuild))
+              << " records per CPU second)\n";
     std::cout << "view: disk " << Mib(static_cast<double>(store->DiskBytes())) << " (" << dir
               << "), RocksDB memory (memtables + table readers + block cache) "
               << Mib(static_cast<double>(store->MemoryBytes())) << ", process RSS " << Mib(RssBytes())
@@ -295,13 +316,21 @@ int RunBenchLookup(const BenchFlags& f) {
   BenchFlags warm = f;
   warm.duration_s = 1;
   (void)RunLoad(target, warm);
+  const std::string load_before = LoadAverage();
+  const double cpu_load = CpuSeconds();
   auto r = RunLoad(target, f);
+  const double cpu_used = CpuSeconds() - cpu_load;
   const double rate = static_cast<double>(r.ok) / f.duration_s;
   std::cout << "GetArticle against " << target << ": " << f.inflight << " in flight, " << f.client_threads
             << " client thread(s), " << f.duration_s << " s\n"
             << "  calls/s " << static_cast<int64_t>(rate) << " (ok " << r.ok << ", failed " << r.failed << ")\n"
             << std::setprecision(3) << "  latency ms p50 " << Quantile(r.latencies_us, 0.50) / 1000 << "  p99 "
             << Quantile(r.latencies_us, 0.99) / 1000 << "  p999 " << Quantile(r.latencies_us, 0.999) / 1000 << "\n"
+            << std::setprecision(1) << "  CPU: " << cpu_used << " s for " << r.ok << " calls = "
+            << (cpu_used > 0 ? static_cast<double>(r.ok) / cpu_used : 0.0)
+            << " calls per CPU second" << (server ? " (client and server in this process)" : " (client only)")
+            << "; load average before the run " << load_before << " on " << std::thread::hardware_concurrency()
+            << " cores\n"
             << "  target: >= 20000 calls/s and p99 <= 5 ms: "
             << (rate >= 20000 && Quantile(r.latencies_us, 0.99) <= 5000 ? "met" : "NOT met") << "\n";
   if (server) server->Stop();

@@ -292,6 +292,7 @@ Status ViewStore::Load() {
   versions_ = n.size() == 8 ? GetBe(n, 0, 8) : 0;
   std::lock_guard<std::mutex> lock(mu_);
   watermark_ = StoredOffsets();
+  shared_watermark_ = std::make_shared<const Offsets>(watermark_);
   return OkStatus();
 }
 
@@ -336,6 +337,7 @@ Status ViewStore::SetOffsets(const Offsets& offsets) {
   auto s = db_->Write(rocksdb::WriteOptions(), &b);
   if (!s.ok()) return Error{v1::ERROR_CODE_INTERNAL, "write offsets: " + s.ToString()};
   for (const auto& [p, o] : offsets) watermark_[p] = o;
+  shared_watermark_ = std::make_shared<const Offsets>(watermark_);
   changed_.notify_all();
   return OkStatus();
 }
@@ -360,6 +362,7 @@ Status ViewStore::Wipe(const std::string& cluster_id, const std::string& topic) 
     stories_ = 0;
     versions_ = 0;
     watermark_.clear();
+    shared_watermark_ = std::make_shared<const Offsets>();
     changed_.notify_all();
   }
   rocksdb::CompactRangeOptions cro;
@@ -547,6 +550,7 @@ Result<ApplyStats> ViewStore::Apply(const std::vector<InputRecord>& records) {
   auto s = db_->Write(wo, &batch);
   if (!s.ok()) return Error{v1::ERROR_CODE_INTERNAL, "write view batch: " + s.ToString()};
   for (int32_t p : touched) watermark_[p] = offsets[p];
+  shared_watermark_ = std::make_shared<const Offsets>(watermark_);
   stories_ = stories;
   versions_ = versions;
   changed_.notify_all();
@@ -555,7 +559,7 @@ Result<ApplyStats> ViewStore::Apply(const std::vector<InputRecord>& records) {
 
 Reader ViewStore::NewReader() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return Reader(*this, db_.get(), db_->GetSnapshot(), watermark_, generation_.load());
+  return Reader(*this, db_.get(), db_->GetSnapshot(), shared_watermark_, generation_.load());
 }
 
 bool ViewStore::Reached(const Offsets& min) const {

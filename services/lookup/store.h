@@ -98,7 +98,7 @@ class ViewStore;
 // Cheap to create; create one per request. Must not outlive its ViewStore.
 class Reader {
  public:
-  [[nodiscard]] const Offsets& watermark() const { return watermark_; }
+  [[nodiscard]] const Offsets& watermark() const { return *watermark_; }
   [[nodiscard]] uint64_t generation() const { return generation_; }
 
   // The story record, or nullopt.
@@ -123,14 +123,15 @@ class Reader {
 
  private:
   friend class ViewStore;
-  Reader(const ViewStore& store, rocksdb::DB* db, const rocksdb::Snapshot* snap, Offsets wm, uint64_t gen)
+  Reader(const ViewStore& store, rocksdb::DB* db, const rocksdb::Snapshot* snap,
+         std::shared_ptr<const Offsets> wm, uint64_t gen)
       : store_(store), db_(db), snap_(db, snap), watermark_(std::move(wm)), generation_(gen) {}
   [[nodiscard]] bool Get(std::string_view key, std::string* value) const;
 
   const ViewStore& store_;
   rocksdb::DB* db_;
   SnapshotHolder snap_;
-  Offsets watermark_;
+  std::shared_ptr<const Offsets> watermark_;  // immutable copy shared with other readers
   uint64_t generation_;
 };
 
@@ -204,6 +205,8 @@ class ViewStore {
   mutable std::mutex mu_;
   mutable std::condition_variable changed_;
   Offsets watermark_;
+  // An immutable copy of watermark_ for readers (replaced on every change, under mu_).
+  std::shared_ptr<const Offsets> shared_watermark_ = std::make_shared<const Offsets>();
   std::atomic<uint64_t> generation_{0};
   std::atomic<uint64_t> stories_{0};
   std::atomic<uint64_t> versions_{0};
