@@ -9,6 +9,7 @@
 //     paragraph), pull quotes (a line followed by a name line) or list items;
 //  4. the footer gives media items, "See also" related links and the copyright line.
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <string>
 #include <unordered_map>
@@ -772,17 +773,25 @@ void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, 
 
 }  // namespace
 
-Status DecodeText(std::string_view bytes, const Metadata& meta, const Limits&, v1::Article& out) {
+Status DecodeText(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out) {
+  // Every step is linear in the input; the time limit is checked between them.
+  const auto start = std::chrono::steady_clock::now();
+  auto over_time = [&]() {
+    return std::chrono::steady_clock::now() - start > std::chrono::milliseconds(limits.max_millis);
+  };
+  const Error timeout{v1::ERROR_CODE_TIMEOUT,
+                      "text decoding took longer than " + std::to_string(limits.max_millis) + " ms"};
   std::string charset;
   auto utf8 = ToUtf8(bytes, meta.charset, &charset);
   if (!utf8.ok()) return utf8.error();
   out.mutable_provenance()->set_charset(charset);
   const std::vector<TextLine> lines = SplitTextLines(utf8.value());
   if (lines.empty()) return OkStatus();
+  if (over_time()) return timeout;
 
-  // A "See also" list ends the article: never let the body region run past it.
   size_t limit = lines.size();
   auto [begin, end] = FindBodyRegion(lines, limit);
+  if (over_time()) return timeout;
   if (end == 0) {
     // No prose at all: the first line is the headline, the rest are paragraphs.
     out.set_headline(lines[0].text);

@@ -95,13 +95,27 @@ TEST(XmlLimits, MalformedXmlHasItsCode) {
 TEST(TextLimits, HugeSingleLineAndManyLinesStayLinear) {
   Metadata meta;
   meta.content_type = "text/plain";
+  Limits generous;  // no time limit in play: this is about not crashing, not about speed
+  generous.max_millis = 600000;
   std::string one_line(1 << 20, 'x');
-  auto r = Normalize(one_line, meta);
-  ASSERT_TRUE(r.ok());
+  auto r = Normalize(one_line, meta, generous);
+  ASSERT_TRUE(r.ok()) << r.error().reason;
   std::string many;
   for (int i = 0; i < 50000; ++i) many += "Short line\n";
-  auto m = Normalize(many, meta);
-  ASSERT_TRUE(m.ok());
+  auto m = Normalize(many, meta, generous);
+  ASSERT_TRUE(m.ok()) << m.error().reason;
+}
+
+TEST(TextLimits, TimeLimitGivesTimeout) {
+  Metadata meta;
+  meta.content_type = "text/plain";
+  Limits none;
+  none.max_millis = 0;
+  std::string many;
+  for (int i = 0; i < 20000; ++i) many += "A line of text that goes on.\n";
+  auto r = Normalize(many, meta, none);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, v1::ERROR_CODE_TIMEOUT);
 }
 
 }  // namespace
