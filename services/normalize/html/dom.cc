@@ -180,6 +180,7 @@ class Builder {
       Tag t = doc_.nodes[stack_[j]].tag;
       if (t == Tag::kPre) --pre_depth_;
       if (t == Tag::kSvg || t == Tag::kMath) --foreign_depth_;
+      --open_count_[static_cast<size_t>(t)];
     }
     stack_.resize(stack_index);
   }
@@ -197,6 +198,10 @@ class Builder {
   Document doc_;
   std::vector<uint32_t> stack_;
   int pre_depth_ = 0;
+  // Open elements per tag: lets the searches below skip tags that are not open at all (keeps
+  // deep nesting linear).
+  std::array<uint32_t, static_cast<size_t>(Tag::kCount)> open_count_{};
+  [[nodiscard]] bool IsOpen(Tag t) const { return open_count_[static_cast<size_t>(t)] > 0; }
   int foreign_depth_ = 0;
   bool too_deep_ = false;
   std::string scratch_;
@@ -333,11 +338,11 @@ void Builder::HandleStart(Tag tag, uint32_t name_off, uint32_t name_len, uint32_
     }
   }
   if (foreign_depth_ == 0) {
-    if (ClosesP(tag)) {
+    if (ClosesP(tag) && IsOpen(Tag::kP)) {
       if (size_t i = FindInScope(Tag::kP, false)) PopTo(i);
     }
-    if (IsHeading(tag) && IsHeading(CurrentTag())) stack_.pop_back();
-    if (tag == Tag::kLi || tag == Tag::kDd || tag == Tag::kDt) {
+    if (IsHeading(tag) && IsHeading(CurrentTag())) PopTo(stack_.size() - 1);
+    if ((tag == Tag::kLi && IsOpen(Tag::kLi)) || ((tag == Tag::kDd || tag == Tag::kDt) && (IsOpen(Tag::kDd) || IsOpen(Tag::kDt)))) {
       for (size_t i = stack_.size() - 1; i > 0; --i) {
         Tag at = doc_.nodes[stack_[i]].tag;
         if (at == tag || (tag != Tag::kLi && (at == Tag::kDd || at == Tag::kDt))) {
@@ -346,8 +351,8 @@ void Builder::HandleStart(Tag tag, uint32_t name_off, uint32_t name_len, uint32_
         }
         if (StopsListItemSearch(at)) break;
       }
-    } else if (tag == Tag::kTr || tag == Tag::kTd || tag == Tag::kTh || tag == Tag::kTbody ||
-               tag == Tag::kThead || tag == Tag::kTfoot) {
+    } else if ((tag == Tag::kTr || tag == Tag::kTd || tag == Tag::kTh || tag == Tag::kTbody ||
+                tag == Tag::kThead || tag == Tag::kTfoot) && IsOpen(Tag::kTable)) {
       const bool cell = tag == Tag::kTd || tag == Tag::kTh;
       const bool section = tag == Tag::kTbody || tag == Tag::kThead || tag == Tag::kTfoot;
       for (size_t i = stack_.size() - 1; i > 0; --i) {
@@ -364,8 +369,8 @@ void Builder::HandleStart(Tag tag, uint32_t name_off, uint32_t name_len, uint32_
         if (!section && (at == Tag::kTbody || at == Tag::kThead || at == Tag::kTfoot)) break;
       }
     } else if (tag == Tag::kOption && CurrentTag() == Tag::kOption) {
-      stack_.pop_back();
-    } else if (tag == Tag::kA) {
+      PopTo(stack_.size() - 1);
+    } else if (tag == Tag::kA && IsOpen(Tag::kA)) {
       for (size_t i = stack_.size() - 1, k = 0; i > 0 && k < 8; --i, ++k) {
         if (doc_.nodes[stack_[i]].tag == Tag::kA) {
           PopTo(i);
@@ -386,6 +391,7 @@ void Builder::HandleStart(Tag tag, uint32_t name_off, uint32_t name_len, uint32_
   const bool is_void = IsVoid(tag) || (self_closing && (tag == Tag::kOther || foreign_depth_ > 0));
   if (is_void) return;
   stack_.push_back(id);
+  ++open_count_[static_cast<size_t>(tag)];
   if (stack_.size() - 1 > doc_.max_depth_seen) doc_.max_depth_seen = static_cast<uint32_t>(stack_.size() - 1);
   if (stack_.size() - 1 > limits_.max_depth) too_deep_ = true;
   if (tag == Tag::kPre) ++pre_depth_;
@@ -499,6 +505,11 @@ void Builder::EndTag(size_t* pos) {
       if (size_t k = FindInScope(Tag::kHead, false)) PopTo(k);
     }
     return;
+  }
+  if (tag != Tag::kOther && !IsOpen(tag) && !(IsHeading(tag) && (IsOpen(Tag::kH1) || IsOpen(Tag::kH2) ||
+                                                                  IsOpen(Tag::kH3) || IsOpen(Tag::kH4) ||
+                                                                  IsOpen(Tag::kH5) || IsOpen(Tag::kH6)))) {
+    return;  // not open: ignored
   }
   const bool table_part = tag == Tag::kTable || tag == Tag::kTd || tag == Tag::kTh || tag == Tag::kTr ||
                           tag == Tag::kCaption || tag == Tag::kTbody || tag == Tag::kThead ||
