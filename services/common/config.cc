@@ -230,6 +230,9 @@ void TopicsConfig::Describe(ConfigSchema& schema) {
   schema.String("topics.dlq", &dlq, "dead letters: original bytes + headers + error code and reason");
   schema.String("topics.outcomes", &outcomes, "one IngestOutcome per input event (audit)");
   schema.String("topics.changelog", &changelog, "dedup state changelog (compacted)");
+  schema.String("topics.index", &index,
+                "shared near-duplicate index (compacted): every worker reads all of it, so copies "
+                "on different partitions are matched");
 }
 
 std::string DefaultAddressFile() {

@@ -73,6 +73,7 @@ struct TopicsConfig {
   std::string dlq = "news.raw.dlq.v1";
   std::string outcomes = "news.ingest-outcomes.v1";
   std::string changelog = "news.dedup-changelog.v1";
+  std::string index = "news.dedup-index.v1";
 
   void Describe(ConfigSchema& schema);
 };

@@ -103,6 +103,10 @@ Producer::~Producer() {
 void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* self = static_cast<Producer*>(opaque);
   --self->outstanding_;
+  if (!m->err && m->rkt) {
+    auto& slot = self->acked_[{rd_kafka_topic_name(m->rkt), m->partition}];
+    if (m->offset > slot) slot = m->offset;
+  }
   if (m->err && !self->first_error_) {
     self->first_error_ = Error{v1::ERROR_CODE_INTERNAL, std::string("delivery to ") +
                                                             (m->rkt ? rd_kafka_topic_name(m->rkt) : "?") +
@@ -154,6 +158,11 @@ Status Producer::Flush(std::chrono::milliseconds timeout) {
     return Error{v1::ERROR_CODE_TIMEOUT, std::to_string(outstanding_) + " records not acknowledged in time"};
   }
   return OkStatus();
+}
+
+int64_t Producer::LastAckedOffset(const std::string& topic, int32_t partition) const {
+  auto it = acked_.find({topic, partition});
+  return it == acked_.end() ? -1 : it->second;
 }
 
 Status Producer::TxnResult(rd_kafka_error_t* raw, const char* what) {

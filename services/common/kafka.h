@@ -103,6 +103,9 @@ class Producer {
   enum class TxnErrorKind { kNone, kRetriable, kAbortable, kFatal };
   [[nodiscard]] TxnErrorKind last_txn_error() const { return last_txn_error_; }
 
+  // The highest offset acknowledged so far on (topic, partition), -1 if none.
+  [[nodiscard]] int64_t LastAckedOffset(const std::string& topic, int32_t partition) const;
+
  private:
   Producer() = default;
   Status TxnResult(rd_kafka_error_t* err, const char* what);
@@ -113,6 +116,7 @@ class Producer {
   int64_t outstanding_ = 0;
   std::optional<Error> first_error_;
   TxnErrorKind last_txn_error_ = TxnErrorKind::kNone;
+  std::map<std::pair<std::string, int32_t>, int64_t> acked_;
 };
 
 // A consumer. Either subscribe() for a group member (manual commits only) or assign() for a

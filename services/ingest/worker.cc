@@ -41,6 +41,8 @@ void WorkerOptions::Describe(ConfigSchema& schema) {
              256 << 20);
   schema.Int("ingest.max_event_millis", &max_event_millis, "time limit for normalizing one event", 1, 600000);
   schema.Int("ingest.session_timeout_ms", &session_timeout_ms, "consumer group session timeout", 1000, 300000);
+  schema.Bool("dedup.shared_index", &shared_index,
+              "match near-duplicates across partitions through the shared index topic");
   schema.String("ingest.state_dir", &state_dir,
                 "local dedup state (RocksDB per partition); empty = memory only, restored from the changelog");
 }
@@ -97,6 +99,10 @@ Result<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& options, met
   cprops["heartbeat.interval.ms"] = std::to_string(std::max<int64_t>(o.session_timeout_ms / 6, 250));
   cprops["statistics.interval.ms"] = "5000";
   cprops["fetch.message.max.bytes"] = std::to_string(std::max<int64_t>(o.max_value_bytes + (1 << 20), 1048576));
+  if (o.shared_index) {
+    Status st = w->OpenSharedIndex();
+    if (!st.ok()) return st.error();
+  }
   Worker* raw = w.get();
   auto consumer = kafka::Consumer::Create(
       cprops, [raw](bool assigned, const std::vector<kafka::TopicPartitionOffset>& parts) {
@@ -136,12 +142,27 @@ void Worker::OnRebalance(bool assigned, const std::vector<kafka::TopicPartitionO
             partitions_.size());
 }
 
-// The marker binds local state to the cluster and the committed offset it reflects.
-std::string Worker::MarkerValue(int64_t committed_next) const {
+// The marker binds local state to the cluster, the committed input offset and the changelog
+// position it reflects: "<cluster id>/<committed input offset>/<changelog next offset>".
+std::string Worker::MarkerValue(int64_t committed_next, int64_t changelog_next) const {
   char* id = rd_kafka_clusterid(consumer_->raw(), 5000);
   std::string cluster = id ? id : "unknown";
   if (id) rd_kafka_mem_free(consumer_->raw(), id);
-  return cluster + "/" + std::to_string(committed_next);
+  return cluster + "/" + std::to_string(committed_next) + "/" + std::to_string(changelog_next);
+}
+
+// True when the local marker says the local state is exactly what the changelog holds: same
+// cluster and committed offset, and nobody wrote to the changelog partition since (a
+// transaction's commit marker may add one offset on a real cluster).
+bool Worker::LocalStateIsCurrent(const std::string& marker, int32_t partition, int64_t committed_next) const {
+  const std::string prefix = MarkerValue(committed_next, 0);
+  const std::string head = prefix.substr(0, prefix.rfind('/') + 1);
+  if (marker.rfind(head, 0) != 0) return false;
+  const int64_t recorded = std::stoll(marker.substr(head.size()));
+  auto wm = kafka::Watermarks(producer_->raw(), options_.topics.changelog, partition);
+  if (!wm.ok()) return false;
+  const int64_t hw = wm.value().second;
+  return hw >= recorded && hw - recorded <= 1;
 }
 
 Status Worker::Assign(int32_t partition) {
@@ -162,7 +183,7 @@ Status Worker::Assign(int32_t partition) {
     if (!db.ok()) return db.error();
     auto marker = db.value()->Get(kMarkerKey);
     if (!marker.ok()) return marker.error();
-    if (marker.value() && *marker.value() == MarkerValue(p.committed_next)) {
+    if (marker.value() && LocalStateIsCurrent(*marker.value(), partition, p.committed_next)) {
       local_is_current = true;
     } else {
       // Stale or foreign local state: start empty and restore from the changelog.
@@ -183,14 +204,16 @@ Status Worker::Assign(int32_t partition) {
     Status st = RestoreState(partition, p);
     if (!st.ok()) return st;
   }
-  p.deduper = std::make_unique<dedup::Deduper>(dedup::Config{}, *p.store);
+  p.deduper = std::make_unique<dedup::Deduper>(dedup::Config{}, *p.store, shared_store_.get());
   partitions_[partition] = std::move(p);
   return OkStatus();
 }
 
-// Rebuilds a partition's state from the changelog, in log order, skipping the records of batches
-// whose input offsets were never committed (input offset > committed_next). Re-done batches
-// rewrite the same values later in the log, so log order gives the state after committed_next - 1.
+// Rebuilds a partition's state from the changelog, in log order. Everything the changelog shows
+// is applied, including batches whose input offsets were not committed yet: their outputs are
+// visible too (on a real cluster read_committed hides aborted ones; the mock shows everything),
+// and the decision memos in that state make the reprocessed events replay exactly the decisions
+// that were published (dedup::Deduper step 1).
 Status Worker::RestoreState(int32_t partition, Partition& p) {
   auto log = Logger("ingest");
   auto wm = kafka::Watermarks(producer_->raw(), options_.topics.changelog, partition);
@@ -200,7 +223,7 @@ Status Worker::RestoreState(int32_t partition, Partition& p) {
   props["isolation.level"] = "read_committed";
   props["fetch.wait.max.ms"] = "10";
   std::unique_ptr<kafka::Consumer> consumer;
-  int64_t applied = 0, skipped = 0;
+  int64_t applied = 0, beyond = 0;
   std::vector<dedup::Mutation> pending;
   auto flush = [&]() -> Status {
     if (pending.empty()) return OkStatus();
@@ -226,11 +249,9 @@ Status Worker::RestoreState(int32_t partition, Partition& p) {
       if (!r.value()) continue;
       const Record& rec = *r.value();
       pos = rec.offset + 1;
-      auto off = rec.HeaderValue(kInputOffsetHeader);
-      if (!off || !rec.key) continue;
-      if (std::stoll(std::string(*off)) > p.committed_next) {
-        ++skipped;
-        continue;
+      if (!rec.key) continue;
+      if (auto off = rec.HeaderValue(kInputOffsetHeader); off && std::stoll(std::string(*off)) > p.committed_next) {
+        ++beyond;
       }
       pending.push_back({*rec.key, rec.value});
       ++applied;
@@ -241,11 +262,11 @@ Status Worker::RestoreState(int32_t partition, Partition& p) {
     }
   }
   if (consumer) consumer->Close(5s);
-  pending.push_back({kMarkerKey, MarkerValue(p.committed_next)});
+  pending.push_back({kMarkerKey, MarkerValue(p.committed_next, hi)});
   Status st = flush();
   if (!st.ok()) return st;
-  log->info("restored partition={} committed_next={} changelog_records={} applied={} skipped_uncommitted={}",
-            partition, p.committed_next, hi - lo, applied, skipped);
+  log->info("restored partition={} committed_next={} changelog_records={} applied={} beyond_committed={}",
+            partition, p.committed_next, hi - lo, applied, beyond);
   return OkStatus();
 }
 
@@ -329,6 +350,13 @@ Status Worker::CommitBatch() {
       r.value = m.value;
       r.headers.push_back({std::string(kInputOffsetHeader), std::to_string(p.batch_next)});
       Status st = producer_->Send(r);
+      if (st.ok() && shared_store_ && dedup::IsSharedIndexKey(m.key)) {
+        Record idx;
+        idx.topic = options_.topics.index;
+        idx.key = m.key;
+        idx.value = m.value;
+        st = producer_->Send(idx);
+      }
       if (!st.ok()) {
         AbortBatch(st.error().reason);
         return st;
@@ -372,7 +400,8 @@ Status Worker::CommitBatch() {
   }
   for (auto& [part, p] : partitions_) {
     if (p.batch_next < 0) continue;
-    Status cst = p.store->Commit({{kMarkerKey, MarkerValue(p.batch_next)}});
+    const int64_t changelog_next = producer_->LastAckedOffset(options_.topics.changelog, part) + 1;
+    Status cst = p.store->Commit({{kMarkerKey, MarkerValue(p.batch_next, changelog_next)}});
     if (!cst.ok()) {
       fatal_ = cst;  // the local store failed after Kafka committed: restart and restore
       return cst;
@@ -401,11 +430,12 @@ void Worker::AbortBatch(const std::string& why) {
   }
   metrics_.txn_aborts.Increment();
   counters_.aborted_batches++;
-  // Drop the batch's state and rewind to the committed offsets; the events are decided again
-  // against the same state, so they get the same outcomes.
+  // Rewind to the committed offsets but keep the batch's staged decisions: some of its outputs
+  // may be visible (at-least-once, or the mock broker, which shows aborted data), so the
+  // reprocessed events replay the same decisions from their memos, and the next commit publishes
+  // all staged state changes to the changelog.
   for (auto& [part, p] : partitions_) {
     if (p.batch_next < 0) continue;
-    p.store->Discard();
     p.batch_next = -1;
     Status st = consumer_->Seek({options_.topics.raw, part, p.committed_next}, 10s);
     if (!st.ok()) Logger("ingest")->warn("rewind failed partition={} reason=\"{}\"", part, st.error().reason);
@@ -413,6 +443,60 @@ void Worker::AbortBatch(const std::string& why) {
   txn_open_ = false;
   batch_records_.clear();
   metrics_.in_flight.Set(0);
+}
+
+// Opens the shared index (RocksDB under state_dir, else memory), rebuilt from the index topic at
+// every start, and catches up with the topic before the worker decides anything.
+Status Worker::OpenSharedIndex() {
+  auto log = Logger("ingest");
+  if (!options_.state_dir.empty()) {
+    const std::string path = options_.state_dir + "/shared-index";
+    (void)dedup::RocksDbStateStore::Destroy(path);
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    auto db = dedup::RocksDbStateStore::Open(path);
+    if (!db.ok()) return db.error();
+    shared_store_ = std::move(db.value());
+  } else {
+    shared_store_ = std::make_unique<dedup::MemoryStateStore>();
+  }
+  auto props = options_.kafka.ClientProperties();
+  props["isolation.level"] = "read_committed";
+  props["fetch.wait.max.ms"] = "10";
+  auto c = kafka::Consumer::Create(props);
+  if (!c.ok()) return c.error();
+  index_consumer_ = std::move(c.value());
+  auto n = kafka::PartitionCount(index_consumer_->raw(), options_.topics.index);
+  if (!n.ok()) return n.error();
+  std::vector<kafka::TopicPartitionOffset> parts;
+  int64_t backlog = 0;
+  for (int p = 0; p < n.value(); ++p) {
+    parts.push_back({options_.topics.index, p, RD_KAFKA_OFFSET_BEGINNING});
+    auto wm = kafka::Watermarks(index_consumer_->raw(), options_.topics.index, p);
+    if (wm.ok()) backlog += wm.value().second - wm.value().first;
+  }
+  Status st = index_consumer_->Assign(parts);
+  if (!st.ok()) return st;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (index_records_ < backlog && std::chrono::steady_clock::now() < deadline) DrainIndex(1000, 100ms);
+  log->info("shared index loaded topic={} partitions={} records={}", options_.topics.index, n.value(),
+            index_records_);
+  return OkStatus();
+}
+
+int Worker::DrainIndex(int max, std::chrono::milliseconds wait) {
+  int n = 0;
+  while (n < max) {
+    auto r = index_consumer_->Poll(n == 0 ? wait : 0ms);
+    if (!r.ok() || !r.value()) break;
+    const Record& rec = *r.value();
+    if (!rec.key) continue;
+    Status st = dedup::ApplySharedIndexMutation(*shared_store_, {*rec.key, rec.value});
+    if (!st.ok()) Logger("ingest")->warn("shared index apply failed reason=\"{}\"", st.error().reason);
+    ++n;
+    ++index_records_;
+  }
+  return n;
 }
 
 // Bytes on disk of the local state stores (walked every 10 s; 0 for in-memory state).
@@ -450,6 +534,7 @@ Status Worker::Run(const std::atomic<bool>& stop) {
       }
     }
     if (NowMs() - last_store_size_ms_ > 10000) UpdateStoreSize();
+    if (index_consumer_) DrainIndex(500, 0ms);
     if (txn_open_ && (batch_events_ >= options_.commit_max_events ||
                       NowMs() - batch_started_ms_ >= options_.commit_interval_ms)) {
       Status st = CommitBatch();
@@ -472,6 +557,7 @@ Status Worker::Run(const std::atomic<bool>& stop) {
   Status st = CommitBatch();
   if (!st.ok()) log->warn("final commit failed, batch aborted reason=\"{}\"", st.error().reason);
   if (!consumer_->Close(4s)) log->warn("leaving the group timed out; the group will drop this member");
+  if (index_consumer_) index_consumer_->Close(1s);
   log->info("worker stopped consumed={}", counters_.consumed.load());
   return OkStatus();
 }

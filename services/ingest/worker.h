@@ -36,6 +36,8 @@ struct WorkerOptions {
   // Local dedup state: one RocksDB per input partition under <state_dir>/<raw topic>/p<N>.
   // Empty = in memory (restored from the changelog on every assignment).
   std::string state_dir = "./copydesk-data/ingest";
+  // Match near-duplicates across partitions through the shared index topic.
+  bool shared_index = true;
 
   // Registers every key on a config schema.
   void Describe(ConfigSchema& schema);
@@ -86,7 +88,8 @@ class Worker {
   Status CommitBatch();
   void AbortBatch(const std::string& why);
   Status BeginIfNeeded();
-  [[nodiscard]] std::string MarkerValue(int64_t committed_next) const;
+  [[nodiscard]] std::string MarkerValue(int64_t committed_next, int64_t changelog_next) const;
+  [[nodiscard]] bool LocalStateIsCurrent(const std::string& marker, int32_t partition, int64_t committed_next) const;
   [[nodiscard]] bool transactional() const { return options_.mode == "transactional"; }
 
   WorkerOptions options_;
@@ -95,6 +98,13 @@ class Worker {
   WorkerCounters counters_;
   std::unique_ptr<kafka::Producer> producer_;
   std::unique_ptr<kafka::Consumer> consumer_;
+  // The shared near-duplicate index of all partitions, fed from topics.index on the poll thread.
+  std::unique_ptr<dedup::StateStore> shared_store_;
+  std::unique_ptr<kafka::Consumer> index_consumer_;
+  int64_t index_records_ = 0;
+  Status OpenSharedIndex();
+  // Applies up to `max` index records that are ready; returns how many.
+  int DrainIndex(int max, std::chrono::milliseconds wait);
   // Touched only on the poll thread.
   std::map<int32_t, Partition> partitions_;
   bool txn_open_ = false;
