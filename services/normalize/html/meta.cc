@@ -374,7 +374,9 @@ bool LooksLikeRole(std::string_view s) {
   for (const char* r : kRoles) {
     if (l == r) return true;
   }
-  if (l.find('@') != std::string::npos || l.find("http") != std::string::npos || l.find("email") != std::string::npos)
+  if (l.find('@') != std::string::npos || l.find("http") != std::string::npos || l.find("email") != std::string::npos ||
+      l.find(".com") != std::string::npos || l.find(".org") != std::string::npos || l.find(".net") != std::string::npos ||
+      l.find(".co.") != std::string::npos)
     return true;
   if (l.find("staff writer") != std::string::npos || l.find("correspondent") != std::string::npos ||
       l.find("email the author") != std::string::npos)
@@ -394,9 +396,11 @@ std::vector<std::string> SplitAuthors(std::string_view raw) {
   };
   strip_prefix("by:") || strip_prefix("by ") || strip_prefix("written by ") || strip_prefix("words by ") ||
       strip_prefix("por ") || strip_prefix("par ") || strip_prefix("von ") || strip_prefix("di ") ||
-      strip_prefix("oleh ") || strip_prefix("posted by ") || strip_prefix("author: ") || strip_prefix("autor: ");
+      strip_prefix("oleh ") || strip_prefix("posted by ") || strip_prefix("author: ") || strip_prefix("autor: ") ||
+      strip_prefix("текст: ") || strip_prefix("автор: ") || strip_prefix("text: ") || strip_prefix("Текст: ") ||
+      strip_prefix("Автор: ");
   // cut trailing "| Updated ...", dates, " - role"
-  for (std::string_view sep : {" | ", " – ", " — ", "\n"}) {
+  for (std::string_view sep : {" | ", " – ", " — ", "\n", " · ", " - "}) {
     auto p = s.find(sep);
     if (p != std::string::npos) s = s.substr(0, p);
   }
@@ -665,6 +669,32 @@ bool InJunkAncestor(const Document& doc, uint32_t n) {
   return false;
 }
 
+// In a page header, navigation or logo: an <h1> there is the site name, not the headline.
+bool InHeaderish(const Document& doc, uint32_t n) {
+  for (uint32_t p = doc.nodes[n].parent; p != kNone && p != 0; p = doc.nodes[p].parent) {
+    Tag t = doc.nodes[p].tag;
+    if (t == Tag::kArticle || t == Tag::kMain) return false;
+    if (t == Tag::kNav || t == Tag::kFooter || t == Tag::kAside || t == Tag::kHeader) return true;
+    std::string cls = Lower(doc.Attribute(p, AttrKey::kClass));
+    cls += Lower(doc.Attribute(p, AttrKey::kId));
+    if (cls.find("logo") != std::string::npos || cls.find("header") != std::string::npos ||
+        cls.find("masthead") != std::string::npos || cls.find("brand") != std::string::npos ||
+        cls.find("site-title") != std::string::npos || cls.find("sidebar") != std::string::npos ||
+        cls.find("widget") != std::string::npos || cls.find("modal") != std::string::npos)
+      return true;
+  }
+  return InJunkAncestor(doc, n);
+}
+
+// Whether a date-time string states its time zone (Z, an offset, GMT/UTC).
+bool HasZone(std::string_view s) {
+  if (s.empty()) return false;
+  if (s.back() == 'Z' || s.find("GMT") != std::string_view::npos || s.find("UTC") != std::string_view::npos) return true;
+  auto t = s.find_first_of("T ", 8);
+  if (t == std::string_view::npos) return false;
+  return s.find_first_of("+-", t) != std::string_view::npos;
+}
+
 std::string PrimaryLanguage(std::string_view tag) {
   std::string l = Lower(Trim(tag));
   auto cut = l.find_first_of("-_");
@@ -690,6 +720,7 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
   std::vector<uint32_t> h1s;
   std::vector<uint32_t> times;
   std::vector<uint32_t> byline_nodes;
+  std::vector<uint32_t> author_class_nodes;  // weaker: class contains "author"
   std::vector<uint32_t> breadcrumb_nodes;
   const size_t n = doc.nodes.size();
   for (uint32_t i = 1; i < n; ++i) {
@@ -726,7 +757,8 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
       std::string_view itemprop = doc.Attribute(i, AttrKey::kItemprop);
       std::string_view rel = doc.Attribute(i, AttrKey::kRel);
       if (itemprop == "author" || rel == "author") byline_nodes.push_back(i);
-      if ((itemprop == "datePublished" || itemprop == "dateModified") && nd.tag != Tag::kMeta) {
+      if ((itemprop == "datePublished" || itemprop == "dateModified") && nd.tag != Tag::kMeta &&
+          !InJunkAncestor(doc, i)) {
         std::string_view v = doc.Attribute(i, AttrKey::kDatetime);
         if (v.empty()) v = doc.Attribute(i, AttrKey::kContent);
         std::string val = v.empty() ? doc.InnerText(i) : std::string(v);
@@ -737,6 +769,10 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
       if ((cls.find("byline") != std::string_view::npos || cls.find("Byline") != std::string_view::npos) &&
           nd.tag != Tag::kBody && nd.tag != Tag::kArticle)
         byline_nodes.push_back(i);
+      else if (cls.find("author") != std::string_view::npos && cls.find("bio") == std::string_view::npos &&
+               cls.find("about") == std::string_view::npos && cls.find("avatar") == std::string_view::npos &&
+               nd.tag != Tag::kBody && nd.tag != Tag::kArticle && nd.tag != Tag::kImg)
+        author_class_nodes.push_back(i);
       if (cls.find("breadcrumb") != std::string_view::npos) breadcrumb_nodes.push_back(i);
     }
   }
@@ -753,27 +789,37 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
   if (!canon.empty()) out.set_canonical_url(canon);
   if (page.base_url.empty()) page.base_url = canon;
 
-  // Headline: the visible <h1> that matches the page's declared title, else the declared title.
-  std::string declared = ld.headline;
-  if (declared.empty()) declared = CleanValue(tags.Get({"og:title", "twitter:title", "itemprop:headline", "headline"}));
+  // Headline: the visible <h1> that matches one of the page's declared titles; else an <h1> in
+  // the content (not in a header/logo); else the declared title; else <title>.
+  std::vector<std::string> declared_titles;
+  for (const std::string& t : {ld.headline, CleanValue(tags.Get({"og:title"})), CleanValue(tags.Get({"twitter:title"})),
+                               CleanValue(tags.Get({"itemprop:headline", "headline"}))}) {
+    if (!t.empty()) {
+      declared_titles.push_back(t);
+      declared_titles.push_back(StripSiteName(t));
+    }
+  }
+  std::string declared = declared_titles.empty() ? "" : StripSiteName(declared_titles[0]);
   std::string title = StripSiteName(doc.title.empty() ? "" : CleanValue(doc.title));
-  std::string best_h1;
+  if (!title.empty()) declared_titles.push_back(title);
+  std::string best_h1, content_h1;
   double best_sim = 0;
   for (uint32_t h : h1s) {
     std::string t = doc.InnerText(h);
     if (t.empty() || t.size() > 400) continue;
     std::string nt = Norm(t);
-    double sim = std::max({Similarity(nt, Norm(declared)), Similarity(nt, Norm(title)),
-                           Similarity(nt, Norm(StripSiteName(declared)))});
+    double sim = 0;
+    for (const auto& d : declared_titles) sim = std::max(sim, Similarity(nt, Norm(d)));
     if (sim > best_sim) {
       best_sim = sim;
       best_h1 = t;
     }
+    if (content_h1.empty() && !InHeaderish(doc, h)) content_h1 = t;
   }
   std::string headline;
   if (!best_h1.empty() && best_sim >= 0.5) headline = best_h1;
-  else if (!declared.empty()) headline = StripSiteName(declared);
-  else if (!h1s.empty() && !InJunkAncestor(doc, h1s[0])) headline = doc.InnerText(h1s[0]);
+  else if (!content_h1.empty()) headline = content_h1;
+  else if (!declared.empty()) headline = declared;
   else headline = title;
   out.set_headline(Clean(headline));
 
@@ -806,6 +852,17 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
     }
   }
   if (authors.empty()) {
+    for (uint32_t b : author_class_nodes) {
+      if (InJunkAncestor(doc, b)) continue;
+      std::string text = doc.InnerText(b);
+      if (text.empty() || text.size() > 120) continue;
+      auto names = SplitAuthors(text);
+      if (names.empty()) continue;
+      authors = names;
+      break;
+    }
+  }
+  if (authors.empty()) {
     for (const auto& a : tags.authors) {
       if (a.find("://") != std::string::npos) continue;
       for (auto& x : SplitAuthors(a)) {
@@ -825,9 +882,11 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
 
   // Times.
   int64_t secs = 0;
-  std::string published = ld.published;
+  // article:published_time first: JSON-LD times are more often mislabelled local times.
+  std::string published = tags.Get({"article:published_time", "og:published_time"});
+  if (published.empty() || (!HasZone(published) && HasZone(ld.published))) published = ld.published;
   if (published.empty())
-    published = tags.Get({"article:published_time", "og:published_time", "itemprop:datepublished", "datepublished",
+    published = tags.Get({"datepublished", "itemprop:datepublished",
                           "article.published", "pubdate", "publishdate", "publish-date", "publish_date",
                           "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date",
                           "sailthru.date", "parsely-pub-date", "og:pubdate", "article:published",
