@@ -660,8 +660,10 @@ bool InJunkAncestor(const Document& doc, uint32_t n) {
   for (uint32_t p = doc.nodes[n].parent; p != kNone && p != 0; p = doc.nodes[p].parent) {
     Tag t = doc.nodes[p].tag;
     if (t == Tag::kNav || t == Tag::kFooter || t == Tag::kAside) return true;
+    if (t == Tag::kBody || t == Tag::kHtml) return false;
     std::string cls = Lower(doc.Attribute(p, AttrKey::kClass));
-    if (cls.find("related") != std::string::npos || cls.find("comment") != std::string::npos ||
+    if (cls.find("related") != std::string::npos ||
+        (cls.find("comment") != std::string::npos && cls.find("open") == std::string::npos) ||
         cls.find("sidebar") != std::string::npos || cls.find("promo") != std::string::npos ||
         cls.find("recommend") != std::string::npos)
       return true;
