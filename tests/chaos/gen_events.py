@@ -70,11 +70,11 @@ def fallback_sources(src_dir):
                             "body": "\n\n".join(paras), "_order": (v, s)})
     reuters.sort(key=lambda r: r.pop("_order"))
     html = []
-    seed_dir = os.path.join(src_dir, "tests", "fixtures", "seed")
-    if os.path.isdir(seed_dir):
-        for name in sorted(os.listdir(seed_dir)):
+    for sub in ("seed", "demo"):
+        d = os.path.join(src_dir, "tests", "fixtures", sub)
+        for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
             if name.endswith(".html"):
-                with open(os.path.join(seed_dir, name), "rb") as f:
+                with open(os.path.join(d, name), "rb") as f:
                     html.append({"guid": name.rsplit(".", 1)[0], "bytes": f.read()})
     return reuters, [], html
 
