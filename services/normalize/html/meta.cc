@@ -433,6 +433,20 @@ std::vector<std::string> SplitAuthors(std::string_view raw) {
       continue;
     }
     if (LooksLikeRole(p)) continue;
+    // "JOHN SMITH" (styled bylines) -> "John Smith"; short acronyms (AP, BBC) stay.
+    bool has_lower = false;
+    size_t letters = 0;
+    for (char c : p) {
+      if (c >= 'a' && c <= 'z') has_lower = true;
+      if (c >= 'A' && c <= 'Z') ++letters;
+    }
+    if (!has_lower && letters >= 4 && std::all_of(p.begin(), p.end(), [](unsigned char c) { return c < 0x80; })) {
+      bool up = true;
+      for (char& c : p) {
+        if (c >= 'A' && c <= 'Z' && !up) c = static_cast<char>(c | 0x20);
+        up = c == ' ' || c == '-' || c == '\'' || c == '.';
+      }
+    }
     // a name has no digits and at most 6 words
     if (std::any_of(p.begin(), p.end(), [](char c) { return IsDigit(c); })) continue;
     if (std::count(p.begin(), p.end(), ' ') > 5) continue;
@@ -660,7 +674,7 @@ bool InJunkAncestor(const Document& doc, uint32_t n) {
   for (uint32_t p = doc.nodes[n].parent; p != kNone && p != 0; p = doc.nodes[p].parent) {
     Tag t = doc.nodes[p].tag;
     if (t == Tag::kNav || t == Tag::kFooter || t == Tag::kAside) return true;
-    if (t == Tag::kBody || t == Tag::kHtml) return false;
+    if (t == Tag::kBody || t == Tag::kHtml || t == Tag::kArticle || t == Tag::kMain) return false;
     std::string cls = Lower(doc.Attribute(p, AttrKey::kClass));
     if (cls.find("related") != std::string::npos ||
         (cls.find("comment") != std::string::npos && cls.find("open") == std::string::npos) ||
