@@ -50,11 +50,22 @@ std::optional<int64_t> ProviderVersion(const v1::Article& a) {
 // Normalized-word hashes of the body's paragraphs (at most 256).
 std::vector<uint32_t> ParagraphHashes(const v1::Article& a) {
   std::vector<uint32_t> out;
+  // FNV-1a over the paragraph with whitespace runs collapsed (no allocation).
   auto add = [&](std::string_view text) {
     if (out.size() >= 256) return;
-    uint64_t h = normalize::WordsHash(text);
-    static const uint64_t kEmpty = normalize::WordsHash("");
-    if (h != kEmpty) out.push_back(static_cast<uint32_t>(h));
+    uint64_t h = 0xcbf29ce484222325ull;
+    bool space = false, any = false;
+    for (unsigned char c : text) {
+      if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+        space = any;
+        continue;
+      }
+      if (space) h = (h ^ ' ') * 0x100000001b3ull;
+      space = false;
+      any = true;
+      h = (h ^ c) * 0x100000001b3ull;
+    }
+    if (any) out.push_back(static_cast<uint32_t>(h ^ (h >> 32)));
   };
   if (a.body_size() > 0) {
     for (const auto& b : a.body()) add(b.text());
@@ -153,7 +164,80 @@ struct Match {
   double similarity = 0;
 };
 
+// Reads a value through the view; the macro below returns the error from Decide.
+// `cached`, when not null, holds the buckets' current values as read just before (in band order).
+template <typename View>
+Status AddToBuckets(const View& view, MutationBatch* out, const std::vector<uint16_t>& sig, uint64_t doc,
+                    int max_entries, std::vector<std::optional<std::string>>* cached = nullptr) {
+  char id[8];
+  for (int i = 0; i < 8; ++i) id[i] = static_cast<char>((doc >> (8 * (7 - i))) & 0xFF);
+  for (int b = 0; b < internal::kBands; ++b) {
+    const std::string key = internal::BandPrefix(b, internal::BandHash(sig, b));
+    std::string v;
+    if (cached != nullptr && cached->size() == internal::kBands) {
+      if ((*cached)[static_cast<size_t>(b)]) v = std::move(*(*cached)[static_cast<size_t>(b)]);
+    } else {
+      auto cur = view.Get(key);
+      if (!cur.ok()) return cur.error();
+      if (cur.value()) v = std::move(*cur.value());
+    }
+    v.append(id, 8);
+    // Keep the newest entries of a pathological bucket (deterministic: insertion order).
+    const size_t max_bytes = static_cast<size_t>(max_entries) * 8;
+    if (v.size() > max_bytes) v.erase(0, v.size() - max_bytes);
+    out->Put(key, v);
+  }
+  return OkStatus();
+}
+
+template <typename View>
+Status RemoveFromBuckets(const View& view, MutationBatch* out, const std::vector<uint16_t>& sig, uint64_t doc) {
+  for (int b = 0; b < internal::kBands; ++b) {
+    const std::string key = internal::BandPrefix(b, internal::BandHash(sig, b));
+    auto cur = view.Get(key);
+    if (!cur.ok()) return cur.error();
+    if (!cur.value()) continue;
+    std::string& v = *cur.value();
+    std::string kept;
+    kept.reserve(v.size());
+    for (size_t i = 0; i + 8 <= v.size(); i += 8)
+      if (internal::ReadBe64(v, i) != doc) kept.append(v, i, 8);
+    if (kept.size() == v.size()) continue;
+    if (kept.empty()) {
+      out->Delete(key);
+    } else {
+      out->Put(key, kept);
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace
+
+Status ApplySharedIndexMutation(StateStore& shared, const Mutation& m, int max_bucket_entries) {
+  if (!IsSharedIndexKey(m.key) || m.key.size() != 10) return OkStatus();
+  const uint64_t doc = internal::ReadBe64(m.key, 2);
+  MutationBatch out;
+  OverlayView view(shared, out);
+  auto old = shared.Get(m.key);
+  if (!old.ok()) return old.error();
+  if (old.value()) {
+    if (auto rec = internal::DecodeDoc(*old.value()); rec && !rec->signature.empty()) {
+      Status st = RemoveFromBuckets(view, &out, rec->signature, doc);
+      if (!st.ok()) return st;
+    }
+  }
+  if (m.value) {
+    out.Put(m.key, *m.value);
+    if (auto rec = internal::DecodeDoc(*m.value); rec && !rec->signature.empty()) {
+      Status st = AddToBuckets(view, &out, rec->signature, doc, max_bucket_entries);
+      if (!st.ok()) return st;
+    }
+  } else {
+    out.Delete(m.key);
+  }
+  return shared.Apply(out);
+}
 
 Status Config::Validate() const {
   auto bad = [](const char* field, const std::string& why) {
@@ -199,7 +283,7 @@ std::string StoryIdFor(std::string_view identity_or_content) {
   return std::string("st_") + std::string(buf, 24);
 }
 
-bool IsSharedIndexKey(std::string_view key) { return key.starts_with("d/") || key.starts_with("b/"); }
+bool IsSharedIndexKey(std::string_view key) { return key.starts_with("d/"); }
 
 Deduper::Deduper(Config config, StateStore& store, const StateStore* shared_index)
     : config_(std::move(config)), store_(store), shared_index_(shared_index) {}
@@ -233,21 +317,22 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
     }
   }
 
-  // 2. Event time and the partition's watermark; expire what fell out of the window.
-  DEDUP_GET(wm_val, internal::WatermarkKey());
-  int64_t watermark = INT64_MIN;
-  if (wm_val && wm_val->size() == 8) watermark = internal::KeyToTime(internal::ReadBe64(*wm_val, 0));
+  // 2. Event time: the context's, else the article's versioncreated, else the last one seen on
+  // the partition. Index entries older than the window (relative to this record) expire.
+  DEDUP_GET(last_val, internal::WatermarkKey());
+  int64_t last = 0;
+  if (last_val && last_val->size() == 8) last = internal::KeyToTime(internal::ReadBe64(*last_val, 0));
   int64_t now = ctx.timestamp_ms;
   if (now <= 0 && article.has_versioncreated()) now = TimestampMs(article.versioncreated());
-  if (now <= 0) now = watermark == INT64_MIN ? 0 : watermark;
-  if (now > watermark) {
-    watermark = now;
+  if (now <= 0) now = last;
+  if (now != last || !last_val) {
     std::string v;
-    const uint64_t k = internal::TimeToKey(watermark);
+    const uint64_t k = internal::TimeToKey(now);
     for (int i = 7; i >= 0; --i) v.push_back(static_cast<char>((k >> (8 * i)) & 0xFF));
     out->Put(internal::WatermarkKey(), v);
   }
-  const int64_t cutoff = watermark - config_.window_ms;
+  const int64_t cutoff = now - config_.window_ms;
+  const int64_t horizon = now + config_.window_ms;  // out-of-order input: newer entries count too
   {
     std::vector<std::string> expired;
     Status st = view.Scan("x/", "", [&](std::string_view key, std::string_view) {
@@ -261,9 +346,9 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
       const std::string dk = internal::DocKey(doc);
       DEDUP_GET(dv, dk);
       if (dv) {
-        if (auto rec = internal::DecodeDoc(*dv)) {
-          for (int b = 0; b < internal::kBands && !rec->signature.empty(); ++b)
-            out->Delete(internal::BandKey(b, internal::BandHash(rec->signature, b), doc));
+        if (auto rec = internal::DecodeDoc(*dv); rec && !rec->signature.empty()) {
+          Status rst = RemoveFromBuckets(view, out, rec->signature, doc);
+          if (!rst.ok()) return rst.error();
         }
         out->Delete(dk);
       }
@@ -297,6 +382,9 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
     incoming.provider_version = *pv;
   }
   if (article.has_versioncreated()) incoming.versioncreated_ms = TimestampMs(article.versioncreated());
+  incoming.headline_hash = fp.headline_hash();
+  incoming.body_hash = fp.body_hash();
+  incoming.canceled = cancel;
 
   std::string identity = IdentityKey(article, config_.url_identity);
   const bool content_identity = identity.empty();
@@ -308,8 +396,10 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
     out->Put(internal::MemoExpiryKey(now, ctx.partition, ctx.offset), "");
   };
   const uint64_t doc_id = DocIdFor(ctx);
-  auto index_doc = [&](const std::string& story_id, const std::string& root, uint32_t version) {
-    if (sig.empty()) return;
+  // The local band buckets as read by the near-duplicate search (reused to add this doc).
+  std::vector<std::optional<std::string>> buckets;
+  auto index_doc = [&](const std::string& story_id, const std::string& root, uint32_t version) -> Status {
+    if (sig.empty()) return OkStatus();
     DocRecord doc;
     doc.story_id = story_id;
     doc.root = root;
@@ -319,8 +409,8 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
     doc.version = version;
     doc.signature = sig;
     out->Put(internal::DocKey(doc_id), internal::EncodeDoc(doc));
-    for (int b = 0; b < internal::kBands; ++b) out->Put(internal::BandKey(b, internal::BandHash(sig, b), doc_id), "");
     out->Put(internal::DocExpiryKey(now, doc_id), "");
+    return AddToBuckets(view, out, sig, doc_id, config_.max_bucket_entries, buckets.empty() ? nullptr : &buckets);
   };
   auto content_story = [&](StoryRecord& s) {
     s.headline_hash = fp.headline_hash();
@@ -348,8 +438,10 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
         record_memo();
         return d;
       }
-      const bool same_content = fp.headline_hash() == story->headline_hash && fp.body_hash() == story->body_hash;
-      if ((same_content && cancel == story->canceled) || (cancel && story->canceled)) {
+      // Identical to what this identity last delivered (for an alias identity that is its own
+      // text, not the matched story's).
+      const bool same_content = fp.headline_hash() == known->headline_hash && fp.body_hash() == known->body_hash;
+      if ((same_content && cancel == known->canceled) || (cancel && story->canceled)) {
         d.decision = v1::DECISION_REDELIVERY;
         d.similarity = 1.0;
         record_memo();
@@ -368,7 +460,7 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
         d.decision = v1::DECISION_UPDATE;
         d.kind = article.signals().correction() ? v1::EVENT_KIND_CORRECTED : v1::EVENT_KIND_UPDATED;
         content_story(*story);
-        index_doc(d.story_id, story->root, d.version);
+        if (Status ist = index_doc(d.story_id, story->root, d.version); !ist.ok()) return ist.error();
       }
       story->version = d.version;
       out->Put(sk, internal::EncodeStory(*story));
@@ -389,22 +481,19 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
   std::optional<Match> best;
   if (!sig.empty() && !cancel) {
     std::map<uint64_t, bool> candidates;  // doc -> seen locally
+    buckets.reserve(internal::kBands);
     for (int b = 0; b < internal::kBands; ++b) {
-      const std::string prefix = internal::BandPrefix(b, internal::BandHash(sig, b));
-      int n = 0;
-      auto collect_local = [&](std::string_view key, std::string_view) {
-        candidates[internal::ReadBe64(key, prefix.size())] = true;
-        return ++n < config_.max_bucket_entries;
-      };
-      Status st = view.Scan(prefix, "", collect_local);
-      if (!st.ok()) return st.error();
+      const std::string key = internal::BandPrefix(b, internal::BandHash(sig, b));
+      DEDUP_GET(bucket, key);
+      if (bucket)
+        for (size_t i = 0; i + 8 <= bucket->size(); i += 8) candidates[internal::ReadBe64(*bucket, i)] = true;
+      buckets.push_back(std::move(bucket));
       if (shared_index_ != nullptr) {
-        int m = 0;
-        st = shared_index_->Scan(prefix, "", [&](std::string_view key, std::string_view) {
-          candidates.emplace(internal::ReadBe64(key, prefix.size()), false);
-          return ++m < config_.max_bucket_entries;
-        });
-        if (!st.ok()) return st.error();
+        auto sb = shared_index_->Get(key);
+        if (!sb.ok()) return sb.error();
+        if (sb.value())
+          for (size_t i = 0; i + 8 <= sb.value()->size(); i += 8)
+            candidates.emplace(internal::ReadBe64(*sb.value(), i), false);
       }
     }
     for (const auto& [doc, local] : candidates) {
@@ -420,7 +509,7 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
         // The partition's own entries are authoritative locally; the shared copy may lag.
         if (rec && rec->partition == ctx.partition) rec.reset();
       }
-      if (!rec || rec->time_ms < cutoff) continue;
+      if (!rec || rec->time_ms < cutoff || rec->time_ms > horizon) continue;
       const double sim = internal::EstimateJaccard(sig, rec->signature);
       const double threshold =
           rec->provider_hash == provider_hash ? config_.duplicate_threshold : config_.syndicated_threshold;
@@ -448,7 +537,7 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
         IdentityRecord alias = incoming;
         alias.story_id = best->rec.story_id;
         out->Put(identity_key, internal::EncodeIdentity(alias));
-        index_doc(best->rec.story_id, best->rec.root, d.version);
+        if (Status ist = index_doc(best->rec.story_id, best->rec.root, d.version); !ist.ok()) return ist.error();
       }
     }
     record_memo();
@@ -481,7 +570,9 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
   IdentityRecord rec = incoming;
   rec.story_id = d.story_id;
   out->Put(identity_key, internal::EncodeIdentity(rec));
-  if (!cancel) index_doc(d.story_id, story.root, 1);
+  if (!cancel) {
+    if (Status ist = index_doc(d.story_id, story.root, 1); !ist.ok()) return ist.error();
+  }
   record_memo();
   return d;
 #undef DEDUP_GET

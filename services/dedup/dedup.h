@@ -23,7 +23,8 @@ struct EventContext {
   int32_t partition = 0;
   int64_t offset = 0;
   // Event time (Kafka CreateTime of the raw event), ms since epoch. 0 = unknown: the article's
-  // versioncreated is used, else the partition's event-time watermark. Never wall-clock time.
+  // versioncreated is used, else the event time of the partition's previous record. Never
+  // wall-clock time.
   int64_t timestamp_ms = 0;
   std::string event_id;
 };
@@ -31,13 +32,16 @@ struct EventContext {
 // Dedup settings. Defaults are the tuned values (see README.md for the figures).
 struct Config {
   // Near-duplicate window in event time: only index entries whose event time is within the
-  // window of the partition's event-time watermark match; older ones are expired.
+  // window of the record's event time (either side) match; entries older than the window of
+  // the current record are expired (removed from the state).
   int64_t window_ms = 7LL * 24 * 3600 * 1000;
   // Estimated word 5-shingle Jaccard at or above which a same-provider record without an
-  // identity match is a duplicate of the matched story.
-  double duplicate_threshold = 0.5;
-  // ... and an other-provider record is a syndicated copy.
-  double syndicated_threshold = 0.5;
+  // identity match is a duplicate of the matched story (an alias: it is not published, so the
+  // bar is "near-identical").
+  double duplicate_threshold = 0.7;
+  // ... and an other-provider record is a syndicated copy (published as its own story with a
+  // link to the original, so a lower bar: wire copies trimmed or extended by the outlet).
+  double syndicated_threshold = 0.4;
   // Use the canonical URL as identity when there is no guid. Turn off for feeds whose URLs
   // change with every version (e.g. a date in the URL).
   bool url_identity = true;
@@ -94,9 +98,19 @@ std::string IdentityKey(const v1::Article& article, bool url_identity = true);
 // A stable story id ("st_" + 24 hex digits) derived from an identity (or content + position).
 std::string StoryIdFor(std::string_view identity_or_content);
 
-// True for state keys that belong to the shared near-duplicate index (published to the shared
-// index topic so other partitions' workers can match against them; see README.md).
+// True for state keys that belong to the shared near-duplicate index: the doc records ("d/...")
+// a worker publishes to the shared index topic so other partitions' workers can match against
+// them (see README.md).
 bool IsSharedIndexKey(std::string_view key);
+
+// Applies one shared-index record (key "d/<doc>", value or tombstone) read from the shared index
+// topic to a worker's shared-index store: stores the doc and maintains its LSH band buckets.
+// Call it for every record of the topic, in order, on one thread.
+Status ApplySharedIndexMutation(StateStore& shared, const Mutation& m, int max_bucket_entries = 32);
+
+// The key prefixes Deduper scans in order (the expiry queues); a MemoryStateStore built with
+// these keeps only them ordered, which makes it much faster.
+inline const std::vector<std::string> kDedupScannedPrefixes = {"x/", "y/"};
 
 // Decides what an article is relative to everything the partition has seen.
 //

@@ -114,6 +114,9 @@ std::string EncodeIdentity(const IdentityRecord& r) {
   w.U8(r.has_provider_version ? 1 : 0);
   w.I64(r.provider_version);
   w.I64(r.versioncreated_ms);
+  w.U64(r.headline_hash);
+  w.U64(r.body_hash);
+  w.U8(r.canceled ? 1 : 0);
   return w.Take();
 }
 
@@ -125,6 +128,9 @@ std::optional<IdentityRecord> DecodeIdentity(std::string_view v) {
   out.has_provider_version = r.U8() != 0;
   out.provider_version = r.I64();
   out.versioncreated_ms = r.I64();
+  out.headline_hash = r.U64();
+  out.body_hash = r.U64();
+  out.canceled = r.U8() != 0;
   if (!r.ok()) return std::nullopt;
   return out;
 }
@@ -267,11 +273,6 @@ std::string BandPrefix(int band, uint64_t band_hash) {
   return k;
 }
 
-std::string BandKey(int band, uint64_t band_hash, uint64_t doc) {
-  std::string k = BandPrefix(band, band_hash);
-  Be64(k, doc);
-  return k;
-}
 
 std::string DocExpiryKey(int64_t time_ms, uint64_t doc) {
   std::string k = "x/";

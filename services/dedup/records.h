@@ -1,11 +1,11 @@
 // Binary layout of the dedup state (internal to services/dedup). Keys are ordered byte strings
 // (big-endian numbers, so scans run in numeric order); values are compact little-endian records.
 //
-//   m/wm                               event-time watermark of the partition (i64)
+//   m/wm                               event time of the partition's last record (i64)
 //   i/<xxh128(identity)>               IdentityRecord: story id + ordering of the last accepted version
 //   s/<story id>                       StoryRecord: version, flags, current content fingerprints
 //   d/<doc id>                         DocRecord: one indexed text (story, provider, time, signature)
-//   b/<band><band hash><doc id>        LSH band entry (empty value)
+//   b/<band><band hash>                LSH band bucket: the doc ids in it (8 bytes each, oldest first)
 //   x/<time><doc id>                   doc expiry queue (empty value)
 //   o/<partition><offset>              decision log: the decision made for that input
 //   y/<time><partition><offset>        decision-log expiry queue (empty value)
@@ -23,7 +23,7 @@ namespace copydesk::dedup::internal {
 
 inline constexpr int kSignatureSize = 128;  // = normalize::kMinHashSize
 inline constexpr int kBandRows = 3;
-inline constexpr int kBands = 32;  // uses the first kBands * kBandRows signature values
+inline constexpr int kBands = 42;  // uses the first kBands * kBandRows = 126 signature values
 
 // The last accepted version of one identity.
 struct IdentityRecord {
@@ -31,6 +31,10 @@ struct IdentityRecord {
   bool has_provider_version = false;
   int64_t provider_version = 0;
   int64_t versioncreated_ms = 0;  // 0 = unknown
+  // The content last accepted under this identity (redelivery = identical to it).
+  uint64_t headline_hash = 0;
+  uint64_t body_hash = 0;
+  bool canceled = false;
 };
 
 // A story's current state.
@@ -70,7 +74,6 @@ std::string IdentityStateKey(std::string_view identity);
 std::string StoryKey(std::string_view story_id);
 std::string DocKey(uint64_t doc);
 std::string BandPrefix(int band, uint64_t band_hash);
-std::string BandKey(int band, uint64_t band_hash, uint64_t doc);
 std::string DocExpiryKey(int64_t time_ms, uint64_t doc);
 std::string MemoKey(int32_t partition, int64_t offset);
 std::string MemoExpiryKey(int64_t time_ms, int32_t partition, int64_t offset);

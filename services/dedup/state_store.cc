@@ -3,9 +3,13 @@
 #include <algorithm>
 
 namespace copydesk::dedup {
+namespace {
+// Debian's Abseil has its own string_view type.
+absl::string_view Absl(std::string_view s) { return {s.data(), s.size()}; }
+}  // namespace
 
 void MutationBatch::Put(std::string_view key, std::string_view value) {
-  auto it = latest_.find(key);
+  auto it = latest_.find(Absl(key));
   if (it == latest_.end()) {
     latest_.emplace(std::string(key), mutations_.size());
   } else {
@@ -15,7 +19,7 @@ void MutationBatch::Put(std::string_view key, std::string_view value) {
 }
 
 void MutationBatch::Delete(std::string_view key) {
-  auto it = latest_.find(key);
+  auto it = latest_.find(Absl(key));
   if (it == latest_.end()) {
     latest_.emplace(std::string(key), mutations_.size());
   } else {
@@ -30,7 +34,7 @@ void MutationBatch::Clear() {
 }
 
 const Mutation* MutationBatch::Find(std::string_view key) const {
-  auto it = latest_.find(key);
+  auto it = latest_.find(Absl(key));
   if (it == latest_.end()) return nullptr;
   return &mutations_[it->second];
 }
@@ -48,35 +52,48 @@ Status StateStore::ApplyMutations(const std::vector<Mutation>& mutations) {
 }
 
 Result<std::optional<std::string>> MemoryStateStore::Get(std::string_view key) const {
-  auto it = kv_.find(key);
+  auto it = kv_.find(Absl(key));
   if (it == kv_.end()) return std::optional<std::string>();
   return std::optional<std::string>(it->second);
 }
 
 Status MemoryStateStore::Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const {
   std::string_view from = start > prefix ? start : prefix;
-  for (auto it = kv_.lower_bound(from); it != kv_.end(); ++it) {
-    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
-    if (!fn(it->first, it->second)) break;
+  for (auto it = keys_.lower_bound(from); it != keys_.end(); ++it) {
+    if (it->compare(0, prefix.size(), prefix) != 0) break;
+    if (!fn(*it, kv_.find(*it)->second)) break;
   }
   return OkStatus();
 }
 
 Status MemoryStateStore::Apply(const MutationBatch& batch) {
   for (const auto& m : batch.mutations()) {
+    auto it = kv_.find(m.key);
     if (m.value) {
-      auto it = kv_.find(m.key);
       if (it == kv_.end()) {
         kv_.emplace(m.key, *m.value);
+        if (Scanned(m.key)) keys_.insert(m.key);
       } else {
         it->second = *m.value;
       }
-    } else {
-      auto it = kv_.find(m.key);
-      if (it != kv_.end()) kv_.erase(it);
+    } else if (it != kv_.end()) {
+      kv_.erase(it);
+      if (Scanned(m.key)) keys_.erase(m.key);
     }
   }
   return OkStatus();
+}
+
+bool MemoryStateStore::Scanned(std::string_view key) const {
+  for (const auto& p : scanned_prefixes_)
+    if (key.starts_with(p)) return true;
+  return false;
+}
+
+std::map<std::string, std::string> MemoryStateStore::contents() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : kv_) out.emplace(k, v);
+  return out;
 }
 
 Result<std::optional<std::string>> OverlayView::Get(std::string_view key) const {

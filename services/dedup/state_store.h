@@ -11,9 +11,12 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <absl/container/flat_hash_map.h>
 
 #include "common/result.h"
 
@@ -40,7 +43,7 @@ class MutationBatch {
 
  private:
   std::vector<Mutation> mutations_;
-  std::map<std::string, size_t, std::less<>> latest_;  // key -> index in mutations_
+  absl::flat_hash_map<std::string, size_t> latest_;  // key -> index in mutations_
 };
 
 // Visits (key, value) pairs in key order; return false to stop.
@@ -61,18 +64,27 @@ class StateStore {
   Status ApplyMutations(const std::vector<Mutation>& mutations);
 };
 
-// A StateStore in a std::map. Not thread-safe.
+// A StateStore in memory: a hash map for point reads plus an ordered set of the keys that can be
+// scanned. Not thread-safe.
 class MemoryStateStore final : public StateStore {
  public:
+  // `scanned_prefixes`: only keys starting with one of these are kept in order, and Scan() only
+  // sees them (Deduper scans only kDedupScannedPrefixes). Default: every key.
+  explicit MemoryStateStore(std::vector<std::string> scanned_prefixes = {""})
+      : scanned_prefixes_(std::move(scanned_prefixes)) {}
+
   [[nodiscard]] Result<std::optional<std::string>> Get(std::string_view key) const override;
   Status Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const override;
   Status Apply(const MutationBatch& batch) override;
   [[nodiscard]] size_t size() const { return kv_.size(); }
-  // Every pair, for tests that compare two stores.
-  [[nodiscard]] const std::map<std::string, std::string, std::less<>>& contents() const { return kv_; }
+  // Every pair in key order, for tests that compare two stores.
+  [[nodiscard]] std::map<std::string, std::string> contents() const;
 
  private:
-  std::map<std::string, std::string, std::less<>> kv_;
+  absl::flat_hash_map<std::string, std::string> kv_;
+  [[nodiscard]] bool Scanned(std::string_view key) const;
+  std::vector<std::string> scanned_prefixes_;
+  std::set<std::string, std::less<>> keys_;  // the keys of kv_ under scanned_prefixes_, ordered
 };
 
 // A read view of a store with a batch's pending mutations laid over it (read-your-writes while

@@ -3,12 +3,26 @@
 #include <xxhash.h>
 
 #include <array>
-#include <cctype>
 
 namespace copydesk::normalize {
 namespace {
 
-inline bool IsWordByte(unsigned char c) { return std::isalnum(c) || c >= 0x80; }
+// Byte classes: 0 = separator, else the lower-cased byte (letters, digits, any non-ASCII byte).
+struct ByteTable {
+  unsigned char map[256];
+  constexpr ByteTable() : map{} {
+    for (int c = 0; c < 256; ++c) {
+      if (c >= 'a' && c <= 'z') map[c] = static_cast<unsigned char>(c);
+      else if (c >= 'A' && c <= 'Z') map[c] = static_cast<unsigned char>(c + 32);
+      else if (c >= '0' && c <= '9') map[c] = static_cast<unsigned char>(c);
+      else if (c >= 0x80) map[c] = static_cast<unsigned char>(c);
+      else map[c] = 0;
+    }
+  }
+};
+constexpr ByteTable kBytes;
+
+inline bool IsWordByte(unsigned char c) { return kBytes.map[c] != 0; }
 
 inline unsigned char Lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c + 32) : c; }
 
@@ -20,27 +34,39 @@ struct Tokens {
 };
 
 void Tokenize(std::string_view text, Tokens& out, bool want_word_hashes) {
-  out.normalized.clear();
-  out.normalized.reserve(text.size() + 1);
+  out.normalized.resize(text.size() + 1);
   out.word_hashes.clear();
-  size_t start = std::string::npos;
+  char* dst = out.normalized.data();
+  char* const base = dst;
+  char* word = nullptr;
   for (unsigned char c : text) {
-    if (IsWordByte(c)) {
-      if (start == std::string::npos) start = out.normalized.size();
-      out.normalized.push_back(static_cast<char>(Lower(c)));
-    } else if (start != std::string::npos) {
-      if (want_word_hashes)
-        out.word_hashes.push_back(XXH3_64bits(out.normalized.data() + start, out.normalized.size() - start));
-      out.normalized.push_back(' ');
-      start = std::string::npos;
+    const unsigned char m = kBytes.map[c];
+    if (m != 0) {
+      if (word == nullptr) word = dst;
+      *dst++ = static_cast<char>(m);
+    } else if (word != nullptr) {
+      if (want_word_hashes) out.word_hashes.push_back(XXH3_64bits(word, static_cast<size_t>(dst - word)));
+      *dst++ = ' ';
+      word = nullptr;
     }
   }
-  if (start != std::string::npos) {
-    if (want_word_hashes)
-      out.word_hashes.push_back(XXH3_64bits(out.normalized.data() + start, out.normalized.size() - start));
-    out.normalized.push_back(' ');
+  if (word != nullptr) {
+    if (want_word_hashes) out.word_hashes.push_back(XXH3_64bits(word, static_cast<size_t>(dst - word)));
+    *dst++ = ' ';
   }
+  out.normalized.resize(static_cast<size_t>(dst - base));
 }
+
+// kSpread.v[x] has byte j = bit j of x.
+struct SpreadTable {
+  uint64_t v[256];
+  constexpr SpreadTable() : v{} {
+    for (int x = 0; x < 256; ++x)
+      for (int j = 0; j < 8; ++j)
+        if (x & (1 << j)) v[x] |= 1ull << (8 * j);
+  }
+};
+constexpr SpreadTable kSpread;
 
 inline uint64_t Mix64(uint64_t h) {  // murmur3 fmix64
   h ^= h >> 33;
@@ -120,6 +146,23 @@ std::vector<std::string_view> Words(std::string_view text, std::string& storage)
   return out;
 }
 
+uint64_t TextHash(std::string_view text) {
+  std::string norm(text.size(), '\0');
+  char* dst = norm.data();
+  char* const base = dst;
+  bool space = false;
+  for (unsigned char c : text) {
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+      space = dst != base;
+      continue;
+    }
+    if (space) *dst++ = ' ';
+    space = false;
+    *dst++ = static_cast<char>(c);
+  }
+  return XXH3_64bits(base, static_cast<size_t>(dst - base));
+}
+
 uint64_t WordsHash(std::string_view text) {
   Tokens t;
   Tokenize(text, t, false);
@@ -136,21 +179,34 @@ std::vector<uint32_t> MinHashSignature(std::string_view text) {
 
 void ComputeFingerprints(v1::Article& article) {
   auto* fp = article.mutable_fingerprints();
+  fp->set_headline_hash(TextHash(article.headline()));
+  fp->set_body_hash(TextHash(article.body_text()));
   Tokens t;
-  Tokenize(article.headline(), t, false);
-  fp->set_headline_hash(XXH3_64bits(t.normalized.data(), t.normalized.size()));
   Tokenize(article.body_text(), t, true);
-  fp->set_body_hash(XXH3_64bits(t.normalized.data(), t.normalized.size()));
   fp->set_content_hash(fp->headline_hash() ^ (fp->body_hash() * 0x9E3779B97F4A7C15ull));
 
   std::vector<uint64_t> shingles;
   ShingleHashes(t.word_hashes, shingles);
-  int acc[64] = {0};
-  for (uint64_t h : shingles)
-    for (int b = 0; b < 64; ++b) acc[b] += static_cast<int>((h >> b) & 1) * 2 - 1;
+  // SimHash: per bit, more shingles with the bit set than not. Bit counts are kept in byte lanes
+  // (byte j of lane[k] counts bit 8k+j) and flushed before a lane can overflow.
+  uint32_t ones[64] = {0};
+  uint64_t lane[8] = {0};
+  size_t pending = 0;
+  auto flush = [&]() {
+    for (int k = 0; k < 8; ++k) {
+      for (int j = 0; j < 8; ++j) ones[8 * k + j] += static_cast<uint32_t>((lane[k] >> (8 * j)) & 0xFF);
+      lane[k] = 0;
+    }
+    pending = 0;
+  };
+  for (uint64_t h : shingles) {
+    for (int k = 0; k < 8; ++k) lane[k] += kSpread.v[(h >> (8 * k)) & 0xFF];
+    if (++pending == 255) flush();
+  }
+  flush();
   uint64_t sim = 0;
   for (int b = 0; b < 64; ++b)
-    if (acc[b] > 0) sim |= (1ull << b);
+    if (2 * static_cast<size_t>(ones[b]) > shingles.size()) sim |= (1ull << b);
   fp->set_simhash(sim);
 
   auto sig = MinHashFromShingles(shingles);

@@ -3,8 +3,9 @@
 // Computed once per article by the normalizer (Finalize) and by `copydesk replay`, so the worker
 // and the offline replay see identical fingerprints. Pure and thread-safe.
 //
-// - headline_hash / body_hash: xxh3-64 over the lower-cased words (letters and digits, any
-//   non-ASCII byte counts as a letter), so whitespace, punctuation and case do not matter.
+// - headline_hash / body_hash: xxh3-64 of the text with whitespace runs collapsed to one space
+//   and trimmed (TextHash): "identical normalized text" for redelivery detection. Case and
+//   punctuation count ("FACTBOX-" vs "FACTBOX:" is a headline change).
 // - content_hash: a combination of both (identical normalized headline and body).
 // - minhash: a one-permutation MinHash (OPH, Li et al. 2012) of the body's word 5-shingles
 //   with kMinHashSize bins and rotation densification for empty bins; the fraction of equal
@@ -29,7 +30,10 @@ inline constexpr int kShingleWords = 5;
 // Lower-cased words of a text (letters and digits), the unit shingles are built from.
 std::vector<std::string_view> Words(std::string_view text, std::string& storage);
 
-// xxh3-64 of the normalized words of a text (the headline/body hash). Stable across releases.
+// xxh3-64 of a text with whitespace runs collapsed and trimmed (the headline/body hash).
+uint64_t TextHash(std::string_view text);
+
+// xxh3-64 of the lower-cased words of a text (case, punctuation and spacing ignored).
 uint64_t WordsHash(std::string_view text);
 
 // The OPH MinHash signature (kMinHashSize values) of a text's word 5-shingles; empty when the

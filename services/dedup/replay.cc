@@ -1,0 +1,290 @@
+#include "dedup/replay.h"
+
+#include <simdjson.h>
+
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <memory>
+
+#include "dedup/rocksdb_store.h"
+#include "normalize/fingerprint.h"
+
+namespace copydesk::dedup {
+namespace {
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+// Splits a body into paragraphs: at blank lines when there are any, else at line breaks.
+std::vector<std::string_view> SplitParagraphs(std::string_view body) {
+  std::vector<std::string_view> out;
+  const bool blank_lines = body.find("\n\n") != std::string_view::npos;
+  const std::string_view sep = blank_lines ? "\n\n" : "\n";
+  size_t pos = 0;
+  while (pos <= body.size()) {
+    size_t end = body.find(sep, pos);
+    if (end == std::string_view::npos) end = body.size();
+    std::string_view p = body.substr(pos, end - pos);
+    while (!p.empty() && (p.front() == ' ' || p.front() == '\n' || p.front() == '\t' || p.front() == '\r'))
+      p.remove_prefix(1);
+    while (!p.empty() && (p.back() == ' ' || p.back() == '\n' || p.back() == '\t' || p.back() == '\r'))
+      p.remove_suffix(1);
+    if (!p.empty()) out.push_back(p);
+    pos = end + sep.size();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<int64_t> ParsePublished(std::string_view s) {
+  int y, mo, d, h = 0, mi = 0, sec = 0;
+  if (!Digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
+      !Digits(s, 8, 2, &d))
+    return std::nullopt;
+  size_t pos = 10;
+  if (pos < s.size() && (s[pos] == 'T' || s[pos] == ' ')) {
+    if (!Digits(s, pos + 1, 2, &h) || pos + 3 >= s.size() || s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &mi))
+      return std::nullopt;
+    pos += 6;
+    if (pos < s.size() && s[pos] == ':') {
+      if (!Digits(s, pos + 1, 2, &sec)) return std::nullopt;
+      pos += 3;
+      if (pos < s.size() && s[pos] == '.')
+        for (++pos; pos < s.size() && s[pos] >= '0' && s[pos] <= '9'; ++pos) {
+        }
+    }
+  }
+  while (pos < s.size() && s[pos] == ' ') ++pos;
+  int offset_min = 0;
+  std::string_view zone = s.substr(pos);
+  if (zone.empty() || zone == "Z" || zone == "UTC" || zone == "GMT") {
+    offset_min = 0;
+  } else if (zone == "EDT") {
+    offset_min = -4 * 60;
+  } else if (zone == "EST" || zone == "CDT") {
+    offset_min = zone == "EST" ? -5 * 60 : -5 * 60;
+  } else if (zone == "CST" || zone == "MDT") {
+    offset_min = -6 * 60;
+  } else if (zone == "MST" || zone == "PDT") {
+    offset_min = -7 * 60;
+  } else if (zone == "PST") {
+    offset_min = -8 * 60;
+  } else if (zone[0] == '+' || zone[0] == '-') {
+    int zh = 0, zm = 0;
+    if (!Digits(zone, 1, 2, &zh)) return std::nullopt;
+    size_t p = zone.size() > 3 && zone[3] == ':' ? 4 : 3;
+    if (zone.size() > p && !Digits(zone, p, 2, &zm)) return std::nullopt;
+    offset_min = (zh * 60 + zm) * (zone[0] == '-' ? -1 : 1);
+  } else {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  const int64_t t = static_cast<int64_t>(timegm(&tm));
+  return (t - static_cast<int64_t>(offset_min) * 60) * 1000;
+}
+
+v1::Article ArticleFromRecord(const ReplayRecord& r) {
+  v1::Article a;
+  a.set_type("text");
+  a.set_headline(r.title);
+  std::string text;
+  for (std::string_view p : SplitParagraphs(r.body)) {
+    auto* b = a.add_body();
+    b->set_type(v1::BLOCK_TYPE_PARAGRAPH);
+    b->set_text(std::string(p));
+    if (!text.empty()) text += "\n\n";
+    text.append(p.data(), p.size());
+  }
+  a.set_body_text(std::move(text));
+  if (!r.url.empty()) {
+    a.set_canonical_url(r.url);
+    a.add_urls(r.url);
+  }
+  auto* prov = a.mutable_provenance();
+  prov->set_provider(r.provider);
+  prov->set_guid(r.guid);
+  prov->set_provider_version(r.version);
+  prov->set_source_url(r.url);
+  prov->set_format("jsonl");
+  prov->set_event_id(r.id);
+  if (auto t = ParsePublished(r.published)) prov->mutable_event_time()->set_seconds(*t / 1000);
+  if (auto t = ParsePublished(r.versioncreated)) a.mutable_versioncreated()->set_seconds(*t / 1000);
+  normalize::ComputeFingerprints(a);
+  return a;
+}
+
+std::string DecisionJson(const ReplayRecord& r, const Decision& d) {
+  std::string out = "{\"id\":";
+  AppendJsonString(out, r.id);
+  out += ",\"story\":";
+  AppendJsonString(out, d.story_id);
+  out += ",\"version\":" + std::to_string(d.version);
+  out += ",\"decision\":";
+  AppendJsonString(out, DecisionName(d.decision));
+  out += ",\"of\":";
+  if (d.of.empty()) {
+    out += "null";
+  } else {
+    AppendJsonString(out, d.of);
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", d.similarity);
+  out += ",\"similarity\":";
+  out += buf;
+  if (d.decision == v1::DECISION_UPDATE) {
+    static const char* kClass[] = {"unspecified", "headline-only", "minor", "substantive", "rewrite"};
+    const int cls = d.change.change_class();
+    out += ",\"change\":{\"headline_changed\":";
+    out += d.change.headline_changed() ? "true" : "false";
+    out += ",\"paragraphs_added\":" + std::to_string(d.change.paragraphs_added());
+    out += ",\"paragraphs_removed\":" + std::to_string(d.change.paragraphs_removed());
+    out += ",\"paragraphs_edited\":" + std::to_string(d.change.paragraphs_edited());
+    out += ",\"class\":\"";
+    out += (cls >= 0 && cls <= 4) ? kClass[cls] : "unspecified";
+    out += "\"";
+    if (d.change.correction()) out += ",\"correction\":true";
+    out += "}";
+  }
+  out += "}\n";
+  return out;
+}
+
+Result<ReplayStats> Replay(std::FILE* in, const ReplayOptions& options,
+                           const std::function<void(const ReplayRecord&, const Decision&)>& emit) {
+  if (Status st = options.config.Validate(); !st.ok()) return st.error();
+  const auto start = std::chrono::steady_clock::now();
+  std::string data;
+  {
+    char buf[1 << 16];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, in)) > 0) data.append(buf, n);
+    if (std::ferror(in)) return Error{v1::ERROR_CODE_INTERNAL, "replay: read error"};
+  }
+  std::unique_ptr<StateStore> store;
+  if (options.state_dir.empty()) {
+    store = std::make_unique<MemoryStateStore>(kDedupScannedPrefixes);
+  } else {
+    auto opened = RocksDbStateStore::Open(options.state_dir);
+    if (!opened.ok()) return opened.error();
+    store = std::move(opened.value());
+  }
+  Deduper dedup(options.config, *store);
+  ReplayStats stats;
+  simdjson::ondemand::parser parser;
+  ReplayRecord rec;
+  size_t pos = 0;
+  int64_t index = 0;
+  simdjson::padded_string line;
+  while (pos < data.size()) {
+    size_t end = data.find('\n', pos);
+    if (end == std::string::npos) end = data.size();
+    std::string_view raw(data.data() + pos, end - pos);
+    pos = end + 1;
+    if (raw.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    line = simdjson::padded_string(raw);
+    rec = ReplayRecord{};
+    bool ok = false;
+    simdjson::ondemand::document doc;
+    if (!parser.iterate(line).get(doc)) {
+      simdjson::ondemand::object obj;
+      if (!doc.get_object().get(obj)) {
+        ok = true;
+        for (auto field : obj) {
+          std::string_view key;
+          if (field.unescaped_key().get(key)) {
+            ok = false;
+            break;
+          }
+          std::string* target = nullptr;
+          if (key == options.id_field) {
+            target = &rec.id;
+          } else if (key == options.provider_field) {
+            target = &rec.provider;
+          } else if (!options.guid_field.empty() && key == options.guid_field) {
+            target = &rec.guid;
+          } else if (!options.version_field.empty() && key == options.version_field) {
+            target = &rec.version;
+          } else if (!options.versioncreated_field.empty() && key == options.versioncreated_field) {
+            target = &rec.versioncreated;
+          } else if (key == "url") {
+            target = &rec.url;
+          } else if (key == "title") {
+            target = &rec.title;
+          } else if (key == "published") {
+            target = &rec.published;
+          } else if (key == "body") {
+            target = &rec.body;
+          }
+          if (target == nullptr) continue;
+          auto value = field.value();
+          std::string_view s;
+          if (!value.get_string().get(s)) {
+            target->assign(s.data(), s.size());
+          } else if (!value.is_null()) {
+            std::string_view tok = value.raw_json_token();
+            while (!tok.empty() && (tok.back() == ' ' || tok.back() == ',')) tok.remove_suffix(1);
+            target->assign(tok.data(), tok.size());
+          }
+        }
+      }
+    }
+    const int64_t offset = index++;
+    if (!ok) {
+      ++stats.errors;
+      continue;
+    }
+    if (rec.id.empty()) rec.id = std::to_string(offset);
+    v1::Article article = ArticleFromRecord(rec);
+    EventContext ctx;
+    ctx.partition = 0;
+    ctx.offset = offset;
+    ctx.timestamp_ms = article.provenance().has_event_time() ? article.provenance().event_time().seconds() * 1000 : 0;
+    ctx.event_id = rec.id;
+    auto d = dedup.Process(article, ctx);
+    if (!d.ok()) return d.error();
+    ++stats.records;
+    emit(rec, d.value());
+  }
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return stats;
+}
+
+}  // namespace copydesk::dedup

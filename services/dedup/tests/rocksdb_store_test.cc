@@ -1,0 +1,139 @@
+#include "dedup/rocksdb_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+
+#include "dedup/dedup.h"
+#include "normalize/fingerprint.h"
+
+namespace copydesk::dedup {
+namespace {
+
+// A fresh directory under the test's temp dir, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    path_ = (std::filesystem::temp_directory_path() / ("copydesk-rocks-" + std::to_string(::getpid()) + "-" +
+                                                       std::to_string(counter_++)))
+                .string();
+    std::filesystem::remove_all(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  static inline int counter_ = 0;
+  std::string path_;
+};
+
+TEST(RocksDbStateStore, PutGetScanDeleteAndReopen) {
+  TempDir dir;
+  {
+    auto store = RocksDbStateStore::Open(dir.path());
+    ASSERT_TRUE(store.ok()) << store.error().reason;
+    MutationBatch b;
+    b.Put("x/1", "a");
+    b.Put("x/2", "b");
+    b.Put("x/3", "c");
+    b.Put("y/1", "d");
+    b.Delete("x/2");
+    b.Put("k", std::string("\0bin\xff", 5));
+    ASSERT_TRUE((*store)->Apply(b).ok());
+    auto v = (*store)->Get("k");
+    ASSERT_TRUE(v.ok());
+    ASSERT_TRUE(v.value().has_value());
+    EXPECT_EQ(*v.value(), std::string("\0bin\xff", 5));
+    EXPECT_FALSE((*store)->Get("x/2").value().has_value());
+    std::vector<std::string> keys;
+    ASSERT_TRUE((*store)->Scan("x/", "", [&](std::string_view k, std::string_view) {
+      keys.emplace_back(k);
+      return true;
+    }).ok());
+    EXPECT_EQ(keys, (std::vector<std::string>{"x/1", "x/3"}));
+    keys.clear();
+    ASSERT_TRUE((*store)->Scan("x/", "x/2", [&](std::string_view k, std::string_view) {
+      keys.emplace_back(k);
+      return true;
+    }).ok());
+    EXPECT_EQ(keys, (std::vector<std::string>{"x/3"}));
+  }
+  // Reopened: the data is still there.
+  auto store = RocksDbStateStore::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ(*(*store)->Get("x/3").value(), "c");
+  EXPECT_EQ(*(*store)->Get("y/1").value(), "d");
+}
+
+TEST(RocksDbStateStore, OpenFailsWithAnError) {
+  RocksDbOptions o;
+  o.create_if_missing = false;
+  auto store = RocksDbStateStore::Open("/nonexistent/copydesk/state", o);
+  EXPECT_FALSE(store.ok());
+}
+
+std::vector<std::string> Paragraphs(uint32_t seed, int n) {
+  std::mt19937 rng(seed);
+  std::vector<std::string> out;
+  for (int p = 0; p < n; ++p) {
+    std::string s;
+    for (int w = 0; w < 40; ++w) s += "w" + std::to_string(rng() % 50000) + " ";
+    out.push_back(s);
+  }
+  return out;
+}
+
+v1::Article Make(const std::string& provider, const std::string& guid, const std::vector<std::string>& paras) {
+  v1::Article a;
+  a.mutable_provenance()->set_provider(provider);
+  a.mutable_provenance()->set_guid(guid);
+  a.set_headline("H " + guid);
+  std::string text;
+  for (const auto& p : paras) {
+    a.add_body()->set_text(p);
+    if (!text.empty()) text += "\n\n";
+    text += p;
+  }
+  a.set_body_text(text);
+  normalize::ComputeFingerprints(a);
+  return a;
+}
+
+// The same stream decided over RocksDB and over memory gives the same decisions, also when the
+// RocksDB store is closed and reopened half way (a restart with the local state kept).
+TEST(RocksDbStateStore, DecisionsMatchTheMemoryStore) {
+  std::vector<v1::Article> stream;
+  for (int i = 0; i < 30; ++i) {
+    auto paras = Paragraphs(static_cast<uint32_t>(i % 9), 5);
+    if (i % 4 == 3) paras.push_back("An update paragraph number " + std::to_string(i));
+    stream.push_back(Make(i % 5 == 0 ? "Q" : "P", "g" + std::to_string(i % 11), paras));
+  }
+  Config cfg;
+  cfg.window_ms = 10'000;
+  MemoryStateStore mem;
+  Deduper dm(cfg, mem);
+  TempDir dir;
+  std::vector<std::string> a, b;
+  for (size_t i = 0; i < stream.size(); ++i) {
+    auto d = dm.Process(stream[i], EventContext{0, static_cast<int64_t>(i), 1'000'000 + static_cast<int64_t>(i) * 1000, ""});
+    ASSERT_TRUE(d.ok());
+    a.push_back(d->story_id + "/" + std::to_string(d->version) + "/" + std::string(DecisionName(d->decision)));
+  }
+  for (int half = 0; half < 2; ++half) {
+    auto store = RocksDbStateStore::Open(dir.path());
+    ASSERT_TRUE(store.ok());
+    Deduper dr(cfg, **store);
+    const size_t from = half == 0 ? 0 : stream.size() / 2, to = half == 0 ? stream.size() / 2 : stream.size();
+    for (size_t i = from; i < to; ++i) {
+      auto d = dr.Process(stream[i], EventContext{0, static_cast<int64_t>(i), 1'000'000 + static_cast<int64_t>(i) * 1000, ""});
+      ASSERT_TRUE(d.ok()) << d.error().reason;
+      b.push_back(d->story_id + "/" + std::to_string(d->version) + "/" + std::string(DecisionName(d->decision)));
+    }
+  }
+  EXPECT_EQ(a, b);
+}
+
+}  // namespace
+}  // namespace copydesk::dedup
