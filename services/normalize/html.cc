@@ -28,8 +28,11 @@ void NfcFields(v1::Article& out) {
     NfcInPlace(*q.mutable_attribution());
   }
   for (auto& s : *out.mutable_section_path()) NfcInPlace(s);
-  NfcInPlace(*out.mutable_located()->mutable_name());
-  NfcInPlace(*out.mutable_located()->mutable_dateline());
+  if (out.has_located()) {
+    NfcInPlace(*out.mutable_located()->mutable_name());
+    NfcInPlace(*out.mutable_located()->mutable_city());
+    NfcInPlace(*out.mutable_located()->mutable_dateline());
+  }
 }
 
 }  // namespace
