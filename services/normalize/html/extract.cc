@@ -203,6 +203,7 @@ class Extractor {
   uint32_t PickTopCandidate();
   std::vector<uint32_t> PickNodes(uint32_t top);
   bool CleanConditionally(uint32_t n);
+  void AddChunks(uint32_t top, std::vector<uint32_t>& nodes);
   void Emit(uint32_t n, BlockType type, bool ordered, int depth);
   void Flush(BlockType type, bool ordered);
   void AppendText(std::string_view t, bool in_link);
@@ -595,6 +596,43 @@ std::vector<uint32_t> Extractor::PickNodes(uint32_t top) {
   return picked;
 }
 
+// Articles split into several same-template chunks (body, ad rail, body, ...): take the other
+// chunks with the top candidate's class when they sit close to it in the tree.
+void Extractor::AddChunks(uint32_t top, std::vector<uint32_t>& nodes) {
+  if (!scored_[top]) return;
+  std::string_view cls = doc_.Attribute(top, AttrKey::kClass);
+  if (cls.empty()) return;
+  uint32_t root = top;
+  for (int k = 0; k < 3 && doc_.nodes[root].parent != kNone && doc_.nodes[root].parent != 0; ++k) {
+    root = doc_.nodes[root].parent;
+    if (doc_.nodes[root].tag == Tag::kBody) break;
+  }
+  const float min_score = score_[top] * 0.2f;
+  const uint16_t depth = doc_.nodes[root].depth;
+  auto covered = [&](uint32_t c) {
+    for (uint32_t p = c; p != kNone; p = doc_.nodes[p].parent) {
+      if (std::find(nodes.begin(), nodes.end(), p) != nodes.end()) return true;
+      if (p == root) break;
+    }
+    return false;
+  };
+  bool added = false;
+  for (uint32_t i = root + 1; i < n_ && doc_.nodes[i].depth > depth; ++i) {
+    if (!scored_[i] || i == top || score_[i] < min_score || (flags_[i] & kJunk)) continue;
+    if (doc_.Attribute(i, AttrKey::kClass) != cls) continue;
+    if (covered(i)) continue;
+    // not an ancestor of top
+    bool ancestor = false;
+    for (uint32_t p = doc_.nodes[top].parent; p != kNone; p = doc_.nodes[p].parent) {
+      if (p == i) ancestor = true;
+    }
+    if (ancestor) continue;
+    nodes.push_back(i);
+    added = true;
+  }
+  if (added) std::sort(nodes.begin(), nodes.end());
+}
+
 bool Extractor::CleanConditionally(uint32_t n) {
   Tag t = doc_.nodes[n].tag;
   if (!(t == Tag::kDiv || t == Tag::kSection || t == Tag::kUl || t == Tag::kOl || t == Tag::kTable ||
@@ -925,6 +963,7 @@ Status Extractor::Run() {
     uint32_t top = PickTopCandidate();
     if (top == kNone) top = body_node_;
     std::vector<uint32_t> nodes = PickNodes(top);
+    AddChunks(top, nodes);
     for (uint32_t n : nodes) {
       kept_[n] = 1;  // picked containers are never cleaned away
       Emit(n, v1::BLOCK_TYPE_PARAGRAPH, false, 1);
