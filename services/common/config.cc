@@ -32,8 +32,10 @@ std::string EnvName(std::string_view key) {
 void Flatten(const YAML::Node& node, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
   if (node.IsMap()) {
     for (const auto& kv : node) {
-      std::string k = kv.first.as<std::string>();
-      Flatten(kv.second, prefix.empty() ? k : prefix + "." + k, out);
+      std::string k = prefix;
+      if (!k.empty()) k += '.';
+      k += kv.first.as<std::string>();
+      Flatten(kv.second, k, out);
     }
   } else if (node.IsScalar()) {
     out.emplace_back(prefix, node.as<std::string>());
@@ -47,7 +49,7 @@ void Flatten(const YAML::Node& node, const std::string& prefix, std::vector<std:
 }  // namespace
 
 ConfigSchema& ConfigSchema::String(std::string key, std::string* target, std::string help) {
-  entries_.push_back({key, std::move(help), *target, [target](std::string_view v) {
+  entries_.push_back({std::move(key), std::move(help), *target, [target](std::string_view v) {
                         *target = std::string(v);
                         return OkStatus();
                       }});
@@ -55,7 +57,8 @@ ConfigSchema& ConfigSchema::String(std::string key, std::string* target, std::st
 }
 
 ConfigSchema& ConfigSchema::Int(std::string key, int64_t* target, std::string help, int64_t min, int64_t max) {
-  entries_.push_back({key, help + " (" + std::to_string(min) + ".." + std::to_string(max) + ")",
+  help.append(" (").append(std::to_string(min)).append("..").append(std::to_string(max)).append(")");
+  entries_.push_back({std::move(key), std::move(help),
                       std::to_string(*target), [target, min, max](std::string_view v) -> Status {
                         std::string s(v);
                         char* end = nullptr;
@@ -72,7 +75,7 @@ ConfigSchema& ConfigSchema::Int(std::string key, int64_t* target, std::string he
 }
 
 ConfigSchema& ConfigSchema::Bool(std::string key, bool* target, std::string help) {
-  entries_.push_back({key, std::move(help), *target ? "true" : "false", [target](std::string_view v) -> Status {
+  entries_.push_back({std::move(key), std::move(help), *target ? "true" : "false", [target](std::string_view v) -> Status {
                         if (v == "true" || v == "1" || v == "yes") *target = true;
                         else if (v == "false" || v == "0" || v == "no") *target = false;
                         else return Error{v1::ERROR_CODE_INTERNAL, "expected true or false, got '" + std::string(v) + "'"};
@@ -85,8 +88,9 @@ ConfigSchema& ConfigSchema::Enum(std::string key, std::string* target, std::stri
                                  std::vector<std::string> allowed) {
   std::string list;
   for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-  entries_.push_back({key, help + " (one of: " + list + ")", *target,
-                      [target, allowed, list](std::string_view v) -> Status {
+  help += " (one of: " + list + ")";
+  entries_.push_back({std::move(key), std::move(help), *target,
+                      [target, allowed = std::move(allowed), list](std::string_view v) -> Status {
                         if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
                           return Error{v1::ERROR_CODE_INTERNAL, "'" + std::string(v) + "' is not one of: " + list};
                         }
@@ -98,8 +102,8 @@ ConfigSchema& ConfigSchema::Enum(std::string key, std::string* target, std::stri
 
 ConfigSchema& ConfigSchema::Passthrough(std::string prefix, std::map<std::string, std::string>* target,
                                         std::string help) {
-  passthrough_.emplace_back(prefix, target);
   entries_.push_back({prefix + ".*", std::move(help), "", nullptr});
+  passthrough_.emplace_back(std::move(prefix), target);
   return *this;
 }
 

@@ -91,7 +91,7 @@ Result<std::unique_ptr<Producer>> Producer::Create(const Properties& props) {
   char errstr[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), errstr, sizeof errstr);
   if (!rk) return Error{v1::ERROR_CODE_INTERNAL, std::string("producer: ") + errstr};
-  conf->release();  // owned by rk now
+  (void)conf->release();  // owned by rk now
   p->rk_.reset(rk);
   return p;
 }
@@ -171,14 +171,12 @@ Status Producer::TxnResult(rd_kafka_error_t* raw, const char* what) {
     last_txn_error_ = TxnErrorKind::kNone;
     return OkStatus();
   }
-  if (rd_kafka_error_is_fatal(err.get())) {
-    last_txn_error_ = TxnErrorKind::kFatal;
-  } else if (rd_kafka_error_txn_requires_abort(err.get())) {
+  if (rd_kafka_error_txn_requires_abort(err.get()) && !rd_kafka_error_is_fatal(err.get())) {
     last_txn_error_ = TxnErrorKind::kAbortable;
-  } else if (rd_kafka_error_is_retriable(err.get())) {
+  } else if (rd_kafka_error_is_retriable(err.get()) && !rd_kafka_error_is_fatal(err.get())) {
     last_txn_error_ = TxnErrorKind::kRetriable;
   } else {
-    last_txn_error_ = TxnErrorKind::kFatal;
+    last_txn_error_ = TxnErrorKind::kFatal;  // fatal, fenced, or not recoverable
   }
   return Error{v1::ERROR_CODE_INTERNAL, std::string(what) + ": " + rd_kafka_error_string(err.get())};
 }
@@ -236,7 +234,7 @@ Result<std::unique_ptr<Consumer>> Consumer::Create(const Properties& given, Reba
   char errstr[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr, sizeof errstr);
   if (!rk) return Error{v1::ERROR_CODE_INTERNAL, std::string("consumer: ") + errstr};
-  conf->release();
+  (void)conf->release();  // owned by rk now
   c->rk_.reset(rk);
   rd_kafka_poll_set_consumer(rk);
   return c;

@@ -195,7 +195,7 @@ Result<ProcessResult> Process(const Record& in, dedup::Deduper& deduper, const P
     result.records.push_back(std::move(evr));
   }
   emit_outcome();
-  return std::move(result);
+  return result;
 }
 
 }  // namespace copydesk::ingest
