@@ -8,6 +8,7 @@
 
 #include "normalize/fingerprint.h"
 #include "normalize/internal.h"
+#include "normalize/unicode.h"
 
 namespace copydesk::normalize::internal {
 namespace {
@@ -26,6 +27,13 @@ uint32_t CountWords(std::string_view s) {
 }  // namespace
 
 void Finalize(const Metadata& meta, v1::Article& out) {
+  // Every decoder's text in NFC (cheap when it already is).
+  NfcInPlace(*out.mutable_headline());
+  NfcInPlace(*out.mutable_standfirst());
+  NfcInPlace(*out.mutable_byline());
+  for (auto& b : *out.mutable_body()) NfcInPlace(*b.mutable_text());
+  for (auto& c : *out.mutable_captions()) NfcInPlace(*c.mutable_text());
+  for (auto& q : *out.mutable_pull_quotes()) NfcInPlace(*q.mutable_text());
   std::string text;
   for (const auto& b : out.body()) {
     if (b.text().empty()) continue;
