@@ -280,7 +280,7 @@ Status Worker::BeginIfNeeded() {
   batch_events_ = 0;
   batch_started_ms_ = NowMs();
   batch_timestamps_.clear();
-  batch_records_.clear();
+  batch_outputs_.clear();
   return OkStatus();
 }
 
@@ -324,11 +324,7 @@ Status Worker::HandleEvent(const Record& in) {
       metrics_.provider_last_article.Get(res.provider).Set(static_cast<double>(in.timestamp_ms) / 1000.0);
     }
   }
-  for (const auto& r : res.records) {
-    Status sst = producer_->Send(r);
-    if (!sst.ok()) return sst;
-    ++batch_records_[r.topic];
-  }
+  for (auto& r : res.records) batch_outputs_.push_back(std::move(r));
   p.batch_next = in.offset + 1;
   ++batch_events_;
   batch_timestamps_.push_back(in.timestamp_ms);
@@ -363,11 +359,25 @@ Status Worker::CommitBatch() {
       }
     }
   }
+  // State (and memos) first, acknowledged; then the outputs.
+  Status st = producer_->Flush(txn_timeout_);
+  if (!st.ok()) {
+    AbortBatch(st.error().reason);
+    return st;
+  }
+  std::map<std::string, int64_t> published;
+  for (const auto& r : batch_outputs_) {
+    st = producer_->Send(r);
+    if (!st.ok()) {
+      AbortBatch(st.error().reason);
+      return st;
+    }
+    ++published[r.topic];
+  }
   std::vector<kafka::TopicPartitionOffset> offsets;
   for (auto& [part, p] : partitions_) {
     if (p.batch_next >= 0) offsets.push_back({options_.topics.raw, part, p.batch_next});
   }
-  Status st = OkStatus();
   if (transactional()) {
     auto group = consumer_->GroupMetadata();
     st = producer_->SendOffsetsToTransaction(offsets, group.get(), txn_timeout_);
@@ -413,8 +423,8 @@ Status Worker::CommitBatch() {
   for (int64_t ts : batch_timestamps_) {
     if (ts > 0) metrics_.end_to_end_seconds.Observe(static_cast<double>(now - ts) / 1000.0);
   }
-  for (const auto& [topic, n] : batch_records_) metrics_.published.Get(topic).Increment(static_cast<double>(n));
-  batch_records_.clear();
+  for (const auto& [topic, n] : published) metrics_.published.Get(topic).Increment(static_cast<double>(n));
+  batch_outputs_.clear();
   metrics_.commit_seconds.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   metrics_.in_flight.Set(0);
   counters_.committed_batches++;
@@ -441,7 +451,7 @@ void Worker::AbortBatch(const std::string& why) {
     if (!st.ok()) Logger("ingest")->warn("rewind failed partition={} reason=\"{}\"", part, st.error().reason);
   }
   txn_open_ = false;
-  batch_records_.clear();
+  batch_outputs_.clear();
   metrics_.in_flight.Set(0);
 }
 

@@ -111,8 +111,10 @@ class Worker {
   int64_t batch_events_ = 0;
   int64_t batch_started_ms_ = 0;
   std::vector<int64_t> batch_timestamps_;
-  // Records produced in the open batch, by topic; counted as published when the batch commits.
-  std::map<std::string, int64_t> batch_records_;
+  // Output records of the open batch, held until commit: the batch's state changes (with the
+  // decision memos) are acknowledged on the changelog before any output is sent, so an output
+  // is never visible without the memo that lets a reprocessing worker replay its decision.
+  std::vector<Record> batch_outputs_;
   int64_t last_store_size_ms_ = 0;
   void UpdateStoreSize();
   Status fatal_ = OkStatus();
