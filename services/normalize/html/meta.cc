@@ -15,6 +15,19 @@
 namespace copydesk::normalize::html {
 namespace {
 
+// Digits to int without exceptions (hostile input can carry long digit runs): leading digits
+// only, clamped to 1e9; 0 when there are none.
+int SafeInt(std::string_view s) {
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') break;
+    v = v * 10 + (c - '0');
+    if (v > 1000000000) return 1000000000;
+  }
+  return static_cast<int>(v);
+}
+
+
 std::string Trim(std::string_view s) {
   while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.front())))) s.remove_prefix(1);
   while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.back())))) s.remove_suffix(1);
@@ -251,14 +264,14 @@ bool ParseFree(std::string_view s, int64_t* out, bool* date_only) {
   for (size_t k = 0; k < tok.size(); ++k) {
     const std::string& t = tok[k];
     if (IsDigit(t[0])) {
-      int v = t.size() <= 4 ? std::stoi(t) : -1;
+      int v = t.size() <= 4 ? SafeInt(t) : -1;
       // hh:mm[:ss]
       if (k + 2 < tok.size() && tok[k + 1] == ":" && IsDigit(tok[k + 2][0]) && hh < 0 && v <= 24) {
         hh = v;
-        mm = std::stoi(tok[k + 2].substr(0, 2));
+        mm = SafeInt(tok[k + 2].substr(0, 2));
         k += 2;
         if (k + 2 < tok.size() && tok[k + 1] == ":" && IsDigit(tok[k + 2][0])) {
-          ss = std::stoi(tok[k + 2].substr(0, 2));
+          ss = SafeInt(tok[k + 2].substr(0, 2));
           k += 2;
         }
         continue;
@@ -266,7 +279,7 @@ bool ParseFree(std::string_view s, int64_t* out, bool* date_only) {
       // numeric dates d/m/y or m/d/y or d.m.y
       if (k + 4 < tok.size() && (tok[k + 1] == "/" || tok[k + 1] == ".") && tok[k + 3] == tok[k + 1] &&
           IsDigit(tok[k + 2][0]) && IsDigit(tok[k + 4][0]) && day == 0) {
-        int a = v, b = std::stoi(tok[k + 2]), c = std::stoi(tok[k + 4].substr(0, 4));
+        int a = v, b = SafeInt(tok[k + 2]), c = SafeInt(tok[k + 4].substr(0, 4));
         if (c < 100) c += 2000;
         if (tok[k + 1] == "." || a > 12) {
           day = a;
@@ -308,8 +321,8 @@ bool ParseFree(std::string_view s, int64_t* out, bool* date_only) {
         std::string digits = tok[k + 1];
         if (k + 3 < tok.size() && tok[k + 2] == ":") digits += tok[k + 3];
         if (digits.size() == 4 || digits.size() == 2) {
-          int oh = std::stoi(digits.substr(0, 2));
-          int om = digits.size() == 4 ? std::stoi(digits.substr(2, 2)) : 0;
+          int oh = SafeInt(digits.substr(0, 2));
+          int om = digits.size() == 4 ? SafeInt(digits.substr(2, 2)) : 0;
           offset = (oh * 60 + om) * (t == "-" ? -1 : 1);
           zone_set = true;
         }
