@@ -22,7 +22,9 @@ TEST(FuzzRegressions, EveryFormerCrashNormalizesOrFailsCleanly) {
     m.content_type = ContentTypeFromFileName(e.path().string());
     ASSERT_FALSE(m.content_type.empty()) << e.path();
     auto r = Normalize(bytes, m);
-    if (!r.ok()) EXPECT_NE(r.error().code, v1::ERROR_CODE_UNSPECIFIED) << e.path();
+    if (!r.ok()) {
+      EXPECT_NE(r.error().code, v1::ERROR_CODE_UNSPECIFIED) << e.path();
+    }
     ++n;
   }
   EXPECT_GT(n, 0);
