@@ -144,7 +144,8 @@ def start_workers(procs, args, boot, n, mode, tag):
     for i in range(n):
         name = "%s-w%d" % (tag, i + 1)
         procs.start(name, [args.bin, "ingest", "--brokers", boot, "--instance-id", "%s%d" % (tag, i + 1),
-                           "--metrics", "127.0.0.1:0", "--mode", mode] + args.worker_arg)
+                           "--metrics", "127.0.0.1:0", "--mode", mode,
+                           "--set", "ingest.state_dir=" + os.path.join(args.workdir, name + "-state")] + args.worker_arg)
         names.append(name)
     urls = []
     for name in names:

@@ -127,8 +127,9 @@ def run_once(name, args, events, faults, workers, procs, stubs):
     procs.start(name + "-lookup", [args.bin, "lookup", "--brokers", boot, "--grpc", "127.0.0.1:%d" % grpc_port,
                                    "--metrics", "127.0.0.1:0", "--data-dir", os.path.join(rdir, "lookup")],
                 env=env)
-    wargv = lambda w: [args.bin, "ingest", "--brokers", boot, "--instance-id", w, "--metrics", "127.0.0.1:0"] + \
-        args.worker_arg
+    # Each worker keeps its local state in its own directory (like a pod's volume), kept across restarts.
+    wargv = lambda w: [args.bin, "ingest", "--brokers", boot, "--instance-id", w, "--metrics", "127.0.0.1:0",
+                       "--set", "ingest.state_dir=" + os.path.join(rdir, "state-" + w)] + args.worker_arg
     wnames = ["w%d" % (i + 1) for i in range(workers)]
     for w in wnames:
         procs.start("%s-%s" % (name, w), wargv(w), env=env)
