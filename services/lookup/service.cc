@@ -423,7 +423,10 @@ class LookupImpl::WatchReactor final : public grpc::ServerWriteReactor<v1::Watch
       Reader r = impl_.store_.NewReader();
       const Offsets wm = r.watermark();
       bool ok = true;
-      for (const auto& [p, to] : wm) {
+      for (const auto& entry : wm) {
+        // Plain locals, not a structured binding: the lambda below captures them (clang 14).
+        const auto p = entry.first;
+        const auto to = entry.second;
         auto it = cursor.find(p);
         const int64_t from = it != cursor.end() ? it->second : (from_now ? to : 0);
         r.Events(p, from, to, [&](LoggedEvent& le) {
@@ -446,7 +449,7 @@ class LookupImpl::WatchReactor final : public grpc::ServerWriteReactor<v1::Watch
   }
 
   LookupImpl& impl_;
-  grpc::CallbackServerContext* ctx_;
+  [[maybe_unused]] grpc::CallbackServerContext* ctx_;  // kept for cancellation diagnostics
   v1::WatchArticlesRequest req_;
   std::chrono::steady_clock::time_point t0_;
   std::mutex mu_;  // guards the flags below and resp_
