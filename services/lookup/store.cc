@@ -604,6 +604,12 @@ uint64_t ViewStore::DiskBytes() const {
   return total;
 }
 
+void ViewStore::CompactAll() {
+  rocksdb::CompactRangeOptions cro;
+  cro.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  db_->CompactRange(cro, nullptr, nullptr);
+}
+
 uint64_t ViewStore::MemoryBytes() const {
   uint64_t total = 0;
   for (const char* p : {"rocksdb.cur-size-all-mem-tables", "rocksdb.estimate-table-readers-mem",

@@ -189,6 +189,8 @@ class ViewStore {
   [[nodiscard]] uint64_t story_count() const { return stories_.load(); }
   [[nodiscard]] uint64_t version_count() const { return versions_.load(); }
   [[nodiscard]] uint64_t DiskBytes() const;
+  // Compacts the whole database now (e.g. after a rebuild, before serving a benchmark).
+  void CompactAll();
   [[nodiscard]] uint64_t MemoryBytes() const;
   [[nodiscard]] const Options& options() const { return options_; }
 
