@@ -142,6 +142,10 @@ void Worker::OnRebalance(bool assigned, const std::vector<kafka::TopicPartitionO
             partitions_.size());
 }
 
+// Each worker instance keeps its local state in its own directory, so that several workers on one
+// host never share (and lock) the same RocksDB databases.
+std::string Worker::StateRoot() const { return options_.state_dir + "/" + options_.instance_id; }
+
 // The marker binds local state to the cluster, the committed input offset and the changelog
 // position it reflects: "<cluster id>/<committed input offset>/<changelog next offset>".
 std::string Worker::MarkerValue(int64_t committed_next, int64_t changelog_next) const {
@@ -176,7 +180,7 @@ Status Worker::Assign(int32_t partition) {
   std::unique_ptr<dedup::StateStore> base;
   bool local_is_current = false;
   if (!options_.state_dir.empty()) {
-    const std::string path = options_.state_dir + "/" + options_.topics.raw + "/p" + std::to_string(partition);
+    const std::string path = StateRoot() + "/" + options_.topics.raw + "/p" + std::to_string(partition);
     std::error_code ec;
     std::filesystem::create_directories(path, ec);
     auto db = dedup::RocksDbStateStore::Open(path);
@@ -460,7 +464,7 @@ void Worker::AbortBatch(const std::string& why) {
 Status Worker::OpenSharedIndex() {
   auto log = Logger("ingest");
   if (!options_.state_dir.empty()) {
-    const std::string path = options_.state_dir + "/shared-index";
+    const std::string path = StateRoot() + "/shared-index";
     (void)dedup::RocksDbStateStore::Destroy(path);
     std::error_code ec;
     std::filesystem::create_directories(path, ec);
@@ -515,7 +519,7 @@ void Worker::UpdateStoreSize() {
   if (options_.state_dir.empty()) return;
   std::error_code ec;
   uintmax_t total = 0;
-  const std::filesystem::path dir = options_.state_dir + "/" + options_.topics.raw;
+  const std::filesystem::path dir = StateRoot() + "/" + options_.topics.raw;
   for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
     if (it->is_regular_file(ec)) total += it->file_size(ec);

@@ -33,7 +33,8 @@ struct WorkerOptions {
   int64_t max_value_bytes = 10 << 20;
   int64_t max_event_millis = 2000;
   int64_t session_timeout_ms = 6000;
-  // Local dedup state: one RocksDB per input partition under <state_dir>/<raw topic>/p<N>.
+  // Local dedup state: one RocksDB per input partition under
+  // <state_dir>/<instance_id>/<raw topic>/p<N>.
   // Empty = in memory (restored from the changelog on every assignment).
   std::string state_dir = "./copydesk-data/ingest";
   // Match near-duplicates across partitions through the shared index topic.
@@ -88,6 +89,7 @@ class Worker {
   Status CommitBatch();
   void AbortBatch(const std::string& why);
   Status BeginIfNeeded();
+  [[nodiscard]] std::string StateRoot() const;
   [[nodiscard]] std::string MarkerValue(int64_t committed_next, int64_t changelog_next) const;
   [[nodiscard]] bool LocalStateIsCurrent(const std::string& marker, int32_t partition, int64_t committed_next) const;
   [[nodiscard]] bool transactional() const { return options_.mode == "transactional"; }
