@@ -85,9 +85,13 @@ void RegisterReplay(CLI::App& app) {
       SetExitCode(1);
       return;
     }
-    std::fprintf(stderr, "replay: %llu records (%llu unreadable lines) in %.3f s: %.0f records/s\n",
+    const double n = static_cast<double>(stats->records);
+    std::fprintf(stderr,
+                 "replay: %llu records (%llu unreadable lines) in %.3f s: %.0f records/s "
+                 "(CPU %.3f s: %.0f records per CPU-second)\n",
                  static_cast<unsigned long long>(stats->records), static_cast<unsigned long long>(stats->errors),
-                 stats->seconds, stats->seconds > 0 ? static_cast<double>(stats->records) / stats->seconds : 0.0);
+                 stats->seconds, stats->seconds > 0 ? n / stats->seconds : 0.0, stats->cpu_seconds,
+                 stats->cpu_seconds > 0 ? n / stats->cpu_seconds : 0.0);
     if (stats->errors > 0) SetExitCode(1);
   });
 }

@@ -191,6 +191,7 @@ Result<ReplayStats> Replay(std::FILE* in, const ReplayOptions& options,
                            const std::function<void(const ReplayRecord&, const Decision&)>& emit) {
   if (Status st = options.config.Validate(); !st.ok()) return st.error();
   const auto start = std::chrono::steady_clock::now();
+  const std::clock_t cpu_start = std::clock();
   std::string data;
   {
     char buf[1 << 16];
@@ -284,6 +285,7 @@ Result<ReplayStats> Replay(std::FILE* in, const ReplayOptions& options,
     emit(rec, d.value());
   }
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
   return stats;
 }
 

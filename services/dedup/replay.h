@@ -60,7 +60,8 @@ std::optional<int64_t> ParsePublished(std::string_view s);
 struct ReplayStats {
   uint64_t records = 0;
   uint64_t errors = 0;   // lines that were not a JSON object
-  double seconds = 0;    // wall time of parse + fingerprint + decide + output
+  double seconds = 0;      // wall time of read + parse + fingerprint + decide + emit
+  double cpu_seconds = 0;  // CPU time of the same (the process's, single-threaded)
 };
 
 // Replays `in` line by line, calling `emit(record, decision)` in file order. The context of

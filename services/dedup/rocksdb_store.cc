@@ -22,8 +22,15 @@ Result<std::unique_ptr<RocksDbStateStore>> RocksDbStateStore::Open(const std::st
   store->cache_ = rocksdb::NewLRUCache(o.block_cache_bytes);
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = store->cache_;
+  // Index and filter blocks are charged to the (bounded) block cache, partitioned so that a
+  // lookup loads a 4 KiB partition instead of a whole SST's filter; the top levels stay pinned.
   table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.pin_top_level_index_and_filter = true;
+  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  table.partition_filters = true;
+  table.metadata_block_size = 4096;
   if (o.bloom_bits_per_key > 0) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(o.bloom_bits_per_key, false));
   rocksdb::Options options;
   options.create_if_missing = o.create_if_missing;

@@ -67,6 +67,8 @@ def replay(copydesk, path, args):
         raise SystemExit(f"replay failed: {' '.join(cmd)}")
     out = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
     speed = re.search(r"([0-9.]+) records/s", p.stderr)
+    cpu = re.search(r"([0-9.]+) records per CPU-second", p.stderr)
+    replay.last_cpu_rate = float(cpu.group(1)) if cpu else None
     return out, (float(speed.group(1)) if speed else None), p.stderr.strip()
 
 
@@ -269,18 +271,17 @@ def eval_bbc(copydesk, data, rep):
 
 def eval_speed(copydesk, data, rep):
     path, _ = reuters_files(data)[0]
-    best = 0.0
-    for _ in range(3):
-        _, speed, _ = replay(copydesk, path, ["--guid-field", "story_id", "--quiet"])
-        best = max(best, speed)
-    print("Replay speed, Reuters stream, --guid-field story_id, single thread (best of 3)")
-    rep.target("records/s", best, ">=", 20000)
-    best = 0.0
-    for _ in range(3):
-        _, speed, _ = replay(copydesk, path, ["--quiet"])
-        best = max(best, speed)
-    print("Replay speed, Reuters stream, no guid (near-duplicate search on every record)")
-    rep.target("records/s", best, ">=", 20000)
+    for label, args in (("--guid-field story_id", ["--guid-field", "story_id"]),
+                        ("no guid (identity from content)", [])):
+        best = best_cpu = 0.0
+        for _ in range(5):
+            _, speed, _ = replay(copydesk, path, args + ["--quiet"])
+            best = max(best, speed)
+            best_cpu = max(best_cpu, replay.last_cpu_rate or 0.0)
+        print(f"Replay speed, Reuters stream, {label}, single thread, best of 5 "
+              f"(wall clock; load average now {os.getloadavg()[0]:.1f})")
+        print(f"  records per CPU-second: {best_cpu:.0f} (the figure without CPU contention)")
+        rep.target("records/s (wall clock)", best, ">=", 20000)
 
 
 def main():

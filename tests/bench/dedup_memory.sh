@@ -1,0 +1,11 @@
+#!/bin/sh
+# Dedup state memory benchmark: decides N synthetic new stories (default 1,000,000, all inside
+# the 7-day window so no index entry expires) through Deduper + RocksDbStateStore, the worker's
+# path, and prints RSS every 100k stories, then 20k read-path probes. Target: RSS < 300 MiB.
+#   tests/bench/dedup_memory.sh [BUILD_DIR] [STORIES]
+set -eu
+BUILD=${1:-build}
+N=${2:-1000000}
+DIR=$(mktemp -d /tmp/copydesk-dedup-bench.XXXXXX)
+trap 'rm -rf "$DIR"' EXIT
+"$BUILD/bin/dedup_state_bench" --stories "$N" --dir "$DIR/state"
