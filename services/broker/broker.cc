@@ -19,12 +19,15 @@ namespace copydesk::broker {
 namespace {
 
 const std::map<std::string, int16_t>& ApiKeys() {
-  static const std::map<std::string, int16_t> keys = {
-      {"Produce", 0},         {"Fetch", 1},          {"ListOffsets", 2},      {"Metadata", 3},
-      {"OffsetCommit", 8},    {"OffsetFetch", 9},    {"FindCoordinator", 10}, {"JoinGroup", 11},
-      {"Heartbeat", 12},      {"LeaveGroup", 13},    {"SyncGroup", 14},       {"ApiVersions", 18},
-      {"InitProducerId", 22}, {"AddPartitionsToTxn", 24}, {"AddOffsetsToTxn", 25}, {"EndTxn", 26},
-      {"TxnOffsetCommit", 28}};
+  static const std::map<std::string, int16_t> keys = {{"Produce", 0},          {"Fetch", 1},
+                                                      {"ListOffsets", 2},      {"Metadata", 3},
+                                                      {"OffsetCommit", 8},     {"OffsetFetch", 9},
+                                                      {"FindCoordinator", 10}, {"JoinGroup", 11},
+                                                      {"Heartbeat", 12},       {"LeaveGroup", 13},
+                                                      {"SyncGroup", 14},       {"ApiVersions", 18},
+                                                      {"InitProducerId", 22},  {"AddPartitionsToTxn", 24},
+                                                      {"AddOffsetsToTxn", 25}, {"EndTxn", 26},
+                                                      {"TxnOffsetCommit", 28}};
   return keys;
 }
 
@@ -60,8 +63,8 @@ Status FromErr(rd_kafka_resp_err_t err, const std::string& what) {
 }  // namespace
 
 std::vector<TopicSpec> DefaultTopics() {
-  return {{"news.raw.v1", 0},          {"news.articles.v1", 0},         {"news.article-events.v1", 0},
-          {"news.raw.dlq.v1", 0},      {"news.ingest-outcomes.v1", 0},  {"news.dedup-changelog.v1", 0},
+  return {{"news.raw.v1", 0},        {"news.articles.v1", 0},        {"news.article-events.v1", 0},
+          {"news.raw.dlq.v1", 0},    {"news.ingest-outcomes.v1", 0}, {"news.dedup-changelog.v1", 0},
           {"news.dedup-index.v1", 0}};
 }
 
@@ -97,9 +100,9 @@ EmbeddedBroker::~EmbeddedBroker() {
 }
 
 Status EmbeddedBroker::CreateTopic(const std::string& name, int partitions) {
-  return FromErr(rd_kafka_mock_topic_create(cluster_.get(), name.c_str(), partitions,
-                                            brokers_ >= 3 ? 3 : brokers_),
-                 "create topic " + name);
+  return FromErr(
+      rd_kafka_mock_topic_create(cluster_.get(), name.c_str(), partitions, brokers_ >= 3 ? 3 : brokers_),
+      "create topic " + name);
 }
 
 Status EmbeddedBroker::SetBrokerDown(int32_t id) {
@@ -149,7 +152,9 @@ std::string EmbeddedBroker::Control(const std::string& line) {
   std::istringstream in(line);
   std::string cmd;
   in >> cmd;
-  auto reply = [](const Status& st, const std::string& ok) { return st.ok() ? "ok " + ok : "error: " + st.error().reason; };
+  auto reply = [](const Status& st, const std::string& ok) {
+    return st.ok() ? "ok " + ok : "error: " + st.error().reason;
+  };
   if (cmd == "bootstrap") return "ok " + bootstrap_;
   if (cmd == "help" || cmd.empty()) return "ok " + ControlHelp();
   if (cmd == "broker-down" || cmd == "broker-up") {
@@ -184,7 +189,8 @@ std::string EmbeddedBroker::Control(const std::string& line) {
 
 // ---------------------------------------------------------------------------------------------
 
-Result<std::unique_ptr<ControlServer>> ControlServer::Start(EmbeddedBroker& broker, const std::string& address) {
+Result<std::unique_ptr<ControlServer>> ControlServer::Start(EmbeddedBroker& broker,
+                                                            const std::string& address) {
   std::unique_ptr<ControlServer> s(new ControlServer(broker));
   auto colon = address.rfind(':');
   if (colon == std::string::npos) return Error{v1::ERROR_CODE_INTERNAL, "control address must be HOST:PORT"};
@@ -199,7 +205,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(EmbeddedBroker& brok
   s->listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(s->listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(s->listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(s->listen_fd_, 16) != 0) {
+  if (bind(s->listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      listen(s->listen_fd_, 16) != 0) {
     std::string why = std::strerror(errno);
     close(s->listen_fd_);
     s->listen_fd_ = -1;
@@ -212,7 +219,9 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(EmbeddedBroker& brok
   return s;
 }
 
-ControlServer::~ControlServer() { Stop(); }
+ControlServer::~ControlServer() {
+  Stop();
+}
 
 void ControlServer::Stop() {
   stop_ = true;
@@ -221,7 +230,9 @@ void ControlServer::Stop() {
   listen_fd_ = -1;
 }
 
-std::string ControlServer::address() const { return host_ + ":" + std::to_string(port_); }
+std::string ControlServer::address() const {
+  return host_ + ":" + std::to_string(port_);
+}
 
 void ControlServer::Run() {
   while (!stop_) {

@@ -67,8 +67,8 @@ class EmbeddedBroker {
  private:
   EmbeddedBroker() = default;
 
-  kafka::KafkaHandle host_;     // the rd_kafka_t that hosts the mock cluster; destroyed last
-  MockClusterHandle cluster_;   // destroyed before host_
+  kafka::KafkaHandle host_;    // the rd_kafka_t that hosts the mock cluster; destroyed last
+  MockClusterHandle cluster_;  // destroyed before host_
   std::string bootstrap_;
   int brokers_ = 0;
   int default_partitions_ = 0;

@@ -37,7 +37,7 @@ struct BenchFlags {
   int body_words = 80;
   std::string brokers;  // empty: an embedded broker in this process
   std::string topic = "copydesk.bench.article-events";
-  std::string grpc;     // empty: serve the view in this process
+  std::string grpc;  // empty: serve the view in this process
   std::string data_dir;
   bool keep = false;
 };
@@ -71,11 +71,13 @@ std::string Mib(double bytes) {
   return ss.str();
 }
 
-std::string StoryId(int i) { return "bench-" + std::to_string(i); }
+std::string StoryId(int i) {
+  return "bench-" + std::to_string(i);
+}
 
 v1::ArticleEvent SyntheticEvent(int i, int body_words, std::mt19937_64& rng) {
-  static const char* kWords[] = {"government", "market", "city", "council", "report", "police", "election",
-                                 "minister",   "storm",  "court", "budget", "school", "health", "energy"};
+  static const char* kWords[] = {"government", "market", "city",  "council", "report", "police", "election",
+                                 "minister",   "storm",  "court", "budget",  "school", "health", "energy"};
   v1::ArticleEvent ev;
   ev.set_kind(v1::EVENT_KIND_CREATED);
   ev.set_story_id(StoryId(i));
@@ -202,7 +204,9 @@ int RunBenchLookup(const BenchFlags& f) {
   std::unique_ptr<lookup::LookupMetrics> metrics;
   std::string dir = f.data_dir;
   const bool own_dir = dir.empty();
-  if (own_dir) dir = (std::filesystem::temp_directory_path() / ("copydesk-bench-lookup-" + std::to_string(getpid()))).string();
+  if (own_dir)
+    dir = (std::filesystem::temp_directory_path() / ("copydesk-bench-lookup-" + std::to_string(getpid())))
+              .string();
 
   if (target.empty()) {
     std::string brokers = f.brokers;
@@ -249,8 +253,9 @@ int RunBenchLookup(const BenchFlags& f) {
       return 1;
     }
     const double load_s = std::chrono::duration<double>(Clock::now() - t_load).count();
-    std::cout << "loaded " << f.stories << " ArticleEvents (" << Mib(static_cast<double>(bytes)) << ") into " << f.topic
-              << " (" << f.partitions << " partitions) in " << std::fixed << std::setprecision(2) << load_s << " s\n";
+    std::cout << "loaded " << f.stories << " ArticleEvents (" << Mib(static_cast<double>(bytes)) << ") into "
+              << f.topic << " (" << f.partitions << " partitions) in " << std::fixed << std::setprecision(2)
+              << load_s << " s\n";
     int64_t total_hi = 0;
     lookup::Offsets target_wm;
     for (int p = 0; p < f.partitions; ++p) {
@@ -332,14 +337,16 @@ int RunBenchLookup(const BenchFlags& f) {
   const double rate = static_cast<double>(r.ok) / f.duration_s;
   std::cout << "GetArticle against " << target << ": " << f.inflight << " in flight, " << f.client_threads
             << " client thread(s), " << f.duration_s << " s\n"
-            << "  calls/s " << static_cast<int64_t>(rate) << " (ok " << r.ok << ", failed " << r.failed << ")\n"
-            << std::setprecision(3) << "  latency ms p50 " << Quantile(r.latencies_us, 0.50) / 1000 << "  p99 "
-            << Quantile(r.latencies_us, 0.99) / 1000 << "  p999 " << Quantile(r.latencies_us, 0.999) / 1000 << "\n"
-            << std::setprecision(1) << "  CPU: " << cpu_used << " s for " << r.ok << " calls = "
-            << (cpu_used > 0 ? static_cast<double>(r.ok) / cpu_used : 0.0)
+            << "  calls/s " << static_cast<int64_t>(rate) << " (ok " << r.ok << ", failed " << r.failed
+            << ")\n"
+            << std::setprecision(3) << "  latency ms p50 " << Quantile(r.latencies_us, 0.50) / 1000
+            << "  p99 " << Quantile(r.latencies_us, 0.99) / 1000 << "  p999 "
+            << Quantile(r.latencies_us, 0.999) / 1000 << "\n"
+            << std::setprecision(1) << "  CPU: " << cpu_used << " s for " << r.ok
+            << " calls = " << (cpu_used > 0 ? static_cast<double>(r.ok) / cpu_used : 0.0)
             << " calls per CPU second" << (server ? " (client and server in this process)" : " (client only)")
-            << "; load average before the run " << load_before << " on " << std::thread::hardware_concurrency()
-            << " cores\n"
+            << "; load average before the run " << load_before << " on "
+            << std::thread::hardware_concurrency() << " cores\n"
             << "  target: >= 20000 calls/s and p99 <= 5 ms: "
             << (rate >= 20000 && Quantile(r.latencies_us, 0.99) <= 5000 ? "met" : "NOT met") << "\n";
   if (server) server->Stop();

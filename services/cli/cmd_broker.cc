@@ -6,8 +6,8 @@
 
 #include <chrono>
 #include <cstdio>
-#include <memory>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "broker/broker.h"
@@ -120,13 +120,14 @@ void RegisterBroker(CLI::App& app) {
   cmd->add_option("--partitions,-p", flags->partitions, "partitions per topic")->capture_default_str();
   cmd->add_option("--control", flags->control, "loopback control interface address (port 0 = any)")
       ->capture_default_str();
-  cmd->add_option("--address-file", flags->address_file,
-                  "where to write bootstrap/control addresses (default $COPYDESK_RUN_DIR/broker, /tmp/copydesk/broker)");
+  cmd->add_option(
+      "--address-file", flags->address_file,
+      "where to write bootstrap/control addresses (default $COPYDESK_RUN_DIR/broker, /tmp/copydesk/broker)");
   cmd->add_flag("--no-address-file", flags->no_address_file, "do not write the address file");
 
   auto ctl = std::make_shared<CtlFlags>();
-  auto* sub = cmd->add_subcommand("ctl", "Send one fault-injection command to a running broker.\n" +
-                                             broker::ControlHelp());
+  auto* sub = cmd->add_subcommand(
+      "ctl", "Send one fault-injection command to a running broker.\n" + broker::ControlHelp());
   sub->add_option("--control", ctl->control, "control address (default: from the address file)");
   sub->add_option("command", ctl->words, "the command and its arguments")->required();
   sub->callback([ctl] { SetExitCode(RunCtl(*ctl)); });

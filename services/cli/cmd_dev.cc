@@ -1,8 +1,8 @@
 // `copydesk dev`: the whole system in one process on the embedded broker (broker + one ingest
 // worker + the lookup service + /metrics), optionally fed with sample events (--feed) and
 // summarised (the README's scripts/demo).
-#include <grpcpp/grpcpp.h>
 #include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -59,8 +59,8 @@ Result<std::vector<Sample>> LoadSamples(const std::vector<std::string>& inputs, 
   for (const auto& in : inputs) {
     if (fs::is_directory(in)) {
       for (const auto& e : fs::directory_iterator(in)) {
-        if (e.is_regular_file() && e.path().extension() != ".headers" && e.path().filename().string()[0] != '.' &&
-            e.path().filename() != "README.md") {
+        if (e.is_regular_file() && e.path().extension() != ".headers" &&
+            e.path().filename().string()[0] != '.' && e.path().filename() != "README.md") {
           files.push_back(e.path().string());
         }
       }
@@ -136,7 +136,8 @@ std::map<std::string, v1::IngestOutcome> CollectOutcomes(const std::string& brok
 int RunDev(const DevFlags& f) {
   auto& stop = InstallStopSignals();
   auto log = Logger("dev");
-  auto broker = broker::EmbeddedBroker::Start({.brokers = f.brokers, .partitions = f.partitions, .topics = {}});
+  auto broker =
+      broker::EmbeddedBroker::Start({.brokers = f.brokers, .partitions = f.partitions, .topics = {}});
   if (!broker.ok()) {
     std::cerr << "copydesk dev: " << broker.error().reason << "\n";
     return 1;
@@ -169,7 +170,8 @@ int RunDev(const DevFlags& f) {
     std::cerr << "copydesk dev: lookup: " << lookup.error().reason << "\n";
     return 1;
   }
-  const std::string grpc_addr = f.grpc.substr(0, f.grpc.rfind(':')) + ":" + std::to_string(lookup.value()->grpc_port());
+  const std::string grpc_addr =
+      f.grpc.substr(0, f.grpc.rfind(':')) + ":" + std::to_string(lookup.value()->grpc_port());
 
   ingest::WorkerOptions wo;
   wo.kafka.brokers = bootstrap;
@@ -200,14 +202,16 @@ int RunDev(const DevFlags& f) {
       std::cerr << "copydesk dev: " << samples.error().reason << "\n";
       rc = 2;
     } else {
-      auto producer = kafka::Producer::Create({{"bootstrap.servers", bootstrap}, {"enable.idempotence", "true"}});
+      auto producer =
+          kafka::Producer::Create({{"bootstrap.servers", bootstrap}, {"enable.idempotence", "true"}});
       std::set<std::string> ids;
       for (const auto& s : samples.value()) {
         if (producer.ok()) (void)producer.value()->Send(s.record);
         ids.insert("demo/" + s.name);
       }
       if (producer.ok()) (void)producer.value()->Flush(30s);
-      std::cout << "fed " << samples->size() << " sample events through Kafka; waiting for their outcomes...\n"
+      std::cout << "fed " << samples->size()
+                << " sample events through Kafka; waiting for their outcomes...\n"
                 << std::flush;
       auto outcomes = CollectOutcomes(bootstrap, wo.topics.outcomes, ids, 60s);
       std::map<v1::Decision, int> by;
@@ -233,7 +237,8 @@ int RunDev(const DevFlags& f) {
         }
       }
       std::cout << "\nsummary\n"
-                << "  events in:           " << samples->size() << " (outcomes seen: " << outcomes.size() << ")\n"
+                << "  events in:           " << samples->size() << " (outcomes seen: " << outcomes.size()
+                << ")\n"
                 << "  articles created:    " << by[v1::DECISION_NEW] << "\n"
                 << "  articles updated:    " << by[v1::DECISION_UPDATE] << "\n"
                 << "  syndicated copies:   " << by[v1::DECISION_SYNDICATED] << "\n"
@@ -282,12 +287,15 @@ void RegisterDev(CLI::App& app) {
   cmd->add_option("--partitions", f->partitions, "partitions per topic")->capture_default_str();
   cmd->add_option("--grpc", f->grpc, "gRPC Lookup address (port 0 = any)")->capture_default_str();
   cmd->add_option("--metrics", f->metrics, "/metrics address (port 0 = any)")->capture_default_str();
-  cmd->add_option("--data-dir", f->data_dir, "where the lookup view lives (wiped at start)")->capture_default_str();
+  cmd->add_option("--data-dir", f->data_dir, "where the lookup view lives (wiped at start)")
+      ->capture_default_str();
   cmd->add_option("--mode", f->mode, "ingest mode: transactional or at-least-once")
       ->check(CLI::IsMember({"transactional", "at-least-once"}))
       ->capture_default_str();
-  cmd->add_option("--feed", f->feed, "sample files or directories to send (FILE.headers sidecars hold headers)");
-  cmd->add_option("--headline-of", f->headline_of, "feed file whose headline the summary reads back over gRPC")
+  cmd->add_option("--feed", f->feed,
+                  "sample files or directories to send (FILE.headers sidecars hold headers)");
+  cmd->add_option("--headline-of", f->headline_of,
+                  "feed file whose headline the summary reads back over gRPC")
       ->capture_default_str();
   cmd->add_flag("--once", f->once, "exit (0 on success) once the summary is printed");
   cmd->add_flag("--no-address-file", f->no_address_file, "do not advertise the broker in the address file");

@@ -56,7 +56,8 @@ int RunGet(const GetFlags& f) {
       std::cerr << "copydesk get: cannot read " << f.tls_ca << "\n";
       return 2;
     }
-    if (!f.tls_cert.empty() && (!ReadAll(f.tls_cert, &ssl.pem_cert_chain) || !ReadAll(f.tls_key, &ssl.pem_private_key))) {
+    if (!f.tls_cert.empty() &&
+        (!ReadAll(f.tls_cert, &ssl.pem_cert_chain) || !ReadAll(f.tls_key, &ssl.pem_private_key))) {
       std::cerr << "copydesk get: cannot read the client certificate or key\n";
       return 2;
     }
@@ -101,9 +102,8 @@ int RunGet(const GetFlags& f) {
     v1::GetArticleByUrlResponse resp;
     status = stub->GetArticleByUrl(&ctx, req, &resp);
     if (status.ok()) {
-      (void)google::protobuf::util::MessageToJsonString(f.full ? static_cast<const google::protobuf::Message&>(resp)
-                                                               : resp.article(),
-                                                        &out, json);
+      (void)google::protobuf::util::MessageToJsonString(
+          f.full ? static_cast<const google::protobuf::Message&>(resp) : resp.article(), &out, json);
     }
   } else {
     v1::GetArticleRequest req;
@@ -116,9 +116,8 @@ int RunGet(const GetFlags& f) {
     v1::GetArticleResponse resp;
     status = stub->GetArticle(&ctx, req, &resp);
     if (status.ok()) {
-      (void)google::protobuf::util::MessageToJsonString(f.full ? static_cast<const google::protobuf::Message&>(resp)
-                                                               : resp.article(),
-                                                        &out, json);
+      (void)google::protobuf::util::MessageToJsonString(
+          f.full ? static_cast<const google::protobuf::Message&>(resp) : resp.article(), &out, json);
     }
   }
   if (!status.ok()) {
@@ -140,9 +139,11 @@ void RegisterGet(CLI::App& app) {
       "http is looked up by URL. Exit 0 found, 1 not found, 2 usage, 3 other gRPC errors.");
   cmd->add_option("id", f->id, "story id, or a URL of the story")->required();
   cmd->add_option("--version", f->version, "version number (default: latest)");
-  cmd->add_option("--as-of", f->as_of, "the version current at this RFC 3339 time, e.g. 2026-11-28T14:00:00Z");
+  cmd->add_option("--as-of", f->as_of,
+                  "the version current at this RFC 3339 time, e.g. 2026-11-28T14:00:00Z");
   cmd->add_option("--grpc", f->grpc, "lookup address HOST:PORT (default 127.0.0.1:50051)");
-  cmd->add_option("--token-file", f->token_file, "file whose first line is the bearer token (else env COPYDESK_LOOKUP_TOKEN)");
+  cmd->add_option("--token-file", f->token_file,
+                  "file whose first line is the bearer token (else env COPYDESK_LOOKUP_TOKEN)");
   cmd->add_option("--tls-ca", f->tls_ca, "CA certificate (PEM) to verify the server; enables TLS");
   cmd->add_option("--tls-cert", f->tls_cert, "client certificate (PEM) for mutual TLS");
   cmd->add_option("--tls-key", f->tls_key, "client private key (PEM) for mutual TLS");

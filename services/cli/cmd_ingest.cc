@@ -2,8 +2,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
-#include <thread>
 #include <memory>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/config_flags.h"
@@ -75,11 +75,14 @@ void RegisterIngest(CLI::App& app) {
       "news.articles.v1, news.article-events.v1 and news.ingest-outcomes.v1, bad input to\n"
       "news.raw.dlq.v1. Exits 0 on SIGTERM after committing; 3 on a fatal Kafka error (restart it).");
   AddConfigFlags(cmd, f->config);
-  AddKeyFlag(cmd, f->config, "--brokers", "kafka.brokers", "Kafka bootstrap servers HOST:PORT (env COPYDESK_BROKERS)");
+  AddKeyFlag(cmd, f->config, "--brokers", "kafka.brokers",
+             "Kafka bootstrap servers HOST:PORT (env COPYDESK_BROKERS)");
   AddKeyFlag(cmd, f->config, "--mode", "ingest.mode", "transactional or at-least-once");
   AddKeyFlag(cmd, f->config, "--group", "ingest.group_id", "consumer group id");
-  AddKeyFlag(cmd, f->config, "--instance-id", "ingest.instance_id", "stable worker id (transactional.id suffix)");
-  AddKeyFlag(cmd, f->config, "--metrics", "metrics.address", "HTTP address of /metrics, default 127.0.0.1:9464");
+  AddKeyFlag(cmd, f->config, "--instance-id", "ingest.instance_id",
+             "stable worker id (transactional.id suffix)");
+  AddKeyFlag(cmd, f->config, "--metrics", "metrics.address",
+             "HTTP address of /metrics, default 127.0.0.1:9464");
   cmd->callback([f] { SetExitCode(RunIngest(*f)); });
 }
 

@@ -32,15 +32,18 @@ int RunLookup(LookupFlags& f) {
   ConfigSchema schema;
   kafka.Describe(schema);
   topics.Describe(schema);
-  schema.String("lookup.grpc_address", &grpc_address, "gRPC listen address HOST:PORT (port 0 = any free port)")
+  schema
+      .String("lookup.grpc_address", &grpc_address, "gRPC listen address HOST:PORT (port 0 = any free port)")
       .String("metrics.address", &metrics_address, "HTTP address of /metrics (port 0 = any free port)")
       .String("lookup.data_dir", &data_dir, "directory of the RocksDB view")
       .String("lookup.tls_cert", &tls_cert, "TLS server certificate (PEM); with it, plaintext is refused")
       .String("lookup.tls_key", &tls_key, "TLS server private key (PEM)")
       .String("lookup.tls_client_ca", &tls_client_ca, "CA (PEM) client certificates must chain to (mTLS)")
-      .Bool("lookup.require_client_cert", &require_client_cert, "mutual TLS: refuse clients without a certificate")
+      .Bool("lookup.require_client_cert", &require_client_cert,
+            "mutual TLS: refuse clients without a certificate")
       .String("lookup.token_file", &token_file, "file of accepted bearer tokens, one per line")
-      .String("lookup.tokens", &tokens, "accepted bearer tokens, comma-separated (env COPYDESK_LOOKUP_TOKENS)")
+      .String("lookup.tokens", &tokens,
+              "accepted bearer tokens, comma-separated (env COPYDESK_LOOKUP_TOKENS)")
       .Int("lookup.max_wait_ms", &max_wait_ms, "longest min_watermark wait when a call has no deadline", 0,
            3600000);
   int code = 0;
@@ -85,8 +88,9 @@ int RunLookup(LookupFlags& f) {
     return 1;
   }
   const std::string host = grpc_address.substr(0, grpc_address.rfind(':'));
-  std::cout << "lookup: grpc " << host << ":" << (*svc)->grpc_port() << ", metrics http://" << server->address()
-            << "/metrics, brokers " << o.brokers << ", topic " << o.topic << ", data " << o.data_dir << std::endl;
+  std::cout << "lookup: grpc " << host << ":" << (*svc)->grpc_port() << ", metrics http://"
+            << server->address() << "/metrics, brokers " << o.brokers << ", topic " << o.topic << ", data "
+            << o.data_dir << std::endl;
   while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   Logger("lookup")->info("stopping on signal");
   (*svc)->Stop();
@@ -110,11 +114,14 @@ void RegisterLookup(CLI::App& app) {
              "Kafka bootstrap servers HOST:PORT (env COPYDESK_BROKERS; default: the local copydesk broker)");
   AddKeyFlag(cmd, f->config, "--topic", "topics.events", "events topic, default news.article-events.v1");
   AddKeyFlag(cmd, f->config, "--grpc", "lookup.grpc_address", "gRPC address, default 127.0.0.1:50051");
-  AddKeyFlag(cmd, f->config, "--metrics", "metrics.address", "HTTP address of /metrics, default 127.0.0.1:9464");
-  AddKeyFlag(cmd, f->config, "--data-dir", "lookup.data_dir", "view directory, default ./copydesk-data/lookup");
+  AddKeyFlag(cmd, f->config, "--metrics", "metrics.address",
+             "HTTP address of /metrics, default 127.0.0.1:9464");
+  AddKeyFlag(cmd, f->config, "--data-dir", "lookup.data_dir",
+             "view directory, default ./copydesk-data/lookup");
   AddKeyFlag(cmd, f->config, "--tls-cert", "lookup.tls_cert", "TLS server certificate (PEM file)");
   AddKeyFlag(cmd, f->config, "--tls-key", "lookup.tls_key", "TLS server private key (PEM file)");
-  AddKeyFlag(cmd, f->config, "--tls-client-ca", "lookup.tls_client_ca", "CA for client certificates (PEM file)");
+  AddKeyFlag(cmd, f->config, "--tls-client-ca", "lookup.tls_client_ca",
+             "CA for client certificates (PEM file)");
   AddKeyFlag(cmd, f->config, "--token-file", "lookup.token_file", "bearer tokens, one per line");
   cmd->add_flag("--mtls", f->mtls, "require a client certificate signed by --tls-client-ca (mutual TLS)");
   cmd->callback([f] { SetExitCode(RunLookup(*f)); });

@@ -94,15 +94,18 @@ int RunBench(const NormalizeOptions& o, const normalize::Limits& limits) {
   for (int r = 0; r < o.bench_repeat; ++r) {
     for (const auto& [path, data] : inputs) {
       auto res = normalize::Normalize(data, MetaFor(o, path), limits);
-      if (res.ok()) ++ok;
-      else ++failed;
+      if (res.ok())
+        ++ok;
+      else
+        ++failed;
     }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double pages = static_cast<double>(inputs.size()) * o.bench_repeat;
-  std::printf("{\"pages\":%.0f,\"ok\":%zu,\"failed\":%zu,\"seconds\":%.4f,\"pages_per_s\":%.1f,\"mb_per_s\":%.2f}\n",
-              pages, ok, failed, secs, pages / secs,
-              static_cast<double>(total) * o.bench_repeat / (1024.0 * 1024.0) / secs);
+  std::printf(
+      "{\"pages\":%.0f,\"ok\":%zu,\"failed\":%zu,\"seconds\":%.4f,\"pages_per_s\":%.1f,\"mb_per_s\":%.2f}\n",
+      pages, ok, failed, secs, pages / secs,
+      static_cast<double>(total) * o.bench_repeat / (1024.0 * 1024.0) / secs);
   return 0;
 }
 
@@ -165,8 +168,9 @@ void RegisterNormalize(CLI::App& app) {
       "The content type defaults from each file's extension (.html .txt .json .nitf.xml .g2.xml .rss.xml "
       ".atom.xml .pb).");
   cmd->add_option("files", opts->files, "Input files; '-' reads standard input")->required();
-  cmd->add_option("--content-type", opts->content_type,
-                  "MIME type for every file, e.g. 'text/html; charset=iso-8859-1' (default: from the extension)");
+  cmd->add_option(
+      "--content-type", opts->content_type,
+      "MIME type for every file, e.g. 'text/html; charset=iso-8859-1' (default: from the extension)");
   cmd->add_option("--url", opts->url, "The URL the content was fetched from (canonical URL fallback)");
   cmd->add_option("--provider", opts->provider, "Provider name written into provenance");
   cmd->add_option("--charset", opts->charset, "Declared charset (overrides the content in the page)");
@@ -174,7 +178,8 @@ void RegisterNormalize(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--limit-bytes", opts->limit_bytes, "Reject inputs larger than this many bytes")
       ->capture_default_str();
-  cmd->add_option("--max-depth", opts->max_depth, "Reject HTML/XML nested deeper than this")->capture_default_str();
+  cmd->add_option("--max-depth", opts->max_depth, "Reject HTML/XML nested deeper than this")
+      ->capture_default_str();
   cmd->add_flag("--pretty", opts->pretty, "Indent the JSON (single file only)");
   cmd->add_option("--bench-repeat", opts->bench_repeat,
                   "Benchmark: load all files into memory, normalize them N times on one thread, print "

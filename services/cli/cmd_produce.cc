@@ -64,9 +64,12 @@ int RunProduce(const ProduceFlags& f) {
     }
     Record r;
     r.topic = f.topic;
-    if (!f.key.empty()) r.key = f.key;
-    else if (!f.guid.empty()) r.key = f.guid;
-    else if (!f.url.empty()) r.key = f.url;
+    if (!f.key.empty())
+      r.key = f.key;
+    else if (!f.guid.empty())
+      r.key = f.guid;
+    else if (!f.url.empty())
+      r.key = f.url;
     r.value = std::move(data);
     r.timestamp_ms = 0;  // CreateTime = now, set by the client
     r.headers.push_back({"content-type", ct});
@@ -107,7 +110,8 @@ void RegisterProduce(CLI::App& app) {
       "Send files as raw events to news.raw.v1 (one event per file; '-' reads stdin). The content-type\n"
       "header comes from the extension (.html .txt .json .nitf.xml .g2.xml .rss.xml .atom.xml .pb) or\n"
       "--content-type.");
-  cmd->add_option("--brokers", f->brokers, "Kafka bootstrap servers (default: COPYDESK_BROKERS or the local broker)");
+  cmd->add_option("--brokers", f->brokers,
+                  "Kafka bootstrap servers (default: COPYDESK_BROKERS or the local broker)");
   cmd->add_option("--topic", f->topic, "topic")->capture_default_str();
   cmd->add_option("--content-type", f->content_type, "content-type header for every file");
   cmd->add_option("--provider", f->provider, "provider header");

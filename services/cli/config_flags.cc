@@ -8,7 +8,8 @@
 namespace copydesk::cli {
 
 void AddConfigFlags(CLI::App* cmd, ConfigFlags& flags) {
-  cmd->add_option("--config", flags.file, "YAML config file (keys: see --help-config)")->envname("COPYDESK_CONFIG");
+  cmd->add_option("--config", flags.file, "YAML config file (keys: see --help-config)")
+      ->envname("COPYDESK_CONFIG");
   cmd->add_option("--set", flags.sets, "override one config key: --set KEY=VALUE (repeatable)");
   cmd->add_flag("--help-config", flags.help_config, "list every config key with its env name and default");
 }
@@ -40,7 +41,9 @@ bool LoadConfig(ConfigSchema& schema, const ConfigFlags& flags, const char* comm
   st = schema.LoadEnv(&unknown_env);
   if (!st.ok()) return fail(st);
   for (const auto& e : unknown_env) {
-    if (e == "COPYDESK_CONFIG" || e == "COPYDESK_LOG_LEVEL" || e == "COPYDESK_RUN_DIR" || e == "COPYDESK_BROKERS") continue;
+    if (e == "COPYDESK_CONFIG" || e == "COPYDESK_LOG_LEVEL" || e == "COPYDESK_RUN_DIR" ||
+        e == "COPYDESK_BROKERS")
+      continue;
     Logger("config")->warn("unknown environment variable ignored name={} (see --help-config)", e);
   }
   st = schema.LoadOverrides(flags.sets);

@@ -8,8 +8,12 @@ namespace copydesk::cli {
 namespace {
 int g_exit_code = 0;
 }  // namespace
-void SetExitCode(int code) { g_exit_code = code; }
-int ExitCode() { return g_exit_code; }
+void SetExitCode(int code) {
+  g_exit_code = code;
+}
+int ExitCode() {
+  return g_exit_code;
+}
 }  // namespace copydesk::cli
 
 int main(int argc, char** argv) {

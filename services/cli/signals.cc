@@ -5,7 +5,9 @@
 namespace copydesk::cli {
 namespace {
 std::atomic<bool> g_stop{false};
-extern "C" void OnStopSignal(int) { g_stop.store(true); }
+extern "C" void OnStopSignal(int) {
+  g_stop.store(true);
+}
 }  // namespace
 
 std::atomic<bool>& InstallStopSignals() {

@@ -5,12 +5,11 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <fstream>
-
-#include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
 
 extern char** environ;
@@ -25,11 +24,13 @@ Error ConfigError(std::string_view source, std::string_view key, const std::stri
 
 std::string EnvName(std::string_view key) {
   std::string out = "COPYDESK_";
-  for (char c : key) out += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char c : key)
+    out += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
 }
 
-void Flatten(const YAML::Node& node, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
+void Flatten(const YAML::Node& node, const std::string& prefix,
+             std::vector<std::pair<std::string, std::string>>& out) {
   if (node.IsMap()) {
     for (const auto& kv : node) {
       std::string k = prefix;
@@ -56,17 +57,19 @@ ConfigSchema& ConfigSchema::String(std::string key, std::string* target, std::st
   return *this;
 }
 
-ConfigSchema& ConfigSchema::Int(std::string key, int64_t* target, std::string help, int64_t min, int64_t max) {
+ConfigSchema& ConfigSchema::Int(std::string key, int64_t* target, std::string help, int64_t min,
+                                int64_t max) {
   help.append(" (").append(std::to_string(min)).append("..").append(std::to_string(max)).append(")");
-  entries_.push_back({std::move(key), std::move(help),
-                      std::to_string(*target), [target, min, max](std::string_view v) -> Status {
+  entries_.push_back({std::move(key), std::move(help), std::to_string(*target),
+                      [target, min, max](std::string_view v) -> Status {
                         std::string s(v);
                         char* end = nullptr;
                         long long x = std::strtoll(s.c_str(), &end, 10);
-                        if (s.empty() || *end != '\0') return Error{v1::ERROR_CODE_INTERNAL, "not an integer: '" + s + "'"};
+                        if (s.empty() || *end != '\0')
+                          return Error{v1::ERROR_CODE_INTERNAL, "not an integer: '" + s + "'"};
                         if (x < min || x > max) {
-                          return Error{v1::ERROR_CODE_INTERNAL, s + " is outside " + std::to_string(min) + ".." +
-                                                                    std::to_string(max)};
+                          return Error{v1::ERROR_CODE_INTERNAL,
+                                       s + " is outside " + std::to_string(min) + ".." + std::to_string(max)};
                         }
                         *target = x;
                         return OkStatus();
@@ -75,12 +78,16 @@ ConfigSchema& ConfigSchema::Int(std::string key, int64_t* target, std::string he
 }
 
 ConfigSchema& ConfigSchema::Bool(std::string key, bool* target, std::string help) {
-  entries_.push_back({std::move(key), std::move(help), *target ? "true" : "false", [target](std::string_view v) -> Status {
-                        if (v == "true" || v == "1" || v == "yes") *target = true;
-                        else if (v == "false" || v == "0" || v == "no") *target = false;
-                        else return Error{v1::ERROR_CODE_INTERNAL, "expected true or false, got '" + std::string(v) + "'"};
-                        return OkStatus();
-                      }});
+  entries_.push_back(
+      {std::move(key), std::move(help), *target ? "true" : "false", [target](std::string_view v) -> Status {
+         if (v == "true" || v == "1" || v == "yes")
+           *target = true;
+         else if (v == "false" || v == "0" || v == "no")
+           *target = false;
+         else
+           return Error{v1::ERROR_CODE_INTERNAL, "expected true or false, got '" + std::string(v) + "'"};
+         return OkStatus();
+       }});
   return *this;
 }
 
@@ -89,14 +96,15 @@ ConfigSchema& ConfigSchema::Enum(std::string key, std::string* target, std::stri
   std::string list;
   for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
   help += " (one of: " + list + ")";
-  entries_.push_back({std::move(key), std::move(help), *target,
-                      [target, allowed = std::move(allowed), list](std::string_view v) -> Status {
-                        if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
-                          return Error{v1::ERROR_CODE_INTERNAL, "'" + std::string(v) + "' is not one of: " + list};
-                        }
-                        *target = std::string(v);
-                        return OkStatus();
-                      }});
+  entries_.push_back(
+      {std::move(key), std::move(help), *target,
+       [target, allowed = std::move(allowed), list](std::string_view v) -> Status {
+         if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+           return Error{v1::ERROR_CODE_INTERNAL, "'" + std::string(v) + "' is not one of: " + list};
+         }
+         *target = std::string(v);
+         return OkStatus();
+       }});
   return *this;
 }
 
@@ -116,7 +124,8 @@ const ConfigSchema::Entry* ConfigSchema::Find(std::string_view key) const {
 
 Status ConfigSchema::Set(std::string_view key, std::string_view value, std::string_view source) {
   for (auto& [prefix, target] : passthrough_) {
-    if (key.size() > prefix.size() + 1 && key.substr(0, prefix.size()) == prefix && key[prefix.size()] == '.') {
+    if (key.size() > prefix.size() + 1 && key.substr(0, prefix.size()) == prefix &&
+        key[prefix.size()] == '.') {
       (*target)[std::string(key.substr(prefix.size() + 1))] = std::string(value);
       return OkStatus();
     }
@@ -171,7 +180,8 @@ Status ConfigSchema::LoadEnv(std::vector<std::string>* unknown) {
     for (auto it = env.begin(); it != env.end();) {
       if (it->first.rfind(env_prefix, 0) == 0) {
         std::string prop = it->first.substr(env_prefix.size());
-        for (auto& c : prop) c = c == '_' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (auto& c : prop)
+          c = c == '_' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         (*target)[prop] = it->second;
         it = env.erase(it);
       } else {
@@ -188,7 +198,8 @@ Status ConfigSchema::LoadEnv(std::vector<std::string>* unknown) {
 Status ConfigSchema::LoadOverrides(const std::vector<std::string>& pairs) {
   for (const auto& p : pairs) {
     auto eq = p.find('=');
-    if (eq == std::string::npos) return Error{v1::ERROR_CODE_INTERNAL, "--set expects KEY=VALUE, got '" + p + "'"};
+    if (eq == std::string::npos)
+      return Error{v1::ERROR_CODE_INTERNAL, "--set expects KEY=VALUE, got '" + p + "'"};
     Status st = Set(p.substr(0, eq), p.substr(eq + 1), "--set");
     if (!st.ok()) return st;
   }
@@ -253,7 +264,8 @@ Status WriteAddressFile(const std::string& path, const std::string& bootstrap, c
     if (!out) return Error{v1::ERROR_CODE_INTERNAL, "cannot write " + tmp};
     out << "bootstrap=" << bootstrap << "\ncontrol=" << control << "\npid=" << getpid() << "\n";
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Error{v1::ERROR_CODE_INTERNAL, "cannot rename " + tmp};
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return Error{v1::ERROR_CODE_INTERNAL, "cannot rename " + tmp};
   return OkStatus();
 }
 
@@ -268,8 +280,8 @@ Result<std::string> ReadAddressFile(const std::string& path, const std::string& 
   }
   int pid = std::atoi(kv["pid"].c_str());
   if (pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH)) {
-    return Error{v1::ERROR_CODE_INTERNAL, "the copydesk broker recorded in " + path + " (pid " + kv["pid"] +
-                                              ") is not running"};
+    return Error{v1::ERROR_CODE_INTERNAL,
+                 "the copydesk broker recorded in " + path + " (pid " + kv["pid"] + ") is not running"};
   }
   if (kv[key].empty()) return Error{v1::ERROR_CODE_INTERNAL, path + " has no '" + key + "'"};
   return kv[key];
@@ -280,9 +292,11 @@ Result<std::string> DiscoverBrokers() {
   if (env && *env) return std::string(env);
   auto from_file = ReadAddressFile(DefaultAddressFile(), "bootstrap");
   if (from_file.ok()) return from_file;
-  return Error{v1::ERROR_CODE_INTERNAL,
-               "no Kafka brokers configured: pass --brokers HOST:PORT, set COPYDESK_BROKERS, or start a local "
-               "`copydesk broker` (" + from_file.error().reason + ")"};
+  return Error{
+      v1::ERROR_CODE_INTERNAL,
+      "no Kafka brokers configured: pass --brokers HOST:PORT, set COPYDESK_BROKERS, or start a local "
+      "`copydesk broker` (" +
+          from_file.error().reason + ")"};
 }
 
 }  // namespace copydesk

@@ -20,7 +20,8 @@ class ConfigSchema {
   ConfigSchema& String(std::string key, std::string* target, std::string help);
   ConfigSchema& Int(std::string key, int64_t* target, std::string help, int64_t min, int64_t max);
   ConfigSchema& Bool(std::string key, bool* target, std::string help);
-  ConfigSchema& Enum(std::string key, std::string* target, std::string help, std::vector<std::string> allowed);
+  ConfigSchema& Enum(std::string key, std::string* target, std::string help,
+                     std::vector<std::string> allowed);
   // Every key under `prefix.` goes verbatim into `target` (librdkafka properties).
   ConfigSchema& Passthrough(std::string prefix, std::map<std::string, std::string>* target, std::string help);
 

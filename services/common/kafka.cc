@@ -5,7 +5,9 @@
 
 namespace copydesk::kafka {
 
-void HandleDeleter::operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+void HandleDeleter::operator()(rd_kafka_t* rk) const {
+  rd_kafka_destroy(rk);
+}
 
 Record ToRecord(const rd_kafka_message_t& m) {
   Record r;
@@ -21,7 +23,8 @@ Record ToRecord(const rd_kafka_message_t& m) {
     const char* name;
     const void* val;
     size_t size;
-    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
       r.headers.push_back({name, val ? std::string(static_cast<const char*>(val), size) : std::string()});
     }
   }
@@ -74,7 +77,8 @@ Result<int> PartitionCount(rd_kafka_t* rk, const std::string& topic, int timeout
 Result<std::pair<int64_t, int64_t>> Watermarks(rd_kafka_t* rk, const std::string& topic, int32_t partition,
                                                int timeout_ms) {
   int64_t lo = 0, hi = 0;
-  rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &lo, &hi, timeout_ms);
+  rd_kafka_resp_err_t err =
+      rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &lo, &hi, timeout_ms);
   if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("watermarks: ") + rd_kafka_err2str(err)};
   return std::make_pair(lo, hi);
 }
@@ -125,11 +129,11 @@ Status Producer::Send(const Record& r) {
   void* value = r.value ? static_cast<void*>(const_cast<char*>(r.value->data())) : nullptr;
   const size_t value_len = r.value ? r.value->size() : 0;
   for (;;) {
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk_.get(), RD_KAFKA_V_TOPIC(r.topic.c_str()), RD_KAFKA_V_PARTITION(r.partition),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE(value, value_len),
-        RD_KAFKA_V_TIMESTAMP(r.timestamp_ms), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err =
+        rd_kafka_producev(rk_.get(), RD_KAFKA_V_TOPIC(r.topic.c_str()), RD_KAFKA_V_PARTITION(r.partition),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
+                          RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_TIMESTAMP(r.timestamp_ms),
+                          RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       ++outstanding_;
       return OkStatus();
@@ -182,16 +186,19 @@ Status Producer::TxnResult(rd_kafka_error_t* raw, const char* what) {
 }
 
 Status Producer::InitTransactions(std::chrono::milliseconds timeout) {
-  return TxnResult(rd_kafka_init_transactions(rk_.get(), static_cast<int>(timeout.count())), "init_transactions");
+  return TxnResult(rd_kafka_init_transactions(rk_.get(), static_cast<int>(timeout.count())),
+                   "init_transactions");
 }
-Status Producer::BeginTransaction() { return TxnResult(rd_kafka_begin_transaction(rk_.get()), "begin_transaction"); }
+Status Producer::BeginTransaction() {
+  return TxnResult(rd_kafka_begin_transaction(rk_.get()), "begin_transaction");
+}
 Status Producer::SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
                                           const rd_kafka_consumer_group_metadata_t* group,
                                           std::chrono::milliseconds timeout) {
   auto list = ToList(offsets);
-  return TxnResult(rd_kafka_send_offsets_to_transaction(rk_.get(), list.get(), group,
-                                                        static_cast<int>(timeout.count())),
-                   "send_offsets_to_transaction");
+  return TxnResult(
+      rd_kafka_send_offsets_to_transaction(rk_.get(), list.get(), group, static_cast<int>(timeout.count())),
+      "send_offsets_to_transaction");
 }
 Status Producer::CommitTransaction(std::chrono::milliseconds timeout) {
   Status st = TxnResult(rd_kafka_commit_transaction(rk_.get(), static_cast<int>(timeout.count())),
@@ -296,7 +303,8 @@ int Consumer::OnStats(rd_kafka_t*, char* json, size_t len, void* opaque) {
 
 Status Consumer::Subscribe(const std::vector<std::string>& topics) {
   TopicPartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
-  for (const auto& t : topics) rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  for (const auto& t : topics)
+    rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_.get(), list.get());
   if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("subscribe: ") + rd_kafka_err2str(err)};
   return OkStatus();
@@ -327,8 +335,8 @@ Status Consumer::Commit(const std::vector<TopicPartitionOffset>& offsets) {
   return OkStatus();
 }
 
-Result<std::vector<TopicPartitionOffset>> Consumer::Committed(const std::vector<TopicPartitionOffset>& partitions,
-                                                              std::chrono::milliseconds timeout) {
+Result<std::vector<TopicPartitionOffset>> Consumer::Committed(
+    const std::vector<TopicPartitionOffset>& partitions, std::chrono::milliseconds timeout) {
   auto list = ToList(partitions);
   rd_kafka_resp_err_t err = rd_kafka_committed(rk_.get(), list.get(), static_cast<int>(timeout.count()));
   if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("committed: ") + rd_kafka_err2str(err)};

@@ -38,7 +38,9 @@ struct ErrorDeleter {
   void operator()(rd_kafka_error_t* e) const { rd_kafka_error_destroy(e); }
 };
 struct GroupMetadataDeleter {
-  void operator()(rd_kafka_consumer_group_metadata_t* g) const { rd_kafka_consumer_group_metadata_destroy(g); }
+  void operator()(rd_kafka_consumer_group_metadata_t* g) const {
+    rd_kafka_consumer_group_metadata_destroy(g);
+  }
 };
 using KafkaHandle = std::unique_ptr<rd_kafka_t, HandleDeleter>;
 using ConfHandle = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
@@ -129,7 +131,8 @@ class Consumer {
       std::function<void(bool assigned, const std::vector<TopicPartitionOffset>& partitions)>;
   using StatsCallback = std::function<void(std::string_view json)>;
 
-  static Result<std::unique_ptr<Consumer>> Create(const Properties& props, RebalanceCallback on_rebalance = {},
+  static Result<std::unique_ptr<Consumer>> Create(const Properties& props,
+                                                  RebalanceCallback on_rebalance = {},
                                                   StatsCallback on_stats = {});
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;

@@ -54,14 +54,18 @@ class ProcessCollector final : public prometheus::Collectable {
       // After the comm field: state(0) ... utime(11) stime(12) ... starttime(19) vsize(20) rss(21)
       if (f.size() > 21) {
         double cpu = (std::stod(f[11]) + std::stod(f[12])) / ticks;
-        out.push_back(CounterFamily("process_cpu_seconds_total", "User and system CPU time spent in seconds.", cpu));
-        out.push_back(Gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", std::stod(f[20])));
-        out.push_back(Gauge("process_resident_memory_bytes", "Resident memory size in bytes.", std::stod(f[21]) * page));
+        out.push_back(
+            CounterFamily("process_cpu_seconds_total", "User and system CPU time spent in seconds.", cpu));
+        out.push_back(
+            Gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", std::stod(f[20])));
+        out.push_back(Gauge("process_resident_memory_bytes", "Resident memory size in bytes.",
+                            std::stod(f[21]) * page));
         std::ifstream uptime("/proc/uptime");
         double up = 0;
         uptime >> up;
         double boot = static_cast<double>(time(nullptr)) - up;
-        out.push_back(Gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+        out.push_back(Gauge("process_start_time_seconds",
+                            "Start time of the process since unix epoch in seconds.",
                             boot + std::stod(f[19]) / ticks));
       }
     }
@@ -73,7 +77,8 @@ class ProcessCollector final : public prometheus::Collectable {
     }
     out.push_back(Gauge("process_open_fds", "Number of open file descriptors.", fds));
     long max_fds = sysconf(_SC_OPEN_MAX);
-    out.push_back(Gauge("process_max_fds", "Maximum number of open file descriptors.", static_cast<double>(max_fds)));
+    out.push_back(
+        Gauge("process_max_fds", "Maximum number of open file descriptors.", static_cast<double>(max_fds)));
     return out;
   }
 };
@@ -104,7 +109,9 @@ int Server::port() const {
   return ports.empty() ? 0 : ports.front();
 }
 
-std::string Server::address() const { return host_ + ":" + std::to_string(port()); }
+std::string Server::address() const {
+  return host_ + ":" + std::to_string(port());
+}
 
 prometheus::Histogram::BucketBoundaries LatencyBuckets() {
   return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -189,7 +196,8 @@ IngestMetrics::IngestMetrics(prometheus::Registry& r)
                     .Add({})),
       lag(lag_family, "partition"),
       provider_last_article(provider_last_family, "provider") {
-  for (const char* d : {"new", "update", "redelivery", "stale", "duplicate", "syndicated", "cancel"}) decisions.Get(d);
+  for (const char* d : {"new", "update", "redelivery", "stale", "duplicate", "syndicated", "cancel"})
+    decisions.Get(d);
 }
 
 void IngestMetrics::OnStatistics(std::string_view json) {

@@ -25,7 +25,9 @@ struct Error {
 // The short name of an error code: "EMPTY_VALUE" for ERROR_CODE_EMPTY_VALUE.
 std::string ErrorCodeName(ErrorCode code);
 
-inline std::string Error::CodeName() const { return ErrorCodeName(code); }
+inline std::string Error::CodeName() const {
+  return ErrorCodeName(code);
+}
 
 inline std::string ErrorCodeName(ErrorCode code) {
   std::string full = v1::ErrorCode_Name(code);
@@ -38,8 +40,8 @@ inline std::string ErrorCodeName(ErrorCode code) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}              // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}          // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
   Result(ErrorCode code, std::string reason) : v_(Error{code, std::move(reason)}) {}
 
   [[nodiscard]] bool ok() const { return v_.index() == 0; }
@@ -59,6 +61,8 @@ class [[nodiscard]] Result {
 // Result<void>: success or an Error.
 struct Ok {};
 using Status = Result<Ok>;
-inline Status OkStatus() { return Ok{}; }
+inline Status OkStatus() {
+  return Ok{};
+}
 
 }  // namespace copydesk

@@ -136,7 +136,8 @@ Result<ProcessResult> Process(const Record& in, dedup::Deduper& deduper, const P
   prov->set_source_partition(in.partition);
   prov->set_source_offset(in.offset);
   result.provider = prov->provider();
-  if (!a.has_versioncreated() && in.timestamp_ms > 0) SetTimestamp(a.mutable_versioncreated(), in.timestamp_ms);
+  if (!a.has_versioncreated() && in.timestamp_ms > 0)
+    SetTimestamp(a.mutable_versioncreated(), in.timestamp_ms);
   if (!a.has_firstcreated()) *a.mutable_firstcreated() = a.versioncreated();
 
   // Decide.

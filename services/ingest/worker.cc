@@ -14,7 +14,8 @@ namespace {
 using namespace std::chrono_literals;
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -40,11 +41,13 @@ void WorkerOptions::Describe(ConfigSchema& schema) {
   schema.Int("ingest.max_value_bytes", &max_value_bytes, "larger events go to the dead-letter topic", 1,
              256 << 20);
   schema.Int("ingest.max_event_millis", &max_event_millis, "time limit for normalizing one event", 1, 600000);
-  schema.Int("ingest.session_timeout_ms", &session_timeout_ms, "consumer group session timeout", 1000, 300000);
+  schema.Int("ingest.session_timeout_ms", &session_timeout_ms, "consumer group session timeout", 1000,
+             300000);
   schema.Bool("dedup.shared_index", &shared_index,
               "match near-duplicates across partitions through the shared index topic");
-  schema.String("ingest.state_dir", &state_dir,
-                "local dedup state (RocksDB per partition); empty = memory only, restored from the changelog");
+  schema.String(
+      "ingest.state_dir", &state_dir,
+      "local dedup state (RocksDB per partition); empty = memory only, restored from the changelog");
 }
 
 Worker::Worker(WorkerOptions options, metrics::IngestMetrics& metrics)
@@ -59,7 +62,8 @@ Worker::Worker(WorkerOptions options, metrics::IngestMetrics& metrics)
 
 Worker::~Worker() = default;
 
-Result<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& options, metrics::IngestMetrics& metrics) {
+Result<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& options,
+                                               metrics::IngestMetrics& metrics) {
   std::unique_ptr<Worker> w(new Worker(options, metrics));
   auto& o = w->options_;
   if (o.instance_id.empty()) {
@@ -74,7 +78,8 @@ Result<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& options, met
   pprops["linger.ms"] = "5";
   pprops["queue.buffering.max.messages"] = "20000";
   // Dead letters carry the original value, which may exceed max_value_bytes: leave room.
-  pprops["message.max.bytes"] = std::to_string(std::max<int64_t>(2 * o.max_value_bytes + (1 << 20), 32 << 20));
+  pprops["message.max.bytes"] =
+      std::to_string(std::max<int64_t>(2 * o.max_value_bytes + (1 << 20), 32 << 20));
   if (w->transactional()) {
     pprops["transactional.id"] = o.group_id + "-" + o.instance_id;
     pprops["transaction.timeout.ms"] = "60000";
@@ -98,14 +103,16 @@ Result<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& options, met
   cprops["session.timeout.ms"] = std::to_string(o.session_timeout_ms);
   cprops["heartbeat.interval.ms"] = std::to_string(std::max<int64_t>(o.session_timeout_ms / 6, 250));
   cprops["statistics.interval.ms"] = "5000";
-  cprops["fetch.message.max.bytes"] = std::to_string(std::max<int64_t>(o.max_value_bytes + (1 << 20), 1048576));
+  cprops["fetch.message.max.bytes"] =
+      std::to_string(std::max<int64_t>(o.max_value_bytes + (1 << 20), 1048576));
   if (o.shared_index) {
     Status st = w->OpenSharedIndex();
     if (!st.ok()) return st.error();
   }
   Worker* raw = w.get();
   auto consumer = kafka::Consumer::Create(
-      cprops, [raw](bool assigned, const std::vector<kafka::TopicPartitionOffset>& parts) {
+      cprops,
+      [raw](bool assigned, const std::vector<kafka::TopicPartitionOffset>& parts) {
         raw->OnRebalance(assigned, parts);
       },
       [raw](std::string_view json) { raw->metrics_.OnStatistics(json); });
@@ -144,7 +151,9 @@ void Worker::OnRebalance(bool assigned, const std::vector<kafka::TopicPartitionO
 
 // Each worker instance keeps its local state in its own directory, so that several workers on one
 // host never share (and lock) the same RocksDB databases.
-std::string Worker::StateRoot() const { return options_.state_dir + "/" + options_.instance_id; }
+std::string Worker::StateRoot() const {
+  return options_.state_dir + "/" + options_.instance_id;
+}
 
 // The marker binds local state to the cluster, the committed input offset and the changelog
 // position it reflects: "<cluster id>/<committed input offset>/<changelog next offset>".
@@ -246,7 +255,8 @@ Status Worker::RestoreState(int32_t partition, Partition& p) {
     while (pos < hi) {
       if (stop_ && stop_->load()) return Error{v1::ERROR_CODE_TIMEOUT, "stopping during restore"};
       if (std::chrono::steady_clock::now() > deadline) {
-        return Error{v1::ERROR_CODE_TIMEOUT, "restoring partition " + std::to_string(partition) + " timed out"};
+        return Error{v1::ERROR_CODE_TIMEOUT,
+                     "restoring partition " + std::to_string(partition) + " timed out"};
       }
       auto r = consumer->Poll(100ms);
       if (!r.ok()) return r.error();
@@ -254,7 +264,8 @@ Status Worker::RestoreState(int32_t partition, Partition& p) {
       const Record& rec = *r.value();
       pos = rec.offset + 1;
       if (!rec.key) continue;
-      if (auto off = rec.HeaderValue(kInputOffsetHeader); off && std::stoll(std::string(*off)) > p.committed_next) {
+      if (auto off = rec.HeaderValue(kInputOffsetHeader);
+          off && std::stoll(std::string(*off)) > p.committed_next) {
         ++beyond;
       }
       pending.push_back({*rec.key, rec.value});
@@ -307,21 +318,42 @@ Status Worker::HandleEvent(const Record& in) {
   if (res.dead_letter) {
     counters_.dead_letters++;
     metrics_.dead_letters.Get(res.dead_letter->CodeName()).Increment();
-    Logger("ingest")->warn("dead letter partition={} offset={} code={} reason=\"{}\"", in.partition, in.offset,
-                           res.dead_letter->CodeName(), res.dead_letter->reason);
+    Logger("ingest")->warn("dead letter partition={} offset={} code={} reason=\"{}\"", in.partition,
+                           in.offset, res.dead_letter->CodeName(), res.dead_letter->reason);
   } else {
     metrics_.decoded.Get(res.format).Increment();
     metrics_.normalized.Get(res.format).Increment();
     metrics_.normalize_seconds.Observe(res.times.normalize);
     metrics_.decide_seconds.Observe(res.times.decide);
     switch (res.outcome.decision()) {
-      case v1::DECISION_NEW: counters_.created++; metrics_.decisions.Get("new").Increment(); break;
-      case v1::DECISION_UPDATE: counters_.updated++; metrics_.decisions.Get("update").Increment(); break;
-      case v1::DECISION_CANCEL: counters_.canceled++; metrics_.decisions.Get("cancel").Increment(); break;
-      case v1::DECISION_SYNDICATED: counters_.syndicated++; metrics_.decisions.Get("syndicated").Increment(); break;
-      case v1::DECISION_REDELIVERY: counters_.redeliveries++; metrics_.decisions.Get("redelivery").Increment(); break;
-      case v1::DECISION_DUPLICATE: counters_.duplicates++; metrics_.decisions.Get("duplicate").Increment(); break;
-      case v1::DECISION_STALE: counters_.stale++; metrics_.decisions.Get("stale").Increment(); break;
+      case v1::DECISION_NEW:
+        counters_.created++;
+        metrics_.decisions.Get("new").Increment();
+        break;
+      case v1::DECISION_UPDATE:
+        counters_.updated++;
+        metrics_.decisions.Get("update").Increment();
+        break;
+      case v1::DECISION_CANCEL:
+        counters_.canceled++;
+        metrics_.decisions.Get("cancel").Increment();
+        break;
+      case v1::DECISION_SYNDICATED:
+        counters_.syndicated++;
+        metrics_.decisions.Get("syndicated").Increment();
+        break;
+      case v1::DECISION_REDELIVERY:
+        counters_.redeliveries++;
+        metrics_.decisions.Get("redelivery").Increment();
+        break;
+      case v1::DECISION_DUPLICATE:
+        counters_.duplicates++;
+        metrics_.decisions.Get("duplicate").Increment();
+        break;
+      case v1::DECISION_STALE:
+        counters_.stale++;
+        metrics_.decisions.Get("stale").Increment();
+        break;
       default: break;
     }
     if (res.outcome.decision() != v1::DECISION_REDELIVERY && !res.provider.empty()) {
@@ -429,7 +461,8 @@ Status Worker::CommitBatch() {
   }
   for (const auto& [topic, n] : published) metrics_.published.Get(topic).Increment(static_cast<double>(n));
   batch_outputs_.clear();
-  metrics_.commit_seconds.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  metrics_.commit_seconds.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   metrics_.in_flight.Set(0);
   counters_.committed_batches++;
   txn_open_ = false;

@@ -62,7 +62,8 @@ struct WorkerCounters {
 // One ingest worker. Owns its Kafka clients and the state of its assigned partitions.
 class Worker {
  public:
-  static Result<std::unique_ptr<Worker>> Create(const WorkerOptions& options, metrics::IngestMetrics& metrics);
+  static Result<std::unique_ptr<Worker>> Create(const WorkerOptions& options,
+                                                metrics::IngestMetrics& metrics);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
   ~Worker();
@@ -91,7 +92,8 @@ class Worker {
   Status BeginIfNeeded();
   [[nodiscard]] std::string StateRoot() const;
   [[nodiscard]] std::string MarkerValue(int64_t committed_next, int64_t changelog_next) const;
-  [[nodiscard]] bool LocalStateIsCurrent(const std::string& marker, int32_t partition, int64_t committed_next) const;
+  [[nodiscard]] bool LocalStateIsCurrent(const std::string& marker, int32_t partition,
+                                         int64_t committed_next) const;
   [[nodiscard]] bool transactional() const { return options_.mode == "transactional"; }
 
   WorkerOptions options_;

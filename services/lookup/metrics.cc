@@ -5,11 +5,14 @@ namespace {
 
 constexpr const char* kService = "copydesk.v1.Lookup";
 constexpr const char* kCodeNames[] = {
-    "OK",           "Canceled",         "Unknown",           "InvalidArgument", "DeadlineExceeded", "NotFound",
-    "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted",       "OutOfRange",
-    "Unimplemented", "Internal",         "Unavailable",       "DataLoss",        "Unauthenticated"};
+    "OK",       "Canceled",       "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+    "NotFound", "AlreadyExists",  "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+    "Aborted",  "OutOfRange",     "Unimplemented",    "Internal",          "Unavailable",
+    "DataLoss", "Unauthenticated"};
 
-const char* Type(Method m) { return m == Method::kWatchArticles ? "server_stream" : "unary"; }
+const char* Type(Method m) {
+  return m == Method::kWatchArticles ? "server_stream" : "unary";
+}
 
 }  // namespace
 
@@ -44,10 +47,11 @@ LookupMetrics::LookupMetrics(prometheus::Registry& registry)
                          .Name("copydesk_lookup_events_applied_total")
                          .Help("Article events applied to the view (new story versions and cancels).")
                          .Register(registry)),
-      skipped_family(prometheus::BuildCounter()
-                         .Name("copydesk_lookup_events_skipped_total")
-                         .Help("Records of the events topic that changed nothing, by reason (duplicate, invalid).")
-                         .Register(registry)),
+      skipped_family(
+          prometheus::BuildCounter()
+              .Name("copydesk_lookup_events_skipped_total")
+              .Help("Records of the events topic that changed nothing, by reason (duplicate, invalid).")
+              .Register(registry)),
       rebuilds_family(prometheus::BuildCounter()
                           .Name("copydesk_lookup_rebuilds_total")
                           .Help("Times the view was wiped and rebuilt from the topic, by reason.")
@@ -84,16 +88,19 @@ LookupMetrics::LookupMetrics(prometheus::Registry& registry)
   for (int i = 0; i < static_cast<int>(Method::kCount); ++i) {
     const auto m = static_cast<Method>(i);
     const std::string name(MethodName(m));
-    started_[i] = &started_family.Add({{"grpc_service", kService}, {"grpc_method", name}, {"grpc_type", Type(m)}});
-    seconds_[i] = &handling_family.Add({{"grpc_service", kService}, {"grpc_method", name}, {"grpc_type", Type(m)}},
-                                       prometheus::Histogram::BucketBoundaries{
-                                           0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                           0.25, 0.5, 1, 2.5, 5, 10});
+    started_[i] =
+        &started_family.Add({{"grpc_service", kService}, {"grpc_method", name}, {"grpc_type", Type(m)}});
+    seconds_[i] = &handling_family.Add(
+        {{"grpc_service", kService}, {"grpc_method", name}, {"grpc_type", Type(m)}},
+        prometheus::Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
     for (auto& c : handled_[i]) c.store(nullptr);
   }
 }
 
-void LookupMetrics::Started(Method m) { started_[static_cast<int>(m)]->Increment(); }
+void LookupMetrics::Started(Method m) {
+  started_[static_cast<int>(m)]->Increment();
+}
 
 void LookupMetrics::Handled(Method m, int grpc_code, double seconds) {
   const int i = static_cast<int>(m);

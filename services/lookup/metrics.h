@@ -68,7 +68,8 @@ struct LookupMetrics {
   static constexpr int kCodes = 17;
   std::array<prometheus::Counter*, static_cast<int>(Method::kCount)> started_{};
   std::array<prometheus::Histogram*, static_cast<int>(Method::kCount)> seconds_{};
-  std::array<std::array<std::atomic<prometheus::Counter*>, kCodes>, static_cast<int>(Method::kCount)> handled_{};
+  std::array<std::array<std::atomic<prometheus::Counter*>, kCodes>, static_cast<int>(Method::kCount)>
+      handled_{};
   std::mutex mu_;  // guards creating handled_ children
 };
 

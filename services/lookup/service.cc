@@ -55,7 +55,8 @@ Offsets FromProto(const v1::Watermark& wm) {
 }
 
 int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -124,36 +125,41 @@ class LookupImpl final : public v1::Lookup::CallbackService {
 
   grpc::ServerUnaryReactor* GetArticle(grpc::CallbackServerContext* ctx, const v1::GetArticleRequest* req,
                                        v1::GetArticleResponse* resp) override {
-    return Unary(Method::kGetArticle, ctx, req->has_read() ? &req->read() : nullptr, [req, resp](const Reader& r) {
-      if (req->story_id().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "story_id is required");
-      if (req->version() != 0 && req->has_as_of()) {
-        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "give either version or as_of, not both");
-      }
-      std::optional<int64_t> as_of;
-      if (req->has_as_of()) as_of = TimeUtil::TimestampToMilliseconds(req->as_of());
-      auto art = r.Article(req->story_id(), req->version(), as_of);
-      if (!art) {
-        std::string what = "story " + req->story_id();
-        if (req->version() != 0) what = "version " + std::to_string(req->version()) + " of " + what;
-        if (as_of) what += " as of " + TimeUtil::ToString(req->as_of());
-        return grpc::Status(grpc::StatusCode::NOT_FOUND, what + " not found");
-      }
-      *resp->mutable_article() = std::move(art->article);
-      resp->set_canceled(art->canceled);
-      FillWatermark(r.watermark(), resp->mutable_watermark());
-      return grpc::Status::OK;
-    });
+    return Unary(
+        Method::kGetArticle, ctx, req->has_read() ? &req->read() : nullptr, [req, resp](const Reader& r) {
+          if (req->story_id().empty())
+            return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "story_id is required");
+          if (req->version() != 0 && req->has_as_of()) {
+            return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "give either version or as_of, not both");
+          }
+          std::optional<int64_t> as_of;
+          if (req->has_as_of()) as_of = TimeUtil::TimestampToMilliseconds(req->as_of());
+          auto art = r.Article(req->story_id(), req->version(), as_of);
+          if (!art) {
+            std::string what = "story " + req->story_id();
+            if (req->version() != 0) what = "version " + std::to_string(req->version()) + " of " + what;
+            if (as_of) what += " as of " + TimeUtil::ToString(req->as_of());
+            return grpc::Status(grpc::StatusCode::NOT_FOUND, what + " not found");
+          }
+          *resp->mutable_article() = std::move(art->article);
+          resp->set_canceled(art->canceled);
+          FillWatermark(r.watermark(), resp->mutable_watermark());
+          return grpc::Status::OK;
+        });
   }
 
-  grpc::ServerUnaryReactor* GetArticleByUrl(grpc::CallbackServerContext* ctx, const v1::GetArticleByUrlRequest* req,
+  grpc::ServerUnaryReactor* GetArticleByUrl(grpc::CallbackServerContext* ctx,
+                                            const v1::GetArticleByUrlRequest* req,
                                             v1::GetArticleByUrlResponse* resp) override {
     return Unary(Method::kGetArticleByUrl, ctx, req->has_read() ? &req->read() : nullptr,
                  [req, resp](const Reader& r) {
-                   if (req->url().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "url is required");
+                   if (req->url().empty())
+                     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "url is required");
                    auto id = r.StoryByUrl(req->url());
                    std::optional<ArticleRead> art;
                    if (id) art = r.Article(*id, 0, std::nullopt);
-                   if (!art) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no story has url " + req->url());
+                   if (!art)
+                     return grpc::Status(grpc::StatusCode::NOT_FOUND, "no story has url " + req->url());
                    *resp->mutable_article() = std::move(art->article);
                    resp->set_canceled(art->canceled);
                    FillWatermark(r.watermark(), resp->mutable_watermark());
@@ -161,7 +167,8 @@ class LookupImpl final : public v1::Lookup::CallbackService {
                  });
   }
 
-  grpc::ServerUnaryReactor* BatchGetArticles(grpc::CallbackServerContext* ctx, const v1::BatchGetArticlesRequest* req,
+  grpc::ServerUnaryReactor* BatchGetArticles(grpc::CallbackServerContext* ctx,
+                                             const v1::BatchGetArticlesRequest* req,
                                              v1::BatchGetArticlesResponse* resp) override {
     const int max_ids = options_.max_batch_ids;
     return Unary(Method::kBatchGetArticles, ctx, req->has_read() ? &req->read() : nullptr,
@@ -171,7 +178,8 @@ class LookupImpl final : public v1::Lookup::CallbackService {
                                          "at most " + std::to_string(max_ids) + " story_ids per call");
                    }
                    for (const auto& id : req->story_ids()) {
-                     if (id.empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "empty story id");
+                     if (id.empty())
+                       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "empty story id");
                      if (resp->articles().count(id)) continue;
                      auto art = r.Article(id, 0, std::nullopt);
                      if (art) {
@@ -187,54 +195,62 @@ class LookupImpl final : public v1::Lookup::CallbackService {
 
   grpc::ServerUnaryReactor* ListVersions(grpc::CallbackServerContext* ctx, const v1::ListVersionsRequest* req,
                                          v1::ListVersionsResponse* resp) override {
-    return Unary(Method::kListVersions, ctx, req->has_read() ? &req->read() : nullptr, [req, resp](const Reader& r) {
-      if (req->story_id().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "story_id is required");
-      auto rec = r.Story(req->story_id());
-      if (!rec) return grpc::Status(grpc::StatusCode::NOT_FOUND, "story " + req->story_id() + " not found");
-      resp->set_story_id(req->story_id());
-      *resp->mutable_versions() = rec->versions();
-      FillWatermark(r.watermark(), resp->mutable_watermark());
-      return grpc::Status::OK;
-    });
+    return Unary(
+        Method::kListVersions, ctx, req->has_read() ? &req->read() : nullptr, [req, resp](const Reader& r) {
+          if (req->story_id().empty())
+            return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "story_id is required");
+          auto rec = r.Story(req->story_id());
+          if (!rec)
+            return grpc::Status(grpc::StatusCode::NOT_FOUND, "story " + req->story_id() + " not found");
+          resp->set_story_id(req->story_id());
+          *resp->mutable_versions() = rec->versions();
+          FillWatermark(r.watermark(), resp->mutable_watermark());
+          return grpc::Status::OK;
+        });
   }
 
   grpc::ServerUnaryReactor* ListArticles(grpc::CallbackServerContext* ctx, const v1::ListArticlesRequest* req,
                                          v1::ListArticlesResponse* resp) override {
-    return Unary(Method::kListArticles, ctx, req->has_read() ? &req->read() : nullptr, [req, resp](const Reader& r) {
-      const auto& f = req->filter();
-      if (f.has_updated_since() && f.has_updated_until() &&
-          TimeUtil::TimestampToMilliseconds(f.updated_since()) > TimeUtil::TimestampToMilliseconds(f.updated_until())) {
-        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "updated_since is after updated_until");
-      }
-      uint32_t size = req->page_size() == 0 ? 50 : std::min<uint32_t>(req->page_size(), 1000);
-      auto page = r.List(f, size, req->page_token(), NowMillis());
-      if (!page.ok()) return ListError(page.error());
-      for (auto& a : page->articles) *resp->add_articles() = std::move(a);
-      resp->set_next_page_token(page->next_page_token);
-      FillWatermark(r.watermark(), resp->mutable_watermark());
-      return grpc::Status::OK;
-    });
+    return Unary(
+        Method::kListArticles, ctx, req->has_read() ? &req->read() : nullptr, [req, resp](const Reader& r) {
+          const auto& f = req->filter();
+          if (f.has_updated_since() && f.has_updated_until() &&
+              TimeUtil::TimestampToMilliseconds(f.updated_since()) >
+                  TimeUtil::TimestampToMilliseconds(f.updated_until())) {
+            return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "updated_since is after updated_until");
+          }
+          uint32_t size = req->page_size() == 0 ? 50 : std::min<uint32_t>(req->page_size(), 1000);
+          auto page = r.List(f, size, req->page_token(), NowMillis());
+          if (!page.ok()) return ListError(page.error());
+          for (auto& a : page->articles) *resp->add_articles() = std::move(a);
+          resp->set_next_page_token(page->next_page_token);
+          FillWatermark(r.watermark(), resp->mutable_watermark());
+          return grpc::Status::OK;
+        });
   }
 
   grpc::ServerUnaryReactor* FindSimilar(grpc::CallbackServerContext* ctx, const v1::FindSimilarRequest* req,
                                         v1::FindSimilarResponse* resp) override {
-    return Unary(Method::kFindSimilar, ctx, req->has_read() ? &req->read() : nullptr, [req, resp](const Reader& r) {
-      if (req->story_id().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "story_id is required");
-      if (req->min_similarity() < 0 || req->min_similarity() > 1) {
-        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "min_similarity must be within 0..1");
-      }
-      auto rec = r.Story(req->story_id());
-      if (!rec) return grpc::Status(grpc::StatusCode::NOT_FOUND, "story " + req->story_id() + " not found");
-      const uint32_t limit = req->limit() == 0 ? 10 : std::min<uint32_t>(req->limit(), 100);
-      const double min = req->min_similarity() == 0 ? 0.5 : req->min_similarity();
-      for (auto& s : r.Similar(*rec, limit, min)) *resp->add_similar() = std::move(s);
-      FillWatermark(r.watermark(), resp->mutable_watermark());
-      return grpc::Status::OK;
-    });
+    return Unary(
+        Method::kFindSimilar, ctx, req->has_read() ? &req->read() : nullptr, [req, resp](const Reader& r) {
+          if (req->story_id().empty())
+            return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "story_id is required");
+          if (req->min_similarity() < 0 || req->min_similarity() > 1) {
+            return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "min_similarity must be within 0..1");
+          }
+          auto rec = r.Story(req->story_id());
+          if (!rec)
+            return grpc::Status(grpc::StatusCode::NOT_FOUND, "story " + req->story_id() + " not found");
+          const uint32_t limit = req->limit() == 0 ? 10 : std::min<uint32_t>(req->limit(), 100);
+          const double min = req->min_similarity() == 0 ? 0.5 : req->min_similarity();
+          for (auto& s : r.Similar(*rec, limit, min)) *resp->add_similar() = std::move(s);
+          FillWatermark(r.watermark(), resp->mutable_watermark());
+          return grpc::Status::OK;
+        });
   }
 
-  grpc::ServerWriteReactor<v1::WatchArticlesResponse>* WatchArticles(grpc::CallbackServerContext* ctx,
-                                                                     const v1::WatchArticlesRequest* req) override;
+  grpc::ServerWriteReactor<v1::WatchArticlesResponse>* WatchArticles(
+      grpc::CallbackServerContext* ctx, const v1::WatchArticlesRequest* req) override;
 
   // Makes waiting calls and watch streams end, then waits for their threads.
   void BeginShutdown() { stopping_ = true; }
@@ -247,7 +263,8 @@ class LookupImpl final : public v1::Lookup::CallbackService {
 
  private:
   template <typename Fn>
-  grpc::ServerUnaryReactor* Unary(Method m, grpc::CallbackServerContext* ctx, const v1::ReadOptions* read, Fn fn) {
+  grpc::ServerUnaryReactor* Unary(Method m, grpc::CallbackServerContext* ctx, const v1::ReadOptions* read,
+                                  Fn fn) {
     const auto t0 = std::chrono::steady_clock::now();
     metrics_.Started(m);
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
@@ -306,7 +323,8 @@ class LookupImpl final : public v1::Lookup::CallbackService {
     auto it = md.find("authorization");
     if (it == md.end()) {
       metrics_.auth_rejected.Get("missing_token").Increment();
-      return {grpc::StatusCode::UNAUTHENTICATED, "missing bearer token (metadata 'authorization: Bearer <token>')"};
+      return {grpc::StatusCode::UNAUTHENTICATED,
+              "missing bearer token (metadata 'authorization: Bearer <token>')"};
     }
     std::string_view v(it->second.data(), it->second.size());
     constexpr std::string_view kScheme = "bearer ";
@@ -320,7 +338,8 @@ class LookupImpl final : public v1::Lookup::CallbackService {
     }
     const Digest given = Sha256(v.substr(kScheme.size()));
     int match = 0;
-    for (const auto& d : token_digests_) match |= CRYPTO_memcmp(given.data(), d.data(), d.size()) == 0 ? 1 : 0;
+    for (const auto& d : token_digests_)
+      match |= CRYPTO_memcmp(given.data(), d.data(), d.size()) == 0 ? 1 : 0;
     if (!match) {
       metrics_.auth_rejected.Get("wrong_token").Increment();
       return {grpc::StatusCode::UNAUTHENTICATED, "invalid bearer token"};
@@ -444,7 +463,8 @@ class LookupImpl::WatchReactor final : public grpc::ServerWriteReactor<v1::Watch
       if (!ok) break;
       impl_.store_.WaitForChange(wm, std::chrono::milliseconds(200));
     }
-    if (impl_.stopping_) return {grpc::StatusCode::UNAVAILABLE, "server shutting down; resume from the last watermark"};
+    if (impl_.stopping_)
+      return {grpc::StatusCode::UNAVAILABLE, "server shutting down; resume from the last watermark"};
     return {grpc::StatusCode::CANCELLED, "watch cancelled"};
   }
 
@@ -498,7 +518,8 @@ Result<std::unique_ptr<LookupServer>> LookupServer::Start(const ServerOptions& o
     }
     creds = grpc::SslServerCredentials(ssl);
   } else {
-    if (sec.require_client_cert) return Error{v1::ERROR_CODE_INTERNAL, "mutual TLS needs a server certificate"};
+    if (sec.require_client_cert)
+      return Error{v1::ERROR_CODE_INTERNAL, "mutual TLS needs a server certificate"};
     creds = grpc::InsecureServerCredentials();
   }
   grpc::EnableDefaultHealthCheckService(true);
@@ -518,13 +539,15 @@ Result<std::unique_ptr<LookupServer>> LookupServer::Start(const ServerOptions& o
     health->SetServingStatus(true);
     health->SetServingStatus("copydesk.v1.Lookup", true);
   }
-  Logger("lookup")->info("gRPC serving address={} port={} tls={} mtls={} auth={}", options.address, out->port_,
-                         !sec.tls_cert_file.empty(), sec.require_client_cert,
+  Logger("lookup")->info("gRPC serving address={} port={} tls={} mtls={} auth={}", options.address,
+                         out->port_, !sec.tls_cert_file.empty(), sec.require_client_cert,
                          sec.tokens.empty() ? "none" : "bearer");
   return out;
 }
 
-LookupServer::~LookupServer() { Stop(); }
+LookupServer::~LookupServer() {
+  Stop();
+}
 
 void LookupServer::Stop() {
   if (!server_) return;
@@ -561,7 +584,9 @@ Result<std::unique_ptr<LookupService>> LookupService::Start(const LookupOptions&
   return s;
 }
 
-LookupService::~LookupService() { Stop(); }
+LookupService::~LookupService() {
+  Stop();
+}
 
 void LookupService::Stop() {
   if (server_) server_->Stop();

@@ -71,7 +71,7 @@ class LookupServer {
 
  private:
   LookupServer() = default;
-  std::unique_ptr<LookupImpl> impl_;     // the service; outlives server_
+  std::unique_ptr<LookupImpl> impl_;  // the service; outlives server_
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };
@@ -89,7 +89,8 @@ struct LookupOptions {
 // thread, and serves gRPC. Stop() (or the destructor) stops the server, then the feed.
 class LookupService {
  public:
-  static Result<std::unique_ptr<LookupService>> Start(const LookupOptions& options, prometheus::Registry& registry);
+  static Result<std::unique_ptr<LookupService>> Start(const LookupOptions& options,
+                                                      prometheus::Registry& registry);
   LookupService(const LookupService&) = delete;
   LookupService& operator=(const LookupService&) = delete;
   ~LookupService();

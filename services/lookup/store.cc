@@ -52,7 +52,9 @@ uint64_t GetBe(std::string_view s, size_t pos, int bytes) {
   return v;
 }
 // Offsets are >= 0 here; the sign bit flip keeps the order for any int64 anyway.
-uint64_t OrderedOffset(int64_t o) { return static_cast<uint64_t>(o) ^ (1ull << 63); }
+uint64_t OrderedOffset(int64_t o) {
+  return static_cast<uint64_t>(o) ^ (1ull << 63);
+}
 
 std::string Key(char kind, std::string_view rest = {}) {
   std::string k(1, kind);
@@ -85,9 +87,13 @@ std::string SeqKey(char kind, std::string_view value, uint64_t seq) {
   PutBe64(k, seq);
   return k;
 }
-std::string MetaKey(std::string_view name) { return Key(kMeta, name); }
+std::string MetaKey(std::string_view name) {
+  return Key(kMeta, name);
+}
 
-int64_t ToMillis(const google::protobuf::Timestamp& t) { return TimeUtil::TimestampToMilliseconds(t); }
+int64_t ToMillis(const google::protobuf::Timestamp& t) {
+  return TimeUtil::TimestampToMilliseconds(t);
+}
 
 std::string Lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -199,9 +205,9 @@ std::optional<std::string> UnBase64Url(std::string_view in) {
 
 uint64_t NewGeneration() {
   std::random_device rd;
-  const uint64_t now = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::system_clock::now().time_since_epoch())
+                                                 .count());
   return (now << 16) ^ (rd() & 0xffff);
 }
 
@@ -223,7 +229,9 @@ void MarkCanceled(StoryRecord& rec) {
 
 }  // namespace
 
-bool FilterMatches(const v1::ArticleFilter& filter, const StoryRecord& story) { return Matches(filter, story); }
+bool FilterMatches(const v1::ArticleFilter& filter, const StoryRecord& story) {
+  return Matches(filter, story);
+}
 
 double SignatureSimilarity(const StoryRecord& a, const StoryRecord& b) {
   if (!a.minhash().empty() && a.minhash_size() == b.minhash_size()) {
@@ -309,8 +317,12 @@ Offsets ViewStore::StoredOffsets() const {
   return out;
 }
 
-std::string ViewStore::ClusterId() const { return Meta("cluster"); }
-std::string ViewStore::Topic() const { return Meta("topic"); }
+std::string ViewStore::ClusterId() const {
+  return Meta("cluster");
+}
+std::string ViewStore::Topic() const {
+  return Meta("topic");
+}
 
 Offsets ViewStore::watermark() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -500,8 +512,10 @@ Result<ApplyStats> ViewStore::Apply(const std::vector<InputRecord>& records) {
       // Secondary indexes follow the latest version.
       const std::string provider = a.provenance().provider();
       const std::string language = Lower(a.language());
-      if (rec.latest() != 0 && rec.provider() != provider) batch.Delete(SeqKey(kProvider, rec.provider(), rec.seq()));
-      if (rec.latest() != 0 && rec.language() != language) batch.Delete(SeqKey(kLanguage, rec.language(), rec.seq()));
+      if (rec.latest() != 0 && rec.provider() != provider)
+        batch.Delete(SeqKey(kProvider, rec.provider(), rec.seq()));
+      if (rec.latest() != 0 && rec.language() != language)
+        batch.Delete(SeqKey(kLanguage, rec.language(), rec.seq()));
       if (!provider.empty()) batch.Put(SeqKey(kProvider, provider, rec.seq()), id);
       if (!language.empty()) batch.Put(SeqKey(kLanguage, language, rec.seq()), id);
       rec.set_latest(version);
@@ -678,25 +692,27 @@ std::optional<std::string> Reader::StoryByUrl(std::string_view url) const {
   return std::nullopt;
 }
 
-Result<ListPage> Reader::List(const v1::ArticleFilter& filter, uint32_t page_size, std::string_view page_token,
-                              int64_t now_ms) const {
+Result<ListPage> Reader::List(const v1::ArticleFilter& filter, uint32_t page_size,
+                              std::string_view page_token, int64_t now_ms) const {
   const uint64_t fhash = FilterHash(filter);
   uint64_t after = 0;
   if (!page_token.empty()) {
     auto raw = UnBase64Url(page_token);
     internal::PageToken tok;
     if (!raw || !tok.ParseFromString(*raw) || tok.generation() == 0) {
-      return Error{v1::ERROR_CODE_INTERNAL, std::string(kBadTokenPrefix) + ": not a page token of this service"};
+      return Error{v1::ERROR_CODE_INTERNAL,
+                   std::string(kBadTokenPrefix) + ": not a page token of this service"};
     }
     if (tok.filter_hash() != fhash) {
       return Error{v1::ERROR_CODE_INTERNAL, std::string(kBadTokenPrefix) + ": issued for another filter"};
     }
     if (tok.generation() != generation_) {
-      return Error{v1::ERROR_CODE_INTERNAL,
-                   std::string(kStaleTokenPrefix) + ": the view was rebuilt since; start again without a token"};
+      return Error{v1::ERROR_CODE_INTERNAL, std::string(kStaleTokenPrefix) +
+                                                ": the view was rebuilt since; start again without a token"};
     }
     if (now_ms - tok.issued_ms() > store_.options().page_token_ttl_ms) {
-      return Error{v1::ERROR_CODE_INTERNAL, std::string(kStaleTokenPrefix) + ": expired; start again without a token"};
+      return Error{v1::ERROR_CODE_INTERNAL,
+                   std::string(kStaleTokenPrefix) + ": expired; start again without a token"};
     }
     after = tok.after_seq();
   }
@@ -745,7 +761,8 @@ Result<ListPage> Reader::List(const v1::ArticleFilter& filter, uint32_t page_siz
   return page;
 }
 
-std::vector<v1::SimilarStory> Reader::Similar(const StoryRecord& story, uint32_t limit, double min_similarity) const {
+std::vector<v1::SimilarStory> Reader::Similar(const StoryRecord& story, uint32_t limit,
+                                              double min_similarity) const {
   std::vector<v1::SimilarStory> out;
   std::set<std::string> candidates;
   rocksdb::ReadOptions ro;
@@ -777,7 +794,8 @@ std::vector<v1::SimilarStory> Reader::Similar(const StoryRecord& story, uint32_t
   return out;
 }
 
-void Reader::Events(int32_t partition, int64_t from, int64_t to, const std::function<bool(LoggedEvent&)>& fn) const {
+void Reader::Events(int32_t partition, int64_t from, int64_t to,
+                    const std::function<bool(LoggedEvent&)>& fn) const {
   if (from >= to) return;
   rocksdb::ReadOptions ro;
   ro.snapshot = snap_.get();

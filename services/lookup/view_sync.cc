@@ -21,7 +21,9 @@ std::string ClusterIdOf(rd_kafka_t* rk) {
 ViewSync::ViewSync(ViewSyncOptions options, ViewStore& store, LookupMetrics& metrics)
     : options_(std::move(options)), store_(store), metrics_(metrics) {}
 
-ViewSync::~ViewSync() { Stop(); }
+ViewSync::~ViewSync() {
+  Stop();
+}
 
 void ViewSync::Start() {
   if (thread_.joinable()) return;
@@ -73,8 +75,9 @@ Result<int> ViewSync::Attach(kafka::Consumer& consumer) {
     }
   }
   if (!reason.empty()) {
-    log->warn("view offsets are not valid on the broker; wiping and rebuilding the view reason={} detail=\"{}\"",
-              reason, detail);
+    log->warn(
+        "view offsets are not valid on the broker; wiping and rebuilding the view reason={} detail=\"{}\"",
+        reason, detail);
     Status st = store_.Wipe(cluster, options_.topic);
     if (!st.ok()) return st.error();
     metrics_.rebuilds.Get(reason).Increment();
@@ -91,8 +94,9 @@ Result<int> ViewSync::Attach(kafka::Consumer& consumer) {
     auto it = now.find(p);
     int64_t off = it != now.end() ? it->second : marks[p].first;
     if (off < marks[p].first) {
-      log->warn("records below the log start are gone; resuming at the log start partition={} stored={} start={}",
-                p, off, marks[p].first);
+      log->warn(
+          "records below the log start are gone; resuming at the log start partition={} stored={} start={}",
+          p, off, marks[p].first);
       off = marks[p].first;
     }
     if (it == now.end() || it->second != off) start[p] = off;
@@ -159,8 +163,8 @@ void ViewSync::Run() {
       auto n = Attach(c);
       if (!n.ok()) {
         if (attach_failures++ % 10 == 0) {
-          log->warn("view cannot attach to the events topic yet; retrying topic={} error=\"{}\"", options_.topic,
-                    n.error().reason);
+          log->warn("view cannot attach to the events topic yet; retrying topic={} error=\"{}\"",
+                    options_.topic, n.error().reason);
         }
         for (int i = 0; i < 10 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
         continue;

@@ -1,5 +1,7 @@
 // Charset handling: BOM, declared charset (content type / <meta> / http-equiv), validation of
 // the declaration, and a uchardet fallback when nothing is declared or the declaration is wrong.
+#include "normalize/html/charset.h"
+
 #include <uchardet/uchardet.h>
 #include <unicode/ucnv.h>
 
@@ -9,7 +11,6 @@
 #include <memory>
 #include <string>
 
-#include "normalize/html/charset.h"
 #include "normalize/internal.h"
 
 namespace copydesk::normalize {
@@ -17,9 +18,11 @@ namespace html {
 namespace {
 
 std::string LowerTrim(std::string_view s) {
-  while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.front())) || s.front() == '"' || s.front() == '\''))
+  while (!s.empty() &&
+         (std::isspace(static_cast<unsigned char>(s.front())) || s.front() == '"' || s.front() == '\''))
     s.remove_prefix(1);
-  while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.back())) || s.back() == '"' || s.back() == '\''))
+  while (!s.empty() &&
+         (std::isspace(static_cast<unsigned char>(s.back())) || s.back() == '"' || s.back() == '\''))
     s.remove_suffix(1);
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -35,8 +38,8 @@ std::string CharsetFromContent(std::string_view content) {
   while (pos < lower.size() && std::isspace(static_cast<unsigned char>(lower[pos]))) ++pos;
   if (pos >= lower.size() || lower[pos] != '=') return "";
   ++pos;
-  while (pos < lower.size() && (std::isspace(static_cast<unsigned char>(lower[pos])) || lower[pos] == '"' ||
-                                lower[pos] == '\''))
+  while (pos < lower.size() &&
+         (std::isspace(static_cast<unsigned char>(lower[pos])) || lower[pos] == '"' || lower[pos] == '\''))
     ++pos;
   size_t end = pos;
   while (end < lower.size() && !std::isspace(static_cast<unsigned char>(lower[end])) && lower[end] != ';' &&
@@ -53,9 +56,9 @@ std::string CanonicalCharset(std::string_view label) {
   if (l == "utf8" || l == "utf-8" || l == "unicode-1-1-utf-8" || l == "x-unicode20utf8") return "utf-8";
   // A <meta> that says UTF-16 in an ASCII-compatible document means UTF-8 (HTML spec).
   if (l == "utf-16" || l == "unicode" || l == "ucs-2") return "utf-8";
-  if (l == "iso-8859-1" || l == "iso8859-1" || l == "latin1" || l == "latin-1" || l == "l1" || l == "us-ascii" ||
-      l == "ascii" || l == "iso_8859-1" || l == "cp1252" || l == "windows-1252" || l == "x-cp1252" ||
-      l == "ansi_x3.4-1968" || l == "cp819" || l == "ibm819")
+  if (l == "iso-8859-1" || l == "iso8859-1" || l == "latin1" || l == "latin-1" || l == "l1" ||
+      l == "us-ascii" || l == "ascii" || l == "iso_8859-1" || l == "cp1252" || l == "windows-1252" ||
+      l == "x-cp1252" || l == "ansi_x3.4-1968" || l == "cp819" || l == "ibm819")
     return "windows-1252";
   if (l == "gb2312" || l == "gbk" || l == "x-gbk" || l == "gb_2312-80" || l == "euc-cn" || l == "cp936" ||
       l == "gb18030" || l == "chinese" || l == "csgb2312" || l == "iso-ir-58")
@@ -101,8 +104,9 @@ std::string SniffHtmlCharset(std::string_view bytes) {
       i = e + 3;
       continue;
     }
-    const bool is_meta = (head[i + 1] | 0x20) == 'm' && (head[i + 2] | 0x20) == 'e' && (head[i + 3] | 0x20) == 't' &&
-                         (head[i + 4] | 0x20) == 'a' && (std::isspace(static_cast<unsigned char>(head[i + 5])) || head[i + 5] == '/');
+    const bool is_meta = (head[i + 1] | 0x20) == 'm' && (head[i + 2] | 0x20) == 'e' &&
+                         (head[i + 3] | 0x20) == 't' && (head[i + 4] | 0x20) == 'a' &&
+                         (std::isspace(static_cast<unsigned char>(head[i + 5])) || head[i + 5] == '/');
     auto gt = head.find('>', i);
     if (gt == std::string_view::npos) return "";
     if (!is_meta) {
@@ -112,13 +116,15 @@ std::string SniffHtmlCharset(std::string_view bytes) {
     std::string tag = LowerTrim(head.substr(i + 5, gt - i - 5));
     // <meta charset="...">
     auto cpos = tag.find("charset");
-    bool http_equiv = tag.find("http-equiv") != std::string::npos && tag.find("content-type") != std::string::npos;
+    bool http_equiv =
+        tag.find("http-equiv") != std::string::npos && tag.find("content-type") != std::string::npos;
     if (cpos != std::string::npos) {
       size_t p = cpos + 7;
       while (p < tag.size() && std::isspace(static_cast<unsigned char>(tag[p]))) ++p;
       if (p < tag.size() && tag[p] == '=') {
         ++p;
-        while (p < tag.size() && (std::isspace(static_cast<unsigned char>(tag[p])) || tag[p] == '"' || tag[p] == '\''))
+        while (p < tag.size() &&
+               (std::isspace(static_cast<unsigned char>(tag[p])) || tag[p] == '"' || tag[p] == '\''))
           ++p;
         size_t e = p;
         while (e < tag.size() && !std::isspace(static_cast<unsigned char>(tag[e])) && tag[e] != '"' &&
@@ -174,7 +180,8 @@ bool IsValidUtf8(std::string_view s, bool* has_non_ascii) {
       if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
     }
     if (len == 4) {
-      unsigned cp = ((c & 0x07) << 18) | ((p[i + 1] & 0x3F) << 12) | ((p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F);
+      unsigned cp =
+          ((c & 0x07) << 18) | ((p[i + 1] & 0x3F) << 12) | ((p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F);
       if (cp < 0x10000 || cp > 0x10FFFF) return false;
     }
     i += len;
@@ -206,8 +213,8 @@ Result<std::string> Convert(std::string_view bytes, const std::string& charset, 
   char* target = out.data();
   const char* source = bytes.data();
   status = U_ZERO_ERROR;
-  ucnv_convertEx(utf8.get(), conv.get(), &target, out.data() + out.size(), &source, bytes.data() + bytes.size(),
-                 nullptr, nullptr, nullptr, nullptr, true, true, &status);
+  ucnv_convertEx(utf8.get(), conv.get(), &target, out.data() + out.size(), &source,
+                 bytes.data() + bytes.size(), nullptr, nullptr, nullptr, nullptr, true, true, &status);
   if (U_FAILURE(status)) {
     return Error{v1::ERROR_CODE_UNSUPPORTED_CHARSET, "cannot decode bytes as '" + charset + "'"};
   }
@@ -217,7 +224,8 @@ Result<std::string> Convert(std::string_view bytes, const std::string& charset, 
 
 // uchardet's guess, canonicalized; "" when it has none.
 std::string Detect(std::string_view bytes) {
-  std::unique_ptr<std::remove_pointer_t<uchardet_t>, decltype(&uchardet_delete)> ud(uchardet_new(), uchardet_delete);
+  std::unique_ptr<std::remove_pointer_t<uchardet_t>, decltype(&uchardet_delete)> ud(uchardet_new(),
+                                                                                    uchardet_delete);
   std::string_view sample = bytes.substr(0, 256 * 1024);
   uchardet_handle_data(ud.get(), sample.data(), sample.size());
   uchardet_data_end(ud.get());
@@ -228,7 +236,8 @@ std::string Detect(std::string_view bytes) {
 
 }  // namespace
 
-Result<std::string> ToUtf8(std::string_view bytes, std::string_view declared_charset, std::string* charset_used) {
+Result<std::string> ToUtf8(std::string_view bytes, std::string_view declared_charset,
+                           std::string* charset_used) {
   std::string cs = html::CanonicalCharset(declared_charset);
   auto set_used = [&](const std::string& c) {
     if (charset_used) *charset_used = c;
@@ -251,8 +260,9 @@ Result<std::string> ToUtf8(std::string_view bytes, std::string_view declared_cha
       return std::string(bytes);
     }
     cs.clear();  // undeclared, or declared UTF-8 but not: detect
-  } else if (valid_utf8 && non_ascii && (IsSingleByte(cs) || cs == "shift_jis" || cs == "gb18030" ||
-                                         cs == "windows-949" || cs == "big5" || cs.rfind("euc", 0) == 0)) {
+  } else if (valid_utf8 && non_ascii &&
+             (IsSingleByte(cs) || cs == "shift_jis" || cs == "gb18030" || cs == "windows-949" ||
+              cs == "big5" || cs.rfind("euc", 0) == 0)) {
     // Declared a legacy charset, but the bytes are well-formed UTF-8 with non-ASCII
     // characters: legacy text is practically never valid UTF-8 by chance.
     set_used("utf-8");

@@ -66,8 +66,10 @@ Status DecodeRssItem(xmlDoc* doc, const xmlNode* channel, const xmlNode* item, c
   const xmlNode* guid = Child(item, "guid");
   prov.set_guid(guid ? Text(guid) : link);
   google::protobuf::Timestamp t;
-  if (SetTimeFrom(Text(Child(item, "pubDate")), &t)) *out.mutable_firstcreated() = t;
-  else if (SetTimeFrom(Text(Child(item, "date")), &t)) *out.mutable_firstcreated() = t;  // dc:date
+  if (SetTimeFrom(Text(Child(item, "pubDate")), &t))
+    *out.mutable_firstcreated() = t;
+  else if (SetTimeFrom(Text(Child(item, "date")), &t))
+    *out.mutable_firstcreated() = t;                                                     // dc:date
   if (SetTimeFrom(Text(Child(item, "updated")), &t)) *out.mutable_versioncreated() = t;  // atom:updated
   // Authors: dc:creator (names) or author (e-mail with the name in brackets).
   for (const xmlNode* c : Children(item, "creator")) SetBylineAndAuthors(Text(c), out);
@@ -196,7 +198,8 @@ Status DecodeAtomEntry(xmlDoc* doc, const xmlNode* feed, const xmlNode* entry, c
     }
   }
   for (const xmlNode* c = entry->children; c; c = c->next) {
-    if (c->type == XML_ELEMENT_NODE && LocalName(c) == "content" && !Attr(c, "url").empty()) AddMediaRss(c, out);
+    if (c->type == XML_ELEMENT_NODE && LocalName(c) == "content" && !Attr(c, "url").empty())
+      AddMediaRss(c, out);
   }
   std::string lang = Attr(entry, "lang");
   if (lang.empty() && feed) lang = Attr(feed, "lang");
@@ -242,7 +245,8 @@ Status DecodeFeedEntry(std::string_view bytes, const Metadata& meta, const Limit
   if (!parsed.ok()) return parsed.error();
   xmlDoc* doc = parsed.value().get();
   xmlNode* root = xmlDocGetRootElement(doc);
-  out.mutable_provenance()->set_charset(doc->encoding ? Lower(reinterpret_cast<const char*>(doc->encoding)) : "utf-8");
+  out.mutable_provenance()->set_charset(doc->encoding ? Lower(reinterpret_cast<const char*>(doc->encoding))
+                                                      : "utf-8");
   std::string_view name = LocalName(root);
   if (name == "item") return DecodeRssItem(doc, nullptr, root, meta, limits, out);
   if (name == "rss" || name == "RDF") {
@@ -258,7 +262,8 @@ Status DecodeFeedEntry(std::string_view bytes, const Metadata& meta, const Limit
     if (!entry) return Error{v1::ERROR_CODE_NO_CONTENT, "the Atom feed has no <entry>"};
     return DecodeAtomEntry(doc, root, entry, meta, limits, out);
   }
-  return Error{v1::ERROR_CODE_UNSUPPORTED_FORMAT, "root element <" + std::string(name) + "> is not RSS or Atom"};
+  return Error{v1::ERROR_CODE_UNSUPPORTED_FORMAT,
+               "root element <" + std::string(name) + "> is not RSS or Atom"};
 }
 
 }  // namespace copydesk::normalize::internal

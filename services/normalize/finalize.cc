@@ -1,6 +1,7 @@
-#include <cstdio>  // compact_lang_det.h uses FILE without including it
-
+// clang-format off
+#include <cstdio>  // compact_lang_det.h uses FILE without including it: keep it first
 #include <compact_lang_det.h>
+// clang-format on
 #include <xxhash.h>
 
 #include <algorithm>

@@ -27,7 +27,8 @@ Status ExtractHtmlFragment(std::string_view utf8_html, const Limits& limits, v1:
 
 // Decodes bytes in `declared_charset` (or detected when empty or wrong) into valid UTF-8.
 // Sets *charset_used to the charset actually used.
-Result<std::string> ToUtf8(std::string_view bytes, std::string_view declared_charset, std::string* charset_used);
+Result<std::string> ToUtf8(std::string_view bytes, std::string_view declared_charset,
+                           std::string* charset_used);
 
 // Common post-processing after any decoder: NFC, whitespace, body_text from blocks, word
 // count, language (CLD2) when not given, canonical URL, fingerprints.

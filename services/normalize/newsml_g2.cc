@@ -54,7 +54,8 @@ Status DecodeNewsMlG2(std::string_view bytes, const Metadata& meta, const Limits
   xmlNode* root = xmlDocGetRootElement(doc);
   const xmlNode* item = IsElement(root, "newsItem") ? root : Descendant(root, "newsItem");
   if (!item) return Error{v1::ERROR_CODE_UNSUPPORTED_FORMAT, "no NewsML-G2 <newsItem> in the document"};
-  out.mutable_provenance()->set_charset(doc->encoding ? reinterpret_cast<const char*>(doc->encoding) : "utf-8");
+  out.mutable_provenance()->set_charset(doc->encoding ? reinterpret_cast<const char*>(doc->encoding)
+                                                      : "utf-8");
   auto& prov = *out.mutable_provenance();
   prov.set_guid(Attr(item, "guid"));
   prov.set_provider_version(Attr(item, "version"));
@@ -64,7 +65,8 @@ Status DecodeNewsMlG2(std::string_view bytes, const Metadata& meta, const Limits
   if (const xmlNode* rights = Child(item, "rightsInfo")) {
     out.set_copyright_notice(Text(Child(rights, "copyrightNotice")));
     out.set_usage_terms(Text(Child(rights, "usageTerms")));
-    if (out.copyright_notice().empty()) out.set_copyright_notice(ConceptName(Child(rights, "copyrightHolder")));
+    if (out.copyright_notice().empty())
+      out.set_copyright_notice(ConceptName(Child(rights, "copyrightHolder")));
   }
 
   // itemMeta
@@ -72,7 +74,8 @@ Status DecodeNewsMlG2(std::string_view bytes, const Metadata& meta, const Limits
   std::string item_class = Attr(Child(im, "itemClass"), "qcode");
   if (!item_class.empty()) out.set_type(CodeOf(item_class));
   if (meta.provider.empty()) prov.set_provider(ConceptName(Child(im, "provider")));
-  if (prov.provider().empty() && meta.provider.empty()) prov.set_provider(CodeOf(Attr(Child(im, "provider"), "qcode")));
+  if (prov.provider().empty() && meta.provider.empty())
+    prov.set_provider(CodeOf(Attr(Child(im, "provider"), "qcode")));
   SetTimeIf(Child(im, "versionCreated"), &v1::Article::mutable_versioncreated, out);
   SetTimeIf(Child(im, "firstCreated"), &v1::Article::mutable_firstcreated, out);
   if (const xmlNode* emb = Child(im, "embargoed")) {

@@ -176,7 +176,8 @@ void AddSubjects(const object& root, std::initializer_list<std::string_view> key
     s->set_name(name);
     s->set_uri(uri);
     std::string sch(scheme);
-    if (auto colon = uri.find(':'); sch.empty() && colon != std::string::npos && uri.find("://") == std::string::npos) {
+    if (auto colon = uri.find(':');
+        sch.empty() && colon != std::string::npos && uri.find("://") == std::string::npos) {
       sch = uri.substr(0, colon);  // "medtop:20000822" -> "medtop"
     } else if (sch.empty()) {
       if (auto slash = uri.rfind('/'); slash != std::string::npos) sch = uri.substr(0, slash + 1);
@@ -229,7 +230,8 @@ Status DecodeNinjs(std::string_view bytes, const Metadata& meta, const Limits& l
                    "JSON nesting exceeds " + std::to_string(limits.max_depth) + " levels"};
     }
     if (err == simdjson::UTF8_ERROR) return Error{v1::ERROR_CODE_INVALID_UTF8, "ninjs is not valid UTF-8"};
-    return Error{v1::ERROR_CODE_MALFORMED_JSON, std::string("ninjs is not valid JSON: ") + simdjson::error_message(err)};
+    return Error{v1::ERROR_CODE_MALFORMED_JSON,
+                 std::string("ninjs is not valid JSON: ") + simdjson::error_message(err)};
   }
   object root;
   if (doc.get(root) != simdjson::SUCCESS) {

@@ -94,7 +94,8 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
   if (!IsElement(root, "nitf")) {
     return Error{v1::ERROR_CODE_UNSUPPORTED_FORMAT, "root element is not <nitf>"};
   }
-  out.mutable_provenance()->set_charset(doc->encoding ? reinterpret_cast<const char*>(doc->encoding) : "utf-8");
+  out.mutable_provenance()->set_charset(doc->encoding ? reinterpret_cast<const char*>(doc->encoding)
+                                                      : "utf-8");
   std::string baselang = Attr(root, "baselang");
   const xmlNode* head = Child(root, "head");
   const xmlNode* docdata = Child(head, "docdata");

@@ -36,9 +36,9 @@ struct Metadata {
 
 // Limits that turn hostile input into an error code instead of a crash or a hang.
 struct Limits {
-  size_t max_bytes = 10u << 20;      // ERROR_CODE_VALUE_TOO_LARGE
-  uint32_t max_depth = 512;          // ERROR_CODE_NESTING_TOO_DEEP beyond this element depth
-  uint32_t max_millis = 2000;        // ERROR_CODE_TIMEOUT (checked cooperatively)
+  size_t max_bytes = 10u << 20;            // ERROR_CODE_VALUE_TOO_LARGE
+  uint32_t max_depth = 512;                // ERROR_CODE_NESTING_TOO_DEEP beyond this element depth
+  uint32_t max_millis = 2000;              // ERROR_CODE_TIMEOUT (checked cooperatively)
   size_t max_entity_expansion = 1u << 20;  // ERROR_CODE_ENTITY_EXPANSION (bytes)
 };
 

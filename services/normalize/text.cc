@@ -9,8 +9,8 @@
 //     paragraph), pull quotes (a line followed by a name line) or list items;
 //  4. the footer gives media items, "See also" related links and the copyright line.
 #include <algorithm>
-#include <chrono>
 #include <cctype>
+#include <chrono>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -54,9 +54,10 @@ std::vector<std::string> SplitOn(std::string_view s, std::string_view seps) {
 bool MonthFromWord(std::string_view w) {
   std::string l = Lower(w);
   while (!l.empty() && (l.back() == '.' || l.back() == ',')) l.pop_back();
-  for (std::string_view m : {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-                             "january", "february", "march", "april", "june", "july", "august", "september",
-                             "october", "november", "december"}) {
+  for (std::string_view m :
+       {"jan",   "feb",  "mar",  "apr",    "may",       "jun",     "jul",      "aug",
+        "sep",   "sept", "oct",  "nov",    "dec",       "january", "february", "march",
+        "april", "june", "july", "august", "september", "october", "november", "december"}) {
     if (l == m) return true;
   }
   return false;
@@ -82,8 +83,10 @@ bool IsAllCapsWord(std::string_view w) {
   int letters = 0;
   for (char c : w) {
     if (c >= 'a' && c <= 'z') return false;
-    if (c >= 'A' && c <= 'Z') ++letters;
-    else if (c != '&' && c != '.' && c != '-' && c != '\'') return false;
+    if (c >= 'A' && c <= 'Z')
+      ++letters;
+    else if (c != '&' && c != '.' && c != '-' && c != '\'')
+      return false;
   }
   return letters >= 2;
 }
@@ -107,7 +110,8 @@ std::string ProviderFromMasthead(std::string_view line) {
 // "You are in: World: Americas" / "Home > World > Americas" -> ["World", "Americas"].
 std::vector<std::string> SectionPathFromLine(std::string_view line) {
   std::string_view s = line;
-  while (!s.empty() && (s.front() == ' ' || static_cast<unsigned char>(s.front()) >= 0x80 || s.front() == '-'))
+  while (!s.empty() &&
+         (s.front() == ' ' || static_cast<unsigned char>(s.front()) >= 0x80 || s.front() == '-'))
     s.remove_prefix(1);  // bullets
   if (StartsWithCI(s, "you are in:")) {
     return SplitOn(s.substr(11), ":>|/");
@@ -231,23 +235,56 @@ Marker EndMarker(const TextLine& l) {
     return s == k || (s.size() > k.size() && s.compare(0, k.size(), k) == 0 &&
                       (s[k.size()] == ' ' || s[k.size()] == ':' || s[k.size()] == '('));
   };
-  static constexpr std::string_view kHardMarkers[] = {
-      "comments", "comment", "leave a reply", "leave a comment", "post a comment", "add a comment",
-      "join the conversation", "join the discussion", "show comments", "view comments", "load comments",
-      "share your thoughts", "tell us what you think", "you may also like", "you might also like",
-      "you may be interested", "more from", "more stories", "most popular", "most read", "popular posts",
-      "popular stories", "previous post", "next post", "previous article", "next article", "about the author",
-      "promoted stories", "around the web", "privacy overview", "this website uses cookies", "we use cookies",
-      "what to read next", "editor's picks", "click to share on", "more like this", "recommended for you",
-      "trending now", "top stories", "latest news", "give feedback"};
+  static constexpr std::string_view kHardMarkers[] = {"comments",
+                                                      "comment",
+                                                      "leave a reply",
+                                                      "leave a comment",
+                                                      "post a comment",
+                                                      "add a comment",
+                                                      "join the conversation",
+                                                      "join the discussion",
+                                                      "show comments",
+                                                      "view comments",
+                                                      "load comments",
+                                                      "share your thoughts",
+                                                      "tell us what you think",
+                                                      "you may also like",
+                                                      "you might also like",
+                                                      "you may be interested",
+                                                      "more from",
+                                                      "more stories",
+                                                      "most popular",
+                                                      "most read",
+                                                      "popular posts",
+                                                      "popular stories",
+                                                      "previous post",
+                                                      "next post",
+                                                      "previous article",
+                                                      "next article",
+                                                      "about the author",
+                                                      "promoted stories",
+                                                      "around the web",
+                                                      "privacy overview",
+                                                      "this website uses cookies",
+                                                      "we use cookies",
+                                                      "what to read next",
+                                                      "editor's picks",
+                                                      "click to share on",
+                                                      "more like this",
+                                                      "recommended for you",
+                                                      "trending now",
+                                                      "top stories",
+                                                      "latest news",
+                                                      "give feedback"};
   for (auto k : kHardMarkers) {
     if (matches(k)) return Marker::kHard;
   }
   static constexpr std::string_view kSoftMarkers[] = {
-      "related", "related stories", "related articles", "related posts", "related post", "related content",
-      "related coverage", "read more", "see also", "also read", "also on", "more on this", "recommended",
-      "trending", "sponsored", "share this", "like this", "newsletter", "sign up for", "subscribe to",
-      "follow us", "don't miss", "internet links", "read next"};
+      "related",         "related stories",  "related articles", "related posts", "related post",
+      "related content", "related coverage", "read more",        "see also",      "also read",
+      "also on",         "more on this",     "recommended",      "trending",      "sponsored",
+      "share this",      "like this",        "newsletter",       "sign up for",   "subscribe to",
+      "follow us",       "don't miss",       "internet links",   "read next"};
   for (auto k : kSoftMarkers) {
     if (matches(k)) return Marker::kSoft;
   }
@@ -267,8 +304,9 @@ long LineWeight(const TextLine& l) {
     }
     // Legal small print: disclaimers, trademarks, cookie and privacy notices.
     const std::string low = Lower(l.text);
-    for (std::string_view k : {"trademark", "all rights reserved", "privacy policy", "terms of use", "terms of service",
-                               "cookies", "terms and conditions", "not intended to diagnose", "\xC2\xA9"}) {
+    for (std::string_view k :
+         {"trademark", "all rights reserved", "privacy policy", "terms of use", "terms of service", "cookies",
+          "terms and conditions", "not intended to diagnose", "\xC2\xA9"}) {
       if (low.find(k) != std::string::npos) return -(3 + l.words / 4);
     }
     return l.words;
@@ -290,8 +328,7 @@ bool IsCommentMetaLine(const TextLine& l) {
 // menu item ("Comments" between "Twitter" and "Print"), not the start of a section.
 bool IsHardMarkerAt(const std::vector<TextLine>& lines, size_t i, size_t limit) {
   const bool sandwiched = i > 0 && i + 1 < limit && lines[i].words <= 3 && !lines[i].gap_before &&
-                          !lines[i + 1].gap_before &&
-                          lines[i - 1].words <= 3 && lines[i + 1].words <= 3;
+                          !lines[i + 1].gap_before && lines[i - 1].words <= 3 && lines[i + 1].words <= 3;
   return !sandwiched && EndMarker(lines[i]) == Marker::kHard;
 }
 
@@ -367,7 +404,8 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, siz
       if (IsProseLine(l)) break;
       const std::string low = Lower(l.text);
       if (!ParseBylineLine(l.text).empty() || ParseHumanDate(l.text, true) || low.rfind("by ", 0) == 0 ||
-          low.rfind("posted by ", 0) == 0 || low.rfind("published ", 0) == 0 || low.rfind("updated ", 0) == 0) {
+          low.rfind("posted by ", 0) == 0 || low.rfind("published ", 0) == 0 ||
+          low.rfind("updated ", 0) == 0) {
         score *= 1.5;
         break;
       }
@@ -437,12 +475,13 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, siz
 bool IsMetaLine(const TextLine& l) {
   if (IsProseLine(l) || l.words > 20) return false;
   const std::string low = Lower(l.text);
-  for (std::string_view p : {"by ", "posted", "published", "updated", "written by", "share", "back to", "reading time",
-                             "tempo de leitura", "photo", "image", "video", "listen", "watch", "advertisement"}) {
+  for (std::string_view p :
+       {"by ", "posted", "published", "updated", "written by", "share", "back to", "reading time",
+        "tempo de leitura", "photo", "image", "video", "listen", "watch", "advertisement"}) {
     if (low.rfind(p, 0) == 0) return true;
   }
-  for (std::string_view k : {" min read", "@", " \xE2\x80\xA2 ", "get short url", "sharing options", "skip ad",
-                             "compensated by", "last updated", " ago"}) {
+  for (std::string_view k : {" min read", "@", " \xE2\x80\xA2 ", "get short url", "sharing options",
+                             "skip ad", "compensated by", "last updated", " ago"}) {
     if (low.find(k) != std::string::npos) return true;
   }
   return ParseHumanDate(l.text, false).has_value();
@@ -484,10 +523,11 @@ bool TitleLike(const TextLine& l) {
   for (size_t i = 0; i < l.text.size(); ++i) {
     const bool start = i == 0 || l.text[i - 1] == ' ';
     const unsigned char c = static_cast<unsigned char>(l.text[i]);
-    if (start && (std::isalpha(c) || c >= 0xC3) && i + 1 < l.text.size() && l.text[i + 1] != ' ') ++alpha_words;
+    if (start && (std::isalpha(c) || c >= 0xC3) && i + 1 < l.text.size() && l.text[i + 1] != ' ')
+      ++alpha_words;
   }
   if (alpha_words < 2) return false;
-  if (l.text.back() == ':' || l.text.back() == '.' ) return false;
+  if (l.text.back() == ':' || l.text.back() == '.') return false;
   if (IsBoilerplateLine(l.text) || IsCopyrightLine(l.text)) return false;
   if (ParseHumanDate(l.text, true)) return false;
   if (!SectionPathFromLine(l.text).empty()) return false;
@@ -581,7 +621,8 @@ void DecodeHeader(const std::vector<TextLine>& lines, size_t begin, const Metada
   size_t glued_begin = begin;
   while (glued_begin > 0 && begin < lines.size() && !lines[glued_begin].gap_before &&
          static_cast<int>(glued_begin) - 1 > headline_idx && !IsProseLine(lines[glued_begin - 1]) &&
-         !ParseHumanDate(lines[glued_begin - 1].text, true) && ParseBylineLine(lines[glued_begin - 1].text).empty())
+         !ParseHumanDate(lines[glued_begin - 1].text, true) &&
+         ParseBylineLine(lines[glued_begin - 1].text).empty())
     --glued_begin;
   if (headline_idx < 0) {
     // The nearest title-like line above the first paragraph, leaving a caption pair alone.
@@ -589,10 +630,10 @@ void DecodeHeader(const std::vector<TextLine>& lines, size_t begin, const Metada
     if (begin - glued_begin == 3) headline_idx = static_cast<int>(glued_begin);
     for (size_t i = stop; headline_idx < 0 && i-- > 0;) {
       // Menu items sit in runs of glued short lines; a headline stands apart or leads its group.
-      const bool in_nav_run = i > 0 && i + 1 < lines.size() && !lines[i].gap_before && !lines[i + 1].gap_before &&
-                              lines[i - 1].words <= 4 && lines[i + 1].words <= 4 && !IsProseLine(lines[i + 1]);
-      if (TitleLike(lines[i]) && lines[i].words >= 3 && !in_nav_run &&
-          EndMarker(lines[i]) == Marker::kNone) {
+      const bool in_nav_run = i > 0 && i + 1 < lines.size() && !lines[i].gap_before &&
+                              !lines[i + 1].gap_before && lines[i - 1].words <= 4 &&
+                              lines[i + 1].words <= 4 && !IsProseLine(lines[i + 1]);
+      if (TitleLike(lines[i]) && lines[i].words >= 3 && !in_nav_run && EndMarker(lines[i]) == Marker::kNone) {
         headline_idx = static_cast<int>(i);
         break;
       }
@@ -707,9 +748,12 @@ void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, 
     if (next && next2 && l.words <= 40 && i + 2 < end + 1) {
       std::string_view name = next->text;
       while (!name.empty() && (name.front() == '-' || static_cast<unsigned char>(name.front()) == 0xE2)) {
-        if (name.front() == '-') name.remove_prefix(1);
-        else if (name.size() >= 3) name.remove_prefix(3);
-        else break;
+        if (name.front() == '-')
+          name.remove_prefix(1);
+        else if (name.size() >= 3)
+          name.remove_prefix(3);
+        else
+          break;
         while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
       }
       if (IsNameLine(name) && IsProseLine(*next2) && (!IsProseLine(l) || !next2->gap_before) &&
@@ -736,8 +780,8 @@ void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, 
       continue;
     }
     // Caption: two short lines glued together and to the paragraph that follows.
-    if (next && next2 && !next->gap_before && !next2->gap_before && !IsProseLine(*next) && IsProseLine(*next2) &&
-        l.words <= 30 && next->words <= 30) {
+    if (next && next2 && !next->gap_before && !next2->gap_before && !IsProseLine(*next) &&
+        IsProseLine(*next2) && l.words <= 30 && next->words <= 30) {
       auto* c = out.add_captions();
       c->set_text(l.text);
       c->set_secondary(next->text);

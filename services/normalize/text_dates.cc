@@ -8,7 +8,9 @@
 namespace copydesk::normalize::internal {
 namespace {
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -52,7 +54,7 @@ int MonthFromName(std::string_view w) {
 }
 
 bool IsWeekday(std::string_view w) {
-  static constexpr std::array<std::string_view, 7> kNames = {"monday", "tuesday", "wednesday", "thursday",
+  static constexpr std::array<std::string_view, 7> kNames = {"monday", "tuesday",  "wednesday", "thursday",
                                                              "friday", "saturday", "sunday"};
   if (!w.empty() && w.back() == '.') w.remove_suffix(1);
   if (w.size() < 3) return false;
@@ -69,13 +71,11 @@ std::optional<int> ZoneOffset(std::string_view w) {
     std::string_view name;
     int minutes;
   };
-  static constexpr std::array<Zone, 20> kZones = {{{"gmt", 0},      {"utc", 0},      {"z", 0},
-                                                   {"ut", 0},       {"bst", 60},     {"cet", 60},
-                                                   {"cest", 120},   {"eet", 120},    {"eest", 180},
-                                                   {"est", -300},   {"edt", -240},   {"cst", -360},
-                                                   {"cdt", -300},   {"mst", -420},   {"mdt", -360},
-                                                   {"pst", -480},   {"pdt", -420},   {"jst", 540},
-                                                   {"aest", 600},   {"aedt", 660}}};
+  static constexpr std::array<Zone, 20> kZones = {
+      {{"gmt", 0},    {"utc", 0},    {"z", 0},      {"ut", 0},     {"bst", 60},
+       {"cet", 60},   {"cest", 120}, {"eet", 120},  {"eest", 180}, {"est", -300},
+       {"edt", -240}, {"cst", -360}, {"cdt", -300}, {"mst", -420}, {"mdt", -360},
+       {"pst", -480}, {"pdt", -420}, {"jst", 540},  {"aest", 600}, {"aedt", 660}}};
   for (const auto& z : kZones) {
     if (w == z.name) return z.minutes;
   }
@@ -97,9 +97,8 @@ std::optional<int> NumericOffset(std::string_view w) {
 
 bool IsFiller(std::string_view w) {
   static constexpr std::array<std::string_view, 22> kFiller = {
-      "published", "updated", "last",   "posted", "on",     "at",      "first",   "modified", "date",
-      "created",   "-",       "|",      "·",      "•",      "—",       "–",       "of",       "the",
-      "time",      "filed",   "edited", "pub"};
+      "published", "updated", "last", "posted", "on", "at", "first", "modified", "date",  "created", "-",
+      "|",         "·",       "•",    "—",      "–",  "of", "the",   "time",     "filed", "edited",  "pub"};
   for (auto f : kFiller) {
     if (w == f) return true;
   }
@@ -164,8 +163,8 @@ std::optional<int64_t> ParseIsoDateTime(std::string_view s) {
       }
     }
   }
-  return DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
-         mi * 60 + sec - offset * 60;
+  return DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 + mi * 60 +
+         sec - offset * 60;
 }
 
 std::optional<HumanDate> ParseHumanDate(std::string_view s, bool whole_line) {
@@ -237,10 +236,16 @@ std::optional<HumanDate> ParseHumanDate(std::string_view s, bool whole_line) {
           if (!Digits(t, pos, 2, sec)) sec = 0;
         }
         std::string_view rest = t.substr(pos);
-        if (rest == "am" || rest == "a.m.") am = true;
-        else if (rest == "pm" || rest == "p.m.") pm = true;
-        else if (auto z = ZoneOffset(rest); z && !rest.empty()) offset = *z;
-        else if (!rest.empty()) { ++unknown; continue; }
+        if (rest == "am" || rest == "a.m.")
+          am = true;
+        else if (rest == "pm" || rest == "p.m.")
+          pm = true;
+        else if (auto z = ZoneOffset(rest); z && !rest.empty())
+          offset = *z;
+        else if (!rest.empty()) {
+          ++unknown;
+          continue;
+        }
         if (h <= 23 && m <= 59 && sec <= 60) {
           hour = h;
           minute = m;
@@ -262,12 +267,13 @@ std::optional<HumanDate> ParseHumanDate(std::string_view s, bool whole_line) {
         ++unknown;
         continue;
       }
-      if (suffix == "." ) suffix = "";
+      if (suffix == ".") suffix = "";
       if (n == 4 && suffix.empty() && year == 0) {
         year = v;
         continue;
       }
-      if (n <= 2 && (suffix.empty() || suffix == "st" || suffix == "nd" || suffix == "rd" || suffix == "th")) {
+      if (n <= 2 &&
+          (suffix.empty() || suffix == "st" || suffix == "nd" || suffix == "rd" || suffix == "th")) {
         if (day == 0 && v >= 1 && v <= 31) {
           day = v;
           continue;

@@ -2,11 +2,11 @@
 // Everything returns seconds since the Unix epoch in UTC.
 #pragma once
 
+#include <google/protobuf/timestamp.pb.h>
+
 #include <cstdint>
 #include <optional>
 #include <string_view>
-
-#include <google/protobuf/timestamp.pb.h>
 
 namespace copydesk::normalize::internal {
 

@@ -12,7 +12,9 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool StartsWith(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 bool EndsWith(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
 }
@@ -24,8 +26,8 @@ int UnicodeSpaceAt(std::string_view s, size_t i, bool& drop) {
   const size_t left = s.size() - i;
   if (left >= 2 && u(0) == 0xC2 && u(1) == 0xA0) return 2;  // NBSP
   if (left >= 3 && u(0) == 0xE2 && u(1) == 0x80) {
-    if (u(2) >= 0x80 && u(2) <= 0x8A) return 3;  // en quad .. hair space
-    if (u(2) == 0xAF) return 3;                  // narrow NBSP
+    if (u(2) >= 0x80 && u(2) <= 0x8A) return 3;          // en quad .. hair space
+    if (u(2) == 0xAF) return 3;                          // narrow NBSP
     if (u(2) == 0x8B || u(2) == 0x8C || u(2) == 0x8D) {  // zero width space / (non-)joiner
       drop = true;
       return 3;
@@ -121,7 +123,9 @@ std::vector<TextLine> SplitTextLines(std::string_view s) {
   return out;
 }
 
-bool IsProseLine(const TextLine& line) { return (line.terminal && line.words >= 5) || line.words >= 25; }
+bool IsProseLine(const TextLine& line) {
+  return (line.terminal && line.words >= 5) || line.words >= 25;
+}
 
 std::string_view StripQuotes(std::string_view s) {
   struct Pair {
@@ -150,10 +154,11 @@ bool IsNameLine(std::string_view s) {
   std::string_view name = s.substr(0, comma);
   while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
   if (name.empty() || name.size() > 40) return false;
-  static constexpr std::array<std::string_view, 13> kParticles = {"de", "van", "von", "der", "den", "bin", "al",
-                                                                  "la",  "le",  "da",  "di",  "du",  "del"};
+  static constexpr std::array<std::string_view, 13> kParticles = {
+      "de", "van", "von", "der", "den", "bin", "al", "la", "le", "da", "di", "du", "del"};
   static constexpr std::array<std::string_view, 14> kNotFirst = {
-      "The", "A", "An", "In", "On", "See", "More", "Read", "Share", "Related", "Links", "Internet", "Top", "Back"};
+      "The",  "A",     "An",      "In",    "On",       "See", "More",
+      "Read", "Share", "Related", "Links", "Internet", "Top", "Back"};
   int words = 0;
   size_t pos = 0;
   while (pos < name.size()) {
@@ -185,23 +190,46 @@ bool IsNameLine(std::string_view s) {
 
 bool IsBoilerplateLine(std::string_view s) {
   std::string l = Lower(s);
-  while (!l.empty() && (l.back() == ' ' || l.back() == ':' || l.back() == '>' || l.back() == '|')) l.pop_back();
+  while (!l.empty() && (l.back() == ' ' || l.back() == ':' || l.back() == '>' || l.back() == '|'))
+    l.pop_back();
   static constexpr std::array<std::string_view, 16> kContains = {
-      "is not responsible for the content of external", "links to more ", "e-mail this story",
-      "email this story",                               "all rights reserved", "we use cookies",
-      "cookie policy",                                  "skip to main content", "skip to content",
-      "printable version",                              "print this story",    "print this article",
-      "share this story",                               "share this article",  "sign up for our newsletter",
+      "is not responsible for the content of external",
+      "links to more ",
+      "e-mail this story",
+      "email this story",
+      "all rights reserved",
+      "we use cookies",
+      "cookie policy",
+      "skip to main content",
+      "skip to content",
+      "printable version",
+      "print this story",
+      "print this article",
+      "share this story",
+      "share this article",
+      "sign up for our newsletter",
       "javascript is disabled"};
   for (auto k : kContains) {
     if (l.find(k) != std::string::npos) return true;
   }
-  static constexpr std::array<std::string_view, 36> kWhole = {
-      "advertisement", "advert",    "share",       "print",    "email",     "e-mail",   "tweet",  "comments",
-      "read more",     "back to top", "top of page", "close",  "menu",      "search",   "subscribe",
-      "sign in",       "log in",    "sign up",     "home",     "more",      "next",     "previous",
-      "facebook",      "twitter",   "whatsapp",    "linkedin", "pinterest", "reddit",   "copy link",
-      "skip to main content", "accept & close", "accept and close", "accept", "i agree", "got it", "ok"};
+  static constexpr std::array<std::string_view, 36> kWhole = {"advertisement",  "advert",
+                                                              "share",          "print",
+                                                              "email",          "e-mail",
+                                                              "tweet",          "comments",
+                                                              "read more",      "back to top",
+                                                              "top of page",    "close",
+                                                              "menu",           "search",
+                                                              "subscribe",      "sign in",
+                                                              "log in",         "sign up",
+                                                              "home",           "more",
+                                                              "next",           "previous",
+                                                              "facebook",       "twitter",
+                                                              "whatsapp",       "linkedin",
+                                                              "pinterest",      "reddit",
+                                                              "copy link",      "skip to main content",
+                                                              "accept & close", "accept and close",
+                                                              "accept",         "i agree",
+                                                              "got it",         "ok"};
   for (auto k : kWhole) {
     if (l == k) return true;
   }
@@ -234,8 +262,8 @@ std::vector<std::string> ParseBylineLine(std::string_view s) {
     pos = best + len;
   }
   static constexpr std::array<std::string_view, 14> kRoles = {
-      "correspondent", "editor", "reporter", "writer",  "staff",      "contributor", "columnist",
-      "bureau",        "chief",  "analyst",  "news",    "associated", "press",       "email the author"};
+      "correspondent", "editor", "reporter", "writer", "staff",      "contributor", "columnist",
+      "bureau",        "chief",  "analyst",  "news",   "associated", "press",       "email the author"};
   for (auto p : parts) {
     while (!p.empty() && p.front() == ' ') p.remove_prefix(1);
     while (!p.empty() && (p.back() == ' ' || p.back() == '.')) p.remove_suffix(1);

@@ -9,7 +9,7 @@ namespace copydesk::normalize::internal {
 
 // One non-blank line of a page dump, with the shape facts the decoder classifies it by.
 struct TextLine {
-  std::string text;       // trimmed, Unicode spaces folded to ' ', runs collapsed
+  std::string text;        // trimmed, Unicode spaces folded to ' ', runs collapsed
   bool gap_before = true;  // a blank line (or the start of the text) precedes it
   int words = 0;
   bool terminal = false;  // ends a sentence: . ! ? ... (before closing quotes/brackets)

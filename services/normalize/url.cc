@@ -12,9 +12,10 @@ bool IsTrackingParam(std::string_view name) {
   std::string n(name);
   std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
   if (n.rfind("utm_", 0) == 0) return true;
-  static const char* kNames[] = {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid",
-                                 "_ga", "yclid", "ocid", "cmpid", "ns_mchannel", "ns_source", "ns_campaign",
-                                 "ns_linkname", "ns_fee", "at_medium", "at_campaign", "smid", "ref_src"};
+  static const char* kNames[] = {"fbclid", "gclid",       "dclid",       "msclkid",     "mc_cid",
+                                 "mc_eid", "igshid",      "_ga",         "yclid",       "ocid",
+                                 "cmpid",  "ns_mchannel", "ns_source",   "ns_campaign", "ns_linkname",
+                                 "ns_fee", "at_medium",   "at_campaign", "smid",        "ref_src"};
   return std::any_of(std::begin(kNames), std::end(kNames), [&](const char* k) { return n == k; });
 }
 
@@ -26,13 +27,15 @@ std::string CanonicalizeUrl(std::string_view url) {
   auto scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos || scheme_end == 0) return "";
   std::string scheme(url.substr(0, scheme_end));
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   if (scheme != "http" && scheme != "https") return "";
   std::string_view rest = url.substr(scheme_end + 3);
   rest = rest.substr(0, rest.find('#'));
   auto path_start = rest.find_first_of("/?");
   std::string host(rest.substr(0, path_start));
-  std::string_view tail = path_start == std::string_view::npos ? std::string_view("/") : rest.substr(path_start);
+  std::string_view tail =
+      path_start == std::string_view::npos ? std::string_view("/") : rest.substr(path_start);
   std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
   if ((scheme == "http" && host.size() > 3 && host.compare(host.size() - 3, 3, ":80") == 0) ||
       (scheme == "https" && host.size() > 4 && host.compare(host.size() - 4, 4, ":443") == 0)) {

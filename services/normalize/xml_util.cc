@@ -26,7 +26,9 @@ struct ParserCtxtDeleter {
 using ParserCtxtPtr = std::unique_ptr<xmlParserCtxt, ParserCtxtDeleter>;
 
 // Never resolve anything outside the document: every external entity / DTD load fails.
-xmlParserInputPtr NoExternalLoader(const char*, const char*, xmlParserCtxtPtr) { return nullptr; }
+xmlParserInputPtr NoExternalLoader(const char*, const char*, xmlParserCtxtPtr) {
+  return nullptr;
+}
 
 void InitLibxmlOnce() {
   static std::once_flag once;
@@ -46,12 +48,9 @@ void ScanEntity(void* payload, void* data, const xmlChar*) {
   auto* scan = static_cast<EntityScan*>(data);
   auto* ent = static_cast<xmlEntity*>(payload);
   switch (ent->etype) {
-    case XML_INTERNAL_GENERAL_ENTITY:
-      scan->internal.push_back(ent);
-      break;
+    case XML_INTERNAL_GENERAL_ENTITY: scan->internal.push_back(ent); break;
     case XML_INTERNAL_PREDEFINED_ENTITY:
-    case XML_INTERNAL_PARAMETER_ENTITY:
-      break;
+    case XML_INTERNAL_PARAMETER_ENTITY: break;
     default:  // external general (parsed/unparsed) and external parameter entities
       scan->external = true;
   }
@@ -99,8 +98,8 @@ size_t CountOccurrences(std::string_view hay, std::string_view needle) {
 Result<XmlDocPtr> ParseOnce(std::string_view bytes, int options, const Limits& limits) {
   ParserCtxtPtr ctxt(xmlNewParserCtxt());
   if (!ctxt) return Error{v1::ERROR_CODE_INTERNAL, "could not allocate an XML parser"};
-  XmlDocPtr doc(xmlCtxtReadMemory(ctxt.get(), bytes.data(), static_cast<int>(bytes.size()), "noname.xml", nullptr,
-                                  options));
+  XmlDocPtr doc(xmlCtxtReadMemory(ctxt.get(), bytes.data(), static_cast<int>(bytes.size()), "noname.xml",
+                                  nullptr, options));
   const xmlError& err = ctxt->lastError;
   if (!doc || !ctxt->wellFormed) {
     std::string msg = err.message ? CollapseSpace(err.message) : "not well-formed";
@@ -113,8 +112,8 @@ Result<XmlDocPtr> ParseOnce(std::string_view bytes, int options, const Limits& l
     if (err.code == XML_ERR_EXT_ENTITY_STANDALONE || err.code == XML_IO_LOAD_ERROR) {
       return Error{v1::ERROR_CODE_EXTERNAL_ENTITY, "XML external entity refused: " + msg};
     }
-    return Error{v1::ERROR_CODE_MALFORMED_XML, "XML is not well-formed (line " + std::to_string(err.line) +
-                                                   "): " + msg};
+    return Error{v1::ERROR_CODE_MALFORMED_XML,
+                 "XML is not well-formed (line " + std::to_string(err.line) + "): " + msg};
   }
   (void)limits;
   return doc;
@@ -206,7 +205,8 @@ Result<XmlDocPtr> ParseXmlSafely(std::string_view bytes, const Limits& limits) {
       xmlHashScan(static_cast<xmlHashTablePtr>(doc->intSubset->pentities), ScanEntity, &scan);
     }
     if (scan.external) {
-      return Error{v1::ERROR_CODE_EXTERNAL_ENTITY, "XML declares an external entity; external entities are never fetched"};
+      return Error{v1::ERROR_CODE_EXTERNAL_ENTITY,
+                   "XML declares an external entity; external entities are never fetched"};
     }
     if (!scan.internal.empty()) {
       const size_t cap = limits.max_entity_expansion;
@@ -354,7 +354,7 @@ std::string StripTags(std::string_view html) {
         if (!std::isalnum(static_cast<unsigned char>(t))) break;
         name += static_cast<char>(std::tolower(static_cast<unsigned char>(t)));
       }
-      static constexpr std::string_view kBlocks[] = {"p",  "br", "div", "li", "ul", "ol", "h1", "h2",
+      static constexpr std::string_view kBlocks[] = {"p",  "br", "div", "li", "ul", "ol", "h1",        "h2",
                                                      "h3", "h4", "h5",  "h6", "tr", "td", "blockquote"};
       for (auto b : kBlocks) {
         if (name == b) {
@@ -367,8 +367,8 @@ std::string StripTags(std::string_view html) {
     }
     if (c == '&') {
       static constexpr std::pair<std::string_view, std::string_view> kEnt[] = {
-          {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&apos;", "'"},
-          {"&nbsp;", " "}, {"&#160;", " "}};
+          {"&amp;", "&"}, {"&lt;", "<"},   {"&gt;", ">"},   {"&quot;", "\""},
+          {"&#39;", "'"}, {"&apos;", "'"}, {"&nbsp;", " "}, {"&#160;", " "}};
       bool done = false;
       for (const auto& [k, v] : kEnt) {
         if (html.substr(i, k.size()) == k) {
@@ -412,8 +412,8 @@ void SetBylineAndAuthors(std::string_view byline, v1::Article& out) {
   std::string b = CollapseSpace(byline);
   if (b.empty()) return;
   std::string with_by = b;
-  if (with_by.size() < 3 || (with_by.substr(0, 3) != "By " && with_by.substr(0, 3) != "by " &&
-                             with_by.substr(0, 3) != "BY ")) {
+  if (with_by.size() < 3 ||
+      (with_by.substr(0, 3) != "By " && with_by.substr(0, 3) != "by " && with_by.substr(0, 3) != "BY ")) {
     with_by = "By " + b;
   }
   std::vector<std::string> names = ParseBylineLine(with_by);
@@ -436,8 +436,8 @@ void SetBylineAndAuthors(std::string_view byline, v1::Article& out) {
 
 void AddTextParagraphs(std::string_view text, v1::Article& out) {
   // Blank lines separate paragraphs when there are any; otherwise every line is one.
-  const bool blank_lines = text.find("\n\n") != std::string_view::npos ||
-                           text.find("\r\n\r\n") != std::string_view::npos;
+  const bool blank_lines =
+      text.find("\n\n") != std::string_view::npos || text.find("\r\n\r\n") != std::string_view::npos;
   std::string cur;
   auto flush = [&]() {
     std::string p = CollapseSpace(cur);
@@ -450,7 +450,8 @@ void AddTextParagraphs(std::string_view text, v1::Article& out) {
   size_t pos = 0;
   while (pos <= text.size()) {
     size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    std::string_view line =
+        text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
     std::string trimmed = CollapseSpace(line);
     if (trimmed.empty()) {
       flush();

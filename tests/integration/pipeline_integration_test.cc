@@ -113,7 +113,8 @@ class PipelineIntegration : public ::testing::Test {
 
 TEST_F(PipelineIntegration, SeedComesOutOnTheArticlesTopicAndThroughGrpcGetArticle) {
   const std::string seed =
-      ReadFile(std::string(COPYDESK_SOURCE_DIR) + "/tests/fixtures/seed/bbc-2001-11-15-no-bush-putin-missile-agreement.txt");
+      ReadFile(std::string(COPYDESK_SOURCE_DIR) +
+               "/tests/fixtures/seed/bbc-2001-11-15-no-bush-putin-missile-agreement.txt");
   ASSERT_FALSE(seed.empty());
   Send(seed, "text/plain", "seed");
 

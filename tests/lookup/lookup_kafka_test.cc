@@ -79,7 +79,8 @@ TEST(LookupKafka, ServesProducedEventsResumesAndRebuilds) {
   auto broker = NewBroker();
   std::vector<v1::ArticleEvent> events;
   for (int i = 0; i < 30; ++i) events.push_back(MakeEvent({.story = "story-" + std::to_string(i)}));
-  events.push_back(MakeEvent({.story = "story-1", .version = 2, .kind = v1::EVENT_KIND_UPDATED, .headline = "v2"}));
+  events.push_back(
+      MakeEvent({.story = "story-1", .version = 2, .kind = v1::EVENT_KIND_UPDATED, .headline = "v2"}));
   events.push_back(events[3]);  // a re-delivery
   auto wm = Produce(broker->bootstrap(), events);
 

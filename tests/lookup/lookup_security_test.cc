@@ -35,16 +35,28 @@ class SecurityTest : public ::testing::Test {
     std::ofstream(d + "/server.ext") << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
     std::ofstream(d + "/client.ext") << "extendedKeyUsage=clientAuth\n";
     const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes ";
-    std::string script = "set -e; cd '" + d + "'; "
-        "openssl req -x509" + ec + "-keyout ca.key -out ca.pem -days 2 -subj /CN=copydesk-test-ca; "
-        "openssl req -x509" + ec + "-keyout other-ca.key -out other-ca.pem -days 2 -subj /CN=other-ca; "
-        "openssl req" + ec + "-keyout server.key -out server.csr -subj /CN=localhost; "
+    std::string script =
+        "set -e; cd '" + d +
+        "'; "
+        "openssl req -x509" +
+        ec +
+        "-keyout ca.key -out ca.pem -days 2 -subj /CN=copydesk-test-ca; "
+        "openssl req -x509" +
+        ec +
+        "-keyout other-ca.key -out other-ca.pem -days 2 -subj /CN=other-ca; "
+        "openssl req" +
+        ec +
+        "-keyout server.key -out server.csr -subj /CN=localhost; "
         "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
         "-extfile server.ext; "
-        "openssl req" + ec + "-keyout client.key -out client.csr -subj /CN=client; "
+        "openssl req" +
+        ec +
+        "-keyout client.key -out client.csr -subj /CN=client; "
         "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 "
         "-extfile client.ext; "
-        "openssl req" + ec + "-keyout rogue.key -out rogue.csr -subj /CN=rogue; "
+        "openssl req" +
+        ec +
+        "-keyout rogue.key -out rogue.csr -subj /CN=rogue; "
         "openssl x509 -req -in rogue.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial -out rogue.pem "
         "-days 2 -extfile client.ext";
     ok_ = std::system(("bash -c \"" + script + "\" > " + d + "/openssl.log 2>&1").c_str()) == 0;
@@ -135,14 +147,15 @@ TEST_F(SecurityTest, TlsWithTokens) {
   Serve(false);
   auto ch = TlsChannel();
   EXPECT_TRUE(Call(ch, "the-token").ok());
-  EXPECT_EQ(Call(ch, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);           // no token
+  EXPECT_EQ(Call(ch, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);               // no token
   EXPECT_EQ(Call(ch, "not-the-token").error_code(), grpc::StatusCode::UNAUTHENTICATED);  // wrong token
-  EXPECT_TRUE(Health(ch).ok());  // health stays open
+  EXPECT_TRUE(Health(ch).ok());                                                          // health stays open
 }
 
 TEST_F(SecurityTest, PlaintextIsRefusedWhenTlsIsOn) {
   Serve(false);
-  auto plain = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials());
+  auto plain =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials());
   grpc::Status st = Call(plain, "the-token");
   EXPECT_FALSE(st.ok());
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();

@@ -32,8 +32,10 @@ TEST(EmbeddedBroker, ProducesAndConsumesThroughTheKafkaProtocol) {
   ASSERT_TRUE(p.value()->Send(r).ok());
   ASSERT_TRUE(p.value()->Flush(10s).ok());
 
-  auto c = kafka::Consumer::Create({{"bootstrap.servers", broker.bootstrap()}, {"group.id", "g"},
-                                    {"enable.auto.commit", "false"}, {"fetch.wait.max.ms", "10"}});
+  auto c = kafka::Consumer::Create({{"bootstrap.servers", broker.bootstrap()},
+                                    {"group.id", "g"},
+                                    {"enable.auto.commit", "false"},
+                                    {"fetch.wait.max.ms", "10"}});
   ASSERT_TRUE(c.ok()) << c.error().reason;
   ASSERT_TRUE(c.value()->Assign({{"t", 1, 0}}).ok());
   std::optional<kafka::Record> got;
@@ -70,8 +72,10 @@ TEST(EmbeddedBroker, ControlCommandsValidateTheirArguments) {
   EXPECT_EQ(broker.Control("broker-up 2"), "ok broker-up 2");
   EXPECT_EQ(broker.Control("broker-down 9").rfind("error: no broker 9", 0), 0u);
   EXPECT_EQ(broker.Control("request-errors Produce 3 NOT_LEADER_FOR_PARTITION"), "ok request-errors Produce");
-  EXPECT_EQ(broker.Control("request-errors Nope 3 NOT_LEADER_FOR_PARTITION").rfind("error: unknown API", 0), 0u);
-  EXPECT_EQ(broker.Control("request-errors Fetch 3 NO_SUCH_ERROR").rfind("error: unknown Kafka error", 0), 0u);
+  EXPECT_EQ(broker.Control("request-errors Nope 3 NOT_LEADER_FOR_PARTITION").rfind("error: unknown API", 0),
+            0u);
+  EXPECT_EQ(broker.Control("request-errors Fetch 3 NO_SUCH_ERROR").rfind("error: unknown Kafka error", 0),
+            0u);
   EXPECT_EQ(broker.Control("clear-errors Produce"), "ok clear-errors Produce");
   EXPECT_EQ(broker.Control("rtt 1 50"), "ok rtt 1 50");
   EXPECT_EQ(broker.Control("frobnicate").rfind("error: unknown command", 0), 0u);

@@ -35,8 +35,9 @@ class PipelineTest : public ::testing::Test {
 };
 
 TEST_F(PipelineTest, GoodTextEventPublishesArticleEventAndOutcome) {
-  auto processed = Process(Raw("Markets rally on rate hopes\n\nShares rose sharply on Tuesday.\n", "text/plain"),
-                           deduper_, options_);
+  auto processed =
+      Process(Raw("Markets rally on rate hopes\n\nShares rose sharply on Tuesday.\n", "text/plain"), deduper_,
+              options_);
   ASSERT_TRUE(processed.ok());
   auto& res = processed.value();
   ASSERT_FALSE(res.dead_letter) << res.dead_letter->reason;
@@ -116,14 +117,14 @@ std::string TruncatedRawArticle() {
 
 INSTANTIATE_TEST_SUITE_P(
     EachBadInput, BadInputTest,
-    ::testing::Values(BadCase{"empty", std::string(), "text/plain", "EMPTY_VALUE"},
-                      BadCase{"null", std::nullopt, "text/plain", "EMPTY_VALUE"},
-                      BadCase{"too_large", std::string(65, 'a'), "text/plain", "VALUE_TOO_LARGE"},
-                      BadCase{"invalid_utf8", std::string("Head\xff\xfe line\n\nbody\n"), "text/plain", "INVALID_UTF8"},
-                      BadCase{"unknown_type", std::string("GIF89a"), "image/gif", "UNKNOWN_CONTENT_TYPE"},
-                      BadCase{"no_type", std::string("hello"), "", "UNKNOWN_CONTENT_TYPE"},
-                      BadCase{"truncated_protobuf", TruncatedRawArticle(), "application/x-protobuf",
-                              "MALFORMED_PROTOBUF"}),
+    ::testing::Values(
+        BadCase{"empty", std::string(), "text/plain", "EMPTY_VALUE"},
+        BadCase{"null", std::nullopt, "text/plain", "EMPTY_VALUE"},
+        BadCase{"too_large", std::string(65, 'a'), "text/plain", "VALUE_TOO_LARGE"},
+        BadCase{"invalid_utf8", std::string("Head\xff\xfe line\n\nbody\n"), "text/plain", "INVALID_UTF8"},
+        BadCase{"unknown_type", std::string("GIF89a"), "image/gif", "UNKNOWN_CONTENT_TYPE"},
+        BadCase{"no_type", std::string("hello"), "", "UNKNOWN_CONTENT_TYPE"},
+        BadCase{"truncated_protobuf", TruncatedRawArticle(), "application/x-protobuf", "MALFORMED_PROTOBUF"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(DeadLetter, KeepsAnEmptyValueAndNoKey) {

@@ -103,7 +103,8 @@ class FakeTopic {
 inline std::vector<uint32_t> Signature(uint32_t seed, int differing = 0) {
   std::vector<uint32_t> sig(128);
   for (size_t i = 0; i < sig.size(); ++i) sig[i] = static_cast<uint32_t>(i * 2654435761u + 17);
-  for (int i = 0; i < differing; ++i) sig[static_cast<size_t>(i) * 4] = seed * 1000 + static_cast<uint32_t>(i);
+  for (int i = 0; i < differing; ++i)
+    sig[static_cast<size_t>(i) * 4] = seed * 1000 + static_cast<uint32_t>(i);
   if (seed != 0 && differing == 0) {
     for (auto& v : sig) v ^= seed * 0x9e3779b9u;
   }

@@ -41,7 +41,8 @@ class RpcTest : public ::testing::Test {
     auto srv = LookupServer::Start(o, *store_, *metrics_);
     ASSERT_TRUE(srv.ok()) << srv.error().reason;
     server_ = std::move(*srv);
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials());
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
+                                   grpc::InsecureChannelCredentials());
     stub_ = v1::Lookup::NewStub(channel_);
   }
 
@@ -64,8 +65,9 @@ class RpcTest : public ::testing::Test {
 };
 
 TEST_F(RpcTest, GetArticle) {
-  Apply({topic_.Add(0, MakeEvent({.story = "s", .version = 1, .headline = "one", .versioncreated_ms = 1000})),
-         topic_.Add(0, MakeEvent({.story = "s", .version = 2, .headline = "two", .versioncreated_ms = 2000}))});
+  Apply(
+      {topic_.Add(0, MakeEvent({.story = "s", .version = 1, .headline = "one", .versioncreated_ms = 1000})),
+       topic_.Add(0, MakeEvent({.story = "s", .version = 2, .headline = "two", .versioncreated_ms = 2000}))});
   v1::GetArticleRequest req;
   req.set_story_id("s");
   v1::GetArticleResponse resp;
@@ -133,7 +135,8 @@ TEST_F(RpcTest, GetArticleByUrlAndBatch) {
 
 TEST_F(RpcTest, ListArticlesPagesAndTokenErrors) {
   std::vector<InputRecord> batch;
-  for (int i = 0; i < 12; ++i) batch.push_back(topic_.Add(i % 2, MakeEvent({.story = "s" + std::to_string(i)})));
+  for (int i = 0; i < 12; ++i)
+    batch.push_back(topic_.Add(i % 2, MakeEvent({.story = "s" + std::to_string(i)})));
   Apply(batch);
   v1::ListArticlesRequest req;
   req.set_page_size(5);
@@ -196,7 +199,8 @@ TEST_F(RpcTest, MinWatermarkWaitsForTheWrite) {
 }
 
 TEST_F(RpcTest, WatchFromAWatermarkAndLive) {
-  Apply({topic_.Add(0, MakeEvent({.story = "a"})), topic_.Add(1, MakeEvent({.story = "b", .provider = "ap"}))});
+  Apply(
+      {topic_.Add(0, MakeEvent({.story = "a"})), topic_.Add(1, MakeEvent({.story = "b", .provider = "ap"}))});
   v1::WatchArticlesRequest req;
   (*req.mutable_from()->mutable_offsets())[0] = 0;
   (*req.mutable_from()->mutable_offsets())[1] = 0;

@@ -105,8 +105,9 @@ TEST(ViewStore, OutOfOrderVersionsKeepLatest) {
   TempDir dir;
   auto store = OpenStore(dir.path());
   FakeTopic topic(1);
-  ASSERT_TRUE(store->Apply({topic.Add(0, MakeEvent({.story = "s", .version = 2, .headline = "two"})),
-                            topic.Add(0, MakeEvent({.story = "s", .version = 1, .headline = "one"}))})
+  ASSERT_TRUE(store
+                  ->Apply({topic.Add(0, MakeEvent({.story = "s", .version = 2, .headline = "two"})),
+                           topic.Add(0, MakeEvent({.story = "s", .version = 1, .headline = "one"}))})
                   .ok());
   auto r = store->NewReader();
   EXPECT_EQ(r.Article("s", 0, std::nullopt)->article.headline(), "two");
@@ -120,11 +121,12 @@ TEST(ViewStore, CancelMarksEveryVersion) {
   TempDir dir;
   auto store = OpenStore(dir.path());
   FakeTopic topic(1);
-  ASSERT_TRUE(store
-                  ->Apply({topic.Add(0, MakeEvent({.story = "s", .version = 1})),
-                           topic.Add(0, MakeEvent({.story = "s", .version = 2})),
-                           topic.Add(0, MakeEvent({.story = "s", .version = 3, .kind = v1::EVENT_KIND_CANCELED}))})
-                  .ok());
+  ASSERT_TRUE(
+      store
+          ->Apply({topic.Add(0, MakeEvent({.story = "s", .version = 1})),
+                   topic.Add(0, MakeEvent({.story = "s", .version = 2})),
+                   topic.Add(0, MakeEvent({.story = "s", .version = 3, .kind = v1::EVENT_KIND_CANCELED}))})
+          .ok());
   auto r = store->NewReader();
   for (uint32_t v : {0u, 1u, 2u}) {
     auto a = r.Article("s", v, std::nullopt);
@@ -138,7 +140,8 @@ TEST(ViewStore, CancelMarksEveryVersion) {
   for (const auto& v : rec->versions()) EXPECT_TRUE(v.canceled());
   EXPECT_EQ(rec->versions(2).kind(), v1::EVENT_KIND_CANCELED);
   // A second cancel is a duplicate.
-  auto st = store->Apply({topic.Add(0, MakeEvent({.story = "s", .version = 3, .kind = v1::EVENT_KIND_CANCELED}))});
+  auto st =
+      store->Apply({topic.Add(0, MakeEvent({.story = "s", .version = 3, .kind = v1::EVENT_KIND_CANCELED}))});
   EXPECT_EQ(st->duplicates, 1);
 }
 
@@ -146,7 +149,8 @@ TEST(ViewStore, UrlIndexNormalizes) {
   TempDir dir;
   auto store = OpenStore(dir.path());
   ASSERT_TRUE(
-      store->Apply({testing::Rec(0, 0, MakeEvent({.story = "s", .url = "https://example.com/news/a-story"}))}).ok());
+      store->Apply({testing::Rec(0, 0, MakeEvent({.story = "s", .url = "https://example.com/news/a-story"}))})
+          .ok());
   auto r = store->NewReader();
   EXPECT_EQ(r.StoryByUrl("https://example.com/news/a-story"), "s");
   EXPECT_EQ(r.StoryByUrl("https://EXAMPLE.com/news/a-story?utm_source=x#frag"), "s");
@@ -171,11 +175,12 @@ TEST(ViewStore, PagingIsStableAcrossConcurrentWrites) {
   ASSERT_EQ(page->articles.size(), 10u);
   for (const auto& a : page->articles) seen.insert(a.uri());
   // Concurrent writes: new stories and updates of stories on both sides of the cursor.
-  ASSERT_TRUE(store
-                  ->Apply({topic.Add(0, MakeEvent({.story = "story-3", .version = 2})),
-                           topic.Add(1, MakeEvent({.story = "story-20", .version = 2})),
-                           topic.Add(2, MakeEvent({.story = "new-1"})), topic.Add(0, MakeEvent({.story = "new-2"}))})
-                  .ok());
+  ASSERT_TRUE(
+      store
+          ->Apply({topic.Add(0, MakeEvent({.story = "story-3", .version = 2})),
+                   topic.Add(1, MakeEvent({.story = "story-20", .version = 2})),
+                   topic.Add(2, MakeEvent({.story = "new-1"})), topic.Add(0, MakeEvent({.story = "new-2"}))})
+          .ok());
   std::string token = page->next_page_token;
   while (!token.empty()) {
     auto next = store->NewReader().List({}, 10, token, 0);
@@ -192,7 +197,8 @@ TEST(ViewStore, PageTokensAreCheckedAndExpire) {
   TempDir dir;
   auto store = OpenStore(dir.path());
   std::vector<InputRecord> batch;
-  for (int i = 0; i < 5; ++i) batch.push_back(testing::Rec(0, i, MakeEvent({.story = "s" + std::to_string(i)})));
+  for (int i = 0; i < 5; ++i)
+    batch.push_back(testing::Rec(0, i, MakeEvent({.story = "s" + std::to_string(i)})));
   ASSERT_TRUE(store->Apply(batch).ok());
   auto page = store->NewReader().List({}, 2, "", 1000);
   ASSERT_TRUE(page.ok());
@@ -219,12 +225,21 @@ TEST(ViewStore, ListFilters) {
   auto store = OpenStore(dir.path());
   FakeTopic topic(1);
   ASSERT_TRUE(store
-                  ->Apply({topic.Add(0, MakeEvent({.story = "a", .versioncreated_ms = 1000, .provider = "reuters",
-                                                   .language = "en", .section = {"World", "Europe"}})),
-                           topic.Add(0, MakeEvent({.story = "b", .versioncreated_ms = 2000, .provider = "ap",
-                                                   .language = "en", .section = {"Business"}})),
-                           topic.Add(0, MakeEvent({.story = "c", .versioncreated_ms = 3000, .provider = "reuters",
-                                                   .language = "de", .section = {"World"}}))})
+                  ->Apply({topic.Add(0, MakeEvent({.story = "a",
+                                                   .versioncreated_ms = 1000,
+                                                   .provider = "reuters",
+                                                   .language = "en",
+                                                   .section = {"World", "Europe"}})),
+                           topic.Add(0, MakeEvent({.story = "b",
+                                                   .versioncreated_ms = 2000,
+                                                   .provider = "ap",
+                                                   .language = "en",
+                                                   .section = {"Business"}})),
+                           topic.Add(0, MakeEvent({.story = "c",
+                                                   .versioncreated_ms = 3000,
+                                                   .provider = "reuters",
+                                                   .language = "de",
+                                                   .section = {"World"}}))})
                   .ok());
   auto ids = [&](const v1::ArticleFilter& f) {
     std::vector<std::string> out;
@@ -249,7 +264,8 @@ TEST(ViewStore, ListFilters) {
   *t.mutable_updated_until() = testing::Ms(3000);
   EXPECT_EQ(ids(t), (std::vector<std::string>{"b"}));
   // The provider index follows the latest version.
-  ASSERT_TRUE(store->Apply({topic.Add(0, MakeEvent({.story = "b", .version = 2, .provider = "reuters"}))}).ok());
+  ASSERT_TRUE(
+      store->Apply({topic.Add(0, MakeEvent({.story = "b", .version = 2, .provider = "reuters"}))}).ok());
   v1::ArticleFilter p;
   p.set_provider("ap");
   EXPECT_TRUE(ids(p).empty());
@@ -261,15 +277,17 @@ TEST(ViewStore, FindSimilarByMinHashAndSimHash) {
   TempDir dir;
   auto store = OpenStore(dir.path());
   FakeTopic topic(1);
-  ASSERT_TRUE(store
-                  ->Apply({topic.Add(0, MakeEvent({.story = "a", .minhash = testing::Signature(0)})),
-                           topic.Add(0, MakeEvent({.story = "near", .provider = "ap",
-                                                   .minhash = testing::Signature(1, 8)})),
-                           topic.Add(0, MakeEvent({.story = "far", .minhash = testing::Signature(2)})),
-                           topic.Add(0, MakeEvent({.story = "h1", .simhash = 0xffff0000ffff0000ull})),
-                           topic.Add(0, MakeEvent({.story = "h2", .simhash = 0xffff0000ffff0001ull})),
-                           topic.Add(0, MakeEvent({.story = "h3", .simhash = 0x0123456789abcdefull}))})
-                  .ok());
+  ASSERT_TRUE(
+      store
+          ->Apply(
+              {topic.Add(0, MakeEvent({.story = "a", .minhash = testing::Signature(0)})),
+               topic.Add(0,
+                         MakeEvent({.story = "near", .provider = "ap", .minhash = testing::Signature(1, 8)})),
+               topic.Add(0, MakeEvent({.story = "far", .minhash = testing::Signature(2)})),
+               topic.Add(0, MakeEvent({.story = "h1", .simhash = 0xffff0000ffff0000ull})),
+               topic.Add(0, MakeEvent({.story = "h2", .simhash = 0xffff0000ffff0001ull})),
+               topic.Add(0, MakeEvent({.story = "h3", .simhash = 0x0123456789abcdefull}))})
+          .ok());
   auto r = store->NewReader();
   auto sim = r.Similar(*r.Story("a"), 10, 0.5);
   ASSERT_EQ(sim.size(), 1u);
@@ -281,8 +299,9 @@ TEST(ViewStore, FindSimilarByMinHashAndSimHash) {
   ASSERT_EQ(hs.size(), 1u);
   EXPECT_EQ(hs[0].story_id(), "h2");
   // An update moves the signature: the old neighbour is gone.
-  ASSERT_TRUE(store->Apply({topic.Add(0, MakeEvent({.story = "near", .version = 2,
-                                                    .minhash = testing::Signature(3)}))})
+  ASSERT_TRUE(store
+                  ->Apply({topic.Add(
+                      0, MakeEvent({.story = "near", .version = 2, .minhash = testing::Signature(3)}))})
                   .ok());
   EXPECT_TRUE(store->NewReader().Similar(*store->NewReader().Story("a"), 10, 0.5).empty());
 }
@@ -291,12 +310,13 @@ TEST(ViewStore, EventLogByOffset) {
   TempDir dir;
   auto store = OpenStore(dir.path());
   FakeTopic topic(2);
-  ASSERT_TRUE(store
-                  ->Apply({topic.Add(0, MakeEvent({.story = "a"})), topic.Add(1, MakeEvent({.story = "b"})),
-                           topic.Add(0, MakeEvent({.story = "a"})),  // duplicate: not logged
-                           topic.Add(0, MakeEvent({.story = "a", .version = 2, .kind = v1::EVENT_KIND_UPDATED})),
-                           topic.Add(0, MakeEvent({.story = "a", .version = 3, .kind = v1::EVENT_KIND_CANCELED}))})
-                  .ok());
+  ASSERT_TRUE(
+      store
+          ->Apply({topic.Add(0, MakeEvent({.story = "a"})), topic.Add(1, MakeEvent({.story = "b"})),
+                   topic.Add(0, MakeEvent({.story = "a"})),  // duplicate: not logged
+                   topic.Add(0, MakeEvent({.story = "a", .version = 2, .kind = v1::EVENT_KIND_UPDATED})),
+                   topic.Add(0, MakeEvent({.story = "a", .version = 3, .kind = v1::EVENT_KIND_CANCELED}))})
+          .ok());
   auto r = store->NewReader();
   std::vector<std::pair<int64_t, v1::EventKind>> got;
   r.Events(0, 0, 100, [&](LoggedEvent& le) {
@@ -304,8 +324,9 @@ TEST(ViewStore, EventLogByOffset) {
     EXPECT_EQ(le.story.story_id(), "a");
     return true;
   });
-  EXPECT_EQ(got, (std::vector<std::pair<int64_t, v1::EventKind>>{
-                     {0, v1::EVENT_KIND_CREATED}, {2, v1::EVENT_KIND_UPDATED}, {3, v1::EVENT_KIND_CANCELED}}));
+  EXPECT_EQ(got,
+            (std::vector<std::pair<int64_t, v1::EventKind>>{
+                {0, v1::EVENT_KIND_CREATED}, {2, v1::EVENT_KIND_UPDATED}, {3, v1::EVENT_KIND_CANCELED}}));
   got.clear();
   r.Events(0, 1, 3, [&](LoggedEvent& le) {
     got.emplace_back(le.offset, le.event.kind());

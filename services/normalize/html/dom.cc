@@ -17,98 +17,232 @@ struct TagEntry {
 
 // Sorted by name for binary search.
 constexpr TagEntry kTags[] = {
-    {"a", Tag::kA},           {"abbr", Tag::kAbbr},       {"address", Tag::kAddress},
-    {"area", Tag::kArea},     {"article", Tag::kArticle}, {"aside", Tag::kAside},
-    {"audio", Tag::kAudio},   {"b", Tag::kB},             {"base", Tag::kBase},
-    {"big", Tag::kBig},       {"blockquote", Tag::kBlockquote}, {"body", Tag::kBody},
-    {"br", Tag::kBr},         {"button", Tag::kButton},   {"canvas", Tag::kCanvas},
-    {"caption", Tag::kCaption}, {"center", Tag::kCenter}, {"cite", Tag::kCite},
-    {"code", Tag::kCode},     {"col", Tag::kCol},         {"dd", Tag::kDd},
-    {"del", Tag::kDel},       {"details", Tag::kDetails}, {"dialog", Tag::kDialog},
-    {"div", Tag::kDiv},       {"dl", Tag::kDl},           {"dt", Tag::kDt},
-    {"em", Tag::kEm},         {"embed", Tag::kEmbed},     {"fieldset", Tag::kFieldset},
-    {"figcaption", Tag::kFigcaption}, {"figure", Tag::kFigure}, {"font", Tag::kFont},
-    {"footer", Tag::kFooter}, {"form", Tag::kForm},       {"frameset", Tag::kFrameset},
-    {"h1", Tag::kH1},         {"h2", Tag::kH2},           {"h3", Tag::kH3},
-    {"h4", Tag::kH4},         {"h5", Tag::kH5},           {"h6", Tag::kH6},
-    {"head", Tag::kHead},     {"header", Tag::kHeader},   {"hr", Tag::kHr},
-    {"html", Tag::kHtml},     {"i", Tag::kI},             {"iframe", Tag::kIframe},
-    {"img", Tag::kImg},       {"input", Tag::kInput},     {"ins", Tag::kIns},
-    {"label", Tag::kLabel},   {"li", Tag::kLi},           {"link", Tag::kLink},
-    {"main", Tag::kMain},     {"map", Tag::kMap},         {"mark", Tag::kMark},
-    {"math", Tag::kMath},     {"menu", Tag::kMenu},       {"meta", Tag::kMeta},
-    {"nav", Tag::kNav},       {"noembed", Tag::kNoembed}, {"noframes", Tag::kNoframes},
-    {"noscript", Tag::kNoscript}, {"object", Tag::kObject}, {"ol", Tag::kOl},
-    {"option", Tag::kOption}, {"p", Tag::kP},             {"param", Tag::kParam},
-    {"picture", Tag::kPicture}, {"plaintext", Tag::kPlaintext}, {"pre", Tag::kPre},
-    {"q", Tag::kQ},           {"s", Tag::kS},             {"script", Tag::kScript},
-    {"section", Tag::kSection}, {"select", Tag::kSelect}, {"small", Tag::kSmall},
-    {"source", Tag::kSource}, {"span", Tag::kSpan},       {"strong", Tag::kStrong},
-    {"style", Tag::kStyle},   {"sub", Tag::kSub},         {"summary", Tag::kSummary},
-    {"sup", Tag::kSup},       {"svg", Tag::kSvg},         {"table", Tag::kTable},
-    {"tbody", Tag::kTbody},   {"td", Tag::kTd},           {"template", Tag::kTemplate},
-    {"textarea", Tag::kTextarea}, {"tfoot", Tag::kTfoot}, {"th", Tag::kTh},
-    {"thead", Tag::kThead},   {"time", Tag::kTime},       {"title", Tag::kTitle},
-    {"tr", Tag::kTr},         {"track", Tag::kTrack},     {"u", Tag::kU},
-    {"ul", Tag::kUl},         {"video", Tag::kVideo},     {"wbr", Tag::kWbr},
+    {"a", Tag::kA},
+    {"abbr", Tag::kAbbr},
+    {"address", Tag::kAddress},
+    {"area", Tag::kArea},
+    {"article", Tag::kArticle},
+    {"aside", Tag::kAside},
+    {"audio", Tag::kAudio},
+    {"b", Tag::kB},
+    {"base", Tag::kBase},
+    {"big", Tag::kBig},
+    {"blockquote", Tag::kBlockquote},
+    {"body", Tag::kBody},
+    {"br", Tag::kBr},
+    {"button", Tag::kButton},
+    {"canvas", Tag::kCanvas},
+    {"caption", Tag::kCaption},
+    {"center", Tag::kCenter},
+    {"cite", Tag::kCite},
+    {"code", Tag::kCode},
+    {"col", Tag::kCol},
+    {"dd", Tag::kDd},
+    {"del", Tag::kDel},
+    {"details", Tag::kDetails},
+    {"dialog", Tag::kDialog},
+    {"div", Tag::kDiv},
+    {"dl", Tag::kDl},
+    {"dt", Tag::kDt},
+    {"em", Tag::kEm},
+    {"embed", Tag::kEmbed},
+    {"fieldset", Tag::kFieldset},
+    {"figcaption", Tag::kFigcaption},
+    {"figure", Tag::kFigure},
+    {"font", Tag::kFont},
+    {"footer", Tag::kFooter},
+    {"form", Tag::kForm},
+    {"frameset", Tag::kFrameset},
+    {"h1", Tag::kH1},
+    {"h2", Tag::kH2},
+    {"h3", Tag::kH3},
+    {"h4", Tag::kH4},
+    {"h5", Tag::kH5},
+    {"h6", Tag::kH6},
+    {"head", Tag::kHead},
+    {"header", Tag::kHeader},
+    {"hr", Tag::kHr},
+    {"html", Tag::kHtml},
+    {"i", Tag::kI},
+    {"iframe", Tag::kIframe},
+    {"img", Tag::kImg},
+    {"input", Tag::kInput},
+    {"ins", Tag::kIns},
+    {"label", Tag::kLabel},
+    {"li", Tag::kLi},
+    {"link", Tag::kLink},
+    {"main", Tag::kMain},
+    {"map", Tag::kMap},
+    {"mark", Tag::kMark},
+    {"math", Tag::kMath},
+    {"menu", Tag::kMenu},
+    {"meta", Tag::kMeta},
+    {"nav", Tag::kNav},
+    {"noembed", Tag::kNoembed},
+    {"noframes", Tag::kNoframes},
+    {"noscript", Tag::kNoscript},
+    {"object", Tag::kObject},
+    {"ol", Tag::kOl},
+    {"option", Tag::kOption},
+    {"p", Tag::kP},
+    {"param", Tag::kParam},
+    {"picture", Tag::kPicture},
+    {"plaintext", Tag::kPlaintext},
+    {"pre", Tag::kPre},
+    {"q", Tag::kQ},
+    {"s", Tag::kS},
+    {"script", Tag::kScript},
+    {"section", Tag::kSection},
+    {"select", Tag::kSelect},
+    {"small", Tag::kSmall},
+    {"source", Tag::kSource},
+    {"span", Tag::kSpan},
+    {"strong", Tag::kStrong},
+    {"style", Tag::kStyle},
+    {"sub", Tag::kSub},
+    {"summary", Tag::kSummary},
+    {"sup", Tag::kSup},
+    {"svg", Tag::kSvg},
+    {"table", Tag::kTable},
+    {"tbody", Tag::kTbody},
+    {"td", Tag::kTd},
+    {"template", Tag::kTemplate},
+    {"textarea", Tag::kTextarea},
+    {"tfoot", Tag::kTfoot},
+    {"th", Tag::kTh},
+    {"thead", Tag::kThead},
+    {"time", Tag::kTime},
+    {"title", Tag::kTitle},
+    {"tr", Tag::kTr},
+    {"track", Tag::kTrack},
+    {"u", Tag::kU},
+    {"ul", Tag::kUl},
+    {"video", Tag::kVideo},
+    {"wbr", Tag::kWbr},
     {"xmp", Tag::kXmp},
 };
 
-bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f'; }
-bool IsAlpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f';
+}
+bool IsAlpha(char c) {
+  return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+char Lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c;
+}
 
 bool IsVoid(Tag t) {
   switch (t) {
-    case Tag::kArea: case Tag::kBase: case Tag::kBr: case Tag::kCol: case Tag::kEmbed: case Tag::kHr:
-    case Tag::kImg: case Tag::kInput: case Tag::kLink: case Tag::kMeta: case Tag::kParam:
-    case Tag::kSource: case Tag::kTrack: case Tag::kWbr:
-      return true;
-    default:
-      return false;
+    case Tag::kArea:
+    case Tag::kBase:
+    case Tag::kBr:
+    case Tag::kCol:
+    case Tag::kEmbed:
+    case Tag::kHr:
+    case Tag::kImg:
+    case Tag::kInput:
+    case Tag::kLink:
+    case Tag::kMeta:
+    case Tag::kParam:
+    case Tag::kSource:
+    case Tag::kTrack:
+    case Tag::kWbr: return true;
+    default: return false;
   }
 }
 
 // Start tags that close an open <p>.
 bool ClosesP(Tag t) {
   switch (t) {
-    case Tag::kAddress: case Tag::kArticle: case Tag::kAside: case Tag::kBlockquote: case Tag::kCenter:
-    case Tag::kDetails: case Tag::kDialog: case Tag::kDiv: case Tag::kDl: case Tag::kFieldset:
-    case Tag::kFigcaption: case Tag::kFigure: case Tag::kFooter: case Tag::kForm: case Tag::kH1:
-    case Tag::kH2: case Tag::kH3: case Tag::kH4: case Tag::kH5: case Tag::kH6: case Tag::kHeader:
-    case Tag::kHr: case Tag::kMain: case Tag::kMenu: case Tag::kNav: case Tag::kOl: case Tag::kP:
-    case Tag::kPre: case Tag::kSection: case Tag::kSummary: case Tag::kTable: case Tag::kUl:
-    case Tag::kLi: case Tag::kDd: case Tag::kDt: case Tag::kXmp: case Tag::kPlaintext:
-      return true;
-    default:
-      return false;
+    case Tag::kAddress:
+    case Tag::kArticle:
+    case Tag::kAside:
+    case Tag::kBlockquote:
+    case Tag::kCenter:
+    case Tag::kDetails:
+    case Tag::kDialog:
+    case Tag::kDiv:
+    case Tag::kDl:
+    case Tag::kFieldset:
+    case Tag::kFigcaption:
+    case Tag::kFigure:
+    case Tag::kFooter:
+    case Tag::kForm:
+    case Tag::kH1:
+    case Tag::kH2:
+    case Tag::kH3:
+    case Tag::kH4:
+    case Tag::kH5:
+    case Tag::kH6:
+    case Tag::kHeader:
+    case Tag::kHr:
+    case Tag::kMain:
+    case Tag::kMenu:
+    case Tag::kNav:
+    case Tag::kOl:
+    case Tag::kP:
+    case Tag::kPre:
+    case Tag::kSection:
+    case Tag::kSummary:
+    case Tag::kTable:
+    case Tag::kUl:
+    case Tag::kLi:
+    case Tag::kDd:
+    case Tag::kDt:
+    case Tag::kXmp:
+    case Tag::kPlaintext: return true;
+    default: return false;
   }
 }
 
-bool IsHeading(Tag t) { return t >= Tag::kH1 && t <= Tag::kH6; }
+bool IsHeading(Tag t) {
+  return t >= Tag::kH1 && t <= Tag::kH6;
+}
 
 // Elements that bound the search for an open element to close (HTML "scope").
 bool IsScopeBoundary(Tag t) {
   switch (t) {
-    case Tag::kTable: case Tag::kTd: case Tag::kTh: case Tag::kCaption: case Tag::kHtml:
-    case Tag::kTemplate: case Tag::kObject: case Tag::kRoot: case Tag::kButton:
-      return true;
-    default:
-      return false;
+    case Tag::kTable:
+    case Tag::kTd:
+    case Tag::kTh:
+    case Tag::kCaption:
+    case Tag::kHtml:
+    case Tag::kTemplate:
+    case Tag::kObject:
+    case Tag::kRoot:
+    case Tag::kButton: return true;
+    default: return false;
   }
 }
 
 // Containers that stop the implied closing of an <li>/<dd>/<dt>.
 bool StopsListItemSearch(Tag t) {
   switch (t) {
-    case Tag::kUl: case Tag::kOl: case Tag::kMenu: case Tag::kDl: case Tag::kTable: case Tag::kTd:
-    case Tag::kTh: case Tag::kBody: case Tag::kHtml: case Tag::kRoot: case Tag::kArticle:
-    case Tag::kSection: case Tag::kAside: case Tag::kNav: case Tag::kHeader: case Tag::kFooter:
-    case Tag::kMain: case Tag::kBlockquote: case Tag::kFigure: case Tag::kForm: case Tag::kButton:
-    case Tag::kTemplate: case Tag::kObject:
-      return true;
-    default:
-      return false;
+    case Tag::kUl:
+    case Tag::kOl:
+    case Tag::kMenu:
+    case Tag::kDl:
+    case Tag::kTable:
+    case Tag::kTd:
+    case Tag::kTh:
+    case Tag::kBody:
+    case Tag::kHtml:
+    case Tag::kRoot:
+    case Tag::kArticle:
+    case Tag::kSection:
+    case Tag::kAside:
+    case Tag::kNav:
+    case Tag::kHeader:
+    case Tag::kFooter:
+    case Tag::kMain:
+    case Tag::kBlockquote:
+    case Tag::kFigure:
+    case Tag::kForm:
+    case Tag::kButton:
+    case Tag::kTemplate:
+    case Tag::kObject: return true;
+    default: return false;
   }
 }
 
@@ -296,7 +430,7 @@ void Builder::HandleStart(Tag tag, uint32_t name_off, uint32_t name_len, uint32_
         if (std::string_view(doc_.strings).substr(a.name_off, a.name_len) == "type") {
           std::string_view v = std::string_view(doc_.strings).substr(a.val_off, a.val_len);
           json_ld = v.size() >= 19 && std::equal(v.begin(), v.begin() + 19, "application/ld+json",
-                                                  [](char x, char y) { return Lower(x) == y; });
+                                                 [](char x, char y) { return Lower(x) == y; });
         }
       }
       doc_.attrs.resize(attr_begin);
@@ -309,9 +443,18 @@ void Builder::HandleStart(Tag tag, uint32_t name_off, uint32_t name_len, uint32_
       }
       return;
     }
-    case Tag::kStyle: doc_.attrs.resize(attr_begin); SkipRawText("style", pos, nullptr); return;
-    case Tag::kNoscript: doc_.attrs.resize(attr_begin); SkipRawText("noscript", pos, nullptr); return;
-    case Tag::kIframe: doc_.attrs.resize(attr_begin); SkipRawText("iframe", pos, nullptr); return;
+    case Tag::kStyle:
+      doc_.attrs.resize(attr_begin);
+      SkipRawText("style", pos, nullptr);
+      return;
+    case Tag::kNoscript:
+      doc_.attrs.resize(attr_begin);
+      SkipRawText("noscript", pos, nullptr);
+      return;
+    case Tag::kIframe:
+      doc_.attrs.resize(attr_begin);
+      SkipRawText("iframe", pos, nullptr);
+      return;
     case Tag::kNoembed: SkipRawText("noembed", pos, nullptr); return;
     case Tag::kNoframes: SkipRawText("noframes", pos, nullptr); return;
     case Tag::kXmp: SkipRawText("xmp", pos, nullptr); return;
@@ -329,8 +472,7 @@ void Builder::HandleStart(Tag tag, uint32_t name_off, uint32_t name_len, uint32_
       }
       return;
     }
-    default:
-      break;
+    default: break;
   }
   if (tag == Tag::kHtml || tag == Tag::kBody || tag == Tag::kHead) {
     for (uint32_t i : stack_) {
@@ -342,7 +484,8 @@ void Builder::HandleStart(Tag tag, uint32_t name_off, uint32_t name_len, uint32_
       if (size_t i = FindInScope(Tag::kP, false)) PopTo(i);
     }
     if (IsHeading(tag) && IsHeading(CurrentTag())) PopTo(stack_.size() - 1);
-    if ((tag == Tag::kLi && IsOpen(Tag::kLi)) || ((tag == Tag::kDd || tag == Tag::kDt) && (IsOpen(Tag::kDd) || IsOpen(Tag::kDt)))) {
+    if ((tag == Tag::kLi && IsOpen(Tag::kLi)) ||
+        ((tag == Tag::kDd || tag == Tag::kDt) && (IsOpen(Tag::kDd) || IsOpen(Tag::kDt)))) {
       for (size_t i = stack_.size() - 1; i > 0; --i) {
         Tag at = doc_.nodes[stack_[i]].tag;
         if (at == tag || (tag != Tag::kLi && (at == Tag::kDd || at == Tag::kDt))) {
@@ -352,15 +495,16 @@ void Builder::HandleStart(Tag tag, uint32_t name_off, uint32_t name_len, uint32_
         if (StopsListItemSearch(at)) break;
       }
     } else if ((tag == Tag::kTr || tag == Tag::kTd || tag == Tag::kTh || tag == Tag::kTbody ||
-                tag == Tag::kThead || tag == Tag::kTfoot) && IsOpen(Tag::kTable)) {
+                tag == Tag::kThead || tag == Tag::kTfoot) &&
+               IsOpen(Tag::kTable)) {
       const bool cell = tag == Tag::kTd || tag == Tag::kTh;
       const bool section = tag == Tag::kTbody || tag == Tag::kThead || tag == Tag::kTfoot;
       for (size_t i = stack_.size() - 1; i > 0; --i) {
         Tag at = doc_.nodes[stack_[i]].tag;
         if (at == Tag::kTable) break;
-        bool closes = cell ? (at == Tag::kTd || at == Tag::kTh)
-                           : section ? (at == Tag::kTbody || at == Tag::kThead || at == Tag::kTfoot)
-                                     : at == Tag::kTr;
+        bool closes = cell      ? (at == Tag::kTd || at == Tag::kTh)
+                      : section ? (at == Tag::kTbody || at == Tag::kThead || at == Tag::kTfoot)
+                                : at == Tag::kTr;
         if (closes) {
           PopTo(i);
           break;
@@ -466,7 +610,8 @@ bool Builder::StartTag(size_t* pos) {
     bool duplicate = false;
     for (size_t k = attr_begin; k < doc_.attrs.size(); ++k) {
       const Attr& b = doc_.attrs[k];
-      if (std::string_view(s).substr(b.name_off, b.name_len) == std::string_view(s).substr(a.name_off, a.name_len)) {
+      if (std::string_view(s).substr(b.name_off, b.name_len) ==
+          std::string_view(s).substr(a.name_off, a.name_len)) {
         duplicate = true;
         break;
       }
@@ -506,9 +651,9 @@ void Builder::EndTag(size_t* pos) {
     }
     return;
   }
-  if (tag != Tag::kOther && !IsOpen(tag) && !(IsHeading(tag) && (IsOpen(Tag::kH1) || IsOpen(Tag::kH2) ||
-                                                                  IsOpen(Tag::kH3) || IsOpen(Tag::kH4) ||
-                                                                  IsOpen(Tag::kH5) || IsOpen(Tag::kH6)))) {
+  if (tag != Tag::kOther && !IsOpen(tag) &&
+      !(IsHeading(tag) && (IsOpen(Tag::kH1) || IsOpen(Tag::kH2) || IsOpen(Tag::kH3) || IsOpen(Tag::kH4) ||
+                           IsOpen(Tag::kH5) || IsOpen(Tag::kH6)))) {
     return;  // not open: ignored
   }
   const bool table_part = tag == Tag::kTable || tag == Tag::kTd || tag == Tag::kTh || tag == Tag::kTr ||
@@ -593,7 +738,8 @@ Result<Document> Builder::Run() {
 }  // namespace
 
 int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -649,8 +795,10 @@ void DecodeEntities(std::string_view in, std::string& out) {
       while (k < n) {
         char c = in[k];
         int d = -1;
-        if (c >= '0' && c <= '9') d = c - '0';
-        else if (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f') d = (c | 0x20) - 'a' + 10;
+        if (c >= '0' && c <= '9')
+          d = c - '0';
+        else if (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+          d = (c | 0x20) - 'a' + 10;
         if (d < 0) break;
         if (cp < 0x110000) cp = cp * (hex ? 16 : 10) + static_cast<uint32_t>(d);
         ++digits;
@@ -668,7 +816,9 @@ void DecodeEntities(std::string_view in, std::string& out) {
       continue;
     }
     size_t k = i;
-    while (k < n && k - i < 32 && (((in[k] | 0x20) >= 'a' && (in[k] | 0x20) <= 'z') || (in[k] >= '0' && in[k] <= '9'))) ++k;
+    while (k < n && k - i < 32 &&
+           (((in[k] | 0x20) >= 'a' && (in[k] | 0x20) <= 'z') || (in[k] >= '0' && in[k] <= '9')))
+      ++k;
     if (k == i) {
       out.push_back('&');
       continue;
@@ -680,7 +830,8 @@ void DecodeEntities(std::string_view in, std::string& out) {
     const bool semi = k < n && in[k] == ';';
     const bool legacy = nm == "amp" || nm == "lt" || nm == "gt" || nm == "quot" || nm == "nbsp" ||
                         nm == "copy" || nm == "reg" || nm == "AMP";
-    const htmlEntityDesc* e = (semi || legacy) ? htmlEntityLookup(reinterpret_cast<const xmlChar*>(name)) : nullptr;
+    const htmlEntityDesc* e =
+        (semi || legacy) ? htmlEntityLookup(reinterpret_cast<const xmlChar*>(name)) : nullptr;
     if (!e && nm == "AMP") {
       out.push_back('&');
       i = semi ? k + 1 : k;
@@ -707,14 +858,30 @@ AttrKey AttrKeyFromName(std::string_view n) {
     AttrKey key;
   };
   static constexpr Entry kKeys[] = {
-      {"alt", AttrKey::kAlt},         {"aria-hidden", AttrKey::kAriaHidden}, {"charset", AttrKey::kCharset},
-      {"class", AttrKey::kClass},     {"content", AttrKey::kContent},        {"data-original", AttrKey::kDataOriginal},
-      {"data-src", AttrKey::kDataSrc}, {"data-srcset", AttrKey::kDataSrcset}, {"datetime", AttrKey::kDatetime},
-      {"hidden", AttrKey::kHidden},   {"href", AttrKey::kHref},              {"http-equiv", AttrKey::kHttpEquiv},
-      {"id", AttrKey::kId},           {"itemprop", AttrKey::kItemprop},      {"lang", AttrKey::kLang},
-      {"name", AttrKey::kName},       {"property", AttrKey::kProperty},      {"rel", AttrKey::kRel},
-      {"role", AttrKey::kRole},       {"src", AttrKey::kSrc},                {"srcset", AttrKey::kSrcset},
-      {"style", AttrKey::kStyle},     {"title", AttrKey::kTitle},            {"type", AttrKey::kType},
+      {"alt", AttrKey::kAlt},
+      {"aria-hidden", AttrKey::kAriaHidden},
+      {"charset", AttrKey::kCharset},
+      {"class", AttrKey::kClass},
+      {"content", AttrKey::kContent},
+      {"data-original", AttrKey::kDataOriginal},
+      {"data-src", AttrKey::kDataSrc},
+      {"data-srcset", AttrKey::kDataSrcset},
+      {"datetime", AttrKey::kDatetime},
+      {"hidden", AttrKey::kHidden},
+      {"href", AttrKey::kHref},
+      {"http-equiv", AttrKey::kHttpEquiv},
+      {"id", AttrKey::kId},
+      {"itemprop", AttrKey::kItemprop},
+      {"lang", AttrKey::kLang},
+      {"name", AttrKey::kName},
+      {"property", AttrKey::kProperty},
+      {"rel", AttrKey::kRel},
+      {"role", AttrKey::kRole},
+      {"src", AttrKey::kSrc},
+      {"srcset", AttrKey::kSrcset},
+      {"style", AttrKey::kStyle},
+      {"title", AttrKey::kTitle},
+      {"type", AttrKey::kType},
       {"xml:lang", AttrKey::kXmlLang},
   };
   if (n.size() < 2 || n.size() > 13) return AttrKey::kOtherAttr;

@@ -20,46 +20,66 @@ using v1::BlockType;
 
 // Substring patterns (matched in the lower-cased "class id" string).
 constexpr std::string_view kUnlikely[] = {
-    "-ad-",     "ai2html",  "banner",      "breadcrumb", "combx",     "comment",   "community",
-    "cover-wrap", "disqus", "extra",       "footer",     "gdpr",      "header",    "legends",
-    "menu",     "related",  "remark",      "replies",    "rss",       "shoutbox",  "sidebar",
-    "skyscraper", "social", "sponsor",     "supplemental", "ad-break", "agegate",  "pagination",
-    "pager",    "popup",    "yom-remote",  "newsletter", "subscribe", "cookie",    "consent",
-    "promo",    "share",    "sharing",     "outbrain",   "taboola",   "recommend", "signup",
-    "sign-up",  "trending", "most-popular", "mostpopular", "most-read", "mostread", "toolbar",
-    "modal",    "overlay",  "nav",         "masthead",   "advert",    "adslot",    "ad-slot",
-    "ad-container", "ad_container", "ad-wrapper", "adwrapper", "dfp", "byline", "author-info",
-    "author-bio", "authorbio", "about-author", "tags",   "tag-list",  "taglist",
-    "jump-link", "skip",   "login",       "more-stories",
-    "further-reading", "see-also", "visually-hidden", "sr-only", "screen-reader",
-    "follow",   "carousel",  "slider",    "gallery-nav",
-    "timestamp", "dateline", "caption",   "credit",     "pullquote", "pull-quote", "video-player",
-    "contributor",
+    "-ad-",         "ai2html",         "banner",      "breadcrumb",
+    "combx",        "comment",         "community",   "cover-wrap",
+    "disqus",       "extra",           "footer",      "gdpr",
+    "header",       "legends",         "menu",        "related",
+    "remark",       "replies",         "rss",         "shoutbox",
+    "sidebar",      "skyscraper",      "social",      "sponsor",
+    "supplemental", "ad-break",        "agegate",     "pagination",
+    "pager",        "popup",           "yom-remote",  "newsletter",
+    "subscribe",    "cookie",          "consent",     "promo",
+    "share",        "sharing",         "outbrain",    "taboola",
+    "recommend",    "signup",          "sign-up",     "trending",
+    "most-popular", "mostpopular",     "most-read",   "mostread",
+    "toolbar",      "modal",           "overlay",     "nav",
+    "masthead",     "advert",          "adslot",      "ad-slot",
+    "ad-container", "ad_container",    "ad-wrapper",  "adwrapper",
+    "dfp",          "byline",          "author-info", "author-bio",
+    "authorbio",    "about-author",    "tags",        "tag-list",
+    "taglist",      "jump-link",       "skip",        "login",
+    "more-stories", "further-reading", "see-also",    "visually-hidden",
+    "sr-only",      "screen-reader",   "follow",      "carousel",
+    "slider",       "gallery-nav",     "timestamp",   "dateline",
+    "caption",      "credit",          "pullquote",   "pull-quote",
+    "video-player", "contributor",
 };
-constexpr std::string_view kMaybe[] = {"and", "article", "body", "column", "content", "main", "shadow",
-                                       "story", "entry", "post-text", "text"};
+constexpr std::string_view kMaybe[] = {"and",    "article", "body",  "column",    "content", "main",
+                                       "shadow", "story",   "entry", "post-text", "text"};
 // Never rescued by kMaybe.
 constexpr std::string_view kStrong[] = {
-    "share",     "sharing",   "social",      "newsletter", "subscribe", "cookie",   "consent",
-    "outbrain",  "taboola",   "recommend",   "related",    "most-popular", "mostpopular",
-    "most-read", "mostread",  "trending",    "signup",     "sign-up",   "promo",    "advert",
-    "ad-slot",   "adslot",    "breadcrumb",  "disqus",     "comment-",  "comments", "commentlist",
-    "more-stories", "further-reading", "see-also", "skip-link",
-    "sr-only",   "visually-hidden", "screen-reader", "author-bio", "authorbio", "about-author",
-    "byline",    "tag-list",    "taglist",    "pullquote", "pull-quote", "caption",
-    "gallery-nav", "jump-link", "footer", "-nav", "nav-", "navbar", "navigation",
+    "share",           "sharing",       "social",      "newsletter",
+    "subscribe",       "cookie",        "consent",     "outbrain",
+    "taboola",         "recommend",     "related",     "most-popular",
+    "mostpopular",     "most-read",     "mostread",    "trending",
+    "signup",          "sign-up",       "promo",       "advert",
+    "ad-slot",         "adslot",        "breadcrumb",  "disqus",
+    "comment-",        "comments",      "commentlist", "more-stories",
+    "further-reading", "see-also",      "skip-link",   "sr-only",
+    "visually-hidden", "screen-reader", "author-bio",  "authorbio",
+    "about-author",    "byline",        "tag-list",    "taglist",
+    "pullquote",       "pull-quote",    "caption",     "gallery-nav",
+    "jump-link",       "footer",        "-nav",        "nav-",
+    "navbar",          "navigation",
 };
 constexpr std::string_view kNegative[] = {
-    "-ad-",   "hidden",    "banner",   "combx",    "comment", "com-",  "contact", "foot",  "footer",
-    "footnote", "gdpr",    "masthead", "media",    "meta",    "outbrain", "promo", "related", "scroll",
-    "share",  "shoutbox",  "sidebar",  "skyscraper", "sponsor", "shopping", "tags", "tool", "widget",
-    "byline", "author",    "date",     "caption",  "credit",  "subscribe", "newsletter"};
-constexpr std::string_view kPositive[] = {"article", "body",  "content", "entry", "hentry", "h-entry",
-                                          "main",    "page",  "post",    "text",  "blog",   "story",
-                                          "prose",   "rich-text", "richtext"};
+    "-ad-",       "hidden",  "banner",   "combx",  "comment",   "com-",      "contact",
+    "foot",       "footer",  "footnote", "gdpr",   "masthead",  "media",     "meta",
+    "outbrain",   "promo",   "related",  "scroll", "share",     "shoutbox",  "sidebar",
+    "skyscraper", "sponsor", "shopping", "tags",   "tool",      "widget",    "byline",
+    "author",     "date",    "caption",  "credit", "subscribe", "newsletter"};
+constexpr std::string_view kPositive[] = {"article", "body",  "content", "entry",     "hentry",
+                                          "h-entry", "main",  "page",    "post",      "text",
+                                          "blog",    "story", "prose",   "rich-text", "richtext"};
 
 enum PatternBit : uint16_t {
-  kPStrong = 1, kPUnlikely = 2, kPMaybe = 4, kPNegative = 8, kPPositive = 16, kPPull = 32, kPCaption = 64,
+  kPStrong = 1,
+  kPUnlikely = 2,
+  kPMaybe = 4,
+  kPNegative = 8,
+  kPPositive = 16,
+  kPPull = 32,
+  kPCaption = 64,
   kPRelated = 128,
 };
 
@@ -127,21 +147,58 @@ bool HasCommentToken(std::string_view s) {
 
 bool IsBlockTag(Tag t) {
   switch (t) {
-    case Tag::kP: case Tag::kDiv: case Tag::kSection: case Tag::kArticle: case Tag::kMain:
-    case Tag::kHeader: case Tag::kFooter: case Tag::kAside: case Tag::kNav: case Tag::kH1: case Tag::kH2:
-    case Tag::kH3: case Tag::kH4: case Tag::kH5: case Tag::kH6: case Tag::kUl: case Tag::kOl: case Tag::kLi:
-    case Tag::kDl: case Tag::kDt: case Tag::kDd: case Tag::kBlockquote: case Tag::kPre: case Tag::kTable:
-    case Tag::kThead: case Tag::kTbody: case Tag::kTfoot: case Tag::kTr: case Tag::kTd: case Tag::kTh:
-    case Tag::kCaption: case Tag::kFigure: case Tag::kFigcaption: case Tag::kHr: case Tag::kAddress:
-    case Tag::kCenter: case Tag::kForm: case Tag::kFieldset: case Tag::kDetails: case Tag::kSummary:
-    case Tag::kDialog: case Tag::kMenu: case Tag::kBody: case Tag::kHtml: case Tag::kRoot:
-      return true;
-    default:
-      return false;
+    case Tag::kP:
+    case Tag::kDiv:
+    case Tag::kSection:
+    case Tag::kArticle:
+    case Tag::kMain:
+    case Tag::kHeader:
+    case Tag::kFooter:
+    case Tag::kAside:
+    case Tag::kNav:
+    case Tag::kH1:
+    case Tag::kH2:
+    case Tag::kH3:
+    case Tag::kH4:
+    case Tag::kH5:
+    case Tag::kH6:
+    case Tag::kUl:
+    case Tag::kOl:
+    case Tag::kLi:
+    case Tag::kDl:
+    case Tag::kDt:
+    case Tag::kDd:
+    case Tag::kBlockquote:
+    case Tag::kPre:
+    case Tag::kTable:
+    case Tag::kThead:
+    case Tag::kTbody:
+    case Tag::kTfoot:
+    case Tag::kTr:
+    case Tag::kTd:
+    case Tag::kTh:
+    case Tag::kCaption:
+    case Tag::kFigure:
+    case Tag::kFigcaption:
+    case Tag::kHr:
+    case Tag::kAddress:
+    case Tag::kCenter:
+    case Tag::kForm:
+    case Tag::kFieldset:
+    case Tag::kDetails:
+    case Tag::kSummary:
+    case Tag::kDialog:
+    case Tag::kMenu:
+    case Tag::kBody:
+    case Tag::kHtml:
+    case Tag::kRoot: return true;
+    default: return false;
   }
 }
 
-bool IsHeading(Tag t) { return t >= Tag::kH1 && t <= Tag::kH6; }
+bool IsHeading(Tag t) {
+  return t >= Tag::kH1 && t <= Tag::kH6;
+}
 
 size_t Utf8Len(std::string_view s) {
   size_t n = 0;
@@ -154,8 +211,10 @@ size_t CountCommas(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == ',') ++n;
     // U+FF0C fullwidth comma, U+3001 ideographic comma
-    else if (s[i] == '\xEF' && i + 2 < s.size() && s[i + 1] == '\xBC' && s[i + 2] == '\x8C') ++n;
-    else if (s[i] == '\xE3' && i + 2 < s.size() && s[i + 1] == '\x80' && s[i + 2] == '\x81') ++n;
+    else if (s[i] == '\xEF' && i + 2 < s.size() && s[i + 1] == '\xBC' && s[i + 2] == '\x8C')
+      ++n;
+    else if (s[i] == '\xE3' && i + 2 < s.size() && s[i + 1] == '\x80' && s[i + 2] == '\x81')
+      ++n;
   }
   return n;
 }
@@ -175,10 +234,10 @@ struct Stats {
 };
 
 enum Flag : uint8_t {
-  kJunk = 1,        // boilerplate: removed with its subtree
-  kCaption = 2,     // a caption container
-  kPullQuote = 4,   // a pull quote container
-  kRelated = 8,     // a related-links container
+  kJunk = 1,       // boilerplate: removed with its subtree
+  kCaption = 2,    // a caption container
+  kPullQuote = 4,  // a pull quote container
+  kRelated = 8,    // a related-links container
 };
 
 class Extractor {
@@ -222,7 +281,8 @@ class Extractor {
   std::vector<float> score_;
   std::vector<uint8_t> scored_;
   std::vector<uint8_t> kept_;
-  std::vector<uint8_t> handled_;  // figures and pull quotes already taken  // 1 = keep, 2 = removed by conditional cleaning
+  std::vector<uint8_t>
+      handled_;  // figures and pull quotes already taken  // 1 = keep, 2 = removed by conditional cleaning
   std::string lower_;
   std::string key_;
   std::unordered_map<std::string, ClassInfo> class_cache_;
@@ -269,20 +329,33 @@ void Extractor::MarkFlags() {
     }
     uint8_t f = 0;
     switch (nd.tag) {
-      case Tag::kNav: case Tag::kAside: case Tag::kButton: case Tag::kSelect: case Tag::kOption:
-      case Tag::kInput: case Tag::kTemplate: case Tag::kSvg: case Tag::kMath: case Tag::kCanvas:
-      case Tag::kDialog: case Tag::kHead: case Tag::kFooter: case Tag::kLabel: case Tag::kObject:
-      case Tag::kEmbed: case Tag::kMap: case Tag::kFrameset:
-        f = kJunk;
-        break;
+      case Tag::kNav:
+      case Tag::kAside:
+      case Tag::kButton:
+      case Tag::kSelect:
+      case Tag::kOption:
+      case Tag::kInput:
+      case Tag::kTemplate:
+      case Tag::kSvg:
+      case Tag::kMath:
+      case Tag::kCanvas:
+      case Tag::kDialog:
+      case Tag::kHead:
+      case Tag::kFooter:
+      case Tag::kLabel:
+      case Tag::kObject:
+      case Tag::kEmbed:
+      case Tag::kMap:
+      case Tag::kFrameset: f = kJunk; break;
       case Tag::kHeader:
         if (!opts_.fragment) f = kJunk;
         break;
-      case Tag::kFigure: case Tag::kFigcaption: case Tag::kPicture: case Tag::kVideo: case Tag::kAudio:
-        f = kCaption;
-        break;
-      default:
-        break;
+      case Tag::kFigure:
+      case Tag::kFigcaption:
+      case Tag::kPicture:
+      case Tag::kVideo:
+      case Tag::kAudio: f = kCaption; break;
+      default: break;
     }
     if (nd.attr_count > 0) {
       if (doc_.HasAttribute(i, AttrKey::kHidden)) f |= kJunk;
@@ -342,9 +415,16 @@ void Extractor::ComputeStats() {
         case Tag::kP: s.p++; break;
         case Tag::kImg: s.img++; break;
         case Tag::kLi: s.li++; break;
-        case Tag::kInput: case Tag::kSelect: case Tag::kTextarea: s.input++; break;
-        case Tag::kEmbed: case Tag::kObject: case Tag::kIframe: case Tag::kVideo: s.embed++; break;
-        default: if (IsHeading(nd.tag)) s.headings++; break;
+        case Tag::kInput:
+        case Tag::kSelect:
+        case Tag::kTextarea: s.input++; break;
+        case Tag::kEmbed:
+        case Tag::kObject:
+        case Tag::kIframe:
+        case Tag::kVideo: s.embed++; break;
+        default:
+          if (IsHeading(nd.tag)) s.headings++;
+          break;
       }
       if (nd.tag == Tag::kA) s.link_text = s.text;
     }
@@ -402,7 +482,9 @@ int Extractor::ClassWeight(uint32_t n) {
   return w;
 }
 
-float LinkDensity(const Stats& s) { return s.text == 0 ? 0.f : static_cast<float>(s.link_text) / s.text; }
+float LinkDensity(const Stats& s) {
+  return s.text == 0 ? 0.f : static_cast<float>(s.link_text) / s.text;
+}
 
 uint32_t Extractor::PickTopCandidate() {
   score_.assign(n_, 0.f);
@@ -412,19 +494,36 @@ uint32_t Extractor::PickTopCandidate() {
     scored_[c] = 1;
     float s = 0;
     switch (doc_.nodes[c].tag) {
-      case Tag::kDiv: case Tag::kArticle: case Tag::kSection: case Tag::kMain: s = 5; break;
-      case Tag::kPre: case Tag::kTd: case Tag::kBlockquote: s = 3; break;
-      case Tag::kAddress: case Tag::kOl: case Tag::kUl: case Tag::kDl: case Tag::kDd: case Tag::kDt:
-      case Tag::kLi: case Tag::kForm: s = -3; break;
-      case Tag::kH1: case Tag::kH2: case Tag::kH3: case Tag::kH4: case Tag::kH5: case Tag::kH6: case Tag::kTh:
-        s = -5; break;
+      case Tag::kDiv:
+      case Tag::kArticle:
+      case Tag::kSection:
+      case Tag::kMain: s = 5; break;
+      case Tag::kPre:
+      case Tag::kTd:
+      case Tag::kBlockquote: s = 3; break;
+      case Tag::kAddress:
+      case Tag::kOl:
+      case Tag::kUl:
+      case Tag::kDl:
+      case Tag::kDd:
+      case Tag::kDt:
+      case Tag::kLi:
+      case Tag::kForm: s = -3; break;
+      case Tag::kH1:
+      case Tag::kH2:
+      case Tag::kH3:
+      case Tag::kH4:
+      case Tag::kH5:
+      case Tag::kH6:
+      case Tag::kTh: s = -5; break;
       default: break;
     }
     s += static_cast<float>(ClassWeight(c));
     score_[c] = s;
   };
   auto add = [&](uint32_t para, size_t len, size_t commas) {
-    float content = 1.f + static_cast<float>(commas) + std::min(3.f, std::floor(static_cast<float>(len) / 100.f));
+    float content =
+        1.f + static_cast<float>(commas) + std::min(3.f, std::floor(static_cast<float>(len) / 100.f));
     uint32_t anc = doc_.nodes[para].parent;
     for (int level = 0; level < 5 && anc != kNone && anc != 0; ++level) {
       if (doc_.nodes[anc].tag == Tag::kBody || doc_.nodes[anc].tag == Tag::kHtml) break;
@@ -451,8 +550,8 @@ uint32_t Extractor::PickTopCandidate() {
         if (run_len >= 25) {
           // The element itself is the paragraph's container.
           init(i);
-          float content =
-              1.f + static_cast<float>(run_commas) + std::min(3.f, std::floor(static_cast<float>(run_len) / 100.f));
+          float content = 1.f + static_cast<float>(run_commas) +
+                          std::min(3.f, std::floor(static_cast<float>(run_len) / 100.f));
           score_[i] += content;
           uint32_t anc = nd.parent;
           for (int level = 1; level < 5 && anc != kNone && anc != 0; ++level) {
@@ -472,7 +571,8 @@ uint32_t Extractor::PickTopCandidate() {
           run_len += stats_[c].text;
           run_commas += stats_[c].commas;
         } else if (ct == Tag::kBr) {
-          if (c != nd.first_child && doc_.nodes[c].next != kNone && doc_.nodes[doc_.nodes[c].next].tag == Tag::kBr)
+          if (c != nd.first_child && doc_.nodes[c].next != kNone &&
+              doc_.nodes[doc_.nodes[c].next].tag == Tag::kBr)
             end_run();
         } else {
           end_run();
@@ -501,7 +601,8 @@ uint32_t Extractor::PickTopCandidate() {
       uint32_t c = sorted[k].second;
       std::fprintf(stderr, "cand %.1f <%s class='%s' id='%s'> text=%u ld=%.2f\n", sorted[k].first,
                    std::string(doc_.Name(c)).c_str(), std::string(doc_.Attribute(c, AttrKey::kClass)).c_str(),
-                   std::string(doc_.Attribute(c, AttrKey::kId)).c_str(), stats_[c].text, LinkDensity(stats_[c]));
+                   std::string(doc_.Attribute(c, AttrKey::kId)).c_str(), stats_[c].text,
+                   LinkDensity(stats_[c]));
     }
   }
   // Several strong candidates under one ancestor: take the ancestor (Readability).
@@ -752,7 +853,8 @@ void Extractor::HandleFigure(uint32_t n) {
     uint32_t x = stack.back();
     stack.pop_back();
     const Node& nd = doc_.nodes[x];
-    if (nd.tag == Tag::kImg || nd.tag == Tag::kVideo || (nd.tag == Tag::kSource && doc_.HasAttribute(x, AttrKey::kSrc))) {
+    if (nd.tag == Tag::kImg || nd.tag == Tag::kVideo ||
+        (nd.tag == Tag::kSource && doc_.HasAttribute(x, AttrKey::kSrc))) {
       media.push_back(x);
     }
     if (nd.tag == Tag::kFigcaption || (x != n && (flags_[x] & kCaption) && nd.tag != Tag::kPicture &&
@@ -811,8 +913,9 @@ void Extractor::HandlePullQuote(uint32_t n) {
     auto pos = text.rfind(attribution);
     if (pos != std::string::npos) text = std::string(TrimView(std::string_view(text).substr(0, pos)));
   }
-  while (!attribution.empty() && (attribution[0] == '-' || attribution[0] == ' ' ||
-                                  attribution.rfind("\xE2\x80\x94", 0) == 0 || attribution.rfind("\xE2\x80\x93", 0) == 0)) {
+  while (!attribution.empty() &&
+         (attribution[0] == '-' || attribution[0] == ' ' || attribution.rfind("\xE2\x80\x94", 0) == 0 ||
+          attribution.rfind("\xE2\x80\x93", 0) == 0)) {
     attribution.erase(0, attribution[0] == '-' || attribution[0] == ' ' ? 1 : 3);
   }
   if (!text.empty() && out_.pull_quotes_size() < 50) {
@@ -910,24 +1013,31 @@ void Extractor::Emit(uint32_t n, BlockType type, bool ordered, int depth) {
   BlockType inner = type;
   bool inner_ordered = ordered;
   switch (t) {
-    case Tag::kH1: case Tag::kH2: case Tag::kH3: case Tag::kH4: case Tag::kH5: case Tag::kH6:
-      inner = v1::BLOCK_TYPE_SUBHEADING;
-      break;
-    case Tag::kLi: case Tag::kDd: case Tag::kDt:
+    case Tag::kH1:
+    case Tag::kH2:
+    case Tag::kH3:
+    case Tag::kH4:
+    case Tag::kH5:
+    case Tag::kH6: inner = v1::BLOCK_TYPE_SUBHEADING; break;
+    case Tag::kLi:
+    case Tag::kDd:
+    case Tag::kDt:
       if (type != v1::BLOCK_TYPE_BLOCK_QUOTE) inner = v1::BLOCK_TYPE_LIST_ITEM;
       break;
     case Tag::kOl: inner_ordered = true; break;
-    case Tag::kUl: case Tag::kDl: inner_ordered = false; break;
+    case Tag::kUl:
+    case Tag::kDl: inner_ordered = false; break;
     case Tag::kBlockquote: inner = v1::BLOCK_TYPE_BLOCK_QUOTE; break;
-    case Tag::kP: case Tag::kPre:
+    case Tag::kP:
+    case Tag::kPre:
       if (type == v1::BLOCK_TYPE_SUBHEADING) inner = v1::BLOCK_TYPE_PARAGRAPH;
       break;
-    default:
-      break;
+    default: break;
   }
   if (t == Tag::kLi && doc_.nodes[n].parent != kNone && doc_.nodes[doc_.nodes[n].parent].tag == Tag::kOl)
     inner_ordered = true;
-  for (uint32_t c = nd.first_child; c != kNone; c = doc_.nodes[c].next) Emit(c, inner, inner_ordered, depth + 1);
+  for (uint32_t c = nd.first_child; c != kNone; c = doc_.nodes[c].next)
+    Emit(c, inner, inner_ordered, depth + 1);
   Flush(inner, inner_ordered);
 }
 
@@ -940,7 +1050,8 @@ Status Extractor::Run() {
     for (uint32_t i = 1; i < n_; ++i) {
       if (doc_.nodes[i].tag != Tag::kText || doc_.Text(i).find(needle) == std::string_view::npos) continue;
       for (uint32_t p = i; p != kNone; p = doc_.nodes[p].parent) {
-        std::fprintf(stderr, "  <%s class='%s' id='%s'> flags=%d text=%u\n", std::string(doc_.Name(p)).c_str(),
+        std::fprintf(stderr, "  <%s class='%s' id='%s'> flags=%d text=%u\n",
+                     std::string(doc_.Name(p)).c_str(),
                      std::string(doc_.Attribute(p, AttrKey::kClass)).c_str(),
                      std::string(doc_.Attribute(p, AttrKey::kId)).c_str(), flags_[p], stats_[p].text);
       }

@@ -27,7 +27,6 @@ int SafeInt(std::string_view s) {
   return static_cast<int>(v);
 }
 
-
 std::string Trim(std::string_view s) {
   while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.front())))) s.remove_prefix(1);
   while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.back())))) s.remove_suffix(1);
@@ -98,26 +97,110 @@ struct MonthName {
   int month;
 };
 constexpr MonthName kMonths[] = {
-    {"january", 1},   {"february", 2}, {"march", 3},     {"april", 4},     {"may", 5},       {"june", 6},
-    {"july", 7},      {"august", 8},   {"september", 9}, {"october", 10},  {"november", 11}, {"december", 12},
-    {"jan", 1},       {"feb", 2},      {"mar", 3},       {"apr", 4},       {"jun", 6},       {"jul", 7},
-    {"aug", 8},       {"sep", 9},      {"sept", 9},      {"oct", 10},      {"nov", 11},      {"dec", 12},
+    {"january", 1},
+    {"february", 2},
+    {"march", 3},
+    {"april", 4},
+    {"may", 5},
+    {"june", 6},
+    {"july", 7},
+    {"august", 8},
+    {"september", 9},
+    {"october", 10},
+    {"november", 11},
+    {"december", 12},
+    {"jan", 1},
+    {"feb", 2},
+    {"mar", 3},
+    {"apr", 4},
+    {"jun", 6},
+    {"jul", 7},
+    {"aug", 8},
+    {"sep", 9},
+    {"sept", 9},
+    {"oct", 10},
+    {"nov", 11},
+    {"dec", 12},
     // Portuguese / Spanish / French / German / Italian / Indonesian
-    {"janeiro", 1},   {"fevereiro", 2}, {"março", 3},    {"marco", 3},     {"abril", 4},     {"maio", 5},
-    {"junho", 6},     {"julho", 7},    {"agosto", 8},    {"setembro", 9},  {"outubro", 10},  {"novembro", 11},
-    {"dezembro", 12}, {"enero", 1},    {"febrero", 2},   {"marzo", 3},     {"mayo", 5},      {"junio", 6},
-    {"julio", 7},     {"septiembre", 9}, {"octubre", 10}, {"noviembre", 11}, {"diciembre", 12},
-    {"janvier", 1},   {"février", 2},  {"mars", 3},      {"avril", 4},     {"mai", 5},       {"juin", 6},
-    {"juillet", 7},   {"août", 8},     {"septembre", 9}, {"octobre", 10},  {"novembre", 11}, {"décembre", 12},
-    {"januar", 1},    {"februar", 2},  {"märz", 3},      {"juni", 6},      {"juli", 7},      {"oktober", 10},
-    {"dezember", 12}, {"gennaio", 1},  {"febbraio", 2},  {"aprile", 4},    {"maggio", 5},    {"giugno", 6},
-    {"luglio", 7},    {"settembre", 9}, {"ottobre", 10}, {"dicembre", 12}, {"januari", 1},   {"februari", 2},
-    {"maret", 3},     {"mei", 5},      {"agustus", 8},   {"desember", 12}, {"okt", 10},      {"des", 12},
-    {"ago", 8},       {"set", 9},      {"out", 10},      {"dez", 12},      {"fev", 2},       {"abr", 4},
+    {"janeiro", 1},
+    {"fevereiro", 2},
+    {"março", 3},
+    {"marco", 3},
+    {"abril", 4},
+    {"maio", 5},
+    {"junho", 6},
+    {"julho", 7},
+    {"agosto", 8},
+    {"setembro", 9},
+    {"outubro", 10},
+    {"novembro", 11},
+    {"dezembro", 12},
+    {"enero", 1},
+    {"febrero", 2},
+    {"marzo", 3},
+    {"mayo", 5},
+    {"junio", 6},
+    {"julio", 7},
+    {"septiembre", 9},
+    {"octubre", 10},
+    {"noviembre", 11},
+    {"diciembre", 12},
+    {"janvier", 1},
+    {"février", 2},
+    {"mars", 3},
+    {"avril", 4},
+    {"mai", 5},
+    {"juin", 6},
+    {"juillet", 7},
+    {"août", 8},
+    {"septembre", 9},
+    {"octobre", 10},
+    {"novembre", 11},
+    {"décembre", 12},
+    {"januar", 1},
+    {"februar", 2},
+    {"märz", 3},
+    {"juni", 6},
+    {"juli", 7},
+    {"oktober", 10},
+    {"dezember", 12},
+    {"gennaio", 1},
+    {"febbraio", 2},
+    {"aprile", 4},
+    {"maggio", 5},
+    {"giugno", 6},
+    {"luglio", 7},
+    {"settembre", 9},
+    {"ottobre", 10},
+    {"dicembre", 12},
+    {"januari", 1},
+    {"februari", 2},
+    {"maret", 3},
+    {"mei", 5},
+    {"agustus", 8},
+    {"desember", 12},
+    {"okt", 10},
+    {"des", 12},
+    {"ago", 8},
+    {"set", 9},
+    {"out", 10},
+    {"dez", 12},
+    {"fev", 2},
+    {"abr", 4},
     {"mai", 5},
     // Russian (genitive and nominative)
-    {"января", 1},    {"февраля", 2},  {"марта", 3},     {"апреля", 4},    {"мая", 5},       {"июня", 6},
-    {"июля", 7},      {"августа", 8},  {"сентября", 9},  {"октября", 10},  {"ноября", 11},   {"декабря", 12},
+    {"января", 1},
+    {"февраля", 2},
+    {"марта", 3},
+    {"апреля", 4},
+    {"мая", 5},
+    {"июня", 6},
+    {"июля", 7},
+    {"августа", 8},
+    {"сентября", 9},
+    {"октября", 10},
+    {"ноября", 11},
+    {"декабря", 12},
 };
 
 struct Zone {
@@ -125,15 +208,16 @@ struct Zone {
   int minutes;
 };
 constexpr Zone kZones[] = {
-    {"gmt", 0},     {"utc", 0},     {"z", 0},       {"bst", 60},    {"cet", 60},    {"cest", 120},
-    {"est", -300},  {"edt", -240},  {"cst", -360},  {"cdt", -300},  {"mst", -420},  {"mdt", -360},
-    {"pst", -480},  {"pdt", -420},  {"ist", 330},   {"jst", 540},   {"kst", 540},   {"aest", 600},
-    {"aedt", 660},  {"msk", 180},   {"hkt", 480},   {"sgt", 480},   {"wib", 420},   {"brt", -180},
-    {"eet", 120},   {"eest", 180},  {"wet", 0},     {"west", 60},   {"akst", -540}, {"akdt", -480},
-    {"hst", -600},
+    {"gmt", 0},     {"utc", 0},     {"z", 0},      {"bst", 60},   {"cet", 60},   {"cest", 120}, {"est", -300},
+    {"edt", -240},  {"cst", -360},  {"cdt", -300}, {"mst", -420}, {"mdt", -360}, {"pst", -480}, {"pdt", -420},
+    {"ist", 330},   {"jst", 540},   {"kst", 540},  {"aest", 600}, {"aedt", 660}, {"msk", 180},  {"hkt", 480},
+    {"sgt", 480},   {"wib", 420},   {"brt", -180}, {"eet", 120},  {"eest", 180}, {"wet", 0},    {"west", 60},
+    {"akst", -540}, {"akdt", -480}, {"hst", -600},
 };
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 int ParseInt(std::string_view s, size_t pos, size_t len) {
   int v = 0;
@@ -141,7 +225,9 @@ int ParseInt(std::string_view s, size_t pos, size_t len) {
   return v;
 }
 
-bool ValidYmd(int y, int m, int d) { return y >= 1970 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 && d <= 31; }
+bool ValidYmd(int y, int m, int d) {
+  return y >= 1970 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
 
 // ISO 8601 and close relatives: 2019-11-20[T ]17:22[:44[.123]][Z|+01:00|+0100| UTC]
 bool ParseIso(std::string_view s, int64_t* out, bool* date_only) {
@@ -189,7 +275,8 @@ bool ParseIso(std::string_view s, int64_t* out, bool* date_only) {
       if (j < s.size()) {
         if (s[j] == 'Z' || s[j] == 'z') {
           offset_min = 0;
-        } else if ((s[j] == '+' || s[j] == '-') && j + 3 <= s.size() && IsDigit(s[j + 1]) && IsDigit(s[j + 2])) {
+        } else if ((s[j] == '+' || s[j] == '-') && j + 3 <= s.size() && IsDigit(s[j + 1]) &&
+                   IsDigit(s[j + 2])) {
           int oh = ParseInt(s, j + 1, 2), om = 0;
           size_t k = j + 3;
           if (k < s.size() && s[k] == ':') ++k;
@@ -197,7 +284,8 @@ bool ParseIso(std::string_view s, int64_t* out, bool* date_only) {
           offset_min = (oh * 60 + om) * (s[j] == '-' ? -1 : 1);
         } else {
           std::string z;
-          while (j < s.size() && std::isalpha(static_cast<unsigned char>(s[j]))) z.push_back(static_cast<char>(std::tolower(s[j++])));
+          while (j < s.size() && std::isalpha(static_cast<unsigned char>(s[j])))
+            z.push_back(static_cast<char>(std::tolower(s[j++])));
           for (const auto& zone : kZones) {
             if (z == zone.name) offset_min = zone.minutes;
           }
@@ -238,8 +326,8 @@ bool ParseFree(std::string_view s, int64_t* out, bool* date_only) {
       i = j;
     } else if (std::isalpha(c) || c >= 0x80) {
       size_t j = i;
-      while (j < s.size() && (std::isalpha(static_cast<unsigned char>(s[j])) ||
-                              static_cast<unsigned char>(s[j]) >= 0x80)) {
+      while (j < s.size() &&
+             (std::isalpha(static_cast<unsigned char>(s[j])) || static_cast<unsigned char>(s[j]) >= 0x80)) {
         // CJK date markers end a word
         if (s.compare(j, 3, "年") == 0 || s.compare(j, 3, "月") == 0 || s.compare(j, 3, "日") == 0 ||
             s.compare(j, 3, "년") == 0 || s.compare(j, 3, "월") == 0 || s.compare(j, 3, "일") == 0) {
@@ -380,15 +468,16 @@ void SetTime(google::protobuf::Timestamp* ts, int64_t secs) {
 
 bool LooksLikeRole(std::string_view s) {
   std::string l = Lower(s);
-  static const char* kRoles[] = {"staff writer", "reporter", "correspondent", "editor", "contributor",
-                                 "columnist", "writer", "senior", "producer", "photographer", "staff",
-                                 "email the author", "follow", "twitter", "updated", "published",
-                                 "associate", "analyst", "news service", "special to"};
+  static const char* kRoles[] = {
+      "staff writer", "reporter",  "correspondent", "editor",  "contributor",      "columnist", "writer",
+      "senior",       "producer",  "photographer",  "staff",   "email the author", "follow",    "twitter",
+      "updated",      "published", "associate",     "analyst", "news service",     "special to"};
   for (const char* r : kRoles) {
     if (l == r) return true;
   }
-  if (l.find('@') != std::string::npos || l.find("http") != std::string::npos || l.find("email") != std::string::npos ||
-      l.find(".com") != std::string::npos || l.find(".org") != std::string::npos || l.find(".net") != std::string::npos ||
+  if (l.find('@') != std::string::npos || l.find("http") != std::string::npos ||
+      l.find("email") != std::string::npos || l.find(".com") != std::string::npos ||
+      l.find(".org") != std::string::npos || l.find(".net") != std::string::npos ||
       l.find(".co.") != std::string::npos)
     return true;
   if (l.find("staff writer") != std::string::npos || l.find("correspondent") != std::string::npos ||
@@ -409,9 +498,9 @@ std::vector<std::string> SplitAuthors(std::string_view raw) {
   };
   strip_prefix("by:") || strip_prefix("by ") || strip_prefix("written by ") || strip_prefix("words by ") ||
       strip_prefix("por ") || strip_prefix("par ") || strip_prefix("von ") || strip_prefix("di ") ||
-      strip_prefix("oleh ") || strip_prefix("posted by ") || strip_prefix("author: ") || strip_prefix("autor: ") ||
-      strip_prefix("текст: ") || strip_prefix("автор: ") || strip_prefix("text: ") || strip_prefix("Текст: ") ||
-      strip_prefix("Автор: ");
+      strip_prefix("oleh ") || strip_prefix("posted by ") || strip_prefix("author: ") ||
+      strip_prefix("autor: ") || strip_prefix("текст: ") || strip_prefix("автор: ") ||
+      strip_prefix("text: ") || strip_prefix("Текст: ") || strip_prefix("Автор: ");
   // cut trailing "| Updated ...", dates, " - role"
   for (std::string_view sep : {" | ", " – ", " — ", "\n", " · ", " - "}) {
     auto p = s.find(sep);
@@ -424,10 +513,14 @@ std::vector<std::string> SplitAuthors(std::string_view raw) {
   size_t i = 0;
   while (i < s.size()) {
     size_t len = 0;
-    if (s[i] == ',' || s[i] == ';') len = 1;
-    else if (l.compare(i, 5, " and ") == 0) len = 5;
-    else if (l.compare(i, 3, " & ") == 0) len = 3;
-    else if (l.compare(i, 5, " und ") == 0) len = 5;
+    if (s[i] == ',' || s[i] == ';')
+      len = 1;
+    else if (l.compare(i, 5, " and ") == 0)
+      len = 5;
+    else if (l.compare(i, 3, " & ") == 0)
+      len = 3;
+    else if (l.compare(i, 5, " und ") == 0)
+      len = 5;
     if (len) {
       parts.push_back(Trim(cur));
       cur.clear();
@@ -453,7 +546,8 @@ std::vector<std::string> SplitAuthors(std::string_view raw) {
       if (c >= 'a' && c <= 'z') has_lower = true;
       if (c >= 'A' && c <= 'Z') ++letters;
     }
-    if (!has_lower && letters >= 4 && std::all_of(p.begin(), p.end(), [](unsigned char c) { return c < 0x80; })) {
+    if (!has_lower && letters >= 4 &&
+        std::all_of(p.begin(), p.end(), [](unsigned char c) { return c < 0x80; })) {
       bool up = true;
       for (char& c : p) {
         if (c >= 'A' && c <= 'Z' && !up) c = static_cast<char>(c | 0x20);
@@ -533,11 +627,13 @@ int ArticleTypeScore(simdjson::dom::object o) {
   }
   int best = -1;
   for (const auto& ty : types) {
-    if (ty.find("NewsArticle") != std::string::npos) best = std::max(best, 3);
+    if (ty.find("NewsArticle") != std::string::npos)
+      best = std::max(best, 3);
     else if (ty.find("Article") != std::string::npos || ty == "BlogPosting" || ty == "LiveBlogPosting" ||
              ty == "SocialMediaPosting" || ty == "Report")
       best = std::max(best, 2);
-    else if (ty == "WebPage" || ty == "ItemPage") best = std::max(best, 0);
+    else if (ty == "WebPage" || ty == "ItemPage")
+      best = std::max(best, 0);
   }
   return best;
 }
@@ -599,7 +695,8 @@ void WalkLd(simdjson::dom::element e, LdArticle& out, int depth) {
         }
       }
       simdjson::dom::element au;
-      if (o.at_key("author").get(au) == simdjson::SUCCESS || o.at_key("creator").get(au) == simdjson::SUCCESS) {
+      if (o.at_key("author").get(au) == simdjson::SUCCESS ||
+          o.at_key("creator").get(au) == simdjson::SUCCESS) {
         bool org_only = true;
         CollectAuthors(au, a.authors, &org_only);
       }
@@ -718,7 +815,8 @@ bool InHeaderish(const Document& doc, uint32_t n) {
 // Whether a date-time string states its time zone (Z, an offset, GMT/UTC).
 bool HasZone(std::string_view s) {
   if (s.empty()) return false;
-  if (s.back() == 'Z' || s.find("GMT") != std::string_view::npos || s.find("UTC") != std::string_view::npos) return true;
+  if (s.back() == 'Z' || s.find("GMT") != std::string_view::npos || s.find("UTC") != std::string_view::npos)
+    return true;
   auto t = s.find_first_of("T ", 8);
   if (t == std::string_view::npos) return false;
   return s.find_first_of("+-", t) != std::string_view::npos;
@@ -728,7 +826,8 @@ std::string PrimaryLanguage(std::string_view tag) {
   std::string l = Lower(Trim(tag));
   auto cut = l.find_first_of("-_");
   l = l.substr(0, cut);
-  if (l.size() < 2 || l.size() > 3 || !std::all_of(l.begin(), l.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
+  if (l.size() < 2 || l.size() > 3 ||
+      !std::all_of(l.begin(), l.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
     return "";
   return l;
 }
@@ -766,21 +865,17 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
       }
       case Tag::kLink: {
         std::string rel = Lower(doc.Attribute(i, AttrKey::kRel));
-        if (rel == "canonical" && canonical_link.empty()) canonical_link = Trim(doc.Attribute(i, AttrKey::kHref));
+        if (rel == "canonical" && canonical_link.empty())
+          canonical_link = Trim(doc.Attribute(i, AttrKey::kHref));
         break;
       }
       case Tag::kHtml:
         if (html_lang.empty()) html_lang = std::string(doc.Attribute(i, AttrKey::kLang));
         if (html_lang.empty()) html_lang = std::string(doc.Attribute(i, AttrKey::kXmlLang));
         break;
-      case Tag::kH1:
-        h1s.push_back(i);
-        break;
-      case Tag::kTime:
-        times.push_back(i);
-        break;
-      default:
-        break;
+      case Tag::kH1: h1s.push_back(i); break;
+      case Tag::kTime: times.push_back(i); break;
+      default: break;
     }
     if (nd.attr_count > 0) {
       std::string_view itemprop = doc.Attribute(i, AttrKey::kItemprop);
@@ -812,7 +907,8 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
   page.base_url = meta.url;
   std::string og_url = Trim(tags.Get({"og:url"}));
   std::string canon;
-  if (!canonical_link.empty()) canon = internal::CanonicalizeUrl(ResolveUrl(meta.url.empty() ? og_url : meta.url, canonical_link));
+  if (!canonical_link.empty())
+    canon = internal::CanonicalizeUrl(ResolveUrl(meta.url.empty() ? og_url : meta.url, canonical_link));
   if (canon.empty() && !og_url.empty()) canon = internal::CanonicalizeUrl(og_url);
   if (canon.empty() && !ld.url.empty()) canon = internal::CanonicalizeUrl(ld.url);
   if (!canon.empty()) out.set_canonical_url(canon);
@@ -821,8 +917,9 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
   // Headline: the visible <h1> that matches one of the page's declared titles; else an <h1> in
   // the content (not in a header/logo); else the declared title; else <title>.
   std::vector<std::string> declared_titles;
-  for (const std::string& t : {ld.headline, CleanValue(tags.Get({"og:title"})), CleanValue(tags.Get({"twitter:title"})),
-                               CleanValue(tags.Get({"itemprop:headline", "headline"}))}) {
+  for (const std::string& t :
+       {ld.headline, CleanValue(tags.Get({"og:title"})), CleanValue(tags.Get({"twitter:title"})),
+        CleanValue(tags.Get({"itemprop:headline", "headline"}))}) {
     if (!t.empty()) {
       declared_titles.push_back(t);
       declared_titles.push_back(StripSiteName(t));
@@ -846,15 +943,20 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
     if (content_h1.empty() && !InHeaderish(doc, h)) content_h1 = t;
   }
   std::string headline;
-  if (!best_h1.empty() && best_sim >= 0.5) headline = best_h1;
-  else if (!content_h1.empty()) headline = content_h1;
-  else if (!declared.empty()) headline = declared;
-  else headline = title;
+  if (!best_h1.empty() && best_sim >= 0.5)
+    headline = best_h1;
+  else if (!content_h1.empty())
+    headline = content_h1;
+  else if (!declared.empty())
+    headline = declared;
+  else
+    headline = title;
   out.set_headline(Clean(headline));
 
   // Standfirst.
   std::string standfirst = ld.description;
-  if (standfirst.empty()) standfirst = CleanValue(tags.Get({"og:description", "description", "twitter:description"}));
+  if (standfirst.empty())
+    standfirst = CleanValue(tags.Get({"og:description", "description", "twitter:description"}));
   if (standfirst.size() > 1000) standfirst.clear();
   out.set_standfirst(standfirst);
 
@@ -868,7 +970,9 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
       // itemprop=author with an itemprop=name child
       for (uint32_t k = b + 1; k < n && doc.nodes[k].depth > doc.nodes[b].depth; ++k) {
         if (doc.Attribute(k, AttrKey::kItemprop) == "name") {
-          text = doc.Attribute(k, AttrKey::kContent).empty() ? doc.InnerText(k) : std::string(doc.Attribute(k, AttrKey::kContent));
+          text = doc.Attribute(k, AttrKey::kContent).empty()
+                     ? doc.InnerText(k)
+                     : std::string(doc.Attribute(k, AttrKey::kContent));
           break;
         }
       }
@@ -877,7 +981,9 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
       for (auto& a : SplitAuthors(text)) {
         if (std::find(authors.begin(), authors.end(), a) == authors.end()) authors.push_back(a);
       }
-      if (!authors.empty() && doc.Attribute(b, AttrKey::kRel) != "author" && doc.Attribute(b, AttrKey::kItemprop) != "author") break;
+      if (!authors.empty() && doc.Attribute(b, AttrKey::kRel) != "author" &&
+          doc.Attribute(b, AttrKey::kItemprop) != "author")
+        break;
     }
   }
   if (authors.empty()) {
@@ -915,11 +1021,11 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
   std::string published = tags.Get({"article:published_time", "og:published_time"});
   if (published.empty() || (!HasZone(published) && HasZone(ld.published))) published = ld.published;
   if (published.empty())
-    published = tags.Get({"datepublished", "itemprop:datepublished",
-                          "article.published", "pubdate", "publishdate", "publish-date", "publish_date",
-                          "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date",
-                          "sailthru.date", "parsely-pub-date", "og:pubdate", "article:published",
-                          "publication_date", "original-publish-date", "citation_publication_date"});
+    published = tags.Get({"datepublished", "itemprop:datepublished", "article.published", "pubdate",
+                          "publishdate", "publish-date", "publish_date", "dc.date.issued", "dcterms.issued",
+                          "dc.date", "dcterms.created", "date", "sailthru.date", "parsely-pub-date",
+                          "og:pubdate", "article:published", "publication_date", "original-publish-date",
+                          "citation_publication_date"});
   if (published.empty()) {
     for (uint32_t t : times) {
       if (InJunkAncestor(doc, t)) continue;
@@ -955,7 +1061,8 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
 
   // Language.
   std::string lang = PrimaryLanguage(html_lang);
-  if (lang.empty()) lang = PrimaryLanguage(tags.Get({"content-language", "language", "dc.language", "og:locale"}));
+  if (lang.empty())
+    lang = PrimaryLanguage(tags.Get({"content-language", "language", "dc.language", "og:locale"}));
   if (lang.empty()) lang = PrimaryLanguage(ld.language);
   if (!lang.empty()) out.set_language(lang);
 
@@ -982,7 +1089,8 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
     size_t i = 0;
     while (i <= kw.size()) {
       size_t c = kw.find(',', i);
-      std::string w = CleanValue(std::string_view(kw).substr(i, c == std::string::npos ? std::string::npos : c - i));
+      std::string w =
+          CleanValue(std::string_view(kw).substr(i, c == std::string::npos ? std::string::npos : c - i));
       if (!w.empty() && w.size() < 80) words.push_back(w);
       if (c == std::string::npos) break;
       i = c + 1;
@@ -991,7 +1099,8 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
   for (const auto& t : tags.article_tags) words.push_back(t);
   for (const auto& w : words) {
     if (out.keywords_size() >= 50) break;
-    if (std::find(out.keywords().begin(), out.keywords().end(), w) == out.keywords().end()) out.add_keywords(w);
+    if (std::find(out.keywords().begin(), out.keywords().end(), w) == out.keywords().end())
+      out.add_keywords(w);
   }
   return page;
 }
@@ -1010,7 +1119,8 @@ void ExtractDateline(v1::Article& out) {
     break;
   }
   std::string place = Trim(std::string_view(first).substr(0, i));
-  if (place.size() < 3 || std::count_if(place.begin(), place.end(), [](char c) { return c >= 'A' && c <= 'Z'; }) < 3)
+  if (place.size() < 3 ||
+      std::count_if(place.begin(), place.end(), [](char c) { return c >= 'A' && c <= 'Z'; }) < 3)
     return;
   size_t j = i;
   // optional ", State." and "(Agency)"
@@ -1027,8 +1137,10 @@ void ExtractDateline(v1::Article& out) {
   }
   while (j < first.size() && first[j] == ' ') ++j;
   size_t dash = 0;
-  if (first.compare(j, 1, "-") == 0) dash = 1;
-  else if (first.compare(j, 3, "\xE2\x80\x94") == 0 || first.compare(j, 3, "\xE2\x80\x93") == 0) dash = 3;
+  if (first.compare(j, 1, "-") == 0)
+    dash = 1;
+  else if (first.compare(j, 3, "\xE2\x80\x94") == 0 || first.compare(j, 3, "\xE2\x80\x93") == 0)
+    dash = 3;
   if (dash == 0) return;
   auto* loc = out.mutable_located();
   if (!loc->name().empty()) return;

@@ -1,12 +1,13 @@
 // Charset handling: a page in windows-1252, ISO-8859-1, Shift_JIS or GB2312 normalizes to the same
 // text as its UTF-8 twin, declared (meta charset, http-equiv, content-type parameter), undeclared
 // (detected) and wrongly declared.
+#include "normalize/html/charset.h"
+
 #include <gtest/gtest.h>
 #include <unicode/ucnv.h>
 
 #include <string>
 
-#include "normalize/html/charset.h"
 #include "normalize/internal.h"
 #include "normalize/normalize.h"
 
@@ -25,8 +26,8 @@ std::string Encode(const std::string& utf8, const char* charset) {
 }
 
 std::string Page(const std::string& head_decl, const std::string& title, const std::string& body) {
-  return "<!DOCTYPE html><html><head>" + head_decl + "<title>" + title + "</title></head><body><article><h1>" +
-         title + "</h1>" + body + "</article></body></html>";
+  return "<!DOCTYPE html><html><head>" + head_decl + "<title>" + title +
+         "</title></head><body><article><h1>" + title + "</h1>" + body + "</article></body></html>";
 }
 
 const char* kFrenchTitle = "Le marché du café à Genève";
@@ -36,7 +37,8 @@ const char* kFrenchBody =
     "responsable de la coopérative.</p>"
     "<p>Selon les économistes, la tendance devrait se prolonger jusqu'à l'été prochain, car les réserves "
     "mondiales sont au plus bas. Les torréfacteurs suisses étudient déjà des mélanges moins coûteux.</p>"
-    "<p>Les consommateurs, eux, paieront en moyenne trois francs de plus par kilo dès le mois de février.</p>";
+    "<p>Les consommateurs, eux, paieront en moyenne trois francs de plus par kilo dès le mois de "
+    "février.</p>";
 
 const char* kJapaneseTitle = "東京で記録的な大雪、交通機関に大きな乱れ";
 const char* kJapaneseBody =
@@ -76,23 +78,25 @@ void ExpectTwins(const char* title, const char* body, const char* charset, const
   SCOPED_TRACE(charset);
   // Declared with <meta charset>.
   {
-    auto got = NormalizeTwin(Encode(Page(std::string("<meta charset=\"") + charset + "\">", title, body), charset));
+    auto got =
+        NormalizeTwin(Encode(Page(std::string("<meta charset=\"") + charset + "\">", title, body), charset));
     EXPECT_EQ(got.body, want.body);
     EXPECT_EQ(got.headline, want.headline);
     EXPECT_EQ(got.charset, expected_used);
   }
   // Declared with http-equiv.
   {
-    auto got = NormalizeTwin(Encode(Page(std::string("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=") +
-                                   charset + "\">",
-                               title, body),
-                          charset));
+    auto got = NormalizeTwin(Encode(
+        Page(std::string("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=") + charset + "\">",
+             title, body),
+        charset));
     EXPECT_EQ(got.body, want.body);
     EXPECT_EQ(got.charset, expected_used);
   }
   // Declared only in the content type.
   {
-    auto got = NormalizeTwin(Encode(Page("", title, body), charset), std::string("text/html; charset=") + charset);
+    auto got =
+        NormalizeTwin(Encode(Page("", title, body), charset), std::string("text/html; charset=") + charset);
     EXPECT_EQ(got.body, want.body);
     EXPECT_EQ(got.headline, want.headline);
   }
@@ -104,10 +108,18 @@ void ExpectTwins(const char* title, const char* body, const char* charset, const
   }
 }
 
-TEST(CharsetTwins, Windows1252) { ExpectTwins(kFrenchTitle, kFrenchBody, "windows-1252", "windows-1252"); }
-TEST(CharsetTwins, Iso88591) { ExpectTwins(kFrenchTitle, kFrenchBody, "ISO-8859-1", "windows-1252"); }
-TEST(CharsetTwins, ShiftJis) { ExpectTwins(kJapaneseTitle, kJapaneseBody, "Shift_JIS", "shift_jis"); }
-TEST(CharsetTwins, Gb2312) { ExpectTwins(kChineseTitle, kChineseBody, "GB2312", "gb18030"); }
+TEST(CharsetTwins, Windows1252) {
+  ExpectTwins(kFrenchTitle, kFrenchBody, "windows-1252", "windows-1252");
+}
+TEST(CharsetTwins, Iso88591) {
+  ExpectTwins(kFrenchTitle, kFrenchBody, "ISO-8859-1", "windows-1252");
+}
+TEST(CharsetTwins, ShiftJis) {
+  ExpectTwins(kJapaneseTitle, kJapaneseBody, "Shift_JIS", "shift_jis");
+}
+TEST(CharsetTwins, Gb2312) {
+  ExpectTwins(kChineseTitle, kChineseBody, "GB2312", "gb18030");
+}
 
 TEST(CharsetWrongDeclaration, Latin1DeclaredButUtf8) {
   const std::string utf8_page = Page("<meta charset=\"iso-8859-1\">", kFrenchTitle, kFrenchBody);
@@ -151,9 +163,10 @@ TEST(Charset, BomWinsOverDeclaration) {
 
 TEST(Charset, OutputIsNfc) {
   // "é" written decomposed (e + U+0301) comes out precomposed.
-  std::string page = Page("<meta charset=\"utf-8\">", "Caf\x65\xCC\x81 society",
-                          "<p>The cafe\xCC\x81 on the corner opened in 1901 and is still run by the same family, "
-                          "who serve coffee the old way.</p>");
+  std::string page =
+      Page("<meta charset=\"utf-8\">", "Caf\x65\xCC\x81 society",
+           "<p>The cafe\xCC\x81 on the corner opened in 1901 and is still run by the same family, "
+           "who serve coffee the old way.</p>");
   auto got = NormalizeTwin(page);
   EXPECT_EQ(got.headline, "Caf\xC3\xA9 society");
   EXPECT_NE(got.body.find("caf\xC3\xA9 on the corner"), std::string::npos);
@@ -161,8 +174,9 @@ TEST(Charset, OutputIsNfc) {
 
 TEST(SniffHtmlCharset, FindsDeclarations) {
   EXPECT_EQ(html::SniffHtmlCharset("<html><head><meta charset='Shift_JIS'>"), "shift_jis");
-  EXPECT_EQ(html::SniffHtmlCharset("<meta http-equiv=\"content-type\" content=\"text/html; charset=gb2312\">"),
-            "gb2312");
+  EXPECT_EQ(
+      html::SniffHtmlCharset("<meta http-equiv=\"content-type\" content=\"text/html; charset=gb2312\">"),
+      "gb2312");
   EXPECT_EQ(html::SniffHtmlCharset("<!-- <meta charset=koi8-r> --><p>x</p>"), "");
   EXPECT_EQ(html::SniffHtmlCharset("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><html>"), "iso-8859-1");
   EXPECT_EQ(html::SniffHtmlCharset("\xEF\xBB\xBF<html>"), "utf-8");

@@ -13,7 +13,8 @@ namespace copydesk::normalize {
 namespace {
 
 std::string ReadFixture(const std::string& name) {
-  std::ifstream in(std::filesystem::path(COPYDESK_SOURCE_DIR) / "tests/fixtures/formats" / name, std::ios::binary);
+  std::ifstream in(std::filesystem::path(COPYDESK_SOURCE_DIR) / "tests/fixtures/formats" / name,
+                   std::ios::binary);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -48,7 +49,8 @@ TEST(FeedDecoder, RssItemWithContentEncodedAndMediaRss) {
   EXPECT_NE(a.body_text().find("Night trains will return to the line next month"), std::string::npos);
   EXPECT_NE(a.body_text().find("grown by a third since 2019."), std::string::npos);
   bool subhead = false;
-  for (const auto& b : a.body()) subhead = subhead || (b.type() == v1::BLOCK_TYPE_SUBHEADING && b.text() == "Demand has grown");
+  for (const auto& b : a.body())
+    subhead = subhead || (b.type() == v1::BLOCK_TYPE_SUBHEADING && b.text() == "Demand has grown");
   EXPECT_TRUE(subhead);
   ASSERT_EQ(a.media_size(), 1);
   EXPECT_EQ(a.media(0).type(), "picture");
@@ -93,16 +95,18 @@ TEST(FeedDecoder, AtomEntryInsideFeedWithXhtmlContent) {
   EXPECT_EQ(a.language(), "en-US");
   EXPECT_EQ(a.copyright_notice(), "Copyright (c) 2024 Example Science Desk");
   EXPECT_EQ(a.standfirst(), "The comet could be visible to the naked eye in mid-October.");
-  EXPECT_NE(a.body_text().find("A comet discovered last year has brightened faster than expected"), std::string::npos);
+  EXPECT_NE(a.body_text().find("A comet discovered last year has brightened faster than expected"),
+            std::string::npos);
   EXPECT_NE(a.body_text().find("just after sunset."), std::string::npos);
 }
 
 TEST(FeedDecoder, BareRssItemAndEmptyFeed) {
   Metadata meta;
   meta.content_type = "application/rss+xml";
-  auto r = Normalize("<item><title>Bare</title><guid>g-1</guid><description>Just a line of text.</description>"
-                     "<author>ed@example.com (Ed Jones)</author></item>",
-                     meta);
+  auto r = Normalize(
+      "<item><title>Bare</title><guid>g-1</guid><description>Just a line of text.</description>"
+      "<author>ed@example.com (Ed Jones)</author></item>",
+      meta);
   ASSERT_TRUE(r.ok()) << r.error().reason;
   EXPECT_EQ(r->provenance().guid(), "g-1");
   EXPECT_EQ(r->byline(), "Ed Jones");

@@ -13,7 +13,8 @@ namespace copydesk::normalize {
 namespace {
 
 TEST(FuzzRegressions, EveryFormerCrashNormalizesOrFailsCleanly) {
-  const std::filesystem::path dir = std::filesystem::path(COPYDESK_SOURCE_DIR) / "tests/fixtures/fuzz-regressions";
+  const std::filesystem::path dir =
+      std::filesystem::path(COPYDESK_SOURCE_DIR) / "tests/fixtures/fuzz-regressions";
   int n = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     std::ifstream in(e.path(), std::ios::binary);

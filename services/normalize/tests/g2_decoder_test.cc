@@ -13,7 +13,8 @@ namespace copydesk::normalize {
 namespace {
 
 std::string ReadFixture(const std::string& name) {
-  std::ifstream in(std::filesystem::path(COPYDESK_SOURCE_DIR) / "tests/fixtures/formats" / name, std::ios::binary);
+  std::ifstream in(std::filesystem::path(COPYDESK_SOURCE_DIR) / "tests/fixtures/formats" / name,
+                   std::ios::binary);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -77,9 +78,11 @@ TEST(G2Decoder, NewsItemWithInlineXhtml) {
   EXPECT_EQ(a.standfirst(), "The European Central Bank lowered its deposit rate to 3.75 percent.");
   EXPECT_NE(a.body_text().find("FRANKFURT, June 6 (EXN) - The European Central Bank cut interest rates"),
             std::string::npos);
-  EXPECT_NE(a.body_text().find("\"We are not pre-committing to a particular rate path,\""), std::string::npos);
+  EXPECT_NE(a.body_text().find("\"We are not pre-committing to a particular rate path,\""),
+            std::string::npos);
   bool subhead = false;
-  for (const auto& b : a.body()) subhead = subhead || (b.type() == v1::BLOCK_TYPE_SUBHEADING && b.text() == "Cautious outlook");
+  for (const auto& b : a.body())
+    subhead = subhead || (b.type() == v1::BLOCK_TYPE_SUBHEADING && b.text() == "Cautious outlook");
   EXPECT_TRUE(subhead);
 }
 

@@ -84,16 +84,17 @@ TEST(HtmlDecoder, ExtractsTypedBodyBlocksWithoutBoilerplate) {
       saw_item = true;
       EXPECT_FALSE(b.ordered());
     }
-    if (b.type() == v1::BLOCK_TYPE_BLOCK_QUOTE && b.text().find("Please do not travel") == 0) saw_quote = true;
+    if (b.type() == v1::BLOCK_TYPE_BLOCK_QUOTE && b.text().find("Please do not travel") == 0)
+      saw_quote = true;
   }
   EXPECT_TRUE(saw_subhead);
   EXPECT_TRUE(saw_item);
   EXPECT_TRUE(saw_quote);
   const std::string& text = a.body_text();
   EXPECT_NE(text.find("Forecasters expect the wind"), std::string::npos);
-  for (const char* junk : {"cookies", "Share on", "newsletter", "Great article", "Copyright", "Sport",
-                           "Floods hit", "Waves hit", "never seen waves", "Staff Writers", "not text",
-                           "Storm closes ports"}) {
+  for (const char* junk :
+       {"cookies", "Share on", "newsletter", "Great article", "Copyright", "Sport", "Floods hit", "Waves hit",
+        "never seen waves", "Staff Writers", "not text", "Storm closes ports"}) {
     EXPECT_EQ(text.find(junk), std::string::npos) << junk;
   }
   EXPECT_EQ(a.body_text().find("\n\n"), a.body(0).text().size());
@@ -159,7 +160,8 @@ TEST(HtmlDecoder, OpenGraphTimesAndTimeElement) {
 <p>A long enough paragraph of text to be taken as the body of this small article, with a comma, too.</p></article></body></html>)";
   v1::Article a = MustNormalize(html);
   EXPECT_EQ(a.firstcreated().seconds(), 1574089200);  // 15:00 UTC
-  const std::string html2 = R"(<html><body><article><h1>Title here</h1><time datetime="2018-01-02T03:04:05Z">Jan 2</time>
+  const std::string html2 =
+      R"(<html><body><article><h1>Title here</h1><time datetime="2018-01-02T03:04:05Z">Jan 2</time>
 <p>A long enough paragraph of text to be taken as the body of this small article, with a comma, too.</p></article></body></html>)";
   EXPECT_EQ(MustNormalize(html2).firstcreated().seconds(), 1514862245);
 }
@@ -208,12 +210,15 @@ TEST(HtmlFragment, ExtractsEverythingThatIsNotBoilerplate) {
 }
 
 TEST(HtmlDom, ImpliedEndTagsEntitiesAndRawText) {
-  auto doc = html::Parse("<p>one <p>two &eacute;&#233;&#x41;&nbsp;&bogus; &amp <li>x <li>y<script>if (a<b) {}</script>"
-                         "<style>p{}</style><textarea><p>no</p></textarea>",
-                         Limits{}, 0);
+  auto doc = html::Parse(
+      "<p>one <p>two &eacute;&#233;&#x41;&nbsp;&bogus; &amp <li>x <li>y<script>if (a<b) {}</script>"
+      "<style>p{}</style><textarea><p>no</p></textarea>",
+      Limits{}, 0);
   ASSERT_TRUE(doc.ok());
   std::string all = doc->InnerText(0);
-  EXPECT_EQ(all, "one two \xC3\xA9\xC3\xA9" "A &bogus; & x y");
+  EXPECT_EQ(all,
+            "one two \xC3\xA9\xC3\xA9"
+            "A &bogus; & x y");
   int ps = 0;
   for (const auto& n : doc->nodes) ps += n.tag == html::Tag::kP;
   EXPECT_EQ(ps, 2);

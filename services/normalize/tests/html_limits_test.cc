@@ -33,8 +33,8 @@ TEST(HtmlLimits, DeepNestingWithinAGenerousLimitDoesNotBlowTheStack) {
   Limits limits;
   limits.max_depth = 200000;
   limits.max_millis = 0;
-  auto r = Normalize(Nested(100000, "div") + " and some more words to make a paragraph, with commas, here.", m,
-                     limits);
+  auto r = Normalize(Nested(100000, "div") + " and some more words to make a paragraph, with commas, here.",
+                     m, limits);
   if (r.ok()) {
     EXPECT_NE(r->body_text().find("deep text"), std::string::npos);
   } else {
@@ -45,7 +45,8 @@ TEST(HtmlLimits, DeepNestingWithinAGenerousLimitDoesNotBlowTheStack) {
 TEST(HtmlLimits, NestingWithinTheLimitIsFine) {
   Metadata m;
   m.content_type = "text/html";
-  auto r = Normalize("<title>Deep</title>" + Nested(400, "div") + ", a sentence long enough to be a paragraph.", m);
+  auto r = Normalize(
+      "<title>Deep</title>" + Nested(400, "div") + ", a sentence long enough to be a paragraph.", m);
   ASSERT_TRUE(r.ok()) << r.error().reason;
 }
 
@@ -74,8 +75,9 @@ TEST(HtmlLimits, TimeLimitIsCheckedCooperatively) {
 TEST(HtmlLimits, TruncatedAndGarbageInputDoesNotCrash) {
   Metadata m;
   m.content_type = "text/html";
-  for (const char* s : {"<", "<a", "<a href=\"x", "<!--", "<![CDATA[", "</", "<p>&#xFFFFFFFF;&#0;&", "<script>",
-                        "<svg><path/><title>t</title>", "\xFF\xFE<\x00p\x00>", "<table><td><tr><th></table></td>"}) {
+  for (const char* s :
+       {"<", "<a", "<a href=\"x", "<!--", "<![CDATA[", "</", "<p>&#xFFFFFFFF;&#0;&", "<script>",
+        "<svg><path/><title>t</title>", "\xFF\xFE<\x00p\x00>", "<table><td><tr><th></table></td>"}) {
     auto r = Normalize(std::string(s), m);
     (void)r;
   }

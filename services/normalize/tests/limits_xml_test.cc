@@ -25,7 +25,8 @@ TEST(XmlLimits, BillionLaughsIsEntityExpansion) {
     prev = name;
   }
   doc += "]><nitf><body><body.head><hedline><hl1>&lol9;</hl1></hedline></body.head></body></nitf>";
-  for (const char* ct : {"application/nitf+xml", "application/rss+xml", "application/vnd.iptc.g2.newsitem+xml"}) {
+  for (const char* ct :
+       {"application/nitf+xml", "application/rss+xml", "application/vnd.iptc.g2.newsitem+xml"}) {
     Metadata meta;
     meta.content_type = ct;
     auto r = Normalize(doc, meta);
@@ -45,25 +46,28 @@ TEST(XmlLimits, QuadraticBlowupByRepetitionIsEntityExpansion) {
 }
 
 TEST(XmlLimits, SmallInternalEntitiesAreExpanded) {
-  auto r = Nitf("<!DOCTYPE nitf [<!ENTITY co \"Example Wire\">]><nitf><body><body.head><hedline>"
-                "<hl1>News from &co;</hl1></hedline></body.head></body></nitf>");
+  auto r = Nitf(
+      "<!DOCTYPE nitf [<!ENTITY co \"Example Wire\">]><nitf><body><body.head><hedline>"
+      "<hl1>News from &co;</hl1></hedline></body.head></body></nitf>");
   ASSERT_TRUE(r.ok()) << r.error().reason;
   EXPECT_EQ(r->headline(), "News from Example Wire");
 }
 
 TEST(XmlLimits, ExternalEntitiesAreRefusedAndNeverFetched) {
-  for (const char* decl : {"<!ENTITY xxe SYSTEM \"file:///etc/passwd\">",
-                           "<!ENTITY xxe SYSTEM \"http://127.0.0.1:9/evil\">",
-                           "<!ENTITY % pe SYSTEM \"file:///etc/hostname\"> %pe;"}) {
-    std::string doc = std::string("<?xml version=\"1.0\"?><!DOCTYPE nitf [") + decl +
-                      "]><nitf><body><body.head><hedline><hl1>x &xxe;</hl1></hedline></body.head></body></nitf>";
+  for (const char* decl :
+       {"<!ENTITY xxe SYSTEM \"file:///etc/passwd\">", "<!ENTITY xxe SYSTEM \"http://127.0.0.1:9/evil\">",
+        "<!ENTITY % pe SYSTEM \"file:///etc/hostname\"> %pe;"}) {
+    std::string doc =
+        std::string("<?xml version=\"1.0\"?><!DOCTYPE nitf [") + decl +
+        "]><nitf><body><body.head><hedline><hl1>x &xxe;</hl1></hedline></body.head></body></nitf>";
     auto r = Nitf(doc);
     ASSERT_FALSE(r.ok()) << decl;
     EXPECT_EQ(r.error().code, v1::ERROR_CODE_EXTERNAL_ENTITY) << decl << ": " << r.error().reason;
   }
   // An external DTD reference alone is fine: it is simply not loaded.
-  auto ok = Nitf("<!DOCTYPE nitf SYSTEM \"http://www.nitf.org/IPTC/NITF/3.6/specification/dtd/nitf-3-6.dtd\">"
-                 "<nitf><body><body.head><hedline><hl1>Fine</hl1></hedline></body.head></body></nitf>");
+  auto ok = Nitf(
+      "<!DOCTYPE nitf SYSTEM \"http://www.nitf.org/IPTC/NITF/3.6/specification/dtd/nitf-3-6.dtd\">"
+      "<nitf><body><body.head><hedline><hl1>Fine</hl1></hedline></body.head></body></nitf>");
   ASSERT_TRUE(ok.ok()) << ok.error().reason;
   EXPECT_EQ(ok->headline(), "Fine");
 }
@@ -78,14 +82,16 @@ TEST(XmlLimits, HundredThousandNestedTagsIsNestingTooDeep) {
   EXPECT_EQ(r.error().code, v1::ERROR_CODE_NESTING_TOO_DEEP) << r.error().reason;
   Limits shallow;
   shallow.max_depth = 8;
-  std::string ten = "<nitf>" + std::string("<a><a><a><a><a><a><a><a><a><a>") + "</a></a></a></a></a></a></a></a></a></a></nitf>";
+  std::string ten = "<nitf>" + std::string("<a><a><a><a><a><a><a><a><a><a>") +
+                    "</a></a></a></a></a></a></a></a></a></a></nitf>";
   auto s = Nitf(ten, shallow);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, v1::ERROR_CODE_NESTING_TOO_DEEP);
 }
 
 TEST(XmlLimits, MalformedXmlHasItsCode) {
-  for (const char* bad : {"<nitf><body>", "not xml at all", "<nitf><a></b></nitf>", "<?xml version=\"1.0\"?>"}) {
+  for (const char* bad :
+       {"<nitf><body>", "not xml at all", "<nitf><a></b></nitf>", "<?xml version=\"1.0\"?>"}) {
     auto r = Nitf(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().code, v1::ERROR_CODE_MALFORMED_XML) << bad << ": " << r.error().reason;

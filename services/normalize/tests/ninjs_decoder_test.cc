@@ -12,7 +12,8 @@ namespace copydesk::normalize {
 namespace {
 
 std::string Fixture(const std::string& name) {
-  std::ifstream in(std::filesystem::path(COPYDESK_SOURCE_DIR) / "tests/fixtures/formats" / name, std::ios::binary);
+  std::ifstream in(std::filesystem::path(COPYDESK_SOURCE_DIR) / "tests/fixtures/formats" / name,
+                   std::ios::binary);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -88,11 +89,13 @@ TEST(NinjsDecoder, Ninjs2TextWithPictureAndRelatedItem) {
   EXPECT_EQ(a.related(0).title(), "Flood warnings issued along the Rhine");
   EXPECT_EQ(a.related(0).url(), "urn:newsml:example.org:20240311:flood-warning-0007");
   // The rich-text body wins over the plain one and goes through the HTML engine.
-  EXPECT_NE(a.body_text().find("COLOGNE, Germany (ENA) - Thousands of residents were ordered"), std::string::npos);
+  EXPECT_NE(a.body_text().find("COLOGNE, Germany (ENA) - Thousands of residents were ordered"),
+            std::string::npos);
   EXPECT_NE(a.body_text().find("About 4,300 people had been evacuated by mid-morning"), std::string::npos);
   EXPECT_EQ(a.body_text().find("Water levels are still rising."), std::string::npos);
   bool subhead = false;
-  for (const auto& b : a.body()) subhead = subhead || (b.type() == v1::BLOCK_TYPE_SUBHEADING && b.text() == "Old town under water");
+  for (const auto& b : a.body())
+    subhead = subhead || (b.type() == v1::BLOCK_TYPE_SUBHEADING && b.text() == "Old town under water");
   EXPECT_TRUE(subhead);
 }
 

@@ -1,4 +1,5 @@
-// NITF 3.6 fixture (tests/fixtures/formats/nitf36-wildfire.nitf.xml, written from the NITF 3.6 DTD): every field.
+// NITF 3.6 fixture (tests/fixtures/formats/nitf36-wildfire.nitf.xml, written from the NITF 3.6 DTD): every
+// field.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -12,7 +13,8 @@ namespace copydesk::normalize {
 namespace {
 
 std::string ReadFixture(const std::string& name) {
-  std::ifstream in(std::filesystem::path(COPYDESK_SOURCE_DIR) / "tests/fixtures/formats" / name, std::ios::binary);
+  std::ifstream in(std::filesystem::path(COPYDESK_SOURCE_DIR) / "tests/fixtures/formats" / name,
+                   std::ios::binary);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -72,18 +74,21 @@ TEST(NitfDecoder, Nitf36StoryWithMediaQuoteListAndTable) {
   EXPECT_EQ(a.located().dateline(), "SANTA CLARITA, Calif. (Sept. 17)");
   EXPECT_EQ(a.located().city(), "SANTA CLARITA");
   EXPECT_EQ(a.located().name(), "SANTA CLARITA, Calif.");
-  EXPECT_EQ(a.standfirst(),
-            "A fast-moving brush fire has burned 4,200 acres and forced about 8,000 people from their homes.");
+  EXPECT_EQ(
+      a.standfirst(),
+      "A fast-moving brush fire has burned 4,200 acres and forced about 8,000 people from their homes.");
   EXPECT_EQ(a.language(), "en-US");
   ASSERT_EQ(a.body_size(), 8);
-  EXPECT_EQ(a.body(0).text(),
-            "SANTA CLARITA, Calif. (EXW) \xE2\x80\x94 A wind-driven wildfire tore through dry brush north of Los "
-            "Angeles on Sunday, forcing thousands of residents to flee as flames crept toward hillside "
-            "neighborhoods.");
+  EXPECT_EQ(
+      a.body(0).text(),
+      "SANTA CLARITA, Calif. (EXW) \xE2\x80\x94 A wind-driven wildfire tore through dry brush north of Los "
+      "Angeles on Sunday, forcing thousands of residents to flee as flames crept toward hillside "
+      "neighborhoods.");
   EXPECT_EQ(a.body(2).type(), v1::BLOCK_TYPE_SUBHEADING);
   EXPECT_EQ(a.body(2).text(), "Winds expected to ease");
   EXPECT_EQ(a.body(4).type(), v1::BLOCK_TYPE_BLOCK_QUOTE);
-  EXPECT_EQ(a.body(4).text(), "\"We are asking people to leave now, not in an hour,\" the county fire chief said.");
+  EXPECT_EQ(a.body(4).text(),
+            "\"We are asking people to leave now, not in an hour,\" the county fire chief said.");
   EXPECT_EQ(a.body(5).text(), "Evacuation centers were opened at two high schools.");
   EXPECT_EQ(a.body(6).type(), v1::BLOCK_TYPE_LIST_ITEM);
   EXPECT_EQ(a.body(6).text(), "Valencia High School");
@@ -97,7 +102,8 @@ TEST(NitfDecoder, Nitf36StoryWithMediaQuoteListAndTable) {
   EXPECT_EQ(a.media(0).url(), "https://photos.example.com/2023/09/17/fire-1.jpg");
   EXPECT_EQ(a.media(0).mime_type(), "image/jpeg");
   EXPECT_EQ(a.media(0).title(), "Firefighters on a ridge");
-  EXPECT_EQ(a.media(0).description(), "Firefighters watch the fire from a ridge above Santa Clarita on Sunday.");
+  EXPECT_EQ(a.media(0).description(),
+            "Firefighters watch the fire from a ridge above Santa Clarita on Sunday.");
   EXPECT_EQ(a.media(0).credit(), "Photo: Alex Kim / ExampleWire");
   ASSERT_EQ(a.captions_size(), 1);
   EXPECT_EQ(a.captions(0).text(), "Firefighters watch the fire from a ridge above Santa Clarita on Sunday.");

@@ -73,7 +73,8 @@ TEST_F(SeedGolden, BodyHasNineteenParagraphsAndTwoSubheadings) {
   EXPECT_EQ(paras[9],
             "\"We differ in the ways and means we perceive that are suitable for reaching the same "
             "objective\", Mr Putin said.");
-  EXPECT_EQ(paras[11], "The Russian leader later offered to reduce Russia's long-range weapons by about one-third.");
+  EXPECT_EQ(paras[11],
+            "The Russian leader later offered to reduce Russia's long-range weapons by about one-third.");
   EXPECT_EQ(paras.back(),
             "However, the BBC's Philippa Thomas noted that while President Bush said the Northern Alliance "
             "would find no preferential treatment at the negotiating table, Russia has been supporting the "
@@ -99,7 +100,8 @@ TEST_F(SeedGolden, BodyHasNineteenParagraphsAndTwoSubheadings) {
 
 TEST_F(SeedGolden, CaptionsArePairsKeptOutOfTheBody) {
   ASSERT_EQ(a_.captions_size(), 2);
-  EXPECT_EQ(a_.captions(0).text(), "Lyudmila Putin presents a flower to Laura Bush as their husbands look on");
+  EXPECT_EQ(a_.captions(0).text(),
+            "Lyudmila Putin presents a flower to Laura Bush as their husbands look on");
   EXPECT_EQ(a_.captions(0).secondary(), "The Crawford summit was not all work");
   EXPECT_EQ(a_.captions(1).text(), "US Patriot anti-missile system");
   EXPECT_EQ(a_.captions(1).secondary(), "Missile defence is still a major sticking point");
@@ -112,9 +114,10 @@ TEST_F(SeedGolden, PullQuotesWithAttribution) {
   ASSERT_EQ(a_.pull_quotes_size(), 2);
   EXPECT_EQ(a_.pull_quotes(0).text(), "Mr Putin is a man who loves his country as much as I love mine");
   EXPECT_EQ(a_.pull_quotes(0).attribution(), "George W Bush");
-  EXPECT_EQ(a_.pull_quotes(1).text(),
-            "When I was in high school, Russia was an enemy - now the high school students can know Russia is "
-            "a friend");
+  EXPECT_EQ(
+      a_.pull_quotes(1).text(),
+      "When I was in high school, Russia was an enemy - now the high school students can know Russia is "
+      "a friend");
   EXPECT_EQ(a_.pull_quotes(1).attribution(), "George W Bush");
   EXPECT_EQ(a_.body_text().find("loves his country"), std::string::npos);
   EXPECT_EQ(a_.body_text().find("George W Bush\n"), std::string::npos);

@@ -207,7 +207,8 @@ TEST(TextDecoder, LinesWithoutProseStillGiveAHeadline) {
 TEST(TextDecoder, Latin1BytesAreDecoded) {
   Metadata meta;
   meta.content_type = "text/plain; charset=iso-8859-1";
-  std::string dump = "Caf\xE9 owners protest\n\nThe owners of every caf\xE9 in the old town closed for a day.\n";
+  std::string dump =
+      "Caf\xE9 owners protest\n\nThe owners of every caf\xE9 in the old town closed for a day.\n";
   auto r = Normalize(dump, meta);
   ASSERT_TRUE(r.ok()) << r.error().reason;
   EXPECT_EQ(r->headline(), "Caf\xC3\xA9 owners protest");

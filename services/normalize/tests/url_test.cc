@@ -10,7 +10,8 @@ TEST(CanonicalizeUrl, RemovesTrackingFragmentAndDefaultPort) {
             "https://www.example.com/News/A?id=3");
   EXPECT_EQ(CanonicalizeUrl("http://example.com:80"), "http://example.com/");
   EXPECT_EQ(CanonicalizeUrl("http://example.com:8080/a"), "http://example.com:8080/a");
-  EXPECT_EQ(CanonicalizeUrl("  https://example.com/a?utm_medium=1&utm_campaign=2  "), "https://example.com/a");
+  EXPECT_EQ(CanonicalizeUrl("  https://example.com/a?utm_medium=1&utm_campaign=2  "),
+            "https://example.com/a");
   EXPECT_EQ(CanonicalizeUrl("https://example.com/a?gclid=1&page=2&ocid=3"), "https://example.com/a?page=2");
 }
 
