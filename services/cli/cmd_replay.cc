@@ -32,7 +32,8 @@ void RegisterReplay(CLI::App& app) {
       "Without --guid-field there is no guid: identity comes from content (URLs are not used as\n"
       "identity unless --url-identity, because many feeds put a date or version in the URL).");
   cmd->add_option("--input,-i", flags->input, "JSON-lines file ('-' = stdin)")->required();
-  cmd->add_option("--guid-field", flags->options.guid_field, "record field holding the provider's guid (story identity)");
+  cmd->add_option("--guid-field", flags->options.guid_field,
+                  "record field holding the provider's guid (story identity)");
   cmd->add_option("--provider-field", flags->options.provider_field, "record field holding the provider")
       ->capture_default_str();
   cmd->add_option("--version-field", flags->options.version_field,
@@ -40,7 +41,8 @@ void RegisterReplay(CLI::App& app) {
   cmd->add_option("--versioncreated-field", flags->options.versioncreated_field,
                   "record field holding the provider's versioncreated (orders versions after the version\n"
                   "number; `published` is the event time and does not order versions unless named here)");
-  cmd->add_option("--id-field", flags->options.id_field, "record field printed as \"id\"")->capture_default_str();
+  cmd->add_option("--id-field", flags->options.id_field, "record field printed as \"id\"")
+      ->capture_default_str();
   cmd->add_option("--window-days", flags->window_days, "near-duplicate window in event time, days")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -52,7 +54,8 @@ void RegisterReplay(CLI::App& app) {
                   "estimated 5-shingle Jaccard for an other-provider syndicated copy")
       ->capture_default_str()
       ->check(CLI::Range(0.01, 1.0));
-  cmd->add_flag("--url-identity", flags->url_identity, "use the record's url as identity when there is no guid");
+  cmd->add_flag("--url-identity", flags->url_identity,
+                "use the record's url as identity when there is no guid");
   cmd->add_option("--state-dir", flags->options.state_dir,
                   "keep the state in a RocksDB store in this directory (default: in memory)");
   cmd->add_flag("--quiet,-q", flags->quiet, "print only the throughput line, no decisions");
@@ -89,8 +92,9 @@ void RegisterReplay(CLI::App& app) {
     std::fprintf(stderr,
                  "replay: %llu records (%llu unreadable lines) in %.3f s: %.0f records/s "
                  "(CPU %.3f s: %.0f records per CPU-second)\n",
-                 static_cast<unsigned long long>(stats->records), static_cast<unsigned long long>(stats->errors),
-                 stats->seconds, stats->seconds > 0 ? n / stats->seconds : 0.0, stats->cpu_seconds,
+                 static_cast<unsigned long long>(stats->records),
+                 static_cast<unsigned long long>(stats->errors), stats->seconds,
+                 stats->seconds > 0 ? n / stats->seconds : 0.0, stats->cpu_seconds,
                  stats->cpu_seconds > 0 ? n / stats->cpu_seconds : 0.0);
     if (stats->errors > 0) SetExitCode(1);
   });

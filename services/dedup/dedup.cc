@@ -34,9 +34,13 @@ uint64_t ProviderHash(const v1::Article& a) {
   return XXH3_64bits(p.data(), p.size());
 }
 
-int64_t TimestampMs(const google::protobuf::Timestamp& t) { return t.seconds() * 1000 + t.nanos() / 1000000; }
+int64_t TimestampMs(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000 + t.nanos() / 1000000;
+}
 
-bool IsCancel(const v1::Article& a) { return a.pubstatus() == v1::PUB_STATUS_CANCELED || a.signals().kill(); }
+bool IsCancel(const v1::Article& a) {
+  return a.pubstatus() == v1::PUB_STATUS_CANCELED || a.signals().kill();
+}
 
 // The provider's version as a number, when it is one ("3", "12"); nullopt otherwise.
 std::optional<int64_t> ProviderVersion(const v1::Article& a) {
@@ -84,8 +88,10 @@ std::vector<uint32_t> ParagraphHashes(const v1::Article& a) {
 
 uint64_t DocIdFor(const EventContext& ctx) {
   char buf[12];
-  for (int i = 0; i < 4; ++i) buf[i] = static_cast<char>((static_cast<uint32_t>(ctx.partition) >> (8 * i)) & 0xFF);
-  for (int i = 0; i < 8; ++i) buf[4 + i] = static_cast<char>((static_cast<uint64_t>(ctx.offset) >> (8 * i)) & 0xFF);
+  for (int i = 0; i < 4; ++i)
+    buf[i] = static_cast<char>((static_cast<uint32_t>(ctx.partition) >> (8 * i)) & 0xFF);
+  for (int i = 0; i < 8; ++i)
+    buf[4 + i] = static_cast<char>((static_cast<uint64_t>(ctx.offset) >> (8 * i)) & 0xFF);
   return XXH3_64bits(buf, sizeof buf);
 }
 
@@ -191,7 +197,8 @@ Status AddToBuckets(const View& view, MutationBatch* out, const std::vector<uint
 }
 
 template <typename View>
-Status RemoveFromBuckets(const View& view, MutationBatch* out, const std::vector<uint16_t>& sig, uint64_t doc) {
+Status RemoveFromBuckets(const View& view, MutationBatch* out, const std::vector<uint16_t>& sig,
+                         uint64_t doc) {
   for (int b = 0; b < internal::kBands; ++b) {
     const std::string key = internal::BandPrefix(b, internal::BandHash(sig, b));
     auto cur = view.Get(key);
@@ -244,7 +251,8 @@ Status Config::Validate() const {
     return Status(v1::ERROR_CODE_INTERNAL, std::string("dedup config: ") + field + " " + why);
   };
   if (window_ms <= 0) return bad("window_ms", "must be > 0");
-  if (duplicate_threshold <= 0 || duplicate_threshold > 1) return bad("duplicate_threshold", "must be in (0, 1]");
+  if (duplicate_threshold <= 0 || duplicate_threshold > 1)
+    return bad("duplicate_threshold", "must be in (0, 1]");
   if (syndicated_threshold <= 0 || syndicated_threshold > 1)
     return bad("syndicated_threshold", "must be in (0, 1]");
   if (max_bucket_entries < 1) return bad("max_bucket_entries", "must be >= 1");
@@ -283,7 +291,9 @@ std::string StoryIdFor(std::string_view identity_or_content) {
   return std::string("st_") + std::string(buf, 24);
 }
 
-bool IsSharedIndexKey(std::string_view key) { return key.starts_with("d/"); }
+bool IsSharedIndexKey(std::string_view key) {
+  return key.starts_with("d/");
+}
 
 Deduper::Deduper(Config config, StateStore& store, const StateStore* shared_index)
     : config_(std::move(config)), store_(store), shared_index_(shared_index) {}
@@ -297,11 +307,12 @@ Result<Decision> Deduper::Process(const v1::Article& article, const EventContext
   return d;
 }
 
-Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext& ctx, MutationBatch* out) const {
+Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext& ctx,
+                                 MutationBatch* out) const {
   out->Clear();
   OverlayView view(store_, *out);
-#define DEDUP_GET(var, key)                 \
-  auto var##_r = view.Get(key);             \
+#define DEDUP_GET(var, key)                  \
+  auto var##_r = view.Get(key);              \
   if (!var##_r.ok()) return var##_r.error(); \
   std::optional<std::string>& var = var##_r.value();
 
@@ -410,7 +421,8 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
     doc.signature = sig;
     out->Put(internal::DocKey(doc_id), internal::EncodeDoc(doc));
     out->Put(internal::DocExpiryKey(now, doc_id), "");
-    return AddToBuckets(view, out, sig, doc_id, config_.max_bucket_entries, buckets.empty() ? nullptr : &buckets);
+    return AddToBuckets(view, out, sig, doc_id, config_.max_bucket_entries,
+                        buckets.empty() ? nullptr : &buckets);
   };
   auto content_story = [&](StoryRecord& s) {
     s.headline_hash = fp.headline_hash();
@@ -440,7 +452,8 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
       }
       // Identical to what this identity last delivered (for an alias identity that is its own
       // text, not the matched story's).
-      const bool same_content = fp.headline_hash() == known->headline_hash && fp.body_hash() == known->body_hash;
+      const bool same_content =
+          fp.headline_hash() == known->headline_hash && fp.body_hash() == known->body_hash;
       if ((same_content && cancel == known->canceled) || (cancel && story->canceled)) {
         d.decision = v1::DECISION_REDELIVERY;
         d.similarity = 1.0;
@@ -514,9 +527,10 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
       const double threshold =
           rec->provider_hash == provider_hash ? config_.duplicate_threshold : config_.syndicated_threshold;
       if (sim < threshold) continue;
-      const bool better = !best || sim > best->similarity ||
-                          (sim == best->similarity && (rec->time_ms < best->rec.time_ms ||
-                                                       (rec->time_ms == best->rec.time_ms && doc < best->doc)));
+      const bool better =
+          !best || sim > best->similarity ||
+          (sim == best->similarity &&
+           (rec->time_ms < best->rec.time_ms || (rec->time_ms == best->rec.time_ms && doc < best->doc)));
       if (better) best = Match{doc, std::move(*rec), local, sim};
     }
   }
@@ -537,7 +551,8 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
         IdentityRecord alias = incoming;
         alias.story_id = best->rec.story_id;
         out->Put(identity_key, internal::EncodeIdentity(alias));
-        if (Status ist = index_doc(best->rec.story_id, best->rec.root, d.version); !ist.ok()) return ist.error();
+        if (Status ist = index_doc(best->rec.story_id, best->rec.root, d.version); !ist.ok())
+          return ist.error();
       }
     }
     record_memo();

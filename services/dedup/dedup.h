@@ -140,8 +140,8 @@ class Deduper {
 
  private:
   Config config_;
-  StateStore& store_;                  // borrowed; must outlive the Deduper
-  const StateStore* shared_index_;     // borrowed, may be null; must outlive the Deduper
+  StateStore& store_;               // borrowed; must outlive the Deduper
+  const StateStore* shared_index_;  // borrowed, may be null; must outlive the Deduper
 };
 
 }  // namespace copydesk::dedup

@@ -248,7 +248,9 @@ std::optional<Decision> DecodeDecision(std::string_view v) {
   return d;
 }
 
-std::string WatermarkKey() { return "m/wm"; }
+std::string WatermarkKey() {
+  return "m/wm";
+}
 
 std::string IdentityStateKey(std::string_view identity) {
   XXH128_hash_t h = XXH3_128bits(identity.data(), identity.size());
@@ -258,7 +260,9 @@ std::string IdentityStateKey(std::string_view identity) {
   return k;
 }
 
-std::string StoryKey(std::string_view story_id) { return "s/" + std::string(story_id); }
+std::string StoryKey(std::string_view story_id) {
+  return "s/" + std::string(story_id);
+}
 
 std::string DocKey(uint64_t doc) {
   std::string k = "d/";
@@ -272,7 +276,6 @@ std::string BandPrefix(int band, uint64_t band_hash) {
   Be64(k, band_hash);
   return k;
 }
-
 
 std::string DocExpiryKey(int64_t time_ms, uint64_t doc) {
   std::string k = "x/";
@@ -309,8 +312,8 @@ uint32_t ReadBe32(std::string_view s, size_t pos) {
 }
 
 uint64_t BandHash(const std::vector<uint16_t>& sig, int band) {
-  return XXH3_64bits_withSeed(sig.data() + static_cast<size_t>(band) * kBandRows, kBandRows * sizeof(uint16_t),
-                              static_cast<uint64_t>(band));
+  return XXH3_64bits_withSeed(sig.data() + static_cast<size_t>(band) * kBandRows,
+                              kBandRows * sizeof(uint16_t), static_cast<uint64_t>(band));
 }
 
 double EstimateJaccard(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b) {

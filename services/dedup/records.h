@@ -45,7 +45,7 @@ struct StoryRecord {
   std::string root;  // for syndicated copies: the original story
   uint64_t headline_hash = 0;
   uint64_t body_hash = 0;
-  std::vector<uint16_t> signature;  // 16-bit MinHash values of the current body
+  std::vector<uint16_t> signature;   // 16-bit MinHash values of the current body
   std::vector<uint32_t> paragraphs;  // normalized-word hashes of the current paragraphs
 };
 
@@ -82,8 +82,12 @@ std::string MemoExpiryKey(int64_t time_ms, int32_t partition, int64_t offset);
 uint64_t ReadBe64(std::string_view s, size_t pos);
 uint32_t ReadBe32(std::string_view s, size_t pos);
 // Order-preserving map of a signed time to unsigned.
-inline uint64_t TimeToKey(int64_t t) { return static_cast<uint64_t>(t) ^ (1ull << 63); }
-inline int64_t KeyToTime(uint64_t k) { return static_cast<int64_t>(k ^ (1ull << 63)); }
+inline uint64_t TimeToKey(int64_t t) {
+  return static_cast<uint64_t>(t) ^ (1ull << 63);
+}
+inline int64_t KeyToTime(uint64_t k) {
+  return static_cast<int64_t>(k ^ (1ull << 63));
+}
 
 // The hash of band `band` of a 16-bit signature.
 uint64_t BandHash(const std::vector<uint16_t>& sig, int band);

@@ -277,7 +277,8 @@ Result<ReplayStats> Replay(std::FILE* in, const ReplayOptions& options,
     EventContext ctx;
     ctx.partition = 0;
     ctx.offset = offset;
-    ctx.timestamp_ms = article.provenance().has_event_time() ? article.provenance().event_time().seconds() * 1000 : 0;
+    ctx.timestamp_ms =
+        article.provenance().has_event_time() ? article.provenance().event_time().seconds() * 1000 : 0;
     ctx.event_id = rec.id;
     auto d = dedup.Process(article, ctx);
     if (!d.ok()) return d.error();

@@ -59,7 +59,7 @@ std::optional<int64_t> ParsePublished(std::string_view s);
 // Totals of a replay run.
 struct ReplayStats {
   uint64_t records = 0;
-  uint64_t errors = 0;   // lines that were not a JSON object
+  uint64_t errors = 0;     // lines that were not a JSON object
   double seconds = 0;      // wall time of read + parse + fingerprint + decide + emit
   double cpu_seconds = 0;  // CPU time of the same (the process's, single-threaded)
 };

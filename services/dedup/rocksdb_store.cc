@@ -12,7 +12,9 @@ Error ToError(const rocksdb::Status& s, std::string_view what) {
   return Error{v1::ERROR_CODE_INTERNAL, std::string("rocksdb ") + std::string(what) + ": " + s.ToString()};
 }
 
-rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+rocksdb::Slice ToSlice(std::string_view s) {
+  return {s.data(), s.size()};
+}
 
 }  // namespace
 
@@ -31,7 +33,8 @@ Result<std::unique_ptr<RocksDbStateStore>> RocksDbStateStore::Open(const std::st
   table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
   table.partition_filters = true;
   table.metadata_block_size = 4096;
-  if (o.bloom_bits_per_key > 0) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(o.bloom_bits_per_key, false));
+  if (o.bloom_bits_per_key > 0)
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(o.bloom_bits_per_key, false));
   rocksdb::Options options;
   options.create_if_missing = o.create_if_missing;
   options.write_buffer_size = o.write_buffer_bytes;

@@ -30,7 +30,8 @@ struct RocksDbOptions {
 class RocksDbStateStore final : public StateStore {
  public:
   // Opens (or creates) the database at `path`.
-  static Result<std::unique_ptr<RocksDbStateStore>> Open(const std::string& path, const RocksDbOptions& options = {});
+  static Result<std::unique_ptr<RocksDbStateStore>> Open(const std::string& path,
+                                                         const RocksDbOptions& options = {});
   // Deletes the database at `path` (before restoring a partition from its changelog).
   static Status Destroy(const std::string& path);
 

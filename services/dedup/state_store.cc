@@ -5,7 +5,9 @@
 namespace copydesk::dedup {
 namespace {
 // Debian's Abseil has its own string_view type.
-absl::string_view Absl(std::string_view s) { return {s.data(), s.size()}; }
+absl::string_view Absl(std::string_view s) {
+  return {s.data(), s.size()};
+}
 }  // namespace
 
 void MutationBatch::Put(std::string_view key, std::string_view value) {
@@ -110,7 +112,8 @@ Status OverlayView::Scan(std::string_view prefix, std::string_view start, const 
     if (batch_.Find(m.key) != &m) continue;  // only the latest mutation of a key
     pending.push_back(&m);
   }
-  std::sort(pending.begin(), pending.end(), [](const Mutation* a, const Mutation* b) { return a->key < b->key; });
+  std::sort(pending.begin(), pending.end(),
+            [](const Mutation* a, const Mutation* b) { return a->key < b->key; });
   size_t next = 0;
   bool stopped = false;
   Status st = store_.Scan(prefix, from, [&](std::string_view key, std::string_view value) {

@@ -12,19 +12,28 @@ struct ByteTable {
   unsigned char map[256];
   constexpr ByteTable() : map{} {
     for (int c = 0; c < 256; ++c) {
-      if (c >= 'a' && c <= 'z') map[c] = static_cast<unsigned char>(c);
-      else if (c >= 'A' && c <= 'Z') map[c] = static_cast<unsigned char>(c + 32);
-      else if (c >= '0' && c <= '9') map[c] = static_cast<unsigned char>(c);
-      else if (c >= 0x80) map[c] = static_cast<unsigned char>(c);
-      else map[c] = 0;
+      if (c >= 'a' && c <= 'z')
+        map[c] = static_cast<unsigned char>(c);
+      else if (c >= 'A' && c <= 'Z')
+        map[c] = static_cast<unsigned char>(c + 32);
+      else if (c >= '0' && c <= '9')
+        map[c] = static_cast<unsigned char>(c);
+      else if (c >= 0x80)
+        map[c] = static_cast<unsigned char>(c);
+      else
+        map[c] = 0;
     }
   }
 };
 constexpr ByteTable kBytes;
 
-inline bool IsWordByte(unsigned char c) { return kBytes.map[c] != 0; }
+inline bool IsWordByte(unsigned char c) {
+  return kBytes.map[c] != 0;
+}
 
-inline unsigned char Lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c + 32) : c; }
+inline unsigned char Lower(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c + 32) : c;
+}
 
 // The normalized form "w1 w2 ... wn " (lower-cased words, each followed by one space) and the
 // xxh3-64 of each word.
@@ -118,7 +127,8 @@ std::vector<uint32_t> MinHashFromShingles(const std::vector<uint64_t>& shingles)
     }
     sig[static_cast<size_t>(i)] =
         dist == 0 ? bins[static_cast<size_t>(j)]
-                  : static_cast<uint32_t>(Mix64(bins[static_cast<size_t>(j)] + 0x9E3779B9ull * static_cast<uint64_t>(dist)));
+                  : static_cast<uint32_t>(
+                        Mix64(bins[static_cast<size_t>(j)] + 0x9E3779B9ull * static_cast<uint64_t>(dist)));
   }
   return sig;
 }

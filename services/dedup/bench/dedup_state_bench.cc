@@ -68,12 +68,17 @@ int main(int argc, char** argv) {
   size_t cache_mib = 64;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--stories" && i + 1 < argc) n = std::strtoull(argv[++i], nullptr, 10);
-    else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
-    else if (a == "--memory") memory = true;
-    else if (a == "--cache-mib" && i + 1 < argc) cache_mib = std::strtoull(argv[++i], nullptr, 10);
+    if (a == "--stories" && i + 1 < argc)
+      n = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--dir" && i + 1 < argc)
+      dir = argv[++i];
+    else if (a == "--memory")
+      memory = true;
+    else if (a == "--cache-mib" && i + 1 < argc)
+      cache_mib = std::strtoull(argv[++i], nullptr, 10);
     else {
-      std::fprintf(stderr, "usage: dedup_state_bench [--stories N] [--dir PATH] [--memory] [--cache-mib N]\n");
+      std::fprintf(stderr,
+                   "usage: dedup_state_bench [--stories N] [--dir PATH] [--memory] [--cache-mib N]\n");
       return 2;
     }
   }
@@ -114,10 +119,11 @@ int main(int argc, char** argv) {
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const long rss = RssKiB();
       peak = std::max(peak, rss);
-      std::printf("stories=%llu rss=%.1f MiB rate=%.0f/s", static_cast<unsigned long long>(i + 1), rss / 1024.0,
-                  static_cast<double>(i + 1) / s);
-      if (rocks) std::printf(" rocksdb_mem=%.1f MiB disk=%.0f MiB", rocks->ApproximateMemoryBytes() / 1048576.0,
-                             DirBytes(dir) / 1048576.0);
+      std::printf("stories=%llu rss=%.1f MiB rate=%.0f/s", static_cast<unsigned long long>(i + 1),
+                  rss / 1024.0, static_cast<double>(i + 1) / s);
+      if (rocks)
+        std::printf(" rocksdb_mem=%.1f MiB disk=%.0f MiB", rocks->ApproximateMemoryBytes() / 1048576.0,
+                    DirBytes(dir) / 1048576.0);
       std::printf("\n");
       std::fflush(stdout);
     }
@@ -147,9 +153,10 @@ int main(int argc, char** argv) {
   peak = std::max(peak, rss);
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
-  std::printf("probes=%llu (updates %llu, new %llu) rate=%.0f/s rss=%.1f MiB peak_sampled=%.1f MiB maxrss=%.1f MiB\n",
-              static_cast<unsigned long long>(probes), static_cast<unsigned long long>(redeliveries),
-              static_cast<unsigned long long>(duplicates), static_cast<double>(probes) / rs, rss / 1024.0,
-              peak / 1024.0, ru.ru_maxrss / 1024.0);
+  std::printf(
+      "probes=%llu (updates %llu, new %llu) rate=%.0f/s rss=%.1f MiB peak_sampled=%.1f MiB maxrss=%.1f MiB\n",
+      static_cast<unsigned long long>(probes), static_cast<unsigned long long>(redeliveries),
+      static_cast<unsigned long long>(duplicates), static_cast<double>(probes) / rs, rss / 1024.0,
+      peak / 1024.0, ru.ru_maxrss / 1024.0);
   return 0;
 }

@@ -357,13 +357,16 @@ TEST(Deduper, RestoreFromMutationLogGivesIdenticalDecisions) {
   const auto stream = MixedStream();
   Config cfg;
   cfg.window_ms = 15 * 1000;  // make expiry happen inside the stream
-  auto ctx_of = [](size_t i) { return EventContext{3, static_cast<int64_t>(i), kT0 + static_cast<int64_t>(i) * 1000, ""}; };
+  auto ctx_of = [](size_t i) {
+    return EventContext{3, static_cast<int64_t>(i), kT0 + static_cast<int64_t>(i) * 1000, ""};
+  };
 
   // One go.
   MemoryStateStore whole;
   Deduper d1(cfg, whole);
   std::vector<std::string> expected;
-  for (size_t i = 0; i < stream.size(); ++i) expected.push_back(internal::EncodeDecision(d1.Process(stream[i], ctx_of(i)).value()));
+  for (size_t i = 0; i < stream.size(); ++i)
+    expected.push_back(internal::EncodeDecision(d1.Process(stream[i], ctx_of(i)).value()));
 
   // First half, with every mutation logged as a changelog would hold it.
   MemoryStateStore first;
@@ -385,8 +388,10 @@ TEST(Deduper, RestoreFromMutationLogGivesIdenticalDecisions) {
   ASSERT_TRUE(restored.ApplyMutations(changelog).ok());
   EXPECT_EQ(restored.contents(), first.contents());
   Deduper d3(cfg, restored);
-  for (size_t i = half - 2; i < half; ++i) EXPECT_EQ(internal::EncodeDecision(d3.Process(stream[i], ctx_of(i)).value()), got[i]);
-  for (size_t i = half; i < stream.size(); ++i) got.push_back(internal::EncodeDecision(d3.Process(stream[i], ctx_of(i)).value()));
+  for (size_t i = half - 2; i < half; ++i)
+    EXPECT_EQ(internal::EncodeDecision(d3.Process(stream[i], ctx_of(i)).value()), got[i]);
+  for (size_t i = half; i < stream.size(); ++i)
+    got.push_back(internal::EncodeDecision(d3.Process(stream[i], ctx_of(i)).value()));
   ASSERT_EQ(got.size(), expected.size());
   for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], expected[i]) << "record " << i;
   // The stream exercised several kinds of decision.

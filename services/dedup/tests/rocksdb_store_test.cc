@@ -16,8 +16,8 @@ namespace {
 class TempDir {
  public:
   TempDir() {
-    path_ = (std::filesystem::temp_directory_path() / ("copydesk-rocks-" + std::to_string(::getpid()) + "-" +
-                                                       std::to_string(counter_++)))
+    path_ = (std::filesystem::temp_directory_path() /
+             ("copydesk-rocks-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++)))
                 .string();
     std::filesystem::remove_all(path_);
   }
@@ -48,16 +48,22 @@ TEST(RocksDbStateStore, PutGetScanDeleteAndReopen) {
     EXPECT_EQ(*v.value(), std::string("\0bin\xff", 5));
     EXPECT_FALSE((*store)->Get("x/2").value().has_value());
     std::vector<std::string> keys;
-    ASSERT_TRUE((*store)->Scan("x/", "", [&](std::string_view k, std::string_view) {
-      keys.emplace_back(k);
-      return true;
-    }).ok());
+    ASSERT_TRUE((*store)
+                    ->Scan("x/", "",
+                           [&](std::string_view k, std::string_view) {
+                             keys.emplace_back(k);
+                             return true;
+                           })
+                    .ok());
     EXPECT_EQ(keys, (std::vector<std::string>{"x/1", "x/3"}));
     keys.clear();
-    ASSERT_TRUE((*store)->Scan("x/", "x/2", [&](std::string_view k, std::string_view) {
-      keys.emplace_back(k);
-      return true;
-    }).ok());
+    ASSERT_TRUE((*store)
+                    ->Scan("x/", "x/2",
+                           [&](std::string_view k, std::string_view) {
+                             keys.emplace_back(k);
+                             return true;
+                           })
+                    .ok());
     EXPECT_EQ(keys, (std::vector<std::string>{"x/3"}));
   }
   // Reopened: the data is still there.
@@ -85,7 +91,8 @@ std::vector<std::string> Paragraphs(uint32_t seed, int n) {
   return out;
 }
 
-v1::Article Make(const std::string& provider, const std::string& guid, const std::vector<std::string>& paras) {
+v1::Article Make(const std::string& provider, const std::string& guid,
+                 const std::vector<std::string>& paras) {
   v1::Article a;
   a.mutable_provenance()->set_provider(provider);
   a.mutable_provenance()->set_guid(guid);
@@ -117,9 +124,11 @@ TEST(RocksDbStateStore, DecisionsMatchTheMemoryStore) {
   TempDir dir;
   std::vector<std::string> a, b;
   for (size_t i = 0; i < stream.size(); ++i) {
-    auto d = dm.Process(stream[i], EventContext{0, static_cast<int64_t>(i), 1'000'000 + static_cast<int64_t>(i) * 1000, ""});
+    auto d = dm.Process(
+        stream[i], EventContext{0, static_cast<int64_t>(i), 1'000'000 + static_cast<int64_t>(i) * 1000, ""});
     ASSERT_TRUE(d.ok());
-    a.push_back(d->story_id + "/" + std::to_string(d->version) + "/" + std::string(DecisionName(d->decision)));
+    a.push_back(d->story_id + "/" + std::to_string(d->version) + "/" +
+                std::string(DecisionName(d->decision)));
   }
   for (int half = 0; half < 2; ++half) {
     auto store = RocksDbStateStore::Open(dir.path());
@@ -127,9 +136,11 @@ TEST(RocksDbStateStore, DecisionsMatchTheMemoryStore) {
     Deduper dr(cfg, **store);
     const size_t from = half == 0 ? 0 : stream.size() / 2, to = half == 0 ? stream.size() / 2 : stream.size();
     for (size_t i = from; i < to; ++i) {
-      auto d = dr.Process(stream[i], EventContext{0, static_cast<int64_t>(i), 1'000'000 + static_cast<int64_t>(i) * 1000, ""});
+      auto d = dr.Process(stream[i], EventContext{0, static_cast<int64_t>(i),
+                                                  1'000'000 + static_cast<int64_t>(i) * 1000, ""});
       ASSERT_TRUE(d.ok()) << d.error().reason;
-      b.push_back(d->story_id + "/" + std::to_string(d->version) + "/" + std::string(DecisionName(d->decision)));
+      b.push_back(d->story_id + "/" + std::to_string(d->version) + "/" +
+                  std::string(DecisionName(d->decision)));
     }
   }
   EXPECT_EQ(a, b);
