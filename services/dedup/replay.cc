@@ -1,5 +1,4 @@
 #include "dedup/replay.h"
-
 #include <simdjson.h>
 
 #include <chrono>
@@ -7,33 +6,12 @@
 #include <ctime>
 #include <memory>
 
+#include "common/json.h"
 #include "dedup/rocksdb_store.h"
 #include "normalize/fingerprint.h"
 
 namespace copydesk::dedup {
 namespace {
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
 
 bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
   if (pos + n > s.size()) return false;
