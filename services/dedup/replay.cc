@@ -1,4 +1,5 @@
 #include "dedup/replay.h"
+
 #include <simdjson.h>
 
 #include <chrono>
