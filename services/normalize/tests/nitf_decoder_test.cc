@@ -8,16 +8,13 @@
 #include <string>
 
 #include "normalize/normalize.h"
+#include "normalize/tests/fixtures.h"
 
 namespace copydesk::normalize {
 namespace {
 
 std::string ReadFixture(const std::string& name) {
-  std::ifstream in(std::filesystem::path(COPYDESK_SOURCE_DIR) / "tests/fixtures/formats" / name,
-                   std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return testing::ReadFormatFixture(name);
 }
 
 TEST(NitfDecoder, Nitf36StoryWithMediaQuoteListAndTable) {
