@@ -576,8 +576,15 @@ Reader ViewStore::NewReader() const {
   return Reader(*this, db_.get(), db_->GetSnapshot(), shared_watermark_, generation_.load());
 }
 
+void ViewStore::SetValidated(bool validated) {
+  std::lock_guard<std::mutex> lock(mu_);
+  validated_ = validated;
+  changed_.notify_all();
+}
+
 bool ViewStore::Reached(const Offsets& min) const {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!validated_) return false;
   for (const auto& [p, o] : min) {
     auto it = watermark_.find(p);
     if (it == watermark_.end() || it->second < o) return false;
@@ -589,6 +596,7 @@ bool ViewStore::WaitFor(const Offsets& min, std::chrono::steady_clock::time_poin
                         const std::function<bool()>& cancelled) const {
   std::unique_lock<std::mutex> lock(mu_);
   auto reached = [&] {
+    if (!validated_) return false;
     for (const auto& [p, o] : min) {
       auto it = watermark_.find(p);
       if (it == watermark_.end() || it->second < o) return false;

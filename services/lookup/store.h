@@ -177,7 +177,13 @@ class ViewStore {
 
   // A consistent reader (snapshot + the watermark of that snapshot).
   [[nodiscard]] Reader NewReader() const;
-  // True when every partition in `min` has next offset >= the given one.
+  // Whether the stored offsets are known to belong to the cluster the feed reads. A feed
+  // (ViewSync) clears it when it starts or loses the broker and sets it once it has checked the
+  // offsets (and rebuilt the view if they were not valid there). Until then a watermark from
+  // the broker cannot be compared with the view's (after a broker swap the old offsets may be
+  // numerically higher), so Reached() is false and WaitFor() waits. Default: true (no feed).
+  void SetValidated(bool validated);
+  // True when the view is validated and every partition in `min` has next offset >= the given one.
   [[nodiscard]] bool Reached(const Offsets& min) const;
   // Waits until Reached(min) or the deadline; `cancelled` is polled every 50 ms.
   bool WaitFor(const Offsets& min, std::chrono::steady_clock::time_point deadline,
@@ -207,6 +213,7 @@ class ViewStore {
   mutable std::mutex mu_;
   mutable std::condition_variable changed_;
   Offsets watermark_;
+  bool validated_ = true;  // see SetValidated()
   // An immutable copy of watermark_ for readers (replaced on every change, under mu_).
   std::shared_ptr<const Offsets> shared_watermark_ = std::make_shared<const Offsets>();
   std::atomic<uint64_t> generation_{0};

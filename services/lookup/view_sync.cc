@@ -28,6 +28,8 @@ ViewSync::~ViewSync() {
 void ViewSync::Start() {
   if (thread_.joinable()) return;
   stop_ = false;
+  // Until Attach() has checked the stored offsets against this broker, watermark reads wait.
+  store_.SetValidated(false);
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -55,6 +57,8 @@ Result<int> ViewSync::Attach(kafka::Consumer& consumer) {
   }
   std::map<int32_t, std::pair<int64_t, int64_t>> marks;
   for (int p = 0; p < *count; ++p) {
+    // Each query may block for long when the broker went away meanwhile: give up on Stop().
+    if (stop_) return Error{v1::ERROR_CODE_INTERNAL, "stopping"};
     auto wm = kafka::Watermarks(consumer.raw(), options_.topic, p, 5000);
     if (!wm.ok()) return wm.error();
     marks[p] = *wm;
@@ -171,6 +175,7 @@ void ViewSync::Run() {
       }
       attach_failures = 0;
       partitions = *n;
+      store_.SetValidated(true);
     }
     batch.clear();
     bool error = false;
@@ -212,6 +217,7 @@ void ViewSync::Run() {
     }
     if (error) {
       partitions = 0;  // revalidate and reassign from the stored offsets
+      store_.SetValidated(false);
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
     }

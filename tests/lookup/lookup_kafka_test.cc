@@ -77,6 +77,10 @@ TEST(LookupKafka, ServesProducedEventsResumesAndRebuilds) {
   TempDir dir;
   prometheus::Registry reg;
   auto broker = NewBroker();
+  // Declared before `svc` so that the service (its consumer) always stops before the broker it
+  // reads goes away, also when an assertion returns early: a consumer whose broker vanished
+  // blocks in librdkafka's watermark queries for up to socket.timeout.ms.
+  std::unique_ptr<broker::EmbeddedBroker> fresh;
   std::vector<v1::ArticleEvent> events;
   for (int i = 0; i < 30; ++i) events.push_back(MakeEvent({.story = "story-" + std::to_string(i)}));
   events.push_back(
@@ -106,7 +110,7 @@ TEST(LookupKafka, ServesProducedEventsResumesAndRebuilds) {
 
   // A fresh broker (another cluster): the stored offsets mean nothing there -> rebuild.
   broker.reset();
-  auto fresh = NewBroker();
+  fresh = NewBroker();
   auto wm3 = Produce(fresh->bootstrap(), {MakeEvent({.story = "fresh-only"})});
   svc = StartLookup(fresh->bootstrap(), dir.path(), reg);
   st = Get(svc->grpc_port(), "fresh-only", wm3, &resp);
@@ -114,6 +118,8 @@ TEST(LookupKafka, ServesProducedEventsResumesAndRebuilds) {
   EXPECT_EQ(svc->sync().rebuilds(), 1);
   EXPECT_EQ(Get(svc->grpc_port(), "story-1", wm3, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(svc->store().story_count(), 1u);
+  svc->Stop();
+  svc.reset();
 }
 
 }  // namespace

@@ -364,5 +364,25 @@ TEST(ViewStore, WaitForWatermark) {
   EXPECT_FALSE(store->Reached({{0, 2}}));
 }
 
+// Before the feed has checked the stored offsets against the broker, a watermark (possibly of
+// another cluster) is never "reached", even when the stale offsets are numerically higher.
+TEST(ViewStore, WatermarkWaitsUntilValidated) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  ASSERT_TRUE(store->Apply({testing::Rec(0, 0, MakeEvent({.story = "a"})),
+                            testing::Rec(0, 1, MakeEvent({.story = "b"}))})
+                  .ok());
+  EXPECT_TRUE(store->Reached({{0, 1}}));
+  store->SetValidated(false);
+  EXPECT_FALSE(store->Reached({{0, 1}}));
+  EXPECT_FALSE(store->WaitFor({{0, 1}}, std::chrono::steady_clock::now() + std::chrono::milliseconds(50), {}));
+  std::thread feed([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    store->SetValidated(true);
+  });
+  EXPECT_TRUE(store->WaitFor({{0, 1}}, std::chrono::steady_clock::now() + std::chrono::seconds(30), {}));
+  feed.join();
+}
+
 }  // namespace
 }  // namespace copydesk::lookup
