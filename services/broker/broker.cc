@@ -76,7 +76,10 @@ Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::Start(const BrokerOption
     return Error{v1::ERROR_CODE_INTERNAL, "partitions must be between 1 and 1000"};
   }
   std::unique_ptr<EmbeddedBroker> b(new EmbeddedBroker());
-  auto conf = kafka::MakeConf({{"log_level", "3"}});
+  // The mock brokers' sockets take this handle's settings: without TCP_NODELAY a response
+  // written in two parts meets the client's delayed ACK and every multi-partition flush waits
+  // ~40 ms (measured: 45 ms -> 1 ms per flush of 300 messages over 12 partitions).
+  auto conf = kafka::MakeConf({{"log_level", "3"}, {"socket.nagle.disable", "true"}});
   if (!conf.ok()) return conf.error();
   char errstr[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf->release(), errstr, sizeof errstr);

@@ -235,6 +235,9 @@ Status KafkaConfig::Resolve() {
 std::map<std::string, std::string> KafkaConfig::ClientProperties() const {
   std::map<std::string, std::string> p = properties;
   p["bootstrap.servers"] = brokers;
+  // Small requests (commits, transaction markers, flushes) must not wait for Nagle; Kafka
+  // brokers set TCP_NODELAY on their side, librdkafka clients do not by default.
+  p.emplace("socket.nagle.disable", "true");
   return p;
 }
 
