@@ -327,10 +327,10 @@ Result<std::optional<Record>> Consumer::Poll(std::chrono::milliseconds timeout) 
   return std::optional<Record>(ToRecord(*m));
 }
 
-Status Consumer::Commit(const std::vector<TopicPartitionOffset>& offsets) {
+Status Consumer::Commit(const std::vector<TopicPartitionOffset>& offsets, bool async) {
   if (offsets.empty()) return OkStatus();
   auto list = ToList(offsets);
-  rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), list.get(), 0);
+  rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), list.get(), async ? 1 : 0);
   if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("commit: ") + rd_kafka_err2str(err)};
   return OkStatus();
 }

@@ -142,8 +142,8 @@ class Consumer {
   Status Assign(const std::vector<TopicPartitionOffset>& partitions);
   // Next record, nullopt on timeout or partition EOF; an Error for a consumer error.
   Result<std::optional<Record>> Poll(std::chrono::milliseconds timeout);
-  // Commits the given next-offsets synchronously.
-  Status Commit(const std::vector<TopicPartitionOffset>& offsets);
+  // Commits the given next-offsets; synchronously unless `async` (then errors are not reported).
+  Status Commit(const std::vector<TopicPartitionOffset>& offsets, bool async = false);
   // Committed next-offsets of the group for these partitions.
   Result<std::vector<TopicPartitionOffset>> Committed(const std::vector<TopicPartitionOffset>& partitions,
                                                       std::chrono::milliseconds timeout);

@@ -170,80 +170,97 @@ struct Match {
   double similarity = 0;
 };
 
-// Reads a value through the view; the macro below returns the error from Decide.
-// `cached`, when not null, holds the buckets' current values as read just before (in band order).
-template <typename View>
-Status AddToBuckets(const View& view, MutationBatch* out, const std::vector<uint16_t>& sig, uint64_t doc,
-                    int max_entries, std::vector<std::optional<std::string>>* cached = nullptr) {
-  char id[8];
-  for (int i = 0; i < 8; ++i) id[i] = static_cast<char>((doc >> (8 * (7 - i))) & 0xFF);
-  for (int b = 0; b < internal::kBands; ++b) {
-    const std::string key = internal::BandPrefix(b, internal::BandHash(sig, b));
-    std::string v;
-    if (cached != nullptr && cached->size() == internal::kBands) {
-      if ((*cached)[static_cast<size_t>(b)]) v = std::move(*(*cached)[static_cast<size_t>(b)]);
-    } else {
-      auto cur = view.Get(key);
-      if (!cur.ok()) return cur.error();
-      if (cur.value()) v = std::move(*cur.value());
-    }
-    v.append(id, 8);
-    // Keep the newest entries of a pathological bucket (deterministic: insertion order).
-    const size_t max_bytes = static_cast<size_t>(max_entries) * 8;
-    if (v.size() > max_bytes) v.erase(0, v.size() - max_bytes);
-    out->Put(key, v);
-  }
-  return OkStatus();
+// The derived keys (records.h) of one primary record: a doc's band bucket entries and expiry
+// entry, a decision memo's expiry entry. Decide() and ApplyChangelog() both write them through
+// these, so a restored store equals the one the decisions built.
+template <typename F>
+void ForEachDocDerivedKey(uint64_t doc, const DocRecord& rec, bool expiry, F&& f) {
+  if (expiry) f(internal::DocExpiryKey(rec.time_ms, doc));
+  if (rec.signature.size() != internal::kSignatureSize) return;
+  for (int b = 0; b < internal::kBands; ++b)
+    f(internal::BandEntryKey(b, internal::BandHash(rec.signature, b), rec.time_ms, doc));
 }
 
-template <typename View>
-Status RemoveFromBuckets(const View& view, MutationBatch* out, const std::vector<uint16_t>& sig,
-                         uint64_t doc) {
-  for (int b = 0; b < internal::kBands; ++b) {
-    const std::string key = internal::BandPrefix(b, internal::BandHash(sig, b));
-    auto cur = view.Get(key);
-    if (!cur.ok()) return cur.error();
-    if (!cur.value()) continue;
-    std::string& v = *cur.value();
-    std::string kept;
-    kept.reserve(v.size());
-    for (size_t i = 0; i + 8 <= v.size(); i += 8)
-      if (internal::ReadBe64(v, i) != doc) kept.append(v, i, 8);
-    if (kept.size() == v.size()) continue;
-    if (kept.empty()) {
-      out->Delete(key);
-    } else {
-      out->Put(key, kept);
+void PutDoc(MutationBatch* out, uint64_t doc, const DocRecord& rec) {
+  out->Put(internal::DocKey(doc), internal::EncodeDoc(rec));
+  ForEachDocDerivedKey(doc, rec, true, [&](const std::string& k) { out->Put(k, ""); });
+}
+
+void DeleteDocDerived(MutationBatch* out, uint64_t doc, const DocRecord& rec, bool expiry) {
+  ForEachDocDerivedKey(doc, rec, expiry, [&](const std::string& k) { out->Delete(k); });
+}
+
+constexpr size_t kDocKeySize = 10;   // "d/" + doc id
+constexpr size_t kMemoKeySize = 14;  // "o/" + partition + offset
+
+bool IsDocKey(std::string_view key) {
+  return key.size() == kDocKeySize && key.starts_with("d/");
+}
+
+bool IsMemoKey(std::string_view key) {
+  return key.size() == kMemoKeySize && key.starts_with("o/");
+}
+
+std::string MemoExpiryKeyOf(std::string_view memo_key, int64_t time_ms) {
+  return internal::MemoExpiryKey(time_ms, static_cast<int32_t>(internal::ReadBe32(memo_key, 2)),
+                                 static_cast<int64_t>(internal::ReadBe64(memo_key, 6)));
+}
+
+// Puts (value) or deletes (nullopt) the derived keys of the primary record `key` = `value`.
+void DerivedMutations(MutationBatch* out, std::string_view key, std::string_view value, bool put,
+                      bool expiry) {
+  if (IsDocKey(key)) {
+    if (auto rec = internal::DecodeDoc(value)) {
+      ForEachDocDerivedKey(internal::ReadBe64(key, 2), *rec, expiry, [&](const std::string& k) {
+        if (put) {
+          out->Put(k, "");
+        } else {
+          out->Delete(k);
+        }
+      });
+    }
+  } else if (IsMemoKey(key) && expiry) {
+    if (auto d = internal::DecodeDecision(value)) {
+      const std::string k = MemoExpiryKeyOf(key, d->event_time_ms);
+      if (put) {
+        out->Put(k, "");
+      } else {
+        out->Delete(k);
+      }
     }
   }
-  return OkStatus();
 }
 
 }  // namespace
 
-Status ApplySharedIndexMutation(StateStore& shared, const Mutation& m, int max_bucket_entries) {
-  if (!IsSharedIndexKey(m.key) || m.key.size() != 10) return OkStatus();
-  const uint64_t doc = internal::ReadBe64(m.key, 2);
+bool IsDerivedKey(std::string_view key) {
+  return key.starts_with("b/") || key.starts_with("x/") || key.starts_with("y/");
+}
+
+Status ApplyChangelog(StateStore& store, const std::vector<Mutation>& mutations, bool derive_expiry) {
   MutationBatch out;
-  OverlayView view(shared, out);
-  auto old = shared.Get(m.key);
-  if (!old.ok()) return old.error();
-  if (old.value()) {
-    if (auto rec = internal::DecodeDoc(*old.value()); rec && !rec->signature.empty()) {
-      Status st = RemoveFromBuckets(view, &out, rec->signature, doc);
-      if (!st.ok()) return st;
+  OverlayView view(store, out);
+  for (const auto& m : mutations) {
+    if (IsDerivedKey(m.key)) continue;  // rebuilt from the primary records
+    const bool primary = IsDocKey(m.key) || IsMemoKey(m.key);
+    if (primary) {
+      auto old = view.Get(m.key);
+      if (!old.ok()) return old.error();
+      if (old.value()) DerivedMutations(&out, m.key, *old.value(), false, derive_expiry);
+    }
+    if (m.value) {
+      out.Put(m.key, *m.value);
+      if (primary) DerivedMutations(&out, m.key, *m.value, true, derive_expiry);
+    } else {
+      out.Delete(m.key);
     }
   }
-  if (m.value) {
-    out.Put(m.key, *m.value);
-    if (auto rec = internal::DecodeDoc(*m.value); rec && !rec->signature.empty()) {
-      Status st = AddToBuckets(view, &out, rec->signature, doc, max_bucket_entries);
-      if (!st.ok()) return st;
-    }
-  } else {
-    out.Delete(m.key);
-  }
-  return shared.Apply(out);
+  return store.Apply(out);
+}
+
+Status ApplySharedIndexMutation(StateStore& shared, const Mutation& m) {
+  if (!IsSharedIndexKey(m.key) || !IsDocKey(m.key)) return OkStatus();
+  return ApplyChangelog(shared, {m}, /*derive_expiry=*/false);
 }
 
 Status Config::Validate() const {
@@ -357,10 +374,7 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
       const std::string dk = internal::DocKey(doc);
       DEDUP_GET(dv, dk);
       if (dv) {
-        if (auto rec = internal::DecodeDoc(*dv); rec && !rec->signature.empty()) {
-          Status rst = RemoveFromBuckets(view, out, rec->signature, doc);
-          if (!rst.ok()) return rst.error();
-        }
+        if (auto rec = internal::DecodeDoc(*dv)) DeleteDocDerived(out, doc, *rec, true);
         out->Delete(dk);
       }
       out->Delete(key);
@@ -404,11 +418,9 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
 
   auto record_memo = [&]() {
     out->Put(memo_key, internal::EncodeDecision(d));
-    out->Put(internal::MemoExpiryKey(now, ctx.partition, ctx.offset), "");
+    out->Put(MemoExpiryKeyOf(memo_key, d.event_time_ms), "");
   };
   const uint64_t doc_id = DocIdFor(ctx);
-  // The local band buckets as read by the near-duplicate search (reused to add this doc).
-  std::vector<std::optional<std::string>> buckets;
   auto index_doc = [&](const std::string& story_id, const std::string& root, uint32_t version) -> Status {
     if (sig.empty()) return OkStatus();
     DocRecord doc;
@@ -419,10 +431,8 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
     doc.partition = ctx.partition;
     doc.version = version;
     doc.signature = sig;
-    out->Put(internal::DocKey(doc_id), internal::EncodeDoc(doc));
-    out->Put(internal::DocExpiryKey(now, doc_id), "");
-    return AddToBuckets(view, out, sig, doc_id, config_.max_bucket_entries,
-                        buckets.empty() ? nullptr : &buckets);
+    PutDoc(out, doc_id, doc);
+    return OkStatus();
   };
   auto content_story = [&](StoryRecord& s) {
     s.headline_hash = fp.headline_hash();
@@ -494,19 +504,26 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
   std::optional<Match> best;
   if (!sig.empty() && !cancel) {
     std::map<uint64_t, bool> candidates;  // doc -> seen locally
-    buckets.reserve(internal::kBands);
+    // The newest entries of a bucket within the window (at most max_bucket_entries).
+    auto bucket_reader = [&](bool local) {
+      return [&, local, taken = 0](std::string_view key, std::string_view) mutable {
+        if (key.size() != internal::kBandEntryKeySize) return true;
+        const int64_t t = internal::BandEntryTime(key);
+        if (t > horizon) return true;
+        if (t < cutoff) return false;  // the rest of the bucket is older still
+        if (local) {
+          candidates[internal::BandEntryDoc(key)] = true;
+        } else {
+          candidates.emplace(internal::BandEntryDoc(key), false);
+        }
+        return ++taken < config_.max_bucket_entries;
+      };
+    };
     for (int b = 0; b < internal::kBands; ++b) {
-      const std::string key = internal::BandPrefix(b, internal::BandHash(sig, b));
-      DEDUP_GET(bucket, key);
-      if (bucket)
-        for (size_t i = 0; i + 8 <= bucket->size(); i += 8) candidates[internal::ReadBe64(*bucket, i)] = true;
-      buckets.push_back(std::move(bucket));
+      const std::string prefix = internal::BandPrefix(b, internal::BandHash(sig, b));
+      if (Status st = view.Scan(prefix, "", bucket_reader(true)); !st.ok()) return st.error();
       if (shared_index_ != nullptr) {
-        auto sb = shared_index_->Get(key);
-        if (!sb.ok()) return sb.error();
-        if (sb.value())
-          for (size_t i = 0; i + 8 <= sb.value()->size(); i += 8)
-            candidates.emplace(internal::ReadBe64(*sb.value(), i), false);
+        if (Status st = shared_index_->Scan(prefix, "", bucket_reader(false)); !st.ok()) return st.error();
       }
     }
     for (const auto& [doc, local] : candidates) {

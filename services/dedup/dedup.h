@@ -104,13 +104,22 @@ std::string StoryIdFor(std::string_view identity_or_content);
 bool IsSharedIndexKey(std::string_view key);
 
 // Applies one shared-index record (key "d/<doc>", value or tombstone) read from the shared index
-// topic to a worker's shared-index store: stores the doc and maintains its LSH band buckets.
-// Call it for every record of the topic, in order, on one thread.
-Status ApplySharedIndexMutation(StateStore& shared, const Mutation& m, int max_bucket_entries = 32);
+// topic to a worker's shared-index store: stores the doc and maintains its LSH band bucket
+// entries. Call it for every record of the topic, in order, on one thread.
+Status ApplySharedIndexMutation(StateStore& shared, const Mutation& m);
 
-// The key prefixes Deduper scans in order (the expiry queues); a MemoryStateStore built with
-// these keeps only them ordered, which makes it much faster.
-inline const std::vector<std::string> kDedupScannedPrefixes = {"x/", "y/"};
+// True for the derived state keys: LSH band bucket entries and the expiry queues. Each is a
+// function of one doc or decision-memo record, so they are not written to the changelog.
+bool IsDerivedKey(std::string_view key);
+
+// Applies changelog records (the primary state keys, in log order) to `store`, rebuilding the
+// derived keys of every doc and decision-memo record exactly as Decide() writes them. Derived keys
+// in the input are ignored. `derive_expiry` = false leaves out the expiry queues (shared index).
+Status ApplyChangelog(StateStore& store, const std::vector<Mutation>& mutations, bool derive_expiry = true);
+
+// The key prefixes Deduper scans in order (band buckets and expiry queues); a MemoryStateStore
+// built with these keeps only them ordered, which makes it much faster.
+inline const std::vector<std::string> kDedupScannedPrefixes = {"b/", "x/", "y/"};
 
 // Decides what an article is relative to everything the partition has seen.
 //

@@ -277,6 +277,21 @@ std::string BandPrefix(int band, uint64_t band_hash) {
   return k;
 }
 
+std::string BandEntryKey(int band, uint64_t band_hash, int64_t time_ms, uint64_t doc) {
+  std::string k = BandPrefix(band, band_hash);
+  Be64(k, ~TimeToKey(time_ms));
+  Be64(k, doc);
+  return k;
+}
+
+int64_t BandEntryTime(std::string_view key) {
+  return KeyToTime(~ReadBe64(key, kBandPrefixSize));
+}
+
+uint64_t BandEntryDoc(std::string_view key) {
+  return ReadBe64(key, kBandPrefixSize + 8);
+}
+
 std::string DocExpiryKey(int64_t time_ms, uint64_t doc) {
   std::string k = "x/";
   Be64(k, TimeToKey(time_ms));

@@ -5,10 +5,13 @@
 //   i/<xxh128(identity)>               IdentityRecord: story id + ordering of the last accepted version
 //   s/<story id>                       StoryRecord: version, flags, current content fingerprints
 //   d/<doc id>                         DocRecord: one indexed text (story, provider, time, signature)
-//   b/<band><band hash>                LSH band bucket: the doc ids in it (8 bytes each, oldest first)
+//   b/<band><band hash><~time><doc id> LSH band bucket entry (empty value; newest first in a bucket)
 //   x/<time><doc id>                   doc expiry queue (empty value)
 //   o/<partition><offset>              decision log: the decision made for that input
 //   y/<time><partition><offset>        decision-log expiry queue (empty value)
+//
+// b/, x/ and y/ are derived: each is a function of one d/ or o/ record (DerivedKeys), so they
+// are never written to the changelog; a restore rebuilds them from the d/ and o/ records.
 #pragma once
 
 #include <cstdint>
@@ -22,8 +25,8 @@
 namespace copydesk::dedup::internal {
 
 inline constexpr int kSignatureSize = 128;  // = normalize::kMinHashSize
-inline constexpr int kBandRows = 3;
-inline constexpr int kBands = 42;  // uses the first kBands * kBandRows = 126 signature values
+inline constexpr int kBandRows = 2;
+inline constexpr int kBands = 20;  // uses the first kBands * kBandRows = 40 signature values
 
 // The last accepted version of one identity.
 struct IdentityRecord {
@@ -74,6 +77,13 @@ std::string IdentityStateKey(std::string_view identity);
 std::string StoryKey(std::string_view story_id);
 std::string DocKey(uint64_t doc);
 std::string BandPrefix(int band, uint64_t band_hash);
+// One doc's entry in a band bucket: BandPrefix + inverted time (newest first) + doc id.
+std::string BandEntryKey(int band, uint64_t band_hash, int64_t time_ms, uint64_t doc);
+inline constexpr size_t kBandPrefixSize = 11;
+inline constexpr size_t kBandEntryKeySize = 27;
+// The time and doc id of a band entry key (kBandEntryKeySize bytes).
+int64_t BandEntryTime(std::string_view key);
+uint64_t BandEntryDoc(std::string_view key);
 std::string DocExpiryKey(int64_t time_ms, uint64_t doc);
 std::string MemoKey(int32_t partition, int64_t offset);
 std::string MemoExpiryKey(int64_t time_ms, int32_t partition, int64_t offset);

@@ -103,48 +103,55 @@ Result<std::optional<std::string>> OverlayView::Get(std::string_view key) const 
   return store_.Get(key);
 }
 
-Status OverlayView::Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const {
-  std::string_view from = start > prefix ? start : prefix;
-  // Pending batch keys in range, in order.
-  std::vector<const Mutation*> pending;
-  for (const auto& m : batch_.mutations()) {
-    if (m.key.compare(0, prefix.size(), prefix) != 0 || m.key < from) continue;
-    if (batch_.Find(m.key) != &m) continue;  // only the latest mutation of a key
-    pending.push_back(&m);
-  }
-  std::sort(pending.begin(), pending.end(),
-            [](const Mutation* a, const Mutation* b) { return a->key < b->key; });
+Status ScanWithOverlay(const StateStore& base, std::string_view prefix, std::string_view start,
+                       const std::vector<PendingEntry>& pending, const ScanFn& fn) {
   size_t next = 0;
   bool stopped = false;
-  Status st = store_.Scan(prefix, from, [&](std::string_view key, std::string_view value) {
-    while (next < pending.size() && pending[next]->key < key) {
-      const Mutation* m = pending[next++];
-      if (m->value && !fn(m->key, *m->value)) {
-        stopped = true;
+  // Emits pending entries before `key` (or all when key is null); false when fn stopped.
+  auto emit_before = [&](const std::string_view* key) {
+    for (; next < pending.size() && (key == nullptr || pending[next].key < *key); ++next) {
+      const PendingEntry& e = pending[next];
+      if (*e.value && !fn(e.key, **e.value)) {
+        ++next;
         return false;
       }
     }
-    if (next < pending.size() && pending[next]->key == key) {
-      const Mutation* m = pending[next++];
-      if (!m->value) return true;  // deleted in the batch
-      if (!fn(m->key, *m->value)) {
-        stopped = true;
-        return false;
-      }
-      return true;
+    return true;
+  };
+  Status st = base.Scan(prefix, start, [&](std::string_view key, std::string_view value) {
+    if (!emit_before(&key)) {
+      stopped = true;
+      return false;
     }
-    if (!fn(key, value)) {
+    std::string_view v = value;
+    if (next < pending.size() && pending[next].key == key) {
+      const PendingEntry& e = pending[next++];
+      if (!*e.value) return true;  // deleted
+      v = **e.value;
+    }
+    if (!fn(key, v)) {
       stopped = true;
       return false;
     }
     return true;
   });
   if (!st.ok() || stopped) return st;
-  for (; next < pending.size(); ++next) {
-    const Mutation* m = pending[next];
-    if (m->value && !fn(m->key, *m->value)) break;
-  }
+  emit_before(nullptr);
   return OkStatus();
+}
+
+Status OverlayView::Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const {
+  std::string_view from = start > prefix ? start : prefix;
+  // Pending batch keys in range (the latest mutation of each), in order.
+  std::vector<PendingEntry> pending;
+  for (const auto& m : batch_.mutations()) {
+    if (m.key.compare(0, prefix.size(), prefix) != 0 || m.key < from) continue;
+    if (batch_.Find(m.key) != &m) continue;
+    pending.push_back({m.key, &m.value});
+  }
+  std::sort(pending.begin(), pending.end(),
+            [](const PendingEntry& a, const PendingEntry& b) { return a.key < b.key; });
+  return ScanWithOverlay(store_, prefix, from, pending, fn);
 }
 
 }  // namespace copydesk::dedup

@@ -7,6 +7,7 @@
 // changelog records in order to an empty store. Keys and values are binary strings.
 #pragma once
 
+#include <absl/container/btree_set.h>
 #include <absl/container/flat_hash_map.h>
 
 #include <cstdint>
@@ -84,8 +85,19 @@ class MemoryStateStore final : public StateStore {
   absl::flat_hash_map<std::string, std::string> kv_;
   [[nodiscard]] bool Scanned(std::string_view key) const;
   std::vector<std::string> scanned_prefixes_;
-  std::set<std::string, std::less<>> keys_;  // the keys of kv_ under scanned_prefixes_, ordered
+  absl::btree_set<std::string, std::less<>> keys_;  // the keys of kv_ under scanned_prefixes_, ordered
 };
+
+// A pending write laid over a store by ScanWithOverlay: `value` null means deleted.
+struct PendingEntry {
+  std::string_view key;
+  const std::optional<std::string>* value;
+};
+
+// Scan() of `base` with `pending` (sorted by key, within prefix and >= start) laid over it:
+// visits the merged keys in order and stops as soon as `fn` returns false.
+Status ScanWithOverlay(const StateStore& base, std::string_view prefix, std::string_view start,
+                       const std::vector<PendingEntry>& pending, const ScanFn& fn);
 
 // A read view of a store with a batch's pending mutations laid over it (read-your-writes while
 // a decision is being made). Borrowed references; both must outlive the view.

@@ -10,24 +10,11 @@ Result<std::optional<std::string>> OverlayStore::Get(std::string_view key) const
 
 Status OverlayStore::Scan(std::string_view prefix, std::string_view start, const dedup::ScanFn& fn) const {
   if (overlay_.empty()) return base_->Scan(prefix, start, fn);
-  // Merge: base entries in range, with the overlay laid over them.
-  std::map<std::string, std::optional<std::string>, std::less<>> merged;
-  Status st = base_->Scan(prefix, start, [&](std::string_view k, std::string_view v) {
-    merged.emplace(std::string(k), std::string(v));
-    return true;
-  });
-  if (!st.ok()) return st;
-  for (auto it = overlay_.lower_bound(start); it != overlay_.end(); ++it) {
-    if (it->first.compare(0, prefix.size(), prefix) != 0) {
-      if (it->first > prefix && it->first.compare(0, prefix.size(), prefix) > 0) break;
-      continue;
-    }
-    merged[it->first] = it->second;
-  }
-  for (const auto& [k, v] : merged) {
-    if (v && !fn(k, *v)) break;
-  }
-  return OkStatus();
+  std::string_view from = start > prefix ? start : prefix;
+  std::vector<dedup::PendingEntry> pending;
+  for (auto it = overlay_.lower_bound(from); it != overlay_.end() && it->first.starts_with(prefix); ++it)
+    pending.push_back({it->first, &it->second});
+  return dedup::ScanWithOverlay(*base_, prefix, from, pending, fn);
 }
 
 Status OverlayStore::Apply(const dedup::MutationBatch& batch) {

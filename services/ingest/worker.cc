@@ -22,6 +22,8 @@ int64_t NowMs() {
 constexpr std::string_view kInputOffsetHeader = "x-copydesk-input-offset";
 // Local-only key (never on the changelog): the input offset the local state is committed up to.
 const std::string kMarkerKey = std::string("\xff\xff") + "copydesk/committed_next";
+// The layout of the local state (services/dedup/records.h); bump when it changes.
+constexpr std::string_view kStateFormat = "s2:";
 
 }  // namespace
 
@@ -161,7 +163,9 @@ std::string Worker::MarkerValue(int64_t committed_next, int64_t changelog_next) 
   char* id = rd_kafka_clusterid(consumer_->raw(), 5000);
   std::string cluster = id ? id : "unknown";
   if (id) rd_kafka_mem_free(consumer_->raw(), id);
-  return cluster + "/" + std::to_string(committed_next) + "/" + std::to_string(changelog_next);
+  // kStateFormat first: local state written in another layout is never taken as current.
+  return std::string(kStateFormat) + cluster + "/" + std::to_string(committed_next) + "/" +
+         std::to_string(changelog_next);
 }
 
 // True when the local marker says the local state is exactly what the changelog holds: same
@@ -240,7 +244,7 @@ Status Worker::RestoreState(int32_t partition, Partition& p) {
   std::vector<dedup::Mutation> pending;
   auto flush = [&]() -> Status {
     if (pending.empty()) return OkStatus();
-    Status st = p.store->base().ApplyMutations(pending);
+    Status st = dedup::ApplyChangelog(p.store->base(), pending);
     pending.clear();
     return st;
   };
@@ -375,6 +379,7 @@ Status Worker::CommitBatch() {
   for (auto& [part, p] : partitions_) {
     if (p.batch_next < 0) continue;
     for (auto& m : p.store->Pending()) {
+      if (dedup::IsDerivedKey(m.key)) continue;  // rebuilt from the doc and memo records on restore
       Record r;
       r.topic = options_.topics.changelog;
       r.partition = part;
@@ -431,7 +436,8 @@ Status Worker::CommitBatch() {
     metrics_.txn_commits.Increment();
     // The mock broker does not store offsets sent in a transaction; committing them through
     // the consumer as well is a no-op on a real cluster and keeps restarts correct on the mock.
-    (void)consumer_->Commit(offsets);
+    // Asynchronous: a lost commit only means reprocessing, which replays the recorded decisions.
+    (void)consumer_->Commit(offsets, /*async=*/true);
   } else {
     st = producer_->Flush(txn_timeout_);
     if (!st.ok()) {
@@ -533,16 +539,21 @@ Status Worker::OpenSharedIndex() {
 
 int Worker::DrainIndex(int max, std::chrono::milliseconds wait) {
   int n = 0;
+  std::vector<dedup::Mutation> batch;
   while (n < max) {
     auto r = index_consumer_->Poll(n == 0 ? wait : 0ms);
     if (!r.ok() || !r.value()) break;
     const Record& rec = *r.value();
-    if (!rec.key) continue;
-    Status st = dedup::ApplySharedIndexMutation(*shared_store_, {*rec.key, rec.value});
-    if (!st.ok()) Logger("ingest")->warn("shared index apply failed reason=\"{}\"", st.error().reason);
     ++n;
-    ++index_records_;
+    if (!rec.key || !dedup::IsSharedIndexKey(*rec.key)) continue;
+    batch.push_back({*rec.key, rec.value});
   }
+  if (!batch.empty()) {
+    // One write for the batch; the shared index keeps no expiry queue (the owners' tombstones expire it).
+    Status st = dedup::ApplyChangelog(*shared_store_, batch, /*derive_expiry=*/false);
+    if (!st.ok()) Logger("ingest")->warn("shared index apply failed reason=\"{}\"", st.error().reason);
+  }
+  index_records_ += n;
   return n;
 }
 
