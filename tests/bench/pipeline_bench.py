@@ -1,12 +1,13 @@
 """Pipeline benchmark (issue 5): throughput of the whole ingest pipeline against a kcat
 pass-through ceiling, and end-to-end latency at a paced rate in both commit modes.
 
-Throughput: the Reuters stream as text/plain events is preloaded into news.raw.v1 (within the
-embedded broker's ~5 MiB per partition), then (1) kcat consumes news.raw.v1 and re-produces the
-payloads to the topic `passthrough` (no processing: the broker's ceiling), (2) N ingest workers
-(transactional, dedup on) process the same events; the pipeline rate is taken from the receive
-times of the outcomes on news.ingest-outcomes.v1 (sustained: from the 10th to the 100th percentile
-of the outcomes, which leaves out group start-up and restore), and also end to end from worker start.
+Throughput: N ingest workers (transactional, dedup on) start and join the group; once every
+partition is assigned, the Reuters stream as text/plain events is produced to news.raw.v1 in one
+burst (within the embedded broker's ~5 MiB per partition). The pipeline rate is taken from the
+receive times of the outcomes on news.ingest-outcomes.v1 (sustained: from the 10th to the 100th
+percentile of the outcomes), and also from the first event produced to the last outcome. Then
+kcat consumes the same news.raw.v1 and re-produces the payloads to the topic `passthrough` (no
+processing: the broker's ceiling).
 
 Latency: a paced producer (RATE events/s for SECONDS) with N workers already running.
 The committed latency comes from the workers' own histogram
@@ -181,34 +182,47 @@ def throughput(args, procs):
     r = control(ctl, "create-topic passthrough 12")
     if not r.startswith("ok"):
         raise RuntimeError("create-topic: " + r)
-    secs, failed = produce(boot, events)
-    mb = sum(len(e["value"]) for e in events) / 1e6
-    log("preloaded %d events (%.1f MB, %.0f ev/s producer), %d failed" % (len(events), mb, len(events) / secs,
-                                                                           len(failed)))
-    # 1. kcat pass-through: consume everything and re-produce the payloads, no processing.
-    t0 = time.time()
-    cons = subprocess.Popen(["kcat", "-C", "-b", boot, "-t", "news.raw.v1", "-o", "beginning", "-e", "-q",
-                             "-D", "\\x1e"], stdout=subprocess.PIPE)
-    prod = subprocess.run(["kcat", "-P", "-b", boot, "-t", "passthrough", "-D", "\\x1e", "-X", "linger.ms=5"],
-                          stdin=cons.stdout)
-    cons.wait()
-    kcat_s = time.time() - t0
-    ceiling = len(events) / kcat_s
-    log("kcat pass-through: %d events in %.2fs = %.0f events/s (rc %d/%d)" % (len(events), kcat_s, ceiling,
-                                                                            cons.returncode, prod.returncode))
-    # 2. The pipeline.
+    # 1. The pipeline: workers join first (group join and rebalances are not throughput), then the
+    # whole input arrives as one burst.
     watcher = OutcomeWatcher(boot)
     watcher.start()
-    t0 = time.time() * 1000.0
     names, urls = start_workers(procs, args, boot, args.workers, "transactional", "tp")
+    if not wait_assigned(procs, names):
+        log("workers not assigned after 60 s")
+    time.sleep(2.0)  # let the group settle
+    t0 = time.time() * 1000.0
+    secs, failed = produce(boot, events)
+    mb = sum(len(e["value"]) for e in events) / 1e6
+    log("produced %d events (%.1f MB, %.0f ev/s producer), %d failed" % (len(events), mb, len(events) / secs,
+                                                                          len(failed)))
     deadline = time.time() + args.timeout
     while len(watcher.recv) < len(events) and time.time() < deadline:
         time.sleep(0.2)
     watcher.stop = True
     watcher.join()
     recv = sorted(v[0] for v in watcher.recv.values())
+    text = ""
+    for u in urls:
+        try:
+            text += scrape(u) + "\n"
+        except Exception as e:  # noqa: BLE001
+            log("scrape %s: %s" % (u, e))
+    means = stage_means(text)
+    if means:
+        log("worker stage means: " + ", ".join("%s %.2f ms" % (k, 1000 * v) for k, v in sorted(means.items())))
     for n in names:
         procs.stop(n)
+    # 2. kcat pass-through of the same payloads: consume everything and re-produce it, no processing.
+    k0 = time.time()
+    cons = subprocess.Popen(["kcat", "-C", "-b", boot, "-t", "news.raw.v1", "-o", "beginning", "-e", "-q",
+                             "-D", "\\x1e"], stdout=subprocess.PIPE)
+    prod = subprocess.run(["kcat", "-P", "-b", boot, "-t", "passthrough", "-D", "\\x1e", "-X", "linger.ms=5"],
+                          stdin=cons.stdout)
+    cons.wait()
+    kcat_s = time.time() - k0
+    ceiling = len(events) / kcat_s
+    log("kcat pass-through: %d events in %.2fs = %.0f events/s (rc %d/%d)" % (len(events), kcat_s, ceiling,
+                                                                            cons.returncode, prod.returncode))
     procs.stop("tp-broker")
     if len(recv) < len(events):
         log("throughput: only %d of %d outcomes within %ds" % (len(recv), len(events), args.timeout))
@@ -218,9 +232,9 @@ def throughput(args, procs):
     sustained = (len(recv) - i10) / ((recv[-1] - recv[i10]) / 1000.0)
     whole = len(recv) / ((recv[-1] - t0) / 1000.0)
     res = {"events": len(events), "outcomes": len(recv), "ceiling": ceiling, "sustained": sustained,
-           "from_start": whole, "ratio": sustained / ceiling}
-    print("THROUGHPUT pipeline sustained %.0f events/s (%d workers, transactional, dedup on); from worker start "
-          "incl. group join/restore %.0f events/s; kcat pass-through ceiling %.0f events/s; ratio %.1f%% "
+           "from_first_produce": whole, "ratio": sustained / ceiling}
+    print("THROUGHPUT pipeline sustained %.0f events/s (%d workers, transactional, dedup on); from the first "
+          "event produced to the last outcome %.0f events/s; kcat pass-through ceiling %.0f events/s; ratio %.1f%% "
           "(target >= 25%%)" % (sustained, args.workers, whole, ceiling, 100 * res["ratio"]), flush=True)
     return res
 
