@@ -1,6 +1,7 @@
 // `copydesk bench lookup`: loads N synthetic stories through Kafka into a fresh view (timing the
 // rebuild from the topic), then drives GetArticle with an asynchronous gRPC client
 // (CompletionQueue, a fixed number of calls in flight) and prints calls/s and latency quantiles.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <prometheus/registry.h>
 #include <sys/resource.h>
@@ -19,6 +20,7 @@
 
 #include "broker/broker.h"
 #include "cli/commands.h"
+#include "cli/signals.h"
 #include "common/kafka.h"
 #include "copydesk/v1/lookup.grpc.pb.h"
 #include "lookup/service.h"
@@ -40,7 +42,29 @@ struct BenchFlags {
   std::string grpc;  // empty: serve the view in this process
   std::string data_dir;
   bool keep = false;
+  bool parse = false;   // parse every response in the client (GetArticleResponse)
+  bool warm = true;     // fill the hot cache before serving
+  bool reuse = false;   // serve the view already in --data-dir when it holds --stories stories
+  std::string listen;   // serve only, on this address, until SIGINT/SIGTERM (no load)
+  int server_pid = 0;   // with --grpc: a server process whose CPU time is reported per call
 };
+
+// CPU seconds (user + system) a process has used so far, from /proc/PID/stat; -1 if unknown.
+double ProcessCpuSeconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto rparen = stat.rfind(')');
+  if (rparen == std::string::npos) return -1;
+  std::istringstream rest(stat.substr(rparen + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15.
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) stime = std::stod(field);
+  }
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 double RssBytes() {
   std::ifstream in("/proc/self/statm");
@@ -108,41 +132,54 @@ v1::ArticleEvent SyntheticEvent(int i, int body_words, std::mt19937_64& rng) {
   return ev;
 }
 
-// Drives GetArticle with `inflight` calls outstanding on one CompletionQueue per thread.
+// Drives GetArticle with `inflight` calls outstanding on one CompletionQueue per thread. The
+// requests are serialized up front and the calls go through the generic (ByteBuffer) stub, so
+// the client does not parse the ~2 KiB responses unless --parse is given: the figure is the
+// server's, not the load generator's protobuf decoding.
 struct LoadResult {
   uint64_t ok = 0;
   uint64_t failed = 0;
+  uint64_t response_bytes = 0;
   std::vector<double> latencies_us;
 };
 
 LoadResult RunLoad(const std::string& target, const BenchFlags& f) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
+  // One serialized GetArticleRequest per story, shared by every thread (slices are refcounted).
+  std::vector<grpc::Slice> requests;
+  requests.reserve(static_cast<size_t>(f.stories));
+  for (int i = 0; i < f.stories; ++i) {
+    v1::GetArticleRequest req;
+    req.set_story_id(StoryId(i));
+    requests.emplace_back(req.SerializeAsString());
+  }
+  const std::string method = "/copydesk.v1.Lookup/GetArticle";
   std::vector<std::thread> threads;
   std::vector<LoadResult> results(static_cast<size_t>(f.client_threads));
   const auto end = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(f.duration_s * 1000));
   for (int t = 0; t < f.client_threads; ++t) {
     threads.emplace_back([&, t] {
       // Each thread has its own channel (its own connection) so the client can use both cores.
+      grpc::ChannelArguments args;
+      args.SetMaxReceiveMessageSize(64 << 20);
       args.SetInt("copydesk.bench.channel", t);
       auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
-      auto stub = v1::Lookup::NewStub(channel);
+      grpc::GenericStub stub(channel);
       grpc::CompletionQueue cq;
       std::mt19937_64 rng(static_cast<uint64_t>(t) + 1);
       struct Call {
         grpc::ClientContext ctx;
-        v1::GetArticleRequest req;
-        v1::GetArticleResponse resp;
+        grpc::ByteBuffer resp;
         grpc::Status status;
         Clock::time_point start;
-        std::unique_ptr<grpc::ClientAsyncResponseReader<v1::GetArticleResponse>> rpc;
+        std::unique_ptr<grpc::GenericClientAsyncResponseReader> rpc;
       };
       auto issue = [&] {
         auto* c = new Call();
-        c->req.set_story_id(StoryId(static_cast<int>(rng() % static_cast<uint64_t>(f.stories))));
+        const grpc::ByteBuffer req(&requests[rng() % requests.size()], 1);
         c->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
         c->start = Clock::now();
-        c->rpc = stub->AsyncGetArticle(&c->ctx, c->req, &cq);
+        c->rpc = stub.PrepareUnaryCall(&c->ctx, method, req, &cq);
+        c->rpc->StartCall();
         c->rpc->Finish(&c->resp, &c->status, c);
       };
       const int per_thread = std::max(1, f.inflight / f.client_threads);
@@ -152,11 +189,20 @@ LoadResult RunLoad(const std::string& target, const BenchFlags& f) {
       r.latencies_us.reserve(1 << 20);
       void* tag = nullptr;
       bool ok = false;
+      v1::GetArticleResponse parsed;
       while (outstanding > 0 && cq.Next(&tag, &ok)) {
         auto* c = static_cast<Call*>(tag);
         const auto now = Clock::now();
-        if (ok && c->status.ok()) {
+        bool good = ok && c->status.ok() && c->resp.Length() > 0;
+        if (good && f.parse) {
+          grpc::Slice slice;
+          good = c->resp.DumpToSingleSlice(&slice).ok() &&
+                 parsed.ParseFromArray(slice.begin(), static_cast<int>(slice.size())) &&
+                 !parsed.article().uri().empty();
+        }
+        if (good) {
           ++r.ok;
+          r.response_bytes += c->resp.Length();
           r.latencies_us.push_back(std::chrono::duration<double, std::micro>(now - c->start).count());
         } else {
           ++r.failed;
@@ -178,6 +224,7 @@ LoadResult RunLoad(const std::string& target, const BenchFlags& f) {
   for (auto& r : results) {
     all.ok += r.ok;
     all.failed += r.failed;
+    all.response_bytes += r.response_bytes;
     all.latencies_us.insert(all.latencies_us.end(), r.latencies_us.begin(), r.latencies_us.end());
   }
   return all;
@@ -195,6 +242,11 @@ int RunBenchLookup(const BenchFlags& f) {
     std::cerr << "copydesk bench lookup: --stories, --inflight and --client-threads must be positive\n";
     return 2;
   }
+  if (!f.listen.empty() && !f.grpc.empty()) {
+    std::cerr << "copydesk bench lookup: --listen serves a view; --grpc drives another server: pick one\n";
+    return 2;
+  }
+  std::cout << std::fixed;
   std::string target = f.grpc;
   std::unique_ptr<broker::EmbeddedBroker> embedded;
   std::unique_ptr<lookup::ViewStore> store;
@@ -208,7 +260,21 @@ int RunBenchLookup(const BenchFlags& f) {
     dir = (std::filesystem::temp_directory_path() / ("copydesk-bench-lookup-" + std::to_string(getpid())))
               .string();
 
-  if (target.empty()) {
+  metrics = std::make_unique<lookup::LookupMetrics>(registry);
+  bool reused = false;
+  if (target.empty() && f.reuse && !own_dir && std::filesystem::exists(dir)) {
+    lookup::ViewStore::Options so;
+    so.dir = dir;
+    auto s = lookup::ViewStore::Open(so);
+    if (s.ok() && (*s)->story_count() >= static_cast<uint64_t>(f.stories)) {
+      store = std::move(*s);
+      reused = true;
+      std::cout << "reusing the view in " << dir << ": " << store->story_count() << " stories, disk "
+                << Mib(static_cast<double>(store->DiskBytes())) << "\n";
+    }
+  }
+
+  if (target.empty() && !reused) {
     std::string brokers = f.brokers;
     if (brokers.empty()) {
       broker::BrokerOptions bo;
@@ -278,7 +344,6 @@ int RunBenchLookup(const BenchFlags& f) {
       return 1;
     }
     store = std::move(*s);
-    metrics = std::make_unique<lookup::LookupMetrics>(registry);
     lookup::ViewSyncOptions vo;
     vo.brokers = brokers;
     vo.topic = f.topic;
@@ -315,8 +380,19 @@ int RunBenchLookup(const BenchFlags& f) {
     std::cout << "compacted the view in " << std::setprecision(2)
               << std::chrono::duration<double>(Clock::now() - t_compact).count() << " s: disk "
               << Mib(static_cast<double>(store->DiskBytes())) << "\n";
+  }
+  if (target.empty() && f.warm) {
+    // Fill the server's hot cache of latest articles (as a long-running server's would be).
+    const auto t_warm = Clock::now();
+    for (int i = 0; i < f.stories; ++i) (void)store->Latest(StoryId(i));
+    const auto hc = store->hot_cache_stats();
+    std::cout << "warmed the hot cache in " << std::setprecision(2)
+              << std::chrono::duration<double>(Clock::now() - t_warm).count() << " s: " << hc.entries
+              << " stories, " << Mib(static_cast<double>(hc.bytes)) << "\n";
+  }
+  if (target.empty()) {
     lookup::ServerOptions o;
-    o.address = "127.0.0.1:0";
+    o.address = f.listen.empty() ? "127.0.0.1:0" : f.listen;
     auto srv = lookup::LookupServer::Start(o, *store, *metrics);
     if (!srv.ok()) {
       std::cerr << "copydesk bench lookup: " << srv.error().reason << "\n";
@@ -326,19 +402,35 @@ int RunBenchLookup(const BenchFlags& f) {
     target = "127.0.0.1:" + std::to_string(server->port());
   }
 
+  if (!f.listen.empty()) {
+    // Serve only (the client runs in another process: `bench lookup --grpc ADDR --server-pid PID`).
+    auto& stop = InstallStopSignals();
+    std::cout << "serving the view on port " << server->port() << " (pid " << getpid()
+              << "); SIGINT/SIGTERM stops" << std::endl;
+    const double cpu0 = CpuSeconds();
+    while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::cout << "server CPU while serving: " << std::setprecision(2) << CpuSeconds() - cpu0 << " s\n";
+    server->Stop();
+    store.reset();
+    return 0;
+  }
+
   // 3. Load: warm up for a second, then measure.
   BenchFlags warm = f;
   warm.duration_s = 1;
   (void)RunLoad(target, warm);
   const std::string load_before = LoadAverage();
   const double cpu_load = CpuSeconds();
+  const double server_cpu0 = f.server_pid > 0 ? ProcessCpuSeconds(f.server_pid) : -1;
   auto r = RunLoad(target, f);
   const double cpu_used = CpuSeconds() - cpu_load;
+  const double server_cpu = f.server_pid > 0 ? ProcessCpuSeconds(f.server_pid) - server_cpu0 : -1;
   const double rate = static_cast<double>(r.ok) / f.duration_s;
   std::cout << "GetArticle against " << target << ": " << f.inflight << " in flight, " << f.client_threads
             << " client thread(s), " << f.duration_s << " s\n"
             << "  calls/s " << static_cast<int64_t>(rate) << " (ok " << r.ok << ", failed " << r.failed
-            << ")\n"
+            << "; " << (r.ok ? r.response_bytes / r.ok : 0) << " response bytes per call"
+            << (f.parse ? ", parsed by the client" : ", not parsed by the client") << ")\n"
             << std::setprecision(3) << "  latency ms p50 " << Quantile(r.latencies_us, 0.50) / 1000
             << "  p99 " << Quantile(r.latencies_us, 0.99) / 1000 << "  p999 "
             << Quantile(r.latencies_us, 0.999) / 1000 << "\n"
@@ -347,8 +439,19 @@ int RunBenchLookup(const BenchFlags& f) {
             << " calls per CPU second" << (server ? " (client and server in this process)" : " (client only)")
             << "; load average before the run " << load_before << " on "
             << std::thread::hardware_concurrency() << " cores\n"
+            << (server_cpu >= 0 ? "  server (pid " + std::to_string(f.server_pid) + ") CPU: " +
+                                      std::to_string(server_cpu) + " s = " +
+                                      std::to_string(static_cast<int64_t>(static_cast<double>(r.ok) /
+                                                                          std::max(server_cpu, 1e-9))) +
+                                      " calls per server CPU second\n"
+                                : std::string())
             << "  target: >= 20000 calls/s and p99 <= 5 ms: "
             << (rate >= 20000 && Quantile(r.latencies_us, 0.99) <= 5000 ? "met" : "NOT met") << "\n";
+  if (store) {
+    const auto hc = store->hot_cache_stats();
+    std::cout << "  hot cache: " << hc.entries << " stories, " << Mib(static_cast<double>(hc.bytes)) << ", hits "
+              << hc.hits << ", misses " << hc.misses << "\n";
+  }
   if (server) server->Stop();
   if (sync) sync->Stop();
   store.reset();
@@ -383,6 +486,18 @@ void RegisterBench(CLI::App& app) {
   lk->add_option("--grpc", f->grpc, "drive an existing lookup server instead (skips loading)");
   lk->add_option("--data-dir", f->data_dir, "view directory (default: a temporary one, removed)");
   lk->add_flag("--keep", f->keep, "keep the temporary view directory");
+  lk->add_flag("--parse", f->parse, "parse every response into a GetArticleResponse in the client");
+  lk->add_flag("--warm,!--no-warm", f->warm,
+               "fill the server's hot cache of latest articles before the load (--no-warm: start cold)")
+      ->capture_default_str();
+  lk->add_flag("--reuse", f->reuse,
+               "with --data-dir: serve the view already there when it holds at least --stories stories\n"
+               "(skips loading and rebuilding)");
+  lk->add_option("--listen", f->listen,
+                 "serve the view on this address until SIGINT/SIGTERM and drive no load (run the client\n"
+                 "in another process with --grpc ADDR --server-pid PID)");
+  lk->add_option("--server-pid", f->server_pid,
+                 "with --grpc: report this server process's CPU time per call during the measured load");
   lk->callback([f] { SetExitCode(RunBenchLookup(*f)); });
 }
 

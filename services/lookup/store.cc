@@ -260,8 +260,9 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(const Options& options) {
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10, false));
-  t.cache_index_and_filter_blocks = true;
-  t.pin_l0_filter_and_index_blocks_in_cache = true;
+  // Index and filter blocks stay in the table readers (a few MiB for 100k stories): cached in
+  // the block cache they were evicted by data blocks and re-read on nearly every lookup.
+  t.cache_index_and_filter_blocks = false;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(o, options.dir, &raw);
@@ -300,7 +301,7 @@ Status ViewStore::Load() {
   versions_ = n.size() == 8 ? GetBe(n, 0, 8) : 0;
   std::lock_guard<std::mutex> lock(mu_);
   watermark_ = StoredOffsets();
-  shared_watermark_ = std::make_shared<const Offsets>(watermark_);
+  PublishWatermark();
   return OkStatus();
 }
 
@@ -349,7 +350,7 @@ Status ViewStore::SetOffsets(const Offsets& offsets) {
   auto s = db_->Write(rocksdb::WriteOptions(), &b);
   if (!s.ok()) return Error{v1::ERROR_CODE_INTERNAL, "write offsets: " + s.ToString()};
   for (const auto& [p, o] : offsets) watermark_[p] = o;
-  shared_watermark_ = std::make_shared<const Offsets>(watermark_);
+  PublishWatermark();
   changed_.notify_all();
   return OkStatus();
 }
@@ -374,9 +375,10 @@ Status ViewStore::Wipe(const std::string& cluster_id, const std::string& topic) 
     stories_ = 0;
     versions_ = 0;
     watermark_.clear();
-    shared_watermark_ = std::make_shared<const Offsets>();
+    PublishWatermark();
     changed_.notify_all();
   }
+  Invalidate({}, true);
   rocksdb::CompactRangeOptions cro;
   db_->CompactRange(cro, nullptr, nullptr);
   return OkStatus();
@@ -560,15 +562,107 @@ Result<ApplyStats> ViewStore::Apply(const std::vector<InputRecord>& records) {
   batch.Put(MetaKey("versions"), v);
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
-  std::lock_guard<std::mutex> lock(mu_);
-  auto s = db_->Write(wo, &batch);
-  if (!s.ok()) return Error{v1::ERROR_CODE_INTERNAL, "write view batch: " + s.ToString()};
-  for (int32_t p : touched) watermark_[p] = offsets[p];
-  shared_watermark_ = std::make_shared<const Offsets>(watermark_);
-  stories_ = stories;
-  versions_ = versions;
-  changed_.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto s = db_->Write(wo, &batch);
+    if (!s.ok()) return Error{v1::ERROR_CODE_INTERNAL, "write view batch: " + s.ToString()};
+    for (int32_t p : touched) watermark_[p] = offsets[p];
+    PublishWatermark();
+    stories_ = stories;
+    versions_ = versions;
+    changed_.notify_all();
+  }
+  std::vector<std::string> ids;
+  ids.reserve(cache.size());
+  for (const auto& [id, rec] : cache) ids.push_back(id);
+  Invalidate(ids, false);
   return stats;
+}
+
+void ViewStore::PublishWatermark() {
+  shared_watermark_ = std::make_shared<const Offsets>(watermark_);
+  v1::GetArticleResponse r;
+  for (const auto& [p, o] : watermark_) (*r.mutable_watermark()->mutable_offsets())[p] = o;
+  r.mutable_watermark();  // an empty watermark is still sent
+  const std::string bytes = r.SerializeAsString();
+  watermark_field_ = grpc::Slice(bytes);
+}
+
+grpc::Slice ViewStore::WatermarkField() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return watermark_field_;
+}
+
+void ViewStore::Invalidate(const std::vector<std::string>& stories, bool all) {
+  cache_epoch_.fetch_add(1);
+  if (options_.hot_cache_bytes == 0) return;
+  if (all) {
+    for (auto& shard : hot_) {
+      std::lock_guard<std::mutex> lock(shard.mu);
+      shard.map.clear();
+      shard.bytes = 0;
+    }
+    return;
+  }
+  for (const auto& id : stories) {
+    auto& shard = hot_[std::hash<std::string_view>()(id) % kHotShards];
+    std::lock_guard<std::mutex> lock(shard.mu);
+    auto it = shard.map.find(id);
+    if (it == shard.map.end()) continue;
+    shard.bytes -= it->second->response_prefix.size() + id.size() + 64;
+    shard.map.erase(it);
+  }
+}
+
+std::shared_ptr<const LatestArticle> ViewStore::Latest(std::string_view story_id) const {
+  const bool cached = options_.hot_cache_bytes > 0;
+  auto& shard = hot_[std::hash<std::string_view>()(story_id) % kHotShards];
+  const std::string id(story_id);
+  if (cached) {
+    std::lock_guard<std::mutex> lock(shard.mu);
+    auto it = shard.map.find(id);
+    if (it != shard.map.end()) {
+      hot_hits_.fetch_add(1, std::memory_order_relaxed);
+      return it->second;
+    }
+  }
+  hot_misses_.fetch_add(1, std::memory_order_relaxed);
+  const uint64_t epoch = cache_epoch_.load();
+  auto art = NewReader().Article(story_id, 0, std::nullopt);
+  if (!art) return nullptr;
+  // GetArticleResponse{article = 1, canceled = 2} in wire format; the watermark (3) follows.
+  v1::GetArticleResponse r;
+  *r.mutable_article() = std::move(art->article);
+  r.set_canceled(art->canceled);
+  auto out = std::make_shared<LatestArticle>();
+  out->response_prefix = grpc::Slice(r.SerializeAsString());
+  out->canceled = art->canceled;
+  if (cached) {
+    const size_t cost = out->response_prefix.size() + id.size() + 64;
+    std::lock_guard<std::mutex> lock(shard.mu);
+    if (cache_epoch_.load() == epoch) {
+      // Over budget: drop arbitrary entries (reads are uniform enough that LRU buys little).
+      while (!shard.map.empty() && shard.bytes + cost > options_.hot_cache_bytes / kHotShards) {
+        auto victim = shard.map.begin();
+        shard.bytes -= victim->second->response_prefix.size() + victim->first.size() + 64;
+        shard.map.erase(victim);
+      }
+      if (shard.map.emplace(id, out).second) shard.bytes += cost;
+    }
+  }
+  return out;
+}
+
+ViewStore::HotCacheStats ViewStore::hot_cache_stats() const {
+  HotCacheStats st;
+  for (auto& shard : hot_) {
+    std::lock_guard<std::mutex> lock(shard.mu);
+    st.entries += shard.map.size();
+    st.bytes += shard.bytes;
+  }
+  st.hits = hot_hits_.load();
+  st.misses = hot_misses_.load();
+  return st;
 }
 
 Reader ViewStore::NewReader() const {
@@ -633,7 +727,7 @@ void ViewStore::CompactAll() {
 }
 
 uint64_t ViewStore::MemoryBytes() const {
-  uint64_t total = 0;
+  uint64_t total = hot_cache_stats().bytes;
   for (const char* p : {"rocksdb.cur-size-all-mem-tables", "rocksdb.estimate-table-readers-mem",
                         "rocksdb.block-cache-usage"}) {
     uint64_t v = 0;

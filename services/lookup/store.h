@@ -16,8 +16,10 @@
 //                                   applied events by position, for WatchArticles resume.
 #pragma once
 
+#include <grpcpp/support/slice.h>
 #include <rocksdb/db.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -28,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/result.h"
@@ -59,6 +62,15 @@ struct ApplyStats {
 // An article read from the view.
 struct ArticleRead {
   v1::Article article;
+  bool canceled = false;
+};
+
+// The latest version of a story, pre-serialized for GetArticle: `response_prefix` holds the
+// GetArticleResponse fields `article` (1) and `canceled` (2) in wire format, so a response is
+// this slice followed by the watermark field (ViewStore::WatermarkField()). The slices are
+// reference-counted: handing them to gRPC copies no bytes.
+struct LatestArticle {
+  grpc::Slice response_prefix;
   bool canceled = false;
 };
 
@@ -147,8 +159,11 @@ class ViewStore {
     std::string dir;
     // Page tokens older than this are refused with FAILED_PRECONDITION.
     int64_t page_token_ttl_ms = 3600 * 1000;
-    // Block cache for reads.
-    size_t block_cache_bytes = 64u << 20;
+    // Block cache for reads (data blocks; index and filter blocks are kept by the table readers).
+    size_t block_cache_bytes = 128u << 20;
+    // In-memory cache of each story's latest article, pre-serialized for GetArticle (see
+    // Latest()). 0 disables it.
+    size_t hot_cache_bytes = 512u << 20;
     // Fsync the WAL on every batch (off: a crash may lose the last batches, which are then
     // re-applied from Kafka because the offsets are in the same batch).
     bool sync = false;
@@ -177,6 +192,18 @@ class ViewStore {
 
   // A consistent reader (snapshot + the watermark of that snapshot).
   [[nodiscard]] Reader NewReader() const;
+
+  // The GetArticle fast path (latest version, no snapshot): the story's latest article from the
+  // hot cache, else read with a fresh Reader and cached. nullptr when the story has no article.
+  // The article is at least as new as any watermark read before the call.
+  [[nodiscard]] std::shared_ptr<const LatestArticle> Latest(std::string_view story_id) const;
+  // GetArticleResponse field `watermark` (3) in wire format, for the current watermark.
+  [[nodiscard]] grpc::Slice WatermarkField() const;
+  // Hot-cache figures: entries, bytes, hits, misses.
+  struct HotCacheStats {
+    uint64_t entries = 0, bytes = 0, hits = 0, misses = 0;
+  };
+  [[nodiscard]] HotCacheStats hot_cache_stats() const;
   // Whether the stored offsets are known to belong to the cluster the feed reads. A feed
   // (ViewSync) clears it when it starts or loses the broker and sets it once it has checked the
   // offsets (and rebuilt the view if they were not valid there). Until then a watermark from
@@ -206,6 +233,11 @@ class ViewStore {
   Status Load();
   std::string Meta(std::string_view name) const;
 
+  // Replaces shared_watermark_ and watermark_field_ from watermark_ (mu_ held).
+  void PublishWatermark();
+  // Drops the hot-cache entries of these stories (all when `all`), after a write.
+  void Invalidate(const std::vector<std::string>& stories, bool all);
+
   Options options_;
   std::unique_ptr<rocksdb::DB> db_;
   // Guards watermark_ and the snapshot/watermark pairing: the applier writes a batch and
@@ -216,6 +248,21 @@ class ViewStore {
   bool validated_ = true;  // see SetValidated()
   // An immutable copy of watermark_ for readers (replaced on every change, under mu_).
   std::shared_ptr<const Offsets> shared_watermark_ = std::make_shared<const Offsets>();
+  grpc::Slice watermark_field_;  // WatermarkField() of watermark_ (guarded by mu_)
+
+  // The hot cache: story -> latest article, in shards. A reader fills an entry only when no
+  // write happened since it started reading (cache_epoch_ unchanged, checked under the shard
+  // lock); writers bump the epoch after writing and then drop the entries they touched.
+  struct HotShard {
+    std::mutex mu;
+    std::unordered_map<std::string, std::shared_ptr<const LatestArticle>> map;
+    size_t bytes = 0;
+  };
+  static constexpr size_t kHotShards = 16;
+  mutable std::array<HotShard, kHotShards> hot_;
+  mutable std::atomic<uint64_t> cache_epoch_{0};
+  mutable std::atomic<uint64_t> hot_hits_{0};
+  mutable std::atomic<uint64_t> hot_misses_{0};
   std::atomic<uint64_t> generation_{0};
   std::atomic<uint64_t> stories_{0};
   std::atomic<uint64_t> versions_{0};

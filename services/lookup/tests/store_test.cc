@@ -386,3 +386,66 @@ TEST(ViewStore, WatermarkWaitsUntilValidated) {
 
 }  // namespace
 }  // namespace copydesk::lookup
+
+namespace copydesk::lookup {
+namespace {
+
+v1::GetArticleResponse ParseLatest(const LatestArticle& l) {
+  v1::GetArticleResponse r;
+  EXPECT_TRUE(r.ParseFromArray(l.response_prefix.begin(), static_cast<int>(l.response_prefix.size())));
+  return r;
+}
+
+// The GetArticle fast path: the cached bytes equal the general read, and every write that
+// changes a story (new version, cancel, wipe) drops its cached entry.
+TEST(ViewStore, HotCacheFollowsWrites) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  EXPECT_EQ(store->Latest("a"), nullptr);
+  ASSERT_TRUE(store->Apply({testing::Rec(0, 0, MakeEvent({.story = "a", .headline = "one"}))}).ok());
+  auto l1 = store->Latest("a");
+  ASSERT_NE(l1, nullptr);
+  auto general = store->NewReader().Article("a", 0, std::nullopt);
+  ASSERT_TRUE(general);
+  EXPECT_EQ(ParseLatest(*l1).article().SerializeAsString(), general->article.SerializeAsString());
+  EXPECT_EQ(store->Latest("a"), l1);  // served from the cache
+  EXPECT_EQ(store->hot_cache_stats().entries, 1u);
+
+  ASSERT_TRUE(store
+                  ->Apply({testing::Rec(
+                      0, 1,
+                      MakeEvent({.story = "a", .version = 2, .kind = v1::EVENT_KIND_UPDATED, .headline = "two"}))})
+                  .ok());
+  auto l2 = store->Latest("a");
+  ASSERT_NE(l2, nullptr);
+  EXPECT_EQ(ParseLatest(*l2).article().headline(), "two");
+  EXPECT_EQ(ParseLatest(*l2).article().version(), 2u);
+  EXPECT_FALSE(l2->canceled);
+
+  ASSERT_TRUE(
+      store->Apply({testing::Rec(0, 2, MakeEvent({.story = "a", .version = 3, .kind = v1::EVENT_KIND_CANCELED}))})
+          .ok());
+  auto l3 = store->Latest("a");
+  ASSERT_NE(l3, nullptr);
+  EXPECT_TRUE(l3->canceled);
+  EXPECT_TRUE(ParseLatest(*l3).canceled());
+  EXPECT_EQ(ParseLatest(*l3).article().pubstatus(), v1::PUB_STATUS_CANCELED);
+
+  ASSERT_TRUE(store->Wipe("c", "t").ok());
+  EXPECT_EQ(store->Latest("a"), nullptr);
+  EXPECT_EQ(store->hot_cache_stats().entries, 0u);
+}
+
+TEST(ViewStore, WatermarkFieldIsTheResponseWatermark) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  ASSERT_TRUE(store->Apply({testing::Rec(2, 6, MakeEvent({.story = "a"}))}).ok());
+  const grpc::Slice field = store->WatermarkField();
+  v1::GetArticleResponse r;
+  ASSERT_TRUE(r.ParseFromArray(field.begin(), static_cast<int>(field.size())));
+  ASSERT_TRUE(r.has_watermark());
+  EXPECT_EQ(r.watermark().offsets().at(2), 7);
+}
+
+}  // namespace
+}  // namespace copydesk::lookup
