@@ -246,7 +246,7 @@ int RunBenchLookup(const BenchFlags& f) {
     std::cerr << "copydesk bench lookup: --listen serves a view; --grpc drives another server: pick one\n";
     return 2;
   }
-  std::cout << std::fixed;
+  std::cout << std::fixed << std::setprecision(2);
   std::string target = f.grpc;
   std::unique_ptr<broker::EmbeddedBroker> embedded;
   std::unique_ptr<lookup::ViewStore> store;

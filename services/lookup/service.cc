@@ -139,8 +139,7 @@ class LookupImpl final : public v1::Lookup::WithRawCallbackMethod_GetArticle<v1:
                        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       reactor->Finish(s);
     };
-    auto call = std::make_shared<std::pair<v1::GetArticleRequest, v1::GetArticleResponse>>();
-    v1::GetArticleRequest& req = call->first;
+    v1::GetArticleRequest req;
     if (!ParseRequest(*request, &req)) {
       finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "cannot parse GetArticleRequest"));
       return reactor;
@@ -166,6 +165,8 @@ class LookupImpl final : public v1::Lookup::WithRawCallbackMethod_GetArticle<v1:
       finish(grpc::Status::OK);
       return reactor;
     }
+    auto call = std::make_shared<std::pair<v1::GetArticleRequest, v1::GetArticleResponse>>();
+    call->first = std::move(req);
     Serve(std::move(min), ctx, finish, [call, response](const Reader& r) {
       grpc::Status st = GetArticleFrom(r, call->first, &call->second);
       if (st.ok() && !SerializeResponse(call->second, response))

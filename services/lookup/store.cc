@@ -593,6 +593,12 @@ grpc::Slice ViewStore::WatermarkField() const {
   return watermark_field_;
 }
 
+namespace {
+size_t EntryCost(std::string_view id, const LatestArticle& a) {
+  return a.response_prefix.size() + id.size() + 64;
+}
+}  // namespace
+
 void ViewStore::Invalidate(const std::vector<std::string>& stories, bool all) {
   cache_epoch_.fetch_add(1);
   if (options_.hot_cache_bytes == 0) return;
@@ -609,18 +615,17 @@ void ViewStore::Invalidate(const std::vector<std::string>& stories, bool all) {
     std::lock_guard<std::mutex> lock(shard.mu);
     auto it = shard.map.find(id);
     if (it == shard.map.end()) continue;
-    shard.bytes -= it->second->response_prefix.size() + id.size() + 64;
+    shard.bytes -= EntryCost(it->first, it->second);
     shard.map.erase(it);
   }
 }
 
-std::shared_ptr<const LatestArticle> ViewStore::Latest(std::string_view story_id) const {
+std::optional<LatestArticle> ViewStore::Latest(std::string_view story_id) const {
   const bool cached = options_.hot_cache_bytes > 0;
   auto& shard = hot_[std::hash<std::string_view>()(story_id) % kHotShards];
-  const std::string id(story_id);
   if (cached) {
     std::lock_guard<std::mutex> lock(shard.mu);
-    auto it = shard.map.find(id);
+    auto it = shard.map.find(absl::string_view(story_id.data(), story_id.size()));
     if (it != shard.map.end()) {
       hot_hits_.fetch_add(1, std::memory_order_relaxed);
       return it->second;
@@ -629,25 +634,25 @@ std::shared_ptr<const LatestArticle> ViewStore::Latest(std::string_view story_id
   hot_misses_.fetch_add(1, std::memory_order_relaxed);
   const uint64_t epoch = cache_epoch_.load();
   auto art = NewReader().Article(story_id, 0, std::nullopt);
-  if (!art) return nullptr;
+  if (!art) return std::nullopt;
   // GetArticleResponse{article = 1, canceled = 2} in wire format; the watermark (3) follows.
   v1::GetArticleResponse r;
   *r.mutable_article() = std::move(art->article);
   r.set_canceled(art->canceled);
-  auto out = std::make_shared<LatestArticle>();
-  out->response_prefix = grpc::Slice(r.SerializeAsString());
-  out->canceled = art->canceled;
+  LatestArticle out;
+  out.response_prefix = grpc::Slice(r.SerializeAsString());
+  out.canceled = art->canceled;
   if (cached) {
-    const size_t cost = out->response_prefix.size() + id.size() + 64;
+    const size_t cost = EntryCost(story_id, out);
     std::lock_guard<std::mutex> lock(shard.mu);
     if (cache_epoch_.load() == epoch) {
       // Over budget: drop arbitrary entries (reads are uniform enough that LRU buys little).
       while (!shard.map.empty() && shard.bytes + cost > options_.hot_cache_bytes / kHotShards) {
         auto victim = shard.map.begin();
-        shard.bytes -= victim->second->response_prefix.size() + victim->first.size() + 64;
+        shard.bytes -= EntryCost(victim->first, victim->second);
         shard.map.erase(victim);
       }
-      if (shard.map.emplace(id, out).second) shard.bytes += cost;
+      if (shard.map.emplace(std::string(story_id), out).second) shard.bytes += cost;
     }
   }
   return out;

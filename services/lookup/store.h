@@ -16,6 +16,7 @@
 //                                   applied events by position, for WatchArticles resume.
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
 #include <grpcpp/support/slice.h>
 #include <rocksdb/db.h>
 
@@ -194,9 +195,9 @@ class ViewStore {
   [[nodiscard]] Reader NewReader() const;
 
   // The GetArticle fast path (latest version, no snapshot): the story's latest article from the
-  // hot cache, else read with a fresh Reader and cached. nullptr when the story has no article.
+  // hot cache, else read with a fresh Reader and cached. nullopt when the story has no article.
   // The article is at least as new as any watermark read before the call.
-  [[nodiscard]] std::shared_ptr<const LatestArticle> Latest(std::string_view story_id) const;
+  [[nodiscard]] std::optional<LatestArticle> Latest(std::string_view story_id) const;
   // GetArticleResponse field `watermark` (3) in wire format, for the current watermark.
   [[nodiscard]] grpc::Slice WatermarkField() const;
   // Hot-cache figures: entries, bytes, hits, misses.
@@ -255,7 +256,7 @@ class ViewStore {
   // lock); writers bump the epoch after writing and then drop the entries they touched.
   struct HotShard {
     std::mutex mu;
-    std::unordered_map<std::string, std::shared_ptr<const LatestArticle>> map;
+    absl::flat_hash_map<std::string, LatestArticle> map;  // open addressing: one probe, no node
     size_t bytes = 0;
   };
   static constexpr size_t kHotShards = 16;
