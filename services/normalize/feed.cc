@@ -5,15 +5,10 @@
 
 #include "normalize/internal.h"
 #include "normalize/xml_util.h"
+#include "normalize/ascii.h"
 
 namespace copydesk::normalize::internal {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Media RSS / enclosure type -> "picture" / "video" / "audio".
 std::string MediaKind(std::string_view medium, std::string_view mime) {
@@ -245,7 +240,7 @@ Status DecodeFeedEntry(std::string_view bytes, const Metadata& meta, const Limit
   if (!parsed.ok()) return parsed.error();
   xmlDoc* doc = parsed.value().get();
   xmlNode* root = xmlDocGetRootElement(doc);
-  out.mutable_provenance()->set_charset(doc->encoding ? Lower(reinterpret_cast<const char*>(doc->encoding))
+  out.mutable_provenance()->set_charset(doc->encoding ? AsciiLower(reinterpret_cast<const char*>(doc->encoding))
                                                       : "utf-8");
   std::string_view name = LocalName(root);
   if (name == "item") return DecodeRssItem(doc, nullptr, root, meta, limits, out);

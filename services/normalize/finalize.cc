@@ -49,8 +49,18 @@ void Finalize(const Metadata& meta, v1::Article& out) {
     std::rotate(out.mutable_urls()->begin(), out.mutable_urls()->end() - 1, out.mutable_urls()->end());
   }
   if (out.language().empty() && !text.empty()) {
+    // The opening of the body decides: 1 KiB of prose is plenty for CLD2, whose time grows with
+    // its input. Cut on a UTF-8 sequence boundary.
+    constexpr size_t kLanguageSample = 1024;
+    std::string_view sample = text;
+    if (sample.size() > kLanguageSample) {
+      size_t cut = kLanguageSample;
+      while (cut > 0 && (static_cast<unsigned char>(sample[cut]) & 0xC0) == 0x80) --cut;
+      sample = sample.substr(0, cut);
+    }
     bool reliable = false;
-    CLD2::Language lang = CLD2::DetectLanguage(text.data(), static_cast<int>(text.size()), true, &reliable);
+    CLD2::Language lang =
+        CLD2::DetectLanguage(sample.data(), static_cast<int>(sample.size()), true, &reliable);
     if (lang != CLD2::UNKNOWN_LANGUAGE) out.set_language(CLD2::LanguageCode(lang));
   }
   ComputeFingerprints(out);

@@ -9,6 +9,7 @@
 
 #include "normalize/internal.h"
 #include "normalize/xml_util.h"
+#include "normalize/ascii.h"
 
 namespace copydesk::normalize::internal {
 namespace {
@@ -16,12 +17,6 @@ namespace {
 using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // The value under the first of `keys` present in `obj`.
 bool Find(const object& obj, std::initializer_list<std::string_view> keys, element& out) {
@@ -50,7 +45,7 @@ std::string Str(const element& e) {
 }
 
 bool IsHtmlType(std::string_view content_type) {
-  std::string ct = Lower(content_type);
+  std::string ct = AsciiLower(content_type);
   return ct.find("html") != std::string::npos || ct.find("xml") != std::string::npos;
 }
 
@@ -87,7 +82,7 @@ void BestRendition(const object& item, std::string& href, std::string& mime) {
   auto consider = [&](std::string_view name, const object& o) {
     std::string h = Str(o, {"href", "uri"});
     if (h.empty()) return;
-    std::string n = Lower(name);
+    std::string n = AsciiLower(name);
     bool preferred = n == "main" || n == "original" || n == "highres" || n == "hires" || n == "baseimage";
     if (href.empty() || preferred) {
       href = h;
@@ -132,7 +127,7 @@ std::string DescriptionOf(const object& o) {
 }
 
 void AddAssociation(const object& item, std::string_view name, v1::Article& out) {
-  std::string type = Lower(Str(item, {"type"}));
+  std::string type = AsciiLower(Str(item, {"type"}));
   std::string href, mime;
   BestRendition(item, href, mime);
   if (type == "text" || type == "composite") {
@@ -162,7 +157,7 @@ void AddSubjects(const object& root, std::initializer_list<std::string_view> key
     if (item.get(o) != simdjson::SUCCESS) continue;
     std::string name = Str(o, {"name", "literal"});
     std::string uri = Str(o, {"uri", "code", "qcode"});
-    std::string rel = Lower(Str(o, {"rel", "role"}));
+    std::string rel = AsciiLower(Str(o, {"rel", "role"}));
     if (authors_from_rel && (rel == "author" || rel == "creator" || rel == "byline" || rel == "contributor" ||
                              rel == "photographer" || rel == "editor" || rel == "writer")) {
       auto* p = out.add_authors();
@@ -188,7 +183,7 @@ void AddSubjects(const object& root, std::initializer_list<std::string_view> key
 
 void ApplySignals(const element& e, v1::Signals& sig) {
   auto apply = [&](std::string v) {
-    v = Lower(v);
+    v = AsciiLower(v);
     if (v.find("update") != std::string::npos) sig.set_update(true);
     if (v.find("correct") != std::string::npos) sig.set_correction(true);
     if (v.find("kill") != std::string::npos) sig.set_kill(true);
@@ -262,7 +257,7 @@ Status DecodeNinjs(std::string_view bytes, const Metadata& meta, const Limits& l
     auto hs = Variants(e);
     size_t main = 0;
     for (size_t i = 0; i < hs.size(); ++i) {
-      if (Lower(hs[i].role) == "main") {
+      if (AsciiLower(hs[i].role) == "main") {
         main = i;
         break;
       }
@@ -326,7 +321,7 @@ Status DecodeNinjs(std::string_view bytes, const Metadata& meta, const Limits& l
         for (element item : arr) {
           object o;
           if (item.get(o) != simdjson::SUCCESS) continue;
-          std::string role = Lower(Str(o, {"role"}));
+          std::string role = AsciiLower(Str(o, {"role"}));
           if (prov.provider().empty() || role.find("source") != std::string::npos ||
               role.find("originat") != std::string::npos) {
             prov.set_provider(Str(o, {"name", "literal"}));
@@ -359,7 +354,7 @@ Status DecodeNinjs(std::string_view bytes, const Metadata& meta, const Limits& l
   std::string text = Str(root, {"body_text"});
   if (Find(root, {"bodies", "body"}, e)) {
     for (const auto& v : Variants(e)) {
-      std::string role = Lower(v.role);
+      std::string role = AsciiLower(v.role);
       bool markup = IsHtmlType(v.content_type) || role == "xhtml" || role == "html" || role == "richtext";
       if (markup && html.empty()) html = v.value;
       if (!markup && text.empty()) text = v.value;

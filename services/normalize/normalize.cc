@@ -6,15 +6,10 @@
 #include "copydesk/v1/raw.pb.h"
 #include "normalize/internal.h"
 #include "normalize/utf8.h"
+#include "normalize/ascii.h"
 
 namespace copydesk::normalize {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -24,7 +19,7 @@ std::string_view Trim(std::string_view s) {
 
 // The charset parameter of a content type, "" when absent.
 std::string CharsetParam(std::string_view content_type) {
-  std::string lower = Lower(content_type);
+  std::string lower = AsciiLower(content_type);
   auto pos = lower.find("charset=");
   if (pos == std::string::npos) return "";
   std::string_view v = std::string_view(lower).substr(pos + 8);
@@ -95,7 +90,7 @@ Result<v1::Article> NormalizeImpl(std::string_view bytes, const Metadata& meta, 
     case Format::kText: {
       // text/plain is UTF-8 unless its charset parameter says otherwise (RFC 6657 style): an
       // undeclared or UTF-8-declared dump with invalid bytes is rejected, not guessed at.
-      std::string cs = Lower(meta.charset);
+      std::string cs = AsciiLower(meta.charset);
       if ((cs.empty() || cs == "utf-8" || cs == "utf8") && !IsValidUtf8(bytes)) {
         return Error{v1::ERROR_CODE_INVALID_UTF8,
                      "text/plain value is not valid UTF-8; declare its charset in the content-type "
@@ -142,7 +137,7 @@ Result<v1::Article> NormalizeImpl(std::string_view bytes, const Metadata& meta, 
 }  // namespace
 
 Format FormatFromContentType(std::string_view content_type) {
-  std::string ct = Lower(Trim(content_type.substr(0, content_type.find(';'))));
+  std::string ct = AsciiLower(Trim(content_type.substr(0, content_type.find(';'))));
   if (ct == "text/html" || ct == "application/xhtml+xml") return Format::kHtml;
   if (ct == "text/plain") return Format::kText;
   if (ct == "application/ninjs+json" || ct == "application/vnd.iptc.ninjs+json" || ct == "application/json")
@@ -160,7 +155,7 @@ Format FormatFromContentType(std::string_view content_type) {
 }
 
 std::string ContentTypeFromFileName(std::string_view path) {
-  std::string p = Lower(path);
+  std::string p = AsciiLower(path);
   auto ends = [&](std::string_view suf) {
     return p.size() >= suf.size() && p.compare(p.size() - suf.size(), suf.size(), suf) == 0;
   };

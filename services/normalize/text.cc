@@ -18,18 +18,13 @@
 #include "normalize/internal.h"
 #include "normalize/text_dates.h"
 #include "normalize/text_lines.h"
+#include "normalize/ascii.h"
 
 namespace copydesk::normalize::internal {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool StartsWithCI(std::string_view s, std::string_view p) {
-  return s.size() >= p.size() && Lower(s.substr(0, p.size())) == p;
+  return s.size() >= p.size() && AsciiLower(s.substr(0, p.size())) == p;
 }
 
 std::string_view TrimView(std::string_view s) {
@@ -52,7 +47,7 @@ std::vector<std::string> SplitOn(std::string_view s, std::string_view seps) {
 }
 
 bool MonthFromWord(std::string_view w) {
-  std::string l = Lower(w);
+  std::string l = AsciiLower(w);
   while (!l.empty() && (l.back() == '.' || l.back() == ',')) l.pop_back();
   for (std::string_view m :
        {"jan",   "feb",  "mar",  "apr",    "may",       "jun",     "jul",      "aug",
@@ -68,7 +63,7 @@ std::string BrandCase(const std::vector<std::string_view>& words) {
   std::string out;
   for (auto w : words) {
     if (!out.empty()) out += ' ';
-    std::string lw = Lower(w);
+    std::string lw = AsciiLower(w);
     if (w.size() <= 3 && lw != "the" && lw != "and" && lw != "of") {
       out += w;
     } else {
@@ -124,7 +119,7 @@ std::vector<std::string> SectionPathFromLine(std::string_view line) {
     for (const auto& p : parts) {
       if (std::count(p.begin(), p.end(), ' ') > 3) return {};
     }
-    if (Lower(parts.front()) == "home") parts.erase(parts.begin());
+    if (AsciiLower(parts.front()) == "home") parts.erase(parts.begin());
     return parts;
   }
   return {};
@@ -133,7 +128,7 @@ std::vector<std::string> SectionPathFromLine(std::string_view line) {
 // "See also:", "Related stories", "Internet links:" ...
 enum class ListHeader { kNone, kSeeAlso, kInternetLinks };
 ListHeader ListHeaderKind(std::string_view line) {
-  std::string l = Lower(line);
+  std::string l = AsciiLower(line);
   while (!l.empty() && (l.back() == ':' || l.back() == ' ')) l.pop_back();
   if (l == "see also" || l == "related stories" || l == "related links" || l == "related" ||
       l == "related articles" || l == "more on this story" || l == "related content" || l == "read more")
@@ -202,7 +197,7 @@ void DetectDateline(std::string_view para, v1::Located& located) {
     for (auto w : words) {
       if (!city.empty()) city += ' ';
       city += w[0];
-      city += Lower(w.substr(1));
+      city += AsciiLower(w.substr(1));
     }
     located.set_dateline(std::string(prefix) + " " + std::string(TrimView(sep)));
     located.set_city(city);
@@ -221,7 +216,7 @@ struct Doc {
 enum class Marker { kNone, kSoft, kHard };
 Marker EndMarker(const TextLine& l) {
   if (l.words > 14) return Marker::kNone;
-  std::string s = Lower(l.text);
+  std::string s = AsciiLower(l.text);
   while (!s.empty() && (s.back() == ':' || s.back() == ' ' || s.back() == '.')) s.pop_back();
   size_t digits = 0;
   while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
@@ -303,7 +298,7 @@ long LineWeight(const TextLine& l) {
       return -(3 + l.words / 4);
     }
     // Legal small print: disclaimers, trademarks, cookie and privacy notices.
-    const std::string low = Lower(l.text);
+    const std::string low = AsciiLower(l.text);
     for (std::string_view k :
          {"trademark", "all rights reserved", "privacy policy", "terms of use", "terms of service", "cookies",
           "terms and conditions", "not intended to diagnose", "\xC2\xA9"}) {
@@ -318,7 +313,7 @@ long LineWeight(const TextLine& l) {
 // A short meta line of a comment: "2 days ago at 08:12 am", "November 19, 2019 at 6:34 am".
 bool IsCommentMetaLine(const TextLine& l) {
   if (l.words > 10 || IsProseLine(l)) return false;
-  std::string s = Lower(l.text);
+  std::string s = AsciiLower(l.text);
   if (s.find(" ago") != std::string::npos) return true;
   auto d = ParseHumanDate(l.text, false);
   return d && d->has_time;
@@ -368,7 +363,7 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, siz
     }
     if (hard) {
       // Hard markers split segments; what follows a comment marker is comments.
-      std::string l = Lower(lines[i].text);
+      std::string l = AsciiLower(lines[i].text);
       // (A comment counter in the article's header, before any prose, does not count.)
       if (prose_so_far < 50) {
         cur_b = i + 1;
@@ -402,7 +397,7 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, siz
     for (size_t k = sg.begin; k > 0 && k + 6 > sg.begin; --k) {
       const auto& l = lines[k - 1];
       if (IsProseLine(l)) break;
-      const std::string low = Lower(l.text);
+      const std::string low = AsciiLower(l.text);
       if (!ParseBylineLine(l.text).empty() || ParseHumanDate(l.text, true) || low.rfind("by ", 0) == 0 ||
           low.rfind("posted by ", 0) == 0 || low.rfind("published ", 0) == 0 ||
           low.rfind("updated ", 0) == 0) {
@@ -474,7 +469,7 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, siz
 // "Nov 18, 2019 at 9:24 pm ET • 2 min read", share prompts. Never a headline.
 bool IsMetaLine(const TextLine& l) {
   if (IsProseLine(l) || l.words > 20) return false;
-  const std::string low = Lower(l.text);
+  const std::string low = AsciiLower(l.text);
   for (std::string_view p :
        {"by ", "posted", "published", "updated", "written by", "share", "back to", "reading time",
         "tempo de leitura", "photo", "image", "video", "listen", "watch", "advertisement"}) {
@@ -489,7 +484,7 @@ bool IsMetaLine(const TextLine& l) {
 
 // "By Jane Doe - Nov 19, 2019", "Posted on 30 March 2015 by Jane Doe" -> "Jane Doe".
 std::string MetaByline(std::string_view line) {
-  const std::string low = Lower(line);
+  const std::string low = AsciiLower(line);
   size_t p = low.rfind("by ", 0) == 0 ? 3 : low.find(" by ");
   if (p == std::string::npos) return "";
   if (p != 3) p += 4;
@@ -872,8 +867,8 @@ Status DecodeText(std::string_view bytes, const Metadata& meta, const Limits& li
     std::vector<std::string> words = SplitOn(c, " ,.");
     std::string owner;
     for (const auto& w : words) {
-      if (std::isdigit(static_cast<unsigned char>(w[0])) || w == "MMI" || w == "MMII" || Lower(w) == "all") {
-        if (!owner.empty() && Lower(w) == "all") break;
+      if (std::isdigit(static_cast<unsigned char>(w[0])) || w == "MMI" || w == "MMII" || AsciiLower(w) == "all") {
+        if (!owner.empty() && AsciiLower(w) == "all") break;
         continue;
       }
       if (!owner.empty()) owner += ' ';

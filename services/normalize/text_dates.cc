@@ -1,4 +1,5 @@
 #include "normalize/text_dates.h"
+#include "normalize/ascii.h"
 
 #include <array>
 #include <cctype>
@@ -10,12 +11,6 @@ namespace {
 
 bool IsDigit(char c) {
   return c >= '0' && c <= '9';
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // Reads exactly n digits at s[pos], advancing pos.
@@ -175,14 +170,14 @@ std::optional<HumanDate> ParseHumanDate(std::string_view s, bool whole_line) {
   for (char c : s) {
     if (c == ' ' || c == ',' || c == '\t' || c == '(' || c == ')') {
       while (!cur.empty() && cur.back() == ':') cur.pop_back();
-      if (!cur.empty()) tokens.push_back(Lower(cur));
+      if (!cur.empty()) tokens.push_back(AsciiLower(cur));
       cur.clear();
     } else {
       cur += c;
     }
   }
   while (!cur.empty() && cur.back() == ':') cur.pop_back();
-  if (!cur.empty()) tokens.push_back(Lower(cur));
+  if (!cur.empty()) tokens.push_back(AsciiLower(cur));
   if (tokens.empty() || tokens.size() > 16) return std::nullopt;
 
   int day = 0, month = 0, year = 0, hour = -1, minute = 0, second = 0;

@@ -1,16 +1,11 @@
 #include "normalize/text_lines.h"
+#include "normalize/ascii.h"
 
 #include <array>
 #include <cctype>
 
 namespace copydesk::normalize::internal {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool StartsWith(std::string_view s, std::string_view p) {
   return s.substr(0, p.size()) == p;
@@ -189,7 +184,7 @@ bool IsNameLine(std::string_view s) {
 }
 
 bool IsBoilerplateLine(std::string_view s) {
-  std::string l = Lower(s);
+  std::string l = AsciiLower(s);
   while (!l.empty() && (l.back() == ' ' || l.back() == ':' || l.back() == '>' || l.back() == '|'))
     l.pop_back();
   static constexpr std::array<std::string_view, 16> kContains = {
@@ -239,7 +234,7 @@ bool IsBoilerplateLine(std::string_view s) {
 std::vector<std::string> ParseBylineLine(std::string_view s) {
   std::vector<std::string> names;
   if (s.size() < 4 || s.size() > 160) return names;
-  std::string l = Lower(s.substr(0, 3));
+  std::string l = AsciiLower(s.substr(0, 3));
   if (l != "by ") return names;
   std::string_view rest = s.substr(3);
   // Split on ",", " and ", " & ".
@@ -268,7 +263,7 @@ std::vector<std::string> ParseBylineLine(std::string_view s) {
     while (!p.empty() && p.front() == ' ') p.remove_prefix(1);
     while (!p.empty() && (p.back() == ' ' || p.back() == '.')) p.remove_suffix(1);
     if (p.empty()) continue;
-    std::string lp = Lower(p);
+    std::string lp = AsciiLower(p);
     bool role = false;
     for (auto r : kRoles) role = role || lp.find(r) != std::string::npos;
     if (role) continue;

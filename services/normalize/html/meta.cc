@@ -11,6 +11,7 @@
 
 #include "normalize/html/extract.h"
 #include "normalize/internal.h"
+#include "normalize/ascii.h"
 
 namespace copydesk::normalize::html {
 namespace {
@@ -31,12 +32,6 @@ std::string Trim(std::string_view s) {
   while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.front())))) s.remove_prefix(1);
   while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.back())))) s.remove_suffix(1);
   return std::string(s);
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
 }
 
 // Collapses white space runs and trims.
@@ -417,7 +412,7 @@ bool ParseFree(std::string_view s, int64_t* out, bool* date_only) {
       }
       continue;
     }
-    std::string l = Lower(t);
+    std::string l = AsciiLower(t);
     if (l == "pm" || l == "p") {
       if (hh >= 0) pm = true;
       continue;
@@ -467,7 +462,7 @@ void SetTime(google::protobuf::Timestamp* ts, int64_t secs) {
 // Authors
 
 bool LooksLikeRole(std::string_view s) {
-  std::string l = Lower(s);
+  std::string l = AsciiLower(s);
   static const char* kRoles[] = {
       "staff writer", "reporter",  "correspondent", "editor",  "contributor",      "columnist", "writer",
       "senior",       "producer",  "photographer",  "staff",   "email the author", "follow",    "twitter",
@@ -490,7 +485,7 @@ std::vector<std::string> SplitAuthors(std::string_view raw) {
   std::string s = Clean(raw);
   // strip a leading "By"
   auto strip_prefix = [&](std::string_view p) {
-    if (s.size() > p.size() && Lower(s.substr(0, p.size())) == p) {
+    if (s.size() > p.size() && AsciiLower(s.substr(0, p.size())) == p) {
       s = Trim(std::string_view(s).substr(p.size()));
       return true;
     }
@@ -509,7 +504,7 @@ std::vector<std::string> SplitAuthors(std::string_view raw) {
   std::vector<std::string> parts;
   std::string cur;
   // split on ",", " and ", " & ", ";", " y ", " e ", " und "
-  std::string l = Lower(s);
+  std::string l = AsciiLower(s);
   size_t i = 0;
   while (i < s.size()) {
     size_t len = 0;
@@ -533,7 +528,7 @@ std::vector<std::string> SplitAuthors(std::string_view raw) {
   std::vector<std::string> out;
   for (auto& p : parts) {
     if (p.empty() || p.size() > 60) continue;
-    std::string lp = Lower(p);
+    std::string lp = AsciiLower(p);
     if (lp == "jr" || lp == "jr." || lp == "sr." || lp == "inc." || lp == "phd") {
       if (!out.empty()) out.back() += ", " + p;
       continue;
@@ -785,7 +780,7 @@ bool InJunkAncestor(const Document& doc, uint32_t n) {
     Tag t = doc.nodes[p].tag;
     if (t == Tag::kNav || t == Tag::kFooter || t == Tag::kAside) return true;
     if (t == Tag::kBody || t == Tag::kHtml || t == Tag::kArticle || t == Tag::kMain) return false;
-    std::string cls = Lower(doc.Attribute(p, AttrKey::kClass));
+    std::string cls = AsciiLower(doc.Attribute(p, AttrKey::kClass));
     if (cls.find("related") != std::string::npos ||
         (cls.find("comment") != std::string::npos && cls.find("open") == std::string::npos) ||
         cls.find("sidebar") != std::string::npos || cls.find("promo") != std::string::npos ||
@@ -801,8 +796,8 @@ bool InHeaderish(const Document& doc, uint32_t n) {
     Tag t = doc.nodes[p].tag;
     if (t == Tag::kArticle || t == Tag::kMain) return false;
     if (t == Tag::kNav || t == Tag::kFooter || t == Tag::kAside || t == Tag::kHeader) return true;
-    std::string cls = Lower(doc.Attribute(p, AttrKey::kClass));
-    cls += Lower(doc.Attribute(p, AttrKey::kId));
+    std::string cls = AsciiLower(doc.Attribute(p, AttrKey::kClass));
+    cls += AsciiLower(doc.Attribute(p, AttrKey::kId));
     if (cls.find("logo") != std::string::npos || cls.find("header") != std::string::npos ||
         cls.find("masthead") != std::string::npos || cls.find("brand") != std::string::npos ||
         cls.find("site-title") != std::string::npos || cls.find("sidebar") != std::string::npos ||
@@ -823,7 +818,7 @@ bool HasZone(std::string_view s) {
 }
 
 std::string PrimaryLanguage(std::string_view tag) {
-  std::string l = Lower(Trim(tag));
+  std::string l = AsciiLower(Trim(tag));
   auto cut = l.find_first_of("-_");
   l = l.substr(0, cut);
   if (l.size() < 2 || l.size() > 3 ||
@@ -859,12 +854,12 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
         std::string_view content = doc.Attribute(i, AttrKey::kContent);
         for (AttrKey attr : {AttrKey::kName, AttrKey::kProperty, AttrKey::kItemprop, AttrKey::kHttpEquiv}) {
           std::string_view key = doc.Attribute(i, attr);
-          if (!key.empty()) tags.Add(Lower(Trim(key)), content);
+          if (!key.empty()) tags.Add(AsciiLower(Trim(key)), content);
         }
         break;
       }
       case Tag::kLink: {
-        std::string rel = Lower(doc.Attribute(i, AttrKey::kRel));
+        std::string rel = AsciiLower(doc.Attribute(i, AttrKey::kRel));
         if (rel == "canonical" && canonical_link.empty())
           canonical_link = Trim(doc.Attribute(i, AttrKey::kHref));
         break;
@@ -1069,7 +1064,7 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
   // Section path: breadcrumbs, then article:section / articleSection.
   std::vector<std::string> path;
   for (const auto& b : ld.breadcrumbs) {
-    std::string lb = Lower(b);
+    std::string lb = AsciiLower(b);
     if (lb == "home" || lb == "homepage" || lb == "start" || lb == "inicio" || lb == "início") continue;
     if (Norm(b) == Norm(out.headline())) continue;
     path.push_back(b);
