@@ -2,6 +2,7 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -36,6 +37,12 @@ Result<std::unique_ptr<RocksDbStateStore>> RocksDbStateStore::Open(const std::st
   if (o.bloom_bits_per_key > 0)
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(o.bloom_bits_per_key, false));
   rocksdb::Options options;
+  if (o.bucket_prefix_bytes > 0) {
+    options.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(o.bucket_prefix_bytes));
+    options.memtable_prefix_bloom_size_ratio = 0.05;
+    table.whole_key_filtering = true;  // point reads keep their whole-key filter
+    store->bucket_prefix_bytes_ = o.bucket_prefix_bytes;
+  }
   options.create_if_missing = o.create_if_missing;
   options.write_buffer_size = o.write_buffer_bytes;
   options.max_write_buffer_number = o.max_write_buffers;
@@ -89,6 +96,11 @@ Status RocksDbStateStore::Scan(std::string_view prefix, std::string_view start, 
   }
   rocksdb::Slice upper_slice(upper);
   if (bounded) ro.iterate_upper_bound = &upper_slice;
+  if (bucket_prefix_bytes_ > 0 && prefix.size() == bucket_prefix_bytes_ && start <= prefix) {
+    ro.prefix_same_as_start = true;  // one bucket: the prefix filters apply
+  } else {
+    ro.total_order_seek = true;
+  }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
   std::string_view from = start > prefix ? start : prefix;
   for (it->Seek(ToSlice(from)); it->Valid(); it->Next()) {

@@ -20,6 +20,10 @@ struct RocksDbOptions {
   int max_write_buffers = 2;
   // Bits per key of the bloom filter (0 = none).
   int bloom_bits_per_key = 10;
+  // Length of the bucket prefixes Scan() reads as one unit (dedup's band buckets, records.h).
+  // Such scans seek with prefix bloom filters (memtable and SST), so an empty bucket costs no
+  // skiplist or file search; other scans run in total order. 0 = no prefix filters.
+  size_t bucket_prefix_bytes = 11;
   // Create the directory when missing.
   bool create_if_missing = true;
 };
@@ -51,6 +55,7 @@ class RocksDbStateStore final : public StateStore {
   RocksDbStateStore() = default;
   std::unique_ptr<rocksdb::DB> db_;  // owned; closed in the destructor
   std::shared_ptr<rocksdb::Cache> cache_;
+  size_t bucket_prefix_bytes_ = 0;
 };
 
 }  // namespace copydesk::dedup
