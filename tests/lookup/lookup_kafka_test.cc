@@ -124,3 +124,49 @@ TEST(LookupKafka, ServesProducedEventsResumesAndRebuilds) {
 
 }  // namespace
 }  // namespace copydesk::lookup
+
+namespace copydesk::lookup {
+namespace {
+
+// The broker goes away under a running service: Stop() still returns (the feed thread must not
+// stay blocked in librdkafka's metadata/watermark queries).
+TEST(LookupKafka, StopsWhenTheBrokerIsGone) {
+  TempDir dir;
+  prometheus::Registry reg;
+  auto broker = NewBroker();
+  auto wm = Produce(broker->bootstrap(), {MakeEvent({.story = "a"})});
+  auto svc = StartLookup(broker->bootstrap(), dir.path(), reg);
+  v1::GetArticleResponse resp;
+  ASSERT_TRUE(Get(svc->grpc_port(), "a", wm, &resp).ok());
+  broker.reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the feed notices and re-attaches
+  const auto t0 = std::chrono::steady_clock::now();
+  svc->Stop();
+  std::cout << "Stop() after the broker went away took "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
+  svc.reset();
+}
+
+// The broker goes away while the feed is attaching (its metadata/watermark queries block for up
+// to their 5 s timeouts): Stop() returns after that call instead of retrying (this hung the
+// rebuild test for minutes when the broker was destroyed before the service).
+TEST(LookupKafka, StopsWhenTheBrokerIsGoneDuringAttach) {
+  TempDir dir;
+  prometheus::Registry reg;
+  auto broker = NewBroker();
+  (void)Produce(broker->bootstrap(), {MakeEvent({.story = "a"})});
+  for (int delay_ms : {0, 20}) {
+    auto svc = StartLookup(broker->bootstrap(), dir.path(), reg);
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    auto b2 = NewBroker();
+    std::swap(broker, b2);
+    b2.reset();  // the old one goes away while the feed attaches to it
+    const auto t0 = std::chrono::steady_clock::now();
+    svc->Stop();
+    std::cout << "delay " << delay_ms << " ms: Stop() took "
+              << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
+  }
+}
+
+}  // namespace
+}  // namespace copydesk::lookup
