@@ -54,6 +54,11 @@ Status StateStore::ApplyMutations(const std::vector<Mutation>& mutations) {
 }
 
 Result<std::optional<std::string>> MemoryStateStore::Get(std::string_view key) const {
+  if (Scanned(key)) {
+    auto it = ordered_.find(key);
+    if (it == ordered_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
   auto it = kv_.find(Absl(key));
   if (it == kv_.end()) return std::optional<std::string>();
   return std::optional<std::string>(it->second);
@@ -61,26 +66,25 @@ Result<std::optional<std::string>> MemoryStateStore::Get(std::string_view key) c
 
 Status MemoryStateStore::Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const {
   std::string_view from = start > prefix ? start : prefix;
-  for (auto it = keys_.lower_bound(from); it != keys_.end(); ++it) {
-    if (it->compare(0, prefix.size(), prefix) != 0) break;
-    if (!fn(*it, kv_.find(*it)->second)) break;
+  for (auto it = ordered_.lower_bound(from); it != ordered_.end(); ++it) {
+    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+    if (!fn(it->first, it->second)) break;
   }
   return OkStatus();
 }
 
 Status MemoryStateStore::Apply(const MutationBatch& batch) {
   for (const auto& m : batch.mutations()) {
-    auto it = kv_.find(m.key);
-    if (m.value) {
-      if (it == kv_.end()) {
-        kv_.emplace(m.key, *m.value);
-        if (Scanned(m.key)) keys_.insert(m.key);
+    if (Scanned(m.key)) {
+      if (m.value) {
+        ordered_.insert_or_assign(m.key, *m.value);
       } else {
-        it->second = *m.value;
+        ordered_.erase(m.key);
       }
-    } else if (it != kv_.end()) {
-      kv_.erase(it);
-      if (Scanned(m.key)) keys_.erase(m.key);
+    } else if (m.value) {
+      kv_.insert_or_assign(m.key, *m.value);
+    } else {
+      kv_.erase(Absl(m.key));
     }
   }
   return OkStatus();
@@ -95,6 +99,7 @@ bool MemoryStateStore::Scanned(std::string_view key) const {
 std::map<std::string, std::string> MemoryStateStore::contents() const {
   std::map<std::string, std::string> out;
   for (const auto& [k, v] : kv_) out.emplace(k, v);
+  for (const auto& [k, v] : ordered_) out.emplace(k, v);
   return out;
 }
 

@@ -7,7 +7,7 @@
 // changelog records in order to an empty store. Keys and values are binary strings.
 #pragma once
 
-#include <absl/container/btree_set.h>
+#include <absl/container/btree_map.h>
 #include <absl/container/flat_hash_map.h>
 
 #include <cstdint>
@@ -77,15 +77,15 @@ class MemoryStateStore final : public StateStore {
   [[nodiscard]] Result<std::optional<std::string>> Get(std::string_view key) const override;
   Status Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const override;
   Status Apply(const MutationBatch& batch) override;
-  [[nodiscard]] size_t size() const { return kv_.size(); }
+  [[nodiscard]] size_t size() const { return kv_.size() + ordered_.size(); }
   // Every pair in key order, for tests that compare two stores.
   [[nodiscard]] std::map<std::string, std::string> contents() const;
 
  private:
-  absl::flat_hash_map<std::string, std::string> kv_;
   [[nodiscard]] bool Scanned(std::string_view key) const;
   std::vector<std::string> scanned_prefixes_;
-  absl::btree_set<std::string, std::less<>> keys_;  // the keys of kv_ under scanned_prefixes_, ordered
+  absl::flat_hash_map<std::string, std::string> kv_;             // keys outside scanned_prefixes_
+  absl::btree_map<std::string, std::string, std::less<>> ordered_;  // keys under scanned_prefixes_
 };
 
 // A pending write laid over a store by ScanWithOverlay: `value` null means deleted.
