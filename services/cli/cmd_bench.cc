@@ -42,11 +42,11 @@ struct BenchFlags {
   std::string grpc;  // empty: serve the view in this process
   std::string data_dir;
   bool keep = false;
-  bool parse = false;   // parse every response in the client (GetArticleResponse)
-  bool warm = true;     // fill the hot cache before serving
-  bool reuse = false;   // serve the view already in --data-dir when it holds --stories stories
-  std::string listen;   // serve only, on this address, until SIGINT/SIGTERM (no load)
-  int server_pid = 0;   // with --grpc: a server process whose CPU time is reported per call
+  bool parse = false;  // parse every response in the client (GetArticleResponse)
+  bool warm = true;    // fill the hot cache before serving
+  bool reuse = false;  // serve the view already in --data-dir when it holds --stories stories
+  std::string listen;  // serve only, on this address, until SIGINT/SIGTERM (no load)
+  int server_pid = 0;  // with --grpc: a server process whose CPU time is reported per call
 };
 
 // CPU seconds (user + system) a process has used so far, from /proc/PID/stat; -1 if unknown.
@@ -439,8 +439,8 @@ int RunBenchLookup(const BenchFlags& f) {
             << " calls per CPU second" << (server ? " (client and server in this process)" : " (client only)")
             << "; load average before the run " << load_before << " on "
             << std::thread::hardware_concurrency() << " cores\n"
-            << (server_cpu >= 0 ? "  server (pid " + std::to_string(f.server_pid) + ") CPU: " +
-                                      std::to_string(server_cpu) + " s = " +
+            << (server_cpu >= 0 ? "  server (pid " + std::to_string(f.server_pid) +
+                                      ") CPU: " + std::to_string(server_cpu) + " s = " +
                                       std::to_string(static_cast<int64_t>(static_cast<double>(r.ok) /
                                                                           std::max(server_cpu, 1e-9))) +
                                       " calls per server CPU second\n"
@@ -449,8 +449,8 @@ int RunBenchLookup(const BenchFlags& f) {
             << (rate >= 20000 && Quantile(r.latencies_us, 0.99) <= 5000 ? "met" : "NOT met") << "\n";
   if (store) {
     const auto hc = store->hot_cache_stats();
-    std::cout << "  hot cache: " << hc.entries << " stories, " << Mib(static_cast<double>(hc.bytes)) << ", hits "
-              << hc.hits << ", misses " << hc.misses << "\n";
+    std::cout << "  hot cache: " << hc.entries << " stories, " << Mib(static_cast<double>(hc.bytes))
+              << ", hits " << hc.hits << ", misses " << hc.misses << "\n";
   }
   if (server) server->Stop();
   if (sync) sync->Stop();

@@ -1,8 +1,8 @@
 #include "lookup/service.h"
 
+#include <absl/synchronization/mutex.h>
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <absl/synchronization/mutex.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -179,7 +179,8 @@ class LookupImpl final : public v1::Lookup::WithRawCallbackMethod_GetArticle<v1:
   // The general GetArticle (any version, as_of) on a consistent reader.
   static grpc::Status GetArticleFrom(const Reader& r, const v1::GetArticleRequest& req,
                                      v1::GetArticleResponse* resp) {
-    if (req.story_id().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "story_id is required");
+    if (req.story_id().empty())
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "story_id is required");
     if (req.version() != 0 && req.has_as_of()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "give either version or as_of, not both");
     }

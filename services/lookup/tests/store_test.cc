@@ -369,13 +369,15 @@ TEST(ViewStore, WaitForWatermark) {
 TEST(ViewStore, WatermarkWaitsUntilValidated) {
   TempDir dir;
   auto store = OpenStore(dir.path());
-  ASSERT_TRUE(store->Apply({testing::Rec(0, 0, MakeEvent({.story = "a"})),
-                            testing::Rec(0, 1, MakeEvent({.story = "b"}))})
+  ASSERT_TRUE(store
+                  ->Apply({testing::Rec(0, 0, MakeEvent({.story = "a"})),
+                           testing::Rec(0, 1, MakeEvent({.story = "b"}))})
                   .ok());
   EXPECT_TRUE(store->Reached({{0, 1}}));
   store->SetValidated(false);
   EXPECT_FALSE(store->Reached({{0, 1}}));
-  EXPECT_FALSE(store->WaitFor({{0, 1}}, std::chrono::steady_clock::now() + std::chrono::milliseconds(50), {}));
+  EXPECT_FALSE(
+      store->WaitFor({{0, 1}}, std::chrono::steady_clock::now() + std::chrono::milliseconds(50), {}));
   std::thread feed([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     store->SetValidated(true);
@@ -415,20 +417,22 @@ TEST(ViewStore, HotCacheFollowsWrites) {
   EXPECT_EQ(store->hot_cache_stats().hits, hits + 1);
   EXPECT_EQ(store->hot_cache_stats().entries, 1u);
 
-  ASSERT_TRUE(store
-                  ->Apply({testing::Rec(
-                      0, 1,
-                      MakeEvent({.story = "a", .version = 2, .kind = v1::EVENT_KIND_UPDATED, .headline = "two"}))})
-                  .ok());
+  ASSERT_TRUE(
+      store
+          ->Apply({testing::Rec(
+              0, 1,
+              MakeEvent({.story = "a", .version = 2, .kind = v1::EVENT_KIND_UPDATED, .headline = "two"}))})
+          .ok());
   auto l2 = store->Latest("a");
   ASSERT_TRUE(l2);
   EXPECT_EQ(ParseLatest(*l2).article().headline(), "two");
   EXPECT_EQ(ParseLatest(*l2).article().version(), 2u);
   EXPECT_FALSE(l2->canceled);
 
-  ASSERT_TRUE(
-      store->Apply({testing::Rec(0, 2, MakeEvent({.story = "a", .version = 3, .kind = v1::EVENT_KIND_CANCELED}))})
-          .ok());
+  ASSERT_TRUE(store
+                  ->Apply({testing::Rec(
+                      0, 2, MakeEvent({.story = "a", .version = 3, .kind = v1::EVENT_KIND_CANCELED}))})
+                  .ok());
   auto l3 = store->Latest("a");
   ASSERT_TRUE(l3);
   EXPECT_TRUE(l3->canceled);
