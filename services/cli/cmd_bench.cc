@@ -34,8 +34,8 @@ struct BenchFlags {
   int stories = 100000;
   int partitions = 64;  // the embedded broker keeps at most ~5 MiB and 100k records per partition
   double duration_s = 10;
-  int inflight = 64;
-  int client_threads = 1;
+  int inflight = 40;
+  int client_threads = 2;
   int body_words = 80;
   std::string brokers;  // empty: an embedded broker in this process
   std::string topic = "copydesk.bench.article-events";
@@ -471,9 +471,12 @@ void RegisterBench(CLI::App& app) {
   auto* lk = bench->add_subcommand(
       "lookup",
       "Load N synthetic stories into the events topic (an embedded broker unless --brokers), rebuild a\n"
-      "fresh view from it (timed), serve it in-process and drive GetArticle with an asynchronous gRPC\n"
-      "client (CompletionQueue). Prints calls/s, latency p50/p99/p999, the view's disk and memory and\n"
-      "the rebuild time. With --grpc ADDR it only drives an existing server (ids bench-0..N-1).");
+      "fresh view from it (timed), warm the hot cache, serve it in-process and drive GetArticle with an\n"
+      "asynchronous gRPC client (CompletionQueue, generic stub, pre-serialized requests). Prints calls/s,\n"
+      "latency p50/p99/p999, CPU per call, the view's disk and memory and the rebuild time.\n"
+      "Separate processes: `--data-dir D --reuse --listen ADDR` serves a view until SIGTERM;\n"
+      "`--grpc ADDR --server-pid PID` only drives it (ids bench-0..N-1) and reports the server's CPU.\n"
+      "tests/bench/lookup_bench.sh runs both.");
   lk->add_option("--stories", f->stories, "stories to load and query")->capture_default_str();
   lk->add_option("--partitions", f->partitions, "partitions of the embedded topic")->capture_default_str();
   lk->add_option("--duration", f->duration_s, "seconds of measured load")->capture_default_str();
@@ -488,8 +491,8 @@ void RegisterBench(CLI::App& app) {
   lk->add_flag("--keep", f->keep, "keep the temporary view directory");
   lk->add_flag("--parse", f->parse, "parse every response into a GetArticleResponse in the client");
   lk->add_flag("--warm,!--no-warm", f->warm,
-               "fill the server's hot cache of latest articles before the load (--no-warm: start cold)")
-      ->capture_default_str();
+               "fill the server's hot cache of latest articles before the load (default; --no-warm: start\n"
+               "cold)");
   lk->add_flag("--reuse", f->reuse,
                "with --data-dir: serve the view already there when it holds at least --stories stories\n"
                "(skips loading and rebuilding)");
