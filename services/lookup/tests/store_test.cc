@@ -444,6 +444,37 @@ TEST(ViewStore, HotCacheFollowsWrites) {
   EXPECT_EQ(store->hot_cache_stats().entries, 0u);
 }
 
+// Readers filling the cache while a writer adds versions never leave a stale entry behind: once
+// the writes are done, Latest() returns the last version.
+TEST(ViewStore, HotCacheIsNotLeftStaleByConcurrentReaders) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  constexpr int kVersions = 200;
+  ASSERT_TRUE(store->Apply({testing::Rec(0, 0, MakeEvent({.story = "a", .headline = "v1"}))}).ok());
+  std::atomic<bool> done{false};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!done.load()) (void)store->Latest("a");
+    });
+  }
+  for (int v = 2; v <= kVersions; ++v) {
+    ASSERT_TRUE(store
+                    ->Apply({testing::Rec(0, v - 1,
+                                          MakeEvent({.story = "a",
+                                                     .version = static_cast<uint32_t>(v),
+                                                     .kind = v1::EVENT_KIND_UPDATED,
+                                                     .headline = "v" + std::to_string(v)}))})
+                    .ok());
+  }
+  done = true;
+  for (auto& r : readers) r.join();
+  auto l = store->Latest("a");
+  ASSERT_TRUE(l);
+  EXPECT_EQ(ParseLatest(*l).article().headline(), "v" + std::to_string(kVersions));
+  EXPECT_EQ(ParseLatest(*l).article().version(), static_cast<uint32_t>(kVersions));
+}
+
 TEST(ViewStore, WatermarkFieldIsTheResponseWatermark) {
   TempDir dir;
   auto store = OpenStore(dir.path());
