@@ -29,6 +29,7 @@ int RunLookup(LookupFlags& f) {
   std::string tls_cert, tls_key, tls_client_ca, token_file, tokens;
   bool require_client_cert = false;
   int64_t max_wait_ms = 30000;
+  int64_t block_cache_mib = 128, hot_cache_mib = 512;
   ConfigSchema schema;
   kafka.Describe(schema);
   topics.Describe(schema);
@@ -45,7 +46,10 @@ int RunLookup(LookupFlags& f) {
       .String("lookup.tokens", &tokens,
               "accepted bearer tokens, comma-separated (env COPYDESK_LOOKUP_TOKENS)")
       .Int("lookup.max_wait_ms", &max_wait_ms, "longest min_watermark wait when a call has no deadline", 0,
-           3600000);
+           3600000)
+      .Int("lookup.block_cache_mib", &block_cache_mib, "RocksDB block cache of the view, MiB", 8, 65536)
+      .Int("lookup.hot_cache_mib", &hot_cache_mib,
+           "cache of serialized latest articles for GetArticle, MiB (0 = off)", 0, 65536);
   int code = 0;
   if (!LoadConfig(schema, f.config, "lookup", &code)) return code;
   if (f.mtls) require_client_cert = true;
@@ -59,6 +63,8 @@ int RunLookup(LookupFlags& f) {
   o.kafka = kafka.properties;
   o.topic = topics.events;
   o.data_dir = data_dir;
+  o.block_cache_bytes = static_cast<size_t>(block_cache_mib) << 20;
+  o.hot_cache_bytes = static_cast<size_t>(hot_cache_mib) << 20;
   o.server.address = grpc_address;
   o.server.max_wait = std::chrono::milliseconds(max_wait_ms);
   o.server.security.tls_cert_file = tls_cert;

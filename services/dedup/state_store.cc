@@ -10,24 +10,23 @@ absl::string_view Absl(std::string_view s) {
 }
 }  // namespace
 
-void MutationBatch::Put(std::string_view key, std::string_view value) {
-  auto it = latest_.find(Absl(key));
-  if (it == latest_.end()) {
-    latest_.emplace(std::string(key), mutations_.size());
-  } else {
-    it->second = mutations_.size();
+void MutationBatch::Add(std::string_view key, std::optional<std::string> value) {
+  const Mutation* before = mutations_.data();
+  mutations_.push_back(Mutation{std::string(key), std::move(value)});
+  if (mutations_.data() != before && mutations_.size() > 1) {
+    // The vector moved its elements: point the index at the moved keys again.
+    latest_.clear();
+    for (size_t i = 0; i + 1 < mutations_.size(); ++i) latest_[Absl(mutations_[i].key)] = i;
   }
-  mutations_.push_back(Mutation{std::string(key), std::string(value)});
+  latest_[Absl(mutations_.back().key)] = mutations_.size() - 1;
+}
+
+void MutationBatch::Put(std::string_view key, std::string_view value) {
+  Add(key, std::string(value));
 }
 
 void MutationBatch::Delete(std::string_view key) {
-  auto it = latest_.find(Absl(key));
-  if (it == latest_.end()) {
-    latest_.emplace(std::string(key), mutations_.size());
-  } else {
-    it->second = mutations_.size();
-  }
-  mutations_.push_back(Mutation{std::string(key), std::nullopt});
+  Add(key, std::nullopt);
 }
 
 void MutationBatch::Clear() {

@@ -43,8 +43,10 @@ class MutationBatch {
   [[nodiscard]] size_t size() const { return mutations_.size(); }
 
  private:
+  void Add(std::string_view key, std::optional<std::string> value);
   std::vector<Mutation> mutations_;
-  absl::flat_hash_map<std::string, size_t> latest_;  // key -> index in mutations_
+  // key -> index in mutations_ of its latest mutation; the views point into mutations_' keys.
+  absl::flat_hash_map<absl::string_view, size_t> latest_;
 };
 
 // Visits (key, value) pairs in key order; return false to stop.

@@ -644,6 +644,8 @@ Result<std::unique_ptr<LookupService>> LookupService::Start(const LookupOptions&
   s->metrics_ = std::make_unique<LookupMetrics>(registry);
   ViewStore::Options so;
   so.dir = options.data_dir;
+  so.block_cache_bytes = options.block_cache_bytes;
+  so.hot_cache_bytes = options.hot_cache_bytes;
   auto store = ViewStore::Open(so);
   if (!store.ok()) return store.error();
   s->store_ = std::move(*store);

@@ -82,6 +82,9 @@ struct LookupOptions {
   std::string topic = "news.article-events.v1";
   kafka::Properties kafka;  // extra librdkafka properties, passed through
   std::string data_dir = "./copydesk-data/lookup";
+  // Memory: RocksDB block cache and the cache of serialized latest articles (0 = off).
+  size_t block_cache_bytes = 128u << 20;
+  size_t hot_cache_bytes = 512u << 20;
   ServerOptions server;
 };
 
