@@ -44,6 +44,7 @@ Result<std::unique_ptr<RocksDbStateStore>> RocksDbStateStore::Open(const std::st
     store->bucket_prefix_bytes_ = o.bucket_prefix_bytes;
   }
   options.create_if_missing = o.create_if_missing;
+  store->write_options_.disableWAL = o.disable_wal;
   options.write_buffer_size = o.write_buffer_bytes;
   options.max_write_buffer_number = o.max_write_buffers;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -119,7 +120,7 @@ Status RocksDbStateStore::Apply(const MutationBatch& batch) {
     rocksdb::Status s = m.value ? wb.Put(m.key, *m.value) : wb.Delete(m.key);
     if (!s.ok()) return ToError(s, "batch");
   }
-  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &wb);
+  rocksdb::Status s = db_->Write(write_options_, &wb);
   if (!s.ok()) return ToError(s, "write");
   return OkStatus();
 }

@@ -24,6 +24,8 @@ struct RocksDbOptions {
   // Such scans seek with prefix bloom filters (memtable and SST), so an empty bucket costs no
   // skiplist or file search; other scans run in total order. 0 = no prefix filters.
   size_t bucket_prefix_bytes = 11;
+  // No write-ahead log: for stores rebuilt from Kafka on every start (the shared index).
+  bool disable_wal = false;
   // Create the directory when missing.
   bool create_if_missing = true;
 };
@@ -56,6 +58,7 @@ class RocksDbStateStore final : public StateStore {
   std::unique_ptr<rocksdb::DB> db_;  // owned; closed in the destructor
   std::shared_ptr<rocksdb::Cache> cache_;
   size_t bucket_prefix_bytes_ = 0;
+  rocksdb::WriteOptions write_options_;
 };
 
 }  // namespace copydesk::dedup

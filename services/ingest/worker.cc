@@ -507,7 +507,9 @@ Status Worker::OpenSharedIndex() {
     (void)dedup::RocksDbStateStore::Destroy(path);
     std::error_code ec;
     std::filesystem::create_directories(path, ec);
-    auto db = dedup::RocksDbStateStore::Open(path);
+    dedup::RocksDbOptions o;
+    o.disable_wal = true;  // rebuilt from the index topic on every start
+    auto db = dedup::RocksDbStateStore::Open(path, o);
     if (!db.ok()) return db.error();
     shared_store_ = std::move(db.value());
   } else {
@@ -592,7 +594,12 @@ Status Worker::Run(const std::atomic<bool>& stop) {
       }
     }
     if (NowMs() - last_store_size_ms_ > 10000) UpdateStoreSize();
-    if (index_consumer_) DrainIndex(500, 0ms);
+    // The shared index is applied in batches (one RocksDB write each) every few milliseconds;
+    // matching across partitions is asynchronous anyway.
+    if (index_consumer_ && (!r.ok() || !r.value() || NowMs() - last_index_drain_ms_ >= 10)) {
+      last_index_drain_ms_ = NowMs();
+      DrainIndex(2000, 0ms);
+    }
     if (txn_open_ && (batch_events_ >= options_.commit_max_events ||
                       NowMs() - batch_started_ms_ >= options_.commit_interval_ms)) {
       Status st = CommitBatch();

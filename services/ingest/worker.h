@@ -106,6 +106,7 @@ class Worker {
   std::unique_ptr<dedup::StateStore> shared_store_;
   std::unique_ptr<kafka::Consumer> index_consumer_;
   int64_t index_records_ = 0;
+  int64_t last_index_drain_ms_ = 0;
   Status OpenSharedIndex();
   // Applies up to `max` index records that are ready; returns how many.
   int DrainIndex(int max, std::chrono::milliseconds wait);
