@@ -6,6 +6,9 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace copydesk::dedup {
 namespace {
 
@@ -115,9 +118,16 @@ Status RocksDbStateStore::Scan(std::string_view prefix, std::string_view start, 
 
 Status RocksDbStateStore::Apply(const MutationBatch& batch) {
   if (batch.empty()) return OkStatus();
+  // In key order (stable: the later write of a key still lands later): consecutive memtable
+  // inserts then reuse the skip-list position instead of searching from the top.
+  const auto& ms = batch.mutations();
+  std::vector<const Mutation*> order;
+  order.reserve(ms.size());
+  for (const auto& m : ms) order.push_back(&m);
+  std::stable_sort(order.begin(), order.end(), [](const Mutation* a, const Mutation* b) { return a->key < b->key; });
   rocksdb::WriteBatch wb;
-  for (const auto& m : batch.mutations()) {
-    rocksdb::Status s = m.value ? wb.Put(m.key, *m.value) : wb.Delete(m.key);
+  for (const Mutation* m : order) {
+    rocksdb::Status s = m->value ? wb.Put(m->key, *m->value) : wb.Delete(m->key);
     if (!s.ok()) return ToError(s, "batch");
   }
   rocksdb::Status s = db_->Write(write_options_, &wb);
