@@ -3,9 +3,9 @@
 // Atom content/summary) goes through the same HTML engine as pages.
 #include <string>
 
+#include "normalize/ascii.h"
 #include "normalize/internal.h"
 #include "normalize/xml_util.h"
-#include "normalize/ascii.h"
 
 namespace copydesk::normalize::internal {
 namespace {
@@ -61,10 +61,9 @@ Status DecodeRssItem(xmlDoc* doc, const xmlNode* channel, const xmlNode* item, c
   const xmlNode* guid = Child(item, "guid");
   prov.set_guid(guid ? Text(guid) : link);
   google::protobuf::Timestamp t;
-  if (SetTimeFrom(Text(Child(item, "pubDate")), &t))
+  // pubDate, else dc:date.
+  if (SetTimeFrom(Text(Child(item, "pubDate")), &t) || SetTimeFrom(Text(Child(item, "date")), &t))
     *out.mutable_firstcreated() = t;
-  else if (SetTimeFrom(Text(Child(item, "date")), &t))
-    *out.mutable_firstcreated() = t;                                                     // dc:date
   if (SetTimeFrom(Text(Child(item, "updated")), &t)) *out.mutable_versioncreated() = t;  // atom:updated
   // Authors: dc:creator (names) or author (e-mail with the name in brackets).
   for (const xmlNode* c : Children(item, "creator")) SetBylineAndAuthors(Text(c), out);
@@ -240,8 +239,8 @@ Status DecodeFeedEntry(std::string_view bytes, const Metadata& meta, const Limit
   if (!parsed.ok()) return parsed.error();
   xmlDoc* doc = parsed.value().get();
   xmlNode* root = xmlDocGetRootElement(doc);
-  out.mutable_provenance()->set_charset(doc->encoding ? AsciiLower(reinterpret_cast<const char*>(doc->encoding))
-                                                      : "utf-8");
+  out.mutable_provenance()->set_charset(
+      doc->encoding ? AsciiLower(reinterpret_cast<const char*>(doc->encoding)) : "utf-8");
   std::string_view name = LocalName(root);
   if (name == "item") return DecodeRssItem(doc, nullptr, root, meta, limits, out);
   if (name == "rss" || name == "RDF") {

@@ -12,13 +12,9 @@ struct ByteTable {
   unsigned char map[256];
   constexpr ByteTable() : map{} {
     for (int c = 0; c < 256; ++c) {
-      if (c >= 'a' && c <= 'z')
-        map[c] = static_cast<unsigned char>(c);
-      else if (c >= 'A' && c <= 'Z')
+      if (c >= 'A' && c <= 'Z')
         map[c] = static_cast<unsigned char>(c + 32);
-      else if (c >= '0' && c <= '9')
-        map[c] = static_cast<unsigned char>(c);
-      else if (c >= 0x80)
+      else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80)
         map[c] = static_cast<unsigned char>(c);
       else
         map[c] = 0;

@@ -7,9 +7,9 @@
 #include <initializer_list>
 #include <string>
 
+#include "normalize/ascii.h"
 #include "normalize/internal.h"
 #include "normalize/xml_util.h"
-#include "normalize/ascii.h"
 
 namespace copydesk::normalize::internal {
 namespace {

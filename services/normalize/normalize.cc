@@ -4,9 +4,9 @@
 #include <cctype>
 
 #include "copydesk/v1/raw.pb.h"
+#include "normalize/ascii.h"
 #include "normalize/internal.h"
 #include "normalize/utf8.h"
-#include "normalize/ascii.h"
 
 namespace copydesk::normalize {
 namespace {

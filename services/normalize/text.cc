@@ -15,10 +15,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "normalize/ascii.h"
 #include "normalize/internal.h"
 #include "normalize/text_dates.h"
 #include "normalize/text_lines.h"
-#include "normalize/ascii.h"
 
 namespace copydesk::normalize::internal {
 namespace {
@@ -867,7 +867,8 @@ Status DecodeText(std::string_view bytes, const Metadata& meta, const Limits& li
     std::vector<std::string> words = SplitOn(c, " ,.");
     std::string owner;
     for (const auto& w : words) {
-      if (std::isdigit(static_cast<unsigned char>(w[0])) || w == "MMI" || w == "MMII" || AsciiLower(w) == "all") {
+      if (std::isdigit(static_cast<unsigned char>(w[0])) || w == "MMI" || w == "MMII" ||
+          AsciiLower(w) == "all") {
         if (!owner.empty() && AsciiLower(w) == "all") break;
         continue;
       }

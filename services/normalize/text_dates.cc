@@ -1,10 +1,11 @@
 #include "normalize/text_dates.h"
-#include "normalize/ascii.h"
 
 #include <array>
 #include <cctype>
 #include <string>
 #include <vector>
+
+#include "normalize/ascii.h"
 
 namespace copydesk::normalize::internal {
 namespace {

@@ -1,8 +1,9 @@
 #include "normalize/text_lines.h"
-#include "normalize/ascii.h"
 
 #include <array>
 #include <cctype>
+
+#include "normalize/ascii.h"
 
 namespace copydesk::normalize::internal {
 namespace {

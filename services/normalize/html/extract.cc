@@ -209,12 +209,10 @@ size_t Utf8Len(std::string_view s) {
 size_t CountCommas(std::string_view s) {
   size_t n = 0;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == ',') ++n;
-    // U+FF0C fullwidth comma, U+3001 ideographic comma
-    else if (s[i] == '\xEF' && i + 2 < s.size() && s[i + 1] == '\xBC' && s[i + 2] == '\x8C')
-      ++n;
-    else if (s[i] == '\xE3' && i + 2 < s.size() && s[i + 1] == '\x80' && s[i + 2] == '\x81')
-      ++n;
+    // ',', U+FF0C fullwidth comma, U+3001 ideographic comma
+    const bool fullwidth = s[i] == '\xEF' && i + 2 < s.size() && s[i + 1] == '\xBC' && s[i + 2] == '\x8C';
+    const bool ideographic = s[i] == '\xE3' && i + 2 < s.size() && s[i + 1] == '\x80' && s[i + 2] == '\x81';
+    if (s[i] == ',' || fullwidth || ideographic) ++n;
   }
   return n;
 }

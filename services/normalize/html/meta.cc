@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "normalize/ascii.h"
 #include "normalize/html/extract.h"
 #include "normalize/internal.h"
-#include "normalize/ascii.h"
 
 namespace copydesk::normalize::html {
 namespace {
@@ -510,12 +510,10 @@ std::vector<std::string> SplitAuthors(std::string_view raw) {
     size_t len = 0;
     if (s[i] == ',' || s[i] == ';')
       len = 1;
-    else if (l.compare(i, 5, " and ") == 0)
+    else if (l.compare(i, 5, " and ") == 0 || l.compare(i, 5, " und ") == 0)
       len = 5;
     else if (l.compare(i, 3, " & ") == 0)
       len = 3;
-    else if (l.compare(i, 5, " und ") == 0)
-      len = 5;
     if (len) {
       parts.push_back(Trim(cur));
       cur.clear();
