@@ -119,6 +119,7 @@ std::map<std::string, v1::IngestOutcome> CollectOutcomes(const std::string& brok
   auto parts = kafka::PartitionCount(c.value()->raw(), topic);
   if (!parts.ok()) return got;
   std::vector<kafka::TopicPartitionOffset> assign;
+  assign.reserve(static_cast<size_t>(parts.value()));
   for (int p = 0; p < parts.value(); ++p) assign.push_back({topic, p, RD_KAFKA_OFFSET_BEGINNING});
   (void)c.value()->Assign(assign);
   auto deadline = std::chrono::steady_clock::now() + timeout;

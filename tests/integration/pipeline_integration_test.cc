@@ -37,6 +37,7 @@ std::vector<Record> ReadTopic(const std::string& brokers, const std::string& top
   auto n = kafka::PartitionCount(c.value()->raw(), topic);
   EXPECT_TRUE(n.ok());
   std::vector<kafka::TopicPartitionOffset> parts;
+  parts.reserve(static_cast<size_t>(n.value()));
   for (int p = 0; p < n.value(); ++p) parts.push_back({topic, p, RD_KAFKA_OFFSET_BEGINNING});
   EXPECT_TRUE(c.value()->Assign(parts).ok());
   auto deadline = std::chrono::steady_clock::now() + timeout;
