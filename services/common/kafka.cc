@@ -192,6 +192,20 @@ Status Producer::InitTransactions(std::chrono::milliseconds timeout) {
 Status Producer::BeginTransaction() {
   return TxnResult(rd_kafka_begin_transaction(rk_.get()), "begin_transaction");
 }
+Status Producer::WarmUp(const std::vector<std::string>& topics, std::chrono::milliseconds timeout) {
+  for (const auto& t : topics) {
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_.get(), t.c_str(), nullptr);
+    if (rkt == nullptr) return Error{v1::ERROR_CODE_INTERNAL, "topic handle for " + t + ": " +
+                                                                  rd_kafka_err2str(rd_kafka_last_error())};
+    const rd_kafka_metadata_t* md = nullptr;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 0, rkt, &md, static_cast<int>(timeout.count()));
+    if (md != nullptr) rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    if (err) return Error{v1::ERROR_CODE_INTERNAL, "metadata of " + t + ": " + rd_kafka_err2str(err)};
+  }
+  return OkStatus();
+}
+
 Status Producer::SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
                                           const rd_kafka_consumer_group_metadata_t* group,
                                           std::chrono::milliseconds timeout) {

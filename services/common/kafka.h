@@ -94,6 +94,9 @@ class Producer {
   // Transactions (transactional.id must be set in the properties).
   Status InitTransactions(std::chrono::milliseconds timeout);
   Status BeginTransaction();
+  // Loads the metadata of `topics` now: librdkafka otherwise holds the first message to a topic
+  // it has not seen for ~1 s while it looks the topic up (measured on the embedded broker).
+  Status WarmUp(const std::vector<std::string>& topics, std::chrono::milliseconds timeout);
   Status SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
                                   const rd_kafka_consumer_group_metadata_t* group,
                                   std::chrono::milliseconds timeout);

@@ -89,6 +89,11 @@ Result<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& options,
   auto producer = kafka::Producer::Create(pprops);
   if (!producer.ok()) return producer.error();
   w->producer_ = std::move(producer.value());
+  {
+    const auto& t = o.topics;
+    Status st = w->producer_->WarmUp({t.changelog, t.index, t.articles, t.events, t.outcomes, t.dlq}, 10s);
+    if (!st.ok()) Logger("ingest")->warn("producer warm-up failed reason=\"{}\"", st.error().reason);
+  }
   if (w->transactional()) {
     Status st = w->producer_->InitTransactions(30s);
     if (!st.ok()) return st.error();
@@ -444,7 +449,9 @@ Status Worker::CommitBatch() {
       AbortBatch(st.error().reason);
       return st;
     }
-    st = consumer_->Commit(offsets);
+    // The outputs are acknowledged: the offset commit is bookkeeping. Asynchronous: a lost one
+    // means reprocessing, which replays the recorded decisions (memos are acknowledged first).
+    st = consumer_->Commit(offsets, /*async=*/true);
     if (!st.ok()) {
       AbortBatch(st.error().reason);
       return st;

@@ -159,16 +159,25 @@ def start_workers(procs, args, boot, n, mode, tag):
 
 
 def wait_assigned(procs, names, timeout=60):
+    """True once every worker owns partitions, all 12 are owned, and that held for 2 s (the group's
+    first assignment is often followed by a cooperative rebalance when the next worker joins)."""
     deadline = time.time() + timeout
+    stable_since, last = None, None
     while time.time() < deadline:
-        total = 0
+        counts = []
         for n in names:
             with open(procs.procs[n].log, errors="replace") as f:
                 lines = [l for l in f if "assigned_now=" in l]
-            if lines:
-                total += int(lines[-1].rsplit("assigned_now=", 1)[1].split()[0])
-        if total >= 12:
-            return True
+            counts.append(int(lines[-1].rsplit("assigned_now=", 1)[1].split()[0]) if lines else 0)
+        ok = sum(counts) >= 12 and all(c > 0 for c in counts)
+        if ok and counts == last:
+            if stable_since is None:
+                stable_since = time.time()
+            if time.time() - stable_since >= 2.0:
+                return True
+        else:
+            stable_since = None
+        last = counts
         time.sleep(0.1)
     return False
 
@@ -189,7 +198,6 @@ def throughput(args, procs):
     names, urls = start_workers(procs, args, boot, args.workers, "transactional", "tp")
     if not wait_assigned(procs, names):
         log("workers not assigned after 60 s")
-    time.sleep(2.0)  # let the group settle
     t0 = time.time() * 1000.0
     secs, failed = produce(boot, events)
     mb = sum(len(e["value"]) for e in events) / 1e6
@@ -266,6 +274,14 @@ def latency(args, procs, mode):
         procs.stop(nm)
     procs.stop(tag + "-broker")
     lat = [v[0] - v[1] for v in watcher.recv.values()]
+    # Where the tail comes from: consumer-side p99 per second of input time.
+    by_sec = {}
+    if watcher.recv:
+        t_first = min(v[1] for v in watcher.recv.values())
+        for recv_ms, ts in watcher.recv.values():
+            by_sec.setdefault(int((ts - t_first) / 1000), []).append(recv_ms - ts)
+        log("consumer-side p99 by second of input: " + " ".join(
+            "%d:%.0f" % (k, pct(v, 0.99)) for k, v in sorted(by_sec.items())))
     h = hist_quantiles(text)
     means = stage_means(text)
     if means:
