@@ -140,6 +140,22 @@ def stage_means(text):
     return {k: sums[k] / counts[k] for k in sums if counts.get(k)}
 
 
+def await_outcomes(watcher, n, timeout, urls):
+    """Waits (up to timeout s) for n outcomes, stops the watcher, returns the workers' metrics text."""
+    deadline = time.time() + timeout
+    while len(watcher.recv) < n and time.time() < deadline:
+        time.sleep(0.2)
+    watcher.stop = True
+    watcher.join()
+    text = ""
+    for u in urls:
+        try:
+            text += scrape(u) + "\n"
+        except Exception as e:  # noqa: BLE001
+            log("scrape %s: %s" % (u, e))
+    return text
+
+
 def start_workers(procs, args, boot, n, mode, tag):
     names = []
     for i in range(n):
@@ -203,18 +219,8 @@ def throughput(args, procs):
     mb = sum(len(e["value"]) for e in events) / 1e6
     log("produced %d events (%.1f MB, %.0f ev/s producer), %d failed" % (len(events), mb, len(events) / secs,
                                                                           len(failed)))
-    deadline = time.time() + args.timeout
-    while len(watcher.recv) < len(events) and time.time() < deadline:
-        time.sleep(0.2)
-    watcher.stop = True
-    watcher.join()
+    text = await_outcomes(watcher, len(events), args.timeout, urls)
     recv = sorted(v[0] for v in watcher.recv.values())
-    text = ""
-    for u in urls:
-        try:
-            text += scrape(u) + "\n"
-        except Exception as e:  # noqa: BLE001
-            log("scrape %s: %s" % (u, e))
     means = stage_means(text)
     if means:
         log("worker stage means: " + ", ".join("%s %.2f ms" % (k, 1000 * v) for k, v in sorted(means.items())))
@@ -259,17 +265,7 @@ def latency(args, procs, mode):
     watcher = OutcomeWatcher(boot)
     watcher.start()
     secs, failed = produce(boot, events, args.rate)
-    deadline = time.time() + args.timeout
-    while len(watcher.recv) < n and time.time() < deadline:
-        time.sleep(0.2)
-    watcher.stop = True
-    watcher.join()
-    text = ""
-    for u in urls:
-        try:
-            text += scrape(u) + "\n"
-        except Exception as e:  # noqa: BLE001
-            log("scrape %s: %s" % (u, e))
+    text = await_outcomes(watcher, n, args.timeout, urls)
     for nm in names:
         procs.stop(nm)
     procs.stop(tag + "-broker")
