@@ -195,8 +195,9 @@ Status Producer::BeginTransaction() {
 Status Producer::WarmUp(const std::vector<std::string>& topics, std::chrono::milliseconds timeout) {
   for (const auto& t : topics) {
     rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk_.get(), t.c_str(), nullptr);
-    if (rkt == nullptr) return Error{v1::ERROR_CODE_INTERNAL, "topic handle for " + t + ": " +
-                                                                  rd_kafka_err2str(rd_kafka_last_error())};
+    if (rkt == nullptr)
+      return Error{v1::ERROR_CODE_INTERNAL,
+                   "topic handle for " + t + ": " + rd_kafka_err2str(rd_kafka_last_error())};
     const rd_kafka_metadata_t* md = nullptr;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 0, rkt, &md, static_cast<int>(timeout.count()));
     if (md != nullptr) rd_kafka_metadata_destroy(md);

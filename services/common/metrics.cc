@@ -115,8 +115,8 @@ std::string Server::address() const {
 
 prometheus::Histogram::BucketBoundaries LatencyBuckets() {
   // Finer between 50 and 300 ms, where the end-to-end latency targets sit.
-  return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.175,
-          0.2, 0.25, 0.3, 0.5, 1, 2.5, 5, 10};
+  return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.125,
+          0.15,   0.175, 0.2,    0.25,  0.3,  0.5,   1,    2.5,   5,   10};
 }
 
 IngestMetrics::IngestMetrics(prometheus::Registry& r)
