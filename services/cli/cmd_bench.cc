@@ -156,6 +156,7 @@ LoadResult RunLoad(const std::string& target, const BenchFlags& f) {
   std::vector<std::thread> threads;
   std::vector<LoadResult> results(static_cast<size_t>(f.client_threads));
   const auto end = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(f.duration_s * 1000));
+  threads.reserve(static_cast<size_t>(f.client_threads));
   for (int t = 0; t < f.client_threads; ++t) {
     threads.emplace_back([&, t] {
       // Each thread has its own channel (its own connection) so the client can use both cores.

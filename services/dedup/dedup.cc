@@ -313,7 +313,7 @@ bool IsSharedIndexKey(std::string_view key) {
 }
 
 Deduper::Deduper(Config config, StateStore& store, const StateStore* shared_index)
-    : config_(std::move(config)), store_(store), shared_index_(shared_index) {}
+    : config_(config), store_(store), shared_index_(shared_index) {}
 
 Result<Decision> Deduper::Process(const v1::Article& article, const EventContext& ctx) {
   MutationBatch batch;
@@ -328,10 +328,13 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
                                  MutationBatch* out) const {
   out->Clear();
   OverlayView view(store_, *out);
+// `var` names the variable the macro declares, so it cannot be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define DEDUP_GET(var, key)                  \
   auto var##_r = view.Get(key);              \
   if (!var##_r.ok()) return var##_r.error(); \
   std::optional<std::string>& var = var##_r.value();
+// NOLINTEND(bugprone-macro-parentheses)
 
   // 1. An input seen before (reprocessed after a crash): the recorded decision.
   const std::string memo_key = internal::MemoKey(ctx.partition, ctx.offset);

@@ -73,7 +73,7 @@ std::optional<int64_t> ParsePublished(std::string_view s) {
   } else if (zone == "EDT") {
     offset_min = -4 * 60;
   } else if (zone == "EST" || zone == "CDT") {
-    offset_min = zone == "EST" ? -5 * 60 : -5 * 60;
+    offset_min = -5 * 60;
   } else if (zone == "CST" || zone == "MDT") {
     offset_min = -6 * 60;
   } else if (zone == "MST" || zone == "PDT") {

@@ -124,7 +124,8 @@ Status RocksDbStateStore::Apply(const MutationBatch& batch) {
   std::vector<const Mutation*> order;
   order.reserve(ms.size());
   for (const auto& m : ms) order.push_back(&m);
-  std::stable_sort(order.begin(), order.end(), [](const Mutation* a, const Mutation* b) { return a->key < b->key; });
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Mutation* a, const Mutation* b) { return a->key < b->key; });
   rocksdb::WriteBatch wb;
   for (const Mutation* m : order) {
     rocksdb::Status s = m->value ? wb.Put(m->key, *m->value) : wb.Delete(m->key);

@@ -86,7 +86,7 @@ class MemoryStateStore final : public StateStore {
  private:
   [[nodiscard]] bool Scanned(std::string_view key) const;
   std::vector<std::string> scanned_prefixes_;
-  absl::flat_hash_map<std::string, std::string> kv_;             // keys outside scanned_prefixes_
+  absl::flat_hash_map<std::string, std::string> kv_;                // keys outside scanned_prefixes_
   absl::btree_map<std::string, std::string, std::less<>> ordered_;  // keys under scanned_prefixes_
 };
 

@@ -446,7 +446,7 @@ class LookupImpl::WatchReactor final : public grpc::ServerWriteReactor<v1::Watch
   WatchReactor(LookupImpl& impl, grpc::CallbackServerContext* ctx, const v1::WatchArticlesRequest& req)
       : impl_(impl), ctx_(ctx), req_(req), t0_(std::chrono::steady_clock::now()) {}
 
-  void Begin(grpc::Status auth) {
+  void Begin(const grpc::Status& auth) {
     impl_.Enter();
     std::thread([this, auth] { Run(auth); }).detach();
   }
@@ -512,7 +512,7 @@ class LookupImpl::WatchReactor final : public grpc::ServerWriteReactor<v1::Watch
     const bool from_now = req_.from().offsets().empty();
     while (!Stopped()) {
       Reader r = impl_.store_.NewReader();
-      const Offsets wm = r.watermark();
+      const Offsets& wm = r.watermark();
       bool ok = true;
       for (const auto& entry : wm) {
         // Plain locals, not a structured binding: the lambda below captures them (clang 14).

@@ -82,6 +82,7 @@ TEST(LookupKafka, ServesProducedEventsResumesAndRebuilds) {
   // blocks in librdkafka's watermark queries for up to socket.timeout.ms.
   std::unique_ptr<broker::EmbeddedBroker> fresh;
   std::vector<v1::ArticleEvent> events;
+  events.reserve(31);
   for (int i = 0; i < 30; ++i) events.push_back(MakeEvent({.story = "story-" + std::to_string(i)}));
   events.push_back(
       MakeEvent({.story = "story-1", .version = 2, .kind = v1::EVENT_KIND_UPDATED, .headline = "v2"}));

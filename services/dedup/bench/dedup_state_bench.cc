@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const long rss = RssKiB();
       peak = std::max(peak, rss);
-      std::printf("stories=%llu rss=%.1f MiB rate=%.0f/s", static_cast<unsigned long long>(i + 1),
+      std::printf("stories=%llu rss=%.1f MiB rate=%.0f/s", static_cast<unsigned long long>(i) + 1,
                   rss / 1024.0, static_cast<double>(i + 1) / s);
       if (rocks)
         std::printf(" rocksdb_mem=%.1f MiB disk=%.0f MiB", rocks->ApproximateMemoryBytes() / 1048576.0,

@@ -395,8 +395,9 @@ TEST(Deduper, RestoreFromMutationLogGivesIdenticalDecisions) {
   // but its offset commit was lost).
   MemoryStateStore restored;
   for (size_t i = 0; i < changelog.size(); i += 7) {
-    std::vector<Mutation> chunk(changelog.begin() + static_cast<std::ptrdiff_t>(i),
-                                changelog.begin() + static_cast<std::ptrdiff_t>(std::min(i + 7, changelog.size())));
+    std::vector<Mutation> chunk(
+        changelog.begin() + static_cast<std::ptrdiff_t>(i),
+        changelog.begin() + static_cast<std::ptrdiff_t>(std::min(i + 7, changelog.size())));
     ASSERT_TRUE(ApplyChangelog(restored, chunk).ok());
   }
   EXPECT_EQ(restored.contents(), first.contents());

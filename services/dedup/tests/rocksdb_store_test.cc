@@ -1,10 +1,9 @@
 #include "dedup/rocksdb_store.h"
 
 #include <gtest/gtest.h>
-
-#include <algorithm>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
 

@@ -7,7 +7,7 @@
 namespace copydesk::ingest {
 namespace {
 
-Record Raw(std::optional<std::string> value, std::string content_type, int64_t offset = 7) {
+Record Raw(std::optional<std::string> value, const std::string& content_type, int64_t offset = 7) {
   Record r;
   r.topic = "news.raw.v1";
   r.partition = 3;

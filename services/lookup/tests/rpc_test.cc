@@ -15,7 +15,6 @@
 namespace copydesk::lookup {
 namespace {
 
-using testing::EventSpec;
 using testing::FakeTopic;
 using testing::MakeEvent;
 using testing::TempDir;
@@ -46,7 +45,7 @@ class RpcTest : public ::testing::Test {
     stub_ = v1::Lookup::NewStub(channel_);
   }
 
-  void Apply(std::vector<InputRecord> records) { ASSERT_TRUE(store_->Apply(records).ok()); }
+  void Apply(const std::vector<InputRecord>& records) { ASSERT_TRUE(store_->Apply(records).ok()); }
 
   static std::unique_ptr<grpc::ClientContext> Ctx(int timeout_ms = 5000) {
     auto ctx = std::make_unique<grpc::ClientContext>();
@@ -135,6 +134,7 @@ TEST_F(RpcTest, GetArticleByUrlAndBatch) {
 
 TEST_F(RpcTest, ListArticlesPagesAndTokenErrors) {
   std::vector<InputRecord> batch;
+  batch.reserve(12);
   for (int i = 0; i < 12; ++i)
     batch.push_back(topic_.Add(i % 2, MakeEvent({.story = "s" + std::to_string(i)})));
   Apply(batch);

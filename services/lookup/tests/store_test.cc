@@ -9,7 +9,6 @@
 namespace copydesk::lookup {
 namespace {
 
-using testing::EventSpec;
 using testing::FakeTopic;
 using testing::MakeEvent;
 using testing::TempDir;
@@ -197,6 +196,7 @@ TEST(ViewStore, PageTokensAreCheckedAndExpire) {
   TempDir dir;
   auto store = OpenStore(dir.path());
   std::vector<InputRecord> batch;
+  batch.reserve(5);
   for (int i = 0; i < 5; ++i)
     batch.push_back(testing::Rec(0, i, MakeEvent({.story = "s" + std::to_string(i)})));
   ASSERT_TRUE(store->Apply(batch).ok());
@@ -453,6 +453,7 @@ TEST(ViewStore, HotCacheIsNotLeftStaleByConcurrentReaders) {
   ASSERT_TRUE(store->Apply({testing::Rec(0, 0, MakeEvent({.story = "a", .headline = "v1"}))}).ok());
   std::atomic<bool> done{false};
   std::vector<std::thread> readers;
+  readers.reserve(3);
   for (int t = 0; t < 3; ++t) {
     readers.emplace_back([&] {
       while (!done.load()) (void)store->Latest("a");
