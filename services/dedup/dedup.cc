@@ -334,7 +334,7 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
   auto var##_r = view.Get(key);              \
   if (!var##_r.ok()) return var##_r.error(); \
   std::optional<std::string>& var = var##_r.value();
-// NOLINTEND(bugprone-macro-parentheses)
+  // NOLINTEND(bugprone-macro-parentheses)
 
   // 1. An input seen before (reprocessed after a crash): the recorded decision.
   const std::string memo_key = internal::MemoKey(ctx.partition, ctx.offset);
