@@ -308,6 +308,20 @@ Status Worker::BeginIfNeeded() {
   return OkStatus();
 }
 
+// The summary counter of a counted decision (null for dead letters and unset outcomes).
+std::atomic<int64_t>* Worker::DecisionCounter(v1::Decision d) {
+  switch (d) {
+    case v1::DECISION_NEW: return &counters_.created;
+    case v1::DECISION_UPDATE: return &counters_.updated;
+    case v1::DECISION_CANCEL: return &counters_.canceled;
+    case v1::DECISION_SYNDICATED: return &counters_.syndicated;
+    case v1::DECISION_REDELIVERY: return &counters_.redeliveries;
+    case v1::DECISION_DUPLICATE: return &counters_.duplicates;
+    case v1::DECISION_STALE: return &counters_.stale;
+    default: return nullptr;
+  }
+}
+
 Status Worker::HandleEvent(const Record& in) {
   auto it = partitions_.find(in.partition);
   if (it == partitions_.end()) return OkStatus();  // revoked meanwhile
@@ -334,36 +348,9 @@ Status Worker::HandleEvent(const Record& in) {
     metrics_.normalized.Get(res.format).Increment();
     metrics_.normalize_seconds.Observe(res.times.normalize);
     metrics_.decide_seconds.Observe(res.times.decide);
-    switch (res.outcome.decision()) {
-      case v1::DECISION_NEW:
-        counters_.created++;
-        metrics_.decisions.Get("new").Increment();
-        break;
-      case v1::DECISION_UPDATE:
-        counters_.updated++;
-        metrics_.decisions.Get("update").Increment();
-        break;
-      case v1::DECISION_CANCEL:
-        counters_.canceled++;
-        metrics_.decisions.Get("cancel").Increment();
-        break;
-      case v1::DECISION_SYNDICATED:
-        counters_.syndicated++;
-        metrics_.decisions.Get("syndicated").Increment();
-        break;
-      case v1::DECISION_REDELIVERY:
-        counters_.redeliveries++;
-        metrics_.decisions.Get("redelivery").Increment();
-        break;
-      case v1::DECISION_DUPLICATE:
-        counters_.duplicates++;
-        metrics_.decisions.Get("duplicate").Increment();
-        break;
-      case v1::DECISION_STALE:
-        counters_.stale++;
-        metrics_.decisions.Get("stale").Increment();
-        break;
-      default: break;
+    if (std::atomic<int64_t>* counter = DecisionCounter(res.outcome.decision())) {
+      ++*counter;
+      metrics_.decisions.Get(dedup::DecisionName(res.outcome.decision())).Increment();
     }
     if (res.outcome.decision() != v1::DECISION_REDELIVERY && !res.provider.empty()) {
       metrics_.provider_last_article.Get(res.provider).Set(static_cast<double>(in.timestamp_ms) / 1000.0);

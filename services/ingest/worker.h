@@ -85,6 +85,7 @@ class Worker {
   void OnRebalance(bool assigned, const std::vector<kafka::TopicPartitionOffset>& parts);
   Status Assign(int32_t partition);
   Status RestoreState(int32_t partition, Partition& p);
+  std::atomic<int64_t>* DecisionCounter(v1::Decision d);
   Status HandleEvent(const Record& in);
   // Publishes and commits the open batch; on an abortable failure, aborts and rewinds.
   Status CommitBatch();

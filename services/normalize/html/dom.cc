@@ -196,10 +196,6 @@ bool ClosesP(Tag t) {
   }
 }
 
-bool IsHeading(Tag t) {
-  return t >= Tag::kH1 && t <= Tag::kH6;
-}
-
 // Elements that bound the search for an open element to close (HTML "scope").
 bool IsScopeBoundary(Tag t) {
   switch (t) {

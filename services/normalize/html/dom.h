@@ -128,6 +128,10 @@ enum class Tag : uint8_t {
   kCount
 };
 
+inline bool IsHeading(Tag t) {
+  return t >= Tag::kH1 && t <= Tag::kH6;
+}
+
 // Attribute names the extractor asks for, interned at parse time (kOtherAttr for the rest).
 enum class AttrKey : uint8_t {
   kOtherAttr,

@@ -196,10 +196,6 @@ bool IsBlockTag(Tag t) {
   }
 }
 
-bool IsHeading(Tag t) {
-  return t >= Tag::kH1 && t <= Tag::kH6;
-}
-
 size_t Utf8Len(std::string_view s) {
   size_t n = 0;
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;
