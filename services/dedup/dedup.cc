@@ -51,25 +51,15 @@ std::optional<int64_t> ProviderVersion(const v1::Article& a) {
   return std::strtoll(s.c_str(), nullptr, 10);
 }
 
-// Normalized-word hashes of the body's paragraphs (at most 256).
+// The paragraphs' text hashes (at most 256), for the change summary.
 std::vector<uint32_t> ParagraphHashes(const v1::Article& a) {
   std::vector<uint32_t> out;
-  // FNV-1a over the paragraph with whitespace runs collapsed (no allocation).
+  // The paragraph's text hash (whitespace runs collapsed, trimmed), folded to 32 bits.
   auto add = [&](std::string_view text) {
     if (out.size() >= 256) return;
-    uint64_t h = 0xcbf29ce484222325ull;
-    bool space = false, any = false;
-    for (unsigned char c : text) {
-      if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
-        space = any;
-        continue;
-      }
-      if (space) h = (h ^ ' ') * 0x100000001b3ull;
-      space = false;
-      any = true;
-      h = (h ^ c) * 0x100000001b3ull;
-    }
-    if (any) out.push_back(static_cast<uint32_t>(h ^ (h >> 32)));
+    if (text.find_first_not_of(" \t\n\v\f\r") == std::string_view::npos) return;
+    const uint64_t h = normalize::TextHash(text);
+    out.push_back(static_cast<uint32_t>(h ^ (h >> 32)));
   };
   if (a.body_size() > 0) {
     for (const auto& b : a.body()) add(b.text());
@@ -319,7 +309,7 @@ Result<Decision> Deduper::Process(const v1::Article& article, const EventContext
   MutationBatch batch;
   auto d = Decide(article, ctx, &batch);
   if (!d.ok()) return d;
-  Status st = store_.Apply(batch);
+  Status st = store_.ApplyOwned(batch);
   if (!st.ok()) return st.error();
   return d;
 }

@@ -1,6 +1,7 @@
 #include "dedup/state_store.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace copydesk::dedup {
 namespace {
@@ -11,6 +12,7 @@ absl::string_view Absl(std::string_view s) {
 }  // namespace
 
 void MutationBatch::Add(std::string_view key, std::optional<std::string> value) {
+  if (mutations_.capacity() == 0) mutations_.reserve(32);  // a decision writes about 27
   const Mutation* before = mutations_.data();
   mutations_.push_back(Mutation{std::string(key), std::move(value)});
   if (mutations_.data() != before && mutations_.size() > 1) {
@@ -32,6 +34,17 @@ void MutationBatch::Delete(std::string_view key) {
 void MutationBatch::Clear() {
   mutations_.clear();
   latest_.clear();
+}
+
+std::vector<Mutation> MutationBatch::Release() {
+  latest_.clear();
+  return std::exchange(mutations_, {});
+}
+
+Status StateStore::ApplyOwned(MutationBatch& batch) {
+  Status st = Apply(batch);
+  batch.Clear();
+  return st;
 }
 
 const Mutation* MutationBatch::Find(std::string_view key) const {
@@ -73,20 +86,27 @@ Status MemoryStateStore::Scan(std::string_view prefix, std::string_view start, c
 }
 
 Status MemoryStateStore::Apply(const MutationBatch& batch) {
-  for (const auto& m : batch.mutations()) {
-    if (Scanned(m.key)) {
-      if (m.value) {
-        ordered_.insert_or_assign(m.key, *m.value);
-      } else {
-        ordered_.erase(m.key);
-      }
-    } else if (m.value) {
-      kv_.insert_or_assign(m.key, *m.value);
-    } else {
-      kv_.erase(Absl(m.key));
-    }
-  }
+  for (const auto& m : batch.mutations()) ApplyOne(std::string(m.key), m.value);
   return OkStatus();
+}
+
+Status MemoryStateStore::ApplyOwned(MutationBatch& batch) {
+  for (auto& m : batch.Release()) ApplyOne(std::move(m.key), std::move(m.value));
+  return OkStatus();
+}
+
+void MemoryStateStore::ApplyOne(std::string key, std::optional<std::string> value) {
+  if (Scanned(key)) {
+    if (value) {
+      ordered_.insert_or_assign(std::move(key), std::move(*value));
+    } else {
+      ordered_.erase(key);
+    }
+  } else if (value) {
+    kv_.insert_or_assign(std::move(key), std::move(*value));
+  } else {
+    kv_.erase(Absl(key));
+  }
 }
 
 bool MemoryStateStore::Scanned(std::string_view key) const {

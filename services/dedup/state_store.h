@@ -41,6 +41,8 @@ class MutationBatch {
   [[nodiscard]] const std::vector<Mutation>& mutations() const { return mutations_; }
   [[nodiscard]] bool empty() const { return mutations_.empty(); }
   [[nodiscard]] size_t size() const { return mutations_.size(); }
+  // Moves the mutations out and leaves the batch empty.
+  [[nodiscard]] std::vector<Mutation> Release();
 
  private:
   void Add(std::string_view key, std::optional<std::string> value);
@@ -63,6 +65,9 @@ class StateStore {
   virtual Status Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const = 0;
   // Applies a batch atomically (all or nothing), in order.
   virtual Status Apply(const MutationBatch& batch) = 0;
+  // Apply() of a batch the caller no longer needs: a store may take its strings instead of
+  // copying them. The batch is left empty.
+  virtual Status ApplyOwned(MutationBatch& batch);
   // Applies single mutations (changelog restore); same semantics as a batch of one.
   Status ApplyMutations(const std::vector<Mutation>& mutations);
 };
@@ -79,15 +84,23 @@ class MemoryStateStore final : public StateStore {
   [[nodiscard]] Result<std::optional<std::string>> Get(std::string_view key) const override;
   Status Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const override;
   Status Apply(const MutationBatch& batch) override;
+  Status ApplyOwned(MutationBatch& batch) override;
   [[nodiscard]] size_t size() const { return kv_.size() + ordered_.size(); }
   // Every pair in key order, for tests that compare two stores.
   [[nodiscard]] std::map<std::string, std::string> contents() const;
 
  private:
   [[nodiscard]] bool Scanned(std::string_view key) const;
+  void ApplyOne(std::string key, std::optional<std::string> value);
   std::vector<std::string> scanned_prefixes_;
   absl::flat_hash_map<std::string, std::string> kv_;                // keys outside scanned_prefixes_
-  absl::btree_map<std::string, std::string, std::less<>> ordered_;  // keys under scanned_prefixes_
+  // An absl btree with nodes of ~1 KiB (btree_map's 256 bytes hold only 3 string pairs, which
+  // makes a deep tree of small nodes): keys under scanned_prefixes_.
+  using OrderedMap = absl::container_internal::btree_map_container<
+      absl::container_internal::btree<absl::container_internal::map_params<
+          std::string, std::string, std::less<>, std::allocator<std::pair<const std::string, std::string>>,
+          /*TargetNodeSize=*/1024, /*IsMulti=*/false>>>;
+  OrderedMap ordered_;
 };
 
 // A pending write laid over a store by ScanWithOverlay: `value` null means deleted.

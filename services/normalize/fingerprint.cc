@@ -1,5 +1,7 @@
 #include "normalize/fingerprint.h"
 
+// The header-only form lets the compiler inline the short inputs (one call per word).
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <array>
@@ -22,6 +24,15 @@ struct ByteTable {
   }
 };
 constexpr ByteTable kBytes;
+
+// v[c] = 1 for the whitespace bytes TextHash collapses: space, \t, \n, \v, \f, \r.
+struct SpaceTable {
+  unsigned char v[256];
+  constexpr SpaceTable() : v{} {
+    for (unsigned char c : {' ', '\t', '\n', '\v', '\f', '\r'}) v[c] = 1;
+  }
+};
+constexpr SpaceTable kSpaces;
 
 inline bool IsWordByte(unsigned char c) {
   return kBytes.map[c] != 0;
@@ -153,20 +164,24 @@ std::vector<std::string_view> Words(std::string_view text, std::string& storage)
 }
 
 uint64_t TextHash(std::string_view text) {
-  std::string norm(text.size(), '\0');
-  char* dst = norm.data();
-  char* const base = dst;
-  bool space = false;
+  // Branch-free: every byte is stored (whitespace as ' '), and the output pointer advances
+  // unless the byte continues a whitespace run; leading whitespace never advances it
+  // (prev_space starts true) and one trailing space is dropped. Word boundaries are data-
+  // dependent, so a branch per byte mispredicts once per word.
+  thread_local std::string buffer;
+  if (buffer.size() < text.size()) buffer.resize(text.size());
+  char* const base = buffer.data();
+  char* dst = base;
+  unsigned prev_space = 1;
   for (unsigned char c : text) {
-    if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
-      space = dst != base;
-      continue;
-    }
-    if (space) *dst++ = ' ';
-    space = false;
-    *dst++ = static_cast<char>(c);
+    const unsigned space = kSpaces.v[c];
+    *dst = space != 0 ? ' ' : static_cast<char>(c);
+    dst += (space & prev_space) ^ 1u;
+    prev_space = space;
   }
-  return XXH3_64bits(base, static_cast<size_t>(dst - base));
+  auto n = static_cast<size_t>(dst - base);
+  if (n > 0 && base[n - 1] == ' ') --n;
+  return XXH3_64bits(base, n);
 }
 
 uint64_t WordsHash(std::string_view text) {
