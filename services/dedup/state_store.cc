@@ -67,6 +67,11 @@ Status StateStore::ApplyMutations(const std::vector<Mutation>& mutations) {
 
 Result<std::optional<std::string>> MemoryStateStore::Get(std::string_view key) const {
   if (Scanned(key)) {
+    if (key.size() > kShortKeyMax) {
+      auto it = ordered_long_.find(key);
+      if (it == ordered_long_.end()) return std::optional<std::string>();
+      return std::optional<std::string>(it->second);
+    }
     auto it = ordered_.find(key);
     if (it == ordered_.end()) return std::optional<std::string>();
     return std::optional<std::string>(it->second);
@@ -78,9 +83,20 @@ Result<std::optional<std::string>> MemoryStateStore::Get(std::string_view key) c
 
 Status MemoryStateStore::Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const {
   std::string_view from = start > prefix ? start : prefix;
-  for (auto it = ordered_.lower_bound(from); it != ordered_.end(); ++it) {
-    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
-    if (!fn(it->first, it->second)) break;
+  // Both maps in key order (the long one is usually empty).
+  auto a = ordered_.lower_bound(from);
+  auto b = ordered_long_.lower_bound(from);
+  while (true) {
+    const bool has_a = a != ordered_.end() && a->first.view().starts_with(prefix);
+    const bool has_b = b != ordered_long_.end() && std::string_view(b->first).starts_with(prefix);
+    if (!has_a && !has_b) break;
+    if (has_a && (!has_b || a->first.view() < std::string_view(b->first))) {
+      if (!fn(a->first.view(), a->second)) break;
+      ++a;
+    } else {
+      if (!fn(b->first, b->second)) break;
+      ++b;
+    }
   }
   return OkStatus();
 }
@@ -96,11 +112,17 @@ Status MemoryStateStore::ApplyOwned(MutationBatch& batch) {
 }
 
 void MemoryStateStore::ApplyOne(std::string key, std::optional<std::string> value) {
-  if (Scanned(key)) {
+  if (Scanned(key) && key.size() > kShortKeyMax) {
     if (value) {
-      ordered_.insert_or_assign(std::move(key), std::move(*value));
+      ordered_long_.insert_or_assign(std::move(key), std::move(*value));
     } else {
-      ordered_.erase(key);
+      ordered_long_.erase(key);
+    }
+  } else if (Scanned(key)) {
+    if (value) {
+      ordered_.insert_or_assign(ShortKey(key), std::move(*value));
+    } else {
+      ordered_.erase(std::string_view(key));
     }
   } else if (value) {
     kv_.insert_or_assign(std::move(key), std::move(*value));
@@ -118,7 +140,8 @@ bool MemoryStateStore::Scanned(std::string_view key) const {
 std::map<std::string, std::string> MemoryStateStore::contents() const {
   std::map<std::string, std::string> out;
   for (const auto& [k, v] : kv_) out.emplace(k, v);
-  for (const auto& [k, v] : ordered_) out.emplace(k, v);
+  for (const auto& [k, v] : ordered_) out.emplace(k.view(), v);
+  for (const auto& [k, v] : ordered_long_) out.emplace(k, v);
   return out;
 }
 

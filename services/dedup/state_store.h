@@ -11,6 +11,7 @@
 #include <absl/container/flat_hash_map.h>
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <optional>
@@ -85,7 +86,7 @@ class MemoryStateStore final : public StateStore {
   Status Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const override;
   Status Apply(const MutationBatch& batch) override;
   Status ApplyOwned(MutationBatch& batch) override;
-  [[nodiscard]] size_t size() const { return kv_.size() + ordered_.size(); }
+  [[nodiscard]] size_t size() const { return kv_.size() + ordered_.size() + ordered_long_.size(); }
   // Every pair in key order, for tests that compare two stores.
   [[nodiscard]] std::map<std::string, std::string> contents() const;
 
@@ -94,13 +95,33 @@ class MemoryStateStore final : public StateStore {
   void ApplyOne(std::string key, std::optional<std::string> value);
   std::vector<std::string> scanned_prefixes_;
   absl::flat_hash_map<std::string, std::string> kv_;                // keys outside scanned_prefixes_
-  // An absl btree with nodes of ~1 KiB (btree_map's 256 bytes hold only 3 string pairs, which
-  // makes a deep tree of small nodes): keys under scanned_prefixes_.
-  using OrderedMap = absl::container_internal::btree_map_container<
+  // Scanned keys of up to 31 bytes (all of Deduper's) are stored inline in the btree nodes: no
+  // allocation per key, and key comparisons read the node instead of chasing a pointer.
+  struct ShortKey {
+    explicit ShortKey(std::string_view s) : size(static_cast<uint8_t>(s.size())) {
+      std::memcpy(data, s.data(), s.size());
+    }
+    [[nodiscard]] std::string_view view() const { return {data, size}; }
+    uint8_t size;
+    char data[31];
+  };
+  static constexpr size_t kShortKeyMax = sizeof(ShortKey::data);
+  struct ShortKeyLess {
+    using is_transparent = void;
+    static std::string_view View(const ShortKey& k) { return k.view(); }
+    static std::string_view View(std::string_view s) { return s; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return View(a) < View(b);
+    }
+  };
+  // Nodes of ~1 KiB (btree_map's default 256 bytes hold only 3 pairs: a deep tree of small nodes).
+  using ShortMap = absl::container_internal::btree_map_container<
       absl::container_internal::btree<absl::container_internal::map_params<
-          std::string, std::string, std::less<>, std::allocator<std::pair<const std::string, std::string>>,
+          ShortKey, std::string, ShortKeyLess, std::allocator<std::pair<const ShortKey, std::string>>,
           /*TargetNodeSize=*/1024, /*IsMulti=*/false>>>;
-  OrderedMap ordered_;
+  ShortMap ordered_;                                                // scanned keys <= kShortKeyMax
+  absl::btree_map<std::string, std::string, std::less<>> ordered_long_;  // longer scanned keys
 };
 
 // A pending write laid over a store by ScanWithOverlay: `value` null means deleted.

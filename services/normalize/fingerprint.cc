@@ -45,14 +45,16 @@ inline unsigned char Lower(unsigned char c) {
 // The normalized form "w1 w2 ... wn " (lower-cased words, each followed by one space) and the
 // xxh3-64 of each word.
 struct Tokens {
-  std::string normalized;
+  std::string buffer;
+  std::string_view normalized;  // in buffer
   std::vector<uint64_t> word_hashes;
 };
 
+// Fills `out` from `text`. The buffers keep their capacity between calls (callers reuse Tokens).
 void Tokenize(std::string_view text, Tokens& out, bool want_word_hashes) {
-  out.normalized.resize(text.size() + 1);
+  if (out.buffer.size() < text.size() + 1) out.buffer.resize(text.size() + 1);
   out.word_hashes.clear();
-  char* dst = out.normalized.data();
+  char* dst = out.buffer.data();
   char* const base = dst;
   char* word = nullptr;
   for (unsigned char c : text) {
@@ -70,7 +72,7 @@ void Tokenize(std::string_view text, Tokens& out, bool want_word_hashes) {
     if (want_word_hashes) out.word_hashes.push_back(XXH3_64bits(word, static_cast<size_t>(dst - word)));
     *dst++ = ' ';
   }
-  out.normalized.resize(static_cast<size_t>(dst - base));
+  out.normalized = std::string_view(base, static_cast<size_t>(dst - base));
 }
 
 // kSpread.v[x] has byte j = bit j of x.
@@ -202,11 +204,11 @@ void ComputeFingerprints(v1::Article& article) {
   auto* fp = article.mutable_fingerprints();
   fp->set_headline_hash(TextHash(article.headline()));
   fp->set_body_hash(TextHash(article.body_text()));
-  Tokens t;
+  thread_local Tokens t;  // reused: no allocation per article
   Tokenize(article.body_text(), t, true);
   fp->set_content_hash(fp->headline_hash() ^ (fp->body_hash() * 0x9E3779B97F4A7C15ull));
 
-  std::vector<uint64_t> shingles;
+  thread_local std::vector<uint64_t> shingles;
   ShingleHashes(t.word_hashes, shingles);
   // SimHash: per bit, more shingles with the bit set than not. Bit counts are kept in byte lanes
   // (byte j of lane[k] counts bit 8k+j) and flushed before a lane can overflow.

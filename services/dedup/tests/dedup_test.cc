@@ -438,6 +438,51 @@ TEST(Deduper, SharedIndexFindsCopiesOnOtherPartitions) {
   EXPECT_EQ(copy->of, orig->story_id);
 }
 
+// Scanned keys live in two maps (inline keys up to 31 bytes, longer ones apart): scans merge
+// them in key order, and Get, overwrite and delete work on both, through Apply and ApplyOwned.
+TEST(MemoryStateStore, ShortAndLongScannedKeysScanInOrder) {
+  MemoryStateStore store({"b/"});
+  const std::string long1 = "b/k" + std::string(40, 'a');  // 43 bytes
+  const std::string long2 = "b/m" + std::string(30, 'z');  // 33 bytes
+  const std::string exact = "b/l" + std::string(28, 'q');  // 31 bytes: still inline
+  MutationBatch b;
+  b.Put("b/j", "1");
+  b.Put(long1, "2");
+  b.Put(exact, "3");
+  b.Put(long2, "4");
+  b.Put("b/n", "5");
+  b.Put("c/outside", "6");
+  ASSERT_TRUE(store.Apply(b).ok());
+  auto scan = [&](std::string_view prefix, std::string_view start) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(store
+                    .Scan(prefix, start,
+                          [&](std::string_view k, std::string_view v) {
+                            out.push_back(std::string(k) + "=" + std::string(v));
+                            return true;
+                          })
+                    .ok());
+    return out;
+  };
+  EXPECT_EQ(scan("b/", ""), (std::vector<std::string>{"b/j=1", long1 + "=2", exact + "=3", long2 + "=4", "b/n=5"}));
+  EXPECT_EQ(scan("b/", "b/l"), (std::vector<std::string>{exact + "=3", long2 + "=4", "b/n=5"}));
+  EXPECT_EQ(scan("b/k", ""), (std::vector<std::string>{long1 + "=2"}));
+  EXPECT_EQ(store.size(), 6u);
+
+  MutationBatch owned;
+  owned.Put(long1, "7");  // overwrite a long key
+  owned.Delete(exact);    // delete an inline one
+  owned.Delete(long2);    // and a long one
+  ASSERT_TRUE(store.ApplyOwned(owned).ok());
+  EXPECT_TRUE(owned.empty());
+  EXPECT_EQ(*store.Get(long1).value(), "7");
+  EXPECT_FALSE(store.Get(exact).value().has_value());
+  EXPECT_FALSE(store.Get(long2).value().has_value());
+  EXPECT_EQ(*store.Get("c/outside").value(), "6");
+  EXPECT_EQ(scan("b/", ""), (std::vector<std::string>{"b/j=1", long1 + "=7", "b/n=5"}));
+  EXPECT_EQ(store.contents().size(), 4u);
+}
+
 TEST(Config, Validate) {
   EXPECT_TRUE(Config{}.Validate().ok());
   Config c;
