@@ -4,6 +4,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <algorithm>
 #include <array>
 
 namespace copydesk::normalize {
@@ -46,33 +47,44 @@ inline unsigned char Lower(unsigned char c) {
 // xxh3-64 of each word.
 struct Tokens {
   std::string buffer;
+  std::vector<uint32_t> ends;   // offset in buffer of the space after each word
   std::string_view normalized;  // in buffer
   std::vector<uint64_t> word_hashes;
 };
 
 // Fills `out` from `text`. The buffers keep their capacity between calls (callers reuse Tokens).
+// Branch-free over the bytes (a branch per word boundary mispredicts once per word): every byte
+// is stored (a separator as ' '), the output advances on a word byte or on the first separator
+// after a word, and that separator's offset is recorded as the word's end.
 void Tokenize(std::string_view text, Tokens& out, bool want_word_hashes) {
   if (out.buffer.size() < text.size() + 1) out.buffer.resize(text.size() + 1);
-  out.word_hashes.clear();
-  char* dst = out.buffer.data();
-  char* const base = dst;
-  char* word = nullptr;
+  if (out.ends.size() < text.size() / 2 + 1) out.ends.resize(text.size() / 2 + 1);
+  char* const base = out.buffer.data();
+  uint32_t* const ends = out.ends.data();
+  size_t pos = 0, words = 0;
+  unsigned prev_word = 0;
   for (unsigned char c : text) {
     const unsigned char m = kBytes.map[c];
-    if (m != 0) {
-      if (word == nullptr) word = dst;
-      *dst++ = static_cast<char>(m);
-    } else if (word != nullptr) {
-      if (want_word_hashes) out.word_hashes.push_back(XXH3_64bits(word, static_cast<size_t>(dst - word)));
-      *dst++ = ' ';
-      word = nullptr;
-    }
+    const unsigned word = m != 0 ? 1u : 0u;
+    base[pos] = word != 0 ? static_cast<char>(m) : ' ';
+    ends[words] = static_cast<uint32_t>(pos);
+    words += (word ^ 1u) & prev_word;
+    pos += word | prev_word;
+    prev_word = word;
   }
-  if (word != nullptr) {
-    if (want_word_hashes) out.word_hashes.push_back(XXH3_64bits(word, static_cast<size_t>(dst - word)));
-    *dst++ = ' ';
+  if (prev_word != 0) {
+    base[pos] = ' ';
+    ends[words++] = static_cast<uint32_t>(pos++);
   }
-  out.normalized = std::string_view(base, static_cast<size_t>(dst - base));
+  out.normalized = std::string_view(base, pos);
+  out.word_hashes.clear();
+  if (!want_word_hashes) return;
+  out.word_hashes.reserve(words);
+  size_t start = 0;
+  for (size_t i = 0; i < words; ++i) {
+    out.word_hashes.push_back(XXH3_64bits(base + start, ends[i] - start));
+    start = ends[i] + 1;
+  }
 }
 
 // kSpread.v[x] has byte j = bit j of x.
@@ -117,13 +129,10 @@ std::vector<uint32_t> MinHashFromShingles(const std::vector<uint64_t>& shingles)
   std::array<bool, kMinHashSize> filled{};
   static_assert((kMinHashSize & (kMinHashSize - 1)) == 0, "bins must be a power of two");
   constexpr int kShift = 64 - __builtin_ctz(kMinHashSize);
-  for (uint64_t h : shingles) {
+  for (uint64_t h : shingles) {  // branch-free: min() of kEmpty and v is v
     const auto bin = static_cast<size_t>(h >> kShift);
-    const auto v = static_cast<uint32_t>(h);
-    if (!filled[bin] || v < bins[bin]) {
-      bins[bin] = v;
-      filled[bin] = true;
-    }
+    bins[bin] = std::min(bins[bin], static_cast<uint32_t>(h));
+    filled[bin] = true;
   }
   // Rotation densification (Shrivastava & Li 2014): an empty bin borrows the value of the next
   // filled bin to its right, offset by the distance so that borrowed values differ from real ones.
