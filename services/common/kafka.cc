@@ -107,6 +107,14 @@ Producer::~Producer() {
 void Producer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* self = static_cast<Producer*>(opaque);
   --self->outstanding_;
+  if (const auto seq = reinterpret_cast<uintptr_t>(m->_private); seq >= self->first_unreported_) {
+    const uint64_t i = seq - self->first_unreported_;
+    if (i < self->reported_.size()) self->reported_[i] = true;
+    while (!self->reported_.empty() && self->reported_.front()) {
+      self->reported_.pop_front();
+      ++self->first_unreported_;
+    }
+  }
   if (!m->err && m->rkt) {
     auto& slot = self->acked_[{rd_kafka_topic_name(m->rkt), m->partition}];
     if (m->offset > slot) slot = m->offset;
@@ -133,9 +141,13 @@ Status Producer::Send(const Record& r) {
         rd_kafka_producev(rk_.get(), RD_KAFKA_V_TOPIC(r.topic.c_str()), RD_KAFKA_V_PARTITION(r.partition),
                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
                           RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_TIMESTAMP(r.timestamp_ms),
-                          RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+                          RD_KAFKA_V_HEADERS(hdrs),
+                          RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(next_seq_))),
+                          RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       ++outstanding_;
+      ++next_seq_;
+      reported_.push_back(false);
       return OkStatus();
     }
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -162,6 +174,10 @@ Status Producer::Flush(std::chrono::milliseconds timeout) {
     return Error{v1::ERROR_CODE_TIMEOUT, std::to_string(outstanding_) + " records not acknowledged in time"};
   }
   return OkStatus();
+}
+
+void Producer::Poll(std::chrono::milliseconds timeout) {
+  rd_kafka_poll(rk_.get(), static_cast<int>(timeout.count()));
 }
 
 int64_t Producer::LastAckedOffset(const std::string& topic, int32_t partition) const {
@@ -229,6 +245,9 @@ Status Producer::AbortTransaction(std::chrono::milliseconds timeout) {
   rd_kafka_poll(rk_.get(), 0);
   outstanding_ = 0;
   first_error_.reset();
+  // The aborted records will get no further reports that matter: count them as reported.
+  reported_.clear();
+  first_unreported_ = next_seq_;
   return st;
 }
 

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -111,6 +112,18 @@ class Producer {
   // The highest offset acknowledged so far on (topic, partition), -1 if none.
   [[nodiscard]] int64_t LastAckedOffset(const std::string& topic, int32_t partition) const;
 
+  // Delivery tracking for pipelined producing (the at-least-once worker releases an output only
+  // once the changelog records sent before it are acknowledged). Every Send() gets the next
+  // sequence number (1, 2, ...); last_sequence() is the latest one (0 = none yet).
+  [[nodiscard]] uint64_t last_sequence() const { return next_seq_ - 1; }
+  // Every record up to and including this sequence number has its delivery report (acknowledged,
+  // unless delivery_failed()). Advances as reports are served by Poll(), Flush() or Send().
+  [[nodiscard]] uint64_t DeliveredThrough() const { return first_unreported_ - 1; }
+  // Serves delivery reports, waiting at most `timeout` for one.
+  void Poll(std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  // True when a delivery failed since the last Flush() (which returns the failure and clears it).
+  [[nodiscard]] bool delivery_failed() const { return first_error_.has_value(); }
+
  private:
   Producer() = default;
   Status TxnResult(rd_kafka_error_t* err, const char* what);
@@ -122,6 +135,9 @@ class Producer {
   std::optional<Error> first_error_;
   TxnErrorKind last_txn_error_ = TxnErrorKind::kNone;
   std::map<std::pair<std::string, int32_t>, int64_t> acked_;
+  uint64_t next_seq_ = 1;          // sequence number of the next Send()
+  uint64_t first_unreported_ = 1;  // lowest sequence number without a delivery report
+  std::deque<bool> reported_;      // reported_[i]: sequence first_unreported_ + i has its report
 };
 
 // A consumer. Either subscribe() for a group member (manual commits only) or assign() for a

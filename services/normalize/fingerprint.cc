@@ -26,14 +26,35 @@ struct ByteTable {
 };
 constexpr ByteTable kBytes;
 
-// v[c] = 1 for the whitespace bytes TextHash collapses: space, \t, \n, \v, \f, \r.
+// For TextHash, whose whitespace is space, \t, \n, \v, \f, \r: v[c] = 1 for those, and out[c]
+// = ' ' for those, else c. Tables, not conditions, keep the loops free of branches (the compiler
+// turns a condition on the byte back into a branch).
 struct SpaceTable {
   unsigned char v[256];
-  constexpr SpaceTable() : v{} {
-    for (unsigned char c : {' ', '\t', '\n', '\v', '\f', '\r'}) v[c] = 1;
+  unsigned char out[256];
+  constexpr SpaceTable() : v{}, out{} {
+    for (int c = 0; c < 256; ++c) out[c] = static_cast<unsigned char>(c);
+    for (unsigned char c : {' ', '\t', '\n', '\v', '\f', '\r'}) {
+      v[c] = 1;
+      out[c] = ' ';
+    }
   }
 };
 constexpr SpaceTable kSpaces;
+
+// For Tokenize: word[c] = 1 for word bytes (kBytes.map[c] != 0); out[c] = the lower-cased word
+// byte, or ' ' for a separator.
+struct WordTable {
+  unsigned char word[256];
+  unsigned char out[256];
+  constexpr WordTable() : word{}, out{} {
+    for (int c = 0; c < 256; ++c) {
+      word[c] = kBytes.map[c] != 0 ? 1 : 0;
+      out[c] = kBytes.map[c] != 0 ? kBytes.map[c] : ' ';
+    }
+  }
+};
+constexpr WordTable kWords;
 
 inline bool IsWordByte(unsigned char c) {
   return kBytes.map[c] != 0;
@@ -64,9 +85,8 @@ void Tokenize(std::string_view text, Tokens& out, bool want_word_hashes) {
   size_t pos = 0, words = 0;
   unsigned prev_word = 0;
   for (unsigned char c : text) {
-    const unsigned char m = kBytes.map[c];
-    const unsigned word = m != 0 ? 1u : 0u;
-    base[pos] = word != 0 ? static_cast<char>(m) : ' ';
+    const unsigned word = kWords.word[c];
+    base[pos] = static_cast<char>(kWords.out[c]);
     ends[words] = static_cast<uint32_t>(pos);
     words += (word ^ 1u) & prev_word;
     pos += word | prev_word;
@@ -186,7 +206,7 @@ uint64_t TextHash(std::string_view text) {
   unsigned prev_space = 1;
   for (unsigned char c : text) {
     const unsigned space = kSpaces.v[c];
-    *dst = space != 0 ? ' ' : static_cast<char>(c);
+    *dst = static_cast<char>(kSpaces.out[c]);
     dst += (space & prev_space) ^ 1u;
     prev_space = space;
   }
