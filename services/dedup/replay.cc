@@ -1,6 +1,7 @@
 #include "dedup/replay.h"
 
 #include <simdjson.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <cstring>
@@ -173,6 +174,8 @@ Result<ReplayStats> Replay(std::FILE* in, const ReplayOptions& options,
   const std::clock_t cpu_start = std::clock();
   std::string data;
   {
+    struct stat st {};
+    if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode)) data.reserve(static_cast<size_t>(st.st_size));
     char buf[1 << 16];
     size_t n;
     while ((n = std::fread(buf, 1, sizeof buf, in)) > 0) data.append(buf, n);

@@ -72,7 +72,7 @@ Result<std::optional<std::string>> MemoryStateStore::Get(std::string_view key) c
       if (it == ordered_long_.end()) return std::optional<std::string>();
       return std::optional<std::string>(it->second);
     }
-    auto it = ordered_.find(key);
+    auto it = ordered_.find(ShortKey(key));
     if (it == ordered_.end()) return std::optional<std::string>();
     return std::optional<std::string>(it->second);
   }
@@ -84,7 +84,9 @@ Result<std::optional<std::string>> MemoryStateStore::Get(std::string_view key) c
 Status MemoryStateStore::Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const {
   std::string_view from = start > prefix ? start : prefix;
   // Both maps in key order (the long one is usually empty).
-  auto a = ordered_.lower_bound(from);
+  // A short key is below a longer `from` when it is at most from's first kShortKeyMax bytes.
+  auto a = from.size() > kShortKeyMax ? ordered_.upper_bound(ShortKey(from.substr(0, kShortKeyMax)))
+                                      : ordered_.lower_bound(ShortKey(from));
   auto b = ordered_long_.lower_bound(from);
   while (true) {
     const bool has_a = a != ordered_.end() && a->first.view().starts_with(prefix);
@@ -122,7 +124,7 @@ void MemoryStateStore::ApplyOne(std::string key, std::optional<std::string> valu
     if (value) {
       ordered_.insert_or_assign(ShortKey(key), std::move(*value));
     } else {
-      ordered_.erase(std::string_view(key));
+      ordered_.erase(ShortKey(key));
     }
   } else if (value) {
     kv_.insert_or_assign(std::move(key), std::move(*value));

@@ -97,22 +97,30 @@ class MemoryStateStore final : public StateStore {
   absl::flat_hash_map<std::string, std::string> kv_;                // keys outside scanned_prefixes_
   // Scanned keys of up to 31 bytes (all of Deduper's) are stored inline in the btree nodes: no
   // allocation per key, and key comparisons read the node instead of chasing a pointer.
+  // 31 key bytes, zero-padded, then the size: comparing the 32 bytes as four big-endian words
+  // orders keys exactly like their strings (a zero-padded prefix ties until the size decides).
   struct ShortKey {
     explicit ShortKey(std::string_view s) : size(static_cast<uint8_t>(s.size())) {
       std::memcpy(data, s.data(), s.size());
     }
     [[nodiscard]] std::string_view view() const { return {data, size}; }
+    [[nodiscard]] uint64_t word(int i) const {
+      uint64_t w;
+      std::memcpy(&w, reinterpret_cast<const char*>(this) + 8 * i, 8);
+      return __builtin_bswap64(w);
+    }
+    char data[31] = {};
     uint8_t size;
-    char data[31];
   };
+  static_assert(sizeof(ShortKey) == 32);
   static constexpr size_t kShortKeyMax = sizeof(ShortKey::data);
   struct ShortKeyLess {
-    using is_transparent = void;
-    static std::string_view View(const ShortKey& k) { return k.view(); }
-    static std::string_view View(std::string_view s) { return s; }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return View(a) < View(b);
+    bool operator()(const ShortKey& a, const ShortKey& b) const {
+      for (int i = 0; i < 4; ++i) {
+        const uint64_t x = a.word(i), y = b.word(i);
+        if (x != y) return x < y;
+      }
+      return false;
     }
   };
   // Nodes of ~1 KiB (btree_map's default 256 bytes hold only 3 pairs: a deep tree of small nodes).

@@ -1,5 +1,7 @@
 #include "ingest/state.h"
 
+#include <algorithm>
+
 namespace copydesk::ingest {
 
 Result<std::optional<std::string>> OverlayStore::Get(std::string_view key) const {
@@ -18,8 +20,29 @@ Status OverlayStore::Scan(std::string_view prefix, std::string_view start, const
 }
 
 Status OverlayStore::Apply(const dedup::MutationBatch& batch) {
-  for (const auto& m : batch.mutations()) overlay_[m.key] = m.value;
+  for (const auto& m : batch.mutations()) {
+    overlay_[m.key] = m.value;
+    if (track_changes_) changed_.push_back(m.key);
+  }
   return OkStatus();
+}
+
+std::vector<dedup::Mutation> OverlayStore::TakeChanges() {
+  std::sort(changed_.begin(), changed_.end());
+  changed_.erase(std::unique(changed_.begin(), changed_.end()), changed_.end());
+  std::vector<dedup::Mutation> out;
+  out.reserve(changed_.size());
+  for (const auto& k : changed_) {
+    auto it = overlay_.find(k);
+    if (it != overlay_.end()) out.push_back({k, it->second});
+  }
+  changed_.clear();
+  return out;
+}
+
+void OverlayStore::MarkAllChanged() {
+  changed_.clear();
+  for (const auto& [k, v] : overlay_) changed_.push_back(k);
 }
 
 std::vector<dedup::Mutation> OverlayStore::Pending() const {
@@ -46,7 +69,10 @@ Status OverlayStore::Commit(const std::vector<dedup::Mutation>& extra) {
     }
   }
   Status st = base_->Apply(b);
-  if (st.ok()) overlay_.clear();
+  if (st.ok()) {
+    overlay_.clear();
+    changed_.clear();
+  }
   return st;
 }
 

@@ -28,13 +28,25 @@ class OverlayStore final : public dedup::StateStore {
   // Makes the open batch durable in the base store, together with `extra` (e.g. the partition's
   // committed-offset marker) in the same atomic write.
   Status Commit(const std::vector<dedup::Mutation>& extra = {});
+  // Records which keys each Apply() writes, for TakeChanges() (off by default).
+  void TrackChanges(bool on) { track_changes_ = on; }
+  // The mutations staged since the last TakeChanges() (the last write of each key, in key order):
+  // what the at-least-once worker sends to the changelog as events are decided.
+  [[nodiscard]] std::vector<dedup::Mutation> TakeChanges();
+  // Marks every staged key as changed again (after an abort, whose sends may have failed).
+  void MarkAllChanged();
   // Drops the open batch.
-  void Discard() { overlay_.clear(); }
+  void Discard() {
+    overlay_.clear();
+    changed_.clear();
+  }
   dedup::StateStore& base() { return *base_; }
 
  private:
   std::unique_ptr<dedup::StateStore> base_;  // owned
   std::map<std::string, std::optional<std::string>, std::less<>> overlay_;
+  bool track_changes_ = false;
+  std::vector<std::string> changed_;  // keys written since the last TakeChanges (may repeat)
 };
 
 }  // namespace copydesk::ingest

@@ -220,6 +220,7 @@ Status Worker::Assign(int32_t partition) {
     base = std::make_unique<dedup::MemoryStateStore>();
   }
   p.store = std::make_unique<OverlayStore>(std::move(base));
+  p.store->TrackChanges(pipelined());
   if (local_is_current) {
     log->info("local state is current partition={} committed_next={}", partition, p.committed_next);
   } else {
@@ -305,6 +306,49 @@ Status Worker::BeginIfNeeded() {
   batch_started_ms_ = NowMs();
   batch_timestamps_.clear();
   batch_outputs_.clear();
+  published_.clear();
+  return OkStatus();
+}
+
+// The changelog record of a state change, and its shared index copy when it is an index entry.
+Status Worker::SendChanges(int32_t partition, Partition& p) {
+  for (auto& m : p.store->TakeChanges()) {
+    if (dedup::IsDerivedKey(m.key)) continue;  // rebuilt from the doc and memo records on restore
+    Record r;
+    r.topic = options_.topics.changelog;
+    r.partition = partition;
+    r.key = m.key;
+    r.value = m.value;
+    // The input offset the state reaches once the event that staged it is done.
+    r.headers.push_back({std::string(kInputOffsetHeader), std::to_string(p.batch_next)});
+    Status st = producer_->Send(r);
+    if (st.ok() && shared_store_ && dedup::IsSharedIndexKey(m.key)) {
+      Record idx;
+      idx.topic = options_.topics.index;
+      idx.key = std::move(m.key);
+      idx.value = std::move(m.value);
+      st = producer_->Send(idx);
+    }
+    if (!st.ok()) return st;
+  }
+  return OkStatus();
+}
+
+Status Worker::ReleaseReady() {
+  producer_->Poll();
+  if (producer_->delivery_failed()) return Error{v1::ERROR_CODE_INTERNAL, "a delivery failed"};
+  for (auto& held : release_.TakeReleasable(producer_->DeliveredThrough())) {
+    for (const auto& r : held.outputs) {
+      Status st = producer_->Send(r);
+      if (!st.ok()) return st;
+      ++published_[r.topic];
+    }
+    release_.Sent(producer_->last_sequence(), held.timestamp_ms);
+  }
+  const int64_t now = NowMs();
+  for (int64_t ts : release_.TakeDelivered(producer_->DeliveredThrough())) {
+    if (ts > 0) metrics_.end_to_end_seconds.Observe(static_cast<double>(now - ts) / 1000.0);
+  }
   return OkStatus();
 }
 
@@ -356,17 +400,46 @@ Status Worker::HandleEvent(const Record& in) {
       metrics_.provider_last_article.Get(res.provider).Set(static_cast<double>(in.timestamp_ms) / 1000.0);
     }
   }
-  for (auto& r : res.records) batch_outputs_.push_back(std::move(r));
   p.batch_next = in.offset + 1;
   ++batch_events_;
-  batch_timestamps_.push_back(in.timestamp_ms);
   metrics_.in_flight.Set(static_cast<double>(batch_events_));
+  if (pipelined()) {
+    // The event's state changes go out now; its outputs wait for their acknowledgement (and for
+    // that of everything sent before them).
+    st = SendChanges(in.partition, p);
+    if (!st.ok()) return st;
+    release_.Hold(producer_->last_sequence(), in.timestamp_ms, std::move(res.records));
+    return ReleaseReady();
+  }
+  for (auto& r : res.records) batch_outputs_.push_back(std::move(r));
+  batch_timestamps_.push_back(in.timestamp_ms);
   return OkStatus();
 }
 
 Status Worker::CommitBatch() {
   if (!txn_open_) return OkStatus();
   auto t0 = std::chrono::steady_clock::now();
+  if (pipelined()) {
+    // Everything staged is on its way already; wait for the acknowledgements, release the rest
+    // of the outputs and wait for theirs: then the offsets can be committed.
+    for (auto& [part, p] : partitions_) {
+      if (p.batch_next < 0) continue;
+      Status st = SendChanges(part, p);
+      if (!st.ok()) {
+        AbortBatch(st.error().reason);
+        return st;
+      }
+    }
+    Status st = producer_->Flush(txn_timeout_);
+    if (st.ok()) st = ReleaseReady();
+    if (st.ok()) st = producer_->Flush(txn_timeout_);
+    if (st.ok()) st = ReleaseReady();  // observes the latency of the last outputs
+    if (!st.ok()) {
+      AbortBatch(st.error().reason);
+      return st;
+    }
+    return FinishCommit(t0);
+  }
   // The state changes of this batch go to the changelog in the same transaction.
   for (auto& [part, p] : partitions_) {
     if (p.batch_next < 0) continue;
@@ -398,51 +471,55 @@ Status Worker::CommitBatch() {
     AbortBatch(st.error().reason);
     return st;
   }
-  std::map<std::string, int64_t> published;
   for (const auto& r : batch_outputs_) {
     st = producer_->Send(r);
     if (!st.ok()) {
       AbortBatch(st.error().reason);
       return st;
     }
-    ++published[r.topic];
+    ++published_[r.topic];
   }
+  auto group = consumer_->GroupMetadata();
+  st = producer_->SendOffsetsToTransaction(BatchOffsets(), group.get(), txn_timeout_);
+  if (st.ok()) st = producer_->CommitTransaction(txn_timeout_);
+  if (!st.ok()) {
+    auto kind = producer_->last_txn_error();
+    if (kind == kafka::Producer::TxnErrorKind::kFatal) {
+      metrics_.txn_fenced.Increment();
+      fatal_ = st;
+      return st;
+    }
+    AbortBatch(st.error().reason);
+    return st;
+  }
+  metrics_.txn_commits.Increment();
+  const int64_t now = NowMs();
+  for (int64_t ts : batch_timestamps_) {
+    if (ts > 0) metrics_.end_to_end_seconds.Observe(static_cast<double>(now - ts) / 1000.0);
+  }
+  return FinishCommit(t0);
+}
+
+std::vector<kafka::TopicPartitionOffset> Worker::BatchOffsets() const {
   std::vector<kafka::TopicPartitionOffset> offsets;
-  for (auto& [part, p] : partitions_) {
+  for (const auto& [part, p] : partitions_) {
     if (p.batch_next >= 0) offsets.push_back({options_.topics.raw, part, p.batch_next});
   }
-  if (transactional()) {
-    auto group = consumer_->GroupMetadata();
-    st = producer_->SendOffsetsToTransaction(offsets, group.get(), txn_timeout_);
-    if (st.ok()) st = producer_->CommitTransaction(txn_timeout_);
-    if (!st.ok()) {
-      auto kind = producer_->last_txn_error();
-      if (kind == kafka::Producer::TxnErrorKind::kFatal) {
-        metrics_.txn_fenced.Increment();
-        fatal_ = st;
-        return st;
-      }
-      AbortBatch(st.error().reason);
-      return st;
-    }
-    metrics_.txn_commits.Increment();
-    // The mock broker does not store offsets sent in a transaction; committing them through
-    // the consumer as well is a no-op on a real cluster and keeps restarts correct on the mock.
-    // Asynchronous: a lost commit only means reprocessing, which replays the recorded decisions.
-    (void)consumer_->Commit(offsets, /*async=*/true);
-  } else {
-    st = producer_->Flush(txn_timeout_);
-    if (!st.ok()) {
-      AbortBatch(st.error().reason);
-      return st;
-    }
-    // The outputs are acknowledged: the offset commit is bookkeeping. Asynchronous: a lost one
-    // means reprocessing, which replays the recorded decisions (memos are acknowledged first).
-    st = consumer_->Commit(offsets, /*async=*/true);
-    if (!st.ok()) {
-      AbortBatch(st.error().reason);
-      return st;
-    }
+  return offsets;
+}
+
+// After the outputs are acknowledged (or the transaction committed): commits the offsets through
+// the consumer and the staged state to the local stores, and closes the batch.
+Status Worker::FinishCommit(std::chrono::steady_clock::time_point t0) {
+  // Transactional: the mock broker does not store offsets sent in a transaction; committing them
+  // through the consumer as well is a no-op on a real cluster and keeps restarts correct on the
+  // mock. At-least-once: the outputs are acknowledged, the offset commit is bookkeeping.
+  // Asynchronous in both: a lost commit only means reprocessing, which replays the recorded
+  // decisions (their memos were acknowledged before any output).
+  Status st = consumer_->Commit(BatchOffsets(), /*async=*/true);
+  if (!st.ok() && pipelined()) {
+    AbortBatch(st.error().reason);
+    return st;
   }
   for (auto& [part, p] : partitions_) {
     if (p.batch_next < 0) continue;
@@ -455,11 +532,8 @@ Status Worker::CommitBatch() {
     p.committed_next = p.batch_next;
     p.batch_next = -1;
   }
-  const int64_t now = NowMs();
-  for (int64_t ts : batch_timestamps_) {
-    if (ts > 0) metrics_.end_to_end_seconds.Observe(static_cast<double>(now - ts) / 1000.0);
-  }
-  for (const auto& [topic, n] : published) metrics_.published.Get(topic).Increment(static_cast<double>(n));
+  for (const auto& [topic, n] : published_) metrics_.published.Get(topic).Increment(static_cast<double>(n));
+  published_.clear();
   batch_outputs_.clear();
   metrics_.commit_seconds.Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -489,6 +563,14 @@ void Worker::AbortBatch(const std::string& why) {
   }
   txn_open_ = false;
   batch_outputs_.clear();
+  published_.clear();
+  if (pipelined()) {
+    // Held outputs are never sent. Clear a delivery failure (it is what aborted the batch), and
+    // publish every staged change again: some of the sends may have failed.
+    release_.Clear();
+    (void)producer_->Flush(std::min<std::chrono::milliseconds>(txn_timeout_, 1s));
+    for (auto& [part, p] : partitions_) p.store->MarkAllChanged();
+  }
   metrics_.in_flight.Set(0);
 }
 
@@ -574,7 +656,20 @@ Status Worker::Run(const std::atomic<bool>& stop) {
             options_.instance_id, options_.topics.raw);
   int backoff_ms = 100;
   while (!stop.load() && fatal_.ok()) {
-    auto r = consumer_->Poll(20ms);
+    // Pipelined: outputs wait for acknowledgements; come back soon to release them.
+    // (Before the consumer poll: an abort rewinds only partitions of the open batch.)
+    const bool waiting = pipelined() && (release_.held() > 0 || release_.unacknowledged() > 0);
+    if (waiting && txn_open_) {
+      Status st = ReleaseReady();
+      if (!st.ok()) {
+        log->warn("delivery failed, aborting batch reason=\"{}\"", st.error().reason);
+        AbortBatch(st.error().reason);
+        std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+        backoff_ms = std::min(backoff_ms * 2, 5000);
+        continue;
+      }
+    }
+    auto r = consumer_->Poll(waiting ? 1ms : 20ms);
     if (!r.ok()) {
       log->warn("consumer error reason=\"{}\"", r.error().reason);
     } else if (r.value()) {

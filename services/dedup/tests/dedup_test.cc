@@ -481,6 +481,30 @@ TEST(MemoryStateStore, ShortAndLongScannedKeysScanInOrder) {
   EXPECT_EQ(*store.Get("c/outside").value(), "6");
   EXPECT_EQ(scan("b/", ""), (std::vector<std::string>{"b/j=1", long1 + "=7", "b/n=5"}));
   EXPECT_EQ(store.contents().size(), 4u);
+  // A start longer than any inline key: inline keys up to its first 31 bytes are before it.
+  EXPECT_EQ(scan("b/", long1 + "!"), (std::vector<std::string>{"b/n=5"}));
+  EXPECT_EQ(scan("b/", "b/j" + std::string(40, '\0')), (std::vector<std::string>{long1 + "=7", "b/n=5"}));
+}
+
+// Inline keys are zero-padded: a key ending in zero bytes still sorts after its prefix.
+TEST(MemoryStateStore, ZeroBytesSortLikeStrings) {
+  MemoryStateStore store({"b/"});
+  const std::vector<std::string> keys = {std::string("b/x"), std::string("b/x\0", 4), std::string("b/x\0\0", 5),
+                                         std::string("b/x\x01", 4), std::string("b/\xff")};
+  MutationBatch b;
+  for (auto it = keys.rbegin(); it != keys.rend(); ++it) b.Put(*it, "");
+  ASSERT_TRUE(store.Apply(b).ok());
+  std::vector<std::string> seen;
+  ASSERT_TRUE(store
+                  .Scan("b/", "",
+                        [&](std::string_view k, std::string_view) {
+                          seen.emplace_back(k);
+                          return true;
+                        })
+                  .ok());
+  EXPECT_EQ(seen, keys);
+  EXPECT_TRUE(store.Get(std::string("b/x\0", 4)).value().has_value());
+  EXPECT_FALSE(store.Get(std::string("b/x\0\0\0", 6)).value().has_value());
 }
 
 TEST(Config, Validate) {
