@@ -96,6 +96,45 @@ def produce(boot, events, rate=None):
     return time.monotonic() - t0, failed
 
 
+def cpu_seconds(pid):
+    """utime + stime of a process so far, in seconds (0 if it is gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class CpuMeter:
+    """CPU seconds used by named processes between start() and report(); optionally perf-records
+    the workers meanwhile (--perf DIR: perf.data per phase, `perf report -i FILE` to read it)."""
+
+    def __init__(self, procs, names, args, tag):
+        self.procs, self.names, self.args, self.tag = procs, names, args, tag
+        self.perf = None
+
+    def start(self):
+        self.t0 = time.time()
+        self.c0 = {n: cpu_seconds(self.procs.procs[n].pid) for n in self.names}
+        if self.args.perf:
+            os.makedirs(self.args.perf, exist_ok=True)
+            pids = ",".join(str(self.procs.procs[n].pid) for n in self.names if "broker" not in n)
+            self.perf = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-o",
+                                          os.path.join(self.args.perf, self.tag + ".perf.data"), "-p", pids],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def report(self):
+        if self.perf:
+            self.perf.send_signal(2)
+            self.perf.wait()
+        wall = time.time() - self.t0
+        used = ", ".join("%s %.1f s (%.0f%% of a core)" % (n, cpu_seconds(self.procs.procs[n].pid) - self.c0[n],
+                                                          100 * (cpu_seconds(self.procs.procs[n].pid) - self.c0[n])
+                                                          / wall) for n in self.names)
+        log("CPU over %.1f s: %s" % (wall, used))
+
+
 def pct(xs, q):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
@@ -214,12 +253,15 @@ def throughput(args, procs):
     names, urls = start_workers(procs, args, boot, args.workers, "transactional", "tp")
     if not wait_assigned(procs, names):
         log("workers not assigned after 60 s")
+    meter = CpuMeter(procs, names + ["tp-broker"], args, "throughput")
+    meter.start()
     t0 = time.time() * 1000.0
     secs, failed = produce(boot, events)
     mb = sum(len(e["value"]) for e in events) / 1e6
     log("produced %d events (%.1f MB, %.0f ev/s producer), %d failed" % (len(events), mb, len(events) / secs,
                                                                           len(failed)))
     text = await_outcomes(watcher, len(events), args.timeout, urls)
+    meter.report()
     recv = sorted(v[0] for v in watcher.recv.values())
     means = stage_means(text)
     if means:
@@ -264,8 +306,11 @@ def latency(args, procs, mode):
         log("workers not assigned after 60 s")
     watcher = OutcomeWatcher(boot)
     watcher.start()
+    meter = CpuMeter(procs, names + [tag + "-broker"], args, tag)
+    meter.start()
     secs, failed = produce(boot, events, args.rate)
     text = await_outcomes(watcher, n, args.timeout, urls)
+    meter.report()
     for nm in names:
         procs.stop(nm)
     procs.stop(tag + "-broker")
@@ -307,6 +352,9 @@ def main():
     ap.add_argument("--seconds", type=float, default=15.0, help="latency: seconds of events per mode")
     ap.add_argument("--timeout", type=int, default=300)
     ap.add_argument("--only", choices=["throughput", "latency"])
+    ap.add_argument("--perf", help="perf-record the workers of each phase into this directory")
+    ap.add_argument("--modes", default="at-least-once,transactional",
+                    help="latency: commit modes to measure, comma-separated")
     ap.add_argument("--worker-arg", action="append", default=[])
     args = ap.parse_args()
     procs = Procs(args.workdir, os.path.join(args.workdir, "pids"))
@@ -321,8 +369,8 @@ def main():
     if args.only in (None, "throughput"):
         results["throughput"] = throughput(args, procs)
     if args.only in (None, "latency"):
-        results["latency_at_least_once"] = latency(args, procs, "at-least-once")
-        results["latency_transactional"] = latency(args, procs, "transactional")
+        for mode in args.modes.split(","):
+            results["latency_" + mode.replace("-", "_")] = latency(args, procs, mode)
     with open(os.path.join(args.workdir, "results.json"), "w") as f:
         json.dump(results, f, indent=1, default=str)
     print(json.dumps(results, default=str))
