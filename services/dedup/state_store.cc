@@ -12,11 +12,12 @@ absl::string_view Absl(std::string_view s) {
 }  // namespace
 
 void MutationBatch::Add(std::string_view key, std::optional<std::string> value) {
-  if (mutations_.capacity() == 0) mutations_.reserve(32);  // a decision writes about 27
+  if (mutations_.capacity() == 0) mutations_.reserve(64);  // a decision writes about 27 to 60
   const Mutation* before = mutations_.data();
   mutations_.push_back(Mutation{std::string(key), std::move(value)});
-  if (mutations_.data() != before && mutations_.size() > 1) {
-    // The vector moved its elements: point the index at the moved keys again.
+  if (mutations_.size() <= kIndexFrom) return;  // small batches are searched linearly
+  if (mutations_.data() != before || latest_.empty()) {
+    // The vector moved its elements (or the index starts now): index all keys again.
     latest_.clear();
     for (size_t i = 0; i + 1 < mutations_.size(); ++i) latest_[Absl(mutations_[i].key)] = i;
   }
@@ -48,6 +49,11 @@ Status StateStore::ApplyOwned(MutationBatch& batch) {
 }
 
 const Mutation* MutationBatch::Find(std::string_view key) const {
+  if (mutations_.size() <= kIndexFrom) {
+    for (auto it = mutations_.rbegin(); it != mutations_.rend(); ++it)
+      if (it->key == key) return &*it;
+    return nullptr;
+  }
   auto it = latest_.find(Absl(key));
   if (it == latest_.end()) return nullptr;
   return &mutations_[it->second];

@@ -47,8 +47,12 @@ class MutationBatch {
 
  private:
   void Add(std::string_view key, std::optional<std::string> value);
+  // Batches of up to this many mutations (a decision's) are searched linearly; larger ones
+  // (changelog restore) through latest_.
+  static constexpr size_t kIndexFrom = 64;
   std::vector<Mutation> mutations_;
-  // key -> index in mutations_ of its latest mutation; the views point into mutations_' keys.
+  // key -> index in mutations_ of its latest mutation, once the batch is larger than
+  // kIndexFrom; the views point into mutations_' keys.
   absl::flat_hash_map<absl::string_view, size_t> latest_;
 };
 
