@@ -77,7 +77,7 @@ Result<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& options,
 
   auto pprops = base;
   pprops["enable.idempotence"] = "true";
-  pprops["linger.ms"] = "5";
+  pprops.emplace("linger.ms", "5");  // kafka.property.linger.ms overrides
   pprops["queue.buffering.max.messages"] = "20000";
   // Dead letters carry the original value, which may exceed max_value_bytes: leave room.
   pprops["message.max.bytes"] =

@@ -289,7 +289,7 @@ Marker EndMarker(const TextLine& l) {
 long LineWeight(const TextLine& l) {
   bool ordered = false;
   std::string_view rest;
-  if (IsBoilerplateLine(l.text)) return -5;
+  if (l.boilerplate) return -5;
   if (const Marker m = EndMarker(l); m != Marker::kNone) return m == Marker::kHard ? -15 : -8;
   if (IsProseLine(l)) {
     // A long line without any sentence punctuation is a tag cloud or a keyword list, not prose.
@@ -453,7 +453,7 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, siz
     size_t run = 0, with_digits = 0, words = 0;
     size_t j = k;
     for (; j < limit && !IsProseLine(lines[j]) && EndMarker(lines[j]) == Marker::kNone &&
-           !IsBoilerplateLine(lines[j].text);
+           !lines[j].boilerplate;
          ++j) {
       if (j > k && lines[j].gap_before) break;
       ++run;
@@ -523,7 +523,7 @@ bool TitleLike(const TextLine& l) {
   }
   if (alpha_words < 2) return false;
   if (l.text.back() == ':' || l.text.back() == '.') return false;
-  if (IsBoilerplateLine(l.text) || IsCopyrightLine(l.text)) return false;
+  if (l.boilerplate || IsCopyrightLine(l.text)) return false;
   if (ParseHumanDate(l.text, true)) return false;
   if (!SectionPathFromLine(l.text).empty()) return false;
   if (!ParseBylineLine(l.text).empty()) return false;
@@ -667,7 +667,7 @@ bool DecodeFooterLine(const std::vector<TextLine>& lines, size_t& i, FooterState
     if (out.copyright_notice().empty() && l.words <= 20) out.set_copyright_notice(l.text);
     return true;
   }
-  if (IsBoilerplateLine(l.text)) {
+  if (l.boilerplate) {
     st.mode = ListHeader::kNone;
     return true;
   }
@@ -729,7 +729,7 @@ void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, 
       st.mode = ListHeader::kNone;
       continue;
     }
-    if (IsBoilerplateLine(l.text)) continue;
+    if (l.boilerplate) continue;
     if (EndMarker(l) != Marker::kNone && !IsProseLine(l)) {
       // A "Related" / "Read more" box inside the article: the marker and its glued items go.
       while (i + 1 < end && !lines[i + 1].gap_before && !IsProseLine(lines[i + 1])) ++i;
@@ -785,7 +785,7 @@ void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, 
     }
     // Subheading: a short line on its own before prose.
     // A run of three or more glued short lines inside the article is a list.
-    if (!IsBoilerplateLine(l.text)) {
+    if (!l.boilerplate) {
       size_t k = i + 1;
       while (k < end && !IsProseLine(lines[k]) && !lines[k].gap_before) ++k;
       const bool continues = in_list && !l.gap_before;
@@ -835,7 +835,7 @@ Status DecodeText(std::string_view bytes, const Metadata& meta, const Limits& li
     // No prose at all: the first line is the headline, the rest are paragraphs.
     out.set_headline(lines[0].text);
     for (size_t i = 1; i < lines.size(); ++i) {
-      if (!IsBoilerplateLine(lines[i].text)) AddBlock(out, v1::BLOCK_TYPE_PARAGRAPH, lines[i].text);
+      if (!lines[i].boilerplate) AddBlock(out, v1::BLOCK_TYPE_PARAGRAPH, lines[i].text);
     }
     return OkStatus();
   }

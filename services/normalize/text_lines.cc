@@ -38,19 +38,8 @@ int UnicodeSpaceAt(std::string_view s, size_t i, bool& drop) {
   return 0;
 }
 
-void Finish(const std::string& raw, bool gap, std::vector<TextLine>& out) {
-  // Collapse runs and trim.
-  std::string t;
-  t.reserve(raw.size());
-  for (char c : raw) {
-    if (c == ' ') {
-      if (!t.empty() && t.back() != ' ') t += ' ';
-    } else {
-      t += c;
-    }
-  }
-  while (!t.empty() && t.back() == ' ') t.pop_back();
-  if (t.empty()) return;
+// `t`: a non-empty line, spaces collapsed and trimmed.
+void Finish(std::string&& t, bool gap, std::vector<TextLine>& out) {
   TextLine line;
   line.gap_before = gap;
   line.words = 1;
@@ -71,6 +60,7 @@ void Finish(const std::string& raw, bool gap, std::vector<TextLine>& out) {
   line.terminal = !v.empty() && (v.back() == '.' || v.back() == '!' || v.back() == '?' ||
                                  EndsWith(v, "\xE2\x80\xA6") /* … */ || EndsWith(v, "\xE3\x80\x82") /* 。 */);
   line.text = std::move(t);
+  line.boilerplate = IsBoilerplateLine(line.text);
   out.push_back(std::move(line));
 }
 
@@ -79,7 +69,7 @@ void Finish(const std::string& raw, bool gap, std::vector<TextLine>& out) {
 std::vector<TextLine> SplitTextLines(std::string_view s) {
   std::vector<TextLine> out;
   bool gap = true;
-  std::string cur;
+  std::string t;
   size_t pos = 0;
   while (pos <= s.size()) {
     size_t eol = s.find_first_of("\r\n", pos);
@@ -87,31 +77,41 @@ std::vector<TextLine> SplitTextLines(std::string_view s) {
     std::string_view line = s.substr(pos, eol - pos);
     pos = eol + 1;
     if (eol < s.size() && s[eol] == '\r' && pos < s.size() && s[pos] == '\n') ++pos;
-    // Fold tabs, control characters and Unicode spaces into ' '.
-    cur.clear();
-    cur.reserve(line.size());
+    // Tabs, control characters and Unicode spaces fold into ' '; runs collapse; the ends are
+    // trimmed. Runs of printable ASCII are copied whole.
+    t.clear();
+    t.reserve(line.size());
+    bool space = false;  // a space is pending (written only before more text)
+    auto printable = [](unsigned char c) { return c > 0x20 && c < 0x7F; };
     for (size_t i = 0; i < line.size();) {
       const unsigned char c = static_cast<unsigned char>(line[i]);
-      if (c < 0x20 || c == 0x7F) {
-        cur += ' ';
+      if (c <= 0x20 || c == 0x7F) {
+        space = true;
         ++i;
         continue;
       }
       if (c >= 0xC2) {
         bool drop = false;
         if (int n = UnicodeSpaceAt(line, i, drop); n > 0) {
-          if (!drop) cur += ' ';
+          if (!drop) space = true;
           i += static_cast<size_t>(n);
           continue;
         }
       }
-      cur += static_cast<char>(c);
-      ++i;
+      if (space && !t.empty()) t += ' ';
+      space = false;
+      size_t j = i + 1;
+      if (printable(c)) {
+        while (j < line.size() && printable(static_cast<unsigned char>(line[j]))) ++j;
+      }
+      t.append(line.data() + i, j - i);
+      i = j;
     }
-    if (cur.find_first_not_of(' ') == std::string::npos) {
+    if (t.empty()) {
       gap = true;
     } else {
-      Finish(cur, gap, out);
+      Finish(std::move(t), gap, out);
+      t = std::string();
       gap = false;
     }
     if (eol == s.size()) break;

@@ -12,7 +12,8 @@ struct TextLine {
   std::string text;        // trimmed, Unicode spaces folded to ' ', runs collapsed
   bool gap_before = true;  // a blank line (or the start of the text) precedes it
   int words = 0;
-  bool terminal = false;  // ends a sentence: . ! ? ... (before closing quotes/brackets)
+  bool terminal = false;     // ends a sentence: . ! ? ... (before closing quotes/brackets)
+  bool boilerplate = false;  // IsBoilerplateLine(text), computed once by SplitTextLines
 };
 
 // Splits UTF-8 text into non-blank lines (LF, CRLF or CR), folding NBSP and the other Unicode
