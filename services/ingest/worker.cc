@@ -585,6 +585,7 @@ Status Worker::OpenSharedIndex() {
     std::filesystem::create_directories(path, ec);
     dedup::RocksDbOptions o;
     o.disable_wal = true;  // rebuilt from the index topic on every start
+    o.hash_memtable = true;  // read only by Get and one-bucket Scan: cheap inserts
     auto db = dedup::RocksDbStateStore::Open(path, o);
     if (!db.ok()) return db.error();
     shared_store_ = std::move(db.value());

@@ -221,15 +221,15 @@ constexpr size_t LongestWhole() {
   return n;
 }
 
-// kContainsByFirst[c]: bit k set when kBoilerplateContains[k] starts with byte c.
-struct FirstByteMasks {
+// kContainsAt[j].v[c]: bit k set when byte j of kBoilerplateContains[k] is c (j = 0, 1).
+struct ByteMasks {
   uint32_t v[256];
-  constexpr FirstByteMasks() : v{} {
+  constexpr explicit ByteMasks(size_t j) : v{} {
     for (size_t k = 0; k < kBoilerplateContains.size(); ++k)
-      v[static_cast<unsigned char>(kBoilerplateContains[k][0])] |= 1u << k;
+      v[static_cast<unsigned char>(kBoilerplateContains[k][j])] |= 1u << k;
   }
 };
-constexpr FirstByteMasks kContainsByFirst;
+constexpr ByteMasks kContainsAt[2] = {ByteMasks(0), ByteMasks(1)};
 
 // `s` starts with the lower-case ASCII `phrase`, ignoring ASCII case.
 bool StartsWithLower(std::string_view s, std::string_view phrase) {
@@ -249,9 +249,10 @@ bool IsBoilerplateLine(std::string_view s) {
     for (auto k : kBoilerplateWhole)
       if (l == k) return true;
   }
-  // One pass over the line: a phrase is tried only where its first byte is.
-  for (size_t i = 0; i < s.size(); ++i) {
-    uint32_t mask = kContainsByFirst.v[static_cast<unsigned char>(AsciiLowerChar(s[i]))];
+  // One pass over the line: a phrase is tried only where its first two bytes are.
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    uint32_t mask = kContainsAt[0].v[static_cast<unsigned char>(AsciiLowerChar(s[i]))] &
+                    kContainsAt[1].v[static_cast<unsigned char>(AsciiLowerChar(s[i + 1]))];
     while (mask != 0) {
       const int k = __builtin_ctz(mask);
       mask &= mask - 1;

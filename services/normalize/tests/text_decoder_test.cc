@@ -72,6 +72,38 @@ TEST(TextLines, FoldsUnicodeSpacesAndRecordsGaps) {
   EXPECT_TRUE(lines[1].terminal);
   EXPECT_EQ(lines[2].text, "four");
   EXPECT_FALSE(lines[2].gap_before);
+  // Tabs and control bytes fold to a space, runs collapse, zero-width characters vanish, the
+  // ends are trimmed; a line of nothing but spaces is a gap.
+  lines = internal::SplitTextLines(" \ta\t\tb\x01 c\xE2\x80\x8B" "d\x7F \n \t \nz\xC3\xA9 \xE3\x80\x80 y");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].text, "a b cd");
+  EXPECT_EQ(lines[0].words, 3);
+  EXPECT_EQ(lines[1].text, "z\xC3\xA9 y");
+  EXPECT_TRUE(lines[1].gap_before);
+  EXPECT_FALSE(lines[1].boilerplate);
+  EXPECT_TRUE(internal::SplitTextLines("x\nAll rights reserved.")[1].boilerplate);
+}
+
+// Boilerplate: a phrase anywhere in the line (any ASCII case, also at its very start and end)
+// or the whole line; near misses are not.
+TEST(TextLines, BoilerplatePhrasesAndWholeLines) {
+  EXPECT_TRUE(internal::IsBoilerplateLine("Copyright 2008 Reuters. All Rights Reserved."));
+  EXPECT_TRUE(internal::IsBoilerplateLine("all rights reserved"));
+  EXPECT_TRUE(internal::IsBoilerplateLine("xJavaScript is disabled"));
+  EXPECT_TRUE(internal::IsBoilerplateLine("Please SIGN UP FOR OUR NEWSLETTER today"));
+  EXPECT_TRUE(internal::IsBoilerplateLine("e-mail this story to a friend"));
+  EXPECT_TRUE(internal::IsBoilerplateLine("Advertisement"));
+  EXPECT_TRUE(internal::IsBoilerplateLine("Read more >"));
+  EXPECT_TRUE(internal::IsBoilerplateLine("Skip to main content |"));
+  EXPECT_TRUE(internal::IsBoilerplateLine("OK:"));
+  EXPECT_FALSE(internal::IsBoilerplateLine("all rights reserve"));
+  EXPECT_FALSE(internal::IsBoilerplateLine("Share prices fell sharply on Monday."));
+  EXPECT_FALSE(internal::IsBoilerplateLine("Advertisements"));
+  EXPECT_FALSE(internal::IsBoilerplateLine("The e-mail was sent to this story's author."));
+  EXPECT_FALSE(internal::IsBoilerplateLine("links to more"));  // the phrase needs its trailing space
+  EXPECT_TRUE(internal::IsBoilerplateLine("links to more stories"));
+  EXPECT_FALSE(internal::IsBoilerplateLine(""));
+  EXPECT_FALSE(internal::IsBoilerplateLine("a"));
 }
 
 TEST(TextLines, NamesAndBylines) {
