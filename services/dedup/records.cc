@@ -98,11 +98,15 @@ class Reader {
   bool ok_ = true;
 };
 
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "Be64/Be32 swap from little-endian");
+
 void Be64(std::string& s, uint64_t v) {
-  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  v = __builtin_bswap64(v);
+  s.append(reinterpret_cast<const char*>(&v), sizeof v);
 }
 void Be32(std::string& s, uint32_t v) {
-  for (int i = 3; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  v = __builtin_bswap32(v);
+  s.append(reinterpret_cast<const char*>(&v), sizeof v);
 }
 
 }  // namespace
@@ -270,15 +274,24 @@ std::string DocKey(uint64_t doc) {
   return k;
 }
 
-std::string BandPrefix(int band, uint64_t band_hash) {
-  std::string k = "b/";
+namespace {
+// "b/" + band + band hash, with room for `capacity` bytes.
+std::string BandKey(int band, uint64_t band_hash, size_t capacity) {
+  std::string k;
+  k.reserve(capacity);
+  k = "b/";
   k.push_back(static_cast<char>(band));
   Be64(k, band_hash);
   return k;
 }
+}  // namespace
+
+std::string BandPrefix(int band, uint64_t band_hash) {
+  return BandKey(band, band_hash, kBandPrefixSize);
+}
 
 std::string BandEntryKey(int band, uint64_t band_hash, int64_t time_ms, uint64_t doc) {
-  std::string k = BandPrefix(band, band_hash);
+  std::string k = BandKey(band, band_hash, kBandEntryKeySize);
   Be64(k, ~TimeToKey(time_ms));
   Be64(k, doc);
   return k;
