@@ -98,7 +98,7 @@ class MemoryStateStore final : public StateStore {
   [[nodiscard]] bool Scanned(std::string_view key) const;
   void ApplyOne(std::string key, std::optional<std::string> value);
   std::vector<std::string> scanned_prefixes_;
-  absl::flat_hash_map<std::string, std::string> kv_;                // keys outside scanned_prefixes_
+  absl::flat_hash_map<std::string, std::string> kv_;  // keys outside scanned_prefixes_
   // Scanned keys of up to 31 bytes (all of Deduper's) are stored inline in the btree nodes: no
   // allocation per key, and key comparisons read the node instead of chasing a pointer.
   // 31 key bytes, zero-padded, then the size: comparing the 32 bytes as four big-endian words
@@ -132,7 +132,7 @@ class MemoryStateStore final : public StateStore {
       absl::container_internal::btree<absl::container_internal::map_params<
           ShortKey, std::string, ShortKeyLess, std::allocator<std::pair<const ShortKey, std::string>>,
           /*TargetNodeSize=*/1024, /*IsMulti=*/false>>>;
-  ShortMap ordered_;                                                // scanned keys <= kShortKeyMax
+  ShortMap ordered_;                                                     // scanned keys <= kShortKeyMax
   absl::btree_map<std::string, std::string, std::less<>> ordered_long_;  // longer scanned keys
 };
 

@@ -452,8 +452,8 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, siz
       ++k;  // its heading
     size_t run = 0, with_digits = 0, words = 0;
     size_t j = k;
-    for (; j < limit && !IsProseLine(lines[j]) && EndMarker(lines[j]) == Marker::kNone &&
-           !lines[j].boilerplate;
+    for (;
+         j < limit && !IsProseLine(lines[j]) && EndMarker(lines[j]) == Marker::kNone && !lines[j].boilerplate;
          ++j) {
       if (j > k && lines[j].gap_before) break;
       ++run;

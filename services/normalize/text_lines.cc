@@ -207,13 +207,24 @@ constexpr std::array<std::string_view, 16> kBoilerplateContains = {
     "javascript is disabled"};
 
 // Lines that are boilerplate when they are nothing but one of these (lower case).
-constexpr std::array<std::string_view, 36> kBoilerplateWhole = {
-    "advertisement", "advert",    "share",       "print",       "email",       "e-mail",
-    "tweet",         "comments",  "read more",   "back to top", "top of page", "close",
-    "menu",          "search",    "subscribe",   "sign in",     "log in",      "sign up",
-    "home",          "more",      "next",        "previous",    "facebook",    "twitter",
-    "whatsapp",      "linkedin",  "pinterest",   "reddit",      "copy link",   "skip to main content",
-    "accept & close", "accept and close", "accept", "i agree",  "got it",      "ok"};
+constexpr std::array<std::string_view, 36> kBoilerplateWhole = {"advertisement",  "advert",
+                                                                "share",          "print",
+                                                                "email",          "e-mail",
+                                                                "tweet",          "comments",
+                                                                "read more",      "back to top",
+                                                                "top of page",    "close",
+                                                                "menu",           "search",
+                                                                "subscribe",      "sign in",
+                                                                "log in",         "sign up",
+                                                                "home",           "more",
+                                                                "next",           "previous",
+                                                                "facebook",       "twitter",
+                                                                "whatsapp",       "linkedin",
+                                                                "pinterest",      "reddit",
+                                                                "copy link",      "skip to main content",
+                                                                "accept & close", "accept and close",
+                                                                "accept",         "i agree",
+                                                                "got it",         "ok"};
 
 constexpr size_t LongestWhole() {
   size_t n = 0;

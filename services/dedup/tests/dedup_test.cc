@@ -464,7 +464,8 @@ TEST(MemoryStateStore, ShortAndLongScannedKeysScanInOrder) {
                     .ok());
     return out;
   };
-  EXPECT_EQ(scan("b/", ""), (std::vector<std::string>{"b/j=1", long1 + "=2", exact + "=3", long2 + "=4", "b/n=5"}));
+  EXPECT_EQ(scan("b/", ""),
+            (std::vector<std::string>{"b/j=1", long1 + "=2", exact + "=3", long2 + "=4", "b/n=5"}));
   EXPECT_EQ(scan("b/", "b/l"), (std::vector<std::string>{exact + "=3", long2 + "=4", "b/n=5"}));
   EXPECT_EQ(scan("b/k", ""), (std::vector<std::string>{long1 + "=2"}));
   EXPECT_EQ(store.size(), 6u);
@@ -489,8 +490,9 @@ TEST(MemoryStateStore, ShortAndLongScannedKeysScanInOrder) {
 // Inline keys are zero-padded: a key ending in zero bytes still sorts after its prefix.
 TEST(MemoryStateStore, ZeroBytesSortLikeStrings) {
   MemoryStateStore store({"b/"});
-  const std::vector<std::string> keys = {std::string("b/x"), std::string("b/x\0", 4), std::string("b/x\0\0", 5),
-                                         std::string("b/x\x01", 4), std::string("b/\xff")};
+  const std::vector<std::string> keys = {std::string("b/x"), std::string("b/x\0", 4),
+                                         std::string("b/x\0\0", 5), std::string("b/x\x01", 4),
+                                         std::string("b/\xff")};
   MutationBatch b;
   for (auto it = keys.rbegin(); it != keys.rend(); ++it) b.Put(*it, "");
   ASSERT_TRUE(store.Apply(b).ok());

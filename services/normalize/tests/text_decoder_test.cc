@@ -74,7 +74,9 @@ TEST(TextLines, FoldsUnicodeSpacesAndRecordsGaps) {
   EXPECT_FALSE(lines[2].gap_before);
   // Tabs and control bytes fold to a space, runs collapse, zero-width characters vanish, the
   // ends are trimmed; a line of nothing but spaces is a gap.
-  lines = internal::SplitTextLines(" \ta\t\tb\x01 c\xE2\x80\x8B" "d\x7F \n \t \nz\xC3\xA9 \xE3\x80\x80 y");
+  lines = internal::SplitTextLines(
+      " \ta\t\tb\x01 c\xE2\x80\x8B"
+      "d\x7F \n \t \nz\xC3\xA9 \xE3\x80\x80 y");
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0].text, "a b cd");
   EXPECT_EQ(lines[0].words, 3);
