@@ -1,7 +1,6 @@
 #include "dedup/rocksdb_store.h"
 
 #include <rocksdb/cache.h>
-#include <rocksdb/memtablerep.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
@@ -46,12 +45,6 @@ Result<std::unique_ptr<RocksDbStateStore>> RocksDbStateStore::Open(const std::st
     options.memtable_prefix_bloom_size_ratio = 0.05;
     table.whole_key_filtering = true;  // point reads keep their whole-key filter
     store->bucket_prefix_bytes_ = o.bucket_prefix_bytes;
-    if (o.hash_memtable) {
-      // Capped: keys shorter than a bucket prefix (doc keys) hash as a whole.
-      options.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(o.bucket_prefix_bytes));
-      options.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(/*bucket_count=*/200000));
-      options.allow_concurrent_memtable_write = false;
-    }
   }
   options.create_if_missing = o.create_if_missing;
   store->write_options_.disableWAL = o.disable_wal;

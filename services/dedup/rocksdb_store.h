@@ -26,11 +26,6 @@ struct RocksDbOptions {
   size_t bucket_prefix_bytes = 11;
   // No write-ahead log: for stores rebuilt from Kafka on every start (the shared index).
   bool disable_wal = false;
-  // Memtable hashed by the first bucket_prefix_bytes of each key (shorter keys: the whole key),
-  // a small skip list per bucket: inserts stay cheap as the memtable grows. Only for stores read
-  // by point Get() and one-bucket Scan() (the shared index): any other scan would sort the whole
-  // memtable first. Needs bucket_prefix_bytes > 0.
-  bool hash_memtable = false;
   // Create the directory when missing.
   bool create_if_missing = true;
 };

@@ -541,7 +541,6 @@ Status Worker::OpenSharedIndex() {
     std::filesystem::create_directories(path, ec);
     dedup::RocksDbOptions o;
     o.disable_wal = true;  // rebuilt from the index topic on every start
-    o.hash_memtable = getenv("H7_HASH") && *getenv("H7_HASH") == '1';  // TEMP A/B
     auto db = dedup::RocksDbStateStore::Open(path, o);
     if (!db.ok()) return db.error();
     shared_store_ = std::move(db.value());
