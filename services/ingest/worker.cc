@@ -549,7 +549,8 @@ Status Worker::OpenSharedIndex() {
   }
   auto props = options_.kafka.ClientProperties();
   props["isolation.level"] = "read_committed";
-  props["fetch.wait.max.ms"] = "10";
+  // Eventually consistent anyway: fewer fetch round trips cost the broker less CPU.
+  props["fetch.wait.max.ms"] = "100";
   auto c = kafka::Consumer::Create(props);
   if (!c.ok()) return c.error();
   index_consumer_ = std::move(c.value());
@@ -639,9 +640,9 @@ Status Worker::Run(const std::atomic<bool>& stop) {
       }
     }
     if (NowMs() - last_store_size_ms_ > 10000) UpdateStoreSize();
-    // The shared index is applied in batches (one RocksDB write each) every few milliseconds;
-    // matching across partitions is asynchronous anyway.
-    if (index_consumer_ && (!r.ok() || !r.value() || NowMs() - last_index_drain_ms_ >= 10)) {
+    // The shared index is applied in batches (one RocksDB write each) every 50 ms: larger
+    // batches cost less per key; matching across partitions is asynchronous anyway.
+    if (index_consumer_ && NowMs() - last_index_drain_ms_ >= 50) {
       last_index_drain_ms_ = NowMs();
       DrainIndex(2000, 0ms);
     }
