@@ -1,0 +1,131 @@
+// The worker against the embedded broker. At-least-once pipelining: an event's outputs become
+// visible as soon as its changelog records (state and decision memo) are acknowledged, long
+// before the batch's offsets are committed; the offsets are still committed after the outputs.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "broker/broker.h"
+#include "common/kafka.h"
+#include "common/metrics.h"
+#include "copydesk/v1/events.pb.h"
+#include "dedup/records.h"
+#include "ingest/worker.h"
+
+namespace copydesk::ingest {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr char kText[] =
+    "Copydesk test story\n\nBy A Reporter\n\nLONDON (Reuters) - The pipeline test sends one plain-text "
+    "story through the worker and waits for its outcome on the outcome topic. The body has a few "
+    "sentences so that the normalizer accepts it as an article and the deduper records a decision "
+    "for it, with the memo that lets a reprocessing worker replay that decision.\n";
+
+// Every record of `topic` (all partitions) that arrives before `want` records or the timeout.
+std::vector<Record> ReadTopic(const std::string& brokers, const std::string& topic, size_t want,
+                              std::chrono::seconds timeout) {
+  std::vector<Record> out;
+  auto c = kafka::Consumer::Create({{"bootstrap.servers", brokers}, {"fetch.wait.max.ms", "10"}});
+  EXPECT_TRUE(c.ok());
+  if (!c.ok()) return out;
+  auto n = kafka::PartitionCount(c.value()->raw(), topic);
+  EXPECT_TRUE(n.ok());
+  if (!n.ok()) return out;
+  std::vector<kafka::TopicPartitionOffset> parts;
+  for (int p = 0; p < n.value(); ++p) parts.push_back({topic, p, RD_KAFKA_OFFSET_BEGINNING});
+  EXPECT_TRUE(c.value()->Assign(parts).ok());
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (out.size() < want && std::chrono::steady_clock::now() < deadline) {
+    auto r = c.value()->Poll(100ms);
+    if (r.ok() && r.value()) out.push_back(*r.value());
+  }
+  return out;
+}
+
+class AtLeastOnceWorker : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto b = broker::EmbeddedBroker::Start({.brokers = 1, .partitions = 1, .topics = {}});
+    ASSERT_TRUE(b.ok()) << b.error().reason;
+    broker_ = std::move(b.value());
+    metrics_ = std::make_unique<metrics::IngestMetrics>(registry_);
+    WorkerOptions wo;
+    wo.kafka.brokers = broker_->bootstrap();
+    wo.mode = "at-least-once";
+    wo.instance_id = "alo";
+    wo.state_dir.clear();  // memory
+    // The batch stays open for the whole test: only pipelining can make an output visible.
+    wo.commit_interval_ms = 3'600'000;
+    wo.commit_max_events = 1'000'000;
+    auto w = Worker::Create(wo, *metrics_);
+    ASSERT_TRUE(w.ok()) << w.error().reason;
+    worker_ = std::move(w.value());
+    thread_ = std::thread([this] { run_status_ = worker_->Run(stop_); });
+  }
+
+  void TearDown() override { StopWorker(); }
+
+  void StopWorker() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    EXPECT_TRUE(run_status_.ok()) << (run_status_.ok() ? "" : run_status_.error().reason);
+  }
+
+  int64_t CommittedOffset() {
+    auto c = kafka::Consumer::Create({{"bootstrap.servers", broker_->bootstrap()}, {"group.id", "copydesk-ingest"}});
+    EXPECT_TRUE(c.ok());
+    if (!c.ok()) return -2;
+    auto got = c.value()->Committed({{"news.raw.v1", 0, RD_KAFKA_OFFSET_INVALID}}, 10s);
+    EXPECT_TRUE(got.ok());
+    if (!got.ok() || got.value().empty()) return -2;
+    return got.value()[0].offset;
+  }
+
+  std::unique_ptr<broker::EmbeddedBroker> broker_;
+  prometheus::Registry registry_;
+  std::unique_ptr<metrics::IngestMetrics> metrics_;
+  std::unique_ptr<Worker> worker_;
+  std::atomic<bool> stop_{false};
+  Status run_status_ = OkStatus();
+  std::thread thread_;
+};
+
+TEST_F(AtLeastOnceWorker, OutputsAreReleasedOnceTheirMemoIsAcknowledgedBeforeTheBatchCommits) {
+  auto p = kafka::Producer::Create({{"bootstrap.servers", broker_->bootstrap()}});
+  ASSERT_TRUE(p.ok());
+  Record in;
+  in.topic = "news.raw.v1";
+  in.partition = 0;
+  in.key = "k1";
+  in.value = kText;
+  in.headers.push_back({"content-type", "text/plain"});
+  ASSERT_TRUE(p.value()->Send(in).ok());
+  ASSERT_TRUE(p.value()->Flush(10s).ok());
+
+  // The outcome arrives although the batch (interval: one hour) is still open.
+  auto outcomes = ReadTopic(broker_->bootstrap(), "news.ingest-outcomes.v1", 1, 60s);
+  ASSERT_EQ(outcomes.size(), 1u) << "the output was held until the batch commit";
+  v1::IngestOutcome o;
+  ASSERT_TRUE(o.ParseFromString(outcomes[0].value.value_or("")));
+  EXPECT_EQ(o.source().offset(), 0);
+  EXPECT_EQ(worker_->counters().committed_batches.load(), 0);
+  EXPECT_LT(CommittedOffset(), 0) << "no offset may be committed while the batch is open";
+
+  // The decision memo that reproduces the outcome is on the changelog already.
+  const std::string memo = dedup::internal::MemoKey(0, 0);
+  auto changelog = ReadTopic(broker_->bootstrap(), "news.dedup-changelog.v1", 1000, 5s);
+  bool found = false;
+  for (const auto& r : changelog) found = found || (r.key && *r.key == memo);
+  EXPECT_TRUE(found) << "the memo of input 0 is not on the changelog";
+
+  // Stopping commits the batch: the offset follows the outputs.
+  StopWorker();
+  EXPECT_EQ(worker_->counters().committed_batches.load(), 1);
+  EXPECT_EQ(CommittedOffset(), 1);
+}
+
+}  // namespace
+}  // namespace copydesk::ingest
