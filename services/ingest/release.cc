@@ -15,7 +15,9 @@ std::vector<ReleaseQueue::Held> ReleaseQueue::TakeReleasable(uint64_t delivered)
   return out;
 }
 
-void ReleaseQueue::Sent(uint64_t output_seq, int64_t timestamp_ms) { sent_.push_back({output_seq, timestamp_ms}); }
+void ReleaseQueue::Sent(uint64_t output_seq, int64_t timestamp_ms) {
+  sent_.push_back({output_seq, timestamp_ms});
+}
 
 std::vector<int64_t> ReleaseQueue::TakeDelivered(uint64_t delivered) {
   std::vector<int64_t> out;

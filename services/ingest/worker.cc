@@ -220,7 +220,7 @@ Status Worker::Assign(int32_t partition) {
     base = std::make_unique<dedup::MemoryStateStore>();
   }
   p.store = std::make_unique<OverlayStore>(std::move(base));
-  p.store->TrackChanges(true);
+  p.store->TrackChanges(pipelined());
   if (local_is_current) {
     log->info("local state is current partition={} committed_next={}", partition, p.committed_next);
   } else {
@@ -305,6 +305,7 @@ Status Worker::BeginIfNeeded() {
   batch_events_ = 0;
   batch_started_ms_ = NowMs();
   batch_timestamps_.clear();
+  batch_outputs_.clear();
   published_.clear();
   return OkStatus();
 }
@@ -346,8 +347,7 @@ Status Worker::ReleaseReady() {
   }
   const int64_t now = NowMs();
   for (int64_t ts : release_.TakeDelivered(producer_->DeliveredThrough())) {
-    // At-least-once: an acknowledged output is committed. (Transactional: at the commit.)
-    if (ts > 0 && !transactional()) metrics_.end_to_end_seconds.Observe(static_cast<double>(now - ts) / 1000.0);
+    if (ts > 0) metrics_.end_to_end_seconds.Observe(static_cast<double>(now - ts) / 1000.0);
   }
   return OkStatus();
 }
@@ -403,59 +403,99 @@ Status Worker::HandleEvent(const Record& in) {
   p.batch_next = in.offset + 1;
   ++batch_events_;
   metrics_.in_flight.Set(static_cast<double>(batch_events_));
-  if (transactional()) batch_timestamps_.push_back(in.timestamp_ms);
-  // The event's state changes go out now (inside the open transaction, if any); its outputs wait
-  // for their acknowledgement (and for that of everything sent before them).
-  st = SendChanges(in.partition, p);
-  if (!st.ok()) return st;
-  release_.Hold(producer_->last_sequence(), in.timestamp_ms, std::move(res.records));
-  return ReleaseReady();
+  if (pipelined()) {
+    // The event's state changes go out now; its outputs wait for their acknowledgement (and for
+    // that of everything sent before them).
+    st = SendChanges(in.partition, p);
+    if (!st.ok()) return st;
+    release_.Hold(producer_->last_sequence(), in.timestamp_ms, std::move(res.records));
+    return ReleaseReady();
+  }
+  for (auto& r : res.records) batch_outputs_.push_back(std::move(r));
+  batch_timestamps_.push_back(in.timestamp_ms);
+  return OkStatus();
 }
 
 Status Worker::CommitBatch() {
   if (!txn_open_) return OkStatus();
   auto t0 = std::chrono::steady_clock::now();
-  // Every staged change is on its way already (sent as its event was decided) and most outputs
-  // are released. Send what is left, wait for the acknowledgements and release the rest.
-  for (auto& [part, p] : partitions_) {
-    if (p.batch_next < 0) continue;
-    Status st = SendChanges(part, p);
+  if (pipelined()) {
+    // Everything staged is on its way already; wait for the acknowledgements, release the rest
+    // of the outputs and wait for theirs: then the offsets can be committed.
+    for (auto& [part, p] : partitions_) {
+      if (p.batch_next < 0) continue;
+      Status st = SendChanges(part, p);
+      if (!st.ok()) {
+        AbortBatch(st.error().reason);
+        return st;
+      }
+    }
+    Status st = producer_->Flush(txn_timeout_);
+    if (st.ok()) st = ReleaseReady();
+    if (st.ok()) st = producer_->Flush(txn_timeout_);
+    if (st.ok()) st = ReleaseReady();  // observes the latency of the last outputs
     if (!st.ok()) {
       AbortBatch(st.error().reason);
       return st;
     }
+    return FinishCommit(t0);
   }
+  // The state changes of this batch go to the changelog in the same transaction.
+  for (auto& [part, p] : partitions_) {
+    if (p.batch_next < 0) continue;
+    for (auto& m : p.store->Pending()) {
+      if (dedup::IsDerivedKey(m.key)) continue;  // rebuilt from the doc and memo records on restore
+      Record r;
+      r.topic = options_.topics.changelog;
+      r.partition = part;
+      r.key = m.key;
+      r.value = m.value;
+      r.headers.push_back({std::string(kInputOffsetHeader), std::to_string(p.batch_next)});
+      Status st = producer_->Send(r);
+      if (st.ok() && shared_store_ && dedup::IsSharedIndexKey(m.key)) {
+        Record idx;
+        idx.topic = options_.topics.index;
+        idx.key = m.key;
+        idx.value = m.value;
+        st = producer_->Send(idx);
+      }
+      if (!st.ok()) {
+        AbortBatch(st.error().reason);
+        return st;
+      }
+    }
+  }
+  // State (and memos) first, acknowledged; then the outputs.
   Status st = producer_->Flush(txn_timeout_);
-  if (st.ok()) st = ReleaseReady();
-  if (st.ok() && !transactional()) {
-    // At-least-once: the outputs must be acknowledged before the offsets are committed.
-    st = producer_->Flush(txn_timeout_);
-    if (st.ok()) st = ReleaseReady();  // observes the latency of the last outputs
-  }
   if (!st.ok()) {
     AbortBatch(st.error().reason);
     return st;
   }
-  if (transactional()) {
-    auto group = consumer_->GroupMetadata();
-    st = producer_->SendOffsetsToTransaction(BatchOffsets(), group.get(), txn_timeout_);
-    if (st.ok()) st = producer_->CommitTransaction(txn_timeout_);
+  for (const auto& r : batch_outputs_) {
+    st = producer_->Send(r);
     if (!st.ok()) {
-      auto kind = producer_->last_txn_error();
-      if (kind == kafka::Producer::TxnErrorKind::kFatal) {
-        metrics_.txn_fenced.Increment();
-        fatal_ = st;
-        return st;
-      }
       AbortBatch(st.error().reason);
       return st;
     }
-    metrics_.txn_commits.Increment();
-    // The batch's outputs are committed now.
-    const int64_t now = NowMs();
-    for (int64_t ts : batch_timestamps_) {
-      if (ts > 0) metrics_.end_to_end_seconds.Observe(static_cast<double>(now - ts) / 1000.0);
+    ++published_[r.topic];
+  }
+  auto group = consumer_->GroupMetadata();
+  st = producer_->SendOffsetsToTransaction(BatchOffsets(), group.get(), txn_timeout_);
+  if (st.ok()) st = producer_->CommitTransaction(txn_timeout_);
+  if (!st.ok()) {
+    auto kind = producer_->last_txn_error();
+    if (kind == kafka::Producer::TxnErrorKind::kFatal) {
+      metrics_.txn_fenced.Increment();
+      fatal_ = st;
+      return st;
     }
+    AbortBatch(st.error().reason);
+    return st;
+  }
+  metrics_.txn_commits.Increment();
+  const int64_t now = NowMs();
+  for (int64_t ts : batch_timestamps_) {
+    if (ts > 0) metrics_.end_to_end_seconds.Observe(static_cast<double>(now - ts) / 1000.0);
   }
   return FinishCommit(t0);
 }
@@ -477,7 +517,7 @@ Status Worker::FinishCommit(std::chrono::steady_clock::time_point t0) {
   // Asynchronous in both: a lost commit only means reprocessing, which replays the recorded
   // decisions (their memos were acknowledged before any output).
   Status st = consumer_->Commit(BatchOffsets(), /*async=*/true);
-  if (!st.ok() && !transactional()) {
+  if (!st.ok() && pipelined()) {
     AbortBatch(st.error().reason);
     return st;
   }
@@ -494,6 +534,7 @@ Status Worker::FinishCommit(std::chrono::steady_clock::time_point t0) {
   }
   for (const auto& [topic, n] : published_) metrics_.published.Get(topic).Increment(static_cast<double>(n));
   published_.clear();
+  batch_outputs_.clear();
   metrics_.commit_seconds.Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   metrics_.in_flight.Set(0);
@@ -521,12 +562,15 @@ void Worker::AbortBatch(const std::string& why) {
     if (!st.ok()) Logger("ingest")->warn("rewind failed partition={} reason=\"{}\"", part, st.error().reason);
   }
   txn_open_ = false;
+  batch_outputs_.clear();
   published_.clear();
-  // Held outputs are never sent. Clear a delivery failure (it may be what aborted the batch), and
-  // publish every staged change again: some of the sends may have failed or been aborted.
-  release_.Clear();
-  (void)producer_->Flush(std::min<std::chrono::milliseconds>(txn_timeout_, 1s));
-  for (auto& [part, p] : partitions_) p.store->MarkAllChanged();
+  if (pipelined()) {
+    // Held outputs are never sent. Clear a delivery failure (it is what aborted the batch), and
+    // publish every staged change again: some of the sends may have failed.
+    release_.Clear();
+    (void)producer_->Flush(std::min<std::chrono::milliseconds>(txn_timeout_, 1s));
+    for (auto& [part, p] : partitions_) p.store->MarkAllChanged();
+  }
   metrics_.in_flight.Set(0);
 }
 
@@ -613,9 +657,9 @@ Status Worker::Run(const std::atomic<bool>& stop) {
             options_.instance_id, options_.topics.raw);
   int backoff_ms = 100;
   while (!stop.load() && fatal_.ok()) {
-    // Outputs wait for acknowledgements; come back soon to release them.
+    // Pipelined: outputs wait for acknowledgements; come back soon to release them.
     // (Before the consumer poll: an abort rewinds only partitions of the open batch.)
-    const bool waiting = release_.held() > 0 || release_.unacknowledged() > 0;
+    const bool waiting = pipelined() && (release_.held() > 0 || release_.unacknowledged() > 0);
     if (waiting && txn_open_) {
       Status st = ReleaseReady();
       if (!st.ok()) {

@@ -99,15 +99,17 @@ class Worker {
   [[nodiscard]] bool LocalStateIsCurrent(const std::string& marker, int32_t partition,
                                          int64_t committed_next) const;
   [[nodiscard]] bool transactional() const { return options_.mode == "transactional"; }
-  // Pipelining (both modes): state changes go to the changelog as events are decided, and each
-  // event's outputs are sent as soon as the changelog records sent before them are acknowledged.
-  // Sends the partition's state changes staged since the last call (changelog and shared index).
+  // At-least-once: state changes go to the changelog as events are decided, and each event's
+  // outputs are released as soon as the changelog records sent before them are acknowledged.
+  [[nodiscard]] bool pipelined() const { return !transactional(); }
+  // Pipelined: sends the partition's state changes staged since the last call (changelog and
+  // shared index records).
   Status SendChanges(int32_t partition, Partition& p);
-  // Serves delivery reports, sends the outputs whose state is acknowledged, and (at-least-once)
+  // Pipelined: serves delivery reports, sends the outputs whose state is acknowledged, and
   // observes the end-to-end latency of the events whose outputs are acknowledged. An error if a
   // delivery failed (the batch must be aborted: nothing held is released after a failure).
   Status ReleaseReady();
-  ReleaseQueue release_;  // the open batch's outputs, held until their state is acknowledged
+  ReleaseQueue release_;
 
   WorkerOptions options_;
   PipelineOptions pipeline_;
@@ -129,6 +131,11 @@ class Worker {
   int64_t batch_events_ = 0;
   int64_t batch_started_ms_ = 0;
   std::vector<int64_t> batch_timestamps_;
+  // Transactional: output records of the open batch, held until commit: the batch's state
+  // changes (with the decision memos) are acknowledged on the changelog before any output is
+  // sent, so an output is never visible without the memo that lets a reprocessing worker replay
+  // its decision. (At-least-once: per event, in release_.)
+  std::vector<Record> batch_outputs_;
   std::map<std::string, int64_t> published_;  // outputs sent in the open batch, per topic
   int64_t last_store_size_ms_ = 0;
   void UpdateStoreSize();

@@ -75,7 +75,8 @@ class AtLeastOnceWorker : public ::testing::Test {
   }
 
   int64_t CommittedOffset() {
-    auto c = kafka::Consumer::Create({{"bootstrap.servers", broker_->bootstrap()}, {"group.id", "copydesk-ingest"}});
+    auto c = kafka::Consumer::Create(
+        {{"bootstrap.servers", broker_->bootstrap()}, {"group.id", "copydesk-ingest"}});
     EXPECT_TRUE(c.ok());
     if (!c.ok()) return -2;
     auto got = c.value()->Committed({{"news.raw.v1", 0, RD_KAFKA_OFFSET_INVALID}}, 10s);
