@@ -305,6 +305,22 @@ bool IsSharedIndexKey(std::string_view key) {
 Deduper::Deduper(Config config, StateStore& store, const StateStore* shared_index)
     : config_(config), store_(store), shared_index_(shared_index) {}
 
+Result<std::string> Deduper::ScanStart(const OverlayView& view, ExpiryCursor& cursor) const {
+  if (!cursor.pending.empty()) {
+    auto r = view.Get(cursor.pending);
+    if (!r.ok()) return r.error();
+    if (!r.value()) cursor.floor = std::move(cursor.pending);  // its batch was applied
+    cursor.pending.clear();
+  }
+  return cursor.floor;
+}
+
+void Deduper::Lower(ExpiryCursor& cursor, std::string_view key) {
+  if (!key.starts_with(cursor.prefix)) return;
+  if (!cursor.pending.empty() && key < cursor.pending) cursor.pending.clear();  // would skip it
+  if (!cursor.floor.empty() && key < cursor.floor) cursor.floor = std::string(key);
+}
+
 Result<Decision> Deduper::Process(const v1::Article& article, const EventContext& ctx) {
   MutationBatch batch;
   auto d = Decide(article, ctx, &batch);
@@ -354,9 +370,27 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
   }
   const int64_t cutoff = now - config_.window_ms;
   const int64_t horizon = now + config_.window_ms;  // out-of-order input: newer entries count too
+  // Whatever this decision writes into an expiry queue (a document indexed at an old event time)
+  // lowers that queue's floor, on every return path.
+  struct LowerOnExit {
+    const MutationBatch& batch;
+    ExpiryCursor& docs;
+    ExpiryCursor& memos;
+    ~LowerOnExit() {
+      for (const auto& m : batch.mutations()) {
+        if (!m.value) continue;
+        Lower(docs, m.key);
+        Lower(memos, m.key);
+      }
+    }
+  } lower_on_exit{*out, doc_expiry_, memo_expiry_};
   {
+    auto doc_start = ScanStart(view, doc_expiry_);
+    if (!doc_start.ok()) return doc_start.error();
+    auto memo_start = ScanStart(view, memo_expiry_);
+    if (!memo_start.ok()) return memo_start.error();
     std::vector<std::string> expired;
-    Status st = view.Scan("x/", "", [&](std::string_view key, std::string_view) {
+    Status st = view.Scan("x/", doc_start.value(), [&](std::string_view key, std::string_view) {
       if (internal::KeyToTime(internal::ReadBe64(key, 2)) >= cutoff) return false;
       expired.emplace_back(key);
       return static_cast<int>(expired.size()) < config_.max_expiries_per_decision;
@@ -372,13 +406,15 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
       }
       out->Delete(key);
     }
+    if (!expired.empty()) doc_expiry_.pending = expired.back();
     std::vector<std::string> memos;
-    st = view.Scan("y/", "", [&](std::string_view key, std::string_view) {
+    st = view.Scan("y/", memo_start.value(), [&](std::string_view key, std::string_view) {
       if (internal::KeyToTime(internal::ReadBe64(key, 2)) >= cutoff) return false;
       memos.emplace_back(key);
       return static_cast<int>(memos.size()) < config_.max_expiries_per_decision;
     });
     if (!st.ok()) return st.error();
+    if (!memos.empty()) memo_expiry_.pending = memos.back();
     for (const auto& key : memos) {
       out->Delete(internal::MemoKey(static_cast<int32_t>(internal::ReadBe32(key, 10)),
                                     static_cast<int64_t>(internal::ReadBe64(key, 14))));

@@ -148,9 +148,27 @@ class Deduper {
   [[nodiscard]] const Config& config() const { return config_; }
 
  private:
+  // Where a scan of an expiry queue (x/, y/) starts. Expired keys are deleted from the front of
+  // the queue, and RocksDB keeps deleted keys as tombstones until compaction: a scan from the
+  // queue's first key would step over every one of them on every decision. `floor`: no live key
+  // of the queue is below it (empty: the queue's start). `pending`: the last key a decision
+  // expired; it becomes the floor once the store no longer has it (its batch was applied).
+  // Only where a scan starts depends on it, never what it finds: decisions are the same.
+  struct ExpiryCursor {
+    std::string_view prefix;
+    std::string floor;
+    std::string pending;
+  };
+  // The first key of the queue the decision must look at (promoting `pending` when applied).
+  Result<std::string> ScanStart(const OverlayView& view, ExpiryCursor& cursor) const;
+  // A decision wrote `key` into the cursor's queue: the floor must not be above it.
+  static void Lower(ExpiryCursor& cursor, std::string_view key);
+
   Config config_;
   StateStore& store_;               // borrowed; must outlive the Deduper
   const StateStore* shared_index_;  // borrowed, may be null; must outlive the Deduper
+  mutable ExpiryCursor doc_expiry_{"x/", {}, {}};
+  mutable ExpiryCursor memo_expiry_{"y/", {}, {}};
 };
 
 }  // namespace copydesk::dedup

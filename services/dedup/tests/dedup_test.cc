@@ -275,6 +275,44 @@ TEST(Deduper, WindowExpiryInEventTime) {
   EXPECT_EQ(f.Feed(Make("P", "g1", "H", body), kT0 + 15 * kDay).decision, v1::DECISION_REDELIVERY);
 }
 
+// Expiry scans start at a cursor past the keys already deleted (RocksDB tombstones). Out-of-order
+// documents indexed below it and expiries of a batch that was never applied must still expire:
+// after the window has passed, no document or memo entry of the old events is left.
+TEST(Deduper, ExpiryCursorNeverLeavesExpiredEntries) {
+  Config cfg;
+  cfg.window_ms = 7 * kDay;
+  cfg.max_expiries_per_decision = 3;  // several decisions per expiry run
+  Feeder f(cfg);
+  for (int i = 0; i < 12; ++i)
+    f.Feed(Make("P", "a" + std::to_string(i), "H", Paragraphs(100 + i, 3)), kT0 + i * 1000);
+  // Eight days on: the first decisions expire the oldest entries (the cursor moves up).
+  for (int i = 0; i < 3; ++i)
+    f.Feed(Make("P", "b" + std::to_string(i), "H", Paragraphs(200 + i, 3)), kT0 + 8 * kDay + i);
+  // A late document with an old event time: indexed below the cursor.
+  f.Feed(Make("P", "late", "H", Paragraphs(300, 3)), kT0 + 5);
+  // A decision whose expiries are never applied (its batch is dropped).
+  MutationBatch dropped;
+  EventContext ctx;
+  ctx.offset = 999;
+  ctx.timestamp_ms = kT0 + 8 * kDay + 10;
+  ASSERT_TRUE(f.dedup_.Decide(Make("P", "dropped", "H", Paragraphs(400, 3)), ctx, &dropped).ok());
+  // Much later: everything before kT0 + 9 days must go, a few per decision.
+  for (int i = 0; i < 20; ++i)
+    f.Feed(Make("Q", "c" + std::to_string(i), "C", Paragraphs(500 + i, 3)), kT0 + 20 * kDay + i);
+  const int64_t cutoff = kT0 + 20 * kDay - cfg.window_ms;
+  int old_docs = 0, old_memos = 0, docs = 0;
+  for (const auto& [k, v] : f.store_.contents()) {
+    if (k.starts_with("x/")) {
+      ++docs;
+      if (internal::KeyToTime(internal::ReadBe64(k, 2)) < cutoff) ++old_docs;
+    }
+    if (k.starts_with("y/") && internal::KeyToTime(internal::ReadBe64(k, 2)) < cutoff) ++old_memos;
+  }
+  EXPECT_EQ(old_docs, 0);
+  EXPECT_EQ(old_memos, 0);
+  EXPECT_EQ(docs, 20);  // the c documents only
+}
+
 TEST(Deduper, ContentIdentityWithoutGuid) {
   Feeder f;
   auto body = Paragraphs(1, 6);
