@@ -161,6 +161,11 @@ Status Producer::Send(const Record& r) {
 
 Status Producer::Flush(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (outstanding_ > 0) {
+    // rd_kafka_flush sends what is queued at once, without waiting for linger.ms (polling alone
+    // waited out the linger on every flush), and serves the delivery reports.
+    (void)rd_kafka_flush(rk_.get(), static_cast<int>(timeout.count()));
+  }
   while (outstanding_ > 0 && std::chrono::steady_clock::now() < deadline) {
     rd_kafka_poll(rk_.get(), 10);
   }
