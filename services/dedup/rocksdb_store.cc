@@ -46,6 +46,9 @@ Result<std::unique_ptr<RocksDbStateStore>> RocksDbStateStore::Open(const std::st
     table.whole_key_filtering = true;  // point reads keep their whole-key filter
     store->bucket_prefix_bytes_ = o.bucket_prefix_bytes;
   }
+  // Batches are written in key order, so keys with the same 3-byte prefix ("b/" + band: a
+  // band's bucket entries) arrive one after another: the memtable inserts each next to the last.
+  options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(3));
   options.create_if_missing = o.create_if_missing;
   store->write_options_.disableWAL = o.disable_wal;
   options.write_buffer_size = o.write_buffer_bytes;
