@@ -15,13 +15,18 @@ void MutationBatch::Add(std::string_view key, std::optional<std::string> value) 
   if (mutations_.capacity() == 0) mutations_.reserve(64);  // a decision writes about 27 to 60
   const Mutation* before = mutations_.data();
   mutations_.push_back(Mutation{std::string(key), std::move(value)});
-  if (mutations_.size() <= kIndexFrom) return;  // small batches are searched linearly
-  if (mutations_.data() != before || latest_.empty()) {
-    // The vector moved its elements (or the index starts now): index all keys again.
-    latest_.clear();
-    for (size_t i = 0; i + 1 < mutations_.size(); ++i) latest_[Absl(mutations_[i].key)] = i;
+  if (!indexed_) return;  // built by the first Find() that needs it
+  if (mutations_.data() != before) {
+    BuildIndex();  // the vector moved its elements: the views must point at the moved keys
+  } else {
+    latest_[Absl(mutations_.back().key)] = mutations_.size() - 1;
   }
-  latest_[Absl(mutations_.back().key)] = mutations_.size() - 1;
+}
+
+void MutationBatch::BuildIndex() const {
+  latest_.clear();
+  for (size_t i = 0; i < mutations_.size(); ++i) latest_[Absl(mutations_[i].key)] = i;
+  indexed_ = true;
 }
 
 void MutationBatch::Put(std::string_view key, std::string_view value) {
@@ -35,10 +40,12 @@ void MutationBatch::Delete(std::string_view key) {
 void MutationBatch::Clear() {
   mutations_.clear();
   latest_.clear();
+  indexed_ = false;
 }
 
 std::vector<Mutation> MutationBatch::Release() {
   latest_.clear();
+  indexed_ = false;
   return std::exchange(mutations_, {});
 }
 
@@ -54,6 +61,7 @@ const Mutation* MutationBatch::Find(std::string_view key) const {
       if (it->key == key) return &*it;
     return nullptr;
   }
+  if (!indexed_) BuildIndex();
   auto it = latest_.find(Absl(key));
   if (it == latest_.end()) return nullptr;
   return &mutations_[it->second];

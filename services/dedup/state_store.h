@@ -51,9 +51,12 @@ class MutationBatch {
   // (changelog restore) through latest_.
   static constexpr size_t kIndexFrom = 64;
   std::vector<Mutation> mutations_;
-  // key -> index in mutations_ of its latest mutation, once the batch is larger than
-  // kIndexFrom; the views point into mutations_' keys.
-  absl::flat_hash_map<absl::string_view, size_t> latest_;
+  // key -> index in mutations_ of its latest mutation; the views point into mutations_' keys.
+  // Built by the first Find() on a batch larger than kIndexFrom, then kept up to date: a batch
+  // that is only written and applied (a commit of thousands of mutations) never builds it.
+  void BuildIndex() const;
+  mutable absl::flat_hash_map<absl::string_view, size_t> latest_;
+  mutable bool indexed_ = false;
 };
 
 // Visits (key, value) pairs in key order; return false to stop.
