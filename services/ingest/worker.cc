@@ -311,25 +311,30 @@ Status Worker::BeginIfNeeded() {
 }
 
 // The changelog record of a state change, and its shared index copy when it is an index entry.
+// Derived keys are not sent: a restore rebuilds them from the doc and memo records.
+Status Worker::SendStateChange(int32_t partition, int64_t batch_next, dedup::Mutation&& m) {
+  if (dedup::IsDerivedKey(m.key)) return OkStatus();
+  Record r;
+  r.topic = options_.topics.changelog;
+  r.partition = partition;
+  r.key = m.key;
+  r.value = m.value;
+  // The input offset the state reaches once the event that staged it is done.
+  r.headers.push_back({std::string(kInputOffsetHeader), std::to_string(batch_next)});
+  Status st = producer_->Send(r);
+  if (st.ok() && shared_store_ && dedup::IsSharedIndexKey(m.key)) {
+    Record idx;
+    idx.topic = options_.topics.index;
+    idx.key = std::move(m.key);
+    idx.value = std::move(m.value);
+    st = producer_->Send(idx);
+  }
+  return st;
+}
+
 Status Worker::SendChanges(int32_t partition, Partition& p) {
   for (auto& m : p.store->TakeChanges()) {
-    if (dedup::IsDerivedKey(m.key)) continue;  // rebuilt from the doc and memo records on restore
-    Record r;
-    r.topic = options_.topics.changelog;
-    r.partition = partition;
-    r.key = m.key;
-    r.value = m.value;
-    // The input offset the state reaches once the event that staged it is done.
-    r.headers.push_back({std::string(kInputOffsetHeader), std::to_string(p.batch_next)});
-    Status st = producer_->Send(r);
-    if (st.ok() && shared_store_ && dedup::IsSharedIndexKey(m.key)) {
-      Record idx;
-      idx.topic = options_.topics.index;
-      idx.key = std::move(m.key);
-      idx.value = std::move(m.value);
-      st = producer_->Send(idx);
-    }
-    if (!st.ok()) return st;
+    if (Status st = SendStateChange(partition, p.batch_next, std::move(m)); !st.ok()) return st;
   }
   return OkStatus();
 }
@@ -444,22 +449,7 @@ Status Worker::CommitBatch() {
   for (auto& [part, p] : partitions_) {
     if (p.batch_next < 0) continue;
     for (auto& m : p.store->Pending()) {
-      if (dedup::IsDerivedKey(m.key)) continue;  // rebuilt from the doc and memo records on restore
-      Record r;
-      r.topic = options_.topics.changelog;
-      r.partition = part;
-      r.key = m.key;
-      r.value = m.value;
-      r.headers.push_back({std::string(kInputOffsetHeader), std::to_string(p.batch_next)});
-      Status st = producer_->Send(r);
-      if (st.ok() && shared_store_ && dedup::IsSharedIndexKey(m.key)) {
-        Record idx;
-        idx.topic = options_.topics.index;
-        idx.key = m.key;
-        idx.value = m.value;
-        st = producer_->Send(idx);
-      }
-      if (!st.ok()) {
+      if (Status st = SendStateChange(part, p.batch_next, std::move(m)); !st.ok()) {
         AbortBatch(st.error().reason);
         return st;
       }

@@ -105,6 +105,8 @@ class Worker {
   // Pipelined: sends the partition's state changes staged since the last call (changelog and
   // shared index records).
   Status SendChanges(int32_t partition, Partition& p);
+  // Sends one staged state change to the changelog (and the shared index topic).
+  Status SendStateChange(int32_t partition, int64_t batch_next, dedup::Mutation&& m);
   // Pipelined: serves delivery reports, sends the outputs whose state is acknowledged, and
   // observes the end-to-end latency of the events whose outputs are acknowledged. An error if a
   // delivery failed (the batch must be aborted: nothing held is released after a failure).

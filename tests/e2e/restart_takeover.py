@@ -138,6 +138,15 @@ def wait_for(out, want, timeout, what):
         raise SystemExit("%s: only %d of %d outcomes" % (what, len(out.seen), want))
 
 
+def owns_partitions(name):
+    """True once the worker's log shows an assignment that gave it partitions."""
+    try:
+        with open(os.path.join(WORK, name + ".log")) as f:
+            return any("rebalance kind=assign" in l and "partitions=0 " not in l for l in f)
+    except FileNotFoundError:
+        return False
+
+
 def run(evs, scenario):
     b, boot = broker("broker-" + scenario)
     out = Outcomes(boot)
@@ -162,7 +171,12 @@ def run(evs, scenario):
     else:  # takeover
         w1 = worker(boot, "w-a", "state-ta")
         worker(boot, "w-b", "state-tb")
-        time.sleep(4)  # both in the group
+        # Both in the group with partitions of their own before any input (a fixed sleep was not
+        # enough on a loaded machine: the killed worker could still own nothing).
+        deadline = time.time() + 60
+        while time.time() < deadline and not (owns_partitions("w-a") and owns_partitions("w-b")):
+            time.sleep(0.2)
+        time.sleep(1)
         produce(boot, evs)
         deadline = time.time() + 120
         while len(out.seen) < total // 3 and time.time() < deadline:
