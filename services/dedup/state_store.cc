@@ -128,13 +128,14 @@ Status MemoryStateStore::ApplyOwned(MutationBatch& batch) {
 }
 
 void MemoryStateStore::ApplyOne(std::string key, std::optional<std::string> value) {
-  if (Scanned(key) && key.size() > kShortKeyMax) {
+  const bool scanned = Scanned(key);
+  if (scanned && key.size() > kShortKeyMax) {
     if (value) {
       ordered_long_.insert_or_assign(std::move(key), std::move(*value));
     } else {
       ordered_long_.erase(key);
     }
-  } else if (Scanned(key)) {
+  } else if (scanned) {
     if (value) {
       ordered_.insert_or_assign(ShortKey(key), std::move(*value));
     } else {
