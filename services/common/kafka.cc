@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <thread>
+#include <utility>
 
 namespace copydesk::kafka {
 
@@ -317,6 +318,9 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_top
   auto list = FromList(parts);
   if (assigned) {
     if (self->on_rebalance_) self->on_rebalance_(true, list);
+    for (size_t i = 0; i < list.size() && i < static_cast<size_t>(parts->cnt); ++i) {
+      parts->elems[i].offset = list[i].offset;
+    }
     if (cooperative) {
       ErrorHandle e(rd_kafka_incremental_assign(rk, parts));
     } else {
@@ -359,9 +363,16 @@ Result<std::optional<Record>> Consumer::Poll(std::chrono::milliseconds timeout) 
   if (!m) return std::optional<Record>();
   if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return std::optional<Record>();
   if (m->err) {
+    if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && m->rkt) {
+      out_of_range_ = TopicPartitionOffset{rd_kafka_topic_name(m->rkt), m->partition, m->offset};
+    }
     return Error{v1::ERROR_CODE_INTERNAL, std::string("consume: ") + rd_kafka_message_errstr(m.get())};
   }
   return std::optional<Record>(ToRecord(*m));
+}
+
+std::optional<TopicPartitionOffset> Consumer::TakeOutOfRange() {
+  return std::exchange(out_of_range_, std::nullopt);
 }
 
 Status Consumer::Commit(const std::vector<TopicPartitionOffset>& offsets, bool async) {
@@ -387,6 +398,30 @@ Status Consumer::Seek(const TopicPartitionOffset& tpo, std::chrono::milliseconds
   if (list->elems[0].err) {
     return Error{v1::ERROR_CODE_INTERNAL, std::string("seek: ") + rd_kafka_err2str(list->elems[0].err)};
   }
+  return OkStatus();
+}
+
+Status Consumer::Restart(const TopicPartitionOffset& tpo) {
+  auto list = ToList({tpo});
+  if (std::strcmp(rd_kafka_rebalance_protocol(rk_.get()), "COOPERATIVE") == 0) {
+    ErrorHandle err(rd_kafka_incremental_unassign(rk_.get(), list.get()));
+    if (!err) err.reset(rd_kafka_incremental_assign(rk_.get(), list.get()));
+    if (err)
+      return Error{v1::ERROR_CODE_INTERNAL, std::string("restart: ") + rd_kafka_error_string(err.get())};
+    return OkStatus();
+  }
+  // Eager or manual assignment: the whole assignment, with this partition's offset replaced.
+  rd_kafka_topic_partition_list_t* current = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_assignment(rk_.get(), &current);
+  if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("restart: ") + rd_kafka_err2str(err)};
+  TopicPartitionListHandle all(current);
+  for (int i = 0; i < all->cnt; ++i) {
+    if (all->elems[i].partition == tpo.partition && tpo.topic == all->elems[i].topic) {
+      all->elems[i].offset = tpo.offset;
+    }
+  }
+  err = rd_kafka_assign(rk_.get(), all.get());
+  if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("restart: ") + rd_kafka_err2str(err)};
   return OkStatus();
 }
 

@@ -145,9 +145,9 @@ class Producer {
 class Consumer {
  public:
   // Rebalance hook: called on the poll thread with the partitions being assigned or revoked
-  // (incremental under cooperative-sticky). Runs before the assignment changes.
-  using RebalanceCallback =
-      std::function<void(bool assigned, const std::vector<TopicPartitionOffset>& partitions)>;
+  // (incremental under cooperative-sticky). Runs before the assignment changes. On assign it may
+  // set each partition's start offset (left RD_KAFKA_OFFSET_INVALID: the committed offset).
+  using RebalanceCallback = std::function<void(bool assigned, std::vector<TopicPartitionOffset>& partitions)>;
   using StatsCallback = std::function<void(std::string_view json)>;
 
   static Result<std::unique_ptr<Consumer>> Create(const Properties& props,
@@ -161,12 +161,20 @@ class Consumer {
   Status Assign(const std::vector<TopicPartitionOffset>& partitions);
   // Next record, nullopt on timeout or partition EOF; an Error for a consumer error.
   Result<std::optional<Record>> Poll(std::chrono::milliseconds timeout);
+  // After Poll returned an Error: the partition whose position is not on the broker, when that was
+  // the error (`auto.offset.reset=error`; librdkafka stops fetching it until a Seek). Cleared by
+  // the call.
+  std::optional<TopicPartitionOffset> TakeOutOfRange();
   // Commits the given next-offsets; synchronously unless `async` (then errors are not reported).
   Status Commit(const std::vector<TopicPartitionOffset>& offsets, bool async = false);
   // Committed next-offsets of the group for these partitions.
   Result<std::vector<TopicPartitionOffset>> Committed(const std::vector<TopicPartitionOffset>& partitions,
                                                       std::chrono::milliseconds timeout);
   Status Seek(const TopicPartitionOffset& tpo, std::chrono::milliseconds timeout);
+  // Restarts fetching an assigned partition at `tpo.offset`, also after a fetch error stopped it
+  // (where Seek fails): removes it from the assignment and adds it back (incrementally under
+  // cooperative-sticky; the group is not involved).
+  Status Restart(const TopicPartitionOffset& tpo);
   Status Pause(const std::vector<TopicPartitionOffset>& partitions);
   Status Resume(const std::vector<TopicPartitionOffset>& partitions);
   std::vector<TopicPartitionOffset> Assignment() const;
@@ -189,6 +197,7 @@ class Consumer {
   StatsCallback on_stats_;
   bool closed_ = false;
   bool close_incomplete_ = false;
+  std::optional<TopicPartitionOffset> out_of_range_;
 };
 
 }  // namespace copydesk::kafka

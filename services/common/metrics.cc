@@ -196,6 +196,12 @@ IngestMetrics::IngestMetrics(prometheus::Registry& r)
                     .Help("Events consumed but not yet committed.")
                     .Register(r)
                     .Add({})),
+      input_lost(prometheus::BuildCounter()
+                     .Name("copydesk_ingest_input_lost_total")
+                     .Help("Input records no longer on the broker (retention, truncation) when this worker "
+                           "reached them: never processed, no outcome.")
+                     .Register(r)
+                     .Add({})),
       lag(lag_family, "partition"),
       provider_last_article(provider_last_family, "provider") {
   for (const char* d : {"new", "update", "redelivery", "stale", "duplicate", "syndicated", "cancel"})

@@ -112,6 +112,9 @@ struct IngestMetrics {
   prometheus::Gauge& assigned_partitions;
   prometheus::Gauge& state_store_bytes;
   prometheus::Gauge& in_flight;
+  // Input records that left the broker (retention, a truncated log) before this group processed
+  // them: they have no outcome. Anything above zero needs an operator.
+  prometheus::Counter& input_lost;
   // Consumer lag in messages per partition, from librdkafka statistics.
   Labelled<prometheus::Gauge> lag;
   // Unix time of the last article published per provider (bounded: providers are configured

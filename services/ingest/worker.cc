@@ -103,7 +103,9 @@ Result<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& options,
   cprops["group.id"] = o.group_id;
   cprops["enable.auto.commit"] = "false";
   cprops["enable.auto.offset.store"] = "false";
-  cprops["auto.offset.reset"] = "earliest";
+  // Never skip input silently: each partition starts at its committed offset (the beginning when
+  // there is none), and a position the broker no longer has is handled in OnOutOfRange.
+  cprops["auto.offset.reset"] = "error";
   cprops["partition.assignment.strategy"] = "cooperative-sticky";
   cprops["isolation.level"] = "read_committed";
   cprops["fetch.wait.max.ms"] = "10";
@@ -119,7 +121,7 @@ Result<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& options,
   Worker* raw = w.get();
   auto consumer = kafka::Consumer::Create(
       cprops,
-      [raw](bool assigned, const std::vector<kafka::TopicPartitionOffset>& parts) {
+      [raw](bool assigned, std::vector<kafka::TopicPartitionOffset>& parts) {
         raw->OnRebalance(assigned, parts);
       },
       [raw](std::string_view json) { raw->metrics_.OnStatistics(json); });
@@ -130,16 +132,21 @@ Result<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& options,
   return w;
 }
 
-void Worker::OnRebalance(bool assigned, const std::vector<kafka::TopicPartitionOffset>& parts) {
+void Worker::OnRebalance(bool assigned, std::vector<kafka::TopicPartitionOffset>& parts) {
   auto log = Logger("ingest");
   if (assigned) {
     metrics_.rebalance_assign.Increment();
-    for (const auto& p : parts) {
+    for (auto& p : parts) {
       Status st = Assign(p.partition);
       if (!st.ok()) {
         log->error("assign failed partition={} reason=\"{}\"", p.partition, st.error().reason);
         fatal_ = st;
+        continue;
       }
+      // Start exactly where the restored state is: the committed offset, or the beginning of the
+      // partition for a group that never committed one.
+      const Partition& part = partitions_[p.partition];
+      p.offset = part.has_committed ? part.committed_next : RD_KAFKA_OFFSET_BEGINNING;
     }
   } else {
     metrics_.rebalance_revoke.Increment();
@@ -187,6 +194,42 @@ bool Worker::LocalStateIsCurrent(const std::string& marker, int32_t partition, i
   return hw >= recorded && hw - recorded <= 1;
 }
 
+void Worker::OnOutOfRange(const kafka::TopicPartitionOffset& position) {
+  auto log = Logger("ingest");
+  auto it = partitions_.find(position.partition);
+  if (position.topic != options_.topics.raw || it == partitions_.end()) return;
+  auto wm = kafka::Watermarks(consumer_->raw(), options_.topics.raw, position.partition);
+  int64_t resume = position.offset;
+  if (!wm.ok()) {
+    log->warn(
+        "input position not available, cannot read watermarks; retrying partition={} offset={} reason=\"{}\"",
+        position.partition, position.offset, wm.error().reason);
+  } else if (position.offset < wm.value().first) {
+    // Gone (retention): nothing can bring these records back. They have no outcome.
+    resume = wm.value().first;
+    metrics_.input_lost.Increment(static_cast<double>(resume - position.offset));
+    log->error(
+        "input lost: records left the broker before they were processed partition={} offsets={}..{} "
+        "count={} (retention shorter than the lag?)",
+        position.partition, position.offset, resume - 1, resume - position.offset);
+  } else if (position.offset > wm.value().second) {
+    // Beyond the end (a truncated log): continue at the end, where new input will appear.
+    resume = wm.value().second;
+    log->error(
+        "input position beyond the end of the partition (truncated log?) partition={} offset={} end={}",
+        position.partition, position.offset, resume);
+  } else {
+    // Within the log: a transient error (e.g. a leader change); fetch the same offset again.
+    log->warn("input position reported out of range but is on the broker; retrying partition={} offset={}",
+              position.partition, position.offset);
+    std::this_thread::sleep_for(100ms);
+  }
+  if (it->second.batch_next < 0 && resume > it->second.committed_next) it->second.committed_next = resume;
+  // librdkafka stopped fetching the partition (auto.offset.reset=error); a seek cannot restart it.
+  Status st = consumer_->Restart({options_.topics.raw, position.partition, resume});
+  if (!st.ok()) log->warn("restart failed partition={} reason=\"{}\"", position.partition, st.error().reason);
+}
+
 Status Worker::Assign(int32_t partition) {
   auto log = Logger("ingest");
   Partition p;
@@ -194,6 +237,7 @@ Status Worker::Assign(int32_t partition) {
   if (!committed.ok()) return committed.error();
   int64_t next = committed.value().empty() ? RD_KAFKA_OFFSET_INVALID : committed.value()[0].offset;
   p.committed_next = next >= 0 ? next : 0;
+  p.has_committed = next >= 0;
 
   std::unique_ptr<dedup::StateStore> base;
   bool local_is_current = false;
@@ -662,7 +706,11 @@ Status Worker::Run(const std::atomic<bool>& stop) {
     }
     auto r = consumer_->Poll(waiting ? 1ms : 20ms);
     if (!r.ok()) {
-      log->warn("consumer error reason=\"{}\"", r.error().reason);
+      if (auto position = consumer_->TakeOutOfRange()) {
+        OnOutOfRange(*position);
+      } else {
+        log->warn("consumer error reason=\"{}\"", r.error().reason);
+      }
     } else if (r.value()) {
       Status st = HandleEvent(*r.value());
       if (!st.ok()) {

@@ -79,12 +79,16 @@ class Worker {
     std::unique_ptr<OverlayStore> store;
     std::unique_ptr<dedup::Deduper> deduper;
     int64_t committed_next = 0;  // next offset to consume after the last committed batch
+    bool has_committed = false;  // the group had a committed offset for it when it was assigned
     int64_t batch_next = -1;     // next offset after the last event in the open batch, -1 = none
   };
 
   Worker(WorkerOptions options, metrics::IngestMetrics& metrics);
-  void OnRebalance(bool assigned, const std::vector<kafka::TopicPartitionOffset>& parts);
+  void OnRebalance(bool assigned, std::vector<kafka::TopicPartitionOffset>& parts);
   Status Assign(int32_t partition);
+  // The position of an input partition is not on the broker: resume where the data is, and say
+  // loudly what was lost.
+  void OnOutOfRange(const kafka::TopicPartitionOffset& position);
   Status RestoreState(int32_t partition, Partition& p);
   std::atomic<int64_t>* DecisionCounter(v1::Decision d);
   Status HandleEvent(const Record& in);

@@ -42,7 +42,7 @@ def _quiet_logger():
 class Producer(threading.Thread):
     """Paced producer (confluent-kafka, idempotent) of the generated events to news.raw.v1."""
 
-    def __init__(self, boot, events, rate, max_lag):
+    def __init__(self, boot, events, rate, max_lag, max_partition_bytes):
         super().__init__(daemon=True)
         from confluent_kafka import Producer as CkProducer
         self.p = CkProducer({"bootstrap.servers": boot, "enable.idempotence": True, "acks": "all",
@@ -50,7 +50,10 @@ class Producer(threading.Thread):
                              "queue.buffering.max.messages": 500000, "queue.buffering.max.kbytes": 2097152,
                              "log_level": 3}, logger=_quiet_logger())
         self.events, self.rate, self.max_lag = events, rate, max_lag
+        self.max_partition_bytes = max_partition_bytes
         self.outcomes_seen = 0  # updated by the main loop
+        # Bytes delivered to each partition, and (main loop) bytes of those events with an outcome.
+        self.bytes_out, self.bytes_done, self.sizes = {}, {}, {}
         self.throttled = 0.0  # seconds spent waiting for the pipeline to catch up
         self.sent = 0
         self.delivered = {}
@@ -63,15 +66,35 @@ class Producer(threading.Thread):
             self.failed[eid] = str(err)
         else:
             self.delivered[eid] = (msg.partition(), msg.offset(), msg.timestamp()[1])
+            n = len(msg.value() or b"") + len(msg.key() or b"")
+            self.sizes[eid] = (msg.partition(), n)
+            self.bytes_out[msg.partition()] = self.bytes_out.get(msg.partition(), 0) + n
+
+    def outcome_seen(self, eid):
+        """Main loop: an outcome for `eid` arrived."""
+        p, n = self.sizes.get(eid, (None, 0))
+        if p is not None:
+            self.bytes_done[p] = self.bytes_done.get(p, 0) + n
+
+    def _behind(self, i, slack):
+        """True while the workers are too far behind: in events overall, or in bytes on one partition."""
+        if self.max_lag and i - self.outcomes_seen > self.max_lag * slack:
+            return True
+        if self.max_partition_bytes:
+            for p, n in list(self.bytes_out.items()):
+                if n - self.bytes_done.get(p, 0) > self.max_partition_bytes * slack:
+                    return True
+        return False
 
     def run(self):
         self.t0 = time.monotonic()
         for i, ev in enumerate(self.events):
-            if self.max_lag and i - self.outcomes_seen > self.max_lag:
+            if self._behind(i, 1.0):
                 # The embedded broker keeps ~5 MiB per partition: never run further ahead of the
-                # workers than that, or unprocessed input would be dropped by the broker.
+                # workers than that, or unprocessed input would be dropped by the broker (a worker
+                # down for 15 s leaves its partitions ~1,500 events behind: about 5 MiB of articles).
                 w0 = time.monotonic()
-                while i - self.outcomes_seen > self.max_lag * 0.8:
+                while self._behind(i, 0.8):
                     self.p.poll(0.05)
                 self.throttled += time.monotonic() - w0
                 self.t0 += time.monotonic() - w0
@@ -104,7 +127,11 @@ def outcome_ids(path, state):
                 if not line or not line.endswith("\n"):
                     break
                 state["pos"] = f.tell()
-                state.setdefault("ids", set()).add(json.loads(line)["eid"])
+                eid = json.loads(line)["eid"]
+                ids = state.setdefault("ids", set())
+                if eid not in ids:
+                    ids.add(eid)
+                    state.setdefault("new", []).append(eid)
     except FileNotFoundError:
         pass
     return state.get("ids", set())
@@ -139,7 +166,7 @@ def run_once(name, args, events, faults, workers, procs, stubs):
             raise RuntimeError("worker %s did not start; see %s" % (w, p.log))
     # Let the group settle before the stream starts (the first assignment takes a few seconds).
     wait_for_line(procs.procs["%s-%s" % (name, wnames[-1])].log, r"(rebalance kind=assign)", timeout=30)
-    prod = Producer(boot, events, args.rate, args.max_lag)
+    prod = Producer(boot, events, args.rate, args.max_lag, int(args.max_partition_mib * 1024 * 1024))
     t_start = time.time()
     prod.start()
     fault_log, problems = [], []
@@ -218,6 +245,8 @@ def run_once(name, args, events, faults, workers, procs, stubs):
                 (fault_log if p.returncode == 3 else problems).append(msg)
                 procs.start("%s-%s" % (name, w), wargv(w), env=env)
         have = outcome_ids(os.path.join(coll_dir, "news.ingest-outcomes.v1.jsonl"), state)
+        for eid in state.pop("new", []):
+            prod.outcome_seen(eid)
         prod.outcomes_seen = len(have)
         if prod.done and not pending and not timers and not term_wait:
             # Expected: every event acknowledged with an offset, and those acknowledged without one
@@ -255,6 +284,14 @@ def run_once(name, args, events, faults, workers, procs, stubs):
         rc = procs.stop("%s-%s" % (name, w), signal.SIGTERM, timeout=12)
         if rc != 0 or time.time() - t > 10:
             problems.append("final SIGTERM: worker %s rc=%s after %.1fs" % (w, rc, time.time() - t))
+    # A worker that reached input the broker no longer had says so (copydesk_ingest_input_lost_total);
+    # here that means the producer ran further ahead than the embedded broker keeps.
+    for w in wnames:
+        with open(procs.procs["%s-%s" % (name, w)].log, errors="replace") as f:
+            lost = [l.strip() for l in f if "input lost" in l]
+        if lost:
+            problems.append("worker %s reached input the broker no longer had (%d times), first: %s"
+                            % (w, len(lost), lost[0]))
     procs.stop(name + "-lookup")
     procs.stop(name + "-broker")
     result = {"name": name, "events": events, "delivered": prod.delivered, "failed": prod.failed,
@@ -291,6 +328,9 @@ def main():
     ap.add_argument("--rate", type=float, default=1000.0, help="events per second")
     ap.add_argument("--max-lag", type=int, default=6000,
                     help="pause the producer while more events than this await an outcome (0: never)")
+    ap.add_argument("--max-partition-mib", type=float, default=2.5,
+                    help="pause the producer while one input partition holds more MiB than this without "
+                         "outcomes (the embedded broker keeps ~5 MiB per partition; 0: never)")
     ap.add_argument("--drain-timeout", type=int, default=90)
     ap.add_argument("--no-reference", action="store_true", help="skip the uninterrupted reference run")
     ap.add_argument("--worker-arg", action="append", default=[], help="extra argument for every worker")

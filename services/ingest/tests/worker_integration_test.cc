@@ -1,8 +1,13 @@
-// The worker against the embedded broker. At-least-once pipelining: an event's outputs become
-// visible as soon as its changelog records (state and decision memo) are acknowledged, long
-// before the batch's offsets are committed; the offsets are still committed after the outputs.
+// The worker against the embedded broker.
+// - At-least-once pipelining: an event's outputs become visible as soon as its changelog records
+//   (state and decision memo) are acknowledged, long before the batch's offsets are committed;
+//   the offsets are still committed after the outputs.
+// - Input that left the broker before the group processed it (the embedded broker keeps about
+//   5 MiB per partition, a real one applies retention) is counted and logged, never skipped
+//   silently; a new group starts at the beginning of what is there without counting a loss.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -52,6 +57,9 @@ class AtLeastOnceWorker : public ::testing::Test {
     ASSERT_TRUE(b.ok()) << b.error().reason;
     broker_ = std::move(b.value());
     metrics_ = std::make_unique<metrics::IngestMetrics>(registry_);
+  }
+
+  void StartWorker() {
     WorkerOptions wo;
     wo.kafka.brokers = broker_->bootstrap();
     wo.mode = "at-least-once";
@@ -72,6 +80,45 @@ class AtLeastOnceWorker : public ::testing::Test {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
     EXPECT_TRUE(run_status_.ok()) << (run_status_.ok() ? "" : run_status_.error().reason);
+  }
+
+  // Sends `n` text events of about `bytes` each to news.raw.v1 partition 0.
+  void SendText(int n, size_t bytes) {
+    auto p = kafka::Producer::Create({{"bootstrap.servers", broker_->bootstrap()}});
+    ASSERT_TRUE(p.ok());
+    std::string body = kText;
+    while (body.size() < bytes) body += std::string(kText).substr(20);
+    for (int i = 0; i < n; ++i) {
+      Record in;
+      in.topic = "news.raw.v1";
+      in.partition = 0;
+      in.key = "k" + std::to_string(i);
+      in.value = "Story " + std::to_string(i) + " " + body;
+      in.headers.push_back({"content-type", "text/plain"});
+      ASSERT_TRUE(p.value()->Send(in).ok());
+    }
+    ASSERT_TRUE(p.value()->Flush(30s).ok());
+  }
+
+  std::pair<int64_t, int64_t> RawWatermarks() {
+    auto c = kafka::Consumer::Create({{"bootstrap.servers", broker_->bootstrap()}});
+    EXPECT_TRUE(c.ok());
+    if (!c.ok()) return {-1, -1};
+    auto wm = kafka::Watermarks(c.value()->raw(), "news.raw.v1", 0);
+    EXPECT_TRUE(wm.ok());
+    return wm.ok() ? wm.value() : std::pair<int64_t, int64_t>{-1, -1};
+  }
+
+  // The input offsets of the outcomes on the outcome topic, once `want` of them arrived.
+  std::vector<int64_t> OutcomeOffsets(size_t want) {
+    std::vector<int64_t> offsets;
+    for (const auto& r : ReadTopic(broker_->bootstrap(), "news.ingest-outcomes.v1", want, 120s)) {
+      v1::IngestOutcome o;
+      EXPECT_TRUE(o.ParseFromString(r.value.value_or("")));
+      offsets.push_back(o.source().offset());
+    }
+    std::sort(offsets.begin(), offsets.end());
+    return offsets;
   }
 
   int64_t CommittedOffset() {
@@ -95,6 +142,7 @@ class AtLeastOnceWorker : public ::testing::Test {
 };
 
 TEST_F(AtLeastOnceWorker, OutputsAreReleasedOnceTheirMemoIsAcknowledgedBeforeTheBatchCommits) {
+  StartWorker();
   auto p = kafka::Producer::Create({{"bootstrap.servers", broker_->bootstrap()}});
   ASSERT_TRUE(p.ok());
   Record in;
@@ -126,6 +174,43 @@ TEST_F(AtLeastOnceWorker, OutputsAreReleasedOnceTheirMemoIsAcknowledgedBeforeThe
   StopWorker();
   EXPECT_EQ(worker_->counters().committed_batches.load(), 1);
   EXPECT_EQ(CommittedOffset(), 1);
+}
+
+// More input than the embedded broker keeps per partition (about 5 MiB): the oldest records go.
+constexpr int kEvents = 80;
+constexpr size_t kEventBytes = 100 * 1024;
+
+TEST_F(AtLeastOnceWorker, InputGoneBeforeItWasProcessedIsCountedNeverSkippedSilently) {
+  // The group committed offset 0 (it was here before), then fell behind the broker's retention.
+  {
+    auto c = kafka::Consumer::Create(
+        {{"bootstrap.servers", broker_->bootstrap()}, {"group.id", "copydesk-ingest"}});
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(c.value()->Commit({{"news.raw.v1", 0, 0}}).ok());
+  }
+  SendText(kEvents, kEventBytes);
+  auto [lo, hi] = RawWatermarks();
+  ASSERT_EQ(hi, kEvents);
+  ASSERT_GT(lo, 0) << "the broker kept every record; the test needs it to drop the oldest";
+
+  StartWorker();
+  auto offsets = OutcomeOffsets(static_cast<size_t>(hi - lo));
+  ASSERT_EQ(offsets.size(), static_cast<size_t>(hi - lo));
+  EXPECT_EQ(offsets.front(), lo) << "the worker must resume at the first record still there";
+  EXPECT_EQ(offsets.back(), hi - 1);
+  EXPECT_EQ(metrics_->input_lost.Value(), static_cast<double>(lo)) << "offsets 0.." << lo - 1 << " are lost";
+}
+
+TEST_F(AtLeastOnceWorker, NewGroupStartsAtTheBeginningOfWhatIsThereWithoutCountingALoss) {
+  SendText(kEvents, kEventBytes);
+  auto [lo, hi] = RawWatermarks();
+  ASSERT_GT(lo, 0) << "the broker kept every record; the test needs it to drop the oldest";
+
+  StartWorker();
+  auto offsets = OutcomeOffsets(static_cast<size_t>(hi - lo));
+  ASSERT_EQ(offsets.size(), static_cast<size_t>(hi - lo));
+  EXPECT_EQ(offsets.front(), lo);
+  EXPECT_EQ(metrics_->input_lost.Value(), 0.0);
 }
 
 }  // namespace
