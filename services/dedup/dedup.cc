@@ -209,13 +209,23 @@ void DerivedMutations(MutationBatch* out, std::string_view key, std::string_view
         }
       });
     }
-  } else if (IsMemoKey(key) && expiry) {
+  } else if (IsMemoKey(key)) {
     if (auto d = internal::DecodeDecision(value)) {
-      const std::string k = MemoExpiryKeyOf(key, d->event_time_ms);
-      if (put) {
-        out->Put(k, "");
-      } else {
-        out->Delete(k);
+      if (expiry) {
+        const std::string k = MemoExpiryKeyOf(key, d->event_time_ms);
+        if (put) {
+          out->Put(k, "");
+        } else {
+          out->Delete(k);
+        }
+      }
+      if (d->event_key != 0) {
+        const std::string k = internal::EventMemoKey(d->event_key);
+        if (put) {
+          out->Put(k, std::string(key));
+        } else {
+          out->Delete(k);
+        }
       }
     }
   }
@@ -224,7 +234,7 @@ void DerivedMutations(MutationBatch* out, std::string_view key, std::string_view
 }  // namespace
 
 bool IsDerivedKey(std::string_view key) {
-  return key.starts_with("b/") || key.starts_with("x/") || key.starts_with("y/");
+  return key.starts_with("b/") || key.starts_with("x/") || key.starts_with("y/") || key.starts_with("e/");
 }
 
 Status ApplyChangelog(StateStore& store, const std::vector<Mutation>& mutations, bool derive_expiry) {
@@ -353,6 +363,21 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
       }
     }
   }
+  // 1b. The same event (by the producer's event id) delivered again in another record.
+  const uint64_t event_key =
+      ctx.producer_event_id.empty() ? 0 : internal::EventKeyHash(ctx.producer_event_id);
+  if (event_key != 0) {
+    DEDUP_GET(first_key, internal::EventMemoKey(event_key));
+    if (first_key) {
+      DEDUP_GET(memo, *first_key);
+      if (memo) {
+        if (auto d = internal::DecodeDecision(*memo); d && d->event_key == event_key) {
+          d->replayed = true;
+          return *d;
+        }
+      }
+    }
+  }
 
   // 2. Event time: the context's, else the article's versioncreated, else the last one seen on
   // the partition. Index entries older than the window (relative to this record) expire.
@@ -416,8 +441,17 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
     if (!st.ok()) return st.error();
     if (!memos.empty()) memo_expiry_.pending = memos.back();
     for (const auto& key : memos) {
-      out->Delete(internal::MemoKey(static_cast<int32_t>(internal::ReadBe32(key, 10)),
-                                    static_cast<int64_t>(internal::ReadBe64(key, 14))));
+      const std::string mk = internal::MemoKey(static_cast<int32_t>(internal::ReadBe32(key, 10)),
+                                               static_cast<int64_t>(internal::ReadBe64(key, 14)));
+      DEDUP_GET(mv, mk);
+      if (mv) {
+        if (auto md = internal::DecodeDecision(*mv); md && md->event_key != 0) {
+          const std::string ek = internal::EventMemoKey(md->event_key);
+          DEDUP_GET(ev, ek);
+          if (ev && *ev == mk) out->Delete(ek);  // unless a later record of that event owns it
+        }
+      }
+      out->Delete(mk);
       out->Delete(key);
     }
   }
@@ -445,9 +479,11 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
   if (content_identity) identity = "c|" + article.provenance().provider() + "|" + Hex64(fp.content_hash());
   const std::string identity_key = internal::IdentityStateKey(identity);
 
+  d.event_key = event_key;
   auto record_memo = [&]() {
     out->Put(memo_key, internal::EncodeDecision(d));
     out->Put(MemoExpiryKeyOf(memo_key, d.event_time_ms), "");
+    if (event_key != 0) out->Put(internal::EventMemoKey(event_key), memo_key);
   };
   const uint64_t doc_id = DocIdFor(ctx);
   auto index_doc = [&](const std::string& story_id, const std::string& root, uint32_t version) -> Status {

@@ -27,6 +27,10 @@ struct EventContext {
   // wall-clock time.
   int64_t timestamp_ms = 0;
   std::string event_id;
+  // The producer's own id of the event (the `event-id` header), when it gave one: another record
+  // with the same id is the same event delivered twice (a producer retry the broker stored
+  // twice) and gets the same decision. Empty: every record is an event of its own.
+  std::string producer_event_id = {};
 };
 
 // Dedup settings. Defaults are the tuned values (see README.md for the figures).
@@ -77,6 +81,8 @@ struct Decision {
   v1::ChangeSummary change;
   // The event time the decision used (ms since epoch).
   int64_t event_time_ms = 0;
+  // Hash of EventContext::producer_event_id (0: none); recorded in the memo.
+  uint64_t event_key = 0;
   // True when this decision was read back from the decision log (an input reprocessed after a
   // crash) rather than made now.
   bool replayed = false;

@@ -79,6 +79,7 @@ class Reader {
     return out;
   }
   [[nodiscard]] bool ok() const { return ok_; }
+  [[nodiscard]] size_t remaining() const { return ok_ ? s_.size() - pos_ : 0; }
 
  private:
   template <typename T>
@@ -219,6 +220,7 @@ std::string EncodeDecision(const Decision& d) {
   w.U8(static_cast<uint8_t>(d.change.change_class()));
   w.U8(d.change.correction() ? 1 : 0);
   w.I64(d.event_time_ms);
+  if (d.event_key != 0) w.U64(d.event_key);  // optional trailer: older memos end before it
   return w.Take();
 }
 
@@ -240,6 +242,7 @@ std::optional<Decision> DecodeDecision(std::string_view v) {
   bool correction = r.U8() != 0;
   d.event_time_ms = r.I64();
   if (!r.ok()) return std::nullopt;
+  if (r.remaining() >= 8) d.event_key = r.U64();
   if (d.decision == v1::DECISION_UPDATE) {
     d.change.set_headline_changed(headline_changed);
     d.change.set_paragraphs_added(added);
@@ -325,6 +328,17 @@ std::string MemoExpiryKey(int64_t time_ms, int32_t partition, int64_t offset) {
   Be32(k, static_cast<uint32_t>(partition));
   Be64(k, static_cast<uint64_t>(offset));
   return k;
+}
+
+std::string EventMemoKey(uint64_t event_key) {
+  std::string k = "e/";
+  Be64(k, event_key);
+  return k;
+}
+
+uint64_t EventKeyHash(std::string_view event_id) {
+  const uint64_t h = XXH3_64bits(event_id.data(), event_id.size());
+  return h == 0 ? 1 : h;  // 0 means "no event id"
 }
 
 uint64_t ReadBe64(std::string_view s, size_t pos) {

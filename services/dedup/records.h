@@ -87,6 +87,11 @@ uint64_t BandEntryDoc(std::string_view key);
 std::string DocExpiryKey(int64_t time_ms, uint64_t doc);
 std::string MemoKey(int32_t partition, int64_t offset);
 std::string MemoExpiryKey(int64_t time_ms, int32_t partition, int64_t offset);
+// The producer's event id (hashed) -> the memo key of the first input that carried it: a record
+// with the same event id delivered again (a producer retry that the broker stored twice) replays
+// that decision. Derived from the memo (Decision::event_key).
+std::string EventMemoKey(uint64_t event_key);
+uint64_t EventKeyHash(std::string_view event_id);
 
 // Reads the big-endian number at `pos` of a key.
 uint64_t ReadBe64(std::string_view s, size_t pos);

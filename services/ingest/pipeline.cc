@@ -143,6 +143,7 @@ Result<ProcessResult> Process(const Record& in, dedup::Deduper& deduper, const P
   // Decide.
   t0 = std::chrono::steady_clock::now();
   dedup::EventContext ctx{in.partition, in.offset, in.timestamp_ms, event_id};
+  if (auto h = in.HeaderValue("event-id"); h && !h->empty()) ctx.producer_event_id = std::string(*h);
   auto decided = deduper.Process(a, ctx);
   if (!decided.ok()) return decided.error();
   const dedup::Decision& d = decided.value();

@@ -366,6 +366,37 @@ TEST(Deduper, ReprocessedInputGetsTheRecordedDecision) {
   EXPECT_EQ(d.Process(a, ctx)->decision, v1::DECISION_REDELIVERY);
 }
 
+TEST(Deduper, SameEventDeliveredTwiceGetsTheSameDecision) {
+  Config cfg;
+  cfg.window_ms = 60 * 1000;
+  MemoryStateStore store;
+  Deduper d(cfg, store);
+  auto a = Make("P", "g1", "H", Paragraphs(1, 4));
+  auto first = d.Process(a, EventContext{0, 42, kT0, "x", "E1"});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->decision, v1::DECISION_NEW);
+  // The producer's retry was stored twice: another offset, the same event id.
+  auto again = d.Process(a, EventContext{0, 43, kT0, "x", "E1"});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->decision, v1::DECISION_NEW);
+  EXPECT_EQ(again->story_id, first->story_id);
+  EXPECT_EQ(again->version, 1u);
+  EXPECT_TRUE(again->replayed);
+  // Another event with the same content is a redelivery, with or without an event id.
+  EXPECT_EQ(d.Process(a, EventContext{0, 44, kT0, "x", "E2"})->decision, v1::DECISION_REDELIVERY);
+  EXPECT_EQ(d.Process(a, EventContext{0, 45, kT0, "x"})->decision, v1::DECISION_REDELIVERY);
+  auto event_keys = [&] {
+    size_t n = 0;
+    for (const auto& [k, v] : store.contents()) n += k.starts_with("e/");
+    return n;
+  };
+  EXPECT_EQ(event_keys(), 2u);  // E1 and E2
+  // Past the window the memos expire, and their event ids with them.
+  auto later = Make("P", "g2", "Other", Paragraphs(9, 4));
+  ASSERT_TRUE(d.Process(later, EventContext{0, 46, kT0 + 10 * cfg.window_ms, "x"}).ok());
+  EXPECT_EQ(event_keys(), 0u);
+}
+
 TEST(Deduper, DecideDoesNotTouchTheStore) {
   MemoryStateStore store;
   Deduper d(Config{}, store);
@@ -397,7 +428,11 @@ TEST(Deduper, RestoreFromMutationLogGivesIdenticalDecisions) {
   Config cfg;
   cfg.window_ms = 15 * 1000;  // make expiry happen inside the stream
   auto ctx_of = [](size_t i) {
-    return EventContext{3, static_cast<int64_t>(i), kT0 + static_cast<int64_t>(i) * 1000, ""};
+    // Every record carries a producer event id; records 10, 20 and 30 repeat the previous one's
+    // (a producer retry stored twice; 20 is the first after the restore, 19 the last before it).
+    const size_t event = i % 10 == 0 && i > 0 ? i - 1 : i;
+    return EventContext{3, static_cast<int64_t>(i), kT0 + static_cast<int64_t>(i) * 1000, "",
+                        "ev" + std::to_string(event)};
   };
 
   // One go.
