@@ -180,18 +180,32 @@ std::string Worker::MarkerValue(int64_t committed_next, int64_t changelog_next) 
          std::to_string(changelog_next);
 }
 
-// True when the local marker says the local state is exactly what the changelog holds: same
-// cluster and committed offset, and nobody wrote to the changelog partition since (a
-// transaction's commit marker may add one offset on a real cluster).
-bool Worker::LocalStateIsCurrent(const std::string& marker, int32_t partition, int64_t committed_next) const {
-  const std::string prefix = MarkerValue(committed_next, 0);
-  const std::string head = prefix.substr(0, prefix.rfind('/') + 1);
-  if (marker.rfind(head, 0) != 0) return false;
-  const int64_t recorded = std::stoll(marker.substr(head.size()));
+// The input offset the local state reaches when its marker says it is exactly what the changelog
+// holds: same cluster, nobody wrote to the changelog partition since (a transaction's commit
+// marker may add one offset on a real cluster), and at or past the group's committed offset.
+// Past it is fine: the offset commits of the last batches failed (a rebalance), their decisions
+// are in the state, and reprocessing those inputs replays them, exactly as after a restore.
+// nullopt: restore from the changelog.
+std::optional<int64_t> Worker::LocalStateIsCurrent(const std::string& marker, int32_t partition,
+                                                   int64_t committed_next) const {
+  const std::string prefix = MarkerValue(0, 0);
+  const std::string head = prefix.substr(0, prefix.size() - 3);  // "s2:<cluster>/"
+  if (marker.rfind(head, 0) != 0) return std::nullopt;
+  const size_t slash = marker.find('/', head.size());
+  if (slash == std::string::npos) return std::nullopt;
+  int64_t local_next = 0, recorded = 0;
+  try {
+    local_next = std::stoll(marker.substr(head.size(), slash - head.size()));
+    recorded = std::stoll(marker.substr(slash + 1));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (local_next < committed_next) return std::nullopt;
   auto wm = kafka::Watermarks(producer_->raw(), options_.topics.changelog, partition);
-  if (!wm.ok()) return false;
+  if (!wm.ok()) return std::nullopt;
   const int64_t hw = wm.value().second;
-  return hw >= recorded && hw - recorded <= 1;
+  if (hw < recorded || hw - recorded > 1) return std::nullopt;
+  return local_next;
 }
 
 void Worker::OnOutOfRange(const kafka::TopicPartitionOffset& position) {
@@ -205,13 +219,22 @@ void Worker::OnOutOfRange(const kafka::TopicPartitionOffset& position) {
         "input position not available, cannot read watermarks; retrying partition={} offset={} reason=\"{}\"",
         position.partition, position.offset, wm.error().reason);
   } else if (position.offset < wm.value().first) {
-    // Gone (retention): nothing can bring these records back. They have no outcome.
+    // Gone (retention). Inputs whose decisions are in the state were processed already (the
+    // group's offset commits lagged); the rest have no outcome, and nothing brings them back.
     resume = wm.value().first;
-    metrics_.input_lost.Increment(static_cast<double>(resume - position.offset));
-    log->error(
-        "input lost: records left the broker before they were processed partition={} offsets={}..{} "
-        "count={} (retention shorter than the lag?)",
-        position.partition, position.offset, resume - 1, resume - position.offset);
+    const int64_t lost_from = std::max(position.offset, it->second.decided_next);
+    if (lost_from < resume) {
+      metrics_.input_lost.Increment(static_cast<double>(resume - lost_from));
+      log->error(
+          "input lost: records left the broker before they were processed partition={} offsets={}..{} "
+          "count={} (retention shorter than the lag?)",
+          position.partition, lost_from, resume - 1, resume - lost_from);
+    } else {
+      log->warn(
+          "input position no longer on the broker, but every input before the first one there was "
+          "processed already; continuing there partition={} offset={} first={} decided_next={}",
+          position.partition, position.offset, resume, it->second.decided_next);
+    }
   } else if (position.offset > wm.value().second) {
     // Beyond the end (a truncated log): continue at the end, where new input will appear.
     resume = wm.value().second;
@@ -249,8 +272,11 @@ Status Worker::Assign(int32_t partition) {
     if (!db.ok()) return db.error();
     auto marker = db.value()->Get(kMarkerKey);
     if (!marker.ok()) return marker.error();
-    if (marker.value() && LocalStateIsCurrent(*marker.value(), partition, p.committed_next)) {
+    std::optional<int64_t> local_next;
+    if (marker.value()) local_next = LocalStateIsCurrent(*marker.value(), partition, p.committed_next);
+    if (local_next) {
       local_is_current = true;
+      p.decided_next = *local_next;
     } else {
       // Stale or foreign local state: start empty and restore from the changelog.
       db.value().reset();
@@ -266,7 +292,8 @@ Status Worker::Assign(int32_t partition) {
   p.store = std::make_unique<OverlayStore>(std::move(base));
   p.store->TrackChanges(pipelined());
   if (local_is_current) {
-    log->info("local state is current partition={} committed_next={}", partition, p.committed_next);
+    log->info("local state is current partition={} committed_next={} decided_next={}", partition,
+              p.committed_next, p.decided_next);
   } else {
     Status st = RestoreState(partition, p);
     if (!st.ok()) return st;
@@ -318,9 +345,10 @@ Status Worker::RestoreState(int32_t partition, Partition& p) {
       const Record& rec = *r.value();
       pos = rec.offset + 1;
       if (!rec.key) continue;
-      if (auto off = rec.HeaderValue(kInputOffsetHeader);
-          off && std::stoll(std::string(*off)) > p.committed_next) {
-        ++beyond;
+      if (auto off = rec.HeaderValue(kInputOffsetHeader)) {
+        const int64_t next = std::stoll(std::string(*off));
+        if (next > p.committed_next) ++beyond;
+        p.decided_next = std::max(p.decided_next, next);
       }
       pending.push_back({*rec.key, rec.value});
       ++applied;
@@ -334,8 +362,10 @@ Status Worker::RestoreState(int32_t partition, Partition& p) {
   pending.push_back({kMarkerKey, MarkerValue(p.committed_next, hi)});
   Status st = flush();
   if (!st.ok()) return st;
-  log->info("restored partition={} committed_next={} changelog_records={} applied={} beyond_committed={}",
-            partition, p.committed_next, hi - lo, applied, beyond);
+  log->info(
+      "restored partition={} committed_next={} decided_next={} changelog_records={} applied={} "
+      "beyond_committed={}",
+      partition, p.committed_next, p.decided_next, hi - lo, applied, beyond);
   return OkStatus();
 }
 
@@ -450,6 +480,7 @@ Status Worker::HandleEvent(const Record& in) {
     }
   }
   p.batch_next = in.offset + 1;
+  p.decided_next = std::max(p.decided_next, p.batch_next);
   ++batch_events_;
   metrics_.in_flight.Set(static_cast<double>(batch_events_));
   if (pipelined()) {

@@ -81,6 +81,9 @@ class Worker {
     int64_t committed_next = 0;  // next offset to consume after the last committed batch
     bool has_committed = false;  // the group had a committed offset for it when it was assigned
     int64_t batch_next = -1;     // next offset after the last event in the open batch, -1 = none
+    // Next offset after the last input whose decision is in the state (restored, or decided here):
+    // inputs below it were processed, whether or not their offset commit went through.
+    int64_t decided_next = 0;
   };
 
   Worker(WorkerOptions options, metrics::IngestMetrics& metrics);
@@ -100,8 +103,8 @@ class Worker {
   Status BeginIfNeeded();
   [[nodiscard]] std::string StateRoot() const;
   [[nodiscard]] std::string MarkerValue(int64_t committed_next, int64_t changelog_next) const;
-  [[nodiscard]] bool LocalStateIsCurrent(const std::string& marker, int32_t partition,
-                                         int64_t committed_next) const;
+  [[nodiscard]] std::optional<int64_t> LocalStateIsCurrent(const std::string& marker, int32_t partition,
+                                                           int64_t committed_next) const;
   [[nodiscard]] bool transactional() const { return options_.mode == "transactional"; }
   // At-least-once: state changes go to the changelog as events are decided, and each event's
   // outputs are released as soon as the changelog records sent before them are acknowledged.
