@@ -443,14 +443,9 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
     for (const auto& key : memos) {
       const std::string mk = internal::MemoKey(static_cast<int32_t>(internal::ReadBe32(key, 10)),
                                                static_cast<int64_t>(internal::ReadBe64(key, 14)));
+      // The memo's derived keys go with it (its expiry key is `key`, deleted below).
       DEDUP_GET(mv, mk);
-      if (mv) {
-        if (auto md = internal::DecodeDecision(*mv); md && md->event_key != 0) {
-          const std::string ek = internal::EventMemoKey(md->event_key);
-          DEDUP_GET(ev, ek);
-          if (ev && *ev == mk) out->Delete(ek);  // unless a later record of that event owns it
-        }
-      }
+      if (mv) DerivedMutations(out, mk, *mv, /*put=*/false, /*expiry=*/false);
       out->Delete(mk);
       out->Delete(key);
     }

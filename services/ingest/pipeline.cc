@@ -51,9 +51,14 @@ std::string FormatLabel(std::string_view content_type) {
   return "unknown";
 }
 
-std::string EventId(const Record& in) {
+std::optional<std::string_view> ProducerEventId(const Record& in) {
   auto h = in.HeaderValue("event-id");
-  if (h && !h->empty()) return std::string(*h);
+  if (h && !h->empty()) return h;
+  return std::nullopt;
+}
+
+std::string EventId(const Record& in) {
+  if (auto h = ProducerEventId(in)) return std::string(*h);
   return in.topic + "/" + std::to_string(in.partition) + "/" + std::to_string(in.offset);
 }
 
@@ -143,7 +148,7 @@ Result<ProcessResult> Process(const Record& in, dedup::Deduper& deduper, const P
   // Decide.
   t0 = std::chrono::steady_clock::now();
   dedup::EventContext ctx{in.partition, in.offset, in.timestamp_ms, event_id};
-  if (auto h = in.HeaderValue("event-id"); h && !h->empty()) ctx.producer_event_id = std::string(*h);
+  if (auto h = ProducerEventId(in)) ctx.producer_event_id = std::string(*h);
   auto decided = deduper.Process(a, ctx);
   if (!decided.ok()) return decided.error();
   const dedup::Decision& d = decided.value();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/record.h"
@@ -44,7 +45,9 @@ struct ProcessResult {
   StageTimes times;
 };
 
-// The event id of an input: its `event-id` header, else "topic/partition/offset".
+// The producer's id of an input event: its non-empty `event-id` header, if any.
+std::optional<std::string_view> ProducerEventId(const Record& in);
+// The event id of an input: ProducerEventId, else "topic/partition/offset".
 std::string EventId(const Record& in);
 
 // Builds the dead-letter record for `in`: original key, value and headers, plus error code,
