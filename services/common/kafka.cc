@@ -402,26 +402,13 @@ Status Consumer::Seek(const TopicPartitionOffset& tpo, std::chrono::milliseconds
 }
 
 Status Consumer::Restart(const TopicPartitionOffset& tpo) {
+  if (std::strcmp(rd_kafka_rebalance_protocol(rk_.get()), "COOPERATIVE") != 0) {
+    return Error{v1::ERROR_CODE_INTERNAL, "restart: needs the cooperative rebalance protocol"};
+  }
   auto list = ToList({tpo});
-  if (std::strcmp(rd_kafka_rebalance_protocol(rk_.get()), "COOPERATIVE") == 0) {
-    ErrorHandle err(rd_kafka_incremental_unassign(rk_.get(), list.get()));
-    if (!err) err.reset(rd_kafka_incremental_assign(rk_.get(), list.get()));
-    if (err)
-      return Error{v1::ERROR_CODE_INTERNAL, std::string("restart: ") + rd_kafka_error_string(err.get())};
-    return OkStatus();
-  }
-  // Eager or manual assignment: the whole assignment, with this partition's offset replaced.
-  rd_kafka_topic_partition_list_t* current = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_assignment(rk_.get(), &current);
-  if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("restart: ") + rd_kafka_err2str(err)};
-  TopicPartitionListHandle all(current);
-  for (int i = 0; i < all->cnt; ++i) {
-    if (all->elems[i].partition == tpo.partition && tpo.topic == all->elems[i].topic) {
-      all->elems[i].offset = tpo.offset;
-    }
-  }
-  err = rd_kafka_assign(rk_.get(), all.get());
-  if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("restart: ") + rd_kafka_err2str(err)};
+  ErrorHandle err(rd_kafka_incremental_unassign(rk_.get(), list.get()));
+  if (!err) err.reset(rd_kafka_incremental_assign(rk_.get(), list.get()));
+  if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("restart: ") + rd_kafka_error_string(err.get())};
   return OkStatus();
 }
 

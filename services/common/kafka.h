@@ -172,8 +172,8 @@ class Consumer {
                                                       std::chrono::milliseconds timeout);
   Status Seek(const TopicPartitionOffset& tpo, std::chrono::milliseconds timeout);
   // Restarts fetching an assigned partition at `tpo.offset`, also after a fetch error stopped it
-  // (where Seek fails): removes it from the assignment and adds it back (incrementally under
-  // cooperative-sticky; the group is not involved).
+  // (where Seek fails): removes it from the assignment and adds it back, incrementally (the group
+  // is not involved). Needs the cooperative protocol (cooperative-sticky), as the worker uses.
   Status Restart(const TopicPartitionOffset& tpo);
   Status Pause(const std::vector<TopicPartitionOffset>& partitions);
   Status Resume(const std::vector<TopicPartitionOffset>& partitions);

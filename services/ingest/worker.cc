@@ -170,14 +170,17 @@ std::string Worker::StateRoot() const {
 }
 
 // The marker binds local state to the cluster, the committed input offset and the changelog
-// position it reflects: "<cluster id>/<committed input offset>/<changelog next offset>".
-std::string Worker::MarkerValue(int64_t committed_next, int64_t changelog_next) const {
+// position it reflects: "s2:<cluster id>/<committed input offset>/<changelog next offset>".
+// kStateFormat first: local state written in another layout is never taken as current.
+std::string Worker::MarkerHead() const {
   char* id = rd_kafka_clusterid(consumer_->raw(), 5000);
   std::string cluster = id ? id : "unknown";
   if (id) rd_kafka_mem_free(consumer_->raw(), id);
-  // kStateFormat first: local state written in another layout is never taken as current.
-  return std::string(kStateFormat) + cluster + "/" + std::to_string(committed_next) + "/" +
-         std::to_string(changelog_next);
+  return std::string(kStateFormat) + cluster + "/";
+}
+
+std::string Worker::MarkerValue(int64_t committed_next, int64_t changelog_next) const {
+  return MarkerHead() + std::to_string(committed_next) + "/" + std::to_string(changelog_next);
 }
 
 // The input offset the local state reaches when its marker says it is exactly what the changelog
@@ -188,9 +191,8 @@ std::string Worker::MarkerValue(int64_t committed_next, int64_t changelog_next) 
 // nullopt: restore from the changelog.
 std::optional<int64_t> Worker::LocalStateIsCurrent(const std::string& marker, int32_t partition,
                                                    int64_t committed_next) const {
-  const std::string prefix = MarkerValue(0, 0);
-  const std::string head = prefix.substr(0, prefix.size() - 3);  // "s2:<cluster>/"
-  if (marker.rfind(head, 0) != 0) return std::nullopt;
+  const std::string head = MarkerHead();
+  if (!marker.starts_with(head)) return std::nullopt;
   const size_t slash = marker.find('/', head.size());
   if (slash == std::string::npos) return std::nullopt;
   int64_t local_next = 0, recorded = 0;

@@ -102,6 +102,7 @@ class Worker {
   void AbortBatch(const std::string& why);
   Status BeginIfNeeded();
   [[nodiscard]] std::string StateRoot() const;
+  [[nodiscard]] std::string MarkerHead() const;
   [[nodiscard]] std::string MarkerValue(int64_t committed_next, int64_t changelog_next) const;
   [[nodiscard]] std::optional<int64_t> LocalStateIsCurrent(const std::string& marker, int32_t partition,
                                                            int64_t committed_next) const;
