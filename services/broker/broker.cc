@@ -120,6 +120,18 @@ Status EmbeddedBroker::SetRtt(int32_t id, int rtt_ms) {
   if (id < 1 || id > brokers_) return Error{v1::ERROR_CODE_INTERNAL, "no broker " + std::to_string(id)};
   return FromErr(rd_kafka_mock_broker_set_rtt(cluster_.get(), id, rtt_ms), "rtt");
 }
+Status EmbeddedBroker::SetPartitionLeader(const std::string& topic, int32_t partition, int32_t id) {
+  if (id < 1 || id > brokers_) return Error{v1::ERROR_CODE_INTERNAL, "no broker " + std::to_string(id)};
+  return FromErr(rd_kafka_mock_partition_set_leader(cluster_.get(), topic.c_str(), partition, id), "leader");
+}
+Status EmbeddedBroker::SetCoordinator(const std::string& type, const std::string& key, int32_t id) {
+  if (id < 1 || id > brokers_) return Error{v1::ERROR_CODE_INTERNAL, "no broker " + std::to_string(id)};
+  if (type != "group" && type != "transaction") {
+    return Error{v1::ERROR_CODE_INTERNAL,
+                 "coordinator type must be group or transaction, not '" + type + "'"};
+  }
+  return FromErr(rd_kafka_mock_coordinator_set(cluster_.get(), type.c_str(), key.c_str(), id), "coordinator");
+}
 Status EmbeddedBroker::PushRequestErrors(const std::string& api, int count, const std::string& error) {
   auto key = ParseApi(api);
   if (!key.ok()) return key.error();
@@ -147,6 +159,9 @@ std::string ControlHelp() {
          "                                    Metadata, OffsetCommit, JoinGroup, ... or a number)\n"
          "                                    with ERROR (e.g. NOT_LEADER_FOR_PARTITION)\n"
          "  clear-errors API                  drop pending injected errors for API\n"
+         "  leader TOPIC PARTITION ID         move the partition's leadership to broker ID\n"
+         "  coordinator group|transaction KEY ID\n"
+         "                                    make broker ID the coordinator of group / txn id KEY\n"
          "  create-topic NAME PARTITIONS      create a topic\n"
          "  help                              this text\n";
 }
@@ -180,6 +195,19 @@ std::string EmbeddedBroker::Control(const std::string& line) {
     std::string api;
     if (!(in >> api)) return "error: usage: clear-errors API";
     return reply(ClearRequestErrors(api), "clear-errors " + api);
+  }
+  if (cmd == "leader") {
+    std::string topic;
+    int partition = 0, id = 0;
+    if (!(in >> topic >> partition >> id)) return "error: usage: leader TOPIC PARTITION ID";
+    return reply(SetPartitionLeader(topic, partition, id),
+                 "leader " + topic + " " + std::to_string(partition) + " " + std::to_string(id));
+  }
+  if (cmd == "coordinator") {
+    std::string type, key;
+    int id = 0;
+    if (!(in >> type >> key >> id)) return "error: usage: coordinator group|transaction KEY ID";
+    return reply(SetCoordinator(type, key, id), "coordinator " + type + " " + key + " " + std::to_string(id));
   }
   if (cmd == "create-topic") {
     std::string name;

@@ -56,6 +56,10 @@ class EmbeddedBroker {
   Status SetBrokerDown(int32_t broker_id);
   Status SetBrokerUp(int32_t broker_id);
   Status SetRtt(int32_t broker_id, int rtt_ms);
+  // Moves the leadership of one partition (a leader change, as on a real cluster).
+  Status SetPartitionLeader(const std::string& topic, int32_t partition, int32_t broker_id);
+  // Makes broker_id the coordinator of a group ("group") or transactional id ("transaction").
+  Status SetCoordinator(const std::string& type, const std::string& key, int32_t broker_id);
   // The next `count` requests of `api` (e.g. "Produce", "Fetch", or a number) fail with `error`
   // (a librdkafka error name such as "NOT_LEADER_FOR_PARTITION", or a number).
   Status PushRequestErrors(const std::string& api, int count, const std::string& error);

@@ -142,7 +142,10 @@ Status Producer::Send(const Record& r) {
         rk_.get(), RD_KAFKA_V_TOPIC(r.topic.c_str()), RD_KAFKA_V_PARTITION(r.partition),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
         RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_TIMESTAMP(r.timestamp_ms), RD_KAFKA_V_HEADERS(hdrs),
-        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(next_seq_))), RD_KAFKA_V_END);
+        // The message's sequence number travels as its opaque (read back in the delivery report).
+        RD_KAFKA_V_OPAQUE(
+            reinterpret_cast<void*>(static_cast<uintptr_t>(next_seq_))),  // NOLINT(performance-no-int-to-ptr)
+        RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       ++outstanding_;
       ++next_seq_;
@@ -316,20 +319,18 @@ void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_top
   const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
   const bool assigned = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
   auto list = FromList(parts);
+  if (self->on_rebalance_) self->on_rebalance_(assigned, list);
+  // What the hook left: with its start offsets, without the partitions it holds back.
+  auto changed = ToList(list);
   if (assigned) {
-    if (self->on_rebalance_) self->on_rebalance_(true, list);
-    for (size_t i = 0; i < list.size() && i < static_cast<size_t>(parts->cnt); ++i) {
-      parts->elems[i].offset = list[i].offset;
-    }
     if (cooperative) {
-      ErrorHandle e(rd_kafka_incremental_assign(rk, parts));
+      ErrorHandle e(rd_kafka_incremental_assign(rk, changed.get()));
     } else {
-      rd_kafka_assign(rk, parts);
+      rd_kafka_assign(rk, changed.get());
     }
   } else {
-    if (self->on_rebalance_) self->on_rebalance_(false, list);
     if (cooperative) {
-      ErrorHandle e(rd_kafka_incremental_unassign(rk, parts));
+      ErrorHandle e(rd_kafka_incremental_unassign(rk, changed.get()));
     } else {
       rd_kafka_assign(rk, nullptr);
     }
@@ -409,6 +410,13 @@ Status Consumer::Restart(const TopicPartitionOffset& tpo) {
   ErrorHandle err(rd_kafka_incremental_unassign(rk_.get(), list.get()));
   if (!err) err.reset(rd_kafka_incremental_assign(rk_.get(), list.get()));
   if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("restart: ") + rd_kafka_error_string(err.get())};
+  return OkStatus();
+}
+
+Status Consumer::AddPartitions(const std::vector<TopicPartitionOffset>& partitions) {
+  auto list = ToList(partitions);
+  ErrorHandle err(rd_kafka_incremental_assign(rk_.get(), list.get()));
+  if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("assign: ") + rd_kafka_error_string(err.get())};
   return OkStatus();
 }
 

@@ -147,6 +147,9 @@ class Consumer {
   // Rebalance hook: called on the poll thread with the partitions being assigned or revoked
   // (incremental under cooperative-sticky). Runs before the assignment changes. On assign it may
   // set each partition's start offset (left RD_KAFKA_OFFSET_INVALID: the committed offset).
+  // Under the cooperative protocol it may also remove partitions from the list: on assign, those
+  // it will add later with AddPartitions (e.g. once their state is restored); on revoke, those it
+  // never added. What is left in the list is what the assignment gains or loses.
   using RebalanceCallback = std::function<void(bool assigned, std::vector<TopicPartitionOffset>& partitions)>;
   using StatsCallback = std::function<void(std::string_view json)>;
 
@@ -175,6 +178,9 @@ class Consumer {
   // (where Seek fails): removes it from the assignment and adds it back, incrementally (the group
   // is not involved). Needs the cooperative protocol (cooperative-sticky), as the worker uses.
   Status Restart(const TopicPartitionOffset& tpo);
+  // Adds partitions of the group's assignment that the rebalance hook held back, starting at
+  // their `offset` (incremental; cooperative protocol only).
+  Status AddPartitions(const std::vector<TopicPartitionOffset>& partitions);
   Status Pause(const std::vector<TopicPartitionOffset>& partitions);
   Status Resume(const std::vector<TopicPartitionOffset>& partitions);
   std::vector<TopicPartitionOffset> Assignment() const;

@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
+#include <tuple>
 
 #include "common/log.h"
 
@@ -134,33 +136,48 @@ Result<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& options,
 
 void Worker::OnRebalance(bool assigned, std::vector<kafka::TopicPartitionOffset>& parts) {
   auto log = Logger("ingest");
+  const size_t given = parts.size();
   if (assigned) {
     metrics_.rebalance_assign.Increment();
+    // Partitions whose state must be restored first are held back: they join the consumer's
+    // assignment when StepRestores has rebuilt them, between polls. Restoring here, inside the
+    // callback, would stall this worker's other partitions and its answer to the group.
+    std::vector<kafka::TopicPartitionOffset> ready;
     for (auto& p : parts) {
       Status st = Assign(p.partition);
       if (!st.ok()) {
         log->error("assign failed partition={} reason=\"{}\"", p.partition, st.error().reason);
         fatal_ = st;
+        ready.push_back(p);
         continue;
       }
-      // Start exactly where the restored state is: the committed offset, or the beginning of the
-      // partition for a group that never committed one.
       const Partition& part = partitions_[p.partition];
-      p.offset = part.has_committed ? part.committed_next : RD_KAFKA_OFFSET_BEGINNING;
+      if (part.restore) continue;
+      p.offset = StartOffset(part);
+      ready.push_back(p);
     }
+    parts = std::move(ready);
   } else {
     metrics_.rebalance_revoke.Increment();
     // Finish the open batch before the partitions go.
     Status st = CommitBatch();
     if (!st.ok()) log->warn("commit on revoke failed reason=\"{}\"", st.error().reason);
+    std::vector<kafka::TopicPartitionOffset> added;
     for (const auto& p : parts) {
-      partitions_.erase(p.partition);
+      auto it = partitions_.find(p.partition);
+      if (it != partitions_.end() && it->second.restore) {
+        log->info("restore dropped, partition revoked partition={}", p.partition);
+      } else {
+        added.push_back(p);
+      }
+      if (it != partitions_.end()) partitions_.erase(it);
       metrics_.lag.Remove(std::to_string(p.partition));
     }
+    parts = std::move(added);
   }
   metrics_.assigned_partitions.Set(static_cast<double>(partitions_.size()));
-  log->info("rebalance kind={} partitions={} assigned_now={}", assigned ? "assign" : "revoke", parts.size(),
-            partitions_.size());
+  log->info("rebalance kind={} partitions={} assigned_now={} restoring={}", assigned ? "assign" : "revoke",
+            given, partitions_.size(), given - parts.size());
 }
 
 // Each worker instance keeps its local state in its own directory, so that several workers on one
@@ -296,13 +313,24 @@ Status Worker::Assign(int32_t partition) {
   if (local_is_current) {
     log->info("local state is current partition={} committed_next={} decided_next={}", partition,
               p.committed_next, p.decided_next);
+    p.deduper = std::make_unique<dedup::Deduper>(dedup::Config{}, *p.store, shared_store_.get());
   } else {
-    Status st = RestoreState(partition, p);
+    Status st = BeginRestore(partition, p);
     if (!st.ok()) return st;
   }
-  p.deduper = std::make_unique<dedup::Deduper>(dedup::Config{}, *p.store, shared_store_.get());
   partitions_[partition] = std::move(p);
   return OkStatus();
+}
+
+int64_t Worker::StartOffset(const Partition& p) {
+  // Exactly where the state is: the committed offset, or the beginning of the partition for a
+  // group that never committed one.
+  return p.has_committed ? p.committed_next : RD_KAFKA_OFFSET_BEGINNING;
+}
+
+bool Worker::restoring() const {
+  return std::any_of(partitions_.begin(), partitions_.end(),
+                     [](const auto& kv) { return kv.second.restore != nullptr; });
 }
 
 // Rebuilds a partition's state from the changelog, in log order. Everything the changelog shows
@@ -310,64 +338,88 @@ Status Worker::Assign(int32_t partition) {
 // visible too (on a real cluster read_committed hides aborted ones; the mock shows everything),
 // and the decision memos in that state make the reprocessed events replay exactly the decisions
 // that were published (dedup::Deduper step 1).
-Status Worker::RestoreState(int32_t partition, Partition& p) {
-  auto log = Logger("ingest");
+Status Worker::BeginRestore(int32_t partition, Partition& p) {
   auto wm = kafka::Watermarks(producer_->raw(), options_.topics.changelog, partition);
   if (!wm.ok()) return wm.error();
-  auto [lo, hi] = wm.value();
-  auto props = options_.kafka.ClientProperties();
-  props["isolation.level"] = "read_committed";
-  props["fetch.wait.max.ms"] = "10";
-  std::unique_ptr<kafka::Consumer> consumer;
-  int64_t applied = 0, beyond = 0;
-  std::vector<dedup::Mutation> pending;
-  auto flush = [&]() -> Status {
-    if (pending.empty()) return OkStatus();
-    Status st = dedup::ApplyChangelog(p.store->base(), pending);
-    pending.clear();
-    return st;
-  };
-  if (hi > lo) {
+  auto r = std::make_unique<Restore>();
+  std::tie(r->lo, r->hi) = wm.value();
+  r->pos = r->lo;
+  r->deadline = std::chrono::steady_clock::now() + 300s;
+  if (r->hi > r->lo) {
+    auto props = options_.kafka.ClientProperties();
+    props["isolation.level"] = "read_committed";
+    props["fetch.wait.max.ms"] = "10";
     auto c = kafka::Consumer::Create(props);
     if (!c.ok()) return c.error();
-    consumer = std::move(c.value());
-    Status st = consumer->Assign({{options_.topics.changelog, partition, lo}});
+    r->consumer = std::move(c.value());
+    Status st = r->consumer->Assign({{options_.topics.changelog, partition, r->lo}});
     if (!st.ok()) return st;
-    int64_t pos = lo;
-    auto deadline = std::chrono::steady_clock::now() + 300s;
-    while (pos < hi) {
-      if (stop_ && stop_->load()) return Error{v1::ERROR_CODE_TIMEOUT, "stopping during restore"};
-      if (std::chrono::steady_clock::now() > deadline) {
-        return Error{v1::ERROR_CODE_TIMEOUT,
-                     "restoring partition " + std::to_string(partition) + " timed out"};
+    Logger("ingest")->info("restore started partition={} changelog_records={}", partition, r->hi - r->lo);
+  }
+  p.restore = std::move(r);
+  if (p.restore->pos >= p.restore->hi) return FinishRestore(partition, p);
+  return OkStatus();
+}
+
+void Worker::StepRestores(std::chrono::milliseconds budget) {
+  const auto until = std::chrono::steady_clock::now() + budget;
+  for (auto& [partition, p] : partitions_) {
+    if (!p.restore) continue;
+    Restore& r = *p.restore;
+    Status st = OkStatus();
+    if (std::chrono::steady_clock::now() > r.deadline) {
+      st = Error{v1::ERROR_CODE_TIMEOUT, "restoring partition " + std::to_string(partition) + " timed out"};
+    }
+    while (st.ok() && r.pos < r.hi && std::chrono::steady_clock::now() < until) {
+      auto rec_r = r.consumer->Poll(r.pending.empty() ? 5ms : 0ms);
+      if (!rec_r.ok()) {
+        st = rec_r.error();
+        break;
       }
-      auto r = consumer->Poll(100ms);
-      if (!r.ok()) return r.error();
-      if (!r.value()) continue;
-      const Record& rec = *r.value();
-      pos = rec.offset + 1;
+      if (!rec_r.value()) break;
+      const Record& rec = *rec_r.value();
+      r.pos = rec.offset + 1;
       if (!rec.key) continue;
       if (auto off = rec.HeaderValue(kInputOffsetHeader)) {
         const int64_t next = std::stoll(std::string(*off));
-        if (next > p.committed_next) ++beyond;
+        if (next > p.committed_next) ++r.beyond;
         p.decided_next = std::max(p.decided_next, next);
       }
-      pending.push_back({*rec.key, rec.value});
-      ++applied;
-      if (pending.size() >= 1000) {
-        Status fst = flush();
-        if (!fst.ok()) return fst;
+      r.pending.push_back({*rec.key, rec.value});
+      ++r.applied;
+      if (r.pending.size() >= 1000) {
+        st = dedup::ApplyChangelog(p.store->base(), r.pending);
+        r.pending.clear();
       }
     }
+    if (st.ok() && r.pos >= r.hi) {
+      st = FinishRestore(partition, p);
+      if (st.ok()) st = consumer_->AddPartitions({{options_.topics.raw, partition, StartOffset(p)}});
+    }
+    if (!st.ok()) {
+      Logger("ingest")->error("restore failed partition={} reason=\"{}\"", partition, st.error().reason);
+      fatal_ = st;
+      return;
+    }
   }
-  if (consumer) consumer->Close(5s);
-  pending.push_back({kMarkerKey, MarkerValue(p.committed_next, hi)});
-  Status st = flush();
+}
+
+// Everything the changelog shows is applied, including batches whose input offsets were not
+// committed yet: their outputs are visible too (on a real cluster read_committed hides aborted
+// ones; the mock shows everything), and the decision memos in that state make the reprocessed
+// events replay exactly the decisions that were published (dedup::Deduper step 1).
+Status Worker::FinishRestore(int32_t partition, Partition& p) {
+  Restore& r = *p.restore;
+  if (r.consumer) r.consumer->Close(5s);
+  r.pending.push_back({kMarkerKey, MarkerValue(p.committed_next, r.hi)});
+  Status st = dedup::ApplyChangelog(p.store->base(), r.pending);
   if (!st.ok()) return st;
-  log->info(
+  Logger("ingest")->info(
       "restored partition={} committed_next={} decided_next={} changelog_records={} applied={} "
       "beyond_committed={}",
-      partition, p.committed_next, p.decided_next, hi - lo, applied, beyond);
+      partition, p.committed_next, p.decided_next, r.hi - r.lo, r.applied, r.beyond);
+  p.restore.reset();
+  p.deduper = std::make_unique<dedup::Deduper>(dedup::Config{}, *p.store, shared_store_.get());
   return OkStatus();
 }
 
@@ -737,7 +789,9 @@ Status Worker::Run(const std::atomic<bool>& stop) {
         continue;
       }
     }
-    auto r = consumer_->Poll(waiting ? 1ms : 20ms);
+    const bool restoring_now = restoring();
+    if (restoring_now) StepRestores(50ms);
+    auto r = consumer_->Poll(waiting || restoring_now ? 1ms : 20ms);
     if (!r.ok()) {
       if (auto position = consumer_->TakeOutOfRange()) {
         OnOutOfRange(*position);

@@ -75,8 +75,20 @@ class Worker {
   [[nodiscard]] const WorkerCounters& counters() const { return counters_; }
 
  private:
+  // A changelog restore in progress, advanced between polls (StepRestores) so that the worker
+  // keeps serving its other partitions and the group while it runs.
+  struct Restore {
+    std::unique_ptr<kafka::Consumer> consumer;
+    int64_t lo = 0, hi = 0, pos = 0;
+    int64_t applied = 0, beyond = 0;
+    std::vector<dedup::Mutation> pending;
+    std::chrono::steady_clock::time_point deadline;
+  };
   struct Partition {
     std::unique_ptr<OverlayStore> store;
+    // Set while the state is being restored: the partition is not yet in the consumer's
+    // assignment (held back by the rebalance hook) and has no deduper.
+    std::unique_ptr<Restore> restore;
     std::unique_ptr<dedup::Deduper> deduper;
     int64_t committed_next = 0;  // next offset to consume after the last committed batch
     bool has_committed = false;  // the group had a committed offset for it when it was assigned
@@ -92,7 +104,16 @@ class Worker {
   // The position of an input partition is not on the broker: resume where the data is, and say
   // loudly what was lost.
   void OnOutOfRange(const kafka::TopicPartitionOffset& position);
-  Status RestoreState(int32_t partition, Partition& p);
+  // Starts rebuilding a partition's state from the changelog; finishes at once when it is empty.
+  Status BeginRestore(int32_t partition, Partition& p);
+  // Applies what the restore consumers have ready, within about `budget`; a finished partition
+  // joins the consumer's assignment. A failure is fatal (the process restarts and restores again).
+  void StepRestores(std::chrono::milliseconds budget);
+  // Applies the last records, writes the marker and makes the partition ready to decide.
+  Status FinishRestore(int32_t partition, Partition& p);
+  // Where consumption starts once the state is ready: the committed offset, or the beginning.
+  [[nodiscard]] static int64_t StartOffset(const Partition& p);
+  [[nodiscard]] bool restoring() const;
   std::atomic<int64_t>* DecisionCounter(v1::Decision d);
   Status HandleEvent(const Record& in);
   // Publishes and commits the open batch; on an abortable failure, aborts and rewinds.

@@ -78,6 +78,25 @@ TEST(EmbeddedBroker, ControlCommandsValidateTheirArguments) {
             0u);
   EXPECT_EQ(broker.Control("clear-errors Produce"), "ok clear-errors Produce");
   EXPECT_EQ(broker.Control("rtt 1 50"), "ok rtt 1 50");
+  EXPECT_EQ(broker.Control("coordinator group g 3"), "ok coordinator group g 3");
+  EXPECT_EQ(broker.Control("coordinator queue g 3").rfind("error: coordinator type", 0), 0u);
+  EXPECT_EQ(broker.Control("leader t 0").rfind("error: usage", 0), 0u);
+  // A leader change is what clients see in the metadata.
+  for (int32_t id : {2, 3}) {
+    EXPECT_EQ(broker.Control("leader t 0 " + std::to_string(id)), "ok leader t 0 " + std::to_string(id));
+    auto p = kafka::Producer::Create({{"bootstrap.servers", broker.bootstrap()}});
+    ASSERT_TRUE(p.ok());
+    const rd_kafka_metadata_t* md = nullptr;
+    ASSERT_EQ(rd_kafka_metadata(p.value()->raw(), 1, nullptr, &md, 5000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    int32_t leader = -1;
+    for (int i = 0; i < md->topic_cnt; ++i) {
+      if (std::string(md->topics[i].topic) == "t" && md->topics[i].partition_cnt > 0) {
+        leader = md->topics[i].partitions[0].leader;
+      }
+    }
+    rd_kafka_metadata_destroy(md);
+    EXPECT_EQ(leader, id);
+  }
   EXPECT_EQ(broker.Control("frobnicate").rfind("error: unknown command", 0), 0u);
 }
 

@@ -2,6 +2,8 @@
 // - At-least-once pipelining: an event's outputs become visible as soon as its changelog records
 //   (state and decision memo) are acknowledged, long before the batch's offsets are committed;
 //   the offsets are still committed after the outputs.
+// - A partition whose state is being restored from the changelog does not hold up the worker's
+//   other partitions: the restore runs between polls, not inside the rebalance callback.
 // - Input that left the broker before the group processed it (the embedded broker keeps about
 //   5 MiB per partition, a real one applies retention) is counted and logged, never skipped
 //   silently; a new group starts at the beginning of what is there without counting a loss.
@@ -42,6 +44,7 @@ std::vector<Record> ReadTopic(const std::string& brokers, const std::string& top
   EXPECT_TRUE(n.ok());
   if (!n.ok()) return out;
   std::vector<kafka::TopicPartitionOffset> parts;
+  parts.reserve(static_cast<size_t>(n.value()));
   for (int p = 0; p < n.value(); ++p) parts.push_back({topic, p, RD_KAFKA_OFFSET_BEGINNING});
   EXPECT_TRUE(c.value()->Assign(parts).ok());
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -248,6 +251,89 @@ TEST_F(AtLeastOnceWorker, NewGroupStartsAtTheBeginningOfWhatIsThereWithoutCounti
   ASSERT_EQ(offsets.size(), static_cast<size_t>(hi - lo));
   EXPECT_EQ(offsets.front(), lo);
   EXPECT_EQ(metrics_->input_lost.Value(), 0.0);
+}
+
+// Two brokers: everything is led by broker 1, except partition 1 of the changelog, whose broker
+// answers every request 2 s late. Restoring that partition takes one fetch per message set
+// (the embedded broker returns one per fetch), 15 of them: about 30 s. Partition 0 has nothing to
+// restore, and its input must be decided meanwhile.
+TEST(RestoreInTheBackground, OtherPartitionsAreProcessedWhileOneIsRestored) {
+  const std::vector<broker::TopicSpec> topics = {
+      {"news.raw.v1", 2},        {"news.articles.v1", 1},        {"news.article-events.v1", 1},
+      {"news.raw.dlq.v1", 1},    {"news.ingest-outcomes.v1", 1}, {"news.dedup-changelog.v1", 2},
+      {"news.dedup-index.v1", 1}};
+  auto b = broker::EmbeddedBroker::Start({.brokers = 2, .partitions = 1, .topics = topics});
+  ASSERT_TRUE(b.ok()) << b.error().reason;
+  auto& broker = *b.value();
+  for (const auto& t : topics) {
+    for (int p = 0; p < t.partitions; ++p) {
+      const int leader = t.name == "news.dedup-changelog.v1" && p == 1 ? 2 : 1;
+      ASSERT_TRUE(broker.SetPartitionLeader(t.name, p, leader).ok());
+    }
+  }
+  ASSERT_TRUE(broker.SetCoordinator("group", "copydesk-ingest", 1).ok());
+  {
+    auto p = kafka::Producer::Create({{"bootstrap.servers", broker.bootstrap()}});
+    ASSERT_TRUE(p.ok());
+    for (int i = 0; i < 15; ++i) {  // one message set each
+      Record r;
+      r.topic = "news.dedup-changelog.v1";
+      r.partition = 1;
+      r.key = "z/restore-test-" + std::to_string(i);
+      r.value = "v";
+      ASSERT_TRUE(p.value()->Send(r).ok());
+      ASSERT_TRUE(p.value()->Flush(10s).ok());
+    }
+    for (int part : {0, 1}) {
+      Record in;
+      in.topic = "news.raw.v1";
+      in.partition = part;
+      in.key = "k" + std::to_string(part);
+      in.value = "Story " + std::to_string(part) + " " + kText;
+      in.headers.push_back({"content-type", "text/plain"});
+      ASSERT_TRUE(p.value()->Send(in).ok());
+    }
+    ASSERT_TRUE(p.value()->Flush(10s).ok());
+  }
+  ASSERT_TRUE(broker.SetRtt(2, 2000).ok());
+
+  prometheus::Registry registry;
+  metrics::IngestMetrics metrics(registry);
+  WorkerOptions wo;
+  wo.kafka.brokers = broker.bootstrap();
+  wo.mode = "at-least-once";
+  wo.instance_id = "bg";
+  wo.state_dir.clear();  // memory: every assigned partition is restored from the changelog
+  auto w = Worker::Create(wo, metrics);
+  ASSERT_TRUE(w.ok()) << w.error().reason;
+  std::atomic<bool> stop{false};
+  Status run_status = OkStatus();
+  std::thread thread([&] { run_status = w.value()->Run(stop); });
+  const auto started = std::chrono::steady_clock::now();
+
+  auto source_partitions = [](const std::vector<Record>& outcomes) {
+    std::vector<int32_t> parts;
+    for (const auto& r : outcomes) {
+      v1::IngestOutcome o;
+      EXPECT_TRUE(o.ParseFromString(r.value.value_or("")));
+      parts.push_back(o.source().partition());
+    }
+    std::sort(parts.begin(), parts.end());
+    return parts;
+  };
+  // Partition 0's outcome arrives well before partition 1's restore could have finished.
+  auto first = ReadTopic(broker.bootstrap(), "news.ingest-outcomes.v1", 1, 15s);
+  const auto first_at = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(source_partitions(first), std::vector<int32_t>{0})
+      << "partition 0 waited for the restore of partition 1";
+  // Partition 1 is decided once its state is back.
+  auto both = ReadTopic(broker.bootstrap(), "news.ingest-outcomes.v1", 2, 120s);
+  const auto both_at = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(source_partitions(both), (std::vector<int32_t>{0, 1}));
+  EXPECT_GT(both_at - first_at, 10s) << "the restore of partition 1 was not slow: the test tests nothing";
+  stop = true;
+  thread.join();
+  EXPECT_TRUE(run_status.ok()) << (run_status.ok() ? "" : run_status.error().reason);
 }
 
 }  // namespace
