@@ -186,6 +186,17 @@ IngestMetrics::IngestMetrics(prometheus::Registry& r)
                               .Help("Input partitions currently assigned to this worker.")
                               .Register(r)
                               .Add({})),
+      restoring_partitions(prometheus::BuildGauge()
+                               .Name("copydesk_ingest_restoring_partitions")
+                               .Help("Assigned partitions whose dedup state is still being restored from the "
+                                     "changelog; they are consumed once it is done.")
+                               .Register(r)
+                               .Add({})),
+      restored_records(prometheus::BuildCounter()
+                           .Name("copydesk_ingest_restored_records_total")
+                           .Help("Changelog records applied by state restores.")
+                           .Register(r)
+                           .Add({})),
       state_store_bytes(prometheus::BuildGauge()
                             .Name("copydesk_ingest_state_store_bytes")
                             .Help("Approximate size of the dedup state stores of this worker, in bytes.")

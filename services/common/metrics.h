@@ -110,6 +110,10 @@ struct IngestMetrics {
   prometheus::Counter& rebalance_assign;
   prometheus::Counter& rebalance_revoke;
   prometheus::Gauge& assigned_partitions;
+  // Assigned partitions whose state is still being rebuilt from the changelog (not consumed yet),
+  // and the changelog records restores have applied.
+  prometheus::Gauge& restoring_partitions;
+  prometheus::Counter& restored_records;
   prometheus::Gauge& state_store_bytes;
   prometheus::Gauge& in_flight;
   // Input records that left the broker (retention, a truncated log) before this group processed

@@ -176,6 +176,7 @@ void Worker::OnRebalance(bool assigned, std::vector<kafka::TopicPartitionOffset>
     parts = std::move(added);
   }
   metrics_.assigned_partitions.Set(static_cast<double>(partitions_.size()));
+  UpdateRestoring();
   log->info("rebalance kind={} partitions={} assigned_now={} restoring={}", assigned ? "assign" : "revoke",
             given, partitions_.size(), given - parts.size());
 }
@@ -328,9 +329,13 @@ int64_t Worker::StartOffset(const Partition& p) {
   return p.has_committed ? p.committed_next : RD_KAFKA_OFFSET_BEGINNING;
 }
 
-bool Worker::restoring() const {
-  return std::any_of(partitions_.begin(), partitions_.end(),
-                     [](const auto& kv) { return kv.second.restore != nullptr; });
+size_t Worker::RestoringCount() const {
+  return static_cast<size_t>(std::count_if(partitions_.begin(), partitions_.end(),
+                                           [](const auto& kv) { return kv.second.restore != nullptr; }));
+}
+
+void Worker::UpdateRestoring() {
+  metrics_.restoring_partitions.Set(static_cast<double>(RestoringCount()));
 }
 
 // Rebuilds a partition's state from the changelog, in log order. Everything the changelog shows
@@ -387,6 +392,7 @@ void Worker::StepRestores(std::chrono::milliseconds budget) {
       }
       r.pending.push_back({*rec.key, rec.value});
       ++r.applied;
+      metrics_.restored_records.Increment();
       if (r.pending.size() >= 1000) {
         st = dedup::ApplyChangelog(p.store->base(), r.pending);
         r.pending.clear();
@@ -395,6 +401,7 @@ void Worker::StepRestores(std::chrono::milliseconds budget) {
     if (st.ok() && r.pos >= r.hi) {
       st = FinishRestore(partition, p);
       if (st.ok()) st = consumer_->AddPartitions({{options_.topics.raw, partition, StartOffset(p)}});
+      UpdateRestoring();
     }
     if (!st.ok()) {
       Logger("ingest")->error("restore failed partition={} reason=\"{}\"", partition, st.error().reason);
@@ -789,7 +796,7 @@ Status Worker::Run(const std::atomic<bool>& stop) {
         continue;
       }
     }
-    const bool restoring_now = restoring();
+    const bool restoring_now = RestoringCount() > 0;
     if (restoring_now) StepRestores(50ms);
     auto r = consumer_->Poll(waiting || restoring_now ? 1ms : 20ms);
     if (!r.ok()) {

@@ -113,7 +113,8 @@ class Worker {
   Status FinishRestore(int32_t partition, Partition& p);
   // Where consumption starts once the state is ready: the committed offset, or the beginning.
   [[nodiscard]] static int64_t StartOffset(const Partition& p);
-  [[nodiscard]] bool restoring() const;
+  [[nodiscard]] size_t RestoringCount() const;
+  void UpdateRestoring();  // the restoring-partitions gauge
   std::atomic<int64_t>* DecisionCounter(v1::Decision d);
   Status HandleEvent(const Record& in);
   // Publishes and commits the open batch; on an abortable failure, aborts and rewinds.

@@ -326,11 +326,14 @@ TEST(RestoreInTheBackground, OtherPartitionsAreProcessedWhileOneIsRestored) {
   const auto first_at = std::chrono::steady_clock::now() - started;
   EXPECT_EQ(source_partitions(first), std::vector<int32_t>{0})
       << "partition 0 waited for the restore of partition 1";
+  EXPECT_EQ(metrics.restoring_partitions.Value(), 1.0);
   // Partition 1 is decided once its state is back.
   auto both = ReadTopic(broker.bootstrap(), "news.ingest-outcomes.v1", 2, 120s);
   const auto both_at = std::chrono::steady_clock::now() - started;
   EXPECT_EQ(source_partitions(both), (std::vector<int32_t>{0, 1}));
   EXPECT_GT(both_at - first_at, 10s) << "the restore of partition 1 was not slow: the test tests nothing";
+  EXPECT_EQ(metrics.restoring_partitions.Value(), 0.0);
+  EXPECT_EQ(metrics.restored_records.Value(), 15.0);
   stop = true;
   thread.join();
   EXPECT_TRUE(run_status.ok()) << (run_status.ok() ? "" : run_status.error().reason);
