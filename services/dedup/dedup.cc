@@ -359,6 +359,13 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
     if (memo) {
       if (auto d = internal::DecodeDecision(*memo)) {
         d->replayed = true;
+        // The input's index document goes out again: its shared index copy may never have
+        // reached the index topic (the worker stopped after the changelog had the memo).
+        if (shared_index_ != nullptr) {
+          const std::string doc_key = internal::DocKey(DocIdFor(ctx));
+          DEDUP_GET(doc, doc_key);
+          if (doc) out->Put(doc_key, *doc);
+        }
         return *d;
       }
     }

@@ -511,6 +511,36 @@ TEST(Deduper, SharedIndexFindsCopiesOnOtherPartitions) {
   EXPECT_EQ(copy->of, orig->story_id);
 }
 
+// A worker can stop after the changelog took an input's memo and document but before the index
+// topic took the document's copy. Reprocessing that input replays the decision and hands the
+// document out again, unchanged, so the copy is sent then; without a shared index, nothing.
+TEST(Deduper, ReprocessedInputHandsOutItsIndexDocumentAgain) {
+  MemoryStateStore p0, shared;
+  Deduper d0(Config{}, p0, &shared);
+  const EventContext ctx{0, 7, kT0, ""};
+  auto first = d0.Process(Make("AP", "ap-1", "Wire", Paragraphs(1, 8)), ctx);
+  ASSERT_TRUE(first.ok());
+  std::map<std::string, std::string> docs;
+  for (const auto& [k, v] : p0.contents()) {
+    if (IsSharedIndexKey(k)) docs[k] = v;
+  }
+  ASSERT_EQ(docs.size(), 1u);
+  MutationBatch again;
+  auto replay = d0.Decide(Make("AP", "ap-1", "Wire", Paragraphs(1, 8)), ctx, &again);
+  ASSERT_TRUE(replay.ok());
+  EXPECT_TRUE(replay->replayed);
+  EXPECT_EQ(replay->story_id, first->story_id);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again.mutations()[0].key, docs.begin()->first);
+  EXPECT_EQ(again.mutations()[0].value, docs.begin()->second);
+  // A redelivery (no document of its own) hands out nothing on replay.
+  const EventContext redelivery{0, 8, kT0, ""};
+  ASSERT_EQ(d0.Process(Make("AP", "ap-1", "Wire", Paragraphs(1, 8)), redelivery)->decision,
+            v1::DECISION_REDELIVERY);
+  ASSERT_TRUE(d0.Decide(Make("AP", "ap-1", "Wire", Paragraphs(1, 8)), redelivery, &again).ok());
+  EXPECT_TRUE(again.empty());
+}
+
 // Scanned keys live in two maps (inline keys up to 31 bytes, longer ones apart): scans merge
 // them in key order, and Get, overwrite and delete work on both, through Apply and ApplyOwned.
 TEST(MemoryStateStore, ShortAndLongScannedKeysScanInOrder) {
