@@ -362,7 +362,11 @@ Status Consumer::Assign(const std::vector<TopicPartitionOffset>& partitions) {
 Result<std::optional<Record>> Consumer::Poll(std::chrono::milliseconds timeout) {
   MessageHandle m(rd_kafka_consumer_poll(rk_.get(), static_cast<int>(timeout.count())));
   if (!m) return std::optional<Record>();
-  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return std::optional<Record>();
+  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    if (m->rkt)
+      end_of_partition_ = TopicPartitionOffset{rd_kafka_topic_name(m->rkt), m->partition, m->offset};
+    return std::optional<Record>();
+  }
   if (m->err) {
     if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && m->rkt) {
       out_of_range_ = TopicPartitionOffset{rd_kafka_topic_name(m->rkt), m->partition, m->offset};
@@ -374,6 +378,10 @@ Result<std::optional<Record>> Consumer::Poll(std::chrono::milliseconds timeout) 
 
 std::optional<TopicPartitionOffset> Consumer::TakeOutOfRange() {
   return std::exchange(out_of_range_, std::nullopt);
+}
+
+std::optional<TopicPartitionOffset> Consumer::TakeEndOfPartition() {
+  return std::exchange(end_of_partition_, std::nullopt);
 }
 
 Status Consumer::Commit(const std::vector<TopicPartitionOffset>& offsets, bool async) {

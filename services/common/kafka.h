@@ -168,6 +168,10 @@ class Consumer {
   // the error (`auto.offset.reset=error`; librdkafka stops fetching it until a Seek). Cleared by
   // the call.
   std::optional<TopicPartitionOffset> TakeOutOfRange();
+  // After Poll returned nullopt: where a partition's end was reached, when that was the reason
+  // (`enable.partition.eof=true`). The offset is the partition's end, past any transaction
+  // markers, which a consumer never receives. Cleared by the call.
+  std::optional<TopicPartitionOffset> TakeEndOfPartition();
   // Commits the given next-offsets; synchronously unless `async` (then errors are not reported).
   Status Commit(const std::vector<TopicPartitionOffset>& offsets, bool async = false);
   // Committed next-offsets of the group for these partitions.
@@ -204,6 +208,7 @@ class Consumer {
   bool closed_ = false;
   bool close_incomplete_ = false;
   std::optional<TopicPartitionOffset> out_of_range_;
+  std::optional<TopicPartitionOffset> end_of_partition_;
 };
 
 }  // namespace copydesk::kafka

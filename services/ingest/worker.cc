@@ -338,11 +338,6 @@ void Worker::UpdateRestoring() {
   metrics_.restoring_partitions.Set(static_cast<double>(RestoringCount()));
 }
 
-// Rebuilds a partition's state from the changelog, in log order. Everything the changelog shows
-// is applied, including batches whose input offsets were not committed yet: their outputs are
-// visible too (on a real cluster read_committed hides aborted ones; the mock shows everything),
-// and the decision memos in that state make the reprocessed events replay exactly the decisions
-// that were published (dedup::Deduper step 1).
 Status Worker::BeginRestore(int32_t partition, Partition& p) {
   auto wm = kafka::Watermarks(producer_->raw(), options_.topics.changelog, partition);
   if (!wm.ok()) return wm.error();
@@ -354,6 +349,9 @@ Status Worker::BeginRestore(int32_t partition, Partition& p) {
     auto props = options_.kafka.ClientProperties();
     props["isolation.level"] = "read_committed";
     props["fetch.wait.max.ms"] = "10";
+    // The end can be a transaction marker (a real cluster writes one per committed transaction),
+    // which is never delivered: the end-of-partition event says the restore is complete.
+    props["enable.partition.eof"] = "true";
     auto c = kafka::Consumer::Create(props);
     if (!c.ok()) return c.error();
     r->consumer = std::move(c.value());
@@ -381,7 +379,10 @@ void Worker::StepRestores(std::chrono::milliseconds budget) {
         st = rec_r.error();
         break;
       }
-      if (!rec_r.value()) break;
+      if (!rec_r.value()) {
+        if (auto end = r.consumer->TakeEndOfPartition(); end && end->offset > r.pos) r.pos = end->offset;
+        break;
+      }
       const Record& rec = *rec_r.value();
       r.pos = rec.offset + 1;
       if (!rec.key) continue;
@@ -411,10 +412,10 @@ void Worker::StepRestores(std::chrono::milliseconds budget) {
   }
 }
 
-// Everything the changelog shows is applied, including batches whose input offsets were not
-// committed yet: their outputs are visible too (on a real cluster read_committed hides aborted
-// ones; the mock shows everything), and the decision memos in that state make the reprocessed
-// events replay exactly the decisions that were published (dedup::Deduper step 1).
+// A partition's state is its changelog, applied in log order. Everything the changelog shows is
+// applied, including batches whose input offsets were not committed yet: their outputs are visible too (on a
+// real cluster read_committed hides aborted ones; the mock shows everything), and the decision memos in that
+// state make the reprocessed events replay exactly the decisions that were published (dedup::Deduper step 1).
 Status Worker::FinishRestore(int32_t partition, Partition& p) {
   Restore& r = *p.restore;
   if (r.consumer) r.consumer->Close(5s);

@@ -50,6 +50,32 @@ TEST(EmbeddedBroker, ProducesAndConsumesThroughTheKafkaProtocol) {
   EXPECT_EQ(got->HeaderValue("content-type"), "text/plain");
   EXPECT_EQ(got->partition, 1);
   EXPECT_EQ(got->offset, 0);
+
+  // With enable.partition.eof, reaching the end is reported with the end offset (what a state
+  // restore waits for: the last offsets may be transaction markers, never delivered).
+  auto e = kafka::Consumer::Create({{"bootstrap.servers", broker.bootstrap()},
+                                    {"fetch.wait.max.ms", "10"},
+                                    {"enable.partition.eof", "true"}});
+  ASSERT_TRUE(e.ok()) << e.error().reason;
+  ASSERT_TRUE(e.value()->Assign({{"t", 1, 0}}).ok());
+  std::optional<kafka::TopicPartitionOffset> end;
+  int records = 0;
+  for (int i = 0; i < 100 && !end; ++i) {
+    auto polled = e.value()->Poll(100ms);
+    ASSERT_TRUE(polled.ok()) << polled.error().reason;
+    if (polled.value()) {
+      ++records;
+      EXPECT_FALSE(e.value()->TakeEndOfPartition().has_value()) << "a record is not the end";
+    } else {
+      end = e.value()->TakeEndOfPartition();
+    }
+  }
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(records, 1);
+  EXPECT_EQ(end->topic, "t");
+  EXPECT_EQ(end->partition, 1);
+  EXPECT_EQ(end->offset, 1);
+  EXPECT_FALSE(e.value()->TakeEndOfPartition().has_value()) << "taken once";
 }
 
 TEST(EmbeddedBroker, CreatesTheCopydeskTopicsWithTheConfiguredPartitions) {
