@@ -722,22 +722,33 @@ Status Worker::OpenSharedIndex() {
   props["isolation.level"] = "read_committed";
   // Eventually consistent anyway: fewer fetch round trips cost the broker less CPU.
   props["fetch.wait.max.ms"] = "100";
+  // Caught up = every partition's end reached, reported by an event: the last offsets can be
+  // transaction markers, which are never delivered.
+  props["enable.partition.eof"] = "true";
   auto c = kafka::Consumer::Create(props);
   if (!c.ok()) return c.error();
   index_consumer_ = std::move(c.value());
   auto n = kafka::PartitionCount(index_consumer_->raw(), options_.topics.index);
   if (!n.ok()) return n.error();
   std::vector<kafka::TopicPartitionOffset> parts;
-  int64_t backlog = 0;
+  std::map<int32_t, int64_t> ends;  // partitions with records: their end offset now
   for (int p = 0; p < n.value(); ++p) {
     parts.push_back({options_.topics.index, p, RD_KAFKA_OFFSET_BEGINNING});
     auto wm = kafka::Watermarks(index_consumer_->raw(), options_.topics.index, p);
-    if (wm.ok()) backlog += wm.value().second - wm.value().first;
+    if (wm.ok() && wm.value().second > wm.value().first) ends[p] = wm.value().second;
   }
   Status st = index_consumer_->Assign(parts);
   if (!st.ok()) return st;
+  auto caught_up = [&] {
+    return std::all_of(ends.begin(), ends.end(), [&](const auto& kv) {
+      auto it = index_positions_.find(kv.first);
+      return it != index_positions_.end() && it->second >= kv.second;
+    });
+  };
   const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (index_records_ < backlog && std::chrono::steady_clock::now() < deadline) DrainIndex(1000, 100ms);
+  while (!caught_up() && std::chrono::steady_clock::now() < deadline) DrainIndex(1000, 100ms);
+  if (!caught_up())
+    log->warn("shared index not caught up after 30 s; continuing (it catches up while deciding)");
   log->info("shared index loaded topic={} partitions={} records={}", options_.topics.index, n.value(),
             index_records_);
   return OkStatus();
@@ -748,8 +759,15 @@ int Worker::DrainIndex(int max, std::chrono::milliseconds wait) {
   std::vector<dedup::Mutation> batch;
   while (n < max) {
     auto r = index_consumer_->Poll(n == 0 ? wait : 0ms);
+    if (r.ok() && !r.value()) {
+      if (auto end = index_consumer_->TakeEndOfPartition()) {
+        int64_t& pos = index_positions_[end->partition];
+        pos = std::max(pos, end->offset);
+      }
+    }
     if (!r.ok() || !r.value()) break;
     const Record& rec = *r.value();
+    index_positions_[rec.partition] = rec.offset + 1;
     ++n;
     if (!rec.key || !dedup::IsSharedIndexKey(*rec.key)) continue;
     batch.push_back({*rec.key, rec.value});
