@@ -43,6 +43,10 @@ Result<ConfHandle> MakeConf(const Properties& props) {
   return conf;
 }
 
+bool Cooperative(rd_kafka_t* rk) {
+  return std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+}
+
 TopicPartitionListHandle ToList(const std::vector<TopicPartitionOffset>& tpos) {
   TopicPartitionListHandle list(rd_kafka_topic_partition_list_new(static_cast<int>(tpos.size())));
   for (const auto& t : tpos) {
@@ -316,7 +320,7 @@ bool Consumer::Close(std::chrono::milliseconds timeout) {
 void Consumer::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                            void* opaque) {
   auto* self = static_cast<Consumer*>(opaque);
-  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  const bool cooperative = Cooperative(rk);
   const bool assigned = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
   auto list = FromList(parts);
   if (self->on_rebalance_) self->on_rebalance_(assigned, list);
@@ -411,14 +415,13 @@ Status Consumer::Seek(const TopicPartitionOffset& tpo, std::chrono::milliseconds
 }
 
 Status Consumer::Restart(const TopicPartitionOffset& tpo) {
-  if (std::strcmp(rd_kafka_rebalance_protocol(rk_.get()), "COOPERATIVE") != 0) {
+  if (!Cooperative(rk_.get())) {
     return Error{v1::ERROR_CODE_INTERNAL, "restart: needs the cooperative rebalance protocol"};
   }
   auto list = ToList({tpo});
   ErrorHandle err(rd_kafka_incremental_unassign(rk_.get(), list.get()));
-  if (!err) err.reset(rd_kafka_incremental_assign(rk_.get(), list.get()));
   if (err) return Error{v1::ERROR_CODE_INTERNAL, std::string("restart: ") + rd_kafka_error_string(err.get())};
-  return OkStatus();
+  return AddPartitions({tpo});
 }
 
 Status Consumer::AddPartitions(const std::vector<TopicPartitionOffset>& partitions) {

@@ -739,14 +739,15 @@ Status Worker::OpenSharedIndex() {
   }
   Status st = index_consumer_->Assign(parts);
   if (!st.ok()) return st;
+  std::map<int32_t, int64_t> reached;  // next offset per partition: after a record, or its end
   auto caught_up = [&] {
     return std::all_of(ends.begin(), ends.end(), [&](const auto& kv) {
-      auto it = index_positions_.find(kv.first);
-      return it != index_positions_.end() && it->second >= kv.second;
+      auto it = reached.find(kv.first);
+      return it != reached.end() && it->second >= kv.second;
     });
   };
   const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (!caught_up() && std::chrono::steady_clock::now() < deadline) DrainIndex(1000, 100ms);
+  while (!caught_up() && std::chrono::steady_clock::now() < deadline) DrainIndex(1000, 100ms, &reached);
   if (!caught_up())
     log->warn("shared index not caught up after 30 s; continuing (it catches up while deciding)");
   log->info("shared index loaded topic={} partitions={} records={}", options_.topics.index, n.value(),
@@ -754,20 +755,16 @@ Status Worker::OpenSharedIndex() {
   return OkStatus();
 }
 
-int Worker::DrainIndex(int max, std::chrono::milliseconds wait) {
+int Worker::DrainIndex(int max, std::chrono::milliseconds wait, std::map<int32_t, int64_t>* reached) {
   int n = 0;
   std::vector<dedup::Mutation> batch;
   while (n < max) {
     auto r = index_consumer_->Poll(n == 0 ? wait : 0ms);
-    if (r.ok() && !r.value()) {
-      if (auto end = index_consumer_->TakeEndOfPartition()) {
-        int64_t& pos = index_positions_[end->partition];
-        pos = std::max(pos, end->offset);
-      }
-    }
+    auto end = index_consumer_->TakeEndOfPartition();
+    if (reached && end) (*reached)[end->partition] = std::max((*reached)[end->partition], end->offset);
     if (!r.ok() || !r.value()) break;
     const Record& rec = *r.value();
-    index_positions_[rec.partition] = rec.offset + 1;
+    if (reached) (*reached)[rec.partition] = rec.offset + 1;
     ++n;
     if (!rec.key || !dedup::IsSharedIndexKey(*rec.key)) continue;
     batch.push_back({*rec.key, rec.value});

@@ -153,11 +153,11 @@ class Worker {
   std::unique_ptr<dedup::StateStore> shared_store_;
   std::unique_ptr<kafka::Consumer> index_consumer_;
   int64_t index_records_ = 0;
-  std::map<int32_t, int64_t> index_positions_;  // next offset per index partition (records, ends)
   int64_t last_index_drain_ms_ = 0;
   Status OpenSharedIndex();
-  // Applies up to `max` index records that are ready; returns how many.
-  int DrainIndex(int max, std::chrono::milliseconds wait);
+  // Applies up to `max` index records that are ready; returns how many. `reached` (start-up
+  // catch-up only): the next offset per partition, after each record or at the partition's end.
+  int DrainIndex(int max, std::chrono::milliseconds wait, std::map<int32_t, int64_t>* reached = nullptr);
   // Touched only on the poll thread.
   std::map<int32_t, Partition> partitions_;
   bool txn_open_ = false;
