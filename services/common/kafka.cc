@@ -454,4 +454,8 @@ GroupMetadataHandle Consumer::GroupMetadata() const {
   return GroupMetadataHandle(rd_kafka_consumer_group_metadata(rk_.get()));
 }
 
+bool Consumer::AssignmentLost() const {
+  return rd_kafka_assignment_lost(rk_.get()) != 0;
+}
+
 }  // namespace copydesk::kafka

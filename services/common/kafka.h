@@ -189,6 +189,9 @@ class Consumer {
   Status Resume(const std::vector<TopicPartitionOffset>& partitions);
   std::vector<TopicPartitionOffset> Assignment() const;
   GroupMetadataHandle GroupMetadata() const;
+  // True inside a revoke callback when the group took the partitions without a rebalance
+  // handshake (the session timed out): another member may already own them.
+  bool AssignmentLost() const;
   // Leaves the group and closes the consumer, waiting at most `timeout` (also done by the
   // destructor). If the close does not finish in time (e.g. the coordinator is down), the handle
   // is destroyed without waiting further; the group then drops the member after the session

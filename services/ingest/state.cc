@@ -53,6 +53,12 @@ std::vector<dedup::Mutation> OverlayStore::Pending() const {
 }
 
 Status OverlayStore::Commit(const std::vector<dedup::Mutation>& extra) {
+  Status st = WriteThrough(extra);
+  if (st.ok()) Discard();
+  return st;
+}
+
+Status OverlayStore::WriteThrough(const std::vector<dedup::Mutation>& extra) {
   dedup::MutationBatch b;
   for (const auto& m : extra) {
     if (m.value) {
@@ -68,12 +74,7 @@ Status OverlayStore::Commit(const std::vector<dedup::Mutation>& extra) {
       b.Delete(k);
     }
   }
-  Status st = base_->Apply(b);
-  if (st.ok()) {
-    overlay_.clear();
-    changed_.clear();
-  }
-  return st;
+  return base_->Apply(b);
 }
 
 }  // namespace copydesk::ingest

@@ -28,6 +28,10 @@ class OverlayStore final : public dedup::StateStore {
   // Makes the open batch durable in the base store, together with `extra` (e.g. the partition's
   // committed-offset marker) in the same atomic write.
   Status Commit(const std::vector<dedup::Mutation>& extra = {});
+  // Commit in two steps: WriteThrough copies the open batch (and `extra`) to the base store but
+  // keeps it staged (it shadows identical values, and Pending() still lists it, e.g. for a retry
+  // after an abort); Discard then closes the batch. Commit = WriteThrough + Discard.
+  Status WriteThrough(const std::vector<dedup::Mutation>& extra = {});
   // Records which keys each Apply() writes, for TakeChanges() (off by default).
   void TrackChanges(bool on) { track_changes_ = on; }
   // The mutations staged since the last TakeChanges() (the last write of each key, in key order):
@@ -35,7 +39,7 @@ class OverlayStore final : public dedup::StateStore {
   [[nodiscard]] std::vector<dedup::Mutation> TakeChanges();
   // Marks every staged key as changed again (after an abort, whose sends may have failed).
   void MarkAllChanged();
-  // Drops the open batch.
+  // Drops the open batch (after WriteThrough: closes it, its values are in the base store).
   void Discard() {
     overlay_.clear();
     changed_.clear();

@@ -120,7 +120,10 @@ class Worker {
   // Publishes and commits the open batch; on an abortable failure, aborts and rewinds.
   Status CommitBatch();
   [[nodiscard]] std::vector<kafka::TopicPartitionOffset> BatchOffsets() const;
-  Status FinishCommit(std::chrono::steady_clock::time_point t0);
+  // state_written: the batch's state is in the local stores already (WriteLocalState), only the
+  // markers are written.
+  Status FinishCommit(std::chrono::steady_clock::time_point t0, bool state_written = false);
+  Status WriteLocalState();
   void AbortBatch(const std::string& why);
   Status BeginIfNeeded();
   [[nodiscard]] std::string StateRoot() const;
@@ -161,6 +164,7 @@ class Worker {
   // Touched only on the poll thread.
   std::map<int32_t, Partition> partitions_;
   bool txn_open_ = false;
+  bool ever_assigned_ = false;  // a rebalance callback has assigned partitions once
   int64_t batch_events_ = 0;
   int64_t batch_started_ms_ = 0;
   std::vector<int64_t> batch_timestamps_;
@@ -172,6 +176,7 @@ class Worker {
   std::map<std::string, int64_t> published_;  // outputs sent in the open batch, per topic
   int64_t last_store_size_ms_ = 0;
   void UpdateStoreSize();
+  void AwaitFirstAssignment(std::chrono::milliseconds bound);
   Status fatal_ = OkStatus();
   // Set by Run(); restore loops stop early when it is set.
   const std::atomic<bool>* stop_ = nullptr;

@@ -35,6 +35,26 @@ TEST(OverlayStore, ChangesAreInvisibleToTheBaseUntilCommitAndDroppedOnDiscard) {
   EXPECT_TRUE(s.Pending().empty());
 }
 
+TEST(OverlayStore, WriteThroughCopiesTheBatchToTheBaseAndKeepsItStagedUntilDiscard) {
+  auto base = std::make_unique<dedup::MemoryStateStore>();
+  auto* base_raw = base.get();
+  OverlayStore s(std::move(base));
+  ASSERT_TRUE(s.Apply(Batch({{"m", "marker"}})).ok());
+  ASSERT_TRUE(s.Commit().ok());
+  ASSERT_TRUE(s.Apply(Batch({{"a", "1"}, {"b", std::nullopt}})).ok());
+  // The marker is removed in the same write as the state.
+  ASSERT_TRUE(s.WriteThrough({{"m", std::nullopt}}).ok());
+  EXPECT_EQ(base_raw->Get("a").value(), "1");
+  EXPECT_FALSE(base_raw->Get("m").value());
+  // Still staged: a commit that fails after the write sends the same changes again.
+  ASSERT_EQ(s.Pending().size(), 2u);
+  EXPECT_EQ(s.Pending()[0].key, "a");
+  EXPECT_EQ(s.Get("a").value(), "1");
+  s.Discard();
+  EXPECT_TRUE(s.Pending().empty());
+  EXPECT_EQ(s.Get("a").value(), "1");
+}
+
 TEST(OverlayStore, ScanMergesTheOverlayOverTheBase) {
   OverlayStore s(std::make_unique<dedup::MemoryStateStore>());
   ASSERT_TRUE(s.Apply(Batch({{"p/a", "1"}, {"p/b", "2"}, {"q/x", "9"}})).ok());
