@@ -7,6 +7,7 @@
 // - Input that left the broker before the group processed it (the embedded broker keeps about
 //   5 MiB per partition, a real one applies retention) is counted and logged, never skipped
 //   silently; a new group starts at the beginning of what is there without counting a loss.
+// - Partitions lost to a session timeout abort their open batch: nothing of it is published.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -337,6 +338,72 @@ TEST(RestoreInTheBackground, OtherPartitionsAreProcessedWhileOneIsRestored) {
   stop = true;
   thread.join();
   EXPECT_TRUE(run_status.ok()) << (run_status.ok() ? "" : run_status.error().reason);
+}
+
+// The group coordinator's broker goes away for longer than the session timeout while a batch is
+// open: the member's partitions are lost (another member may own them already), so the batch is
+// aborted and none of its outputs may appear. Committing it instead (what a plain revoke does)
+// published its outputs before the offset commit failed, and the embedded broker, which fences
+// nothing, kept them.
+TEST(LostPartitions, TheOpenBatchIsAbortedAndNothingOfItIsPublished) {
+  const std::vector<broker::TopicSpec> topics = {
+      {"news.raw.v1", 1},        {"news.articles.v1", 1},        {"news.article-events.v1", 1},
+      {"news.raw.dlq.v1", 1},    {"news.ingest-outcomes.v1", 1}, {"news.dedup-changelog.v1", 1},
+      {"news.dedup-index.v1", 1}};
+  auto b = broker::EmbeddedBroker::Start({.brokers = 2, .partitions = 1, .topics = topics});
+  ASSERT_TRUE(b.ok()) << b.error().reason;
+  auto& broker = *b.value();
+  for (const auto& t : topics) ASSERT_TRUE(broker.SetPartitionLeader(t.name, 0, 1).ok());
+  ASSERT_TRUE(broker.SetCoordinator("group", "copydesk-ingest", 2).ok());
+  ASSERT_TRUE(broker.SetCoordinator("transaction", "copydesk-ingest-lost", 1).ok());
+
+  prometheus::Registry registry;
+  metrics::IngestMetrics metrics(registry);
+  WorkerOptions wo;
+  wo.kafka.brokers = broker.bootstrap();
+  wo.instance_id = "lost";  // transactional (the default mode)
+  wo.state_dir.clear();
+  wo.session_timeout_ms = 3000;
+  wo.commit_interval_ms = 3'600'000;  // the batch stays open until the partitions go
+  wo.commit_max_events = 1'000'000;
+  auto w = Worker::Create(wo, metrics);
+  ASSERT_TRUE(w.ok()) << w.error().reason;
+  std::atomic<bool> stop{false};
+  Status run_status = OkStatus();
+  std::thread thread([&] { run_status = w.value()->Run(stop); });
+  {
+    auto p = kafka::Producer::Create({{"bootstrap.servers", broker.bootstrap()}});
+    ASSERT_TRUE(p.ok());
+    Record in;
+    in.topic = "news.raw.v1";
+    in.partition = 0;
+    in.key = "k";
+    in.value = std::string("Story lost ") + kText;
+    in.headers.push_back({"content-type", "text/plain"});
+    ASSERT_TRUE(p.value()->Send(in).ok());
+    ASSERT_TRUE(p.value()->Flush(10s).ok());
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (metrics.in_flight.Value() < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(metrics.in_flight.Value(), 1.0) << "the event was not decided into an open batch";
+
+  ASSERT_TRUE(broker.SetBrokerDown(2).ok());
+  // Session timeout (3 s) and then some: the partitions are lost meanwhile.
+  auto during = ReadTopic(broker.bootstrap(), "news.ingest-outcomes.v1", 1, 10s);
+  EXPECT_TRUE(during.empty()) << "the open batch of lost partitions was published";
+  EXPECT_EQ(metrics.in_flight.Value(), 0.0)
+      << "the batch is still open: the partitions were not lost, or it was not aborted";
+  ASSERT_TRUE(broker.SetBrokerUp(2).ok());
+
+  // Back in the group, the event is decided again and published once, at the final commit.
+  while (metrics.in_flight.Value() < 1 && std::chrono::steady_clock::now() < deadline + 60s)
+    std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(metrics.in_flight.Value(), 1.0) << "the event was not reprocessed after the rejoin";
+  stop = true;
+  thread.join();
+  EXPECT_TRUE(run_status.ok()) << (run_status.ok() ? "" : run_status.error().reason);
+  EXPECT_EQ(ReadTopic(broker.bootstrap(), "news.ingest-outcomes.v1", 2, 5s).size(), 1u);
 }
 
 }  // namespace
