@@ -56,6 +56,14 @@ std::vector<Record> ReadTopic(const std::string& brokers, const std::string& top
   return out;
 }
 
+// The worker's topics, the input and its changelog with `partitions` partitions, the rest with one.
+std::vector<broker::TopicSpec> PipelineTopics(int partitions) {
+  return {{"news.raw.v1", partitions},    {"news.articles.v1", 1},
+          {"news.article-events.v1", 1},  {"news.raw.dlq.v1", 1},
+          {"news.ingest-outcomes.v1", 1}, {"news.dedup-changelog.v1", partitions},
+          {"news.dedup-index.v1", 1}};
+}
+
 class AtLeastOnceWorker : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -259,10 +267,7 @@ TEST_F(AtLeastOnceWorker, NewGroupStartsAtTheBeginningOfWhatIsThereWithoutCounti
 // (the embedded broker returns one per fetch), 15 of them: about 30 s. Partition 0 has nothing to
 // restore, and its input must be decided meanwhile.
 TEST(RestoreInTheBackground, OtherPartitionsAreProcessedWhileOneIsRestored) {
-  const std::vector<broker::TopicSpec> topics = {
-      {"news.raw.v1", 2},        {"news.articles.v1", 1},        {"news.article-events.v1", 1},
-      {"news.raw.dlq.v1", 1},    {"news.ingest-outcomes.v1", 1}, {"news.dedup-changelog.v1", 2},
-      {"news.dedup-index.v1", 1}};
+  const std::vector<broker::TopicSpec> topics = PipelineTopics(2);
   auto b = broker::EmbeddedBroker::Start({.brokers = 2, .partitions = 1, .topics = topics});
   ASSERT_TRUE(b.ok()) << b.error().reason;
   auto& broker = *b.value();
@@ -346,10 +351,7 @@ TEST(RestoreInTheBackground, OtherPartitionsAreProcessedWhileOneIsRestored) {
 // published its outputs before the offset commit failed, and the embedded broker, which fences
 // nothing, kept them.
 TEST(LostPartitions, TheOpenBatchIsAbortedAndNothingOfItIsPublished) {
-  const std::vector<broker::TopicSpec> topics = {
-      {"news.raw.v1", 1},        {"news.articles.v1", 1},        {"news.article-events.v1", 1},
-      {"news.raw.dlq.v1", 1},    {"news.ingest-outcomes.v1", 1}, {"news.dedup-changelog.v1", 1},
-      {"news.dedup-index.v1", 1}};
+  const std::vector<broker::TopicSpec> topics = PipelineTopics(1);
   auto b = broker::EmbeddedBroker::Start({.brokers = 2, .partitions = 1, .topics = topics});
   ASSERT_TRUE(b.ok()) << b.error().reason;
   auto& broker = *b.value();
