@@ -236,7 +236,27 @@ std::optional<int64_t> Worker::LocalStateIsCurrent(const std::string& marker, in
   if (!wm.ok()) return std::nullopt;
   const int64_t hw = wm.value().second;
   if (hw < recorded || hw - recorded > 1) return std::nullopt;
+  // One offset more: a real cluster's commit marker, or (on a broker without markers, like the
+  // embedded one) a one-record batch another worker wrote since. Only a marker is never
+  // delivered: the partition's end is reached without a record.
+  if (hw == recorded + 1 && !OnlyMarkerAt(partition, recorded)) return std::nullopt;
   return local_next;
+}
+
+// True when reading the changelog partition from `offset` reaches its end without a record.
+bool Worker::OnlyMarkerAt(int32_t partition, int64_t offset) const {
+  auto props = options_.kafka.ClientProperties();
+  props["isolation.level"] = "read_committed";
+  props["enable.partition.eof"] = "true";
+  auto c = kafka::Consumer::Create(props);
+  if (!c.ok() || !c.value()->Assign({{options_.topics.changelog, partition, offset}}).ok()) return false;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = c.value()->Poll(100ms);
+    if (r.ok() && r.value()) return false;
+    if (c.value()->TakeEndOfPartition()) return true;
+  }
+  return false;  // undecided: restore
 }
 
 void Worker::OnOutOfRange(const kafka::TopicPartitionOffset& position) {

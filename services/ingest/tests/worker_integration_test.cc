@@ -8,10 +8,13 @@
 //   5 MiB per partition, a real one applies retention) is counted and logged, never skipped
 //   silently; a new group starts at the beginning of what is there without counting a loss.
 // - Partitions lost to a session timeout abort their open batch: nothing of it is published.
+// - Local state is reused after a restart only when the changelog holds nothing it lacks.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -406,6 +409,68 @@ TEST(LostPartitions, TheOpenBatchIsAbortedAndNothingOfItIsPublished) {
   thread.join();
   EXPECT_TRUE(run_status.ok()) << (run_status.ok() ? "" : run_status.error().reason);
   EXPECT_EQ(ReadTopic(broker.bootstrap(), "news.ingest-outcomes.v1", 2, 5s).size(), 1u);
+}
+
+// A restarted worker reuses its local state only when nothing reached the changelog partition
+// since its marker. One offset more is a real cluster's commit marker, or (the embedded broker
+// writes none) a record another worker wrote meanwhile: that must be read back, and a record
+// means a restore.
+TEST(LocalState, OneChangelogRecordWrittenSinceTheMarkerForcesARestore) {
+  auto b = broker::EmbeddedBroker::Start({.brokers = 1, .partitions = 1, .topics = {}});
+  ASSERT_TRUE(b.ok()) << b.error().reason;
+  auto& broker = *b.value();
+  const std::string dir = ::testing::TempDir() + "copydesk-local-state-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  WorkerOptions wo;
+  wo.kafka.brokers = broker.bootstrap();
+  wo.instance_id = "local";
+  wo.state_dir = dir;
+  auto run_worker = [&](const std::function<void(metrics::IngestMetrics&)>& while_running) {
+    prometheus::Registry registry;
+    metrics::IngestMetrics metrics(registry);
+    auto w = Worker::Create(wo, metrics);
+    ASSERT_TRUE(w.ok()) << w.error().reason;
+    std::atomic<bool> stop{false};
+    Status run_status = OkStatus();
+    std::thread thread([&] { run_status = w.value()->Run(stop); });
+    while_running(metrics);
+    stop = true;
+    thread.join();
+    EXPECT_TRUE(run_status.ok()) << (run_status.ok() ? "" : run_status.error().reason);
+  };
+  auto p = kafka::Producer::Create({{"bootstrap.servers", broker.bootstrap()}});
+  ASSERT_TRUE(p.ok());
+  Record in;
+  in.topic = "news.raw.v1";
+  in.partition = 0;
+  in.key = "k";
+  in.value = std::string("Story local ") + kText;
+  in.headers.push_back({"content-type", "text/plain"});
+  ASSERT_TRUE(p.value()->Send(in).ok());
+  ASSERT_TRUE(p.value()->Flush(10s).ok());
+  run_worker([&](metrics::IngestMetrics&) {
+    EXPECT_EQ(ReadTopic(broker.bootstrap(), "news.ingest-outcomes.v1", 1, 60s).size(), 1u);
+  });
+
+  // Another worker's one-record batch on the changelog partition.
+  Record other;
+  other.topic = "news.dedup-changelog.v1";
+  other.partition = 0;
+  other.key = "z/written-by-another-worker";
+  other.value = "v";
+  ASSERT_TRUE(p.value()->Send(other).ok());
+  ASSERT_TRUE(p.value()->Flush(10s).ok());
+
+  run_worker([&](metrics::IngestMetrics& metrics) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while ((metrics.assigned_partitions.Value() < 1 || metrics.restoring_partitions.Value() > 0) &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(metrics.assigned_partitions.Value(), 1.0);
+    EXPECT_GT(metrics.restored_records.Value(), 1.0)
+        << "the local state was reused although the changelog has a record it does not reflect";
+  });
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
