@@ -59,6 +59,20 @@ std::vector<Record> ReadTopic(const std::string& brokers, const std::string& top
   return out;
 }
 
+// One text/plain story, `title` + kText, to news.raw.v1 partition 0.
+void SendStory(const std::string& brokers, const std::string& title) {
+  auto p = kafka::Producer::Create({{"bootstrap.servers", brokers}});
+  ASSERT_TRUE(p.ok());
+  Record in;
+  in.topic = "news.raw.v1";
+  in.partition = 0;
+  in.key = "k";
+  in.value = title + " " + kText;
+  in.headers.push_back({"content-type", "text/plain"});
+  ASSERT_TRUE(p.value()->Send(in).ok());
+  ASSERT_TRUE(p.value()->Flush(10s).ok());
+}
+
 // The worker's topics, the input and its changelog with `partitions` partitions, the rest with one.
 std::vector<broker::TopicSpec> PipelineTopics(int partitions) {
   return {{"news.raw.v1", partitions},    {"news.articles.v1", 1},
@@ -376,18 +390,7 @@ TEST(LostPartitions, TheOpenBatchIsAbortedAndNothingOfItIsPublished) {
   std::atomic<bool> stop{false};
   Status run_status = OkStatus();
   std::thread thread([&] { run_status = w.value()->Run(stop); });
-  {
-    auto p = kafka::Producer::Create({{"bootstrap.servers", broker.bootstrap()}});
-    ASSERT_TRUE(p.ok());
-    Record in;
-    in.topic = "news.raw.v1";
-    in.partition = 0;
-    in.key = "k";
-    in.value = std::string("Story lost ") + kText;
-    in.headers.push_back({"content-type", "text/plain"});
-    ASSERT_TRUE(p.value()->Send(in).ok());
-    ASSERT_TRUE(p.value()->Flush(10s).ok());
-  }
+  SendStory(broker.bootstrap(), "Story lost");
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (metrics.in_flight.Value() < 1 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(50ms);
@@ -438,21 +441,14 @@ TEST(LocalState, OneChangelogRecordWrittenSinceTheMarkerForcesARestore) {
     thread.join();
     EXPECT_TRUE(run_status.ok()) << (run_status.ok() ? "" : run_status.error().reason);
   };
-  auto p = kafka::Producer::Create({{"bootstrap.servers", broker.bootstrap()}});
-  ASSERT_TRUE(p.ok());
-  Record in;
-  in.topic = "news.raw.v1";
-  in.partition = 0;
-  in.key = "k";
-  in.value = std::string("Story local ") + kText;
-  in.headers.push_back({"content-type", "text/plain"});
-  ASSERT_TRUE(p.value()->Send(in).ok());
-  ASSERT_TRUE(p.value()->Flush(10s).ok());
+  SendStory(broker.bootstrap(), "Story local");
   run_worker([&](metrics::IngestMetrics&) {
     EXPECT_EQ(ReadTopic(broker.bootstrap(), "news.ingest-outcomes.v1", 1, 60s).size(), 1u);
   });
 
   // Another worker's one-record batch on the changelog partition.
+  auto p = kafka::Producer::Create({{"bootstrap.servers", broker.bootstrap()}});
+  ASSERT_TRUE(p.ok());
   Record other;
   other.topic = "news.dedup-changelog.v1";
   other.partition = 0;
