@@ -243,12 +243,21 @@ std::optional<int64_t> Worker::LocalStateIsCurrent(const std::string& marker, in
   return local_next;
 }
 
-// True when reading the changelog partition from `offset` reaches its end without a record.
-bool Worker::OnlyMarkerAt(int32_t partition, int64_t offset) const {
+// A consumer that reads assigned partitions to their end: committed data only, and an event at
+// each partition's end, because the last offsets can be transaction markers (a real cluster
+// writes one per committed transaction), which are never delivered. `fetch_wait_ms`: how long
+// the broker may hold an empty fetch.
+Result<std::unique_ptr<kafka::Consumer>> Worker::CreateReader(int fetch_wait_ms) const {
   auto props = options_.kafka.ClientProperties();
   props["isolation.level"] = "read_committed";
   props["enable.partition.eof"] = "true";
-  auto c = kafka::Consumer::Create(props);
+  props["fetch.wait.max.ms"] = std::to_string(fetch_wait_ms);
+  return kafka::Consumer::Create(props);
+}
+
+// True when reading the changelog partition from `offset` reaches its end without a record.
+bool Worker::OnlyMarkerAt(int32_t partition, int64_t offset) const {
+  auto c = CreateReader(10);
   if (!c.ok() || !c.value()->Assign({{options_.topics.changelog, partition, offset}}).ok()) return false;
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -377,13 +386,8 @@ Status Worker::BeginRestore(int32_t partition, Partition& p) {
   r->pos = r->lo;
   r->deadline = std::chrono::steady_clock::now() + 300s;
   if (r->hi > r->lo) {
-    auto props = options_.kafka.ClientProperties();
-    props["isolation.level"] = "read_committed";
-    props["fetch.wait.max.ms"] = "10";
-    // The end can be a transaction marker (a real cluster writes one per committed transaction),
-    // which is never delivered: the end-of-partition event says the restore is complete.
-    props["enable.partition.eof"] = "true";
-    auto c = kafka::Consumer::Create(props);
+    // The end-of-partition event says the restore is complete (CreateReader).
+    auto c = CreateReader(10);
     if (!c.ok()) return c.error();
     r->consumer = std::move(c.value());
     Status st = r->consumer->Assign({{options_.topics.changelog, partition, r->lo}});
@@ -703,16 +707,9 @@ Status Worker::FinishCommit(std::chrono::steady_clock::time_point t0, bool state
   for (auto& [part, p] : partitions_) {
     if (p.batch_next < 0) continue;
     const int64_t changelog_next = producer_->LastAckedOffset(options_.topics.changelog, part) + 1;
-    const dedup::Mutation marker{kMarkerKey, MarkerValue(p.batch_next, changelog_next)};
-    Status cst = OkStatus();
-    if (state_written) {
-      dedup::MutationBatch b;
-      b.Put(marker.key, *marker.value);
-      cst = p.store->base().Apply(b);
-      if (cst.ok()) p.store->Discard();
-    } else {
-      cst = p.store->Commit({marker});
-    }
+    // Written already: close the batch, and the commit writes only the marker.
+    if (state_written) p.store->Discard();
+    Status cst = p.store->Commit({{kMarkerKey, MarkerValue(p.batch_next, changelog_next)}});
     if (!cst.ok()) {
       fatal_ = cst;  // the local store failed after Kafka committed: restart and restore
       return cst;
@@ -779,14 +776,9 @@ Status Worker::OpenSharedIndex() {
   } else {
     shared_store_ = std::make_unique<dedup::MemoryStateStore>();
   }
-  auto props = options_.kafka.ClientProperties();
-  props["isolation.level"] = "read_committed";
-  // Eventually consistent anyway: fewer fetch round trips cost the broker less CPU.
-  props["fetch.wait.max.ms"] = "100";
-  // Caught up = every partition's end reached, reported by an event: the last offsets can be
-  // transaction markers, which are never delivered.
-  props["enable.partition.eof"] = "true";
-  auto c = kafka::Consumer::Create(props);
+  // Eventually consistent anyway: fewer fetch round trips (100 ms) cost the broker less CPU.
+  // Caught up = every partition's end reached, reported by an event (CreateReader).
+  auto c = CreateReader(100);
   if (!c.ok()) return c.error();
   index_consumer_ = std::move(c.value());
   auto n = kafka::PartitionCount(index_consumer_->raw(), options_.topics.index);

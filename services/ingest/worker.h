@@ -132,6 +132,7 @@ class Worker {
   [[nodiscard]] std::optional<int64_t> LocalStateIsCurrent(const std::string& marker, int32_t partition,
                                                            int64_t committed_next) const;
   [[nodiscard]] bool OnlyMarkerAt(int32_t partition, int64_t offset) const;
+  [[nodiscard]] Result<std::unique_ptr<kafka::Consumer>> CreateReader(int fetch_wait_ms) const;
   [[nodiscard]] bool transactional() const { return options_.mode == "transactional"; }
   // At-least-once: state changes go to the changelog as events are decided, and each event's
   // outputs are released as soon as the changelog records sent before them are acknowledged.
