@@ -237,6 +237,7 @@ Status Producer::WarmUp(const std::vector<std::string>& topics, std::chrono::mil
 Status Producer::SendOffsetsToTransaction(const std::vector<TopicPartitionOffset>& offsets,
                                           const rd_kafka_consumer_group_metadata_t* group,
                                           std::chrono::milliseconds timeout) {
+  if (offsets.empty()) return OkStatus();  // a transaction that consumed nothing (progress markers)
   auto list = ToList(offsets);
   return TxnResult(
       rd_kafka_send_offsets_to_transaction(rk_.get(), list.get(), group, static_cast<int>(timeout.count())),
@@ -441,6 +442,16 @@ Status Consumer::Resume(const std::vector<TopicPartitionOffset>& partitions) {
   auto list = ToList(partitions);
   rd_kafka_resume_partitions(rk_.get(), list.get());
   return OkStatus();
+}
+
+std::optional<int64_t> Consumer::Lag(const std::string& topic, int32_t partition, int64_t start) const {
+  int64_t lo = -1, hi = -1;
+  if (rd_kafka_get_watermark_offsets(rk_.get(), topic.c_str(), partition, &lo, &hi) != 0 || hi < 0)
+    return std::nullopt;
+  auto list = ToList({{topic, partition, RD_KAFKA_OFFSET_INVALID}});
+  if (rd_kafka_position(rk_.get(), list.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
+  const int64_t pos = list->elems[0].offset >= 0 ? list->elems[0].offset : start;
+  return std::max<int64_t>(0, hi - pos);
 }
 
 std::vector<TopicPartitionOffset> Consumer::Assignment() const {

@@ -187,6 +187,11 @@ class Consumer {
   Status AddPartitions(const std::vector<TopicPartitionOffset>& partitions);
   Status Pause(const std::vector<TopicPartitionOffset>& partitions);
   Status Resume(const std::vector<TopicPartitionOffset>& partitions);
+  // Records of an assigned partition not yet delivered, as of the last fetch response (the end
+  // librdkafka last saw minus the position; `start` stands for the position before the first
+  // delivery). With a transactional producer upstream the end includes a commit marker, which is
+  // never delivered, so 1 can mean caught up. nullopt until a fetch has reported the end.
+  [[nodiscard]] std::optional<int64_t> Lag(const std::string& topic, int32_t partition, int64_t start) const;
   std::vector<TopicPartitionOffset> Assignment() const;
   GroupMetadataHandle GroupMetadata() const;
   // True inside a revoke callback when the group took the partitions without a rebalance

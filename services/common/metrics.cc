@@ -213,6 +213,20 @@ IngestMetrics::IngestMetrics(prometheus::Registry& r)
                            "reached them: never processed, no outcome.")
                      .Register(r)
                      .Add({})),
+      waiting_partitions(
+          prometheus::BuildGauge()
+              .Name("copydesk_ingest_waiting_partitions")
+              .Help("Partitions holding a record until every other partition's progress covers "
+                    "it (cross-partition determinism).")
+              .Register(r)
+              .Add({})),
+      decided_without_progress(prometheus::BuildCounter()
+                                   .Name("copydesk_ingest_decided_without_progress_total")
+                                   .Help("Records decided without the progress of a partition that published "
+                                         "none for ingest.visibility_wait_ms (no owner): these decisions may "
+                                         "differ from an uninterrupted run's.")
+                                   .Register(r)
+                                   .Add({})),
       lag(lag_family, "partition"),
       provider_last_article(provider_last_family, "provider") {
   for (const char* d : {"new", "update", "redelivery", "stale", "duplicate", "syndicated", "cancel"})

@@ -119,6 +119,12 @@ struct IngestMetrics {
   // Input records that left the broker (retention, a truncated log) before this group processed
   // them: they have no outcome. Anything above zero needs an operator.
   prometheus::Counter& input_lost;
+  // Partitions of this worker holding a record until every other partition's progress marker
+  // covers it (cross-partition determinism), and records decided without waiting for a partition
+  // whose marker was older than ingest.visibility_wait_ms (no owner: those decisions may differ
+  // from an uninterrupted run's).
+  prometheus::Gauge& waiting_partitions;
+  prometheus::Counter& decided_without_progress;
   // Consumer lag in messages per partition, from librdkafka statistics.
   Labelled<prometheus::Gauge> lag;
   // Unix time of the last article published per provider (bounded: providers are configured

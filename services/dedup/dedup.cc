@@ -276,6 +276,7 @@ Status Config::Validate() const {
   if (max_expiries_per_decision < 1) return bad("max_expiries_per_decision", "must be >= 1");
   if (minor_edit_similarity < substantive_similarity)
     return bad("minor_edit_similarity", "must be >= substantive_similarity");
+  if (visibility_delay_ms < 0) return bad("visibility_delay_ms", "must be >= 0");
   return OkStatus();
 }
 
@@ -329,6 +330,36 @@ void Deduper::Lower(ExpiryCursor& cursor, std::string_view key) {
   if (!key.starts_with(cursor.prefix)) return;
   if (!cursor.pending.empty() && key < cursor.pending) cursor.pending.clear();  // would skip it
   if (!cursor.floor.empty() && key < cursor.floor) cursor.floor = std::string(key);
+}
+
+namespace {
+
+std::string EncodeTime(int64_t t) {
+  std::string v;
+  const uint64_t k = internal::TimeToKey(t);
+  for (int i = 7; i >= 0; --i) v.push_back(static_cast<char>((k >> (8 * i)) & 0xFF));
+  return v;
+}
+
+// A time value (m/wm, m/clock); `fallback` when absent or malformed.
+int64_t DecodeTime(const std::optional<std::string>& v, int64_t fallback) {
+  if (!v || v->size() != 8) return fallback;
+  return internal::KeyToTime(internal::ReadBe64(*v, 0));
+}
+
+}  // namespace
+
+Result<int64_t> Deduper::VisibilityTime(int64_t timestamp_ms) const {
+  auto clock = store_.Get(internal::ClockKey());
+  if (!clock.ok()) return clock.error();
+  return std::max(DecodeTime(clock.value(), 0), timestamp_ms);
+}
+
+Status Deduper::RaiseClock(int64_t floor_ms, MutationBatch* out) const {
+  auto clock = store_.Get(internal::ClockKey());
+  if (!clock.ok()) return clock.error();
+  if (floor_ms > DecodeTime(clock.value(), 0)) out->Put(internal::ClockKey(), EncodeTime(floor_ms));
+  return OkStatus();
 }
 
 Result<Decision> Deduper::Process(const v1::Article& article, const EventContext& ctx) {
@@ -389,17 +420,18 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
   // 2. Event time: the context's, else the article's versioncreated, else the last one seen on
   // the partition. Index entries older than the window (relative to this record) expire.
   DEDUP_GET(last_val, internal::WatermarkKey());
-  int64_t last = 0;
-  if (last_val && last_val->size() == 8) last = internal::KeyToTime(internal::ReadBe64(*last_val, 0));
+  const int64_t last = DecodeTime(last_val, 0);
   int64_t now = ctx.timestamp_ms;
   if (now <= 0 && article.has_versioncreated()) now = TimestampMs(article.versioncreated());
   if (now <= 0) now = last;
-  if (now != last || !last_val) {
-    std::string v;
-    const uint64_t k = internal::TimeToKey(now);
-    for (int i = 7; i >= 0; --i) v.push_back(static_cast<char>((k >> (8 * i)) & 0xFF));
-    out->Put(internal::WatermarkKey(), v);
-  }
+  if (now != last || !last_val) out->Put(internal::WatermarkKey(), EncodeTime(now));
+  // 2b. Visibility time: the partition's clock, raised to the Kafka timestamp (VisibilityTime).
+  DEDUP_GET(clock_val, internal::ClockKey());
+  const int64_t clock = DecodeTime(clock_val, 0);
+  const int64_t tau = std::max(clock, ctx.timestamp_ms);
+  if (tau != clock || !clock_val) out->Put(internal::ClockKey(), EncodeTime(tau));
+  // Another partition's document is visible only when indexed more than Δ earlier (README.md).
+  const int64_t visible_before = tau - config_.visibility_delay_ms;
   const int64_t cutoff = now - config_.window_ms;
   const int64_t horizon = now + config_.window_ms;  // out-of-order input: newer entries count too
   // Whatever this decision writes into an expiry queue (a document indexed at an old event time)
@@ -460,6 +492,7 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
 
   Decision d;
   d.event_time_ms = now;
+  d.visibility_time_ms = tau;
   const auto& fp = article.fingerprints();
   const std::vector<uint16_t> sig = Signature16(article);
   const std::vector<uint32_t> paras = ParagraphHashes(article);
@@ -495,6 +528,7 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
     doc.root = root;
     doc.provider_hash = provider_hash;
     doc.time_ms = now;
+    doc.tau_ms = tau;
     doc.partition = ctx.partition;
     doc.version = version;
     doc.signature = sig;
@@ -605,6 +639,7 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
         if (r.value()) rec = internal::DecodeDoc(*r.value());
         // The partition's own entries are authoritative locally; the shared copy may lag.
         if (rec && rec->partition == ctx.partition) rec.reset();
+        if (rec && rec->tau_ms >= visible_before) rec.reset();  // not visible yet (Δ rule)
       }
       if (!rec || rec->time_ms < cutoff || rec->time_ms > horizon) continue;
       const double sim = internal::EstimateJaccard(sig, rec->signature);

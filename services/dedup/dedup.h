@@ -57,6 +57,13 @@ struct Config {
   // update; below -> rewrite.
   double minor_edit_similarity = 0.8;
   double substantive_similarity = 0.2;
+  // Cross-partition visibility margin (Δ): a document indexed by another partition is a
+  // candidate for a record only when its visibility time is below the record's by more than
+  // this. With the worker's progress wait (services/dedup/README.md, "Cross-partition
+  // determinism") this makes the set of documents a decision sees the same in every run, so a
+  // takeover decides exactly as the previous owner would have. Copies less than Δ apart on
+  // different partitions are not linked.
+  int64_t visibility_delay_ms = 1000;
 
   // Rejects out-of-range values; the error names the field.
   [[nodiscard]] Status Validate() const;
@@ -81,6 +88,8 @@ struct Decision {
   v1::ChangeSummary change;
   // The event time the decision used (ms since epoch).
   int64_t event_time_ms = 0;
+  // The partition's clock after this record (its visibility time; not kept in the memo).
+  int64_t visibility_time_ms = 0;
   // Hash of EventContext::producer_event_id (0: none); recorded in the memo.
   uint64_t event_key = 0;
   // True when this decision was read back from the decision log (an input reprocessed after a
@@ -147,6 +156,15 @@ class Deduper {
 
   // Applies a decision's mutations (or a changelog's) to the store.
   Status Apply(const MutationBatch& batch) { return store_.Apply(batch); }
+
+  // The visibility time a record with this Kafka timestamp gets: the partition's clock raised
+  // to the timestamp. The clock never goes back, so it is a lower bound for every record the
+  // partition decides later, which is what the worker publishes as the partition's progress.
+  [[nodiscard]] Result<int64_t> VisibilityTime(int64_t timestamp_ms) const;
+  // Raises the partition's clock to `floor_ms` (an idle partition's floor): records decided
+  // later get at least this visibility time. Stages the change in `out` (nothing when the clock
+  // is there already).
+  Status RaiseClock(int64_t floor_ms, MutationBatch* out) const;
 
   // Decide + Apply, for replay and tests.
   Result<Decision> Process(const v1::Article& article, const EventContext& ctx);

@@ -184,6 +184,7 @@ std::string EncodeDoc(const DocRecord& d) {
   w.U32(static_cast<uint32_t>(d.partition));
   w.U32(d.version);
   w.Sig(d.signature);
+  w.I64(d.tau_ms);
   return w.Take();
 }
 
@@ -198,6 +199,7 @@ std::optional<DocRecord> DecodeDoc(std::string_view v) {
   d.partition = static_cast<int32_t>(r.U32());
   d.version = r.U32();
   d.signature = r.Sig();
+  d.tau_ms = r.remaining() >= 8 ? r.I64() : d.time_ms;
   if (!r.ok()) return std::nullopt;
   return d;
 }
@@ -257,6 +259,10 @@ std::optional<Decision> DecodeDecision(std::string_view v) {
 
 std::string WatermarkKey() {
   return "m/wm";
+}
+
+std::string ClockKey() {
+  return "m/clock";
 }
 
 std::string IdentityStateKey(std::string_view identity) {

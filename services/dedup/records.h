@@ -61,6 +61,10 @@ struct DocRecord {
   int32_t partition = 0;
   uint32_t version = 0;
   std::vector<uint16_t> signature;
+  // Visibility time (the partition's clock when the document was indexed): another partition's
+  // record sees the document only when this is more than Config::visibility_delay_ms below its
+  // own. Records written before it existed read it as time_ms.
+  int64_t tau_ms = 0;
 };
 
 std::string EncodeIdentity(const IdentityRecord& r);
@@ -73,6 +77,8 @@ std::string EncodeDecision(const Decision& d);
 std::optional<Decision> DecodeDecision(std::string_view v);
 
 std::string WatermarkKey();
+// The partition's clock (monotone visibility time, see Deduper::VisibilityTime).
+std::string ClockKey();
 std::string IdentityStateKey(std::string_view identity);
 std::string StoryKey(std::string_view story_id);
 std::string DocKey(uint64_t doc);

@@ -27,7 +27,33 @@ const std::string kMarkerKey = std::string("\xff\xff") + "copydesk/committed_nex
 // Batches of at least this many events write their local state while the transaction commits.
 constexpr int kOverlapMinEvents = 128;
 // The layout of the local state (services/dedup/records.h); bump when it changes.
-constexpr std::string_view kStateFormat = "s2:";
+constexpr std::string_view kStateFormat = "s3:";
+
+// Progress markers on the shared index topic (README.md, "Progress and the visibility wait"):
+// key "w/" + input partition (4 bytes, big-endian), value the partition's progress (8 bytes).
+constexpr std::string_view kProgressPrefix = "w/";
+// An idle partition (nothing delivered for kIdleMs, caught up) raises its clock to now -
+// kFloorLagMs once it is kFloorStepMs behind that; markers are resent every kHeartbeatMs.
+constexpr int64_t kIdleMs = 250;
+constexpr int64_t kFloorLagMs = 250;
+constexpr int64_t kFloorStepMs = 250;
+constexpr int64_t kHeartbeatMs = 1000;
+
+std::string Be(uint64_t v, int bytes) {
+  std::string out;
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  return out;
+}
+
+uint64_t FromBe(std::string_view s) {
+  uint64_t v = 0;
+  for (char c : s) v = (v << 8) | static_cast<uint8_t>(c);
+  return v;
+}
+
+std::string ProgressKey(int32_t partition) {
+  return std::string(kProgressPrefix) + Be(static_cast<uint32_t>(partition), 4);
+}
 
 }  // namespace
 
@@ -51,6 +77,13 @@ void WorkerOptions::Describe(ConfigSchema& schema) {
              300000);
   schema.Bool("dedup.shared_index", &shared_index,
               "match near-duplicates across partitions through the shared index topic");
+  schema.Int("dedup.visibility_delay_ms", &visibility_delay_ms,
+             "another partition's document is visible to a record only when indexed this much earlier", 0,
+             3'600'000);
+  schema.Int("ingest.visibility_wait_ms", &visibility_wait_ms,
+             "a record waits for the other partitions' progress at most until a partition has sent no "
+             "marker for this long; 0 = never wait (cross-partition decisions then depend on timing)",
+             0, 3'600'000);
   schema.String(
       "ingest.state_dir", &state_dir,
       "local dedup state (RocksDB per partition); empty = memory only, restored from the changelog");
@@ -122,6 +155,13 @@ Result<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& options,
     Status st = w->OpenSharedIndex();
     if (!st.ok()) return st.error();
   }
+  if (w->WaitsForProgress()) {
+    auto n = kafka::PartitionCount(w->producer_->raw(), o.topics.raw);
+    if (!n.ok()) return n.error();
+    // Markers read at start-up count as fresh; a partition without any is waited for from now.
+    w->progress_.resize(static_cast<size_t>(n.value()), INT64_MIN);
+    w->progress_seen_ms_.resize(static_cast<size_t>(n.value()), NowMs());
+  }
   Worker* raw = w.get();
   auto consumer = kafka::Consumer::Create(
       cprops,
@@ -176,6 +216,8 @@ void Worker::OnRebalance(bool assigned, std::vector<kafka::TopicPartitionOffset>
     std::vector<kafka::TopicPartitionOffset> added;
     for (const auto& p : parts) {
       auto it = partitions_.find(p.partition);
+      // Its held records go with it (the next owner fetches them); it must not stay paused.
+      if (it != partitions_.end() && !it->second.held.empty()) (void)consumer_->Resume({p});
       if (it != partitions_.end() && it->second.restore) {
         log->info("restore dropped, partition revoked partition={}", p.partition);
       } else {
@@ -188,6 +230,7 @@ void Worker::OnRebalance(bool assigned, std::vector<kafka::TopicPartitionOffset>
   }
   metrics_.assigned_partitions.Set(static_cast<double>(partitions_.size()));
   UpdateRestoring();
+  UpdateWaiting();
   log->info("rebalance kind={} partitions={} assigned_now={} restoring={}", assigned ? "assign" : "revoke",
             given, partitions_.size(), given - parts.size());
 }
@@ -316,6 +359,7 @@ void Worker::OnOutOfRange(const kafka::TopicPartitionOffset& position) {
 Status Worker::Assign(int32_t partition) {
   auto log = Logger("ingest");
   Partition p;
+  p.last_delivery_ms = NowMs();
   auto committed = consumer_->Committed({{options_.topics.raw, partition, RD_KAFKA_OFFSET_INVALID}}, 10s);
   if (!committed.ok()) return committed.error();
   int64_t next = committed.value().empty() ? RD_KAFKA_OFFSET_INVALID : committed.value()[0].offset;
@@ -354,7 +398,7 @@ Status Worker::Assign(int32_t partition) {
   if (local_is_current) {
     log->info("local state is current partition={} committed_next={} decided_next={}", partition,
               p.committed_next, p.decided_next);
-    p.deduper = std::make_unique<dedup::Deduper>(dedup::Config{}, *p.store, shared_store_.get());
+    p.deduper = std::make_unique<dedup::Deduper>(DedupConfig(), *p.store, shared_store_.get());
   } else {
     Status st = BeginRestore(partition, p);
     if (!st.ok()) return st;
@@ -462,7 +506,7 @@ Status Worker::FinishRestore(int32_t partition, Partition& p) {
       "beyond_committed={}",
       partition, p.committed_next, p.decided_next, r.hi - r.lo, r.applied, r.beyond);
   p.restore.reset();
-  p.deduper = std::make_unique<dedup::Deduper>(dedup::Config{}, *p.store, shared_store_.get());
+  p.deduper = std::make_unique<dedup::Deduper>(DedupConfig(), *p.store, shared_store_.get());
   return OkStatus();
 }
 
@@ -496,6 +540,9 @@ Status Worker::SendStateChange(int32_t partition, int64_t batch_next, dedup::Mut
   if (st.ok() && shared_store_ && dedup::IsSharedIndexKey(m.key)) {
     Record idx;
     idx.topic = options_.topics.index;
+    // A partition's documents and its progress markers share one index partition, in order: a
+    // reader that has a marker has every document sent before it.
+    idx.partition = index_partitions_ > 0 ? partition % index_partitions_ : -1;
     idx.key = std::move(m.key);
     idx.value = std::move(m.value);
     st = producer_->Send(idx);
@@ -542,6 +589,12 @@ std::atomic<int64_t>* Worker::DecisionCounter(v1::Decision d) {
   }
 }
 
+dedup::Config Worker::DedupConfig() const {
+  dedup::Config c;
+  c.visibility_delay_ms = options_.visibility_delay_ms;
+  return c;
+}
+
 Status Worker::HandleEvent(const Record& in) {
   auto it = partitions_.find(in.partition);
   if (it == partitions_.end()) return OkStatus();  // revoked meanwhile
@@ -550,11 +603,32 @@ Status Worker::HandleEvent(const Record& in) {
     // Already committed (can happen right after a rewind); skip.
     return OkStatus();
   }
+  p.last_delivery_ms = NowMs();
+  if (WaitsForProgress()) {
+    if (!p.held.empty()) {
+      p.held.push_back(in);  // behind the held ones, in order
+      return OkStatus();
+    }
+    auto may = MayDecide(in.partition, p, in.timestamp_ms);
+    if (!may.ok()) return may.error();
+    if (!may.value()) {
+      Hold(in.partition, p, in);
+      return OkStatus();
+    }
+  }
+  return DecideEvent(in.partition, p, in);
+}
+
+Status Worker::DecideEvent(int32_t partition, Partition& p, const Record& in) {
   Status st = BeginIfNeeded();
   if (!st.ok()) return st;
   counters_.consumed++;
   auto processed = Process(in, *p.deduper, pipeline_);
-  if (!processed.ok()) return processed.error();
+  if (!processed.ok()) {
+    // The store failed: the batch is aborted, and this input must be fetched again with it.
+    if (p.batch_next < 0) p.batch_next = p.committed_next;
+    return processed.error();
+  }
   ProcessResult& res = processed.value();
   metrics_.consumed.Get(res.format).Increment();
   metrics_.decode_seconds.Observe(res.times.decode);
@@ -580,16 +654,120 @@ Status Worker::HandleEvent(const Record& in) {
   p.decided_next = std::max(p.decided_next, p.batch_next);
   ++batch_events_;
   metrics_.in_flight.Set(static_cast<double>(batch_events_));
+  p.state_only = false;
   if (pipelined()) {
     // The event's state changes go out now; its outputs wait for their acknowledgement (and for
     // that of everything sent before them).
-    st = SendChanges(in.partition, p);
+    st = SendChanges(partition, p);
     if (!st.ok()) return st;
     release_.Hold(producer_->last_sequence(), in.timestamp_ms, std::move(res.records));
     return ReleaseReady();
   }
   for (auto& r : res.records) batch_outputs_.push_back(std::move(r));
   batch_timestamps_.push_back(in.timestamp_ms);
+  return OkStatus();
+}
+
+// Cross-partition determinism. A record of partition p sees another partition's documents only
+// when indexed more than Δ (visibility_delay_ms) before its own visibility time τ (dedup::Deduper).
+// Each owner publishes its partitions' progress on the index topic: a lower bound of τ for
+// everything the partition decides from then on. Once every other partition's marker is at least
+// τ - Δ, exactly the documents the rule admits are in the shared index, in every run.
+Result<bool> Worker::MayDecide(int32_t partition, const Partition& p, int64_t timestamp_ms) {
+  auto tau = p.deduper->VisibilityTime(timestamp_ms);
+  if (!tau.ok()) return tau.error();
+  const int64_t need = tau.value() - options_.visibility_delay_ms;
+  const int64_t now = NowMs();
+  bool absent = false;
+  for (size_t q = 0; q < progress_.size(); ++q) {
+    if (static_cast<int32_t>(q) == partition || progress_[q] >= need) continue;
+    if (now - progress_seen_ms_[q] < options_.visibility_wait_ms) return false;
+    absent = true;  // no marker for visibility_wait_ms: no owner; decide without it
+  }
+  if (absent) metrics_.decided_without_progress.Increment();
+  return true;
+}
+
+void Worker::Hold(int32_t partition, Partition& p, Record in) {
+  p.held.push_back(std::move(in));
+  if (p.held.size() == 1) {
+    // Stop fetching it meanwhile: memory stays bounded by what was fetched already.
+    (void)consumer_->Pause({{options_.topics.raw, partition, 0}});
+    UpdateWaiting();
+  }
+}
+
+Status Worker::ReleaseHeld() {
+  for (auto& [part, p] : partitions_) {
+    if (p.held.empty() || !p.deduper) continue;
+    while (!p.held.empty()) {
+      auto may = MayDecide(part, p, p.held.front().timestamp_ms);
+      if (!may.ok()) return may.error();
+      if (!may.value()) break;
+      Record in = std::move(p.held.front());
+      p.held.pop_front();
+      if (Status st = DecideEvent(part, p, in); !st.ok()) return st;
+    }
+    if (p.held.empty()) {
+      (void)consumer_->Resume({{options_.topics.raw, part, 0}});
+      UpdateWaiting();
+    }
+  }
+  return OkStatus();
+}
+
+void Worker::UpdateWaiting() {
+  metrics_.waiting_partitions.Set(static_cast<double>(std::count_if(
+      partitions_.begin(), partitions_.end(), [](const auto& kv) { return !kv.second.held.empty(); })));
+}
+
+// The clock (never goes back), or the visibility time of the first held record: the partition
+// decides it next, so nothing it decides later is below that.
+Result<int64_t> Worker::ProgressOf(const Partition& p) const {
+  return p.deduper->VisibilityTime(p.held.empty() ? 0 : p.held.front().timestamp_ms);
+}
+
+void Worker::AdvanceProgress() {
+  const int64_t now = NowMs();
+  for (auto& [part, p] : partitions_) {
+    if (!p.deduper) continue;  // restoring
+    auto progress = ProgressOf(p);
+    if (!progress.ok()) continue;  // the store failed; the next decision reports it
+    // Idle and caught up: records that arrive later get at least now - kFloorLagMs, persisted
+    // with the marker that announces it, so a new owner raises them the same way.
+    const auto lag = consumer_->Lag(options_.topics.raw, part, p.committed_next);
+    if (p.held.empty() && now - p.last_delivery_ms >= kIdleMs && lag && *lag <= 1 &&
+        progress.value() < now - kFloorLagMs - kFloorStepMs && BeginIfNeeded().ok()) {
+      dedup::MutationBatch floor;
+      if (p.deduper->RaiseClock(now - kFloorLagMs, &floor).ok() && p.store->Apply(floor).ok()) {
+        if (p.batch_next < 0) {
+          p.batch_next = p.committed_next;
+          p.state_only = true;
+        }
+        progress = now - kFloorLagMs;
+      }
+    }
+    if (progress.value() > p.progress_sent || now - p.progress_sent_ms >= kHeartbeatMs) (void)BeginIfNeeded();
+  }
+}
+
+// In the batch, after its state changes: a reader that has a marker has every document before it.
+Status Worker::SendProgress() {
+  const int64_t now = NowMs();
+  for (auto& [part, p] : partitions_) {
+    if (!p.deduper) continue;
+    auto progress = ProgressOf(p);
+    if (!progress.ok()) return progress.error();
+    if (progress.value() <= p.progress_sent && now - p.progress_sent_ms < kHeartbeatMs) continue;
+    Record r;
+    r.topic = options_.topics.index;
+    r.partition = index_partitions_ > 0 ? part % index_partitions_ : -1;
+    r.key = ProgressKey(part);
+    r.value = Be(static_cast<uint64_t>(progress.value()), 8);
+    if (Status st = producer_->Send(r); !st.ok()) return st;
+    p.progress_sent = std::max(p.progress_sent, progress.value());
+    p.progress_sent_ms = now;
+  }
   return OkStatus();
 }
 
@@ -603,6 +781,12 @@ Status Worker::CommitBatch() {
       if (p.batch_next < 0) continue;
       Status st = SendChanges(part, p);
       if (!st.ok()) {
+        AbortBatch(st.error().reason);
+        return st;
+      }
+    }
+    if (WaitsForProgress()) {
+      if (Status st = SendProgress(); !st.ok()) {
         AbortBatch(st.error().reason);
         return st;
       }
@@ -625,6 +809,12 @@ Status Worker::CommitBatch() {
         AbortBatch(st.error().reason);
         return st;
       }
+    }
+  }
+  if (WaitsForProgress()) {
+    if (Status st = SendProgress(); !st.ok()) {
+      AbortBatch(st.error().reason);
+      return st;
     }
   }
   // A large batch (a backlog: throughput counts) has its state written to the local stores on a
@@ -686,7 +876,7 @@ Status Worker::WriteLocalState() {
 std::vector<kafka::TopicPartitionOffset> Worker::BatchOffsets() const {
   std::vector<kafka::TopicPartitionOffset> offsets;
   for (const auto& [part, p] : partitions_) {
-    if (p.batch_next >= 0) offsets.push_back({options_.topics.raw, part, p.batch_next});
+    if (p.batch_next >= 0 && !p.state_only) offsets.push_back({options_.topics.raw, part, p.batch_next});
   }
   return offsets;
 }
@@ -716,6 +906,7 @@ Status Worker::FinishCommit(std::chrono::steady_clock::time_point t0, bool state
     }
     p.committed_next = p.batch_next;
     p.batch_next = -1;
+    p.state_only = false;
   }
   for (const auto& [topic, n] : published_) metrics_.published.Get(topic).Increment(static_cast<double>(n));
   published_.clear();
@@ -741,11 +932,21 @@ void Worker::AbortBatch(const std::string& why) {
   // reprocessed events replay the same decisions from their memos, and the next commit publishes
   // all staged state changes to the changelog.
   for (auto& [part, p] : partitions_) {
+    // Markers of an aborted transaction may be gone: send them again with the next commit.
+    p.progress_sent = INT64_MIN;
+    p.progress_sent_ms = 0;
     if (p.batch_next < 0) continue;
     p.batch_next = -1;
+    p.state_only = false;
     Status st = consumer_->Seek({options_.topics.raw, part, p.committed_next}, 10s);
     if (!st.ok()) Logger("ingest")->warn("rewind failed partition={} reason=\"{}\"", part, st.error().reason);
+    if (!p.held.empty()) {
+      // Fetched again from the committed offset, held ones included.
+      p.held.clear();
+      (void)consumer_->Resume({{options_.topics.raw, part, 0}});
+    }
   }
+  UpdateWaiting();
   txn_open_ = false;
   batch_outputs_.clear();
   published_.clear();
@@ -783,6 +984,7 @@ Status Worker::OpenSharedIndex() {
   index_consumer_ = std::move(c.value());
   auto n = kafka::PartitionCount(index_consumer_->raw(), options_.topics.index);
   if (!n.ok()) return n.error();
+  index_partitions_ = n.value();
   std::vector<kafka::TopicPartitionOffset> parts;
   std::map<int32_t, int64_t> ends;  // partitions with records: their end offset now
   for (int p = 0; p < n.value(); ++p) {
@@ -811,6 +1013,7 @@ Status Worker::OpenSharedIndex() {
 int Worker::DrainIndex(int max, std::chrono::milliseconds wait, std::map<int32_t, int64_t>* reached) {
   int n = 0;
   std::vector<dedup::Mutation> batch;
+  std::vector<std::pair<int32_t, int64_t>> markers;  // progress markers (input partition, value)
   while (n < max) {
     auto r = index_consumer_->Poll(n == 0 ? wait : 0ms);
     auto end = index_consumer_->TakeEndOfPartition();
@@ -819,13 +1022,35 @@ int Worker::DrainIndex(int max, std::chrono::milliseconds wait, std::map<int32_t
     const Record& rec = *r.value();
     if (reached) (*reached)[rec.partition] = rec.offset + 1;
     ++n;
-    if (!rec.key || !dedup::IsSharedIndexKey(*rec.key)) continue;
+    if (!rec.key) continue;
+    if (rec.key->size() == kProgressPrefix.size() + 4 && rec.key->starts_with(kProgressPrefix)) {
+      if (rec.value && rec.value->size() == 8)
+        markers.emplace_back(static_cast<int32_t>(FromBe(rec.key->substr(kProgressPrefix.size()))),
+                             static_cast<int64_t>(FromBe(*rec.value)));
+      continue;
+    }
+    if (!dedup::IsSharedIndexKey(*rec.key)) continue;
     batch.push_back({*rec.key, rec.value});
   }
   if (!batch.empty()) {
     // One write for the batch; the shared index keeps no expiry queue (the owners' tombstones expire it).
     Status st = dedup::ApplyChangelog(*shared_store_, batch, /*derive_expiry=*/false);
-    if (!st.ok()) Logger("ingest")->warn("shared index apply failed reason=\"{}\"", st.error().reason);
+    if (!st.ok()) {
+      // Without the documents the markers do not hold: drop them too (the wait bounds it).
+      Logger("ingest")->warn("shared index apply failed reason=\"{}\"", st.error().reason);
+      markers.clear();
+    }
+  }
+  // Only now that the documents before them are in the shared store.
+  const int64_t now = NowMs();
+  for (const auto& [q, value] : markers) {
+    if (q < 0 || q > 100000) continue;
+    if (static_cast<size_t>(q) >= progress_.size()) {
+      progress_.resize(static_cast<size_t>(q) + 1, INT64_MIN);
+      progress_seen_ms_.resize(static_cast<size_t>(q) + 1, now);
+    }
+    progress_[q] = std::max(progress_[q], value);
+    progress_seen_ms_[q] = now;
   }
   index_records_ += n;
   return n;
@@ -900,6 +1125,17 @@ Status Worker::Run(const std::atomic<bool>& stop) {
     if (index_consumer_ && NowMs() - last_index_drain_ms_ >= 50) {
       last_index_drain_ms_ = NowMs();
       DrainIndex(2000, 0ms);
+      if (WaitsForProgress()) {
+        Status st = ReleaseHeld();
+        if (!st.ok()) {
+          log->warn("event handling failed, aborting batch reason=\"{}\"", st.error().reason);
+          if (txn_open_) AbortBatch(st.error().reason);
+        }
+      }
+    }
+    if (WaitsForProgress() && NowMs() - last_progress_check_ms_ >= 50) {
+      last_progress_check_ms_ = NowMs();
+      AdvanceProgress();
     }
     if (txn_open_ && (batch_events_ >= options_.commit_max_events ||
                       NowMs() - batch_started_ms_ >= options_.commit_interval_ms)) {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -40,6 +41,13 @@ struct WorkerOptions {
   std::string state_dir = "./copydesk-data/ingest";
   // Match near-duplicates across partitions through the shared index topic.
   bool shared_index = true;
+  // Cross-partition determinism (services/ingest/README.md, "Progress and the visibility wait"):
+  // a record sees another partition's documents only when indexed more than this earlier ...
+  int64_t visibility_delay_ms = 1000;
+  // ... and waits until every other partition's progress marker covers that, at most until a
+  // partition has published no marker for this long (no owner): then it is decided without
+  // (counted). 0 = never wait (decisions across partitions then depend on timing).
+  int64_t visibility_wait_ms = 30000;
 
   // Registers every key on a config schema.
   void Describe(ConfigSchema& schema);
@@ -96,6 +104,14 @@ class Worker {
     // Next offset after the last input whose decision is in the state (restored, or decided here):
     // inputs below it were processed, whether or not their offset commit went through.
     int64_t decided_next = 0;
+    // In the batch for a state change only (a clock floor): no input offset to commit.
+    bool state_only = false;
+    // Records waiting for the other partitions' progress (the partition is paused meanwhile).
+    std::deque<Record> held;
+    int64_t last_delivery_ms = 0;  // when the consumer last delivered one of its records
+    // The progress marker last sent, and when (resent every second as a heartbeat).
+    int64_t progress_sent = INT64_MIN;
+    int64_t progress_sent_ms = 0;
   };
 
   Worker(WorkerOptions options, metrics::IngestMetrics& metrics);
@@ -116,7 +132,26 @@ class Worker {
   [[nodiscard]] size_t RestoringCount() const;
   void UpdateRestoring();  // the restoring-partitions gauge
   std::atomic<int64_t>* DecisionCounter(v1::Decision d);
+  // A delivered input: held if the partition waits for the others' progress, else decided.
   Status HandleEvent(const Record& in);
+  // Decides one input and stages its outputs in the open batch.
+  Status DecideEvent(int32_t partition, Partition& p, const Record& in);
+  [[nodiscard]] dedup::Config DedupConfig() const;
+  // Cross-partition determinism: true when the progress markers of every other partition cover
+  // what a record with this timestamp may see (or a partition published none for
+  // visibility_wait_ms).
+  [[nodiscard]] bool WaitsForProgress() const { return shared_store_ && options_.visibility_wait_ms > 0; }
+  Result<bool> MayDecide(int32_t partition, const Partition& p, int64_t timestamp_ms);
+  void Hold(int32_t partition, Partition& p, Record in);
+  // Decides the held records that may be decided now; resumes partitions left with none.
+  Status ReleaseHeld();
+  void UpdateWaiting();
+  // The lower bound of the visibility time of everything the partition decides from now on.
+  Result<int64_t> ProgressOf(const Partition& p) const;
+  // Raises the clocks of idle partitions (a floor, staged in the batch) and opens a batch when a
+  // progress marker is due; the commit sends the markers (SendProgress).
+  void AdvanceProgress();
+  Status SendProgress();
   // Publishes and commits the open batch; on an abortable failure, aborts and rewinds.
   Status CommitBatch();
   [[nodiscard]] std::vector<kafka::TopicPartitionOffset> BatchOffsets() const;
@@ -157,6 +192,12 @@ class Worker {
   // The shared near-duplicate index of all partitions, fed from topics.index on the poll thread.
   std::unique_ptr<dedup::StateStore> shared_store_;
   std::unique_ptr<kafka::Consumer> index_consumer_;
+  int32_t index_partitions_ = 0;
+  // Per input partition: the highest progress marker read from the index topic, and when the
+  // last marker (of any value) was read.
+  std::vector<int64_t> progress_;
+  std::vector<int64_t> progress_seen_ms_;
+  int64_t last_progress_check_ms_ = 0;
   int64_t index_records_ = 0;
   int64_t last_index_drain_ms_ = 0;
   Status OpenSharedIndex();

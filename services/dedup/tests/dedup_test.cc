@@ -487,28 +487,78 @@ TEST(Deduper, RestoreFromMutationLogGivesIdenticalDecisions) {
   EXPECT_GE(kinds.size(), 5u);
 }
 
-TEST(Deduper, SharedIndexFindsCopiesOnOtherPartitions) {
+// Publishes the batch's shared index keys to `shared` (what the shared index topic carries).
+int PublishIndex(const MutationBatch& b, StateStore& shared) {
+  int published = 0;
+  for (const auto& m : b.mutations()) {
+    if (!IsSharedIndexKey(m.key)) continue;
+    ++published;
+    EXPECT_TRUE(ApplySharedIndexMutation(shared, m).ok());
+  }
+  return published;
+}
+
+TEST(Deduper, SharedIndexFindsCopiesOnOtherPartitionsIndexedMoreThanTheDelayEarlier) {
   // Partition 0 and partition 1 have their own stores; the shared index holds the index keys
-  // both publish (what the shared index topic carries).
+  // both publish.
   MemoryStateStore p0, p1, shared;
-  Deduper d0(Config{}, p0, &shared);
-  Deduper d1(Config{}, p1, &shared);
+  Config cfg;
+  cfg.visibility_delay_ms = 1000;
+  Deduper d0(cfg, p0, &shared);
+  Deduper d1(cfg, p1, &shared);
   auto body = Paragraphs(1, 8);
   MutationBatch b;
   auto orig = d0.Decide(Make("AP", "ap-1", "Wire", body), EventContext{0, 0, kT0, ""}, &b);
   ASSERT_TRUE(orig.ok());
   ASSERT_TRUE(d0.Apply(b).ok());
-  int published = 0;
-  for (const auto& m : b.mutations()) {
-    if (!IsSharedIndexKey(m.key)) continue;
-    ++published;
-    ASSERT_TRUE(ApplySharedIndexMutation(shared, m).ok());
-  }
-  EXPECT_EQ(published, 1);
-  auto copy = d1.Process(Make("Yahoo", "y-1", "Wire", body), EventContext{1, 0, kT0 + 1000, ""});
+  EXPECT_EQ(PublishIndex(b, shared), 1);
+  // Exactly Δ later: not visible yet (every run must agree, whatever reached the index).
+  MutationBatch early;
+  auto too_soon = d1.Decide(Make("Yahoo", "y-1", "Wire", body), EventContext{1, 0, kT0 + 1000, ""}, &early);
+  ASSERT_TRUE(too_soon.ok());
+  EXPECT_EQ(too_soon->decision, v1::DECISION_NEW);
+  // More than Δ later: a syndicated copy of it.
+  auto copy = d1.Process(Make("Yahoo", "y-1", "Wire", body), EventContext{1, 0, kT0 + 1001, ""});
   ASSERT_TRUE(copy.ok());
   EXPECT_EQ(copy->decision, v1::DECISION_SYNDICATED);
   EXPECT_EQ(copy->of, orig->story_id);
+  EXPECT_EQ(copy->visibility_time_ms, kT0 + 1001);
+}
+
+// The clock (visibility time) never goes back: an older Kafka timestamp gets the partition's
+// clock, and a floor (an idle partition's) raises the records decided after it.
+TEST(Deduper, TheClockIsMonotoneAndAFloorRaisesLaterRecords) {
+  MemoryStateStore p0, p1, shared;
+  Deduper d0(Config{}, p0, &shared);
+  Deduper d1(Config{}, p1, &shared);
+  auto body = Paragraphs(2, 8);
+  MutationBatch b;
+  auto orig = d0.Decide(Make("AP", "ap-2", "Wire", body), EventContext{0, 0, kT0 + 7000, ""}, &b);
+  ASSERT_TRUE(orig.ok());
+  ASSERT_TRUE(d0.Apply(b).ok());
+  PublishIndex(b, shared);
+  const v1::Article copy = Make("Yahoo", "y-2", "Wire", body);
+  MutationBatch probe;
+  EXPECT_EQ(d1.Decide(copy, EventContext{1, 5, kT0, ""}, &probe)->decision, v1::DECISION_NEW);
+  EXPECT_EQ(d1.VisibilityTime(kT0).value(), kT0);
+  MutationBatch floor;
+  ASSERT_TRUE(d1.RaiseClock(kT0 + 9000, &floor).ok());
+  ASSERT_EQ(floor.size(), 1u);
+  ASSERT_TRUE(d1.Apply(floor).ok());
+  EXPECT_EQ(d1.VisibilityTime(kT0).value(), kT0 + 9000);
+  EXPECT_EQ(d1.VisibilityTime(kT0 + 12000).value(), kT0 + 12000);
+  MutationBatch lower;
+  ASSERT_TRUE(d1.RaiseClock(kT0 + 8000, &lower).ok());
+  EXPECT_TRUE(lower.empty());
+  auto raised = d1.Process(copy, EventContext{1, 5, kT0, ""});
+  ASSERT_TRUE(raised.ok());
+  EXPECT_EQ(raised->visibility_time_ms, kT0 + 9000);
+  EXPECT_EQ(raised->decision, v1::DECISION_SYNDICATED);
+  EXPECT_EQ(raised->of, orig->story_id);
+  // The next record's clock is at least the last one's, whatever its timestamp.
+  auto next = d1.Process(Make("Yahoo", "y-3", "Other", Paragraphs(3, 8)), EventContext{1, 6, kT0 - 5000, ""});
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->visibility_time_ms, kT0 + 9000);
 }
 
 // A worker can stop after the changelog took an input's memo and document but before the index

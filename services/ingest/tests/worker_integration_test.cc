@@ -327,6 +327,10 @@ TEST(RestoreInTheBackground, OtherPartitionsAreProcessedWhileOneIsRestored) {
   wo.mode = "at-least-once";
   wo.instance_id = "bg";
   wo.state_dir.clear();  // memory: every assigned partition is restored from the changelog
+  // What is tested is the mechanism (restores between polls). With the visibility wait on,
+  // partition 0's record would wait for partition 1's progress by design (a restoring partition
+  // publishes none): cross-partition determinism costs exactly that pause.
+  wo.visibility_wait_ms = 0;
   auto w = Worker::Create(wo, metrics);
   ASSERT_TRUE(w.ok()) << w.error().reason;
   std::atomic<bool> stop{false};
@@ -357,6 +361,70 @@ TEST(RestoreInTheBackground, OtherPartitionsAreProcessedWhileOneIsRestored) {
   EXPECT_GT(both_at - first_at, 10s) << "the restore of partition 1 was not slow: the test tests nothing";
   EXPECT_EQ(metrics.restoring_partitions.Value(), 0.0);
   EXPECT_EQ(metrics.restored_records.Value(), 15.0);
+  stop = true;
+  thread.join();
+  EXPECT_TRUE(run_status.ok()) << (run_status.ok() ? "" : run_status.error().reason);
+}
+
+// Cross-partition determinism: a record sees another partition's documents indexed more than
+// dedup.visibility_delay_ms (1 s) before it, and waits until every other partition's progress
+// says all of those are in the shared index. Here the copy (partition 1, timestamp t0 + 4 s)
+// arrives first; its original (partition 0, timestamp t0 + 0.5 s) only a second later. Without
+// the wait the copy is decided at once, as a new story; with it, the copy waits for partition 0
+// to pass t0 + 3 s (its idle floor follows the clock) and is linked to the original.
+TEST(CrossPartition, ACopyWaitsForTheOtherPartitionsProgressAndIsLinkedToItsOriginal) {
+  auto b = broker::EmbeddedBroker::Start({.brokers = 1, .partitions = 1, .topics = PipelineTopics(2)});
+  ASSERT_TRUE(b.ok()) << b.error().reason;
+  const std::string brokers = b.value()->bootstrap();
+  prometheus::Registry registry;
+  metrics::IngestMetrics metrics(registry);
+  WorkerOptions wo;
+  wo.kafka.brokers = brokers;
+  wo.instance_id = "xp";  // transactional, shared index, visibility wait: the defaults
+  wo.state_dir.clear();
+  auto w = Worker::Create(wo, metrics);
+  ASSERT_TRUE(w.ok()) << w.error().reason;
+  std::atomic<bool> stop{false};
+  Status run_status = OkStatus();
+  std::thread thread([&] { run_status = w.value()->Run(stop); });
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (metrics.assigned_partitions.Value() < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(metrics.assigned_partitions.Value(), 2.0);
+
+  auto producer = kafka::Producer::Create({{"bootstrap.servers", brokers}});
+  ASSERT_TRUE(producer.ok());
+  auto send = [&](int32_t partition, const std::string& provider, int64_t ts) {
+    Record in;
+    in.topic = "news.raw.v1";
+    in.partition = partition;
+    in.key = provider;
+    in.timestamp_ms = ts;
+    in.value = "Storm closes the harbour " + std::string(kText);
+    in.headers = {{"content-type", "text/plain"}, {"provider", provider}, {"guid", provider + "-1"}};
+    ASSERT_TRUE(producer.value()->Send(in).ok());
+    ASSERT_TRUE(producer.value()->Flush(10s).ok());
+  };
+  const int64_t t0 = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  send(1, "Outlet", t0 + 4000);
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(metrics.waiting_partitions.Value(), 1.0) << "the copy did not wait";
+  send(0, "Wire", t0 + 500);
+
+  std::map<int32_t, v1::IngestOutcome> by_partition;
+  for (const auto& r : ReadTopic(brokers, "news.ingest-outcomes.v1", 2, 30s)) {
+    v1::IngestOutcome o;
+    ASSERT_TRUE(o.ParseFromString(r.value.value_or("")));
+    by_partition[o.source().partition()] = o;
+  }
+  ASSERT_EQ(by_partition.size(), 2u);
+  EXPECT_EQ(by_partition[0].decision(), v1::DECISION_NEW);
+  EXPECT_EQ(by_partition[1].decision(), v1::DECISION_SYNDICATED);
+  EXPECT_EQ(by_partition[1].of_story(), by_partition[0].story_id());
+  EXPECT_EQ(metrics.waiting_partitions.Value(), 0.0);
+  EXPECT_EQ(metrics.decided_without_progress.Value(), 0.0);
   stop = true;
   thread.join();
   EXPECT_TRUE(run_status.ok()) << (run_status.ok() ? "" : run_status.error().reason);
