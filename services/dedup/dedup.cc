@@ -362,10 +362,16 @@ Status Deduper::RaiseClock(int64_t floor_ms, MutationBatch* out) const {
   return OkStatus();
 }
 
-Result<Decision> Deduper::Process(const v1::Article& article, const EventContext& ctx) {
+Result<Decision> Deduper::Process(const v1::Article& article, const EventContext& ctx,
+                                  std::vector<Mutation>* shared_out) {
   MutationBatch batch;
   auto d = Decide(article, ctx, &batch);
   if (!d.ok()) return d;
+  if (shared_out != nullptr) {
+    for (const auto& m : batch.mutations()) {
+      if (IsSharedIndexKey(m.key)) shared_out->push_back(m);
+    }
+  }
   Status st = store_.ApplyOwned(batch);
   if (!st.ok()) return st.error();
   return d;

@@ -63,7 +63,7 @@ struct Config {
   // determinism") this makes the set of documents a decision sees the same in every run, so a
   // takeover decides exactly as the previous owner would have. Copies less than Δ apart on
   // different partitions are not linked.
-  int64_t visibility_delay_ms = 1000;
+  int64_t visibility_delay_ms = 2000;
 
   // Rejects out-of-range values; the error names the field.
   [[nodiscard]] Status Validate() const;
@@ -166,8 +166,11 @@ class Deduper {
   // is there already).
   Status RaiseClock(int64_t floor_ms, MutationBatch* out) const;
 
-  // Decide + Apply, for replay and tests.
-  Result<Decision> Process(const v1::Article& article, const EventContext& ctx);
+  // Decide + Apply, for replay, the worker and tests. `shared_out`, when given, receives a copy
+  // of the decision's shared index mutations (IsSharedIndexKey: its document, expired documents'
+  // deletions), which the worker applies to its shared index at once.
+  Result<Decision> Process(const v1::Article& article, const EventContext& ctx,
+                           std::vector<Mutation>* shared_out = nullptr);
 
   [[nodiscard]] const Config& config() const { return config_; }
 

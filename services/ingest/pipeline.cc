@@ -149,9 +149,10 @@ Result<ProcessResult> Process(const Record& in, dedup::Deduper& deduper, const P
   t0 = std::chrono::steady_clock::now();
   dedup::EventContext ctx{in.partition, in.offset, in.timestamp_ms, event_id};
   if (auto h = ProducerEventId(in)) ctx.producer_event_id = std::string(*h);
-  auto decided = deduper.Process(a, ctx);
+  auto decided = deduper.Process(a, ctx, &result.index_changes);
   if (!decided.ok()) return decided.error();
   const dedup::Decision& d = decided.value();
+  result.visibility_time_ms = d.visibility_time_ms;
   result.times.decide = Since(t0);
   outcome.set_decision(d.decision);
   outcome.set_story_id(d.story_id);

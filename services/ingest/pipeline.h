@@ -36,6 +36,10 @@ struct StageTimes {
 struct ProcessResult {
   // Records to publish, in order (article, event, outcome; or dead letter, outcome).
   std::vector<Record> records;
+  // The decision's shared index mutations (dedup::Deduper::Process), and the partition's clock
+  // after it (0: no new decision, e.g. a dead letter or a replayed memo).
+  std::vector<dedup::Mutation> index_changes;
+  int64_t visibility_time_ms = 0;
   v1::IngestOutcome outcome;
   // Set when the event went to the dead-letter topic.
   std::optional<Error> dead_letter;

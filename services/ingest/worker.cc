@@ -90,7 +90,7 @@ void WorkerOptions::Describe(ConfigSchema& schema) {
 }
 
 Worker::Worker(WorkerOptions options, metrics::IngestMetrics& metrics)
-    : options_(std::move(options)), metrics_(metrics) {
+    : options_(std::move(options)), metrics_(metrics), started_ms_(NowMs()) {
   pipeline_.articles_topic = options_.topics.articles;
   pipeline_.events_topic = options_.topics.events;
   pipeline_.dlq_topic = options_.topics.dlq;
@@ -360,6 +360,7 @@ Status Worker::Assign(int32_t partition) {
   auto log = Logger("ingest");
   Partition p;
   p.last_delivery_ms = NowMs();
+  p.assignment = ++assignments_;
   auto committed = consumer_->Committed({{options_.topics.raw, partition, RD_KAFKA_OFFSET_INVALID}}, 10s);
   if (!committed.ok()) return committed.error();
   int64_t next = committed.value().empty() ? RD_KAFKA_OFFSET_INVALID : committed.value()[0].offset;
@@ -398,7 +399,8 @@ Status Worker::Assign(int32_t partition) {
   if (local_is_current) {
     log->info("local state is current partition={} committed_next={} decided_next={}", partition,
               p.committed_next, p.decided_next);
-    p.deduper = std::make_unique<dedup::Deduper>(DedupConfig(), *p.store, shared_store_.get());
+    Status st = MakeDeduper(p);
+    if (!st.ok()) return st;
   } else {
     Status st = BeginRestore(partition, p);
     if (!st.ok()) return st;
@@ -506,7 +508,14 @@ Status Worker::FinishRestore(int32_t partition, Partition& p) {
       "beyond_committed={}",
       partition, p.committed_next, p.decided_next, r.hi - r.lo, r.applied, r.beyond);
   p.restore.reset();
+  return MakeDeduper(p);
+}
+
+Status Worker::MakeDeduper(Partition& p) {
   p.deduper = std::make_unique<dedup::Deduper>(DedupConfig(), *p.store, shared_store_.get());
+  auto clock = p.deduper->VisibilityTime(0);
+  if (!clock.ok()) return clock.error();
+  p.clock = clock.value();
   return OkStatus();
 }
 
@@ -609,9 +618,7 @@ Status Worker::HandleEvent(const Record& in) {
       p.held.push_back(in);  // behind the held ones, in order
       return OkStatus();
     }
-    auto may = MayDecide(in.partition, p, in.timestamp_ms);
-    if (!may.ok()) return may.error();
-    if (!may.value()) {
+    if (!MayDecide(in.partition, p, in.timestamp_ms)) {
       Hold(in.partition, p, in);
       return OkStatus();
     }
@@ -630,6 +637,17 @@ Status Worker::DecideEvent(int32_t partition, Partition& p, const Record& in) {
     return processed.error();
   }
   ProcessResult& res = processed.value();
+  p.clock = std::max(p.clock, res.visibility_time_ms);
+  if (shared_store_ && !res.index_changes.empty()) {
+    // The worker's own documents are in its shared index at once (their copies from the index
+    // topic change nothing): its other partitions see them without a round trip, and its own
+    // progress counts without markers (MayDecide).
+    if (Status ist = dedup::ApplyChangelog(*shared_store_, res.index_changes, /*derive_expiry=*/false);
+        !ist.ok()) {
+      if (p.batch_next < 0) p.batch_next = p.committed_next;
+      return ist;
+    }
+  }
   metrics_.consumed.Get(res.format).Increment();
   metrics_.decode_seconds.Observe(res.times.decode);
   if (res.dead_letter) {
@@ -673,15 +691,22 @@ Status Worker::DecideEvent(int32_t partition, Partition& p, const Record& in) {
 // Each owner publishes its partitions' progress on the index topic: a lower bound of τ for
 // everything the partition decides from then on. Once every other partition's marker is at least
 // τ - Δ, exactly the documents the rule admits are in the shared index, in every run.
-Result<bool> Worker::MayDecide(int32_t partition, const Partition& p, int64_t timestamp_ms) {
-  auto tau = p.deduper->VisibilityTime(timestamp_ms);
-  if (!tau.ok()) return tau.error();
-  const int64_t need = tau.value() - options_.visibility_delay_ms;
+bool Worker::MayDecide(int32_t partition, const Partition& p, int64_t timestamp_ms) {
+  const int64_t need = std::max(p.clock, timestamp_ms) - options_.visibility_delay_ms;
   const int64_t now = NowMs();
   bool absent = false;
-  for (size_t q = 0; q < progress_.size(); ++q) {
-    if (static_cast<int32_t>(q) == partition || progress_[q] >= need) continue;
-    if (now - progress_seen_ms_[q] < options_.visibility_wait_ms) return false;
+  for (size_t i = 0; i < progress_.size(); ++i) {
+    const auto q = static_cast<int32_t>(i);
+    if (q == partition) continue;
+    // A partition of this worker: its progress as of now (its documents are in the shared index
+    // as soon as they are decided). Another worker's (or one still restoring): its last marker.
+    auto own = partitions_.find(q);
+    if (own != partitions_.end() && own->second.deduper && own->second.progress_live) {
+      if (ProgressOf(own->second) >= need) continue;
+      return false;
+    }
+    if (progress_[i] >= need) continue;
+    if (now - progress_seen_ms_[i] < options_.visibility_wait_ms) return false;
     absent = true;  // no marker for visibility_wait_ms: no owner; decide without it
   }
   if (absent) metrics_.decided_without_progress.Increment();
@@ -701,9 +726,7 @@ Status Worker::ReleaseHeld() {
   for (auto& [part, p] : partitions_) {
     if (p.held.empty() || !p.deduper) continue;
     while (!p.held.empty()) {
-      auto may = MayDecide(part, p, p.held.front().timestamp_ms);
-      if (!may.ok()) return may.error();
-      if (!may.value()) break;
+      if (!MayDecide(part, p, p.held.front().timestamp_ms)) break;
       Record in = std::move(p.held.front());
       p.held.pop_front();
       if (Status st = DecideEvent(part, p, in); !st.ok()) return st;
@@ -723,32 +746,37 @@ void Worker::UpdateWaiting() {
 
 // The clock (never goes back), or the visibility time of the first held record: the partition
 // decides it next, so nothing it decides later is below that.
-Result<int64_t> Worker::ProgressOf(const Partition& p) const {
-  return p.deduper->VisibilityTime(p.held.empty() ? 0 : p.held.front().timestamp_ms);
+int64_t Worker::ProgressOf(const Partition& p) {
+  return p.held.empty() ? p.clock : std::max(p.clock, p.held.front().timestamp_ms);
 }
 
 void Worker::AdvanceProgress() {
   const int64_t now = NowMs();
   for (auto& [part, p] : partitions_) {
     if (!p.deduper) continue;  // restoring
-    auto progress = ProgressOf(p);
-    if (!progress.ok()) continue;  // the store failed; the next decision reports it
     // Idle and caught up: records that arrive later get at least now - kFloorLagMs, persisted
     // with the marker that announces it, so a new owner raises them the same way.
-    const auto lag = consumer_->Lag(options_.topics.raw, part, p.committed_next);
-    if (p.held.empty() && now - p.last_delivery_ms >= kIdleMs && lag && *lag <= 1 &&
-        progress.value() < now - kFloorLagMs - kFloorStepMs && BeginIfNeeded().ok()) {
-      dedup::MutationBatch floor;
-      if (p.deduper->RaiseClock(now - kFloorLagMs, &floor).ok() && p.store->Apply(floor).ok()) {
+    const int64_t floor = now - kFloorLagMs;
+    if (p.held.empty() && now - p.last_delivery_ms >= kIdleMs && p.clock < floor - kFloorStepMs) {
+      const auto lag = consumer_->Lag(options_.topics.raw, part, p.committed_next);
+      dedup::MutationBatch raise;
+      if (lag && *lag <= 1 && BeginIfNeeded().ok() && p.deduper->RaiseClock(floor, &raise).ok() &&
+          p.store->Apply(raise).ok()) {
         if (p.batch_next < 0) {
           p.batch_next = p.committed_next;
           p.state_only = true;
         }
-        progress = now - kFloorLagMs;
+        p.clock = std::max(p.clock, floor);
       }
     }
-    if (progress.value() > p.progress_sent || now - p.progress_sent_ms >= kHeartbeatMs) (void)BeginIfNeeded();
+    if (ProgressOf(p) > p.progress_sent || now - p.progress_sent_ms >= kHeartbeatMs) (void)BeginIfNeeded();
   }
+}
+
+// A marker's value: the progress (8 bytes), then who sent it: instance, process start (a
+// restarted instance reads its earlier markers at start-up) and assignment.
+std::string Worker::MarkerTag(uint64_t assignment) const {
+  return options_.instance_id + "#" + std::to_string(started_ms_) + "#" + std::to_string(assignment);
 }
 
 // In the batch, after its state changes: a reader that has a marker has every document before it.
@@ -756,16 +784,15 @@ Status Worker::SendProgress() {
   const int64_t now = NowMs();
   for (auto& [part, p] : partitions_) {
     if (!p.deduper) continue;
-    auto progress = ProgressOf(p);
-    if (!progress.ok()) return progress.error();
-    if (progress.value() <= p.progress_sent && now - p.progress_sent_ms < kHeartbeatMs) continue;
+    const int64_t progress = ProgressOf(p);
+    if (progress <= p.progress_sent && now - p.progress_sent_ms < kHeartbeatMs) continue;
     Record r;
     r.topic = options_.topics.index;
     r.partition = index_partitions_ > 0 ? part % index_partitions_ : -1;
     r.key = ProgressKey(part);
-    r.value = Be(static_cast<uint64_t>(progress.value()), 8);
+    r.value = Be(static_cast<uint64_t>(progress), 8) + MarkerTag(p.assignment);
     if (Status st = producer_->Send(r); !st.ok()) return st;
-    p.progress_sent = std::max(p.progress_sent, progress.value());
+    p.progress_sent = std::max(p.progress_sent, progress);
     p.progress_sent_ms = now;
   }
   return OkStatus();
@@ -1014,6 +1041,7 @@ int Worker::DrainIndex(int max, std::chrono::milliseconds wait, std::map<int32_t
   int n = 0;
   std::vector<dedup::Mutation> batch;
   std::vector<std::pair<int32_t, int64_t>> markers;  // progress markers (input partition, value)
+  std::vector<int32_t> own_markers;                  // partitions whose marker from this assignment came back
   while (n < max) {
     auto r = index_consumer_->Poll(n == 0 ? wait : 0ms);
     auto end = index_consumer_->TakeEndOfPartition();
@@ -1024,12 +1052,18 @@ int Worker::DrainIndex(int max, std::chrono::milliseconds wait, std::map<int32_t
     ++n;
     if (!rec.key) continue;
     if (rec.key->size() == kProgressPrefix.size() + 4 && rec.key->starts_with(kProgressPrefix)) {
-      if (rec.value && rec.value->size() == 8)
-        markers.emplace_back(static_cast<int32_t>(FromBe(rec.key->substr(kProgressPrefix.size()))),
-                             static_cast<int64_t>(FromBe(*rec.value)));
+      if (rec.value && rec.value->size() >= 8) {
+        const auto q = static_cast<int32_t>(FromBe(rec.key->substr(kProgressPrefix.size())));
+        markers.emplace_back(q, static_cast<int64_t>(FromBe(rec.value->substr(0, 8))));
+        auto own = partitions_.find(q);
+        if (own != partitions_.end() && rec.value->substr(8) == MarkerTag(own->second.assignment))
+          own_markers.push_back(q);
+      }
       continue;
     }
     if (!dedup::IsSharedIndexKey(*rec.key)) continue;
+    // This worker's own documents are there already (applied when decided): skip the copy.
+    if (auto have = shared_store_->Get(*rec.key); have.ok() && have.value() == rec.value) continue;
     batch.push_back({*rec.key, rec.value});
   }
   if (!batch.empty()) {
@@ -1039,6 +1073,7 @@ int Worker::DrainIndex(int max, std::chrono::milliseconds wait, std::map<int32_t
       // Without the documents the markers do not hold: drop them too (the wait bounds it).
       Logger("ingest")->warn("shared index apply failed reason=\"{}\"", st.error().reason);
       markers.clear();
+      own_markers.clear();
     }
   }
   // Only now that the documents before them are in the shared store.
@@ -1051,6 +1086,9 @@ int Worker::DrainIndex(int max, std::chrono::milliseconds wait, std::map<int32_t
     }
     progress_[q] = std::max(progress_[q], value);
     progress_seen_ms_[q] = now;
+  }
+  for (int32_t q : own_markers) {
+    if (auto own = partitions_.find(q); own != partitions_.end()) own->second.progress_live = true;
   }
   index_records_ += n;
   return n;
@@ -1131,6 +1169,15 @@ Status Worker::Run(const std::atomic<bool>& stop) {
           log->warn("event handling failed, aborting batch reason=\"{}\"", st.error().reason);
           if (txn_open_) AbortBatch(st.error().reason);
         }
+      }
+    }
+    // Own partitions' progress moves with every decision: held records are looked at every 10 ms.
+    if (WaitsForProgress() && metrics_.waiting_partitions.Value() > 0 && NowMs() - last_release_ms_ >= 10) {
+      last_release_ms_ = NowMs();
+      Status st = ReleaseHeld();
+      if (!st.ok()) {
+        log->warn("event handling failed, aborting batch reason=\"{}\"", st.error().reason);
+        if (txn_open_) AbortBatch(st.error().reason);
       }
     }
     if (WaitsForProgress() && NowMs() - last_progress_check_ms_ >= 50) {

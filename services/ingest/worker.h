@@ -43,7 +43,7 @@ struct WorkerOptions {
   bool shared_index = true;
   // Cross-partition determinism (services/ingest/README.md, "Progress and the visibility wait"):
   // a record sees another partition's documents only when indexed more than this earlier ...
-  int64_t visibility_delay_ms = 1000;
+  int64_t visibility_delay_ms = 2000;
   // ... and waits until every other partition's progress marker covers that, at most until a
   // partition has published no marker for this long (no owner): then it is decided without
   // (counted). 0 = never wait (decisions across partitions then depend on timing).
@@ -108,6 +108,13 @@ class Worker {
     bool state_only = false;
     // Records waiting for the other partitions' progress (the partition is paused meanwhile).
     std::deque<Record> held;
+    // The partition's clock (dedup::Deduper::VisibilityTime) as of the staged state.
+    int64_t clock = 0;
+    // Set once this worker read back one of its own markers for the partition, sent since it was
+    // assigned: the previous owner's documents are then in the shared index, and the partition's
+    // progress counts as of now (MayDecide) instead of as of its last marker.
+    bool progress_live = false;
+    uint64_t assignment = 0;       // which assignment of this worker (marker tag)
     int64_t last_delivery_ms = 0;  // when the consumer last delivered one of its records
     // The progress marker last sent, and when (resent every second as a heartbeat).
     int64_t progress_sent = INT64_MIN;
@@ -141,13 +148,15 @@ class Worker {
   // what a record with this timestamp may see (or a partition published none for
   // visibility_wait_ms).
   [[nodiscard]] bool WaitsForProgress() const { return shared_store_ && options_.visibility_wait_ms > 0; }
-  Result<bool> MayDecide(int32_t partition, const Partition& p, int64_t timestamp_ms);
+  bool MayDecide(int32_t partition, const Partition& p, int64_t timestamp_ms);
   void Hold(int32_t partition, Partition& p, Record in);
   // Decides the held records that may be decided now; resumes partitions left with none.
   Status ReleaseHeld();
   void UpdateWaiting();
   // The lower bound of the visibility time of everything the partition decides from now on.
-  Result<int64_t> ProgressOf(const Partition& p) const;
+  static int64_t ProgressOf(const Partition& p);
+  // The deduper of a partition whose state is ready, and its cached clock.
+  Status MakeDeduper(Partition& p);
   // Raises the clocks of idle partitions (a floor, staged in the batch) and opens a batch when a
   // progress marker is due; the commit sends the markers (SendProgress).
   void AdvanceProgress();
@@ -198,6 +207,10 @@ class Worker {
   std::vector<int64_t> progress_;
   std::vector<int64_t> progress_seen_ms_;
   int64_t last_progress_check_ms_ = 0;
+  int64_t last_release_ms_ = 0;
+  uint64_t assignments_ = 0;
+  int64_t started_ms_ = 0;
+  [[nodiscard]] std::string MarkerTag(uint64_t assignment) const;
   int64_t index_records_ = 0;
   int64_t last_index_drain_ms_ = 0;
   Status OpenSharedIndex();

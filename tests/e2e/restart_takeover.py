@@ -65,10 +65,10 @@ def events():
             out.append({"key": "s%d" % story, "value": ("Story %d\n\n%s" % (story, body)).encode(),
                         "headers": {"content-type": "text/plain", "provider": "Gen", "guid": "s%d" % story,
                                     "event-id": "ev-%d" % i}})
-    # Another outlet's copy of every 30th story, 10, 50, 100 or 300 events (0.2 to 6 s) later: a
-    # syndicated copy when it lands on the same partition, or on another one more than
-    # dedup.visibility_delay_ms (1 s) later; a new story otherwise. Copies about 1 s apart are
-    # where an arrival-time rule would decide differently from run to run.
+    # Another outlet's copy of every 30th story, 10, 50, 150 or 300 events (0.2, 1, 3 or 6 s)
+    # later: a syndicated copy when it lands on the same partition, or on another one more than
+    # dedup.visibility_delay_ms (2 s) later; a new story otherwise. Copies a second or two apart
+    # are where an arrival-time rule decides differently from run to run.
     copies = {}
     for i in range(0, len(out), 30):
         c = dict(out[i])
@@ -76,7 +76,7 @@ def events():
         c["headers"] = dict(out[i]["headers"], **{"provider": "Outlet", "guid": "copy-%d" % i,
                                                   "event-id": "ev-copy-%d" % i})
         c["headers"].pop("version", None)
-        copies.setdefault(i + (10, 50, 100, 300)[(i // 30) % 4], []).append(c)
+        copies.setdefault(i + (10, 50, 150, 300)[(i // 30) % 4], []).append(c)
     merged = []
     for j, e in enumerate(out):
         merged.append(e)

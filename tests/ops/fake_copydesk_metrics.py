@@ -77,6 +77,8 @@ def render():
     gauge(L, "copydesk_ingest_state_store_bytes", "fake", [("", 1e6 + 1000 * t)])
     gauge(L, "copydesk_ingest_in_flight_events", "fake", [("", float(random.randint(0, 20)))])
     counter(L, "copydesk_ingest_input_lost_total", "fake", [("", 0.0)])
+    gauge(L, "copydesk_ingest_waiting_partitions", "fake", [("", 0)])
+    counter(L, "copydesk_ingest_decided_without_progress_total", "fake", [("", 0.0)])
     counter(L, "grpc_server_started_total", "fake",
             [(f'{{grpc_service="copydesk.v1.Lookup",grpc_method="{m}",grpc_type="unary"}}', r * t) for m, r in METHODS.items()])
     counter(L, "grpc_server_handled_total", "fake",

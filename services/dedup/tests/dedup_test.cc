@@ -529,8 +529,10 @@ TEST(Deduper, SharedIndexFindsCopiesOnOtherPartitionsIndexedMoreThanTheDelayEarl
 // clock, and a floor (an idle partition's) raises the records decided after it.
 TEST(Deduper, TheClockIsMonotoneAndAFloorRaisesLaterRecords) {
   MemoryStateStore p0, p1, shared;
-  Deduper d0(Config{}, p0, &shared);
-  Deduper d1(Config{}, p1, &shared);
+  Config cfg;
+  cfg.visibility_delay_ms = 2000;
+  Deduper d0(cfg, p0, &shared);
+  Deduper d1(cfg, p1, &shared);
   auto body = Paragraphs(2, 8);
   MutationBatch b;
   auto orig = d0.Decide(Make("AP", "ap-2", "Wire", body), EventContext{0, 0, kT0 + 7000, ""}, &b);
@@ -542,23 +544,23 @@ TEST(Deduper, TheClockIsMonotoneAndAFloorRaisesLaterRecords) {
   EXPECT_EQ(d1.Decide(copy, EventContext{1, 5, kT0, ""}, &probe)->decision, v1::DECISION_NEW);
   EXPECT_EQ(d1.VisibilityTime(kT0).value(), kT0);
   MutationBatch floor;
-  ASSERT_TRUE(d1.RaiseClock(kT0 + 9000, &floor).ok());
+  ASSERT_TRUE(d1.RaiseClock(kT0 + 10000, &floor).ok());
   ASSERT_EQ(floor.size(), 1u);
   ASSERT_TRUE(d1.Apply(floor).ok());
-  EXPECT_EQ(d1.VisibilityTime(kT0).value(), kT0 + 9000);
+  EXPECT_EQ(d1.VisibilityTime(kT0).value(), kT0 + 10000);
   EXPECT_EQ(d1.VisibilityTime(kT0 + 12000).value(), kT0 + 12000);
   MutationBatch lower;
-  ASSERT_TRUE(d1.RaiseClock(kT0 + 8000, &lower).ok());
+  ASSERT_TRUE(d1.RaiseClock(kT0 + 9000, &lower).ok());
   EXPECT_TRUE(lower.empty());
   auto raised = d1.Process(copy, EventContext{1, 5, kT0, ""});
   ASSERT_TRUE(raised.ok());
-  EXPECT_EQ(raised->visibility_time_ms, kT0 + 9000);
+  EXPECT_EQ(raised->visibility_time_ms, kT0 + 10000);
   EXPECT_EQ(raised->decision, v1::DECISION_SYNDICATED);
   EXPECT_EQ(raised->of, orig->story_id);
   // The next record's clock is at least the last one's, whatever its timestamp.
   auto next = d1.Process(Make("Yahoo", "y-3", "Other", Paragraphs(3, 8)), EventContext{1, 6, kT0 - 5000, ""});
   ASSERT_TRUE(next.ok());
-  EXPECT_EQ(next->visibility_time_ms, kT0 + 9000);
+  EXPECT_EQ(next->visibility_time_ms, kT0 + 10000);
 }
 
 // A worker can stop after the changelog took an input's memo and document but before the index

@@ -367,7 +367,7 @@ TEST(RestoreInTheBackground, OtherPartitionsAreProcessedWhileOneIsRestored) {
 }
 
 // Cross-partition determinism: a record sees another partition's documents indexed more than
-// dedup.visibility_delay_ms (1 s) before it, and waits until every other partition's progress
+// dedup.visibility_delay_ms (here 1 s) before it, and waits until every other partition's progress
 // says all of those are in the shared index. Here the copy (partition 1, timestamp t0 + 4 s)
 // arrives first; its original (partition 0, timestamp t0 + 0.5 s) only a second later. Without
 // the wait the copy is decided at once, as a new story; with it, the copy waits for partition 0
@@ -381,6 +381,7 @@ TEST(CrossPartition, ACopyWaitsForTheOtherPartitionsProgressAndIsLinkedToItsOrig
   WorkerOptions wo;
   wo.kafka.brokers = brokers;
   wo.instance_id = "xp";  // transactional, shared index, visibility wait: the defaults
+  wo.visibility_delay_ms = 1000;
   wo.state_dir.clear();
   auto w = Worker::Create(wo, metrics);
   ASSERT_TRUE(w.ok()) << w.error().reason;
