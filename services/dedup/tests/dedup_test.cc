@@ -487,58 +487,59 @@ TEST(Deduper, RestoreFromMutationLogGivesIdenticalDecisions) {
   EXPECT_GE(kinds.size(), 5u);
 }
 
-// Publishes the batch's shared index keys to `shared` (what the shared index topic carries).
-int PublishIndex(const MutationBatch& b, StateStore& shared) {
-  int published = 0;
-  for (const auto& m : b.mutations()) {
-    if (!IsSharedIndexKey(m.key)) continue;
-    ++published;
-    EXPECT_TRUE(ApplySharedIndexMutation(shared, m).ok());
+// Two partitions with their own stores and one shared index holding the index keys both publish
+// (what the shared index topic carries), Δ = `delay_ms`.
+struct TwoPartitions {
+  explicit TwoPartitions(int64_t delay_ms)
+      : d0(WithDelay(delay_ms), p0, &shared), d1(WithDelay(delay_ms), p1, &shared) {}
+  static Config WithDelay(int64_t delay_ms) {
+    Config c;
+    c.visibility_delay_ms = delay_ms;
+    return c;
   }
-  return published;
-}
+  // Partition 0 decides `a` at `ts` and publishes its document: the story id.
+  std::string Original(const v1::Article& a, int64_t ts) {
+    MutationBatch b;
+    auto d = d0.Decide(a, EventContext{0, 0, ts, ""}, &b);
+    EXPECT_TRUE(d.ok());
+    EXPECT_TRUE(d0.Apply(b).ok());
+    int published = 0;
+    for (const auto& m : b.mutations()) {
+      if (!IsSharedIndexKey(m.key)) continue;
+      ++published;
+      EXPECT_TRUE(ApplySharedIndexMutation(shared, m).ok());
+    }
+    EXPECT_EQ(published, 1);
+    return d.ok() ? d->story_id : "";
+  }
+  MemoryStateStore p0, p1, shared;
+  Deduper d0, d1;
+};
 
 TEST(Deduper, SharedIndexFindsCopiesOnOtherPartitionsIndexedMoreThanTheDelayEarlier) {
-  // Partition 0 and partition 1 have their own stores; the shared index holds the index keys
-  // both publish.
-  MemoryStateStore p0, p1, shared;
-  Config cfg;
-  cfg.visibility_delay_ms = 1000;
-  Deduper d0(cfg, p0, &shared);
-  Deduper d1(cfg, p1, &shared);
+  TwoPartitions t(1000);
   auto body = Paragraphs(1, 8);
-  MutationBatch b;
-  auto orig = d0.Decide(Make("AP", "ap-1", "Wire", body), EventContext{0, 0, kT0, ""}, &b);
-  ASSERT_TRUE(orig.ok());
-  ASSERT_TRUE(d0.Apply(b).ok());
-  EXPECT_EQ(PublishIndex(b, shared), 1);
+  const std::string orig = t.Original(Make("AP", "ap-1", "Wire", body), kT0);
   // Exactly Δ later: not visible yet (every run must agree, whatever reached the index).
   MutationBatch early;
-  auto too_soon = d1.Decide(Make("Yahoo", "y-1", "Wire", body), EventContext{1, 0, kT0 + 1000, ""}, &early);
+  auto too_soon = t.d1.Decide(Make("Yahoo", "y-1", "Wire", body), EventContext{1, 0, kT0 + 1000, ""}, &early);
   ASSERT_TRUE(too_soon.ok());
   EXPECT_EQ(too_soon->decision, v1::DECISION_NEW);
   // More than Δ later: a syndicated copy of it.
-  auto copy = d1.Process(Make("Yahoo", "y-1", "Wire", body), EventContext{1, 0, kT0 + 1001, ""});
+  auto copy = t.d1.Process(Make("Yahoo", "y-1", "Wire", body), EventContext{1, 0, kT0 + 1001, ""});
   ASSERT_TRUE(copy.ok());
   EXPECT_EQ(copy->decision, v1::DECISION_SYNDICATED);
-  EXPECT_EQ(copy->of, orig->story_id);
+  EXPECT_EQ(copy->of, orig);
   EXPECT_EQ(copy->visibility_time_ms, kT0 + 1001);
 }
 
 // The clock (visibility time) never goes back: an older Kafka timestamp gets the partition's
 // clock, and a floor (an idle partition's) raises the records decided after it.
 TEST(Deduper, TheClockIsMonotoneAndAFloorRaisesLaterRecords) {
-  MemoryStateStore p0, p1, shared;
-  Config cfg;
-  cfg.visibility_delay_ms = 2000;
-  Deduper d0(cfg, p0, &shared);
-  Deduper d1(cfg, p1, &shared);
+  TwoPartitions t(2000);
   auto body = Paragraphs(2, 8);
-  MutationBatch b;
-  auto orig = d0.Decide(Make("AP", "ap-2", "Wire", body), EventContext{0, 0, kT0 + 7000, ""}, &b);
-  ASSERT_TRUE(orig.ok());
-  ASSERT_TRUE(d0.Apply(b).ok());
-  PublishIndex(b, shared);
+  const std::string orig = t.Original(Make("AP", "ap-2", "Wire", body), kT0 + 7000);
+  Deduper& d1 = t.d1;
   const v1::Article copy = Make("Yahoo", "y-2", "Wire", body);
   MutationBatch probe;
   EXPECT_EQ(d1.Decide(copy, EventContext{1, 5, kT0, ""}, &probe)->decision, v1::DECISION_NEW);
@@ -556,7 +557,7 @@ TEST(Deduper, TheClockIsMonotoneAndAFloorRaisesLaterRecords) {
   ASSERT_TRUE(raised.ok());
   EXPECT_EQ(raised->visibility_time_ms, kT0 + 10000);
   EXPECT_EQ(raised->decision, v1::DECISION_SYNDICATED);
-  EXPECT_EQ(raised->of, orig->story_id);
+  EXPECT_EQ(raised->of, orig);
   // The next record's clock is at least the last one's, whatever its timestamp.
   auto next = d1.Process(Make("Yahoo", "y-3", "Other", Paragraphs(3, 8)), EventContext{1, 6, kT0 - 5000, ""});
   ASSERT_TRUE(next.ok());
