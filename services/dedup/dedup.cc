@@ -334,31 +334,47 @@ void Deduper::Lower(ExpiryCursor& cursor, std::string_view key) {
 
 namespace {
 
-std::string EncodeTime(int64_t t) {
-  std::string v;
+void AppendTime(std::string& v, int64_t t) {
   const uint64_t k = internal::TimeToKey(t);
   for (int i = 7; i >= 0; --i) v.push_back(static_cast<char>((k >> (8 * i)) & 0xFF));
-  return v;
 }
 
-// A time value (m/wm, m/clock); `fallback` when absent or malformed.
-int64_t DecodeTime(const std::optional<std::string>& v, int64_t fallback) {
-  if (!v || v->size() != 8) return fallback;
-  return internal::KeyToTime(internal::ReadBe64(*v, 0));
+// m/wm: the event time of the partition's last record (8 bytes), then its clock (8 bytes; the
+// monotone visibility time). One key, so a decision writes one changelog record for both.
+struct Times {
+  int64_t last = 0;
+  int64_t clock = 0;
+};
+
+Times DecodeTimes(const std::optional<std::string>& v) {
+  Times t;
+  if (v && v->size() >= 8) t.last = internal::KeyToTime(internal::ReadBe64(*v, 0));
+  if (v && v->size() >= 16) t.clock = internal::KeyToTime(internal::ReadBe64(*v, 8));
+  return t;
+}
+
+std::string EncodeTimes(const Times& t) {
+  std::string v;
+  AppendTime(v, t.last);
+  AppendTime(v, t.clock);
+  return v;
 }
 
 }  // namespace
 
 Result<int64_t> Deduper::VisibilityTime(int64_t timestamp_ms) const {
-  auto clock = store_.Get(internal::ClockKey());
-  if (!clock.ok()) return clock.error();
-  return std::max(DecodeTime(clock.value(), 0), timestamp_ms);
+  auto times = store_.Get(internal::WatermarkKey());
+  if (!times.ok()) return times.error();
+  return std::max(DecodeTimes(times.value()).clock, timestamp_ms);
 }
 
 Status Deduper::RaiseClock(int64_t floor_ms, MutationBatch* out) const {
-  auto clock = store_.Get(internal::ClockKey());
-  if (!clock.ok()) return clock.error();
-  if (floor_ms > DecodeTime(clock.value(), 0)) out->Put(internal::ClockKey(), EncodeTime(floor_ms));
+  auto v = store_.Get(internal::WatermarkKey());
+  if (!v.ok()) return v.error();
+  Times t = DecodeTimes(v.value());
+  if (floor_ms <= t.clock) return OkStatus();
+  t.clock = floor_ms;
+  out->Put(internal::WatermarkKey(), EncodeTimes(t));
   return OkStatus();
 }
 
@@ -425,17 +441,15 @@ Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext&
 
   // 2. Event time: the context's, else the article's versioncreated, else the last one seen on
   // the partition. Index entries older than the window (relative to this record) expire.
-  DEDUP_GET(last_val, internal::WatermarkKey());
-  const int64_t last = DecodeTime(last_val, 0);
+  // 2b. Visibility time: the partition's clock, raised to the Kafka timestamp (VisibilityTime).
+  DEDUP_GET(times_val, internal::WatermarkKey());
+  const Times before = DecodeTimes(times_val);
   int64_t now = ctx.timestamp_ms;
   if (now <= 0 && article.has_versioncreated()) now = TimestampMs(article.versioncreated());
-  if (now <= 0) now = last;
-  if (now != last || !last_val) out->Put(internal::WatermarkKey(), EncodeTime(now));
-  // 2b. Visibility time: the partition's clock, raised to the Kafka timestamp (VisibilityTime).
-  DEDUP_GET(clock_val, internal::ClockKey());
-  const int64_t clock = DecodeTime(clock_val, 0);
-  const int64_t tau = std::max(clock, ctx.timestamp_ms);
-  if (tau != clock || !clock_val) out->Put(internal::ClockKey(), EncodeTime(tau));
+  if (now <= 0) now = before.last;
+  const int64_t tau = std::max(before.clock, ctx.timestamp_ms);
+  if (now != before.last || tau != before.clock || !times_val || times_val->size() < 16)
+    out->Put(internal::WatermarkKey(), EncodeTimes({now, tau}));
   // Another partition's document is visible only when indexed more than Δ earlier (README.md).
   const int64_t visible_before = tau - config_.visibility_delay_ms;
   const int64_t cutoff = now - config_.window_ms;

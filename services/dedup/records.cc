@@ -261,10 +261,6 @@ std::string WatermarkKey() {
   return "m/wm";
 }
 
-std::string ClockKey() {
-  return "m/clock";
-}
-
 std::string IdentityStateKey(std::string_view identity) {
   XXH128_hash_t h = XXH3_128bits(identity.data(), identity.size());
   std::string k = "i/";

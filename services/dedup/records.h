@@ -77,8 +77,6 @@ std::string EncodeDecision(const Decision& d);
 std::optional<Decision> DecodeDecision(std::string_view v);
 
 std::string WatermarkKey();
-// The partition's clock (monotone visibility time, see Deduper::VisibilityTime).
-std::string ClockKey();
 std::string IdentityStateKey(std::string_view identity);
 std::string StoryKey(std::string_view story_id);
 std::string DocKey(uint64_t doc);

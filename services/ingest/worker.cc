@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "common/log.h"
+#include "dedup/records.h"
 
 namespace copydesk::ingest {
 namespace {
@@ -38,6 +39,8 @@ constexpr int64_t kIdleMs = 250;
 constexpr int64_t kFloorLagMs = 250;
 constexpr int64_t kFloorStepMs = 250;
 constexpr int64_t kHeartbeatMs = 1000;
+// The worker's own shared index changes are written at the latest at this many.
+constexpr size_t kOwnIndexMaxPending = 20000;
 
 std::string Be(uint64_t v, int bytes) {
   std::string out;
@@ -626,9 +629,20 @@ Status Worker::HandleEvent(const Record& in) {
   return DecideEvent(in.partition, p, in);
 }
 
+Status Worker::FlushOwnIndex() {
+  if (own_index_pending_.empty()) return OkStatus();
+  Status st = dedup::ApplyChangelog(*shared_store_, own_index_pending_, /*derive_expiry=*/false);
+  own_index_pending_.clear();
+  own_index_min_tau_ = INT64_MAX;
+  return st;
+}
+
 Status Worker::DecideEvent(int32_t partition, Partition& p, const Record& in) {
   Status st = BeginIfNeeded();
   if (!st.ok()) return st;
+  if (own_index_min_tau_ < std::max(p.clock, in.timestamp_ms) - options_.visibility_delay_ms) {
+    if (st = FlushOwnIndex(); !st.ok()) return st;
+  }
   counters_.consumed++;
   auto processed = Process(in, *p.deduper, pipeline_);
   if (!processed.ok()) {
@@ -639,13 +653,15 @@ Status Worker::DecideEvent(int32_t partition, Partition& p, const Record& in) {
   ProcessResult& res = processed.value();
   p.clock = std::max(p.clock, res.visibility_time_ms);
   if (shared_store_ && !res.index_changes.empty()) {
-    // The worker's own documents are in its shared index at once (their copies from the index
-    // topic change nothing): its other partitions see them without a round trip, and its own
-    // progress counts without markers (MayDecide).
-    if (Status ist = dedup::ApplyChangelog(*shared_store_, res.index_changes, /*derive_expiry=*/false);
-        !ist.ok()) {
-      if (p.batch_next < 0) p.batch_next = p.committed_next;
-      return ist;
+    // The worker's own documents go into its shared index without the round trip through the
+    // index topic (whose copies are then skipped): its other partitions see them, and its own
+    // progress counts without markers (MayDecide). Late and in batches: a document is visible to
+    // no record less than Δ later, so they are written before the first decision that may see
+    // one (DecideEvent), or when many are waiting.
+    own_index_min_tau_ = std::min(own_index_min_tau_, res.visibility_time_ms);
+    for (auto& m : res.index_changes) own_index_pending_.push_back(std::move(m));
+    if (own_index_pending_.size() >= kOwnIndexMaxPending) {
+      if (Status fst = FlushOwnIndex(); !fst.ok()) return fst;
     }
   }
   metrics_.consumed.Get(res.format).Increment();
@@ -716,6 +732,9 @@ bool Worker::MayDecide(int32_t partition, const Partition& p, int64_t timestamp_
 void Worker::Hold(int32_t partition, Partition& p, Record in) {
   p.held.push_back(std::move(in));
   if (p.held.size() == 1) {
+    p.held_since_ms = NowMs();
+    Logger("ingest")->debug("waiting for progress partition={} offset={} timestamp={}", partition,
+                            p.held.front().offset, p.held.front().timestamp_ms);
     // Stop fetching it meanwhile: memory stays bounded by what was fetched already.
     (void)consumer_->Pause({{options_.topics.raw, partition, 0}});
     UpdateWaiting();
@@ -732,6 +751,7 @@ Status Worker::ReleaseHeld() {
       if (Status st = DecideEvent(part, p, in); !st.ok()) return st;
     }
     if (p.held.empty()) {
+      Logger("ingest")->debug("progress reached partition={} waited_ms={}", part, NowMs() - p.held_since_ms);
       (void)consumer_->Resume({{options_.topics.raw, part, 0}});
       UpdateWaiting();
     }
@@ -1063,7 +1083,18 @@ int Worker::DrainIndex(int max, std::chrono::milliseconds wait, std::map<int32_t
     }
     if (!dedup::IsSharedIndexKey(*rec.key)) continue;
     // This worker's own documents are there already (applied when decided): skip the copy.
-    if (auto have = shared_store_->Get(*rec.key); have.ok() && have.value() == rec.value) continue;
+    // Copies of this worker's own documents: it wrote them to its shared index itself (once one
+    // of its markers for the partition came back, every document of the partition on the topic
+    // is its own). Deletions are applied (idempotent).
+    if (rec.value) {
+      if (auto doc = dedup::internal::DecodeDoc(*rec.value)) {
+        auto own = partitions_.find(doc->partition);
+        if (own != partitions_.end() && own->second.progress_live) {
+          ++index_skipped_;
+          continue;
+        }
+      }
+    }
     batch.push_back({*rec.key, rec.value});
   }
   if (!batch.empty()) {
@@ -1208,7 +1239,8 @@ Status Worker::Run(const std::atomic<bool>& stop) {
   if (!st.ok()) log->warn("final commit failed, batch aborted reason=\"{}\"", st.error().reason);
   if (!consumer_->Close(4s)) log->warn("leaving the group timed out; the group will drop this member");
   if (index_consumer_) index_consumer_->Close(1s);
-  log->info("worker stopped consumed={}", counters_.consumed.load());
+  log->info("worker stopped consumed={} index_records={} index_copies_skipped={}", counters_.consumed.load(),
+            index_records_, index_skipped_);
   return OkStatus();
 }
 

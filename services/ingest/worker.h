@@ -108,6 +108,7 @@ class Worker {
     bool state_only = false;
     // Records waiting for the other partitions' progress (the partition is paused meanwhile).
     std::deque<Record> held;
+    int64_t held_since_ms = 0;
     // The partition's clock (dedup::Deduper::VisibilityTime) as of the staged state.
     int64_t clock = 0;
     // Set once this worker read back one of its own markers for the partition, sent since it was
@@ -208,10 +209,16 @@ class Worker {
   std::vector<int64_t> progress_seen_ms_;
   int64_t last_progress_check_ms_ = 0;
   int64_t last_release_ms_ = 0;
+  // This worker's documents (and expiries) not yet in its shared index, and the least visibility
+  // time among their decisions.
+  std::vector<dedup::Mutation> own_index_pending_;
+  int64_t own_index_min_tau_ = INT64_MAX;
+  Status FlushOwnIndex();
   uint64_t assignments_ = 0;
   int64_t started_ms_ = 0;
   [[nodiscard]] std::string MarkerTag(uint64_t assignment) const;
   int64_t index_records_ = 0;
+  int64_t index_skipped_ = 0;  // copies of the worker's own documents, already in the shared index
   int64_t last_index_drain_ms_ = 0;
   Status OpenSharedIndex();
   // Applies up to `max` index records that are ready; returns how many. `reached` (start-up

@@ -182,6 +182,12 @@ def stage_means(text):
     return {k: sums[k] / counts[k] for k in sums if counts.get(k)}
 
 
+def commit_count(text):
+    """Commits observed by the workers (the commit stage's _count)."""
+    return sum(float(l.rsplit(" ", 1)[1]) for l in text.splitlines()
+               if l.startswith('copydesk_ingest_stage_duration_seconds_count{') and 'stage="commit"' in l)
+
+
 def await_outcomes(watcher, n, timeout, urls):
     """Waits (up to timeout s) for n outcomes, stops the watcher, returns the workers' metrics text."""
     deadline = time.time() + timeout
@@ -268,7 +274,8 @@ def throughput(args, procs):
     recv = sorted(v[0] for v in watcher.recv.values())
     means = stage_means(text)
     if means:
-        log("worker stage means: " + ", ".join("%s %.2f ms" % (k, 1000 * v) for k, v in sorted(means.items())))
+        log("worker stage means: " + ", ".join("%s %.2f ms" % (k, 1000 * v) for k, v in sorted(means.items()))
+            + "; %d commits" % commit_count(text))
     for n in names:
         procs.stop(n)
     # 2. kcat pass-through of the same payloads: consume everything and re-produce it, no processing.
