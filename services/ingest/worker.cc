@@ -719,10 +719,14 @@ bool Worker::MayDecide(int32_t partition, const Partition& p, int64_t timestamp_
     auto own = partitions_.find(q);
     if (own != partitions_.end() && own->second.deduper && own->second.progress_live) {
       if (ProgressOf(own->second) >= need) continue;
+      blocked_by_ = {q, ProgressOf(own->second), need};
       return false;
     }
     if (progress_[i] >= need) continue;
-    if (now - progress_seen_ms_[i] < options_.visibility_wait_ms) return false;
+    if (now - progress_seen_ms_[i] < options_.visibility_wait_ms) {
+      blocked_by_ = {q, progress_[i], need};
+      return false;
+    }
     absent = true;  // no marker for visibility_wait_ms: no owner; decide without it
   }
   if (absent) metrics_.decided_without_progress.Increment();
@@ -733,8 +737,10 @@ void Worker::Hold(int32_t partition, Partition& p, Record in) {
   p.held.push_back(std::move(in));
   if (p.held.size() == 1) {
     p.held_since_ms = NowMs();
-    Logger("ingest")->debug("waiting for progress partition={} offset={} timestamp={}", partition,
-                            p.held.front().offset, p.held.front().timestamp_ms);
+    Logger("ingest")->debug(
+        "waiting for progress partition={} offset={} timestamp={} on={} progress={} need={}", partition,
+        p.held.front().offset, p.held.front().timestamp_ms, blocked_by_.partition, blocked_by_.progress,
+        blocked_by_.need);
     // Stop fetching it meanwhile: memory stays bounded by what was fetched already.
     (void)consumer_->Pause({{options_.topics.raw, partition, 0}});
     UpdateWaiting();
@@ -1024,7 +1030,8 @@ Status Worker::OpenSharedIndex() {
   } else {
     shared_store_ = std::make_unique<dedup::MemoryStateStore>();
   }
-  // Eventually consistent anyway: fewer fetch round trips (100 ms) cost the broker less CPU.
+  // An empty fetch waits up to 100 ms on the broker (fewer round trips cost the broker less CPU);
+  // a fetch that finds data returns at once, so markers arrive well within Δ.
   // Caught up = every partition's end reached, reported by an event (CreateReader).
   auto c = CreateReader(100);
   if (!c.ok()) return c.error();
@@ -1062,10 +1069,16 @@ int Worker::DrainIndex(int max, std::chrono::milliseconds wait, std::map<int32_t
   std::vector<dedup::Mutation> batch;
   std::vector<std::pair<int32_t, int64_t>> markers;  // progress markers (input partition, value)
   std::vector<int32_t> own_markers;                  // partitions whose marker from this assignment came back
-  while (n < max) {
-    auto r = index_consumer_->Poll(n == 0 ? wait : 0ms);
+  // An end-of-partition event (one per partition each time a fetch reaches the end: constantly,
+  // when the topic is live) does not end the drain; only an empty queue does. Until 2026-11-29 it
+  // did, and a worker read a few index records per drain: its shared index trailed the topic by
+  // seconds, growing with traffic.
+  int events = 0;
+  while (n < max && events++ < 2 * max) {
+    auto r = index_consumer_->Poll(n == 0 && events == 1 ? wait : 0ms);
     auto end = index_consumer_->TakeEndOfPartition();
     if (reached && end) (*reached)[end->partition] = std::max((*reached)[end->partition], end->offset);
+    if (r.ok() && !r.value() && end) continue;
     if (!r.ok() || !r.value()) break;
     const Record& rec = *r.value();
     if (reached) (*reached)[rec.partition] = rec.offset + 1;
@@ -1189,11 +1202,12 @@ Status Worker::Run(const std::atomic<bool>& stop) {
       }
     }
     if (NowMs() - last_store_size_ms_ > 10000) UpdateStoreSize();
-    // The shared index is applied in batches (one RocksDB write each) every 50 ms: larger
-    // batches cost less per key; matching across partitions is asynchronous anyway.
-    if (index_consumer_ && NowMs() - last_index_drain_ms_ >= 50) {
+    // The shared index is applied in batches (one RocksDB write each) every 20 ms, at most 300
+    // records at a time: a larger batch costs less per key, but holds up the poll thread (the
+    // events of the open batch wait for the commit) for longer.
+    if (index_consumer_ && NowMs() - last_index_drain_ms_ >= 20) {
       last_index_drain_ms_ = NowMs();
-      DrainIndex(2000, 0ms);
+      DrainIndex(300, 0ms);
       if (WaitsForProgress()) {
         Status st = ReleaseHeld();
         if (!st.ok()) {

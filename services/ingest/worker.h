@@ -209,6 +209,11 @@ class Worker {
   std::vector<int64_t> progress_seen_ms_;
   int64_t last_progress_check_ms_ = 0;
   int64_t last_release_ms_ = 0;
+  // What the last record that could not be decided waited for (debug log).
+  struct Blocked {
+    int32_t partition = -1;
+    int64_t progress = 0, need = 0;
+  } blocked_by_;
   // This worker's documents (and expiries) not yet in its shared index, and the least visibility
   // time among their decisions.
   std::vector<dedup::Mutation> own_index_pending_;
