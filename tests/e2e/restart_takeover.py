@@ -120,11 +120,11 @@ SHARED = {"on": "true"}
 DUPLICATE, SYNDICATED = 5, 6  # copydesk.v1.Decision values
 
 
-def worker(boot, name, state):
+def worker(boot, name, state, extra=()):
     return start(["ingest", "--brokers", boot, "--instance-id", name, "--metrics", "127.0.0.1:0",
                   "--set", "ingest.state_dir=" + os.path.join(WORK, state),
                   "--set", "dedup.shared_index=" + SHARED["on"],
-                  "--set", "ingest.session_timeout_ms=3000"], name)
+                  "--set", "ingest.session_timeout_ms=3000"] + list(extra), name)
 
 
 class Outcomes(threading.Thread):
@@ -203,7 +203,10 @@ def run(evs, scenario):
         worker(boot, "w-second", "state-r2")
         wait_for(out, total, 240, scenario)
     else:  # takeover
-        w1 = worker(boot, "w-a", "state-ta")
+        # The input is all there when they start: the worker to be killed commits after every event
+        # (same decisions, much slower), so that it still has input left when it is killed and the
+        # survivor really decides some of the moved partitions' events.
+        w1 = worker(boot, "w-a", "state-ta", ["--set", "ingest.commit_max_events=1"])
         worker(boot, "w-b", "state-tb")
         # Both in the group with partitions of their own before the kill (a fixed sleep was not
         # enough on a loaded machine: the killed worker could still own nothing).
