@@ -334,11 +334,6 @@ void Deduper::Lower(ExpiryCursor& cursor, std::string_view key) {
 
 namespace {
 
-void AppendTime(std::string& v, int64_t t) {
-  const uint64_t k = internal::TimeToKey(t);
-  for (int i = 7; i >= 0; --i) v.push_back(static_cast<char>((k >> (8 * i)) & 0xFF));
-}
-
 // m/wm: the event time of the partition's last record (8 bytes), then its clock (8 bytes; the
 // monotone visibility time). One key, so a decision writes one changelog record for both.
 struct Times {
@@ -355,8 +350,8 @@ Times DecodeTimes(const std::optional<std::string>& v) {
 
 std::string EncodeTimes(const Times& t) {
   std::string v;
-  AppendTime(v, t.last);
-  AppendTime(v, t.clock);
+  internal::Be64(v, internal::TimeToKey(t.last));
+  internal::Be64(v, internal::TimeToKey(t.clock));
   return v;
 }
 

@@ -99,6 +99,8 @@ class Reader {
   bool ok_ = true;
 };
 
+}  // namespace
+
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "Be64/Be32 swap from little-endian");
 
 void Be64(std::string& s, uint64_t v) {
@@ -109,8 +111,6 @@ void Be32(std::string& s, uint32_t v) {
   v = __builtin_bswap32(v);
   s.append(reinterpret_cast<const char*>(&v), sizeof v);
 }
-
-}  // namespace
 
 std::string EncodeIdentity(const IdentityRecord& r) {
   Writer w;

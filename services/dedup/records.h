@@ -97,6 +97,9 @@ std::string MemoExpiryKey(int64_t time_ms, int32_t partition, int64_t offset);
 std::string EventMemoKey(uint64_t event_key);
 uint64_t EventKeyHash(std::string_view event_id);
 
+// Appends `v` big-endian (keys and fixed-size values sort and read back with ReadBe*).
+void Be64(std::string& s, uint64_t v);
+void Be32(std::string& s, uint32_t v);
 // Reads the big-endian number at `pos` of a key.
 uint64_t ReadBe64(std::string_view s, size_t pos);
 uint32_t ReadBe32(std::string_view s, size_t pos);

@@ -42,20 +42,10 @@ constexpr int64_t kHeartbeatMs = 1000;
 // The worker's own shared index changes are written at the latest at this many.
 constexpr size_t kOwnIndexMaxPending = 20000;
 
-std::string Be(uint64_t v, int bytes) {
-  std::string out;
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-  return out;
-}
-
-uint64_t FromBe(std::string_view s) {
-  uint64_t v = 0;
-  for (char c : s) v = (v << 8) | static_cast<uint8_t>(c);
-  return v;
-}
-
 std::string ProgressKey(int32_t partition) {
-  return std::string(kProgressPrefix) + Be(static_cast<uint32_t>(partition), 4);
+  std::string key(kProgressPrefix);
+  dedup::internal::Be32(key, static_cast<uint32_t>(partition));
+  return key;
 }
 
 }  // namespace
@@ -554,7 +544,7 @@ Status Worker::SendStateChange(int32_t partition, int64_t batch_next, dedup::Mut
     idx.topic = options_.topics.index;
     // A partition's documents and its progress markers share one index partition, in order: a
     // reader that has a marker has every document sent before it.
-    idx.partition = index_partitions_ > 0 ? partition % index_partitions_ : -1;
+    idx.partition = IndexPartition(partition);
     idx.key = std::move(m.key);
     idx.value = std::move(m.value);
     st = producer_->Send(idx);
@@ -814,9 +804,11 @@ Status Worker::SendProgress() {
     if (progress <= p.progress_sent && now - p.progress_sent_ms < kHeartbeatMs) continue;
     Record r;
     r.topic = options_.topics.index;
-    r.partition = index_partitions_ > 0 ? part % index_partitions_ : -1;
+    r.partition = IndexPartition(part);
     r.key = ProgressKey(part);
-    r.value = Be(static_cast<uint64_t>(progress), 8) + MarkerTag(p.assignment);
+    r.value.emplace();
+    dedup::internal::Be64(*r.value, static_cast<uint64_t>(progress));
+    *r.value += MarkerTag(p.assignment);
     if (Status st = producer_->Send(r); !st.ok()) return st;
     p.progress_sent = std::max(p.progress_sent, progress);
     p.progress_sent_ms = now;
@@ -1086,8 +1078,8 @@ int Worker::DrainIndex(int max, std::chrono::milliseconds wait, std::map<int32_t
     if (!rec.key) continue;
     if (rec.key->size() == kProgressPrefix.size() + 4 && rec.key->starts_with(kProgressPrefix)) {
       if (rec.value && rec.value->size() >= 8) {
-        const auto q = static_cast<int32_t>(FromBe(rec.key->substr(kProgressPrefix.size())));
-        markers.emplace_back(q, static_cast<int64_t>(FromBe(rec.value->substr(0, 8))));
+        const auto q = static_cast<int32_t>(dedup::internal::ReadBe32(*rec.key, kProgressPrefix.size()));
+        markers.emplace_back(q, static_cast<int64_t>(dedup::internal::ReadBe64(*rec.value, 0)));
         auto own = partitions_.find(q);
         if (own != partitions_.end() && rec.value->substr(8) == MarkerTag(own->second.assignment))
           own_markers.push_back(q);
@@ -1208,15 +1200,9 @@ Status Worker::Run(const std::atomic<bool>& stop) {
     if (index_consumer_ && NowMs() - last_index_drain_ms_ >= 20) {
       last_index_drain_ms_ = NowMs();
       DrainIndex(300, 0ms);
-      if (WaitsForProgress()) {
-        Status st = ReleaseHeld();
-        if (!st.ok()) {
-          log->warn("event handling failed, aborting batch reason=\"{}\"", st.error().reason);
-          if (txn_open_) AbortBatch(st.error().reason);
-        }
-      }
     }
-    // Own partitions' progress moves with every decision: held records are looked at every 10 ms.
+    // Progress moves with every decision (own partitions) and every drain (markers): held records
+    // are looked at every 10 ms.
     if (WaitsForProgress() && metrics_.waiting_partitions.Value() > 0 && NowMs() - last_release_ms_ >= 10) {
       last_release_ms_ = NowMs();
       Status st = ReleaseHeld();

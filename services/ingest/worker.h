@@ -203,6 +203,10 @@ class Worker {
   std::unique_ptr<dedup::StateStore> shared_store_;
   std::unique_ptr<kafka::Consumer> index_consumer_;
   int32_t index_partitions_ = 0;
+  // The index topic partition of an input partition's documents and markers (-1: by key).
+  [[nodiscard]] int32_t IndexPartition(int32_t partition) const {
+    return index_partitions_ > 0 ? partition % index_partitions_ : -1;
+  }
   // Per input partition: the highest progress marker read from the index topic, and when the
   // last marker (of any value) was read.
   std::vector<int64_t> progress_;
