@@ -39,8 +39,10 @@ constexpr int64_t kIdleMs = 250;
 constexpr int64_t kFloorLagMs = 250;
 constexpr int64_t kFloorStepMs = 250;
 constexpr int64_t kHeartbeatMs = 1000;
-// The worker's own shared index changes are written at the latest at this many.
-constexpr size_t kOwnIndexMaxPending = 20000;
+// The worker's own shared index changes are written at the latest at this many (~50 documents):
+// left to pile up until a decision could see them (Δ later), 1,000 events/s made one write of
+// ~20,000 keys every 2 s, a 40-160 ms stall of every event behind it.
+constexpr size_t kOwnIndexMaxPending = 1000;
 
 std::string ProgressKey(int32_t partition) {
   std::string key(kProgressPrefix);
@@ -462,7 +464,14 @@ void Worker::StepRestores(std::chrono::milliseconds budget) {
       if (!rec.key) continue;
       if (auto off = rec.HeaderValue(kInputOffsetHeader)) {
         const int64_t next = std::stoll(std::string(*off));
-        if (next > p.committed_next) ++r.beyond;
+        if (next > p.committed_next) {
+          ++r.beyond;
+          // At-least-once: the previous owner's index copies of uncommitted decisions may never
+          // have been sent (they go with the commit). The replayed decisions do not stage them
+          // again, so they are sent from here (a copy sent twice is applied twice, harmlessly).
+          if (pipelined() && shared_store_ && dedup::IsSharedIndexKey(*rec.key))
+            restored_index_copies_.push_back(IndexCopy(partition, *rec.key, rec.value));
+        }
         p.decided_next = std::max(p.decided_next, next);
       }
       r.pending.push_back({*rec.key, rec.value});
@@ -501,6 +510,7 @@ Status Worker::FinishRestore(int32_t partition, Partition& p) {
       "beyond_committed={}",
       partition, p.committed_next, p.decided_next, r.hi - r.lo, r.applied, r.beyond);
   p.restore.reset();
+  if (!restored_index_copies_.empty()) (void)BeginIfNeeded();  // sent with the next commit
   return MakeDeduper(p);
 }
 
@@ -540,16 +550,27 @@ Status Worker::SendStateChange(int32_t partition, int64_t batch_next, dedup::Mut
   r.headers.push_back({std::string(kInputOffsetHeader), std::to_string(batch_next)});
   Status st = producer_->Send(r);
   if (st.ok() && shared_store_ && dedup::IsSharedIndexKey(m.key)) {
-    Record idx;
-    idx.topic = options_.topics.index;
-    // A partition's documents and its progress markers share one index partition, in order: a
-    // reader that has a marker has every document sent before it.
-    idx.partition = IndexPartition(partition);
-    idx.key = std::move(m.key);
-    idx.value = std::move(m.value);
-    st = producer_->Send(idx);
+    Record idx = IndexCopy(partition, std::move(m.key), std::move(m.value));
+    if (pipelined()) {
+      // Sent with the batch's markers (CommitBatch): one message set per index partition and
+      // commit instead of one per event, which the embedded broker walks on every fetch.
+      index_copies_.push_back(std::move(idx));
+    } else {
+      st = producer_->Send(idx);
+    }
   }
   return st;
+}
+
+// A partition's documents and its progress markers share one index partition, in order: a reader
+// that has a marker has every document sent before it.
+Record Worker::IndexCopy(int32_t partition, std::string key, std::optional<std::string> value) const {
+  Record idx;
+  idx.topic = options_.topics.index;
+  idx.partition = IndexPartition(partition);
+  idx.key = std::move(key);
+  idx.value = std::move(value);
+  return idx;
 }
 
 Status Worker::SendChanges(int32_t partition, Partition& p) {
@@ -645,9 +666,9 @@ Status Worker::DecideEvent(int32_t partition, Partition& p, const Record& in) {
   if (shared_store_ && !res.index_changes.empty()) {
     // The worker's own documents go into its shared index without the round trip through the
     // index topic (whose copies are then skipped): its other partitions see them, and its own
-    // progress counts without markers (MayDecide). Late and in batches: a document is visible to
-    // no record less than Δ later, so they are written before the first decision that may see
-    // one (DecideEvent), or when many are waiting.
+    // progress counts without markers (MayDecide). In batches of kOwnIndexMaxPending keys, and
+    // before the first decision that may see one (a document is visible to no record less than Δ
+    // later).
     own_index_min_tau_ = std::min(own_index_min_tau_, res.visibility_time_ms);
     for (auto& m : res.index_changes) own_index_pending_.push_back(std::move(m));
     if (own_index_pending_.size() >= kOwnIndexMaxPending) {
@@ -830,6 +851,15 @@ Status Worker::CommitBatch() {
         return st;
       }
     }
+    for (const auto* copies : {&restored_index_copies_, &index_copies_}) {
+      for (const auto& idx : *copies) {
+        if (Status st = producer_->Send(idx); !st.ok()) {
+          AbortBatch(st.error().reason);
+          return st;
+        }
+      }
+    }
+    index_copies_.clear();  // an abort stages them again (MarkAllChanged); restored ones stay
     if (WaitsForProgress()) {
       if (Status st = SendProgress(); !st.ok()) {
         AbortBatch(st.error().reason);
@@ -844,6 +874,7 @@ Status Worker::CommitBatch() {
       AbortBatch(st.error().reason);
       return st;
     }
+    restored_index_copies_.clear();  // acknowledged
     return FinishCommit(t0);
   }
   // The state changes of this batch go to the changelog in the same transaction.
@@ -994,6 +1025,7 @@ void Worker::AbortBatch(const std::string& why) {
   UpdateWaiting();
   txn_open_ = false;
   batch_outputs_.clear();
+  index_copies_.clear();
   published_.clear();
   if (pipelined()) {
     // Held outputs are never sent. Clear a delivery failure (it is what aborted the batch), and

@@ -187,6 +187,8 @@ class Worker {
   Status SendChanges(int32_t partition, Partition& p);
   // Sends one staged state change to the changelog (and the shared index topic).
   Status SendStateChange(int32_t partition, int64_t batch_next, dedup::Mutation&& m);
+  // A shared index record for the index topic: partition IndexPartition(partition).
+  [[nodiscard]] Record IndexCopy(int32_t partition, std::string key, std::optional<std::string> value) const;
   // Pipelined: serves delivery reports, sends the outputs whose state is acknowledged, and
   // observes the end-to-end latency of the events whose outputs are acknowledged. An error if a
   // delivery failed (the batch must be aborted: nothing held is released after a failure).
@@ -221,6 +223,11 @@ class Worker {
   // This worker's documents (and expiries) not yet in its shared index, and the least visibility
   // time among their decisions.
   std::vector<dedup::Mutation> own_index_pending_;
+  // At-least-once: the open batch's shared index copies, sent at its commit.
+  std::vector<Record> index_copies_;
+  // At-least-once: shared index copies of documents restored from the changelog beyond the
+  // committed input offset, sent (again) with the next commit.
+  std::vector<Record> restored_index_copies_;
   int64_t own_index_min_tau_ = INT64_MAX;
   Status FlushOwnIndex();
   uint64_t assignments_ = 0;

@@ -337,6 +337,8 @@ def latency(args, procs, mode):
     means = stage_means(text)
     if means:
         log("worker stage means: " + ", ".join("%s %.1f ms" % (k, 1000 * v) for k, v in sorted(means.items())))
+        p99s = {k: hist_quantiles(text, k) for k in means}
+        log("worker stage p99: " + ", ".join("%s %.1f ms" % (k, 1000 * v["p99"]) for k, v in sorted(p99s.items()) if v))
     res = {"mode": mode, "events": n, "outcomes": len(lat), "p50": pct(lat, 0.5), "p99": pct(lat, 0.99),
            "max": max(lat) if lat else float("nan"), "produce_rate": n / secs, "hist": h}
     target = "p99 <= 100 ms" if mode == "at-least-once" else "p99 <= commit interval (100 ms) + 100 ms"

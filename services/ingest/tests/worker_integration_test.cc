@@ -208,6 +208,50 @@ TEST_F(AtLeastOnceWorker, OutputsAreReleasedOnceTheirMemoIsAcknowledgedBeforeThe
   EXPECT_EQ(CommittedOffset(), 1);
 }
 
+// At-least-once sends a batch's shared index copies with its commit. A worker killed before it
+// leaves copies of decisions that are on the changelog (and replayed from there) but not on the
+// index topic: the next owner sends them from its restore. The killed worker is played by a
+// changelog record beyond the committed offset: a copy of the story's document record, as if an
+// uncommitted event at offset 1 had written it.
+TEST_F(AtLeastOnceWorker, RestoreSendsTheIndexCopiesOfUncommittedDecisions) {
+  StartWorker();
+  SendStory(broker_->bootstrap(), "Story indexed");
+  ASSERT_EQ(OutcomeOffsets(1).size(), 1u);
+  auto docs = [&] {
+    std::vector<Record> out;
+    for (auto& r : ReadTopic(broker_->bootstrap(), "news.dedup-index.v1", 1000, 5s))
+      if (r.key && dedup::IsSharedIndexKey(*r.key)) out.push_back(std::move(r));
+    return out;
+  };
+  EXPECT_TRUE(docs().empty()) << "an index copy was sent before its batch commits";
+  StopWorker();
+  auto first = docs();
+  ASSERT_EQ(first.size(), 1u) << "the commit did not send the document's index copy";
+
+  Record doc;
+  for (auto& r : ReadTopic(broker_->bootstrap(), "news.dedup-changelog.v1", 1000, 5s))
+    if (r.key == first[0].key) doc = std::move(r);
+  ASSERT_EQ(doc.HeaderValue("x-copydesk-input-offset"), std::optional<std::string_view>("1"));
+  doc.offset = -1;
+  doc.headers = {{"x-copydesk-input-offset", "2"}};
+  auto p = kafka::Producer::Create({{"bootstrap.servers", broker_->bootstrap()}});
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(p.value()->Send(doc).ok());
+  ASSERT_TRUE(p.value()->Flush(10s).ok());
+
+  stop_ = false;
+  StartWorker();  // memory state: restores the partition from the changelog
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while ((metrics_->assigned_partitions.Value() < 1 || metrics_->restoring_partitions.Value() > 0) &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  StopWorker();
+  auto after = docs();
+  ASSERT_EQ(after.size(), 2u) << "the restore sent no copy, or sent committed ones too";
+  EXPECT_EQ(after[1].key, first[0].key);
+  EXPECT_EQ(after[1].value, first[0].value);
+}
+
 // More input than the embedded broker keeps per partition (about 5 MiB): the oldest records go.
 constexpr int kEvents = 80;
 constexpr size_t kEventBytes = 100 * 1024;
