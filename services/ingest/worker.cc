@@ -39,10 +39,15 @@ constexpr int64_t kIdleMs = 250;
 constexpr int64_t kFloorLagMs = 250;
 constexpr int64_t kFloorStepMs = 250;
 constexpr int64_t kHeartbeatMs = 1000;
-// The worker's own shared index changes are written at the latest at this many (~50 documents):
-// left to pile up until a decision could see them (Δ later), 1,000 events/s made one write of
-// ~20,000 keys every 2 s, a 40-160 ms stall of every event behind it.
-constexpr size_t kOwnIndexMaxPending = 1000;
+// The worker's own documents for its shared index (21 keys each) are written before the first
+// decision that may see one (Δ after it was decided), at the latest at kOwnIndexMaxPending, and
+// at a steady rate (input caught up, at most kOwnIndexSteadyDocs in kOwnIndexMaxAgeMs) every
+// kOwnIndexMaxAgeMs: left to pile up for Δ, 1,000 events/s made one write of ~20,000 keys every
+// 2 s, a 40-160 ms stall of every event behind it. A backlog keeps the lazy writes: writing every
+// 100 ms through one took 13-20 % of the throughput.
+constexpr size_t kOwnIndexMaxPending = 20000;
+constexpr size_t kOwnIndexSteadyDocs = 100;
+constexpr int64_t kOwnIndexMaxAgeMs = 100;
 
 std::string ProgressKey(int32_t partition) {
   std::string key(kProgressPrefix);
@@ -666,9 +671,9 @@ Status Worker::DecideEvent(int32_t partition, Partition& p, const Record& in) {
   if (shared_store_ && !res.index_changes.empty()) {
     // The worker's own documents go into its shared index without the round trip through the
     // index topic (whose copies are then skipped): its other partitions see them, and its own
-    // progress counts without markers (MayDecide). In batches of kOwnIndexMaxPending keys, and
-    // before the first decision that may see one (a document is visible to no record less than Δ
-    // later).
+    // progress counts without markers (MayDecide). Written in batches: when, see
+    // kOwnIndexMaxPending.
+    if (own_index_pending_.empty()) own_index_since_ms_ = NowMs();
     own_index_min_tau_ = std::min(own_index_min_tau_, res.visibility_time_ms);
     for (auto& m : res.index_changes) own_index_pending_.push_back(std::move(m));
     if (own_index_pending_.size() >= kOwnIndexMaxPending) {
@@ -1192,6 +1197,7 @@ Status Worker::Run(const std::atomic<bool>& stop) {
   log->info("worker started mode={} group={} instance={} topic={}", options_.mode, options_.group_id,
             options_.instance_id, options_.topics.raw);
   int backoff_ms = 100;
+  bool caught_up = false;  // the last poll found no input waiting
   while (!stop.load() && fatal_.ok()) {
     // Pipelined: outputs wait for acknowledgements; come back soon to release them.
     // (Before the consumer poll: an abort rewinds only partitions of the open batch.)
@@ -1209,6 +1215,7 @@ Status Worker::Run(const std::atomic<bool>& stop) {
     const bool restoring_now = RestoringCount() > 0;
     if (restoring_now) StepRestores(50ms);
     auto r = consumer_->Poll(waiting || restoring_now ? 1ms : 20ms);
+    if (r.ok()) caught_up = !r.value();
     if (!r.ok()) {
       if (auto position = consumer_->TakeOutOfRange()) {
         OnOutOfRange(*position);
@@ -1232,6 +1239,10 @@ Status Worker::Run(const std::atomic<bool>& stop) {
     if (index_consumer_ && NowMs() - last_index_drain_ms_ >= 20) {
       last_index_drain_ms_ = NowMs();
       DrainIndex(300, 0ms);
+      if (caught_up && !own_index_pending_.empty() && own_index_pending_.size() <= kOwnIndexSteadyDocs &&
+          NowMs() - own_index_since_ms_ >= kOwnIndexMaxAgeMs) {
+        if (Status st = FlushOwnIndex(); !st.ok()) fatal_ = st;  // the local store failed: restart
+      }
     }
     // Progress moves with every decision (own partitions) and every drain (markers): held records
     // are looked at every 10 ms.

@@ -229,6 +229,7 @@ class Worker {
   // committed input offset, sent (again) with the next commit.
   std::vector<Record> restored_index_copies_;
   int64_t own_index_min_tau_ = INT64_MAX;
+  int64_t own_index_since_ms_ = 0;  // when the oldest of own_index_pending_ was added
   Status FlushOwnIndex();
   uint64_t assignments_ = 0;
   int64_t started_ms_ = 0;
