@@ -57,13 +57,14 @@ class Reader {
     std::memcpy(&d, &u, sizeof d);
     return d;
   }
-  std::string Str() {
+  std::string Str() { return std::string(StrView()); }
+  std::string_view StrView() {
     size_t n = U16();
     if (!ok_ || pos_ + n > s_.size()) {
       ok_ = false;
       return {};
     }
-    std::string out(s_.substr(pos_, n));
+    std::string_view out = s_.substr(pos_, n);
     pos_ += n;
     return out;
   }
@@ -186,6 +187,18 @@ std::string EncodeDoc(const DocRecord& d) {
   w.Sig(d.signature);
   w.I64(d.tau_ms);
   return w.Take();
+}
+
+std::optional<int32_t> DecodeDocPartition(std::string_view v) {
+  Reader r(v);
+  if (r.U8() != kFormat) return std::nullopt;
+  (void)r.StrView();  // story_id
+  (void)r.StrView();  // root
+  (void)r.U64();      // provider_hash
+  (void)r.I64();      // time_ms
+  const auto partition = static_cast<int32_t>(r.U32());
+  if (!r.ok()) return std::nullopt;
+  return partition;
 }
 
 std::optional<DocRecord> DecodeDoc(std::string_view v) {

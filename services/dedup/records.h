@@ -73,6 +73,8 @@ std::string EncodeStory(const StoryRecord& r);
 std::optional<StoryRecord> DecodeStory(std::string_view v);
 std::string EncodeDoc(const DocRecord& r);
 std::optional<DocRecord> DecodeDoc(std::string_view v);
+// The partition field of an encoded DocRecord alone (no copies; for filtering by owner).
+std::optional<int32_t> DecodeDocPartition(std::string_view v);
 std::string EncodeDecision(const Decision& d);
 std::optional<Decision> DecodeDecision(std::string_view v);
 

@@ -1124,13 +1124,12 @@ int Worker::DrainIndex(int max, std::chrono::milliseconds wait, std::map<int32_t
       continue;
     }
     if (!dedup::IsSharedIndexKey(*rec.key)) continue;
-    // This worker's own documents are there already (applied when decided): skip the copy.
     // Copies of this worker's own documents: it wrote them to its shared index itself (once one
     // of its markers for the partition came back, every document of the partition on the topic
     // is its own). Deletions are applied (idempotent).
     if (rec.value) {
-      if (auto doc = dedup::internal::DecodeDoc(*rec.value)) {
-        auto own = partitions_.find(doc->partition);
+      if (auto doc_partition = dedup::internal::DecodeDocPartition(*rec.value)) {
+        auto own = partitions_.find(*doc_partition);
         if (own != partitions_.end() && own->second.progress_live) {
           ++index_skipped_;
           continue;

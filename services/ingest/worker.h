@@ -220,17 +220,17 @@ class Worker {
     int32_t partition = -1;
     int64_t progress = 0, need = 0;
   } blocked_by_;
-  // This worker's documents (and expiries) not yet in its shared index, and the least visibility
-  // time among their decisions.
+  // This worker's documents (and expiries) not yet in its shared index, the least visibility
+  // time among their decisions, and when the oldest was added.
   std::vector<dedup::Mutation> own_index_pending_;
+  int64_t own_index_min_tau_ = INT64_MAX;
+  int64_t own_index_since_ms_ = 0;
+  Status FlushOwnIndex();
   // At-least-once: the open batch's shared index copies, sent at its commit.
   std::vector<Record> index_copies_;
   // At-least-once: shared index copies of documents restored from the changelog beyond the
   // committed input offset, sent (again) with the next commit.
   std::vector<Record> restored_index_copies_;
-  int64_t own_index_min_tau_ = INT64_MAX;
-  int64_t own_index_since_ms_ = 0;  // when the oldest of own_index_pending_ was added
-  Status FlushOwnIndex();
   uint64_t assignments_ = 0;
   int64_t started_ms_ = 0;
   [[nodiscard]] std::string MarkerTag(uint64_t assignment) const;

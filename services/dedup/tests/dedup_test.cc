@@ -675,5 +675,23 @@ TEST(Config, Validate) {
   EXPECT_FALSE(c.Validate().ok());
 }
 
+// The partition alone, as DecodeDoc reads it; nothing for a value that is not a document record.
+TEST(Records, DocPartitionWithoutDecodingTheDocument) {
+  internal::DocRecord d;
+  d.story_id = "story-with-an-id-longer-than-sso";
+  d.root = "root-story";
+  d.provider_hash = 42;
+  d.time_ms = 1'700'000'000'000;
+  d.partition = 11;
+  d.version = 3;
+  d.signature = {1, 2, 3};
+  d.tau_ms = 1'700'000'000'500;
+  const std::string v = internal::EncodeDoc(d);
+  EXPECT_EQ(internal::DecodeDocPartition(v), std::optional<int32_t>(11));
+  EXPECT_EQ(internal::DecodeDoc(v)->partition, 11);
+  EXPECT_EQ(internal::DecodeDocPartition(v.substr(0, 10)), std::nullopt);
+  EXPECT_EQ(internal::DecodeDocPartition(""), std::nullopt);
+}
+
 }  // namespace
 }  // namespace copydesk::dedup
