@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "dedup/records.h"
+#include "ingest/batching.h"
 
 namespace copydesk::ingest {
 namespace {
@@ -535,7 +536,7 @@ Status Worker::BeginIfNeeded() {
   }
   txn_open_ = true;
   batch_events_ = 0;
-  batch_started_ms_ = NowMs();
+  batch_deadline_ms_ = NowMs() + options_.commit_interval_ms;
   batch_timestamps_.clear();
   batch_outputs_.clear();
   published_.clear();
@@ -699,6 +700,10 @@ Status Worker::DecideEvent(int32_t partition, Partition& p, const Record& in) {
     if (res.outcome.decision() != v1::DECISION_REDELIVERY && !res.provider.empty()) {
       metrics_.provider_last_article.Get(res.provider).Set(static_cast<double>(in.timestamp_ms) / 1000.0);
     }
+  }
+  if (batch_events_ == 0) {
+    batch_deadline_ms_ =
+        AnchoredDeadline(batch_deadline_ms_, NowMs(), in.timestamp_ms, options_.commit_interval_ms);
   }
   p.batch_next = in.offset + 1;
   p.decided_next = std::max(p.decided_next, p.batch_next);
@@ -1213,7 +1218,9 @@ Status Worker::Run(const std::atomic<bool>& stop) {
     }
     const bool restoring_now = RestoringCount() > 0;
     if (restoring_now) StepRestores(50ms);
-    auto r = consumer_->Poll(waiting || restoring_now ? 1ms : 20ms);
+    // Not past the open batch's deadline while nothing arrives.
+    const int64_t idle_ms = txn_open_ ? std::clamp<int64_t>(batch_deadline_ms_ - NowMs(), 1, 20) : 20;
+    auto r = consumer_->Poll(waiting || restoring_now ? 1ms : std::chrono::milliseconds(idle_ms));
     if (r.ok()) caught_up = !r.value();
     if (!r.ok()) {
       if (auto position = consumer_->TakeOutOfRange()) {
@@ -1257,8 +1264,7 @@ Status Worker::Run(const std::atomic<bool>& stop) {
       last_progress_check_ms_ = NowMs();
       AdvanceProgress();
     }
-    if (txn_open_ && (batch_events_ >= options_.commit_max_events ||
-                      NowMs() - batch_started_ms_ >= options_.commit_interval_ms)) {
+    if (txn_open_ && (batch_events_ >= options_.commit_max_events || NowMs() >= batch_deadline_ms_)) {
       Status st = CommitBatch();
       if (!st.ok()) {
         log->warn("commit failed, batch rewound reason=\"{}\" retry_in_ms={}", st.error().reason, backoff_ms);

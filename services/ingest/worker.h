@@ -246,7 +246,9 @@ class Worker {
   bool txn_open_ = false;
   bool ever_assigned_ = false;  // a rebalance callback has assigned partitions once
   int64_t batch_events_ = 0;
-  int64_t batch_started_ms_ = 0;
+  // When the open batch commits at the latest (commit_interval_ms after it opened, or after its
+  // first event's Kafka timestamp: AnchoredDeadline).
+  int64_t batch_deadline_ms_ = 0;
   std::vector<int64_t> batch_timestamps_;
   // Transactional: output records of the open batch, held until commit: the batch's state
   // changes (with the decision memos) are acknowledged on the changelog before any output is
