@@ -701,9 +701,13 @@ Status Worker::DecideEvent(int32_t partition, Partition& p, const Record& in) {
       metrics_.provider_last_article.Get(res.provider).Set(static_cast<double>(in.timestamp_ms) / 1000.0);
     }
   }
-  if (batch_events_ == 0) {
+  if (transactional() && batch_events_ == 0) {
+    // Its outputs wait for the commit. (At-least-once: they do not; the interval only bounds
+    // what a crash reprocesses, and more commits would only stop the loop more often.)
+    const auto lag = consumer_->Lag(options_.topics.raw, partition, in.offset + 1);
     batch_deadline_ms_ =
-        AnchoredDeadline(batch_deadline_ms_, NowMs(), in.timestamp_ms, options_.commit_interval_ms);
+        AnchoredDeadline(batch_deadline_ms_, NowMs(), in.timestamp_ms, options_.commit_interval_ms,
+                         /*backlog=*/!lag || *lag >= kBacklogEvents);
   }
   p.batch_next = in.offset + 1;
   p.decided_next = std::max(p.decided_next, p.batch_next);
