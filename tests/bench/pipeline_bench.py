@@ -45,7 +45,7 @@ class OutcomeWatcher(threading.Thread):
     """Reads news.ingest-outcomes.v1 live from the start; records receive times by event id (the
     record key). Uses confluent-kafka (librdkafka, C): on 2 cores the reader shares the machine with
     the pipeline it measures, and python3-kafka's pure-Python decoding plus a protobuf parse per
-    outcome took ~40 % of a core at 1,000 outcomes/s. `sample`: read only the first N partitions."""
+    outcome made the bench take 25-28 % of a core at 1,000 outcomes/s (11-12 % now). `sample`: read only the first N partitions."""
 
     def __init__(self, boot, sample=0):
         super().__init__(daemon=True)
