@@ -115,7 +115,11 @@ Result<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& options,
 
   auto pprops = base;
   pprops["enable.idempotence"] = "true";
-  pprops.emplace("linger.ms", "5");  // kafka.property.linger.ms overrides
+  // At-least-once releases an event's outputs once its changelog records are acknowledged: two
+  // produce round trips per event, each waiting out linger.ms, so it lingers 1 ms (p50 29 -> 19 ms
+  // at 1,000 events/s). Transactional mode sends at the commit and flushes at once; 5 ms batches
+  // its records. kafka.property.linger.ms overrides both.
+  pprops.emplace("linger.ms", w->transactional() ? "5" : "1");
   pprops["queue.buffering.max.messages"] = "20000";
   // Dead letters carry the original value, which may exceed max_value_bytes: leave room.
   pprops["message.max.bytes"] =
