@@ -101,6 +101,19 @@ def produce(boot, events, rate=None):
     return time.monotonic() - t0, failed
 
 
+def host_speed():
+    """A fixed single-threaded loop, best of 5: this host's speed drifts by a third within an hour,
+    and figures from different windows compare only with this beside them."""
+    best = min(_timed_loop() for _ in range(5))
+    return "host speed probe %.0f ms (a fixed loop; lower is faster)" % (1000 * best)
+
+
+def _timed_loop():
+    t = time.perf_counter()
+    sum(range(3_000_000))
+    return time.perf_counter() - t
+
+
 def cpu_seconds(pid):
     """utime + stime of a process so far, in seconds (0 if it is gone)."""
     try:
@@ -400,7 +413,7 @@ def main():
         load = open("/proc/loadavg").read().split()[:3]
     except OSError:
         load = []
-    log("machine: %d cores, load average %s" % (os.cpu_count(), " ".join(load)))
+    log("machine: %d cores, load average %s; %s" % (os.cpu_count(), " ".join(load), host_speed()))
     results = {}
     if args.only in (None, "throughput"):
         results["throughput"] = throughput(args, procs)
