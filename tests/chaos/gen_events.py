@@ -115,14 +115,14 @@ def generate(n, data_dir, src_dir, seed=42, poison_rate=0.01, redelivery_rate=0.
     poison_i = 0
     while len(events) < n:
         x = rng.random()
-        kind = None
+        kind, of = None, None
         if x < poison_rate:
             kind = POISON_KINDS[poison_i % len(POISON_KINDS)]
             key, headers, value = _poison(kind, poison_i)
             poison_i += 1
         elif x < poison_rate + redelivery_rate and len(sent_ok) > 10:
             src = events[rng.choice(sent_ok[-2000:])]
-            kind = "redelivery"
+            kind, of = "redelivery", src["id"]
             key, headers, value = src["key"], list(src["headers"]), src["value"]
             headers = [h for h in headers if h[0] != "event-id"]
         elif x < poison_rate + redelivery_rate + html_rate and html:
@@ -159,6 +159,8 @@ def generate(n, data_dir, src_dir, seed=42, poison_rate=0.01, redelivery_rate=0.
         if kind in ("reuters", "bbc", "html", "fixture"):
             sent_ok.append(len(events))
         events.append({"id": eid, "key": key, "headers": headers, "value": value, "kind": kind})
+        if of:
+            events[-1]["of"] = of  # the event a re-delivery repeats
     return events, fallback
 
 
