@@ -73,6 +73,7 @@ Status RocksDbStateStore::Destroy(const std::string& path) {
 }
 
 RocksDbStateStore::~RocksDbStateStore() {
+  bucket_iter_.reset();  // before the database it reads
   if (db_) {
     (void)db_->Close();
     db_.reset();
@@ -87,8 +88,50 @@ Result<std::optional<std::string>> RocksDbStateStore::Get(std::string_view key) 
   return std::optional<std::string>(std::move(value));
 }
 
+namespace {
+
+// Calls fn for the keys of `it` from `from` on while they start with `prefix`.
+Status ScanFrom(rocksdb::Iterator& it, std::string_view prefix, std::string_view from, const ScanFn& fn) {
+  for (it.Seek(ToSlice(from)); it.Valid(); it.Next()) {
+    std::string_view k(it.key().data(), it.key().size());
+    if (!k.starts_with(prefix)) break;
+    if (!fn(k, std::string_view(it.value().data(), it.value().size()))) break;
+  }
+  if (!it.status().ok()) return ToError(it.status(), "scan");
+  return OkStatus();
+}
+
+}  // namespace
+
 Status RocksDbStateStore::Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const {
+  std::string_view from = start > prefix ? start : prefix;
+  if (bucket_prefix_bytes_ > 0 && prefix.size() == bucket_prefix_bytes_ && start <= prefix) {
+    // One bucket: a prefix-mode iterator (the default with a prefix extractor), so the prefix
+    // filters apply. Past the bucket its order is undefined, and ScanFrom stops at the first key
+    // outside it. (Not prefix_same_as_start: that checks the prefix of every key it steps to, and
+    // asserts on keys shorter than the prefix, such as "m/wm", in Debian's build. Nor an upper
+    // bound: a reused iterator would need it changed between seeks.)
+    std::unique_lock lock(bucket_iter_mu_, std::try_to_lock);
+    if (lock.owns_lock()) {
+      const rocksdb::SequenceNumber seq = db_->GetLatestSequenceNumber();
+      if (bucket_iter_ == nullptr) {
+        bucket_iter_.reset(db_->NewIterator(rocksdb::ReadOptions()));
+      } else if (seq != bucket_iter_seq_) {
+        if (rocksdb::Status s = bucket_iter_->Refresh(); !s.ok()) {
+          bucket_iter_.reset();
+          return ToError(s, "refresh");
+        }
+      }
+      bucket_iter_seq_ = seq;
+      Status st = ScanFrom(*bucket_iter_, prefix, from, fn);
+      if (!st.ok()) bucket_iter_.reset();
+      return st;
+    }
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    return ScanFrom(*it, prefix, from, fn);
+  }
   rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;
   std::string upper(prefix);
   // Upper bound: the prefix with its last byte incremented (prefixes here never end in 0xFF).
   bool bounded = false;
@@ -103,20 +146,8 @@ Status RocksDbStateStore::Scan(std::string_view prefix, std::string_view start, 
   }
   rocksdb::Slice upper_slice(upper);
   if (bounded) ro.iterate_upper_bound = &upper_slice;
-  if (bucket_prefix_bytes_ > 0 && prefix.size() == bucket_prefix_bytes_ && start <= prefix) {
-    ro.prefix_same_as_start = true;  // one bucket: the prefix filters apply
-  } else {
-    ro.total_order_seek = true;
-  }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
-  std::string_view from = start > prefix ? start : prefix;
-  for (it->Seek(ToSlice(from)); it->Valid(); it->Next()) {
-    std::string_view k(it->key().data(), it->key().size());
-    if (!k.starts_with(prefix)) break;
-    if (!fn(k, std::string_view(it->value().data(), it->value().size()))) break;
-  }
-  if (!it->status().ok()) return ToError(it->status(), "scan");
-  return OkStatus();
+  return ScanFrom(*it, prefix, from, fn);
 }
 
 Status RocksDbStateStore::Apply(const MutationBatch& batch) {

@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "dedup/state_store.h"
@@ -59,6 +60,15 @@ class RocksDbStateStore final : public StateStore {
   std::shared_ptr<rocksdb::Cache> cache_;
   size_t bucket_prefix_bytes_ = 0;
   rocksdb::WriteOptions write_options_;
+  // The iterator of bucket scans, kept from one scan to the next: a decision makes 20 of them, and
+  // a new RocksDB iterator (super-version reference, arena, merged child iterators) cost about as
+  // much as the seek. Renewed with Refresh() when the database has changed since; only one
+  // thread uses it at a time (a scan that finds it taken makes its own). It pins the memtables it
+  // was made on until the next bucket scan refreshes it, so a flushed memtable may stay in memory
+  // that much longer (at most one more memtable).
+  mutable std::mutex bucket_iter_mu_;
+  mutable std::unique_ptr<rocksdb::Iterator> bucket_iter_;
+  mutable rocksdb::SequenceNumber bucket_iter_seq_ = 0;
 };
 
 }  // namespace copydesk::dedup
