@@ -7,7 +7,9 @@ burst (within the embedded broker's ~5 MiB per partition). The pipeline rate is 
 receive times of the outcomes on news.ingest-outcomes.v1 (sustained: from the 10th to the 100th
 percentile of the outcomes), and also from the first event produced to the last outcome. Then
 kcat consumes the same news.raw.v1 and re-produces the payloads to the topic `passthrough` (no
-processing: the broker's ceiling).
+processing: the broker's ceiling), three times (topics passthrough1..3); the fastest pass is the
+ceiling. One pass takes ~0.6 s, and a single one read as low as a third of the usual rate when a
+hiccup of the host hit it (2026-11-29), which inflated the ratio.
 
 Latency: a paced producer (RATE events/s for SECONDS) with N workers already running.
 The committed latency comes from the workers' own histogram
@@ -28,6 +30,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "chaos"))
 
 import gen_events  # noqa: E402
 from procs import Procs, control, scrape, start_broker, wait_for_line  # noqa: E402
+
+
+KCAT_PASSES = 3
 
 
 def log(msg):
@@ -269,9 +274,10 @@ def throughput(args, procs):
     if fallback:
         log("NOTE: ../shared/data absent; generated events")
     boot, ctl = start_broker(procs, args.bin, brokers=args.brokers, name="tp-broker")
-    r = control(ctl, "create-topic passthrough 12")
-    if not r.startswith("ok"):
-        raise RuntimeError("create-topic: " + r)
+    for k in range(1, KCAT_PASSES + 1):
+        r = control(ctl, "create-topic passthrough%d 12" % k)
+        if not r.startswith("ok"):
+            raise RuntimeError("create-topic: " + r)
     # 1. The pipeline: workers join first (group join and rebalances are not throughput), then the
     # whole input arrives as one burst.
     watcher = OutcomeWatcher(boot)
@@ -296,16 +302,20 @@ def throughput(args, procs):
     for n in names:
         procs.stop(n)
     # 2. kcat pass-through of the same payloads: consume everything and re-produce it, no processing.
-    k0 = time.time()
-    cons = subprocess.Popen(["kcat", "-C", "-b", boot, "-t", "news.raw.v1", "-o", "beginning", "-e", "-q",
-                             "-D", "\\x1e"], stdout=subprocess.PIPE)
-    prod = subprocess.run(["kcat", "-P", "-b", boot, "-t", "passthrough", "-D", "\\x1e", "-X", "linger.ms=5"],
-                          stdin=cons.stdout)
-    cons.wait()
-    kcat_s = time.time() - k0
-    ceiling = len(events) / kcat_s
-    log("kcat pass-through: %d events in %.2fs = %.0f events/s (rc %d/%d)" % (len(events), kcat_s, ceiling,
-                                                                            cons.returncode, prod.returncode))
+    # The fastest of KCAT_PASSES passes is the ceiling.
+    rates = []
+    for k in range(1, KCAT_PASSES + 1):
+        k0 = time.time()
+        cons = subprocess.Popen(["kcat", "-C", "-b", boot, "-t", "news.raw.v1", "-o", "beginning", "-e", "-q",
+                                 "-D", "\\x1e"], stdout=subprocess.PIPE)
+        prod = subprocess.run(["kcat", "-P", "-b", boot, "-t", "passthrough%d" % k, "-D", "\\x1e", "-X",
+                               "linger.ms=5"], stdin=cons.stdout)
+        cons.wait()
+        kcat_s = time.time() - k0
+        rates.append(len(events) / kcat_s)
+        log("kcat pass-through %d: %d events in %.2fs = %.0f events/s (rc %d/%d)" % (
+            k, len(events), kcat_s, rates[-1], cons.returncode, prod.returncode))
+    ceiling = max(rates)
     procs.stop("tp-broker")
     if len(recv) < len(events):
         log("throughput: only %d of %d outcomes within %ds" % (len(recv), len(events), args.timeout))
