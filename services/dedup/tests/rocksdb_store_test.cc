@@ -152,5 +152,70 @@ TEST(RocksDbStateStore, DecisionsMatchTheMemoryStore) {
             a.end());
 }
 
+// The shared index in a hashed memtable (as the worker opens it) answers like a memory store:
+// the same stream of copies, decided against the same documents, gets the same decisions, also
+// once the documents are flushed to SST files and after tombstones removed some.
+TEST(RocksDbStateStore, SharedIndexInAHashedMemtableGivesTheSameDecisions) {
+  Config cfg;
+  cfg.window_ms = 10'000'000;
+  TempDir dir;
+  RocksDbOptions o;
+  o.disable_wal = true;
+  o.hash_memtable_buckets = 64;  // few buckets: lists of several entries
+  auto rocks = RocksDbStateStore::Open(dir.path(), o);
+  ASSERT_TRUE(rocks.ok()) << rocks.error().reason;
+  MemoryStateStore mem_shared;
+  // Partition 0 decides the originals; their documents go to both shared indexes.
+  MemoryStateStore p0;
+  Deduper d0(cfg, p0);
+  std::vector<v1::Article> originals, copies;
+  for (int i = 0; i < 40; ++i) {
+    auto paras = Paragraphs(static_cast<uint32_t>(100 + i), 6);
+    originals.push_back(Make("AP", "ap-" + std::to_string(i), paras));
+    if (i % 3 != 2) paras.back() = "A closing paragraph rewritten by the other outlet " + std::to_string(i);
+    copies.push_back(Make("Yahoo", "y-" + std::to_string(i), paras));
+  }
+  std::vector<std::string> deleted;
+  for (size_t i = 0; i < originals.size(); ++i) {
+    MutationBatch batch;
+    auto d = d0.Decide(originals[i], EventContext{0, static_cast<int64_t>(i), 1'000'000, ""}, &batch);
+    ASSERT_TRUE(d.ok());
+    ASSERT_TRUE(d0.Apply(batch).ok());
+    for (const auto& m : batch.mutations()) {
+      if (!IsSharedIndexKey(m.key)) continue;
+      ASSERT_TRUE(ApplySharedIndexMutation(mem_shared, m).ok());
+      ASSERT_TRUE(ApplySharedIndexMutation(**rocks, m).ok());
+      if (i % 10 == 4) deleted.push_back(m.key);  // removed again below
+    }
+    if (i == originals.size() / 2) ASSERT_TRUE((*rocks)->Flush().ok());  // half in SST files
+  }
+  ASSERT_FALSE(deleted.empty());
+  for (const auto& k : deleted) {
+    ASSERT_TRUE(ApplySharedIndexMutation(mem_shared, Mutation{k, std::nullopt}).ok());
+    ASSERT_TRUE(ApplySharedIndexMutation(**rocks, Mutation{k, std::nullopt}).ok());
+  }
+  // Partition 1 decides the copies against each shared index.
+  auto decide_copies = [&](StateStore& shared) {
+    MemoryStateStore p1;
+    Deduper d1(cfg, p1, &shared);
+    std::vector<std::string> out;
+    for (size_t i = 0; i < copies.size(); ++i) {
+      auto d = d1.Process(copies[i], EventContext{1, static_cast<int64_t>(i), 2'000'000, ""});
+      EXPECT_TRUE(d.ok());
+      if (!d.ok()) return out;
+      out.push_back(std::string(DecisionName(d->decision)) + " of " + d->of);
+    }
+    return out;
+  };
+  const auto want = decide_copies(mem_shared);
+  EXPECT_EQ(decide_copies(**rocks), want);
+  // The copies matched originals across partitions, and the deleted ones were not found.
+  const auto syndicated = std::count_if(want.begin(), want.end(), [](const std::string& s) {
+    return s.starts_with(std::string(DecisionName(v1::DECISION_SYNDICATED)));
+  });
+  EXPECT_GT(syndicated, 30);
+  EXPECT_LT(syndicated, 40);
+}
+
 }  // namespace
 }  // namespace copydesk::dedup
