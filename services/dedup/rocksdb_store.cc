@@ -2,7 +2,6 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
-#include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -42,11 +41,7 @@ Result<std::unique_ptr<RocksDbStateStore>> RocksDbStateStore::Open(const std::st
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(o.bloom_bits_per_key, false));
   rocksdb::Options options;
   if (o.bucket_prefix_bytes > 0) {
-    // A hashed memtable hashes every key by its prefix: the capped transform also takes keys
-    // shorter than the prefix (the fixed one asserts on them in Debian's build).
-    options.prefix_extractor.reset(o.hash_memtable_buckets > 0
-                                       ? rocksdb::NewCappedPrefixTransform(o.bucket_prefix_bytes)
-                                       : rocksdb::NewFixedPrefixTransform(o.bucket_prefix_bytes));
+    options.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(o.bucket_prefix_bytes));
     options.memtable_prefix_bloom_size_ratio = 0.05;
     table.whole_key_filtering = true;  // point reads keep their whole-key filter
     store->bucket_prefix_bytes_ = o.bucket_prefix_bytes;
@@ -54,10 +49,6 @@ Result<std::unique_ptr<RocksDbStateStore>> RocksDbStateStore::Open(const std::st
   // Batches are written in key order, so keys with the same 3-byte prefix ("b/" + band: a
   // band's bucket entries) arrive one after another: the memtable inserts each next to the last.
   options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(3));
-  if (o.hash_memtable_buckets > 0 && o.bucket_prefix_bytes > 0) {
-    options.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(o.hash_memtable_buckets));
-    options.allow_concurrent_memtable_write = false;  // only the skiplist supports it (one writer here)
-  }
   options.create_if_missing = o.create_if_missing;
   store->write_options_.disableWAL = o.disable_wal;
   options.write_buffer_size = o.write_buffer_bytes;

@@ -27,12 +27,6 @@ struct RocksDbOptions {
   size_t bucket_prefix_bytes = 11;
   // No write-ahead log: for stores rebuilt from Kafka on every start (the shared index).
   bool disable_wal = false;
-  // Memtable hashed by bucket prefix (RocksDB's hash-linked-list memtable, this many buckets;
-  // 0 = the default skiplist). An insert or a bucket scan then walks one short list instead of
-  // searching a skiplist of the whole memtable. Only for stores read by Get() and bucket scans
-  // alone (the shared index): any other scan reads the memtable in total order, which sorts it
-  // first. Keys shorter than the bucket prefix are their own bucket.
-  size_t hash_memtable_buckets = 0;
   // Create the directory when missing.
   bool create_if_missing = true;
 };

@@ -1066,9 +1066,6 @@ Status Worker::OpenSharedIndex() {
     std::filesystem::create_directories(path, ec);
     dedup::RocksDbOptions o;
     o.disable_wal = true;  // rebuilt from the index topic on every start
-    // Read by Get() and bucket scans only: a hashed memtable (~2 MiB of buckets per memtable)
-    // makes its inserts, which every worker makes for every partition's documents, cheap.
-    o.hash_memtable_buckets = 1u << 18;
     auto db = dedup::RocksDbStateStore::Open(path, o);
     if (!db.ok()) return db.error();
     shared_store_ = std::move(db.value());
