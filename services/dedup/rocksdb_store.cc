@@ -73,7 +73,8 @@ Status RocksDbStateStore::Destroy(const std::string& path) {
 }
 
 RocksDbStateStore::~RocksDbStateStore() {
-  bucket_iter_.reset();  // before the database it reads
+  bucket_iter_.it.reset();  // before the database they read
+  ordered_iter_.it.reset();
   if (db_) {
     (void)db_->Close();
     db_.reset();
@@ -101,51 +102,59 @@ Status ScanFrom(rocksdb::Iterator& it, std::string_view prefix, std::string_view
   return OkStatus();
 }
 
-}  // namespace
-
-Status RocksDbStateStore::Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const {
-  std::string_view from = start > prefix ? start : prefix;
-  if (bucket_prefix_bytes_ > 0 && prefix.size() == bucket_prefix_bytes_ && start <= prefix) {
-    // One bucket: a prefix-mode iterator (the default with a prefix extractor), so the prefix
-    // filters apply. Past the bucket its order is undefined, and ScanFrom stops at the first key
-    // outside it. (Not prefix_same_as_start: that checks the prefix of every key it steps to, and
-    // asserts on keys shorter than the prefix, such as "m/wm", in Debian's build. Nor an upper
-    // bound: a reused iterator would need it changed between seeks.)
-    std::unique_lock lock(bucket_iter_mu_, std::try_to_lock);
-    if (lock.owns_lock()) {
-      const rocksdb::SequenceNumber seq = db_->GetLatestSequenceNumber();
-      if (bucket_iter_ == nullptr) {
-        bucket_iter_.reset(db_->NewIterator(rocksdb::ReadOptions()));
-      } else if (seq != bucket_iter_seq_) {
-        if (rocksdb::Status s = bucket_iter_->Refresh(); !s.ok()) {
-          bucket_iter_.reset();
-          return ToError(s, "refresh");
-        }
-      }
-      bucket_iter_seq_ = seq;
-      Status st = ScanFrom(*bucket_iter_, prefix, from, fn);
-      if (!st.ok()) bucket_iter_.reset();
-      return st;
-    }
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-    return ScanFrom(*it, prefix, from, fn);
-  }
-  rocksdb::ReadOptions ro;
-  ro.total_order_seek = true;
+// The prefix with its last byte incremented: the first key past every key that starts with it
+// (prefixes here never end in 0xFF; empty when they all do).
+std::string UpperBound(std::string_view prefix) {
   std::string upper(prefix);
-  // Upper bound: the prefix with its last byte incremented (prefixes here never end in 0xFF).
-  bool bounded = false;
   while (!upper.empty()) {
     auto c = static_cast<unsigned char>(upper.back());
     if (c != 0xFF) {
       upper.back() = static_cast<char>(c + 1);
-      bounded = true;
       break;
     }
     upper.pop_back();
   }
+  return upper;
+}
+
+}  // namespace
+
+Status RocksDbStateStore::Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const {
+  std::string_view from = start > prefix ? start : prefix;
+  // One bucket: a prefix-mode iterator (the default with a prefix extractor), so the prefix filters
+  // apply. Not prefix_same_as_start: it asserts, in Debian's build, on keys shorter than the prefix.
+  // Anything else: total order. Either way bounded above by the prefix's end: without a bound, the
+  // step past the last key skipped every tombstone behind it (+25 % instructions in a replay).
+  const bool bucket = bucket_prefix_bytes_ > 0 && prefix.size() == bucket_prefix_bytes_ && start <= prefix;
+  ReusedIterator& reused = bucket ? bucket_iter_ : ordered_iter_;
+  std::string upper = UpperBound(prefix);
+  std::unique_lock lock(reused.mu, std::try_to_lock);
+  if (lock.owns_lock() && !upper.empty()) {
+    // The reused iterator reads the bound through this slice; it changes only between seeks.
+    reused.upper = std::move(upper);
+    reused.upper_slice = rocksdb::Slice(reused.upper);
+    const rocksdb::SequenceNumber seq = db_->GetLatestSequenceNumber();
+    if (reused.it == nullptr) {
+      rocksdb::ReadOptions ro;
+      ro.total_order_seek = !bucket;
+      ro.iterate_upper_bound = &reused.upper_slice;
+      reused.it.reset(db_->NewIterator(ro));
+    } else if (seq != reused.seq) {
+      if (rocksdb::Status s = reused.it->Refresh(); !s.ok()) {
+        reused.it.reset();
+        return ToError(s, "refresh");
+      }
+    }
+    reused.seq = seq;
+    Status st = ScanFrom(*reused.it, prefix, from, fn);
+    if (!st.ok()) reused.it.reset();
+    return st;
+  }
+  // Another thread has it (or no bound): an iterator of its own.
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = !bucket;
   rocksdb::Slice upper_slice(upper);
-  if (bounded) ro.iterate_upper_bound = &upper_slice;
+  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
   return ScanFrom(*it, prefix, from, fn);
 }

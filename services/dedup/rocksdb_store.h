@@ -60,15 +60,21 @@ class RocksDbStateStore final : public StateStore {
   std::shared_ptr<rocksdb::Cache> cache_;
   size_t bucket_prefix_bytes_ = 0;
   rocksdb::WriteOptions write_options_;
-  // The iterator of bucket scans, kept from one scan to the next: a decision makes 20 of them, and
-  // a new RocksDB iterator (super-version reference, arena, merged child iterators) cost about as
-  // much as the seek. Renewed with Refresh() when the database has changed since; only one
-  // thread uses it at a time (a scan that finds it taken makes its own). It pins the memtables it
-  // was made on until the next bucket scan refreshes it, so a flushed memtable may stay in memory
-  // that much longer (at most one more memtable).
-  mutable std::mutex bucket_iter_mu_;
-  mutable std::unique_ptr<rocksdb::Iterator> bucket_iter_;
-  mutable rocksdb::SequenceNumber bucket_iter_seq_ = 0;
+  // Scan() keeps its iterators from one scan to the next: a decision makes ~20 bucket scans per
+  // store and 2 ordered ones, and a new RocksDB iterator (super-version reference, arena, child
+  // iterators) cost about as much as its seek. Renewed with Refresh() when the database has
+  // changed since; used by one thread at a time (a scan that finds it taken makes its own). It
+  // pins the memtables it was made on until the next scan refreshes it, so a flushed memtable may
+  // stay in memory that much longer (at most one more memtable per iterator).
+  struct ReusedIterator {
+    std::mutex mu;
+    std::unique_ptr<rocksdb::Iterator> it;
+    rocksdb::SequenceNumber seq = 0;
+    std::string upper;           // the upper bound of the current scan: the end of its prefix
+    rocksdb::Slice upper_slice;  // (the iterator's ReadOptions point to this)
+  };
+  mutable ReusedIterator bucket_iter_;   // prefix mode: one band bucket
+  mutable ReusedIterator ordered_iter_;  // total order: any other prefix
 };
 
 }  // namespace copydesk::dedup

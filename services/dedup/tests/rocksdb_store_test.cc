@@ -74,6 +74,54 @@ TEST(RocksDbStateStore, PutGetScanDeleteAndReopen) {
   EXPECT_EQ(*(*store)->Get("y/1").value(), "d");
 }
 
+// Scan() reuses its iterators: each scan still sees every write made before it (also across a
+// flush), and only the keys of its own prefix, with neighbouring prefixes and tombstones around.
+TEST(RocksDbStateStore, ReusedScansSeeEveryEarlierWriteAndOnlyTheirPrefix) {
+  TempDir dir;
+  RocksDbOptions o;
+  o.bucket_prefix_bytes = 4;  // "b/" + 2 bytes
+  auto store = RocksDbStateStore::Open(dir.path(), o);
+  ASSERT_TRUE(store.ok()) << store.error().reason;
+  auto scan = [&](std::string_view prefix, std::string_view start = "") {
+    std::vector<std::string> keys;
+    EXPECT_TRUE((*store)
+                    ->Scan(prefix, start,
+                           [&](std::string_view k, std::string_view) {
+                             keys.emplace_back(k);
+                             return true;
+                           })
+                    .ok());
+    return keys;
+  };
+  using Keys = std::vector<std::string>;
+  MutationBatch b1;
+  for (const char* k : {"b/aa1", "b/aa2", "b/ab1", "b/ac1", "x/01", "x/02", "y/01"}) b1.Put(k, "v");
+  ASSERT_TRUE((*store)->Apply(b1).ok());
+  EXPECT_EQ(scan("b/aa"), (Keys{"b/aa1", "b/aa2"}));
+  EXPECT_EQ(scan("b/ab"), (Keys{"b/ab1"}));
+  EXPECT_EQ(scan("x/"), (Keys{"x/01", "x/02"}));
+  EXPECT_EQ(scan("x/", "x/02"), (Keys{"x/02"}));
+  MutationBatch b2;  // written after the iterators were made
+  b2.Put("b/aa3", "v");
+  b2.Delete("b/ab1");
+  b2.Put("x/03", "v");
+  b2.Delete("x/01");
+  ASSERT_TRUE((*store)->Apply(b2).ok());
+  EXPECT_EQ(scan("b/aa"), (Keys{"b/aa1", "b/aa2", "b/aa3"}));
+  EXPECT_TRUE(scan("b/ab").empty());
+  EXPECT_EQ(scan("x/"), (Keys{"x/02", "x/03"}));
+  ASSERT_TRUE((*store)->Flush().ok());  // the data moves to an SST file
+  MutationBatch b3;
+  b3.Put("b/ab2", "v");
+  b3.Delete("b/aa2");
+  ASSERT_TRUE((*store)->Apply(b3).ok());
+  EXPECT_EQ(scan("b/aa"), (Keys{"b/aa1", "b/aa3"}));
+  EXPECT_EQ(scan("b/ab"), (Keys{"b/ab2"}));
+  EXPECT_EQ(scan("b/ac"), (Keys{"b/ac1"}));
+  EXPECT_TRUE(scan("b/ad").empty());
+  EXPECT_EQ(scan("y/"), (Keys{"y/01"}));
+}
+
 TEST(RocksDbStateStore, OpenFailsWithAnError) {
   RocksDbOptions o;
   o.create_if_missing = false;
