@@ -126,6 +126,12 @@ Status RocksDbStateStore::Scan(std::string_view prefix, std::string_view start, 
   // Anything else: total order. Either way bounded above by the prefix's end: without a bound, the
   // step past the last key skipped every tombstone behind it (+25 % instructions in a replay).
   const bool bucket = bucket_prefix_bytes_ > 0 && prefix.size() == bucket_prefix_bytes_ && start <= prefix;
+  auto new_iterator = [&](const rocksdb::Slice* upper_bound) {
+    rocksdb::ReadOptions ro;
+    ro.total_order_seek = !bucket;
+    ro.iterate_upper_bound = upper_bound;
+    return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro));
+  };
   ReusedIterator& reused = bucket ? bucket_iter_ : ordered_iter_;
   std::string upper = UpperBound(prefix);
   std::unique_lock lock(reused.mu, std::try_to_lock);
@@ -135,10 +141,7 @@ Status RocksDbStateStore::Scan(std::string_view prefix, std::string_view start, 
     reused.upper_slice = rocksdb::Slice(reused.upper);
     const rocksdb::SequenceNumber seq = db_->GetLatestSequenceNumber();
     if (reused.it == nullptr) {
-      rocksdb::ReadOptions ro;
-      ro.total_order_seek = !bucket;
-      ro.iterate_upper_bound = &reused.upper_slice;
-      reused.it.reset(db_->NewIterator(ro));
+      reused.it = new_iterator(&reused.upper_slice);
     } else if (seq != reused.seq) {
       if (rocksdb::Status s = reused.it->Refresh(); !s.ok()) {
         reused.it.reset();
@@ -151,12 +154,8 @@ Status RocksDbStateStore::Scan(std::string_view prefix, std::string_view start, 
     return st;
   }
   // Another thread has it (or no bound): an iterator of its own.
-  rocksdb::ReadOptions ro;
-  ro.total_order_seek = !bucket;
   rocksdb::Slice upper_slice(upper);
-  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
-  return ScanFrom(*it, prefix, from, fn);
+  return ScanFrom(*new_iterator(upper.empty() ? nullptr : &upper_slice), prefix, from, fn);
 }
 
 Status RocksDbStateStore::Apply(const MutationBatch& batch) {
