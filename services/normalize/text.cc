@@ -128,8 +128,9 @@ std::vector<std::string> SectionPathFromLine(std::string_view line) {
 // "See also:", "Related stories", "Internet links:" ...
 enum class ListHeader { kNone, kSeeAlso, kInternetLinks };
 ListHeader ListHeaderKind(std::string_view line) {
-  std::string l = AsciiLower(line);
-  while (!l.empty() && (l.back() == ':' || l.back() == ' ')) l.pop_back();
+  while (!line.empty() && (line.back() == ':' || line.back() == ' ')) line.remove_suffix(1);
+  if (line.size() > std::string_view("more on this story").size()) return ListHeader::kNone;  // the longest
+  const std::string l = AsciiLower(line);
   if (l == "see also" || l == "related stories" || l == "related links" || l == "related" ||
       l == "related articles" || l == "more on this story" || l == "related content" || l == "read more")
     return ListHeader::kSeeAlso;
@@ -298,12 +299,10 @@ long LineWeight(const TextLine& l) {
       return -(3 + l.words / 4);
     }
     // Legal small print: disclaimers, trademarks, cookie and privacy notices.
-    const std::string low = AsciiLower(l.text);
-    for (std::string_view k :
-         {"trademark", "all rights reserved", "privacy policy", "terms of use", "terms of service", "cookies",
-          "terms and conditions", "not intended to diagnose", "\xC2\xA9"}) {
-      if (low.find(k) != std::string::npos) return -(3 + l.words / 4);
-    }
+    static constexpr PhraseSet<9> kLegal({"trademark", "all rights reserved", "privacy policy",
+                                          "terms of use", "terms of service", "cookies",
+                                          "terms and conditions", "not intended to diagnose", "\xC2\xA9"});
+    if (kLegal.FoundIn(l.text)) return -(3 + l.words / 4);
     return l.words;
   }
   if (IsBulletLine(l.text, ordered, rest) && l.words >= 4) return l.words / 2;

@@ -165,11 +165,25 @@ std::optional<int64_t> ParseIsoDateTime(std::string_view s) {
 
 std::optional<HumanDate> ParseHumanDate(std::string_view s, bool whole_line) {
   if (s.size() > 200) return std::nullopt;
+  auto separator = [](char c) { return c == ' ' || c == ',' || c == '\t' || c == '(' || c == ')'; };
+  // At most 16 tokens (below): counted first, so that a line of prose is turned away unsplit.
+  int count = 0;
+  bool in_token = false;  // the current token has a byte that is not a trailing ':'
+  for (char c : s) {
+    if (separator(c)) {
+      count += in_token ? 1 : 0;
+      in_token = false;
+    } else if (c != ':') {
+      in_token = true;
+    }
+  }
+  count += in_token ? 1 : 0;
+  if (count == 0 || count > 16) return std::nullopt;
   // Tokenize on spaces and commas; keep ':' and '.' inside tokens.
   std::vector<std::string> tokens;
   std::string cur;
   for (char c : s) {
-    if (c == ' ' || c == ',' || c == '\t' || c == '(' || c == ')') {
+    if (separator(c)) {
       while (!cur.empty() && cur.back() == ':') cur.pop_back();
       if (!cur.empty()) tokens.push_back(AsciiLower(cur));
       cur.clear();

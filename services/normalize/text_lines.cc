@@ -39,12 +39,11 @@ int UnicodeSpaceAt(std::string_view s, size_t i, bool& drop) {
   return 0;
 }
 
-// `t`: a non-empty line, spaces collapsed and trimmed.
-void Finish(std::string&& t, bool gap, std::vector<TextLine>& out) {
+// `t`: a non-empty line, spaces collapsed and trimmed; `spaces`: how many it has.
+void Finish(std::string&& t, bool gap, int spaces, std::vector<TextLine>& out) {
   TextLine line;
   line.gap_before = gap;
-  line.words = 1;
-  for (char c : t) line.words += c == ' ';
+  line.words = 1 + spaces;
   // Terminal punctuation before closing quotes/brackets.
   std::string_view v = t;
   for (;;) {
@@ -71,10 +70,18 @@ std::vector<TextLine> SplitTextLines(std::string_view s) {
   std::vector<TextLine> out;
   bool gap = true;
   std::string t;
+  // Without a '\r' in the text a line ends at the next '\n' (memchr); find_first_of would run
+  // memchr over the set for every byte.
+  const bool has_cr = s.find('\r') != std::string_view::npos;
   size_t pos = 0;
   while (pos <= s.size()) {
-    size_t eol = pos;  // (find_first_of runs memchr over the set for every byte)
-    while (eol < s.size() && s[eol] != '\n' && s[eol] != '\r') ++eol;
+    size_t eol = pos;
+    if (!has_cr) {
+      eol = s.find('\n', pos);
+      if (eol == std::string_view::npos) eol = s.size();
+    } else {
+      while (eol < s.size() && s[eol] != '\n' && s[eol] != '\r') ++eol;
+    }
     std::string_view line = s.substr(pos, eol - pos);
     pos = eol + 1;
     if (eol < s.size() && s[eol] == '\r' && pos < s.size() && s[pos] == '\n') ++pos;
@@ -83,6 +90,7 @@ std::vector<TextLine> SplitTextLines(std::string_view s) {
     t.clear();
     t.reserve(line.size());
     bool space = false;  // a space is pending (written only before more text)
+    int spaces = 0;      // written (the only spaces in `t`)
     auto printable = [](unsigned char c) { return c > 0x20 && c < 0x7F; };
     for (size_t i = 0; i < line.size();) {
       const unsigned char c = static_cast<unsigned char>(line[i]);
@@ -99,7 +107,10 @@ std::vector<TextLine> SplitTextLines(std::string_view s) {
           continue;
         }
       }
-      if (space && !t.empty()) t += ' ';
+      if (space && !t.empty()) {
+        t += ' ';
+        ++spaces;
+      }
       space = false;
       size_t j = i + 1;
       if (printable(c)) {
@@ -111,7 +122,7 @@ std::vector<TextLine> SplitTextLines(std::string_view s) {
     if (t.empty()) {
       gap = true;
     } else {
-      Finish(std::move(t), gap, out);
+      Finish(std::move(t), gap, spaces, out);
       t = std::string();
       gap = false;
     }
@@ -188,23 +199,11 @@ bool IsNameLine(std::string_view s) {
 namespace {
 
 // Phrases that make a line boilerplate wherever they occur in it (lower case).
-constexpr std::array<std::string_view, 16> kBoilerplateContains = {
-    "is not responsible for the content of external",
-    "links to more ",
-    "e-mail this story",
-    "email this story",
-    "all rights reserved",
-    "we use cookies",
-    "cookie policy",
-    "skip to main content",
-    "skip to content",
-    "printable version",
-    "print this story",
-    "print this article",
-    "share this story",
-    "share this article",
-    "sign up for our newsletter",
-    "javascript is disabled"};
+constexpr PhraseSet<16> kBoilerplateContains(
+    {"is not responsible for the content of external", "links to more ", "e-mail this story",
+     "email this story", "all rights reserved", "we use cookies", "cookie policy", "skip to main content",
+     "skip to content", "printable version", "print this story", "print this article", "share this story",
+     "share this article", "sign up for our newsletter", "javascript is disabled"});
 
 // Lines that are boilerplate when they are nothing but one of these (lower case).
 constexpr std::array<std::string_view, 36> kBoilerplateWhole = {"advertisement",  "advert",
@@ -232,24 +231,6 @@ constexpr size_t LongestWhole() {
   return n;
 }
 
-// kContainsAt[j].v[c]: bit k set when byte j of kBoilerplateContains[k] is c (j = 0, 1).
-struct ByteMasks {
-  uint32_t v[256];
-  constexpr explicit ByteMasks(size_t j) : v{} {
-    for (size_t k = 0; k < kBoilerplateContains.size(); ++k)
-      v[static_cast<unsigned char>(kBoilerplateContains[k][j])] |= 1u << k;
-  }
-};
-constexpr ByteMasks kContainsAt[2] = {ByteMasks(0), ByteMasks(1)};
-
-// `s` starts with the lower-case ASCII `phrase`, ignoring ASCII case.
-bool StartsWithLower(std::string_view s, std::string_view phrase) {
-  if (s.size() < phrase.size()) return false;
-  for (size_t i = 0; i < phrase.size(); ++i)
-    if (AsciiLowerChar(s[i]) != phrase[i]) return false;
-  return true;
-}
-
 }  // namespace
 
 bool IsBoilerplateLine(std::string_view s) {
@@ -260,17 +241,7 @@ bool IsBoilerplateLine(std::string_view s) {
     for (auto k : kBoilerplateWhole)
       if (l == k) return true;
   }
-  // One pass over the line: a phrase is tried only where its first two bytes are.
-  for (size_t i = 0; i + 1 < s.size(); ++i) {
-    uint32_t mask = kContainsAt[0].v[static_cast<unsigned char>(AsciiLowerChar(s[i]))] &
-                    kContainsAt[1].v[static_cast<unsigned char>(AsciiLowerChar(s[i + 1]))];
-    while (mask != 0) {
-      const int k = __builtin_ctz(mask);
-      mask &= mask - 1;
-      if (StartsWithLower(s.substr(i), kBoilerplateContains[static_cast<size_t>(k)])) return true;
-    }
-  }
-  return false;
+  return kBoilerplateContains.FoundIn(s);
 }
 
 std::vector<std::string> ParseBylineLine(std::string_view s) {

@@ -144,7 +144,7 @@ class CpuMeter:
         if self.args.perf:
             os.makedirs(self.args.perf, exist_ok=True)
             pids = ",".join(str(self.procs.procs[n].pid) for n in self.names if "broker" not in n)
-            self.perf = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-o",
+            self.perf = subprocess.Popen(["perf", "record", "-F", "499", "--call-graph", os.environ.get("PERF_CALLGRAPH", "fp"), "-o",
                                           os.path.join(self.args.perf, self.tag + ".perf.data"), "-p", pids],
                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -10,7 +10,7 @@ if [[ ${1:-} == -h || ${1:-} == --help ]]; then
   echo "Options: --events N (throughput, 12000), --workers N (2), --rate R (latency, 1000/s), --seconds S (15),"
   echo "  --only throughput|latency, --modes at-least-once,transactional, --perf DIR, --worker-arg ARG,"
   echo "  --watch-partitions N (latency: outcome partitions read live, 2; 0 = all 12), --brokers N (3)."
-  echo "  KEEP=1 keeps the work dir."
+  echo "  KEEP=1 keeps the work dir; PERF_CALLGRAPH=dwarf,32768 makes --perf record whole call stacks (default fp)."
   exit 0
 fi
 BIN=${1:-$SRC/build/bin/copydesk}

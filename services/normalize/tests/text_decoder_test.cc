@@ -1,8 +1,11 @@
 // The text/plain page-dump decoder on dumps in shapes other than the seed, plus its date parser.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <random>
 #include <string>
 
+#include "normalize/ascii.h"
 #include "normalize/normalize.h"
 #include "normalize/text_dates.h"
 #include "normalize/text_lines.h"
@@ -84,6 +87,29 @@ TEST(TextLines, FoldsUnicodeSpacesAndRecordsGaps) {
   EXPECT_TRUE(lines[1].gap_before);
   EXPECT_FALSE(lines[1].boilerplate);
   EXPECT_TRUE(internal::SplitTextLines("x\nAll rights reserved.")[1].boilerplate);
+}
+
+// PhraseSet::FoundIn answers what lower-casing the text and calling find() for every phrase does,
+// on random texts built from the phrases' pieces in mixed case, other letters and UTF-8 bytes.
+TEST(TextLines, PhraseSetFindsWhatLowerCaseFindFinds) {
+  static constexpr std::array<std::string_view, 4> kPhrases = {"all rights", "cookies", "\xC2\xA9", "ab"};
+  static constexpr PhraseSet<4> kSet(kPhrases);
+  const std::array<std::string_view, 12> pieces = {"All ", "RIGHTS", "rights", "cook", "Cookies", "\xC2",
+                                                   "\xA9", "a",      "B",      " ",    "xyz",     "\xC3\xA9"};
+  std::mt19937 rng(7);
+  int found = 0;
+  for (int n = 0; n < 20000; ++n) {
+    std::string text;
+    const int parts = static_cast<int>(rng() % 8);
+    for (int i = 0; i < parts; ++i) text += pieces[rng() % pieces.size()];
+    const std::string lower = AsciiLower(text);
+    bool expected = false;
+    for (auto p : kPhrases) expected = expected || lower.find(p) != std::string::npos;
+    ASSERT_EQ(kSet.FoundIn(text), expected) << text;
+    found += expected ? 1 : 0;
+  }
+  EXPECT_GT(found, 2000);  // both answers were exercised
+  EXPECT_LT(found, 18000);
 }
 
 // Boilerplate: a phrase anywhere in the line (any ASCII case, also at its very start and end)
