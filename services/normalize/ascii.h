@@ -50,6 +50,21 @@ class PhraseSet {
     }
   }
 
+  // Every phrase found (bit k = phrase k), in the same one pass.
+  [[nodiscard]] uint32_t Found(std::string_view s) const {
+    uint32_t found = 0;
+    for (size_t i = 0; i + 1 < s.size(); ++i) {
+      uint32_t mask =
+          at_[0][static_cast<unsigned char>(s[i])] & at_[1][static_cast<unsigned char>(s[i + 1])] & ~found;
+      while (mask != 0) {
+        const int k = __builtin_ctz(mask);
+        mask &= mask - 1;
+        if (StartsWithAsciiLower(s.substr(i), phrases_[static_cast<size_t>(k)])) found |= 1u << k;
+      }
+    }
+    return found;
+  }
+
   [[nodiscard]] bool FoundIn(std::string_view s) const {
     for (size_t i = 0; i + 1 < s.size(); ++i) {
       uint32_t mask = at_[0][static_cast<unsigned char>(s[i])] & at_[1][static_cast<unsigned char>(s[i + 1])];

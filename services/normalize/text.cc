@@ -299,10 +299,7 @@ long LineWeight(const TextLine& l) {
       return -(3 + l.words / 4);
     }
     // Legal small print: disclaimers, trademarks, cookie and privacy notices.
-    static constexpr PhraseSet<9> kLegal({"trademark", "all rights reserved", "privacy policy",
-                                          "terms of use", "terms of service", "cookies",
-                                          "terms and conditions", "not intended to diagnose", "\xC2\xA9"});
-    if (kLegal.FoundIn(l.text)) return -(3 + l.words / 4);
+    if (l.legal) return -(3 + l.words / 4);
     return l.words;
   }
   if (IsBulletLine(l.text, ordered, rest) && l.words >= 4) return l.words / 2;

@@ -9,6 +9,58 @@
 namespace copydesk::normalize::internal {
 namespace {
 
+// Phrases found in one pass over each line (lower case): 16 that make a line boilerplate wherever
+// they occur in it, then 9 of legal small print.
+constexpr PhraseSet<25> kLinePhrases(
+    {"is not responsible for the content of external", "links to more ", "e-mail this story",
+     "email this story", "all rights reserved", "we use cookies", "cookie policy", "skip to main content",
+     "skip to content", "printable version", "print this story", "print this article", "share this story",
+     "share this article", "sign up for our newsletter", "javascript is disabled",
+     // legal
+     "trademark", "all rights reserved", "privacy policy", "terms of use", "terms of service", "cookies",
+     "terms and conditions", "not intended to diagnose", "\xC2\xA9"});
+constexpr uint32_t kBoilerplatePhrases = (1u << 16) - 1;
+constexpr uint32_t kLegalPhrases = ((1u << 25) - 1) & ~kBoilerplatePhrases;
+
+// Lines that are boilerplate when they are nothing but one of these (lower case).
+constexpr std::array<std::string_view, 36> kBoilerplateWhole = {"advertisement",  "advert",
+                                                                "share",          "print",
+                                                                "email",          "e-mail",
+                                                                "tweet",          "comments",
+                                                                "read more",      "back to top",
+                                                                "top of page",    "close",
+                                                                "menu",           "search",
+                                                                "subscribe",      "sign in",
+                                                                "log in",         "sign up",
+                                                                "home",           "more",
+                                                                "next",           "previous",
+                                                                "facebook",       "twitter",
+                                                                "whatsapp",       "linkedin",
+                                                                "pinterest",      "reddit",
+                                                                "copy link",      "skip to main content",
+                                                                "accept & close", "accept and close",
+                                                                "accept",         "i agree",
+                                                                "got it",         "ok"};
+
+constexpr size_t LongestWhole() {
+  size_t n = 0;
+  for (auto k : kBoilerplateWhole) n = k.size() > n ? k.size() : n;
+  return n;
+}
+
+// `s` without the trailing spaces, colons, '>' and '|' of a link or a label, and whether it is
+// nothing but one of kBoilerplateWhole.
+bool IsWholeBoilerplate(std::string_view& s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == ':' || s.back() == '>' || s.back() == '|'))
+    s.remove_suffix(1);
+  if (s.size() <= LongestWhole()) {
+    const std::string l = AsciiLower(s);
+    for (auto k : kBoilerplateWhole)
+      if (l == k) return true;
+  }
+  return false;
+}
+
 bool StartsWith(std::string_view s, std::string_view p) {
   return s.substr(0, p.size()) == p;
 }
@@ -60,7 +112,12 @@ void Finish(std::string&& t, bool gap, int spaces, std::vector<TextLine>& out) {
   line.terminal = !v.empty() && (v.back() == '.' || v.back() == '!' || v.back() == '?' ||
                                  EndsWith(v, "\xE2\x80\xA6") /* … */ || EndsWith(v, "\xE3\x80\x82") /* 。 */);
   line.text = std::move(t);
-  line.boilerplate = IsBoilerplateLine(line.text);
+  // (Trimming the end drops no legal phrase: none ends in what it trims.)
+  std::string_view trimmed = line.text;
+  const bool whole = IsWholeBoilerplate(trimmed);
+  const uint32_t found = kLinePhrases.Found(trimmed);
+  line.boilerplate = whole || (found & kBoilerplatePhrases) != 0;
+  line.legal = (found & kLegalPhrases) != 0;
   out.push_back(std::move(line));
 }
 
@@ -196,52 +253,12 @@ bool IsNameLine(std::string_view s) {
   return words >= 2 && words <= 5;
 }
 
-namespace {
-
-// Phrases that make a line boilerplate wherever they occur in it (lower case).
-constexpr PhraseSet<16> kBoilerplateContains(
-    {"is not responsible for the content of external", "links to more ", "e-mail this story",
-     "email this story", "all rights reserved", "we use cookies", "cookie policy", "skip to main content",
-     "skip to content", "printable version", "print this story", "print this article", "share this story",
-     "share this article", "sign up for our newsletter", "javascript is disabled"});
-
-// Lines that are boilerplate when they are nothing but one of these (lower case).
-constexpr std::array<std::string_view, 36> kBoilerplateWhole = {"advertisement",  "advert",
-                                                                "share",          "print",
-                                                                "email",          "e-mail",
-                                                                "tweet",          "comments",
-                                                                "read more",      "back to top",
-                                                                "top of page",    "close",
-                                                                "menu",           "search",
-                                                                "subscribe",      "sign in",
-                                                                "log in",         "sign up",
-                                                                "home",           "more",
-                                                                "next",           "previous",
-                                                                "facebook",       "twitter",
-                                                                "whatsapp",       "linkedin",
-                                                                "pinterest",      "reddit",
-                                                                "copy link",      "skip to main content",
-                                                                "accept & close", "accept and close",
-                                                                "accept",         "i agree",
-                                                                "got it",         "ok"};
-
-constexpr size_t LongestWhole() {
-  size_t n = 0;
-  for (auto k : kBoilerplateWhole) n = k.size() > n ? k.size() : n;
-  return n;
+bool IsBoilerplateLine(std::string_view s) {
+  return IsWholeBoilerplate(s) || (kLinePhrases.Found(s) & kBoilerplatePhrases) != 0;
 }
 
-}  // namespace
-
-bool IsBoilerplateLine(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == ':' || s.back() == '>' || s.back() == '|'))
-    s.remove_suffix(1);
-  if (s.size() <= LongestWhole()) {
-    const std::string l = AsciiLower(s);
-    for (auto k : kBoilerplateWhole)
-      if (l == k) return true;
-  }
-  return kBoilerplateContains.FoundIn(s);
+bool HasLegalPhrase(std::string_view s) {
+  return (kLinePhrases.Found(s) & kLegalPhrases) != 0;
 }
 
 std::vector<std::string> ParseBylineLine(std::string_view s) {

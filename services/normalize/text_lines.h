@@ -14,6 +14,7 @@ struct TextLine {
   int words = 0;
   bool terminal = false;     // ends a sentence: . ! ? ... (before closing quotes/brackets)
   bool boilerplate = false;  // IsBoilerplateLine(text), computed once by SplitTextLines
+  bool legal = false;        // HasLegalPhrase(text), computed in the same pass
 };
 
 // Splits UTF-8 text into non-blank lines (LF, CRLF or CR), folding NBSP and the other Unicode
@@ -28,6 +29,9 @@ bool IsNameLine(std::string_view s);
 
 // Known page furniture: share/e-mail/print links, "Advertisement", disclaimers, "Links to more ...".
 bool IsBoilerplateLine(std::string_view s);
+
+// Legal small print: a trademark, copyright, cookie or privacy notice, a medical disclaimer.
+bool HasLegalPhrase(std::string_view s);
 
 // Strips one pair of surrounding quotes ("..." “...” '...' «...»).
 std::string_view StripQuotes(std::string_view s);

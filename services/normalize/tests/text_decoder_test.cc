@@ -89,6 +89,24 @@ TEST(TextLines, FoldsUnicodeSpacesAndRecordsGaps) {
   EXPECT_TRUE(internal::SplitTextLines("x\nAll rights reserved.")[1].boilerplate);
 }
 
+// One pass marks both: boilerplate phrases and legal small print, any ASCII case.
+TEST(TextLines, LegalSmallPrintIsMarkedWithTheBoilerplate) {
+  auto lines = internal::SplitTextLines(
+      "Read our Privacy Policy and TERMS OF USE.\n\xC2\xA9 2019 Example Corp\nAll rights reserved.\n"
+      "The committee met on Monday.\nLinks to more :");
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_TRUE(lines[0].legal);
+  EXPECT_FALSE(lines[0].boilerplate);
+  EXPECT_TRUE(lines[1].legal);
+  EXPECT_TRUE(lines[2].legal);
+  EXPECT_TRUE(lines[2].boilerplate);
+  EXPECT_FALSE(lines[3].legal);
+  EXPECT_FALSE(lines[3].boilerplate);
+  EXPECT_FALSE(lines[4].boilerplate);  // "links to more " needs text after it
+  EXPECT_TRUE(internal::HasLegalPhrase("This product is not intended to diagnose any disease"));
+  EXPECT_FALSE(internal::HasLegalPhrase("The cookie jar"));
+}
+
 // PhraseSet::FoundIn answers what lower-casing the text and calling find() for every phrase does,
 // on random texts built from the phrases' pieces in mixed case, other letters and UTF-8 bytes.
 TEST(TextLines, PhraseSetFindsWhatLowerCaseFindFinds) {
