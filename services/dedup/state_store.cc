@@ -168,17 +168,14 @@ Result<std::optional<std::string>> OverlayView::Get(std::string_view key) const 
 }
 
 Status ScanWithOverlay(const StateStore& base, std::string_view prefix, std::string_view start,
-                       const std::vector<PendingEntry>& pending, const ScanFn& fn) {
-  size_t next = 0;
+                       PendingSource& pending, const ScanFn& fn) {
   bool stopped = false;
   // Emits pending entries before `key` (or all when key is null); false when fn stopped.
   auto emit_before = [&](const std::string_view* key) {
-    for (; next < pending.size() && (key == nullptr || pending[next].key < *key); ++next) {
-      const PendingEntry& e = pending[next];
-      if (*e.value && !fn(e.key, **e.value)) {
-        ++next;
-        return false;
-      }
+    for (const PendingEntry* p; (p = pending.Peek()) != nullptr && (key == nullptr || p->key < *key);) {
+      const PendingEntry e = *p;  // (Advance may reuse what p points to)
+      pending.Advance();
+      if (*e.value && !fn(e.key, **e.value)) return false;
     }
     return true;
   };
@@ -188,8 +185,9 @@ Status ScanWithOverlay(const StateStore& base, std::string_view prefix, std::str
       return false;
     }
     std::string_view v = value;
-    if (next < pending.size() && pending[next].key == key) {
-      const PendingEntry& e = pending[next++];
+    if (const PendingEntry* p = pending.Peek(); p != nullptr && p->key == key) {
+      const PendingEntry e = *p;
+      pending.Advance();
       if (!*e.value) return true;  // deleted
       v = **e.value;
     }
@@ -215,7 +213,8 @@ Status OverlayView::Scan(std::string_view prefix, std::string_view start, const 
   }
   std::sort(pending.begin(), pending.end(),
             [](const PendingEntry& a, const PendingEntry& b) { return a.key < b.key; });
-  return ScanWithOverlay(store_, prefix, from, pending, fn);
+  PendingVector source(pending);
+  return ScanWithOverlay(store_, prefix, from, source, fn);
 }
 
 }  // namespace copydesk::dedup

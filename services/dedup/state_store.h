@@ -145,10 +145,32 @@ struct PendingEntry {
   const std::optional<std::string>* value;
 };
 
+// Pending writes in key order, read one at a time (so that a scan that stops early reads only
+// as many as it needs): Peek() is the next one, nullptr after the last; Advance() may reuse what
+// it pointed to.
+class PendingSource {
+ public:
+  virtual ~PendingSource() = default;
+  virtual const PendingEntry* Peek() = 0;
+  virtual void Advance() = 0;
+};
+
+// The entries of a sorted vector.
+class PendingVector final : public PendingSource {
+ public:
+  explicit PendingVector(const std::vector<PendingEntry>& entries) : entries_(entries) {}
+  const PendingEntry* Peek() override { return next_ < entries_.size() ? &entries_[next_] : nullptr; }
+  void Advance() override { ++next_; }
+
+ private:
+  const std::vector<PendingEntry>& entries_;
+  size_t next_ = 0;
+};
+
 // Scan() of `base` with `pending` (sorted by key, within prefix and >= start) laid over it:
 // visits the merged keys in order and stops as soon as `fn` returns false.
 Status ScanWithOverlay(const StateStore& base, std::string_view prefix, std::string_view start,
-                       const std::vector<PendingEntry>& pending, const ScanFn& fn);
+                       PendingSource& pending, const ScanFn& fn);
 
 // A read view of a store with a batch's pending mutations laid over it (read-your-writes while
 // a decision is being made). Borrowed references; both must outlive the view.

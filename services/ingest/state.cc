@@ -4,23 +4,71 @@
 
 namespace copydesk::ingest {
 
+bool OverlayStore::MayHoldKey(std::string_view key) const {
+  return !overlay_.empty() && Test(key_bits_, FilterBit(key));
+}
+
+bool OverlayStore::MayHoldPrefix(std::string_view prefix) const {
+  if (overlay_.empty()) return false;
+  return prefix.size() < kFilterPrefix || Test(prefix_bits_, FilterBit(prefix.substr(0, kFilterPrefix)));
+}
+
+void OverlayStore::Discard() {
+  if (!overlay_.empty()) {
+    std::fill(key_bits_.begin(), key_bits_.end(), 0);
+    std::fill(prefix_bits_.begin(), prefix_bits_.end(), 0);
+  }
+  overlay_.clear();
+  changed_.clear();
+}
+
 Result<std::optional<std::string>> OverlayStore::Get(std::string_view key) const {
+  if (!MayHoldKey(key)) return base_->Get(key);
   auto it = overlay_.find(key);
   if (it != overlay_.end()) return it->second;
   return base_->Get(key);
 }
 
 Status OverlayStore::Scan(std::string_view prefix, std::string_view start, const dedup::ScanFn& fn) const {
-  if (overlay_.empty()) return base_->Scan(prefix, start, fn);
+  // (Every key in range starts with `prefix`, so with its first kFilterPrefix bytes.)
+  if (!MayHoldPrefix(prefix)) return base_->Scan(prefix, start, fn);
   std::string_view from = start > prefix ? start : prefix;
-  std::vector<dedup::PendingEntry> pending;
-  for (auto it = overlay_.lower_bound(from); it != overlay_.end() && it->first.starts_with(prefix); ++it)
-    pending.push_back({it->first, &it->second});
-  return dedup::ScanWithOverlay(*base_, prefix, from, pending, fn);
+  // The overlay's keys in range, read as the merge needs them: an expiry scan stops at its first
+  // live key, and collecting the whole range first made it cost the batch's size.
+  class MapSource final : public dedup::PendingSource {
+   public:
+    MapSource(const Overlay& overlay, std::string_view prefix, std::string_view from)
+        : it_(overlay.lower_bound(from)), end_(overlay.end()), prefix_(prefix) {
+      Load();
+    }
+    const dedup::PendingEntry* Peek() override { return at_end_ ? nullptr : &entry_; }
+    void Advance() override {
+      ++it_;
+      Load();
+    }
+
+   private:
+    void Load() {
+      at_end_ = it_ == end_ || !it_->first.starts_with(prefix_);
+      if (!at_end_) entry_ = {it_->first, &it_->second};
+    }
+    Overlay::const_iterator it_, end_;
+    std::string_view prefix_;
+    dedup::PendingEntry entry_{};
+    bool at_end_ = true;
+  };
+  MapSource source(overlay_, prefix, from);
+  return dedup::ScanWithOverlay(*base_, prefix, from, source, fn);
 }
 
 Status OverlayStore::Apply(const dedup::MutationBatch& batch) {
   for (const auto& m : batch.mutations()) {
+    const size_t kb = FilterBit(m.key);
+    key_bits_[kb / 64] |= uint64_t{1} << (kb % 64);
+    if (m.key.size() >= kFilterPrefix) {
+      const size_t pb = FilterBit(std::string_view(m.key).substr(0, kFilterPrefix));
+      prefix_bits_[pb / 64] |= uint64_t{1} << (pb % 64);
+    }
     overlay_[m.key] = m.value;
     if (track_changes_) changed_.push_back(m.key);
   }
