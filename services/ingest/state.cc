@@ -61,17 +61,25 @@ Status OverlayStore::Scan(std::string_view prefix, std::string_view start, const
   return dedup::ScanWithOverlay(*base_, prefix, from, source, fn);
 }
 
-Status OverlayStore::Apply(const dedup::MutationBatch& batch) {
-  for (const auto& m : batch.mutations()) {
-    const size_t kb = FilterBit(m.key);
-    key_bits_[kb / 64] |= uint64_t{1} << (kb % 64);
-    if (m.key.size() >= kFilterPrefix) {
-      const size_t pb = FilterBit(std::string_view(m.key).substr(0, kFilterPrefix));
-      prefix_bits_[pb / 64] |= uint64_t{1} << (pb % 64);
-    }
-    overlay_[m.key] = m.value;
-    if (track_changes_) changed_.push_back(m.key);
+void OverlayStore::Stage(std::string key, std::optional<std::string> value) {
+  const size_t kb = FilterBit(key);
+  key_bits_[kb / 64] |= uint64_t{1} << (kb % 64);
+  if (key.size() >= kFilterPrefix) {
+    const size_t pb = FilterBit(std::string_view(key).substr(0, kFilterPrefix));
+    prefix_bits_[pb / 64] |= uint64_t{1} << (pb % 64);
   }
+  if (track_changes_) changed_.push_back(key);
+  auto [it, inserted] = overlay_.try_emplace(std::move(key), std::nullopt);
+  it->second = std::move(value);
+}
+
+Status OverlayStore::Apply(const dedup::MutationBatch& batch) {
+  for (const auto& m : batch.mutations()) Stage(m.key, m.value);
+  return OkStatus();
+}
+
+Status OverlayStore::ApplyOwned(dedup::MutationBatch& batch) {
+  for (auto& m : batch.Release()) Stage(std::move(m.key), std::move(m.value));
   return OkStatus();
 }
 

@@ -21,8 +21,9 @@ class OverlayStore final : public dedup::StateStore {
 
   [[nodiscard]] Result<std::optional<std::string>> Get(std::string_view key) const override;
   Status Scan(std::string_view prefix, std::string_view start, const dedup::ScanFn& fn) const override;
-  // Stages a batch in the overlay.
+  // Stages a batch in the overlay (ApplyOwned: moving its strings in instead of copying them).
   Status Apply(const dedup::MutationBatch& batch) override;
+  Status ApplyOwned(dedup::MutationBatch& batch) override;
 
   // The mutations of the open batch, in key order (the last write of each key).
   [[nodiscard]] std::vector<dedup::Mutation> Pending() const;
@@ -57,6 +58,7 @@ class OverlayStore final : public dedup::StateStore {
   }
   [[nodiscard]] bool MayHoldKey(std::string_view key) const;
   [[nodiscard]] bool MayHoldPrefix(std::string_view prefix) const;
+  void Stage(std::string key, std::optional<std::string> value);
 
   std::unique_ptr<dedup::StateStore> base_;  // owned
   using Overlay = std::map<std::string, std::optional<std::string>, std::less<>>;
