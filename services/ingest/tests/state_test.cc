@@ -76,8 +76,9 @@ TEST(OverlayStore, ScanMergesTheOverlayOverTheBase) {
 }
 
 // Reads through the key and prefix filters give what a plain merge of the overlay over the base
-// gives: random batches of puts and deletes (copied in or moved in) over keys that share long (bucket-sized)
-// and short prefixes, committed or discarded, then every Get and Scan checked against a model.
+// gives: random batches of puts and deletes (copied in or moved in) over keys that share long
+// (bucket-sized) and short prefixes, committed or discarded, then every Get and Scan checked
+// against a model.
 TEST(OverlayStore, FilteredReadsMatchAPlainMergeOfOverlayAndBase) {
   OverlayStore s(std::make_unique<dedup::MemoryStateStore>());
   std::map<std::string, std::string> base, staged_puts;
