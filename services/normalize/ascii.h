@@ -65,17 +65,7 @@ class PhraseSet {
     return found;
   }
 
-  [[nodiscard]] bool FoundIn(std::string_view s) const {
-    for (size_t i = 0; i + 1 < s.size(); ++i) {
-      uint32_t mask = at_[0][static_cast<unsigned char>(s[i])] & at_[1][static_cast<unsigned char>(s[i + 1])];
-      while (mask != 0) {
-        const int k = __builtin_ctz(mask);
-        mask &= mask - 1;
-        if (StartsWithAsciiLower(s.substr(i), phrases_[static_cast<size_t>(k)])) return true;
-      }
-    }
-    return false;
-  }
+  [[nodiscard]] bool FoundIn(std::string_view s) const { return Found(s) != 0; }
 
  private:
   std::array<std::string_view, N> phrases_;

@@ -165,27 +165,16 @@ std::optional<int64_t> ParseIsoDateTime(std::string_view s) {
 
 std::optional<HumanDate> ParseHumanDate(std::string_view s, bool whole_line) {
   if (s.size() > 200) return std::nullopt;
-  auto separator = [](char c) { return c == ' ' || c == ',' || c == '\t' || c == '(' || c == ')'; };
-  // At most 16 tokens (below): counted first, so that a line of prose is turned away unsplit.
-  int count = 0;
-  bool in_token = false;  // the current token has a byte that is not a trailing ':'
-  for (char c : s) {
-    if (separator(c)) {
-      count += in_token ? 1 : 0;
-      in_token = false;
-    } else if (c != ':') {
-      in_token = true;
-    }
-  }
-  count += in_token ? 1 : 0;
-  if (count == 0 || count > 16) return std::nullopt;
-  // Tokenize on spaces and commas; keep ':' and '.' inside tokens.
+  // Tokenize on spaces and commas; keep ':' and '.' inside tokens. A line of more than 16 tokens is
+  // prose, not a date: it is turned away at its 17th token instead of being split whole.
+  constexpr size_t kMaxTokens = 16;
   std::vector<std::string> tokens;
   std::string cur;
   for (char c : s) {
-    if (separator(c)) {
+    if (c == ' ' || c == ',' || c == '\t' || c == '(' || c == ')') {
       while (!cur.empty() && cur.back() == ':') cur.pop_back();
       if (!cur.empty()) tokens.push_back(AsciiLower(cur));
+      if (tokens.size() > kMaxTokens) return std::nullopt;
       cur.clear();
     } else {
       cur += c;
@@ -193,7 +182,7 @@ std::optional<HumanDate> ParseHumanDate(std::string_view s, bool whole_line) {
   }
   while (!cur.empty() && cur.back() == ':') cur.pop_back();
   if (!cur.empty()) tokens.push_back(AsciiLower(cur));
-  if (tokens.empty() || tokens.size() > 16) return std::nullopt;
+  if (tokens.empty() || tokens.size() > kMaxTokens) return std::nullopt;
 
   int day = 0, month = 0, year = 0, hour = -1, minute = 0, second = 0;
   std::optional<int> offset;

@@ -48,17 +48,23 @@ constexpr size_t LongestWhole() {
   return n;
 }
 
-// `s` without the trailing spaces, colons, '>' and '|' of a link or a label, and whether it is
-// nothing but one of kBoilerplateWhole.
-bool IsWholeBoilerplate(std::string_view& s) {
+struct LinePhrases {
+  bool boilerplate = false;
+  bool legal = false;
+};
+
+// Both marks of a line, from one pass. The line is read without the trailing spaces, colons, '>'
+// and '|' of a link or a label (which drops no legal phrase: none ends in them).
+LinePhrases FindLinePhrases(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == ':' || s.back() == '>' || s.back() == '|'))
     s.remove_suffix(1);
-  if (s.size() <= LongestWhole()) {
+  const uint32_t found = kLinePhrases.Found(s);
+  LinePhrases marks{(found & kBoilerplatePhrases) != 0, (found & kLegalPhrases) != 0};
+  if (!marks.boilerplate && s.size() <= LongestWhole()) {
     const std::string l = AsciiLower(s);
-    for (auto k : kBoilerplateWhole)
-      if (l == k) return true;
+    for (auto k : kBoilerplateWhole) marks.boilerplate = marks.boilerplate || l == k;
   }
-  return false;
+  return marks;
 }
 
 bool StartsWith(std::string_view s, std::string_view p) {
@@ -112,12 +118,9 @@ void Finish(std::string&& t, bool gap, int spaces, std::vector<TextLine>& out) {
   line.terminal = !v.empty() && (v.back() == '.' || v.back() == '!' || v.back() == '?' ||
                                  EndsWith(v, "\xE2\x80\xA6") /* … */ || EndsWith(v, "\xE3\x80\x82") /* 。 */);
   line.text = std::move(t);
-  // (Trimming the end drops no legal phrase: none ends in what it trims.)
-  std::string_view trimmed = line.text;
-  const bool whole = IsWholeBoilerplate(trimmed);
-  const uint32_t found = kLinePhrases.Found(trimmed);
-  line.boilerplate = whole || (found & kBoilerplatePhrases) != 0;
-  line.legal = (found & kLegalPhrases) != 0;
+  const LinePhrases marks = FindLinePhrases(line.text);
+  line.boilerplate = marks.boilerplate;
+  line.legal = marks.legal;
   out.push_back(std::move(line));
 }
 
@@ -254,11 +257,11 @@ bool IsNameLine(std::string_view s) {
 }
 
 bool IsBoilerplateLine(std::string_view s) {
-  return IsWholeBoilerplate(s) || (kLinePhrases.Found(s) & kBoilerplatePhrases) != 0;
+  return FindLinePhrases(s).boilerplate;
 }
 
 bool HasLegalPhrase(std::string_view s) {
-  return (kLinePhrases.Found(s) & kLegalPhrases) != 0;
+  return FindLinePhrases(s).legal;
 }
 
 std::vector<std::string> ParseBylineLine(std::string_view s) {
