@@ -5,12 +5,12 @@
 namespace copydesk::ingest {
 
 bool OverlayStore::MayHoldKey(std::string_view key) const {
-  return !overlay_.empty() && Test(key_bits_, FilterBit(key));
+  return !overlay_.empty() && Test(key_bits_, key);
 }
 
 bool OverlayStore::MayHoldPrefix(std::string_view prefix) const {
   if (overlay_.empty()) return false;
-  return prefix.size() < kFilterPrefix || Test(prefix_bits_, FilterBit(prefix.substr(0, kFilterPrefix)));
+  return prefix.size() < kFilterPrefix || Test(prefix_bits_, prefix.substr(0, kFilterPrefix));
 }
 
 void OverlayStore::Discard() {
@@ -62,12 +62,8 @@ Status OverlayStore::Scan(std::string_view prefix, std::string_view start, const
 }
 
 void OverlayStore::Stage(std::string key, std::optional<std::string> value) {
-  const size_t kb = FilterBit(key);
-  key_bits_[kb / 64] |= uint64_t{1} << (kb % 64);
-  if (key.size() >= kFilterPrefix) {
-    const size_t pb = FilterBit(std::string_view(key).substr(0, kFilterPrefix));
-    prefix_bits_[pb / 64] |= uint64_t{1} << (pb % 64);
-  }
+  Set(key_bits_, key);
+  if (key.size() >= kFilterPrefix) Set(prefix_bits_, std::string_view(key).substr(0, kFilterPrefix));
   if (track_changes_) changed_.push_back(key);
   auto [it, inserted] = overlay_.try_emplace(std::move(key), std::nullopt);
   it->second = std::move(value);

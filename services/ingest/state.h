@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "dedup/records.h"
 #include "dedup/state_store.h"
 
 namespace copydesk::ingest {
@@ -51,10 +52,15 @@ class OverlayStore final : public dedup::StateStore {
   // has nothing in the overlay and skips the ordered map. A decision makes some 20 bucket scans
   // and a few reads, each otherwise a lower_bound over up to ~15,000 staged keys.
   static constexpr size_t kFilterBits = size_t{1} << 18;
-  static constexpr size_t kFilterPrefix = 11;  // dedup::kBandPrefixSize: one LSH bucket
+  static constexpr size_t kFilterPrefix = dedup::internal::kBandPrefixSize;  // one LSH bucket
   static size_t FilterBit(std::string_view s) { return std::hash<std::string_view>{}(s) % kFilterBits; }
-  static bool Test(const std::vector<uint64_t>& bits, size_t b) {
+  static bool Test(const std::vector<uint64_t>& bits, std::string_view s) {
+    const size_t b = FilterBit(s);
     return ((bits[b / 64] >> (b % 64)) & 1) != 0;
+  }
+  static void Set(std::vector<uint64_t>& bits, std::string_view s) {
+    const size_t b = FilterBit(s);
+    bits[b / 64] |= uint64_t{1} << (b % 64);
   }
   [[nodiscard]] bool MayHoldKey(std::string_view key) const;
   [[nodiscard]] bool MayHoldPrefix(std::string_view prefix) const;
