@@ -202,6 +202,12 @@ IngestMetrics::IngestMetrics(prometheus::Registry& r)
                             .Help("Approximate size of the dedup state stores of this worker, in bytes.")
                             .Register(r)
                             .Add({})),
+      shared_index_bytes(prometheus::BuildGauge()
+                             .Name("copydesk_ingest_shared_index_bytes")
+                             .Help("Approximate memory of this worker's in-memory shared near-duplicate "
+                                   "index, in bytes (0 with dedup.shared_index_store=rocksdb).")
+                             .Register(r)
+                             .Add({})),
       in_flight(prometheus::BuildGauge()
                     .Name("copydesk_ingest_in_flight_events")
                     .Help("Events consumed but not yet committed.")

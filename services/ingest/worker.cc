@@ -78,6 +78,10 @@ void WorkerOptions::Describe(ConfigSchema& schema) {
              300000);
   schema.Bool("dedup.shared_index", &shared_index,
               "match near-duplicates across partitions through the shared index topic");
+  schema.Int("dedup.shared_index_memory_mib", &shared_index_memory_mib,
+             "keep the shared index in memory up to this size, then move it to RocksDB under "
+             "ingest.state_dir (0 = RocksDB from the start; no state dir = always memory)",
+             0, 1 << 20);
   schema.Int("dedup.visibility_delay_ms", &visibility_delay_ms,
              "another partition's document is visible to a record only when indexed this much earlier", 0,
              3'600'000);
@@ -1059,19 +1063,15 @@ void Worker::AbortBatch(const std::string& why) {
 // every start, and catches up with the topic before the worker decides anything.
 Status Worker::OpenSharedIndex() {
   auto log = Logger("ingest");
+  std::string path;
   if (!options_.state_dir.empty()) {
-    const std::string path = StateRoot() + "/shared-index";
+    path = StateRoot() + "/shared-index";
     (void)dedup::RocksDbStateStore::Destroy(path);
     std::error_code ec;
     std::filesystem::create_directories(path, ec);
-    dedup::RocksDbOptions o;
-    o.disable_wal = true;  // rebuilt from the index topic on every start
-    auto db = dedup::RocksDbStateStore::Open(path, o);
-    if (!db.ok()) return db.error();
-    shared_store_ = std::move(db.value());
-  } else {
-    shared_store_ = std::make_unique<dedup::MemoryStateStore>();
   }
+  shared_store_ = std::make_unique<dedup::SharedIndexStore>(
+      static_cast<uint64_t>(options_.shared_index_memory_mib) << 20, path);
   // An empty fetch waits up to 100 ms on the broker (fewer round trips cost the broker less CPU);
   // a fetch that finds data returns at once, so markers arrive well within Δ.
   // Caught up = every partition's end reached, reported by an event (CreateReader).
@@ -1101,8 +1101,10 @@ Status Worker::OpenSharedIndex() {
   while (!caught_up() && std::chrono::steady_clock::now() < deadline) DrainIndex(1000, 100ms, &reached);
   if (!caught_up())
     log->warn("shared index not caught up after 30 s; continuing (it catches up while deciding)");
-  log->info("shared index loaded topic={} partitions={} records={}", options_.topics.index, n.value(),
-            index_records_);
+  log->info("shared index loaded topic={} partitions={} records={} on_disk={} memory_bytes={}",
+            options_.topics.index, n.value(), index_records_, shared_store_->on_disk(),
+            shared_store_->memory_bytes());
+  if (std::string report = shared_store_->TakeReport(); !report.empty()) log->warn("{}", report);
   return OkStatus();
 }
 
@@ -1179,9 +1181,15 @@ int Worker::DrainIndex(int max, std::chrono::milliseconds wait, std::map<int32_t
   return n;
 }
 
-// Bytes on disk of the local state stores (walked every 10 s; 0 for in-memory state).
+// Bytes on disk of the local state stores (walked every 10 s; 0 for in-memory state), and the
+// in-memory shared index's size.
 void Worker::UpdateStoreSize() {
   last_store_size_ms_ = NowMs();
+  if (shared_store_) {
+    metrics_.shared_index_bytes.Set(static_cast<double>(shared_store_->memory_bytes()));
+    if (std::string report = shared_store_->TakeReport(); !report.empty())
+      Logger("ingest")->warn("{}", report);
+  }
   if (options_.state_dir.empty()) return;
   std::error_code ec;
   uintmax_t total = 0;

@@ -15,6 +15,7 @@
 #include "common/config.h"
 #include "common/kafka.h"
 #include "common/metrics.h"
+#include "dedup/index_store.h"
 #include "dedup/rocksdb_store.h"
 #include "ingest/pipeline.h"
 #include "ingest/release.h"
@@ -41,6 +42,11 @@ struct WorkerOptions {
   std::string state_dir = "./copydesk-data/ingest";
   // Match near-duplicates across partitions through the shared index topic.
   bool shared_index = true;
+  // Each worker's copy of the shared index (rebuilt from the topic at every start) is kept in
+  // memory (dedup::IndexMemoryStore, ~2 KiB per document in the near-duplicate window) up to
+  // this many MiB, then moved to RocksDB under state_dir (bounded memory, more CPU per document).
+  // 0 = RocksDB from the start. Without a state_dir it stays in memory.
+  int64_t shared_index_memory_mib = 128;
   // Cross-partition determinism (services/ingest/README.md, "Progress and the visibility wait"):
   // a record sees another partition's documents only when indexed more than this earlier ...
   int64_t visibility_delay_ms = 2000;
@@ -202,7 +208,7 @@ class Worker {
   std::unique_ptr<kafka::Producer> producer_;
   std::unique_ptr<kafka::Consumer> consumer_;
   // The shared near-duplicate index of all partitions, fed from topics.index on the poll thread.
-  std::unique_ptr<dedup::StateStore> shared_store_;
+  std::unique_ptr<dedup::SharedIndexStore> shared_store_;
   std::unique_ptr<kafka::Consumer> index_consumer_;
   int32_t index_partitions_ = 0;
   // The index topic partition of an input partition's documents and markers (-1: by key).

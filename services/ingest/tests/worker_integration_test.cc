@@ -416,6 +416,8 @@ TEST(RestoreInTheBackground, OtherPartitionsAreProcessedWhileOneIsRestored) {
 // arrives first; its original (partition 0, timestamp t0 + 0.5 s) only a second later. Without
 // the wait the copy is decided at once, as a new story; with it, the copy waits for partition 0
 // to pass t0 + 3 s (its idle floor follows the clock) and is linked to the original.
+// The shared index has a memory budget of 0 here, so it moves to RocksDB at its first write and
+// the match goes through the on-disk store (every other test keeps it in memory, the default).
 TEST(CrossPartition, ACopyWaitsForTheOtherPartitionsProgressAndIsLinkedToItsOriginal) {
   auto b = broker::EmbeddedBroker::Start({.brokers = 1, .partitions = 1, .topics = PipelineTopics(2)});
   ASSERT_TRUE(b.ok()) << b.error().reason;
@@ -426,7 +428,10 @@ TEST(CrossPartition, ACopyWaitsForTheOtherPartitionsProgressAndIsLinkedToItsOrig
   wo.kafka.brokers = brokers;
   wo.instance_id = "xp";  // transactional, shared index, visibility wait: the defaults
   wo.visibility_delay_ms = 1000;
-  wo.state_dir.clear();
+  const std::string dir = ::testing::TempDir() + "copydesk-xp-state-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  wo.state_dir = dir;
+  wo.shared_index_memory_mib = 0;
   auto w = Worker::Create(wo, metrics);
   ASSERT_TRUE(w.ok()) << w.error().reason;
   std::atomic<bool> stop{false};
@@ -473,6 +478,9 @@ TEST(CrossPartition, ACopyWaitsForTheOtherPartitionsProgressAndIsLinkedToItsOrig
   stop = true;
   thread.join();
   EXPECT_TRUE(run_status.ok()) << (run_status.ok() ? "" : run_status.error().reason);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/xp/shared-index/CURRENT"))
+      << "the shared index never moved to RocksDB";
+  std::filesystem::remove_all(dir);
 }
 
 // The group coordinator's broker goes away for longer than the session timeout while a batch is

@@ -1,0 +1,217 @@
+#include "dedup/index_store.h"
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+namespace copydesk::dedup {
+
+namespace {
+
+using internal::kBandEntryKeySize;
+using internal::kBandPrefixSize;
+
+// Heap bytes of a string beyond its inline (small-string) buffer.
+uint64_t HeapBytes(const std::string& s) {
+  return s.capacity() > 15 ? s.capacity() + 1 : 0;
+}
+
+}  // namespace
+
+IndexMemoryStore::BucketKey IndexMemoryStore::KeyOf(std::string_view band_key) {
+  BucketKey k;
+  std::memcpy(k.bytes.data(), band_key.data(), kBandPrefixSize);
+  return k;
+}
+
+bool IndexMemoryStore::IsBandEntry(std::string_view key) {
+  return key.size() == kBandEntryKeySize && key.starts_with("b/");
+}
+
+Status IndexMemoryStore::Check(const Mutation& m) {
+  if (IsBandEntry(m.key) && m.value && !m.value->empty())
+    return Status(v1::ERROR_CODE_INTERNAL, "index store: a band entry with a value (key of " +
+                                               std::to_string(m.key.size()) + " bytes)");
+  return OkStatus();
+}
+
+Result<std::optional<std::string>> IndexMemoryStore::Get(std::string_view key) const {
+  if (IsBandEntry(key)) {
+    auto it = buckets_.find(KeyOf(key));
+    if (it == buckets_.end()) return std::optional<std::string>();
+    Suffix s;
+    std::memcpy(s.data(), key.data() + kBandPrefixSize, kSuffixSize);
+    const bool found = std::binary_search(it->second.begin(), it->second.end(), s);
+    return found ? std::optional<std::string>(std::string()) : std::optional<std::string>();
+  }
+  auto it = kv_.find(absl::string_view(key.data(), key.size()));
+  if (it == kv_.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
+Status IndexMemoryStore::Scan(std::string_view prefix, std::string_view start, const ScanFn& fn) const {
+  const std::string_view from = start > prefix ? start : prefix;
+  if (prefix.size() == kBandPrefixSize && prefix.starts_with("b/")) {
+    auto it = buckets_.find(KeyOf(prefix));
+    if (it == buckets_.end()) return OkStatus();
+    char key[kBandEntryKeySize];
+    std::memcpy(key, prefix.data(), kBandPrefixSize);
+    for (const Suffix& s : it->second) {
+      std::memcpy(key + kBandPrefixSize, s.data(), kSuffixSize);
+      const std::string_view k(key, kBandEntryKeySize);
+      if (k < from) continue;
+      if (!fn(k, std::string_view())) break;
+    }
+    return OkStatus();
+  }
+  // Not a bucket: every matching key, sorted (tests and tools only).
+  std::vector<std::pair<std::string, std::string_view>> keys;
+  for (const auto& [bucket, entries] : buckets_) {
+    for (const Suffix& s : entries) {
+      std::string k(bucket.bytes.data(), kBandPrefixSize);
+      k.append(s.data(), kSuffixSize);
+      if (k.starts_with(prefix) && k >= from) keys.emplace_back(std::move(k), std::string_view());
+    }
+  }
+  for (const auto& [k, v] : kv_)
+    if (std::string_view(k).starts_with(prefix) && std::string_view(k) >= from) keys.emplace_back(k, v);
+  std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [k, v] : keys)
+    if (!fn(k, v)) break;
+  return OkStatus();
+}
+
+Status IndexMemoryStore::Apply(const MutationBatch& batch) {
+  for (const auto& m : batch.mutations())
+    if (Status st = Check(m); !st.ok()) return st;
+  for (const auto& m : batch.mutations()) ApplyOne(m.key, m.value);
+  return OkStatus();
+}
+
+Status IndexMemoryStore::ApplyOwned(MutationBatch& batch) {
+  for (const auto& m : batch.mutations())
+    if (Status st = Check(m); !st.ok()) return st;
+  for (auto& m : batch.Release()) ApplyOne(std::move(m.key), std::move(m.value));
+  return OkStatus();
+}
+
+void IndexMemoryStore::ApplyOne(std::string key, std::optional<std::string> value) {
+  if (IsBandEntry(key)) {
+    Suffix s;
+    std::memcpy(s.data(), key.data() + kBandPrefixSize, kSuffixSize);
+    const BucketKey bk = KeyOf(key);
+    // Entries beyond a bucket's first live on the heap (the whole bucket then does).
+    auto spilled = [](const Bucket& b) { return b.size() > 1 ? b.size() : 0; };
+    if (value) {
+      Bucket& b = buckets_[bk];
+      auto pos = std::lower_bound(b.begin(), b.end(), s);
+      if (pos == b.end() || *pos != s) {
+        heap_entries_ -= spilled(b);
+        b.insert(pos, s);
+        heap_entries_ += spilled(b);
+        ++band_entries_;
+      }
+    } else if (auto it = buckets_.find(bk); it != buckets_.end()) {
+      Bucket& b = it->second;
+      auto pos = std::lower_bound(b.begin(), b.end(), s);
+      if (pos != b.end() && *pos == s) {
+        heap_entries_ -= spilled(b);
+        b.erase(pos);
+        heap_entries_ += spilled(b);
+        --band_entries_;
+        if (b.empty()) buckets_.erase(it);
+      }
+    }
+    return;
+  }
+  auto it = kv_.find(key);
+  if (it != kv_.end()) {
+    kv_bytes_ -= HeapBytes(it->first) + HeapBytes(it->second);
+    if (!value) {
+      kv_.erase(it);
+      return;
+    }
+    it->second = std::move(*value);
+    kv_bytes_ += HeapBytes(it->first) + HeapBytes(it->second);
+    return;
+  }
+  if (!value) return;
+  auto [ins, _] = kv_.emplace(std::move(key), std::move(*value));
+  kv_bytes_ += HeapBytes(ins->first) + HeapBytes(ins->second);
+}
+
+Status IndexMemoryStore::CopyTo(StateStore& to, size_t batch_size) const {
+  MutationBatch batch;
+  auto flush = [&](bool last) {
+    if (batch.size() < batch_size && !last) return OkStatus();
+    Status st = to.ApplyOwned(batch);
+    batch.Clear();
+    return st;
+  };
+  char key[kBandEntryKeySize];
+  for (const auto& [bucket, entries] : buckets_) {
+    std::memcpy(key, bucket.bytes.data(), kBandPrefixSize);
+    for (const Suffix& s : entries) {
+      std::memcpy(key + kBandPrefixSize, s.data(), kSuffixSize);
+      batch.Put(std::string_view(key, kBandEntryKeySize), "");
+      if (Status st = flush(false); !st.ok()) return st;
+    }
+  }
+  for (const auto& [k, v] : kv_) {
+    batch.Put(k, v);
+    if (Status st = flush(false); !st.ok()) return st;
+  }
+  return flush(true);
+}
+
+uint64_t IndexMemoryStore::ApproximateMemoryBytes() const {
+  return kv_bytes_ + heap_entries_ * sizeof(Suffix) +
+         buckets_.capacity() * (sizeof(std::pair<BucketKey, Bucket>) + 1) +
+         kv_.capacity() * (sizeof(std::pair<std::string, std::string>) + 1);
+}
+
+SharedIndexStore::SharedIndexStore(uint64_t memory_budget_bytes, std::string rocksdb_path,
+                                   RocksDbOptions options)
+    : budget_(memory_budget_bytes), path_(std::move(rocksdb_path)), options_(options) {
+  options_.disable_wal = true;  // rebuilt from the index topic on every start
+}
+
+Status SharedIndexStore::Apply(const MutationBatch& batch) {
+  if (disk_) return disk_->Apply(batch);
+  Status st = memory_->Apply(batch);
+  if (st.ok()) MaybeMove();
+  return st;
+}
+
+Status SharedIndexStore::ApplyOwned(MutationBatch& batch) {
+  if (disk_) return disk_->ApplyOwned(batch);
+  Status st = memory_->ApplyOwned(batch);
+  if (st.ok()) MaybeMove();
+  return st;
+}
+
+void SharedIndexStore::MaybeMove() {
+  if (path_.empty() || move_failed_) return;
+  const uint64_t bytes = memory_->ApproximateMemoryBytes();
+  if (bytes <= budget_ && !(budget_ == 0 && bytes > 0)) return;
+  auto fail = [&](const std::string& why) {
+    move_failed_ = true;
+    report_ = "shared index stays in memory: moving it to RocksDB failed: " + why;
+  };
+  (void)RocksDbStateStore::Destroy(path_);
+  auto opened = RocksDbStateStore::Open(path_, options_);
+  if (!opened.ok()) return fail(opened.error().reason);
+  if (Status st = memory_->CopyTo(*opened.value()); !st.ok()) return fail(st.error().reason);
+  report_ = "shared index moved to RocksDB path=" + path_ + " memory_bytes=" + std::to_string(bytes) +
+            " budget_bytes=" + std::to_string(budget_) +
+            " band_entries=" + std::to_string(memory_->band_entries()) +
+            " documents=" + std::to_string(memory_->other_keys());
+  disk_ = std::move(opened.value());
+  memory_.reset();
+  malloc_trim(0);  // hand the freed index back to the system
+}
+
+}  // namespace copydesk::dedup
