@@ -167,6 +167,24 @@ Status IndexMemoryStore::CopyTo(StateStore& to, size_t batch_size) const {
   return flush(true);
 }
 
+namespace {
+
+// Slots a hash table of `capacity` fills before it doubles (absl's maximum load of 7/8).
+size_t GrowthLimit(size_t capacity) {
+  return capacity <= 8 ? capacity : capacity - capacity / 8;
+}
+
+}  // namespace
+
+uint64_t IndexMemoryStore::BytesAfterAdding(size_t more) const {
+  uint64_t bytes = ApproximateMemoryBytes();
+  if (buckets_.size() + more > GrowthLimit(buckets_.capacity()))
+    bytes += (buckets_.capacity() + 1) * (sizeof(std::pair<BucketKey, Bucket>) + 1);
+  if (kv_.size() + more / internal::kBands + 1 > GrowthLimit(kv_.capacity()))
+    bytes += (kv_.capacity() + 1) * (sizeof(std::pair<std::string, std::string>) + 1);
+  return bytes;
+}
+
 uint64_t IndexMemoryStore::ApproximateMemoryBytes() const {
   return kv_bytes_ + heap_entries_ * sizeof(Suffix) +
          buckets_.capacity() * (sizeof(std::pair<BucketKey, Bucket>) + 1) +
@@ -195,8 +213,12 @@ Status SharedIndexStore::ApplyOwned(MutationBatch& batch) {
 
 void SharedIndexStore::MaybeMove() {
   if (path_.empty() || move_failed_) return;
+  // Moved before a hash table doubles past the budget, not after (the doubling alone can take
+  // the index from below the budget to nearly twice it). A write adds at most a few thousand
+  // band entries (300 documents applied from the topic at a time).
+  constexpr size_t kHeadroomEntries = 16384;
   const uint64_t bytes = memory_->ApproximateMemoryBytes();
-  if (bytes <= budget_ && !(budget_ == 0 && bytes > 0)) return;
+  if (bytes == 0 || (bytes <= budget_ && memory_->BytesAfterAdding(kHeadroomEntries) <= budget_)) return;
   auto fail = [&](const std::string& why) {
     move_failed_ = true;
     report_ = "shared index stays in memory: moving it to RocksDB failed: " + why;

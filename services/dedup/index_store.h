@@ -46,6 +46,9 @@ class IndexMemoryStore final : public StateStore {
   [[nodiscard]] size_t other_keys() const { return kv_.size(); }
   // Bytes held, estimated from the containers' capacities and the strings' sizes (constant time).
   [[nodiscard]] uint64_t ApproximateMemoryBytes() const;
+  // ApproximateMemoryBytes() after `more` band entries (and a twentieth as many documents) are
+  // added: the hash tables double when they fill, so this can be far above it.
+  [[nodiscard]] uint64_t BytesAfterAdding(size_t more) const;
 
  private:
   static constexpr size_t kSuffixSize = internal::kBandEntryKeySize - internal::kBandPrefixSize;

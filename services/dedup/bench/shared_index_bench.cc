@@ -3,9 +3,13 @@
 // bucket scans, half of them of existing buckets, and the documents they name). Prints CPU
 // time per document for each phase and the resident memory the store added.
 //
-//   shared_index_bench [--docs N] [--store rocksdb|memory|index] [--dir PATH]
+//   shared_index_bench [--docs N] [--store rocksdb|memory|index|shared] [--budget-mib N] [--dir PATH]
+//
+// `shared` is the worker's SharedIndexStore: in memory up to --budget-mib (default 128), then
+// moved to RocksDB under --dir; the longest apply batch (the move) is printed.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -63,12 +67,15 @@ int main(int argc, char** argv) {
   uint64_t n = 100'000;
   std::string kind = "index";
   std::string dir = "/tmp/copydesk-shared-index-bench";
+  uint64_t budget_mib = 128;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--docs" && i + 1 < argc) {
       n = std::strtoull(argv[++i], nullptr, 10);
     } else if (a == "--store" && i + 1 < argc) {
       kind = argv[++i];
+    } else if (a == "--budget-mib" && i + 1 < argc) {
+      budget_mib = std::strtoull(argv[++i], nullptr, 10);
     } else if (a == "--dir" && i + 1 < argc) {
       dir = argv[++i];
     } else {
@@ -97,6 +104,9 @@ int main(int argc, char** argv) {
     store = std::make_unique<dd::MemoryStateStore>(dd::kDedupScannedPrefixes);
   } else if (kind == "index") {
     store = std::make_unique<dd::IndexMemoryStore>();
+  } else if (kind == "shared") {
+    (void)dd::RocksDbStateStore::Destroy(dir);
+    store = std::make_unique<dd::SharedIndexStore>(budget_mib << 20, dir);
   } else {
     std::fprintf(stderr, "unknown store %s (rocksdb, memory or index)\n", kind.c_str());
     return 2;
@@ -106,13 +116,17 @@ int main(int argc, char** argv) {
   // Apply, in batches of 300 records.
   double c0 = CpuSeconds();
   std::vector<dd::Mutation> batch;
+  double longest_s = 0;
   for (uint64_t i = 0; i < n; ++i) {
     batch.push_back({in::DocKey(i), in::EncodeDoc(docs[i])});
     if (batch.size() == 300 || i + 1 == n) {
+      const auto t = std::chrono::steady_clock::now();
       if (copydesk::Status st = dd::ApplyChangelog(*store, batch, false); !st.ok()) {
         std::fprintf(stderr, "apply: %s\n", st.error().reason.c_str());
         return 1;
       }
+      longest_s =
+          std::max(longest_s, std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
       batch.clear();
     }
   }
@@ -146,6 +160,9 @@ int main(int argc, char** argv) {
       kind.c_str(), static_cast<unsigned long long>(n), 1e6 * apply_s / static_cast<double>(n),
       1e6 * read_s / static_cast<double>(probes), static_cast<unsigned long long>(found),
       static_cast<double>(rss1 - rss0) / 1024.0);
+  std::printf("longest apply of 300 documents: %.1f ms\n", 1e3 * longest_s);
+  if (auto* sh = dynamic_cast<dd::SharedIndexStore*>(store.get()))
+    std::printf("%s\n", sh->TakeReport().c_str());
   if (auto* idx = dynamic_cast<dd::IndexMemoryStore*>(store.get()))
     std::printf("index store: %zu band entries, %zu other keys, ~%.1f MiB by its own estimate\n",
                 idx->band_entries(), idx->other_keys(),
