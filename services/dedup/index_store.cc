@@ -72,7 +72,7 @@ Status IndexMemoryStore::Scan(std::string_view prefix, std::string_view start, c
   for (const auto& [bucket, entries] : buckets_) {
     for (const Suffix& s : entries) {
       std::string k(bucket.bytes.data(), kBandPrefixSize);
-      k.append(s.data(), kSuffixSize);
+      k.append(reinterpret_cast<const char*>(s.data()), kSuffixSize);
       if (k.starts_with(prefix) && k >= from) keys.emplace_back(std::move(k), std::string_view());
     }
   }

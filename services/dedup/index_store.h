@@ -53,8 +53,8 @@ class IndexMemoryStore final : public StateStore {
  private:
   static constexpr size_t kSuffixSize = internal::kBandEntryKeySize - internal::kBandPrefixSize;
   // A band entry without its bucket prefix: inverted time and doc id, big-endian, so that
-  // comparing the bytes orders entries exactly as their keys.
-  using Suffix = std::array<char, kSuffixSize>;
+  // comparing the bytes, unsigned (as every store compares keys), orders entries as their keys.
+  using Suffix = std::array<uint8_t, kSuffixSize>;
   using Bucket = absl::InlinedVector<Suffix, 1>;
   // A bucket's band prefix.
   struct BucketKey {

@@ -35,11 +35,16 @@ TEST(IndexMemoryStore, ReadsMatchAnOrderedStoreUnderRandomBatches) {
   IndexMemoryStore idx;
   MemoryStateStore model;
   std::vector<std::string> keys;
+  // Times and doc ids over their whole range, so that entries of a bucket differ in bytes at or
+  // above 0x80 too (the order is that of unsigned bytes, as in every store).
+  std::vector<int64_t> times = {1'000, 1'007, 1'700'000'000'000, 1'700'000'000'128, 1'700'000'032'768};
+  for (int i = 0; i < 3; ++i) times.push_back(static_cast<int64_t>(rng() >> 1));
+  std::vector<uint64_t> docs = {0, 1, 0x80, 0xFF00, rng(), rng()};
   for (int band = 0; band < 3; ++band)
     for (uint64_t h = 0; h < 4; ++h)
-      for (int t = 0; t < 6; ++t)
-        for (uint64_t doc = 0; doc < 3; ++doc)
-          keys.push_back(internal::BandEntryKey(band, h * 0x9E3779B97F4A7C15ull, 1'000 + t * 7 - 20, doc));
+      for (int64_t t : times)
+        for (uint64_t doc : docs)
+          keys.push_back(internal::BandEntryKey(band, h * 0x9E3779B97F4A7C15ull, t, doc));
   for (uint64_t doc = 0; doc < 20; ++doc) keys.push_back(internal::DocKey(doc));
   keys.push_back("m/wm");
   for (int round = 0; round < 300; ++round) {
