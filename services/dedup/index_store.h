@@ -7,7 +7,8 @@
 // memtable's skip list, a btree), one cache miss per level; here a bucket is one hash lookup and
 // its entries (usually one or two) a small sorted vector. The index is rebuilt from its topic on
 // every start, so it needs no persistence; its memory grows with the documents in the
-// near-duplicate window (services/dedup/README.md has the figures).
+// near-duplicate window (services/dedup/README.md has the figures). Not thread-safe: the worker
+// reads and writes it on its poll thread.
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
