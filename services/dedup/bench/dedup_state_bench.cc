@@ -15,22 +15,14 @@
 #include <random>
 #include <string>
 
+#include "dedup/bench/bench_util.h"
 #include "dedup/dedup.h"
 #include "dedup/rocksdb_store.h"
 #include "normalize/fingerprint.h"
 
 namespace {
 
-long RssKiB() {
-  std::FILE* f = std::fopen("/proc/self/status", "r");
-  if (f == nullptr) return -1;
-  char line[256];
-  long kib = -1;
-  while (std::fgets(line, sizeof line, f))
-    if (std::strncmp(line, "VmRSS:", 6) == 0) kib = std::strtol(line + 6, nullptr, 10);
-  std::fclose(f);
-  return kib;
-}
+using copydesk::dedup::bench::RssKiB;
 
 uint64_t DirBytes(const std::string& dir) {
   uint64_t total = 0;

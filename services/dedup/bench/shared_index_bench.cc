@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "dedup/bench/bench_util.h"
 #include "dedup/dedup.h"
 #include "dedup/index_store.h"
 #include "dedup/records.h"
@@ -29,16 +30,7 @@ namespace {
 namespace dd = copydesk::dedup;
 namespace in = copydesk::dedup::internal;
 
-long RssKiB() {
-  std::FILE* f = std::fopen("/proc/self/status", "r");
-  if (f == nullptr) return -1;
-  char line[256];
-  long kib = -1;
-  while (std::fgets(line, sizeof line, f))
-    if (std::strncmp(line, "VmRSS:", 6) == 0) kib = std::strtol(line + 6, nullptr, 10);
-  std::fclose(f);
-  return kib;
-}
+using copydesk::dedup::bench::RssKiB;
 
 double CpuSeconds() {
   struct rusage ru {};
