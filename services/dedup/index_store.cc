@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "dedup/dedup.h"
+
 namespace copydesk::dedup {
 
 namespace {
@@ -102,28 +104,10 @@ void IndexMemoryStore::ApplyOne(std::string key, std::optional<std::string> valu
   if (IsBandEntry(key)) {
     Suffix s;
     std::memcpy(s.data(), key.data() + kBandPrefixSize, kSuffixSize);
-    const BucketKey bk = KeyOf(key);
-    // Entries beyond a bucket's first live on the heap (the whole bucket then does).
-    auto spilled = [](const Bucket& b) { return b.size() > 1 ? b.size() : 0; };
     if (value) {
-      Bucket& b = buckets_[bk];
-      auto pos = std::lower_bound(b.begin(), b.end(), s);
-      if (pos == b.end() || *pos != s) {
-        heap_entries_ -= spilled(b);
-        b.insert(pos, s);
-        heap_entries_ += spilled(b);
-        ++band_entries_;
-      }
-    } else if (auto it = buckets_.find(bk); it != buckets_.end()) {
-      Bucket& b = it->second;
-      auto pos = std::lower_bound(b.begin(), b.end(), s);
-      if (pos != b.end() && *pos == s) {
-        heap_entries_ -= spilled(b);
-        b.erase(pos);
-        heap_entries_ += spilled(b);
-        --band_entries_;
-        if (b.empty()) buckets_.erase(it);
-      }
+      PutEntry(KeyOf(key), s);
+    } else {
+      EraseEntry(KeyOf(key), s);
     }
     return;
   }
@@ -141,6 +125,85 @@ void IndexMemoryStore::ApplyOne(std::string key, std::optional<std::string> valu
   if (!value) return;
   auto [ins, _] = kv_.emplace(std::move(key), std::move(*value));
   kv_bytes_ += HeapBytes(ins->first) + HeapBytes(ins->second);
+}
+
+namespace {
+
+// Entries beyond a bucket's first live on the heap (the whole bucket then does).
+size_t Spilled(size_t entries) {
+  return entries > 1 ? entries : 0;
+}
+
+constexpr size_t kDocKeySize = 10;  // "d/" + doc id
+
+}  // namespace
+
+void IndexMemoryStore::PutEntry(const BucketKey& bk, const Suffix& s) {
+  Bucket& b = buckets_[bk];
+  auto pos = std::lower_bound(b.begin(), b.end(), s);
+  if (pos != b.end() && *pos == s) return;
+  heap_entries_ -= Spilled(b.size());
+  b.insert(pos, s);
+  heap_entries_ += Spilled(b.size());
+  ++band_entries_;
+}
+
+void IndexMemoryStore::EraseEntry(const BucketKey& bk, const Suffix& s) {
+  auto it = buckets_.find(bk);
+  if (it == buckets_.end()) return;
+  Bucket& b = it->second;
+  auto pos = std::lower_bound(b.begin(), b.end(), s);
+  if (pos == b.end() || *pos != s) return;
+  heap_entries_ -= Spilled(b.size());
+  b.erase(pos);
+  heap_entries_ += Spilled(b.size());
+  --band_entries_;
+  if (b.empty()) buckets_.erase(it);
+}
+
+void IndexMemoryStore::DocBands(uint64_t doc, std::string_view value, bool put) {
+  auto rec = internal::DecodeDoc(value);
+  if (!rec || rec->signature.size() != internal::kSignatureSize) return;
+  // The bytes of internal::BandEntryKey(b, BandHash(signature, b), time, doc), built in place.
+  Suffix s;
+  const uint64_t t = ~internal::TimeToKey(rec->time_ms);
+  for (int i = 0; i < 8; ++i) {
+    s[i] = static_cast<uint8_t>(t >> (56 - 8 * i));
+    s[8 + i] = static_cast<uint8_t>(doc >> (56 - 8 * i));
+  }
+  for (int b = 0; b < internal::kBands; ++b) {
+    const uint64_t h = internal::BandHash(rec->signature, b);
+    BucketKey bk;
+    bk.bytes[0] = 'b';
+    bk.bytes[1] = '/';
+    bk.bytes[2] = static_cast<char>(b);
+    for (int i = 0; i < 8; ++i) bk.bytes[3 + i] = static_cast<char>(h >> (56 - 8 * i));
+    if (put) {
+      PutEntry(bk, s);
+    } else {
+      EraseEntry(bk, s);
+    }
+  }
+}
+
+Status IndexMemoryStore::ApplyDocuments(std::span<const Mutation> mutations) {
+  for (const auto& m : mutations) {
+    if (!IsDerivedKey(m.key) && !IsSharedIndexKey(m.key))
+      return ApplyChangelog(*this, std::vector<Mutation>(mutations.begin(), mutations.end()), false);
+  }
+  for (const auto& m : mutations) {
+    if (IsDerivedKey(m.key)) continue;  // rebuilt from the documents, as ApplyChangelog does
+    if (m.key.size() != kDocKeySize) {
+      ApplyOne(m.key, m.value);  // a "d/" key that is no document record: stored as it is
+      continue;
+    }
+    const uint64_t doc = internal::ReadBe64(m.key, 2);
+    if (auto it = kv_.find(absl::string_view(m.key.data(), m.key.size())); it != kv_.end())
+      DocBands(doc, it->second, false);
+    if (m.value) DocBands(doc, *m.value, true);
+    ApplyOne(m.key, m.value);
+  }
+  return OkStatus();
 }
 
 Status IndexMemoryStore::CopyTo(StateStore& to, size_t batch_size) const {
@@ -202,6 +265,23 @@ Status SharedIndexStore::Apply(const MutationBatch& batch) {
   Status st = memory_->Apply(batch);
   if (st.ok()) MaybeMove();
   return st;
+}
+
+Status SharedIndexStore::ApplyDocuments(const std::vector<Mutation>& mutations) {
+  // 500 documents add at most 10,000 band entries: within MaybeMove's headroom.
+  constexpr size_t kChunk = 500;
+  for (size_t i = 0; i < mutations.size(); i += kChunk) {
+    if (disk_) {
+      return ApplyChangelog(
+          *disk_, std::vector<Mutation>(mutations.begin() + static_cast<ptrdiff_t>(i), mutations.end()),
+          /*derive_expiry=*/false);
+    }
+    const size_t n = std::min(kChunk, mutations.size() - i);
+    if (Status st = memory_->ApplyDocuments(std::span<const Mutation>(mutations).subspan(i, n)); !st.ok())
+      return st;
+    MaybeMove();
+  }
+  return OkStatus();
 }
 
 Status SharedIndexStore::ApplyOwned(MutationBatch& batch) {

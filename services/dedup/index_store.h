@@ -18,9 +18,11 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "dedup/records.h"
 #include "dedup/rocksdb_store.h"
@@ -39,6 +41,12 @@ class IndexMemoryStore final : public StateStore {
   // nothing of the batch is applied.
   Status Apply(const MutationBatch& batch) override;
   Status ApplyOwned(MutationBatch& batch) override;
+
+  // The same as ApplyChangelog(*this, mutations, /*derive_expiry=*/false) for shared index records
+  // (document records "d/<id>": their previous band entries go, the new ones come), without
+  // building a key string per band entry. A batch with any other primary record (a decision
+  // memo) goes through ApplyChangelog.
+  Status ApplyDocuments(std::span<const Mutation> mutations);
 
   // Writes every key to `to`, in batches of `batch_size` mutations.
   Status CopyTo(StateStore& to, size_t batch_size = 10000) const;
@@ -69,6 +77,10 @@ class IndexMemoryStore final : public StateStore {
   static BucketKey KeyOf(std::string_view band_key);
 
   static bool IsBandEntry(std::string_view key);
+  // Adds (put) or removes the band entries of document `doc` with record `value`.
+  void DocBands(uint64_t doc, std::string_view value, bool put);
+  void PutEntry(const BucketKey& bk, const Suffix& s);
+  void EraseEntry(const BucketKey& bk, const Suffix& s);
   static Status Check(const Mutation& m);
   void ApplyOne(std::string key, std::optional<std::string> value);
 
@@ -96,6 +108,9 @@ class SharedIndexStore final : public StateStore {
   }
   Status Apply(const MutationBatch& batch) override;
   Status ApplyOwned(MutationBatch& batch) override;
+  // ApplyChangelog(*this, mutations, false), through the in-memory index's fast path while in
+  // memory (in chunks, so that a large batch cannot grow the index far past its budget).
+  Status ApplyDocuments(const std::vector<Mutation>& mutations);
 
   [[nodiscard]] bool on_disk() const { return disk_ != nullptr; }
   // Memory of the in-memory index (0 once on disk).

@@ -656,7 +656,7 @@ Status Worker::HandleEvent(const Record& in) {
 
 Status Worker::FlushOwnIndex() {
   if (own_index_pending_.empty()) return OkStatus();
-  Status st = dedup::ApplyChangelog(*shared_store_, own_index_pending_, /*derive_expiry=*/false);
+  Status st = shared_store_->ApplyDocuments(own_index_pending_);
   own_index_pending_.clear();
   own_index_min_tau_ = INT64_MAX;
   return st;
@@ -1155,7 +1155,7 @@ int Worker::DrainIndex(int max, std::chrono::milliseconds wait, std::map<int32_t
   }
   if (!batch.empty()) {
     // One write for the batch; the shared index keeps no expiry queue (the owners' tombstones expire it).
-    Status st = dedup::ApplyChangelog(*shared_store_, batch, /*derive_expiry=*/false);
+    Status st = shared_store_->ApplyDocuments(batch);
     if (!st.ok()) {
       // Without the documents the markers do not hold: drop them too (the wait bounds it).
       Logger("ingest")->warn("shared index apply failed reason=\"{}\"", st.error().reason);

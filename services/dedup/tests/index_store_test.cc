@@ -168,6 +168,49 @@ std::vector<Mutation> RandomDocs(int n, uint64_t seed) {
   return out;
 }
 
+// A document record (time, signature drawn from few values, so that documents share buckets).
+std::string DocValue(std::mt19937_64& rng) {
+  internal::DocRecord d;
+  d.story_id = StoryIdFor(std::to_string(rng()));
+  d.root = d.story_id;
+  d.time_ms = static_cast<int64_t>(rng() >> 1);
+  d.tau_ms = d.time_ms;
+  d.signature.resize(internal::kSignatureSize);
+  for (auto& v : d.signature) v = static_cast<uint16_t>(rng() % 4);
+  return internal::EncodeDoc(d);
+}
+
+// ApplyDocuments gives what ApplyChangelog gives: documents added, replaced (other signature and
+// time) and deleted, repeated within a batch, with derived keys in the input (ignored), a "d/"
+// key that is no document record, and batches with a decision memo (which fall back).
+TEST(IndexMemoryStore, ApplyDocumentsEqualsApplyChangelog) {
+  std::mt19937_64 rng(11);
+  IndexMemoryStore idx;
+  SharedIndexStore shared(0, "");  // memory only: its chunked path
+  MemoryStateStore model;
+  for (int round = 0; round < 200; ++round) {
+    std::vector<Mutation> batch;
+    const int n = 1 + static_cast<int>(rng() % 30);
+    for (int i = 0; i < n; ++i) {
+      const std::string key = internal::DocKey(rng() % 25);
+      switch (rng() % 8) {
+        case 0: batch.push_back({key, std::nullopt}); break;
+        case 1: batch.push_back({internal::BandEntryKey(1, 7, 1000, 3), std::string()}); break;
+        case 2: batch.push_back({"d/other", std::string("v")}); break;
+        default: batch.push_back({key, DocValue(rng)}); break;
+      }
+    }
+    if (round % 25 == 24) batch.push_back({internal::MemoKey(0, round), std::nullopt});
+    ASSERT_TRUE(ApplyChangelog(model, batch, false).ok());
+    ASSERT_TRUE(idx.ApplyDocuments(batch).ok());
+    ASSERT_TRUE(shared.ApplyDocuments(batch).ok());
+    ASSERT_EQ(ScanAll(idx, ""), ScanAll(model, "")) << "round " << round;
+    ASSERT_EQ(ScanAll(shared, ""), ScanAll(model, "")) << "round " << round;
+  }
+  EXPECT_EQ(idx.band_entries(), ScanAll(model, "b/").size());
+  EXPECT_GT(idx.band_entries(), 0u);
+}
+
 std::string TempPath(const char* name) {
   return (std::filesystem::temp_directory_path() / (std::string(name) + "-" + std::to_string(::getpid())))
       .string();
@@ -194,11 +237,11 @@ TEST(SharedIndexStore, MovesToRocksDbPastItsBudgetAndReadsTheSameKeys) {
   EXPECT_TRUE(shared.TakeReport().empty());
   EXPECT_EQ(shared.memory_bytes(), 0u);
   EXPECT_EQ(ScanAll(shared, ""), ScanAll(model, ""));
-  // On disk: the rest of the documents, then tombstones of every other one.
-  for (size_t i = applied; i < docs.size(); ++i) {
-    ASSERT_TRUE(ApplySharedIndexMutation(shared, docs[i]).ok());
-    ASSERT_TRUE(ApplySharedIndexMutation(model, docs[i]).ok());
-  }
+  // On disk: the rest of the documents (as the worker applies them), then tombstones of every
+  // other one.
+  const std::vector<Mutation> rest(docs.begin() + static_cast<ptrdiff_t>(applied), docs.end());
+  ASSERT_TRUE(shared.ApplyDocuments(rest).ok());
+  ASSERT_TRUE(ApplyChangelog(model, rest, false).ok());
   for (size_t i = 0; i < docs.size(); i += 2) {
     ASSERT_TRUE(ApplySharedIndexMutation(shared, Mutation{docs[i].key, std::nullopt}).ok());
     ASSERT_TRUE(ApplySharedIndexMutation(model, Mutation{docs[i].key, std::nullopt}).ok());
@@ -208,6 +251,22 @@ TEST(SharedIndexStore, MovesToRocksDbPastItsBudgetAndReadsTheSameKeys) {
   ASSERT_FALSE(some.empty());
   const std::string bucket = some.front().first.substr(0, internal::kBandPrefixSize);
   EXPECT_EQ(ScanAll(shared, bucket), ScanAll(model, bucket));
+  std::filesystem::remove_all(path);
+}
+
+// One large batch (a backlog's own documents) that outgrows the budget half way: the index moves
+// between chunks and the rest of the batch goes to RocksDB.
+TEST(SharedIndexStore, ALargeBatchMovesHalfWayAndLosesNothing) {
+  const std::string path = TempPath("copydesk-shared-index-batch-test");
+  std::filesystem::remove_all(path);
+  SharedIndexStore shared(512 << 10, path);
+  MemoryStateStore model;
+  const auto docs = RandomDocs(3000, 4);
+  ASSERT_TRUE(shared.ApplyDocuments(docs).ok());
+  ASSERT_TRUE(ApplyChangelog(model, docs, false).ok());
+  EXPECT_TRUE(shared.on_disk());
+  EXPECT_NE(shared.TakeReport().find("moved to RocksDB"), std::string::npos);
+  EXPECT_EQ(ScanAll(shared, ""), ScanAll(model, ""));
   std::filesystem::remove_all(path);
 }
 
