@@ -180,12 +180,8 @@ void DeleteDocDerived(MutationBatch* out, uint64_t doc, const DocRecord& rec, bo
   ForEachDocDerivedKey(doc, rec, expiry, [&](const std::string& k) { out->Delete(k); });
 }
 
-constexpr size_t kDocKeySize = 10;   // "d/" + doc id
+using internal::IsDocKey;
 constexpr size_t kMemoKeySize = 14;  // "o/" + partition + offset
-
-bool IsDocKey(std::string_view key) {
-  return key.size() == kDocKeySize && key.starts_with("d/");
-}
 
 bool IsMemoKey(std::string_view key) {
   return key.size() == kMemoKeySize && key.starts_with("o/");

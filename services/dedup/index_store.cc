@@ -134,8 +134,6 @@ size_t Spilled(size_t entries) {
   return entries > 1 ? entries : 0;
 }
 
-constexpr size_t kDocKeySize = 10;  // "d/" + doc id
-
 }  // namespace
 
 void IndexMemoryStore::PutEntry(const BucketKey& bk, const Suffix& s) {
@@ -164,20 +162,12 @@ void IndexMemoryStore::EraseEntry(const BucketKey& bk, const Suffix& s) {
 void IndexMemoryStore::DocBands(uint64_t doc, std::string_view value, bool put) {
   auto rec = internal::DecodeDoc(value);
   if (!rec || rec->signature.size() != internal::kSignatureSize) return;
-  // The bytes of internal::BandEntryKey(b, BandHash(signature, b), time, doc), built in place.
-  Suffix s;
-  const uint64_t t = ~internal::TimeToKey(rec->time_ms);
-  for (int i = 0; i < 8; ++i) {
-    s[i] = static_cast<uint8_t>(t >> (56 - 8 * i));
-    s[8 + i] = static_cast<uint8_t>(doc >> (56 - 8 * i));
-  }
+  char key[kBandEntryKeySize];
   for (int b = 0; b < internal::kBands; ++b) {
-    const uint64_t h = internal::BandHash(rec->signature, b);
-    BucketKey bk;
-    bk.bytes[0] = 'b';
-    bk.bytes[1] = '/';
-    bk.bytes[2] = static_cast<char>(b);
-    for (int i = 0; i < 8; ++i) bk.bytes[3 + i] = static_cast<char>(h >> (56 - 8 * i));
+    internal::WriteBandEntryKey(key, b, internal::BandHash(rec->signature, b), rec->time_ms, doc);
+    const BucketKey bk = KeyOf(key);
+    Suffix s;
+    std::memcpy(s.data(), key + kBandPrefixSize, kSuffixSize);
     if (put) {
       PutEntry(bk, s);
     } else {
@@ -193,7 +183,7 @@ Status IndexMemoryStore::ApplyDocuments(std::span<const Mutation> mutations) {
   }
   for (const auto& m : mutations) {
     if (IsDerivedKey(m.key)) continue;  // rebuilt from the documents, as ApplyChangelog does
-    if (m.key.size() != kDocKeySize) {
+    if (!internal::IsDocKey(m.key)) {
       ApplyOne(m.key, m.value);  // a "d/" key that is no document record: stored as it is
       continue;
     }
@@ -270,8 +260,9 @@ Status SharedIndexStore::Apply(const MutationBatch& batch) {
 Status SharedIndexStore::ApplyDocuments(const std::vector<Mutation>& mutations) {
   // 500 documents add at most 10,000 band entries: within MaybeMove's headroom.
   constexpr size_t kChunk = 500;
+  if (disk_) return ApplyChangelog(*disk_, mutations, /*derive_expiry=*/false);
   for (size_t i = 0; i < mutations.size(); i += kChunk) {
-    if (disk_) {
+    if (disk_) {  // moved after the previous chunk: the rest goes to RocksDB (once per start)
       return ApplyChangelog(
           *disk_, std::vector<Mutation>(mutations.begin() + static_cast<ptrdiff_t>(i), mutations.end()),
           /*derive_expiry=*/false);

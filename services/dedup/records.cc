@@ -308,10 +308,18 @@ std::string BandPrefix(int band, uint64_t band_hash) {
   return BandKey(band, band_hash, kBandPrefixSize);
 }
 
+void WriteBandEntryKey(char* out, int band, uint64_t band_hash, int64_t time_ms, uint64_t doc) {
+  out[0] = 'b';
+  out[1] = '/';
+  out[2] = static_cast<char>(band);
+  const uint64_t be[3] = {__builtin_bswap64(band_hash), __builtin_bswap64(~TimeToKey(time_ms)),
+                          __builtin_bswap64(doc)};
+  std::memcpy(out + 3, be, sizeof be);
+}
+
 std::string BandEntryKey(int band, uint64_t band_hash, int64_t time_ms, uint64_t doc) {
-  std::string k = BandKey(band, band_hash, kBandEntryKeySize);
-  Be64(k, ~TimeToKey(time_ms));
-  Be64(k, doc);
+  std::string k(kBandEntryKeySize, '\0');
+  WriteBandEntryKey(k.data(), band, band_hash, time_ms, doc);
   return k;
 }
 

@@ -87,6 +87,13 @@ std::string BandPrefix(int band, uint64_t band_hash);
 std::string BandEntryKey(int band, uint64_t band_hash, int64_t time_ms, uint64_t doc);
 inline constexpr size_t kBandPrefixSize = 11;
 inline constexpr size_t kBandEntryKeySize = 27;
+// BandEntryKey written into `out` (kBandEntryKeySize bytes), without allocating.
+void WriteBandEntryKey(char* out, int band, uint64_t band_hash, int64_t time_ms, uint64_t doc);
+// A document record's key: "d/" + doc id.
+inline constexpr size_t kDocKeySize = 10;
+inline bool IsDocKey(std::string_view key) {
+  return key.size() == kDocKeySize && key.starts_with("d/");
+}
 // The time and doc id of a band entry key (kBandEntryKeySize bytes).
 int64_t BandEntryTime(std::string_view key);
 uint64_t BandEntryDoc(std::string_view key);
