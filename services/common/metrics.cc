@@ -205,9 +205,15 @@ IngestMetrics::IngestMetrics(prometheus::Registry& r)
       shared_index_bytes(prometheus::BuildGauge()
                              .Name("copydesk_ingest_shared_index_bytes")
                              .Help("Approximate memory of this worker's in-memory shared near-duplicate "
-                                   "index, in bytes (0 with dedup.shared_index_store=rocksdb).")
+                                   "index, in bytes (0 once it is in RocksDB).")
                              .Register(r)
                              .Add({})),
+      partition_bands_bytes(prometheus::BuildGauge()
+                                .Name("copydesk_ingest_partition_bands_bytes")
+                                .Help("Approximate memory of the near-duplicate band entries of this "
+                                      "worker's partitions kept in memory, in bytes.")
+                                .Register(r)
+                                .Add({})),
       in_flight(prometheus::BuildGauge()
                     .Name("copydesk_ingest_in_flight_events")
                     .Help("Events consumed but not yet committed.")

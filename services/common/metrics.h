@@ -115,8 +115,10 @@ struct IngestMetrics {
   prometheus::Gauge& restoring_partitions;
   prometheus::Counter& restored_records;
   prometheus::Gauge& state_store_bytes;
-  // Memory of the shared near-duplicate index (dedup.shared_index_store=memory), in bytes.
+  // Memory of the shared near-duplicate index while it is in memory, in bytes.
   prometheus::Gauge& shared_index_bytes;
+  // Memory of the assigned partitions' band entries kept in memory (dedup::PartitionStore).
+  prometheus::Gauge& partition_bands_bytes;
   prometheus::Gauge& in_flight;
   // Input records that left the broker (retention, a truncated log) before this group processed
   // them: they have no outcome. Anything above zero needs an operator.

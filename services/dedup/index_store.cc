@@ -100,17 +100,25 @@ Status IndexMemoryStore::ApplyOwned(MutationBatch& batch) {
   return OkStatus();
 }
 
-void IndexMemoryStore::ApplyOne(std::string key, std::optional<std::string> value) {
-  if (IsBandEntry(key)) {
-    Suffix s;
-    std::memcpy(s.data(), key.data() + kBandPrefixSize, kSuffixSize);
-    if (value) {
-      PutEntry(KeyOf(key), s);
-    } else {
-      EraseEntry(KeyOf(key), s);
-    }
-    return;
+void IndexMemoryStore::BandEntry(std::string_view key, bool put) {
+  Suffix s;
+  std::memcpy(s.data(), key.data() + kBandPrefixSize, kSuffixSize);
+  if (put) {
+    PutEntry(KeyOf(key), s);
+  } else {
+    EraseEntry(KeyOf(key), s);
   }
+}
+
+void IndexMemoryStore::ApplyChecked(std::string_view key, const std::optional<std::string>& value) {
+  if (IsBandEntry(key)) return BandEntry(key, value.has_value());
+  ApplyOne(std::string(key), value);
+}
+
+// (`key` is moved into kv_ below.)
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
+void IndexMemoryStore::ApplyOne(std::string key, std::optional<std::string> value) {
+  if (IsBandEntry(key)) return BandEntry(key, value.has_value());
   auto it = kv_.find(key);
   if (it != kv_.end()) {
     kv_bytes_ -= HeapBytes(it->first) + HeapBytes(it->second);

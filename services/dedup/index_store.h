@@ -47,6 +47,12 @@ class IndexMemoryStore final : public StateStore {
   // building a key string per band entry. A batch with any other primary record (a decision
   // memo) goes through ApplyChangelog.
   Status ApplyDocuments(std::span<const Mutation> mutations);
+  // Adds the band entries of document `doc` whose record is `value` (and nothing else).
+  void PutDocumentBands(uint64_t doc, std::string_view value) { DocBands(doc, value, true); }
+  // OK when Apply() takes `m`: a band entry must have an empty value.
+  static Status Check(const Mutation& m);
+  // Apply() of one mutation that Check() accepted, without a batch.
+  void ApplyChecked(std::string_view key, const std::optional<std::string>& value);
 
   // Writes every key to `to`, in batches of `batch_size` mutations.
   Status CopyTo(StateStore& to, size_t batch_size = 10000) const;
@@ -81,7 +87,8 @@ class IndexMemoryStore final : public StateStore {
   void DocBands(uint64_t doc, std::string_view value, bool put);
   void PutEntry(const BucketKey& bk, const Suffix& s);
   void EraseEntry(const BucketKey& bk, const Suffix& s);
-  static Status Check(const Mutation& m);
+  // Adds or removes the band entry `key` (kBandEntryKeySize bytes).
+  void BandEntry(std::string_view key, bool put);
   void ApplyOne(std::string key, std::optional<std::string> value);
 
   absl::flat_hash_map<BucketKey, Bucket> buckets_;    // band prefix -> entries in key order

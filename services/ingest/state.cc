@@ -23,13 +23,14 @@ void OverlayStore::Discard() {
 }
 
 Result<std::optional<std::string>> OverlayStore::Get(std::string_view key) const {
-  if (!MayHoldKey(key)) return base_->Get(key);
+  if (!MayHoldKey(key) || Unstaged(key)) return base_->Get(key);
   auto it = overlay_.find(key);
   if (it != overlay_.end()) return it->second;
   return base_->Get(key);
 }
 
 Status OverlayStore::Scan(std::string_view prefix, std::string_view start, const dedup::ScanFn& fn) const {
+  if (Unstaged(prefix)) return base_->Scan(prefix, start, fn);
   // (Every key in range starts with `prefix`, so with its first kFilterPrefix bytes.)
   if (!MayHoldPrefix(prefix)) return base_->Scan(prefix, start, fn);
   std::string_view from = start > prefix ? start : prefix;
@@ -70,12 +71,34 @@ void OverlayStore::Stage(std::string key, std::optional<std::string> value) {
 }
 
 Status OverlayStore::Apply(const dedup::MutationBatch& batch) {
-  for (const auto& m : batch.mutations()) Stage(m.key, m.value);
-  return OkStatus();
+  dedup::MutationBatch copy;
+  for (const auto& m : batch.mutations()) {
+    if (m.value) {
+      copy.Put(m.key, *m.value);
+    } else {
+      copy.Delete(m.key);
+    }
+  }
+  return ApplyOwned(copy);
 }
 
 Status OverlayStore::ApplyOwned(dedup::MutationBatch& batch) {
-  for (auto& m : batch.Release()) Stage(std::move(m.key), std::move(m.value));
+  const bool unstaged = partition_ != nullptr && partition_->bands_in_memory();
+  if (unstaged) {
+    // Checked first: a batch the base store would refuse leaves the overlay as it was.
+    for (const auto& m : batch.mutations()) {
+      if (Unstaged(m.key)) {
+        if (Status st = dedup::IndexMemoryStore::Check(m); !st.ok()) return st;
+      }
+    }
+  }
+  for (auto& m : batch.Release()) {
+    if (unstaged && Unstaged(m.key)) {
+      partition_->ApplyBandEntry(m);
+    } else {
+      Stage(std::move(m.key), std::move(m.value));
+    }
+  }
   return OkStatus();
 }
 

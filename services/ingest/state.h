@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "dedup/partition_store.h"
 #include "dedup/records.h"
 #include "dedup/state_store.h"
 
@@ -19,6 +20,14 @@ namespace copydesk::ingest {
 class OverlayStore final : public dedup::StateStore {
  public:
   explicit OverlayStore(std::unique_ptr<dedup::StateStore> base) : base_(std::move(base)) {}
+  // Over a PartitionStore, band entries skip the overlay while the store keeps them in memory:
+  // they go to it at once, are never written through, and never vanish with a Discard. That is
+  // the overlay's meaning only because the worker never discards a batch it did not commit while
+  // it keeps the partition: an abort keeps the batch staged (it is decided again from its memos),
+  // and a partition that goes takes its store with it (reopened, the store rebuilds its band
+  // entries from the committed documents).
+  explicit OverlayStore(std::unique_ptr<dedup::PartitionStore> base)
+      : partition_(base.get()), base_(std::move(base)) {}
 
   [[nodiscard]] Result<std::optional<std::string>> Get(std::string_view key) const override;
   Status Scan(std::string_view prefix, std::string_view start, const dedup::ScanFn& fn) const override;
@@ -45,6 +54,10 @@ class OverlayStore final : public dedup::StateStore {
   // Drops the open batch (after WriteThrough: closes it, its values are in the base store).
   void Discard();
   dedup::StateStore& base() { return *base_; }
+  // The PartitionStore below, or null.
+  [[nodiscard]] dedup::PartitionStore* partition() const { return partition_; }
+  // Nothing staged (no batch open, or none left after an abort).
+  [[nodiscard]] bool nothing_staged() const { return overlay_.empty(); }
 
  private:
   // Filters over the overlay's keys (bit = hash % size; cleared with the batch): a Get whose key's
@@ -66,7 +79,13 @@ class OverlayStore final : public dedup::StateStore {
   [[nodiscard]] bool MayHoldPrefix(std::string_view prefix) const;
   void Stage(std::string key, std::optional<std::string> value);
 
-  std::unique_ptr<dedup::StateStore> base_;  // owned
+  // True when `key` goes to the base store at once (see the constructor).
+  [[nodiscard]] bool Unstaged(std::string_view key) const {
+    return partition_ != nullptr && partition_->bands_in_memory() && dedup::PartitionStore::IsBandKey(key);
+  }
+
+  dedup::PartitionStore* partition_ = nullptr;  // base_, when it is one
+  std::unique_ptr<dedup::StateStore> base_;     // owned
   using Overlay = std::map<std::string, std::optional<std::string>, std::less<>>;
   Overlay overlay_;
   std::vector<uint64_t> key_bits_ = std::vector<uint64_t>(kFilterBits / 64);

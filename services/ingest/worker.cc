@@ -29,7 +29,7 @@ const std::string kMarkerKey = std::string("\xff\xff") + "copydesk/committed_nex
 // Batches of at least this many events write their local state while the transaction commits.
 constexpr int kOverlapMinEvents = 128;
 // The layout of the local state (services/dedup/records.h); bump when it changes.
-constexpr std::string_view kStateFormat = "s3:";
+constexpr std::string_view kStateFormat = "s4:";
 
 // Progress markers on the shared index topic (README.md, "Progress and the visibility wait"):
 // key "w/" + input partition (4 bytes, big-endian), value the partition's progress (8 bytes).
@@ -81,6 +81,11 @@ void WorkerOptions::Describe(ConfigSchema& schema) {
   schema.Int("dedup.shared_index_memory_mib", &shared_index_memory_mib,
              "keep the shared index in memory up to this size, then move it to RocksDB under "
              "ingest.state_dir (0 = RocksDB from the start; no state dir = always memory)",
+             0, 1 << 20);
+  schema.Int("dedup.partition_bands_memory_mib", &partition_bands_memory_mib,
+             "keep the assigned partitions' near-duplicate band entries in memory up to this size in "
+             "all, then move the largest partition's into its RocksDB store (0 = RocksDB from the start; "
+             "no state dir = always memory)",
              0, 1 << 20);
   schema.Int("dedup.visibility_delay_ms", &visibility_delay_ms,
              "another partition's document is visible to a record only when indexed this much earlier", 0,
@@ -403,7 +408,12 @@ Status Worker::Assign(int32_t partition) {
   } else {
     base = std::make_unique<dedup::MemoryStateStore>();
   }
-  p.store = std::make_unique<OverlayStore>(std::move(base));
+  auto opened = dedup::PartitionStore::Open(std::move(base));
+  if (!opened.ok()) return opened.error();
+  if (!options_.state_dir.empty() && options_.partition_bands_memory_mib == 0) {
+    if (Status st = opened.value()->MoveBandsToBase(); !st.ok()) return st;
+  }
+  p.store = std::make_unique<OverlayStore>(std::move(opened.value()));
   p.store->TrackChanges(pipelined());
   if (local_is_current) {
     log->info("local state is current partition={} committed_next={} decided_next={}", partition,
@@ -494,6 +504,7 @@ void Worker::StepRestores(std::chrono::milliseconds budget) {
       if (r.pending.size() >= 1000) {
         st = dedup::ApplyChangelog(p.store->base(), r.pending);
         r.pending.clear();
+        if (st.ok()) KeepBandsInBudget();
       }
     }
     if (st.ok() && r.pos >= r.hi) {
@@ -1006,6 +1017,7 @@ Status Worker::FinishCommit(std::chrono::steady_clock::time_point t0, bool state
     p.batch_next = -1;
     p.state_only = false;
   }
+  KeepBandsInBudget();
   for (const auto& [topic, n] : published_) metrics_.published.Get(topic).Increment(static_cast<double>(n));
   published_.clear();
   batch_outputs_.clear();
@@ -1181,6 +1193,42 @@ int Worker::DrainIndex(int max, std::chrono::milliseconds wait, std::map<int32_t
   return n;
 }
 
+// Keeps the partitions' band entries in memory within dedup.partition_bands_memory_mib: while
+// they hold more, the largest partition's move into its RocksDB store. Only a partition with
+// nothing staged moves: its band entries in memory then match its local store exactly.
+void Worker::KeepBandsInBudget() {
+  if (options_.state_dir.empty()) return;
+  const uint64_t budget = static_cast<uint64_t>(options_.partition_bands_memory_mib) << 20;
+  for (;;) {
+    uint64_t total = 0;
+    int32_t largest = -1;
+    uint64_t largest_bytes = 0;
+    for (const auto& [part, p] : partitions_) {
+      const uint64_t bytes = p.store->partition()->memory_bytes();
+      total += bytes;
+      if (p.batch_next < 0 && p.store->nothing_staged() && bytes > largest_bytes) {
+        largest = part;
+        largest_bytes = bytes;
+      }
+    }
+    if (total <= budget || largest < 0) return;
+    dedup::PartitionStore& store = *partitions_[largest].store->partition();
+    const size_t entries = store.band_entries();
+    const auto t0 = std::chrono::steady_clock::now();
+    if (Status st = store.MoveBandsToBase(); !st.ok()) {
+      Logger("ingest")->error("moving band entries to RocksDB failed partition={} reason=\"{}\"", largest,
+                              st.error().reason);
+      fatal_ = st;  // the local store failed: restart and restore
+      return;
+    }
+    Logger("ingest")->warn(
+        "band entries moved to RocksDB partition={} memory_bytes={} band_entries={} "
+        "all_partitions_bytes={} budget_bytes={} took_ms={}",
+        largest, largest_bytes, entries, total, budget,
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+  }
+}
+
 // Bytes on disk of the local state stores (walked every 10 s; 0 for in-memory state), and the
 // in-memory shared index's size.
 void Worker::UpdateStoreSize() {
@@ -1190,6 +1238,9 @@ void Worker::UpdateStoreSize() {
     if (std::string report = shared_store_->TakeReport(); !report.empty())
       Logger("ingest")->warn("{}", report);
   }
+  uint64_t bands = 0;
+  for (const auto& [part, p] : partitions_) bands += p.store->partition()->memory_bytes();
+  metrics_.partition_bands_bytes.Set(static_cast<double>(bands));
   if (options_.state_dir.empty()) return;
   std::error_code ec;
   uintmax_t total = 0;

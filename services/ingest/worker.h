@@ -47,6 +47,11 @@ struct WorkerOptions {
   // this many MiB, then moved to RocksDB under state_dir (bounded memory, more CPU per document).
   // 0 = RocksDB from the start. Without a state_dir it stays in memory.
   int64_t shared_index_memory_mib = 128;
+  // The assigned partitions' LSH band entries (20 per document, rebuilt from the documents when a
+  // partition is opened) are kept in memory (dedup::PartitionStore, ~1 KiB per document) up to
+  // this many MiB in all; past it, the largest partition's move into its RocksDB store.
+  // 0 = RocksDB from the start. Without a state_dir they stay in memory.
+  int64_t partition_bands_memory_mib = 128;
   // Cross-partition determinism (services/ingest/README.md, "Progress and the visibility wait"):
   // a record sees another partition's documents only when indexed more than this earlier ...
   int64_t visibility_delay_ms = 2000;
@@ -179,6 +184,7 @@ class Worker {
   Status BeginIfNeeded();
   [[nodiscard]] std::string StateRoot() const;
   [[nodiscard]] std::string MarkerHead() const;
+  void KeepBandsInBudget();
   [[nodiscard]] std::string MarkerValue(int64_t committed_next, int64_t changelog_next) const;
   [[nodiscard]] std::optional<int64_t> LocalStateIsCurrent(const std::string& marker, int32_t partition,
                                                            int64_t committed_next) const;

@@ -76,6 +76,7 @@ def render():
     counter(L, "copydesk_ingest_restored_records_total", "fake", [("", 5000.0)])
     gauge(L, "copydesk_ingest_state_store_bytes", "fake", [("", 1e6 + 1000 * t)])
     gauge(L, "copydesk_ingest_shared_index_bytes", "fake", [("", 2e7 + 500 * t)])
+    gauge(L, "copydesk_ingest_partition_bands_bytes", "fake", [("", 8e6 + 200 * t)])
     gauge(L, "copydesk_ingest_in_flight_events", "fake", [("", float(random.randint(0, 20)))])
     counter(L, "copydesk_ingest_input_lost_total", "fake", [("", 0.0)])
     gauge(L, "copydesk_ingest_waiting_partitions", "fake", [("", 0)])

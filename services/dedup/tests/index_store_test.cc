@@ -228,7 +228,9 @@ TEST(SharedIndexStore, MovesToRocksDbPastItsBudgetAndReadsTheSameKeys) {
   for (; applied < docs.size() && !shared.on_disk(); ++applied) {
     ASSERT_TRUE(ApplySharedIndexMutation(shared, docs[applied]).ok());
     ASSERT_TRUE(ApplySharedIndexMutation(model, docs[applied]).ok());
-    if (!shared.on_disk()) ASSERT_LE(shared.memory_bytes(), 256u << 10);
+    if (!shared.on_disk()) {
+      ASSERT_LE(shared.memory_bytes(), 256u << 10);
+    }
   }
   ASSERT_TRUE(shared.on_disk()) << "400 documents did not outgrow 256 KiB";
   ASSERT_GT(applied, 10u);

@@ -8,27 +8,13 @@
 #include <random>
 
 #include "dedup/dedup.h"
-#include "normalize/fingerprint.h"
+#include "dedup/tests/test_util.h"
 
 namespace copydesk::dedup {
 namespace {
-
-// A fresh directory under the test's temp dir, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    path_ = (std::filesystem::temp_directory_path() /
-             ("copydesk-rocks-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++)))
-                .string();
-    std::filesystem::remove_all(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  static inline int counter_ = 0;
-  std::string path_;
-};
+using testing::Make;
+using testing::Paragraphs;
+using testing::TempDir;
 
 TEST(RocksDbStateStore, PutGetScanDeleteAndReopen) {
   TempDir dir;
@@ -127,34 +113,6 @@ TEST(RocksDbStateStore, OpenFailsWithAnError) {
   o.create_if_missing = false;
   auto store = RocksDbStateStore::Open("/nonexistent/copydesk/state", o);
   EXPECT_FALSE(store.ok());
-}
-
-std::vector<std::string> Paragraphs(uint32_t seed, int n) {
-  std::mt19937 rng(seed);
-  std::vector<std::string> out;
-  for (int p = 0; p < n; ++p) {
-    std::string s;
-    for (int w = 0; w < 40; ++w) s += "w" + std::to_string(rng() % 50000) + " ";
-    out.push_back(s);
-  }
-  return out;
-}
-
-v1::Article Make(const std::string& provider, const std::string& guid,
-                 const std::vector<std::string>& paras) {
-  v1::Article a;
-  a.mutable_provenance()->set_provider(provider);
-  a.mutable_provenance()->set_guid(guid);
-  a.set_headline("H " + guid);
-  std::string text;
-  for (const auto& p : paras) {
-    a.add_body()->set_text(p);
-    if (!text.empty()) text += "\n\n";
-    text += p;
-  }
-  a.set_body_text(text);
-  normalize::ComputeFingerprints(a);
-  return a;
 }
 
 // The same stream decided over RocksDB and over memory gives the same decisions, also when the

@@ -160,3 +160,52 @@ TEST(OverlayStore, FilteredReadsMatchAPlainMergeOfOverlayAndBase) {
 
 }  // namespace
 }  // namespace copydesk::ingest
+
+namespace copydesk::ingest {
+namespace {
+
+// Over a PartitionStore, band entries skip the overlay while the store keeps them in memory:
+// visible at once, in the base store without a commit, never in Pending() and not dropped by a
+// Discard (the worker keeps a batch staged until it commits it, or drops the whole partition).
+// Other keys are staged as over any store. Once the band entries moved into the base store they
+// are staged like the rest.
+TEST(OverlayStore, BandEntriesOverAPartitionStoreSkipTheOverlayWhileInMemory) {
+  auto opened = dedup::PartitionStore::Open(std::make_unique<dedup::MemoryStateStore>());
+  ASSERT_TRUE(opened.ok());
+  dedup::PartitionStore* part = opened.value().get();
+  OverlayStore s(std::move(opened.value()));
+  ASSERT_EQ(s.partition(), part);
+  char k1[dedup::internal::kBandEntryKeySize], k2[dedup::internal::kBandEntryKeySize];
+  dedup::internal::WriteBandEntryKey(k1, 0, 7, 1000, 1);
+  dedup::internal::WriteBandEntryKey(k2, 0, 7, 2000, 2);
+  const std::string band1(k1, sizeof(k1)), band2(k2, sizeof(k2));
+  ASSERT_TRUE(s.Apply(Batch({{band1, ""}, {"d/1", "doc"}})).ok());
+  EXPECT_EQ(part->Get(band1).value(), "");  // in the partition store already
+  EXPECT_FALSE(part->Get("d/1").value());   // staged
+  EXPECT_EQ(s.Get(band1).value(), "");
+  ASSERT_EQ(s.Pending().size(), 1u);
+  EXPECT_EQ(s.Pending()[0].key, "d/1");
+  s.Discard();
+  EXPECT_EQ(s.Get(band1).value(), "");
+  EXPECT_FALSE(s.Get("d/1").value());
+  EXPECT_TRUE(s.nothing_staged());
+
+  ASSERT_TRUE(part->MoveBandsToBase().ok());
+  ASSERT_TRUE(s.Apply(Batch({{band2, ""}, {band1, std::nullopt}})).ok());
+  EXPECT_EQ(s.Pending().size(), 2u);
+  EXPECT_FALSE(part->Get(band2).value());
+  std::vector<std::string> bucket;
+  ASSERT_TRUE(s.Scan(band1.substr(0, dedup::internal::kBandPrefixSize), "",
+                     [&](std::string_view k, std::string_view) {
+                       bucket.emplace_back(k);
+                       return true;
+                     })
+                  .ok());
+  EXPECT_EQ(bucket, std::vector<std::string>{band2});
+  ASSERT_TRUE(s.Commit().ok());
+  EXPECT_EQ(part->Get(band2).value(), "");
+  EXPECT_FALSE(part->Get(band1).value());
+}
+
+}  // namespace
+}  // namespace copydesk::ingest

@@ -9,6 +9,7 @@
 //   silently; a new group starts at the beginning of what is there without counting a loss.
 // - Partitions lost to a session timeout abort their open batch: nothing of it is published.
 // - Local state is reused after a restart only when the changelog holds nothing it lacks.
+// - Band entries past their memory budget move to RocksDB and still find near-duplicates.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -23,7 +25,9 @@
 #include "common/kafka.h"
 #include "common/metrics.h"
 #include "copydesk/v1/events.pb.h"
+#include "dedup/partition_store.h"
 #include "dedup/records.h"
+#include "dedup/rocksdb_store.h"
 #include "ingest/worker.h"
 
 namespace copydesk::ingest {
@@ -586,6 +590,113 @@ TEST(LocalState, OneChangelogRecordWrittenSinceTheMarkerForcesARestore) {
     EXPECT_EQ(metrics.assigned_partitions.Value(), 1.0);
     EXPECT_GT(metrics.restored_records.Value(), 1.0)
         << "the local state was reused although the changelog has a record it does not reflect";
+  });
+  std::filesystem::remove_all(dir);
+}
+
+// The partitions' band entries move into RocksDB once they outgrow
+// dedup.partition_bands_memory_mib (1 MiB here: several hundred documents), between batches, and
+// near-duplicates are still found through them, also by a restarted worker, whose store opens
+// with its band entries in RocksDB.
+TEST(LocalState, BandEntriesPastTheBudgetMoveToRocksDbAndStillMatch) {
+  auto b = broker::EmbeddedBroker::Start({.brokers = 1, .partitions = 1, .topics = {}});
+  ASSERT_TRUE(b.ok()) << b.error().reason;
+  const std::string brokers = b.value()->bootstrap();
+  const std::string dir = ::testing::TempDir() + "copydesk-bands-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  WorkerOptions wo;
+  wo.kafka.brokers = brokers;
+  wo.instance_id = "bands";
+  wo.state_dir = dir;
+  wo.partition_bands_memory_mib = 1;
+
+  static const char* const kWords[] = {
+      "harbour", "council", "minister", "river",   "market",  "storm",   "school",  "budget",  "festival",
+      "police",  "bridge",  "railway",  "doctor",  "museum",  "farmers", "court",   "energy",  "village",
+      "airport", "report",  "summit",   "league",  "theatre", "strike",  "vaccine", "forest",  "election",
+      "harvest", "border",  "coast",    "factory", "library", "tunnel",  "prices",  "workers", "island"};
+  std::mt19937 rng(3);
+  auto text = [&](int i) {
+    std::string t = "Story number " + std::to_string(i) + " in the news\n\nLONDON (Reuters) - The";
+    for (int w = 0; w < 90; ++w) t += std::string(" ") + kWords[rng() % std::size(kWords)];
+    return t + ".\n";
+  };
+  constexpr int kStories = 1200;
+  std::vector<std::string> texts(kStories);
+  for (int i = 0; i < kStories; ++i) texts[i] = text(i);
+  auto producer = kafka::Producer::Create({{"bootstrap.servers", brokers}});
+  ASSERT_TRUE(producer.ok());
+  auto send = [&](const std::string& provider, const std::string& guid, const std::string& value) {
+    Record in;
+    in.topic = "news.raw.v1";
+    in.partition = 0;
+    in.key = guid;
+    in.value = value;
+    in.headers = {{"content-type", "text/plain"}, {"provider", provider}, {"guid", guid}};
+    ASSERT_TRUE(producer.value()->Send(in).ok());
+  };
+  // The outcomes of the inputs at `offsets`, by offset, once `want` outcomes are on the topic.
+  auto outcomes = [&](size_t want) {
+    std::map<int64_t, v1::IngestOutcome> by_offset;
+    for (const auto& r : ReadTopic(brokers, "news.ingest-outcomes.v1", want, 120s)) {
+      v1::IngestOutcome o;
+      EXPECT_TRUE(o.ParseFromString(r.value.value_or("")));
+      by_offset[o.source().offset()] = o;
+    }
+    return by_offset;
+  };
+  auto run_worker = [&](const std::function<void()>& while_running) {
+    prometheus::Registry registry;
+    metrics::IngestMetrics metrics(registry);
+    auto w = Worker::Create(wo, metrics);
+    ASSERT_TRUE(w.ok()) << w.error().reason;
+    std::atomic<bool> stop{false};
+    Status run_status = OkStatus();
+    std::thread thread([&] { run_status = w.value()->Run(stop); });
+    while_running();
+    stop = true;
+    thread.join();
+    EXPECT_TRUE(run_status.ok()) << (run_status.ok() ? "" : run_status.error().reason);
+  };
+
+  run_worker([&] {
+    for (int i = 0; i < kStories; ++i) send("Wire", "w-" + std::to_string(i), texts[i]);
+    ASSERT_TRUE(producer.value()->Flush(30s).ok());
+    ASSERT_EQ(outcomes(kStories).size(), static_cast<size_t>(kStories));
+    // Copies of early stories, decided after the move: the same provider's (a duplicate) and
+    // another's (syndicated).
+    send("Wire", "w-copy", texts[3]);
+    send("Outlet", "o-copy", texts[7]);
+    ASSERT_TRUE(producer.value()->Flush(30s).ok());
+    auto got = outcomes(kStories + 2);
+    ASSERT_EQ(got.size(), static_cast<size_t>(kStories + 2));
+    EXPECT_EQ(got[kStories].decision(), v1::DECISION_DUPLICATE);
+    EXPECT_EQ(got[kStories].story_id(), got[3].story_id());
+    EXPECT_EQ(got[kStories + 1].decision(), v1::DECISION_SYNDICATED);
+    EXPECT_EQ(got[kStories + 1].of_story(), got[7].story_id());
+  });
+  {
+    auto db = dedup::RocksDbStateStore::Open(dir + "/bands/news.raw.v1/p0");
+    ASSERT_TRUE(db.ok()) << db.error().reason;
+    EXPECT_TRUE(db.value()->Get(dedup::PartitionStore::kBandsInBaseKey).value())
+        << "the band entries did not move to RocksDB";
+    bool any_band = false;
+    ASSERT_TRUE(db.value()
+                    ->Scan("b/", "",
+                           [&](std::string_view, std::string_view) {
+                             any_band = true;
+                             return false;
+                           })
+                    .ok());
+    EXPECT_TRUE(any_band);
+  }
+  run_worker([&] {
+    send("Other", "x-copy", texts[11]);
+    ASSERT_TRUE(producer.value()->Flush(30s).ok());
+    auto got = outcomes(kStories + 3);
+    ASSERT_EQ(got.size(), static_cast<size_t>(kStories + 3));
+    EXPECT_EQ(got[kStories + 2].decision(), v1::DECISION_SYNDICATED);
+    EXPECT_EQ(got[kStories + 2].of_story(), got[11].story_id());
   });
   std::filesystem::remove_all(dir);
 }
