@@ -57,7 +57,8 @@ void RegisterReplay(CLI::App& app) {
   cmd->add_flag("--url-identity", flags->url_identity,
                 "use the record's url as identity when there is no guid");
   cmd->add_option("--state-dir", flags->options.state_dir,
-                  "keep the state in a RocksDB store in this directory (default: in memory)");
+                  "keep the state in a RocksDB store in this directory, its near-duplicate band entries in "
+                  "memory, as the ingest worker does (default: all in memory)");
   cmd->add_flag("--quiet,-q", flags->quiet, "print only the throughput line, no decisions");
   cmd->callback([flags] {
     auto& o = flags->options;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "common/json.h"
+#include "dedup/partition_store.h"
 #include "dedup/rocksdb_store.h"
 #include "normalize/fingerprint.h"
 
@@ -185,9 +186,12 @@ Result<ReplayStats> Replay(std::FILE* in, const ReplayOptions& options,
   if (options.state_dir.empty()) {
     store = std::make_unique<MemoryStateStore>(kDedupScannedPrefixes);
   } else {
+    // As the ingest worker keeps it: RocksDB, the band entries in memory.
     auto opened = RocksDbStateStore::Open(options.state_dir);
     if (!opened.ok()) return opened.error();
-    store = std::move(opened.value());
+    auto partition = PartitionStore::Open(std::move(opened.value()));
+    if (!partition.ok()) return partition.error();
+    store = std::move(partition.value());
   }
   Deduper dedup(options.config, *store);
   ReplayStats stats;
