@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <map>
 #include <random>
 #include <string>
@@ -9,6 +11,7 @@
 
 #include "dedup/dedup.h"
 #include "dedup/records.h"
+#include "dedup/replay.h"
 #include "dedup/rocksdb_store.h"
 #include "dedup/tests/test_util.h"
 
@@ -188,6 +191,47 @@ TEST(PartitionStore, BandEntriesInTheBaseWithoutTheMarkAreRebuiltInMemory) {
   EXPECT_TRUE(store->bands_in_memory());
   EXPECT_TRUE(ScanAll(store->base(), "b/").empty());
   EXPECT_EQ(ScanAll(*store, "b/"), bands);
+}
+
+}  // namespace
+}  // namespace copydesk::dedup
+
+namespace copydesk::dedup {
+namespace {
+
+// `copydesk replay --state-dir` decides over the worker's store (RocksDB, band entries in
+// memory) exactly as over memory; replayed again over the same directory (its band entries
+// rebuilt from its documents), every record gets its recorded decision back.
+TEST(PartitionStore, ReplayOverAStateDirDecidesAsInMemory) {
+  std::string all;
+  for (int i = 0; i < 40; ++i) {
+    const auto paras = Paragraphs(static_cast<uint32_t>(i % 13), 4);
+    std::string body;
+    for (const auto& p : paras) body += p + "\\n\\n";
+    all += R"({"id":"r)" + std::to_string(i) + R"(","source":")" + (i % 3 == 0 ? "Q" : "P") +
+           R"(","title":"T)" + std::to_string(i) + R"(","published":"2008-01-07T23:)" +
+           std::to_string(10 + i) + R"(:00Z","body":")" + body + "\"}\n";
+  }
+  auto replay = [](const std::string& lines, const std::string& state_dir) {
+    std::vector<std::string> out;
+    std::FILE* f = fmemopen(const_cast<char*>(lines.data()), lines.size(), "r");
+    EXPECT_NE(f, nullptr);
+    ReplayOptions o;
+    o.state_dir = state_dir;
+    auto st =
+        Replay(f, o, [&](const ReplayRecord& r, const Decision& d) { out.push_back(DecisionJson(r, d)); });
+    std::fclose(f);
+    EXPECT_TRUE(st.ok());
+    return out;
+  };
+  const auto in_memory = replay(all, "");
+  TempDir dir;
+  EXPECT_EQ(replay(all, dir.path()), in_memory);
+  EXPECT_EQ(replay(all, dir.path()), in_memory);
+  EXPECT_EQ(in_memory.size(), 40u);
+  EXPECT_NE(std::find_if(in_memory.begin(), in_memory.end(),
+                         [](const std::string& s) { return s.find("\"duplicate\"") != std::string::npos; }),
+            in_memory.end());
 }
 
 }  // namespace
