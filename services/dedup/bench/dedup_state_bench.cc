@@ -3,7 +3,12 @@
 // worker's path, and prints RSS as it goes. Then decides redeliveries and near-duplicates of
 // random earlier stories (the read path) and prints RSS again.
 //
-//   dedup_state_bench [--stories N] [--dir PATH] [--memory] [--cache-mib N]
+//   dedup_state_bench [--stories N] [--dir PATH] [--memory] [--cache-mib N] [--bands-budget-mib N]
+//
+// On RocksDB the store is the worker's: a PartitionStore, its band entries in memory until they
+// outgrow --bands-budget-mib (default 128, the worker's dedup.partition_bands_memory_mib; checked
+// every 500 stories, as the worker checks at each commit), then moved into RocksDB. A budget of 0
+// moves them at once.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -17,6 +22,7 @@
 
 #include "dedup/bench/bench_util.h"
 #include "dedup/dedup.h"
+#include "dedup/partition_store.h"
 #include "dedup/rocksdb_store.h"
 #include "normalize/fingerprint.h"
 
@@ -58,6 +64,7 @@ int main(int argc, char** argv) {
   std::string dir = "/tmp/copydesk-dedup-bench";
   bool memory = false;
   size_t cache_mib = 64;
+  uint64_t bands_budget_mib = 128;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--stories" && i + 1 < argc)
@@ -68,14 +75,18 @@ int main(int argc, char** argv) {
       memory = true;
     else if (a == "--cache-mib" && i + 1 < argc)
       cache_mib = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--bands-budget-mib" && i + 1 < argc)
+      bands_budget_mib = std::strtoull(argv[++i], nullptr, 10);
     else {
       std::fprintf(stderr,
-                   "usage: dedup_state_bench [--stories N] [--dir PATH] [--memory] [--cache-mib N]\n");
+                   "usage: dedup_state_bench [--stories N] [--dir PATH] [--memory] [--cache-mib N] "
+                   "[--bands-budget-mib N]\n");
       return 2;
     }
   }
   std::unique_ptr<copydesk::dedup::StateStore> store;
   copydesk::dedup::RocksDbStateStore* rocks = nullptr;
+  copydesk::dedup::PartitionStore* partition = nullptr;
   if (memory) {
     store = std::make_unique<copydesk::dedup::MemoryStateStore>(copydesk::dedup::kDedupScannedPrefixes);
   } else {
@@ -88,12 +99,36 @@ int main(int argc, char** argv) {
       return 1;
     }
     rocks = opened.value().get();
-    store = std::move(opened.value());
+    auto wrapped = copydesk::dedup::PartitionStore::Open(std::move(opened.value()));
+    if (!wrapped.ok()) {
+      std::fprintf(stderr, "%s\n", wrapped.error().reason.c_str());
+      return 1;
+    }
+    partition = wrapped.value().get();
+    store = std::move(wrapped.value());
   }
+  // The worker's check at each commit.
+  auto keep_bands_in_budget = [&] {
+    if (partition == nullptr || !partition->bands_in_memory() ||
+        partition->memory_bytes() <= (bands_budget_mib << 20))
+      return true;
+    const auto t = std::chrono::steady_clock::now();
+    const long rss_before = RssKiB();
+    const uint64_t bytes = partition->memory_bytes();
+    const size_t entries = partition->band_entries();
+    if (!partition->MoveBandsToBase().ok()) return false;
+    std::printf(
+        "band entries moved to RocksDB: %zu entries, %.1f MiB, %.2f s; rss before %.1f MiB, after %.1f MiB\n",
+        entries, bytes / 1048576.0,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count(), rss_before / 1024.0,
+        RssKiB() / 1024.0);
+    return true;
+  };
   copydesk::dedup::Config cfg;  // 7-day window; all stories below fall inside it
   copydesk::dedup::Deduper dedup(cfg, *store);
-  std::printf("store=%s stories=%llu rss_start=%.1f MiB\n", memory ? "memory" : "rocksdb",
-              static_cast<unsigned long long>(n), RssKiB() / 1024.0);
+  std::printf("store=%s stories=%llu bands_budget=%llu MiB rss_start=%.1f MiB\n",
+              memory ? "memory" : "rocksdb (PartitionStore)", static_cast<unsigned long long>(n),
+              static_cast<unsigned long long>(bands_budget_mib), RssKiB() / 1024.0);
   std::mt19937_64 rng(42);
   const int64_t t0 = 1'700'000'000'000;
   copydesk::dedup::MutationBatch batch;
@@ -103,7 +138,7 @@ int main(int argc, char** argv) {
     auto a = Synthetic(i, rng);
     copydesk::dedup::EventContext ctx{0, static_cast<int64_t>(i), t0 + static_cast<int64_t>(i) * 100, ""};
     auto d = dedup.Decide(a, ctx, &batch);
-    if (!d.ok() || !dedup.Apply(batch).ok()) {
+    if (!d.ok() || !dedup.Apply(batch).ok() || ((i + 1) % 500 == 0 && !keep_bands_in_budget())) {
       std::fprintf(stderr, "decide failed at %llu\n", static_cast<unsigned long long>(i));
       return 1;
     }
@@ -114,8 +149,9 @@ int main(int argc, char** argv) {
       std::printf("stories=%llu rss=%.1f MiB rate=%.0f/s", static_cast<unsigned long long>(i) + 1,
                   rss / 1024.0, static_cast<double>(i + 1) / s);
       if (rocks)
-        std::printf(" rocksdb_mem=%.1f MiB disk=%.0f MiB", rocks->ApproximateMemoryBytes() / 1048576.0,
-                    DirBytes(dir) / 1048576.0);
+        std::printf(" rocksdb_mem=%.1f MiB disk=%.0f MiB bands_in_memory=%.1f MiB",
+                    rocks->ApproximateMemoryBytes() / 1048576.0, DirBytes(dir) / 1048576.0,
+                    partition->memory_bytes() / 1048576.0);
       std::printf("\n");
       std::fflush(stdout);
     }
