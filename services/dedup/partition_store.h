@@ -51,6 +51,11 @@ class PartitionStore final : public StateStore {
   [[nodiscard]] StateStore& base() { return *base_; }
   [[nodiscard]] size_t band_entries() const { return bands_ ? bands_->band_entries() : 0; }
   [[nodiscard]] uint64_t memory_bytes() const { return bands_ ? bands_->ApproximateMemoryBytes() : 0; }
+  // memory_bytes() after `more` band entries are added: a hash table doubles when it fills, so
+  // this can be far above it.
+  [[nodiscard]] uint64_t MemoryBytesAfterAdding(size_t more) const {
+    return bands_ ? bands_->BytesAfterAdding(more) : 0;
+  }
 
  private:
   explicit PartitionStore(std::unique_ptr<StateStore> base) : base_(std::move(base)) {}

@@ -1194,24 +1194,31 @@ int Worker::DrainIndex(int max, std::chrono::milliseconds wait, std::map<int32_t
 }
 
 // Keeps the partitions' band entries in memory within dedup.partition_bands_memory_mib: while
-// they hold more, the largest partition's move into its RocksDB store. Only a partition with
-// nothing staged moves: its band entries in memory then match its local store exactly.
+// they hold more, or would after the next batch (a hash table doubles when it fills: the moves
+// happen before that takes them past the budget, not after), the largest partition's move into
+// its RocksDB store. Only a partition with nothing staged moves: its band entries in memory then
+// match its local store exactly.
 void Worker::KeepBandsInBudget() {
   if (options_.state_dir.empty()) return;
   const uint64_t budget = static_cast<uint64_t>(options_.partition_bands_memory_mib) << 20;
+  // A batch, or a restore's chunk of 1,000 records, adds at most this many band entries.
+  const size_t headroom =
+      static_cast<size_t>(std::max<int64_t>(options_.commit_max_events, 1000)) * dedup::internal::kBands;
   for (;;) {
-    uint64_t total = 0;
+    uint64_t total = 0, jump = 0;
     int32_t largest = -1;
     uint64_t largest_bytes = 0;
     for (const auto& [part, p] : partitions_) {
-      const uint64_t bytes = p.store->partition()->memory_bytes();
+      const dedup::PartitionStore& store = *p.store->partition();
+      const uint64_t bytes = store.memory_bytes();
       total += bytes;
+      jump = std::max(jump, store.MemoryBytesAfterAdding(headroom) - bytes);
       if (p.batch_next < 0 && p.store->nothing_staged() && bytes > largest_bytes) {
         largest = part;
         largest_bytes = bytes;
       }
     }
-    if (total <= budget || largest < 0) return;
+    if (total + jump <= budget || largest < 0) return;
     dedup::PartitionStore& store = *partitions_[largest].store->partition();
     const size_t entries = store.band_entries();
     const auto t0 = std::chrono::steady_clock::now();

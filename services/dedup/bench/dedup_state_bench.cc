@@ -23,6 +23,7 @@
 #include "dedup/bench/bench_util.h"
 #include "dedup/dedup.h"
 #include "dedup/partition_store.h"
+#include "dedup/records.h"
 #include "dedup/rocksdb_store.h"
 #include "normalize/fingerprint.h"
 
@@ -109,8 +110,10 @@ int main(int argc, char** argv) {
   }
   // The worker's check at each commit.
   auto keep_bands_in_budget = [&] {
+    // As the worker: moved before the next 500 stories' 10,000 entries could take it past the budget.
     if (partition == nullptr || !partition->bands_in_memory() ||
-        partition->memory_bytes() <= (bands_budget_mib << 20))
+        partition->MemoryBytesAfterAdding(500 * copydesk::dedup::internal::kBands) <=
+            (bands_budget_mib << 20))
       return true;
     const auto t = std::chrono::steady_clock::now();
     const long rss_before = RssKiB();
