@@ -256,7 +256,7 @@ std::string Worker::StateRoot() const {
 }
 
 // The marker binds local state to the cluster, the committed input offset and the changelog
-// position it reflects: "s2:<cluster id>/<committed input offset>/<changelog next offset>".
+// position it reflects: "s4:<cluster id>/<committed input offset>/<changelog next offset>".
 // kStateFormat first: local state written in another layout is never taken as current.
 std::string Worker::MarkerHead() const {
   char* id = rd_kafka_clusterid(consumer_->raw(), 5000);

@@ -116,12 +116,7 @@ TEST(PartitionStore, ARefusedBatchAppliesNothing) {
 // (band entries rebuilt from its documents), then moves its band entries into RocksDB, then is
 // reopened again (and stays there): the same decisions all along, near-duplicates included.
 TEST(PartitionStore, DecisionsMatchTheMemoryStoreAcrossReopensAndTheMove) {
-  std::vector<v1::Article> stream;
-  for (int i = 0; i < 45; ++i) {
-    auto paras = Paragraphs(static_cast<uint32_t>(i % 9), 5);
-    if (i % 4 == 3) paras.push_back("An update paragraph number " + std::to_string(i));
-    stream.push_back(Make(i % 5 == 0 ? "Q" : "P", "g" + std::to_string(i % 11), paras));
-  }
+  const std::vector<v1::Article> stream = testing::MixedStream(45);
   Config cfg;
   cfg.window_ms = 10'000;  // documents expire along the stream: their band entries must go too
   auto ctx = [](size_t i) {

@@ -12,8 +12,6 @@
 
 namespace copydesk::dedup {
 namespace {
-using testing::Make;
-using testing::Paragraphs;
 using testing::TempDir;
 
 TEST(RocksDbStateStore, PutGetScanDeleteAndReopen) {
@@ -118,12 +116,7 @@ TEST(RocksDbStateStore, OpenFailsWithAnError) {
 // The same stream decided over RocksDB and over memory gives the same decisions, also when the
 // RocksDB store is closed and reopened half way (a restart with the local state kept).
 TEST(RocksDbStateStore, DecisionsMatchTheMemoryStore) {
-  std::vector<v1::Article> stream;
-  for (int i = 0; i < 30; ++i) {
-    auto paras = Paragraphs(static_cast<uint32_t>(i % 9), 5);
-    if (i % 4 == 3) paras.push_back("An update paragraph number " + std::to_string(i));
-    stream.push_back(Make(i % 5 == 0 ? "Q" : "P", "g" + std::to_string(i % 11), paras));
-  }
+  const std::vector<v1::Article> stream = testing::MixedStream(30);
   Config cfg;
   cfg.window_ms = 10'000;
   MemoryStateStore mem;

@@ -58,4 +58,16 @@ inline v1::Article Make(const std::string& provider, const std::string& guid,
   return a;
 }
 
+// A stream of `n` articles from two providers with repeated guids (updates, redeliveries) and
+// shared paragraphs (near-duplicates).
+inline std::vector<v1::Article> MixedStream(int n) {
+  std::vector<v1::Article> stream;
+  for (int i = 0; i < n; ++i) {
+    auto paras = Paragraphs(static_cast<uint32_t>(i % 9), 5);
+    if (i % 4 == 3) paras.push_back("An update paragraph number " + std::to_string(i));
+    stream.push_back(Make(i % 5 == 0 ? "Q" : "P", "g" + std::to_string(i % 11), paras));
+  }
+  return stream;
+}
+
 }  // namespace copydesk::dedup::testing

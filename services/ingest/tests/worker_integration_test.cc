@@ -85,6 +85,23 @@ std::vector<broker::TopicSpec> PipelineTopics(int partitions) {
           {"news.dedup-index.v1", 1}};
 }
 
+// Runs a worker with `wo` on a thread while `while_running(its metrics)` runs, then stops it
+// (SIGTERM's path) and expects a clean exit.
+void RunWorkerWhile(const WorkerOptions& wo,
+                    const std::function<void(metrics::IngestMetrics&)>& while_running) {
+  prometheus::Registry registry;
+  metrics::IngestMetrics metrics(registry);
+  auto w = Worker::Create(wo, metrics);
+  ASSERT_TRUE(w.ok()) << w.error().reason;
+  std::atomic<bool> stop{false};
+  Status run_status = OkStatus();
+  std::thread thread([&] { run_status = w.value()->Run(stop); });
+  while_running(metrics);
+  stop = true;
+  thread.join();
+  EXPECT_TRUE(run_status.ok()) << (run_status.ok() ? "" : run_status.error().reason);
+}
+
 class AtLeastOnceWorker : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -554,17 +571,7 @@ TEST(LocalState, OneChangelogRecordWrittenSinceTheMarkerForcesARestore) {
   wo.instance_id = "local";
   wo.state_dir = dir;
   auto run_worker = [&](const std::function<void(metrics::IngestMetrics&)>& while_running) {
-    prometheus::Registry registry;
-    metrics::IngestMetrics metrics(registry);
-    auto w = Worker::Create(wo, metrics);
-    ASSERT_TRUE(w.ok()) << w.error().reason;
-    std::atomic<bool> stop{false};
-    Status run_status = OkStatus();
-    std::thread thread([&] { run_status = w.value()->Run(stop); });
-    while_running(metrics);
-    stop = true;
-    thread.join();
-    EXPECT_TRUE(run_status.ok()) << (run_status.ok() ? "" : run_status.error().reason);
+    RunWorkerWhile(wo, while_running);
   };
   SendStory(broker.bootstrap(), "Story local");
   run_worker([&](metrics::IngestMetrics&) {
@@ -646,17 +653,7 @@ TEST(LocalState, BandEntriesPastTheBudgetMoveToRocksDbAndStillMatch) {
     return by_offset;
   };
   auto run_worker = [&](const std::function<void()>& while_running) {
-    prometheus::Registry registry;
-    metrics::IngestMetrics metrics(registry);
-    auto w = Worker::Create(wo, metrics);
-    ASSERT_TRUE(w.ok()) << w.error().reason;
-    std::atomic<bool> stop{false};
-    Status run_status = OkStatus();
-    std::thread thread([&] { run_status = w.value()->Run(stop); });
-    while_running();
-    stop = true;
-    thread.join();
-    EXPECT_TRUE(run_status.ok()) << (run_status.ok() ? "" : run_status.error().reason);
+    RunWorkerWhile(wo, [&](metrics::IngestMetrics&) { while_running(); });
   };
 
   run_worker([&] {
