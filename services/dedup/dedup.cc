@@ -286,6 +286,7 @@ std::string_view DecisionName(v1::Decision d) {
     case v1::DECISION_SYNDICATED: return "syndicated";
     case v1::DECISION_CANCEL: return "cancel";
     case v1::DECISION_DEAD_LETTER: return "dead_letter";
+    case v1::DECISION_ITEMS: return "items";
     default: return "unspecified";
   }
 }

@@ -1,5 +1,6 @@
 #include "ingest/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "copydesk/v1/dead_letter.pb.h"
@@ -13,8 +14,10 @@ double Since(std::chrono::steady_clock::time_point t0) {
 
 const std::string& HeaderName(v1::DeadLetterHeader h) {
   static const auto* names = [] {
-    auto* m = new std::vector<std::string>(8);
     const auto* desc = v1::DeadLetterHeader_descriptor();
+    int max_number = 0;
+    for (int i = 0; i < desc->value_count(); ++i) max_number = std::max(max_number, desc->value(i)->number());
+    auto* m = new std::vector<std::string>(static_cast<size_t>(max_number) + 1);
     for (int i = 0; i < desc->value_count(); ++i) {
       const auto* v = desc->value(i);
       (*m)[static_cast<size_t>(v->number())] = v->options().GetExtension(v1::header_name);

@@ -170,10 +170,18 @@ std::string ContentTypeFromFileName(std::string_view path) {
   return "";
 }
 
-Result<v1::Article> Normalize(std::string_view bytes, const Metadata& meta, const Limits& limits) {
+Result<v1::Article> Normalize(std::string_view bytes, const Metadata& meta, const Limits& limits,
+                              Diagnostics* /*diagnostics*/) {
   Metadata m = meta;
   if (m.charset.empty()) m.charset = CharsetParam(meta.content_type);
   return NormalizeImpl(bytes, m, limits, 0);
+}
+
+Result<std::vector<Item>> NormalizeItems(std::string_view bytes, const Metadata& meta, const Limits& limits) {
+  std::vector<Item> items(1);
+  items[0].article = Normalize(bytes, meta, limits, &items[0].diagnostics);
+  if (!items[0].article.ok()) return items[0].article.error();
+  return items;
 }
 
 }  // namespace copydesk::normalize

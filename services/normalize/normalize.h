@@ -40,6 +40,34 @@ struct Limits {
   uint32_t max_depth = 512;                // ERROR_CODE_NESTING_TOO_DEEP beyond this element depth
   uint32_t max_millis = 2000;              // ERROR_CODE_TIMEOUT (checked cooperatively)
   size_t max_entity_expansion = 1u << 20;  // ERROR_CODE_ENTITY_EXPANSION (bytes)
+  // Multi-item inputs (feeds, NewsML-G2 newsMessage): items past this count are each rejected
+  // with ERROR_CODE_TOO_MANY_ITEMS (never dropped silently).
+  size_t max_items = 1000;
+};
+
+// What the normalizer repaired or removed on the way, for the worker's metrics. Never affects
+// whether an input is accepted.
+struct Diagnostics {
+  // URLs removed from Article fields: a scheme other than http(s), or not a URL.
+  uint32_t urls_dropped = 0;
+  // Strings with invalid UTF-8 or control characters that were repaired.
+  uint32_t strings_repaired = 0;
+  // Strings cut to their field's length limit.
+  uint32_t strings_truncated = 0;
+};
+
+// One item of an input: the whole input for single-item formats, one entry / newsItem of a
+// multi-item input.
+struct Item {
+  // Position in the input, from 0.
+  uint32_t index = 0;
+  // The item's own id as the input gives it (RSS guid, Atom id, G2 guid), "" when none.
+  std::string guid;
+  // The item's own bytes, for its dead letter; empty for a single-item input (the input's bytes
+  // are the item's).
+  std::string bytes;
+  Result<v1::Article> article = Error{v1::ERROR_CODE_INTERNAL, "not normalized"};
+  Diagnostics diagnostics;
 };
 
 // The formats the normalizer decodes, chosen from the content type.
@@ -52,7 +80,15 @@ Format FormatFromContentType(std::string_view content_type);
 std::string ContentTypeFromFileName(std::string_view path);
 
 // Normalizes one event. On success the Article has everything the input provides except the
-// story identity (uri, version), which dedup assigns.
-Result<v1::Article> Normalize(std::string_view bytes, const Metadata& meta, const Limits& limits = {});
+// story identity (uri, version), which dedup assigns. `diagnostics`, when given, is filled.
+Result<v1::Article> Normalize(std::string_view bytes, const Metadata& meta, const Limits& limits = {},
+                              Diagnostics* diagnostics = nullptr);
+
+// Normalizes every item of an event, in input order: one Item for single-item formats, one per
+// entry or newsItem of a multi-item input. An error means the input as a whole cannot be read
+// (empty, too large, malformed container, unknown content type): dead-letter the input. An item
+// that cannot be normalized carries its own error and the others go on.
+Result<std::vector<Item>> NormalizeItems(std::string_view bytes, const Metadata& meta,
+                                         const Limits& limits = {});
 
 }  // namespace copydesk::normalize
