@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lookup benchmark (issue 6). Target: >= 20,000 GetArticle calls/s with p99 <= 5 ms against
+# Lookup benchmark. Target: >= 20,000 GetArticle calls/s with p99 <= 5 ms against
 # 100,000 stories on a 2-core machine.
 #
 # 1. In one process: 100,000 stories loaded through the embedded broker into a fresh view (the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Pipeline benchmark (issue 5): throughput of ingest (transactional, dedup on, 2 workers) vs a kcat
+# Pipeline benchmark: throughput of ingest (transactional, dedup on, 2 workers) vs a kcat
 # pass-through ceiling, and end-to-end latency at 1,000 events/s in at-least-once and transactional
 # mode. Prints figures (no pass/fail). See tests/bench/pipeline_bench.py for the method.
 # Usage: tests/bench/pipeline_bench.sh [COPYDESK_BIN] [--events N] [--seconds S] [--rate R] [--only throughput|latency]
