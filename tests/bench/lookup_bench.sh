@@ -34,10 +34,29 @@ trap cleanup EXIT
 
 common=(--stories "$stories" --duration "$duration" --inflight "$inflight" --client-threads "$threads")
 
+out="$view/figures.log"
 echo "== in one process (load, rebuild, serve, drive) =="
-"$bin" bench lookup "${common[@]}" --data-dir "$view/view" --keep "$@" 2>&1 | grep -v '^%'
+"$bin" bench lookup "${common[@]}" --data-dir "$view/view" --keep "$@" 2>&1 | grep -v '^%' | tee "$out"
 
-if [[ "$mode" == "inprocess" ]]; then exit 0; fi
+figures() {  # BENCH lines for scripts/bench (tests/bench/bench_result.py)
+  STORIES="$stories" /usr/bin/python3 - "$out" <<'PY'
+import os, re, sys
+sys.path.insert(0, os.path.join(os.environ.get("BENCH_DIR", "tests/bench")))
+from bench_result import emit
+text = open(sys.argv[1]).read()
+rates = [int(x) for x in re.findall(r"calls/s (\d+)", text)]
+p99s = [float(x) for x in re.findall(r"latency ms p50 \S+\s+p99 (\S+)", text)]
+names = ["client and server in one process", "client and server as separate processes"]
+n = int(os.environ["STORIES"])
+for name, rate, p99 in zip(names, rates, p99s):
+    emit("GetArticle calls/s, %d stories, %s" % (n, name), "%d calls/s" % rate, ">= 20,000", rate >= 20000)
+    emit("GetArticle p99, %d stories, %s" % (n, name), "%.2f ms" % p99, "<= 5 ms", p99 <= 5.0)
+m = re.search(r"rebuilt the view from the topic: .*? stories in (\S+) s", text)
+if m:
+    emit("lookup view rebuild from the topic, %d stories" % n, "%s s" % m.group(1))
+PY
+}
+if [[ "$mode" == "inprocess" ]]; then BENCH_DIR="$here/tests/bench" figures; exit 0; fi
 echo
 echo "== separate processes (server: bench lookup --listen; client: bench lookup --grpc) =="
 log="$view/server.log"
@@ -50,8 +69,9 @@ for _ in $(seq 1 600); do
 done
 port="$(sed -n 's/.*serving the view on port \([0-9]*\).*/\1/p' "$log")"
 grep -E "reusing|warmed" "$log" || true
-"$bin" bench lookup "${common[@]}" --grpc "127.0.0.1:$port" --server-pid "$server_pid" "$@" 2>&1 | grep -v '^%'
+"$bin" bench lookup "${common[@]}" --grpc "127.0.0.1:$port" --server-pid "$server_pid" "$@" 2>&1 | grep -v '^%' | tee -a "$out"
 kill "$server_pid"
 wait "$server_pid" || true
 server_pid=""
 grep "server CPU while serving" "$log" || true
+BENCH_DIR="$here/tests/bench" figures

@@ -31,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "chaos"))
 
 import gen_events  # noqa: E402
+from bench_result import emit  # noqa: E402
 from procs import Procs, control, scrape, start_broker, wait_for_line  # noqa: E402
 
 
@@ -336,6 +337,13 @@ def throughput(args, procs):
     print("THROUGHPUT pipeline sustained %.0f events/s (%d workers, transactional, dedup on); from the first "
           "event produced to the last outcome %.0f events/s; kcat pass-through ceiling %.0f events/s; ratio %.1f%% "
           "(target >= 25%%)" % (sustained, args.workers, whole, ceiling, 100 * res["ratio"]), flush=True)
+    emit("throughput: %d workers (transactional, dedup on) / kcat pass-through, %d Reuters text/plain events"
+         % (args.workers, len(events)), "%.1f %%" % (100 * res["ratio"]), ">= 25 %", res["ratio"] >= 0.25,
+         "pipeline %.0f events/s, ceiling %.0f events/s" % (sustained, ceiling))
+    emit("throughput: pipeline, sustained", "%.0f events/s" % sustained)
+    emit("throughput: kcat pass-through ceiling (fetch.wait.max.ms=%d, best of %d)" % (WORKER_FETCH_WAIT_MS,
+                                                                                        KCAT_PASSES),
+         "%.0f events/s" % ceiling)
     return res
 
 
@@ -397,6 +405,11 @@ def latency(args, procs, mode):
               mode, res["produce_rate"], args.workers,
               "p50 %.0f ms, p99 %.0f ms over %d events" % (1000 * h["p50"], 1000 * h["p99"], h["count"])
               if h else "not exported", target), flush=True)
+    if h:
+        limit = 0.100 if mode == "at-least-once" else 0.200
+        emit("latency p99, %s, %.0f events/s, %.0f s, %d workers" % (mode, args.rate, args.seconds, args.workers),
+             "%.0f ms (p50 %.0f ms)" % (1000 * h["p99"], 1000 * h["p50"]), "<= %d ms" % (1000 * limit),
+             h["p99"] <= limit)
     print("LATENCY %s at %.0f events/s: visible to a consumer (outcome receive time - input CreateTime; the "
           "mock shows uncommitted data): p50 %.0f ms, p99 %.0f ms, max %.0f ms over %d outcomes read live; "
           "%d/%d outcomes in all" % (mode, res["produce_rate"], res["p50"], res["p99"], res["max"], len(lat),
