@@ -26,6 +26,7 @@ struct NormalizeOptions {
   uint32_t max_millis = 2000;
   size_t limit_bytes = 10u << 20;
   uint32_t max_depth = 512;
+  size_t max_items = 1000;
   int bench_repeat = 0;
   bool pretty = false;
 };
@@ -72,11 +73,17 @@ int RunBench(const NormalizeOptions& o, const normalize::Limits& limits) {
   auto start = std::chrono::steady_clock::now();
   for (int r = 0; r < o.bench_repeat; ++r) {
     for (const auto& [path, data] : inputs) {
-      auto res = normalize::Normalize(data, MetaFor(o, path), limits);
-      if (res.ok())
-        ++ok;
-      else
+      auto res = normalize::NormalizeItems(data, MetaFor(o, path), limits);
+      if (!res.ok()) {
         ++failed;
+        continue;
+      }
+      for (const auto& it : *res) {
+        if (it.article.ok())
+          ++ok;
+        else
+          ++failed;
+      }
     }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -88,48 +95,66 @@ int RunBench(const NormalizeOptions& o, const normalize::Limits& limits) {
   return 0;
 }
 
+// The Article as JSON (protobuf's JSON mapping with the proto field names), or an error object.
+bool ArticleJson(const v1::Article& a, bool pretty, std::string* out) {
+  google::protobuf::util::JsonPrintOptions jopts;
+  jopts.add_whitespace = pretty;
+  jopts.preserve_proto_field_names = true;
+  out->clear();
+  return google::protobuf::util::MessageToJsonString(a, out, jopts).ok();
+}
+
+// One output line: `prefix` (the file and item keys, "" for a lone document) and the result.
+std::string Line(const std::string& prefix, const Result<v1::Article>& res, bool pretty, bool* failed) {
+  std::string json;
+  if (res.ok() && !ArticleJson(res.value(), pretty, &json)) {
+    *failed = true;
+    return "{" + prefix +
+           "\"error\":" + ErrorJson({v1::ERROR_CODE_INTERNAL, "cannot print the article as JSON"}) + "}";
+  }
+  if (!res.ok()) {
+    *failed = true;
+    return "{" + prefix + "\"error\":" + ErrorJson(res.error()) + "}";
+  }
+  return prefix.empty() ? json : "{" + prefix + "\"article\":" + json + "}";
+}
+
 int Run(const NormalizeOptions& o) {
   normalize::Limits limits;
   limits.max_millis = o.max_millis;
   limits.max_bytes = o.limit_bytes;
   limits.max_depth = o.max_depth;
+  limits.max_items = o.max_items;
   if (o.bench_repeat > 0) return RunBench(o, limits);
-  google::protobuf::util::JsonPrintOptions jopts;
-  jopts.add_whitespace = o.pretty && o.files.size() == 1;
   const bool single = o.files.size() == 1;
-  int rc = 0;
+  bool failed = false;
   for (const auto& path : o.files) {
+    const std::string file_key = single ? "" : "\"file\":" + JsonString(path) + ",";
     std::string data;
-    std::string line;
     if (!ReadAll(path, &data)) {
-      Error e{v1::ERROR_CODE_INTERNAL, "cannot read file '" + path + "'"};
-      line = single ? "{\"error\":" + ErrorJson(e) + "}"
-                    : "{\"file\":" + JsonString(path) + ",\"error\":" + ErrorJson(e) + "}";
-      std::cout << line << "\n";
-      rc = 1;
+      Result<v1::Article> err = Error{v1::ERROR_CODE_INTERNAL, "cannot read file '" + path + "'"};
+      std::cout << Line(file_key, err, false, &failed) << "\n";
       continue;
     }
-    auto res = normalize::Normalize(data, MetaFor(o, path), limits);
-    if (!res.ok()) {
-      line = single ? "{\"error\":" + ErrorJson(res.error()) + "}"
-                    : "{\"file\":" + JsonString(path) + ",\"error\":" + ErrorJson(res.error()) + "}";
-      rc = 1;
-    } else {
-      std::string json;
-      auto st = google::protobuf::util::MessageToJsonString(res.value(), &json, jopts);
-      if (!st.ok()) {
-        Error e{v1::ERROR_CODE_INTERNAL, "cannot print the article as JSON"};
-        line = single ? "{\"error\":" + ErrorJson(e) + "}"
-                      : "{\"file\":" + JsonString(path) + ",\"error\":" + ErrorJson(e) + "}";
-        rc = 1;
-      } else {
-        line = single ? json : "{\"file\":" + JsonString(path) + ",\"article\":" + json + "}";
-      }
+    auto items = normalize::NormalizeItems(data, MetaFor(o, path), limits);
+    if (!items.ok()) {
+      Result<v1::Article> err = items.error();
+      std::cout << Line(file_key, err, false, &failed) << "\n";
+      continue;
     }
-    std::cout << line << "\n";
+    const bool multi = items->size() != 1 || !items->front().bytes.empty();
+    for (const auto& it : *items) {
+      std::string prefix = file_key;
+      if (multi) {
+        prefix += "\"item\":" + std::to_string(it.index) +
+                  ",\"item_count\":" + std::to_string(items->size()) + ",\"guid\":" + JsonString(it.guid) +
+                  ",";
+      }
+      std::cout << Line(prefix, it.article, o.pretty && prefix.empty(), &failed) << "\n";
+    }
   }
   std::cout.flush();
-  return single ? rc : 0;
+  return single && failed ? 1 : 0;
 }
 
 }  // namespace
@@ -140,10 +165,12 @@ void RegisterNormalize(CLI::App& app) {
       "normalize",
       "Normalize raw article files (HTML, text dumps, ninjs, NITF, NewsML-G2, RSS/Atom entries, RawArticle "
       "protobuf) into copydesk.v1.Article JSON.\n"
-      "One FILE: prints the Article as JSON (protobuf JSON mapping, e.g. bodyText) and exits 0, or prints "
-      "{\"error\":{\"code\":..,\"reason\":..}} and exits 1.\n"
-      "Several FILEs: prints JSON Lines, one per file in order: {\"file\":PATH,\"article\":{...}} or "
-      "{\"file\":PATH,\"error\":{...}}.\n"
+      "One FILE: prints the Article as JSON (protobuf JSON mapping with the proto field names, e.g. "
+      "body_text) and exits 0, or prints {\"error\":{\"code\":..,\"reason\":..}} and exits 1.\n"
+      "A multi-item FILE (an RSS or Atom feed, a NewsML-G2 newsMessage): one JSON line per item, "
+      "{\"item\":I,\"item_count\":N,\"guid\":..,\"article\":{...}} or {...,\"error\":{...}}; exits 1 "
+      "when any item failed.\n"
+      "Several FILEs: JSON Lines in order, each with \"file\":PATH first.\n"
       "The content type defaults from each file's extension (.html .txt .json .nitf.xml .g2.xml .rss.xml "
       ".atom.xml .pb).");
   cmd->add_option("files", opts->files, "Input files; '-' reads standard input")->required();
@@ -158,6 +185,9 @@ void RegisterNormalize(CLI::App& app) {
   cmd->add_option("--limit-bytes", opts->limit_bytes, "Reject inputs larger than this many bytes")
       ->capture_default_str();
   cmd->add_option("--max-depth", opts->max_depth, "Reject HTML/XML nested deeper than this")
+      ->capture_default_str();
+  cmd->add_option("--max-items", opts->max_items,
+                  "Items per multi-item input; each item past it is an error TOO_MANY_ITEMS")
       ->capture_default_str();
   cmd->add_flag("--pretty", opts->pretty, "Indent the JSON (single file only)");
   cmd->add_option("--bench-repeat", opts->bench_repeat,

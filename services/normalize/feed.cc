@@ -1,10 +1,14 @@
 // A single RSS 2.0 <item> (bare, or the first item of an <rss>/<channel>) or a single Atom <entry>
 // (bare, or the first entry of a <feed>) -> Article. Embedded HTML (description, content:encoded,
 // Atom content/summary) goes through the same HTML engine as pages.
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "normalize/ascii.h"
+#include "normalize/html/extract.h"
 #include "normalize/internal.h"
+#include "normalize/xml_item.h"
 #include "normalize/xml_util.h"
 
 namespace copydesk::normalize::internal {
@@ -34,6 +38,31 @@ void AddMediaRss(const xmlNode* mc, v1::Article& out) {
   }
 }
 
+// The effective xml:base of `n` (RFC 3986 resolution of every xml:base from the root down,
+// starting from `fallback`, the URL the input came from).
+std::string BaseOf(const xmlNode* n, std::string_view fallback) {
+  std::vector<std::string> bases;
+  for (const xmlNode* p = n; p && p->type == XML_ELEMENT_NODE; p = p->parent) {
+    if (xmlChar* b = xmlGetNsProp(p, reinterpret_cast<const xmlChar*>("base"), XML_XML_NAMESPACE)) {
+      bases.emplace_back(reinterpret_cast<const char*>(b));
+      xmlFree(b);
+    }
+  }
+  std::string base(fallback);
+  for (auto it = bases.rbegin(); it != bases.rend(); ++it) {
+    base = base.empty() ? *it : html::ResolveUrl(base, *it);
+  }
+  return base;
+}
+
+// A link of the item, made absolute against its base.
+std::string Absolute(const xmlNode* at, std::string_view href, std::string_view fallback) {
+  std::string ref = CollapseSpace(href);
+  if (ref.empty()) return ref;
+  std::string base = BaseOf(at, fallback);
+  return base.empty() ? ref : html::ResolveUrl(base, ref);
+}
+
 // "jane@example.com (Jane Doe)" -> "Jane Doe".
 std::string RssAuthorName(std::string s) {
   auto open = s.find('(');
@@ -56,10 +85,10 @@ Status DecodeRssItem(xmlDoc* doc, const xmlNode* channel, const xmlNode* item, c
   auto& prov = *out.mutable_provenance();
   prov.set_format("rss");
   out.set_headline(StripTags(Text(Child(item, "title"))));
-  std::string link = Text(Child(item, "link"));
+  const std::string link = Absolute(item, Text(Child(item, "link")), meta.url);
   if (!link.empty()) out.set_canonical_url(CanonicalizeUrl(link));
   const xmlNode* guid = Child(item, "guid");
-  prov.set_guid(guid ? Text(guid) : link);
+  prov.set_guid(guid ? Text(guid) : Text(Child(item, "link")));
   google::protobuf::Timestamp t;
   // pubDate, else dc:date.
   if (SetTimeFrom(Text(Child(item, "pubDate")), &t) || SetTimeFrom(Text(Child(item, "date")), &t))
@@ -80,7 +109,7 @@ Status DecodeRssItem(xmlDoc* doc, const xmlNode* channel, const xmlNode* item, c
   }
   for (const xmlNode* e : Children(item, "enclosure")) {
     auto* m = out.add_media();
-    m->set_url(Attr(e, "url"));
+    m->set_url(Absolute(e, Attr(e, "url"), meta.url));
     m->set_mime_type(Attr(e, "type"));
     m->set_type(MediaKind("", m->mime_type()));
   }
@@ -175,7 +204,7 @@ Status DecodeAtomEntry(xmlDoc* doc, const xmlNode* feed, const xmlNode* entry, c
   }
   for (const xmlNode* l : Children(entry, "link")) {
     std::string rel = Attr(l, "rel");
-    std::string href = Attr(l, "href");
+    std::string href = Absolute(l, Attr(l, "href"), meta.url);
     if (href.empty()) continue;
     if (rel.empty() || rel == "alternate") {
       if (out.canonical_url().empty()) out.set_canonical_url(CanonicalizeUrl(href));
@@ -232,29 +261,69 @@ Status DecodeAtomEntry(xmlDoc* doc, const xmlNode* feed, const xmlNode* entry, c
   return OkStatus();
 }
 
+// The items of an RSS or Atom document, parsed once.
+class FeedItems final : public ItemDecoder {
+ public:
+  FeedItems(XmlDocPtr doc, bool atom, const xmlNode* channel, std::vector<const xmlNode*> items,
+            bool container)
+      : doc_(std::move(doc)),
+        atom_(atom),
+        channel_(channel),
+        items_(std::move(items)),
+        container_(container) {
+    charset_ = doc_->encoding ? AsciiLower(reinterpret_cast<const char*>(doc_->encoding)) : "utf-8";
+  }
+  [[nodiscard]] bool container() const override { return container_; }
+  [[nodiscard]] size_t size() const override { return items_.size(); }
+  [[nodiscard]] std::string Guid(size_t i) const override {
+    const xmlNode* item = items_[i];
+    if (atom_) return Text(Child(item, "id"));
+    const xmlNode* guid = Child(item, "guid");
+    return guid ? Text(guid) : Text(Child(item, "link"));
+  }
+  [[nodiscard]] std::string Bytes(size_t i) const override { return StandaloneXml(items_[i]); }
+  Status Decode(size_t i, const Metadata& meta, const Limits& limits, v1::Article& out) override {
+    out.mutable_provenance()->set_charset(charset_);
+    return atom_ ? DecodeAtomEntry(doc_.get(), channel_, items_[i], meta, limits, out)
+                 : DecodeRssItem(doc_.get(), channel_, items_[i], meta, limits, out);
+  }
+
+ private:
+  XmlDocPtr doc_;
+  bool atom_;
+  const xmlNode* channel_;             // <channel> or Atom <feed>; nullptr for a bare item; owned by doc_
+  std::vector<const xmlNode*> items_;  // owned by doc_
+  bool container_;
+  std::string charset_;
+};
+
 }  // namespace
 
-Status DecodeFeedEntry(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out) {
+Result<std::unique_ptr<ItemDecoder>> OpenFeed(std::string_view bytes, const Limits& limits) {
   auto parsed = ParseXmlSafely(bytes, limits);
   if (!parsed.ok()) return parsed.error();
-  xmlDoc* doc = parsed.value().get();
-  xmlNode* root = xmlDocGetRootElement(doc);
-  out.mutable_provenance()->set_charset(
-      doc->encoding ? AsciiLower(reinterpret_cast<const char*>(doc->encoding)) : "utf-8");
+  XmlDocPtr doc = std::move(parsed.value());
+  const xmlNode* root = xmlDocGetRootElement(doc.get());
   std::string_view name = LocalName(root);
-  if (name == "item") return DecodeRssItem(doc, nullptr, root, meta, limits, out);
+  std::vector<const xmlNode*> items;
+  if (name == "item" || name == "entry") {
+    items.push_back(root);
+    return std::unique_ptr<ItemDecoder>(
+        std::make_unique<FeedItems>(std::move(doc), name == "entry", nullptr, std::move(items), false));
+  }
   if (name == "rss" || name == "RDF") {
     const xmlNode* channel = Child(root, "channel");
-    const xmlNode* item = Child(channel, "item");
-    if (!item) item = Child(root, "item");  // RSS 1.0 puts items beside the channel
-    if (!item) return Error{v1::ERROR_CODE_NO_CONTENT, "the RSS document has no <item>"};
-    return DecodeRssItem(doc, channel, item, meta, limits, out);
+    for (const xmlNode* item : Children(channel, "item")) items.push_back(item);
+    for (const xmlNode* item : Children(root, "item")) items.push_back(item);  // RSS 1.0: beside the channel
+    if (items.empty()) return Error{v1::ERROR_CODE_NO_CONTENT, "the RSS document has no <item>"};
+    return std::unique_ptr<ItemDecoder>(
+        std::make_unique<FeedItems>(std::move(doc), false, channel, std::move(items), true));
   }
-  if (name == "entry") return DecodeAtomEntry(doc, nullptr, root, meta, limits, out);
   if (name == "feed") {
-    const xmlNode* entry = Child(root, "entry");
-    if (!entry) return Error{v1::ERROR_CODE_NO_CONTENT, "the Atom feed has no <entry>"};
-    return DecodeAtomEntry(doc, root, entry, meta, limits, out);
+    for (const xmlNode* entry : Children(root, "entry")) items.push_back(entry);
+    if (items.empty()) return Error{v1::ERROR_CODE_NO_CONTENT, "the Atom feed has no <entry>"};
+    return std::unique_ptr<ItemDecoder>(
+        std::make_unique<FeedItems>(std::move(doc), true, root, std::move(items), true));
   }
   return Error{v1::ERROR_CODE_UNSUPPORTED_FORMAT,
                "root element <" + std::string(name) + "> is not RSS or Atom"};

@@ -1,6 +1,7 @@
 // Internal interfaces between the normalizer's decoders. Not for use outside services/normalize.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -16,9 +17,29 @@ Status DecodeHtml(std::string_view bytes, const Metadata& meta, const Limits& li
 Status DecodeText(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out);
 Status DecodeNinjs(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out);
 Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out);
-Status DecodeNewsMlG2(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out);
-// A single RSS 2.0 <item> (or a one-item <rss>) / a single Atom <entry> (or a one-entry feed).
-Status DecodeFeedEntry(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out);
+
+// The items of an input in one of the multi-item formats (RSS, Atom, NewsML-G2), parsed once and
+// decoded one at a time, so that one item's failure or the time limit stops only what is left.
+class ItemDecoder {
+ public:
+  virtual ~ItemDecoder() = default;
+  // True for a container (a feed, a newsMessage), false for a bare <item>, <entry>, <newsItem>
+  // or <packageItem>, which is a single-item input.
+  [[nodiscard]] virtual bool container() const = 0;
+  [[nodiscard]] virtual size_t size() const = 0;
+  // The item's own id as the input gives it (RSS guid else link, Atom id, G2 guid).
+  [[nodiscard]] virtual std::string Guid(size_t i) const = 0;
+  // The item alone as a UTF-8 XML document (namespaces it uses declared), which the same
+  // content type decodes again; for its dead letter.
+  [[nodiscard]] virtual std::string Bytes(size_t i) const = 0;
+  // Fills `out` with the item's fields; the dispatcher finishes it (provenance, Finalize).
+  virtual Status Decode(size_t i, const Metadata& meta, const Limits& limits, v1::Article& out) = 0;
+};
+
+// RSS 2.0 / RSS 1.0 (<rss>, <rdf:RDF>, or a bare <item>) and Atom (<feed> or a bare <entry>).
+Result<std::unique_ptr<ItemDecoder>> OpenFeed(std::string_view bytes, const Limits& limits);
+// NewsML-G2: a <newsMessage> (its newsItems and packageItems) or a bare <newsItem>/<packageItem>.
+Result<std::unique_ptr<ItemDecoder>> OpenNewsMlG2(std::string_view bytes, const Limits& limits);
 
 // Extracts body blocks, captions, pull quotes, media and related links from an HTML fragment
 // (already UTF-8) with the same engine as whole pages. Used for bodies embedded in ninjs,

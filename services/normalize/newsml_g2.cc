@@ -1,9 +1,15 @@
-// IPTC NewsML-G2 newsItem -> Article. Accepts a bare <newsItem> or the first newsItem inside a
-// <newsMessage>. itemMeta gives identity, status and signals; contentMeta the descriptive metadata;
-// contentSet the body (inlineXML XHTML through the HTML engine, inlineData text otherwise).
+// IPTC NewsML-G2 -> Articles. A bare <newsItem> or <packageItem> is one item; a <newsMessage> is
+// every newsItem and packageItem of its itemSet, each its own Article. itemMeta gives identity,
+// status and signals; contentMeta the descriptive metadata; contentSet the body (inlineXML XHTML
+// through the HTML engine, inlineData text otherwise); a packageItem's groupSet its members,
+// which become associations referenced by uri.
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "normalize/ascii.h"
 #include "normalize/internal.h"
+#include "normalize/xml_item.h"
 #include "normalize/xml_util.h"
 
 namespace copydesk::normalize::internal {
@@ -45,17 +51,29 @@ std::string MediaTypeFromItemClass(std::string_view item_class, std::string_view
   return code;
 }
 
-}  // namespace
+// The members of a package: every itemRef of its groups, in document order, as an associated
+// item referenced by uri (residref) under its group's role.
+void AddPackageMembers(const xmlNode* pkg, v1::Article& out) {
+  if (out.type().empty()) out.set_type("composite");
+  const xmlNode* gs = Child(pkg, "groupSet");
+  for (const xmlNode* g : Children(gs, "group")) {
+    const std::string role = CodeOf(Attr(g, "role"));
+    for (const xmlNode* ref : Children(g, "itemRef")) {
+      auto* m = out.add_media();
+      m->set_uri(Attr(ref, "residref"));
+      m->set_role(role);
+      m->set_type(CodeOf(Attr(Child(ref, "itemClass"), "qcode")));
+      if (std::string href = Attr(ref, "href"); !href.empty()) m->set_url(href);
+      m->set_title(Text(Child(ref, "title")));
+      if (m->title().empty()) m->set_title(Text(Child(ref, "headline")));
+      m->set_description(Text(Child(ref, "description")));
+    }
+  }
+}
 
-Status DecodeNewsMlG2(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out) {
-  auto parsed = ParseXmlSafely(bytes, limits);
-  if (!parsed.ok()) return parsed.error();
-  xmlDoc* doc = parsed.value().get();
-  xmlNode* root = xmlDocGetRootElement(doc);
-  const xmlNode* item = IsElement(root, "newsItem") ? root : Descendant(root, "newsItem");
-  if (!item) return Error{v1::ERROR_CODE_UNSUPPORTED_FORMAT, "no NewsML-G2 <newsItem> in the document"};
-  out.mutable_provenance()->set_charset(doc->encoding ? reinterpret_cast<const char*>(doc->encoding)
-                                                      : "utf-8");
+// A newsItem or packageItem -> Article.
+Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const Limits& limits,
+                  v1::Article& out) {
   auto& prov = *out.mutable_provenance();
   prov.set_guid(Attr(item, "guid"));
   prov.set_provider_version(Attr(item, "version"));
@@ -174,6 +192,7 @@ Status DecodeNewsMlG2(std::string_view bytes, const Metadata& meta, const Limits
     out.set_headline(out.headlines(0).value());
     out.mutable_headlines()->erase(out.mutable_headlines()->begin());
   }
+  if (out.headline().empty()) out.set_headline(Text(Child(im, "title")));
   for (const xmlNode* d : Children(cm, "description")) {
     std::string role = CodeOf(Attr(d, "role"));
     if (out.standfirst().empty() || role == "summary") out.set_standfirst(Text(d));
@@ -203,7 +222,64 @@ Status DecodeNewsMlG2(std::string_view bytes, const Metadata& meta, const Limits
       m->set_title(out.headline());
     }
   }
+  if (IsElement(item, "packageItem")) AddPackageMembers(item, out);
   return OkStatus();
+}
+
+// The items of a NewsML-G2 document, parsed once.
+class G2Items final : public ItemDecoder {
+ public:
+  G2Items(XmlDocPtr doc, std::vector<const xmlNode*> items, bool container)
+      : doc_(std::move(doc)), items_(std::move(items)), container_(container) {
+    charset_ = doc_->encoding ? AsciiLower(reinterpret_cast<const char*>(doc_->encoding)) : "utf-8";
+  }
+  [[nodiscard]] bool container() const override { return container_; }
+  [[nodiscard]] size_t size() const override { return items_.size(); }
+  [[nodiscard]] std::string Guid(size_t i) const override { return Attr(items_[i], "guid"); }
+  [[nodiscard]] std::string Bytes(size_t i) const override { return StandaloneXml(items_[i]); }
+  Status Decode(size_t i, const Metadata& meta, const Limits& limits, v1::Article& out) override {
+    out.mutable_provenance()->set_charset(charset_);
+    return DecodeItem(doc_.get(), items_[i], meta, limits, out);
+  }
+
+ private:
+  XmlDocPtr doc_;
+  std::vector<const xmlNode*> items_;  // owned by doc_
+  bool container_;
+  std::string charset_;
+};
+
+// The newsItems and packageItems under `n` in document order, not looking inside an item.
+void CollectItems(const xmlNode* n, std::vector<const xmlNode*>& out, int depth) {
+  if (depth > 32) return;
+  for (const xmlNode* c = n->children; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE) continue;
+    if (IsElement(c, "newsItem") || IsElement(c, "packageItem")) {
+      out.push_back(c);
+    } else {
+      CollectItems(c, out, depth + 1);
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ItemDecoder>> OpenNewsMlG2(std::string_view bytes, const Limits& limits) {
+  auto parsed = ParseXmlSafely(bytes, limits);
+  if (!parsed.ok()) return parsed.error();
+  XmlDocPtr doc = std::move(parsed.value());
+  const xmlNode* root = xmlDocGetRootElement(doc.get());
+  std::vector<const xmlNode*> items;
+  if (IsElement(root, "newsItem") || IsElement(root, "packageItem")) {
+    items.push_back(root);
+    return std::unique_ptr<ItemDecoder>(std::make_unique<G2Items>(std::move(doc), std::move(items), false));
+  }
+  CollectItems(root, items, 0);
+  if (items.empty()) {
+    return Error{v1::ERROR_CODE_UNSUPPORTED_FORMAT,
+                 "no NewsML-G2 <newsItem> or <packageItem> in the document"};
+  }
+  return std::unique_ptr<ItemDecoder>(std::make_unique<G2Items>(std::move(doc), std::move(items), true));
 }
 
 }  // namespace copydesk::normalize::internal

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 
 #include "copydesk/v1/raw.pb.h"
 #include "normalize/ascii.h"
@@ -44,11 +45,136 @@ const char* FormatName(Format f) {
   return "unknown";
 }
 
-Result<v1::Article> NormalizeImpl(std::string_view bytes, const Metadata& meta, const Limits& limits,
-                                  int envelope_depth);
+// The time limit of a whole input: every item of a multi-item input shares it.
+class Budget {
+ public:
+  explicit Budget(uint32_t max_millis)
+      : bounded_(max_millis > 0),
+        deadline_(std::chrono::steady_clock::now() + std::chrono::milliseconds(max_millis)) {}
+  [[nodiscard]] bool Expired() const { return bounded_ && std::chrono::steady_clock::now() >= deadline_; }
+  // The limits for the next item: its time limit is what is left of the input's.
+  [[nodiscard]] Limits For(const Limits& limits) const {
+    Limits l = limits;
+    if (bounded_) {
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
+      l.max_millis = static_cast<uint32_t>(std::max<int64_t>(1, left.count()));
+    }
+    return l;
+  }
 
-Result<v1::Article> UnwrapRawArticle(std::string_view bytes, const Metadata& meta, const Limits& limits,
-                                     int envelope_depth) {
+ private:
+  bool bounded_;
+  std::chrono::steady_clock::time_point deadline_;
+};
+
+// Provenance from the metadata, the common post-processing, and the check that something was
+// found. For one item of a container the input's guid, version and URL are the container's, not
+// the item's: they neither replace the item's identity nor become its canonical URL.
+Status FinishArticle(Format format, const Metadata& meta, bool container_item, v1::Article& article) {
+  auto& prov = *article.mutable_provenance();
+  if (prov.provider().empty()) prov.set_provider(meta.provider);
+  if (!container_item) {
+    if (!meta.guid.empty()) prov.set_guid(meta.guid);  // an explicit header/envelope guid wins
+    if (!meta.version.empty()) prov.set_provider_version(meta.version);
+  }
+  prov.set_event_id(meta.event_id);
+  prov.set_content_type(meta.content_type);
+  prov.set_source_url(meta.url);
+  prov.set_normalizer_version(std::string(kNormalizerVersion));
+  if (prov.format().empty()) prov.set_format(FormatName(format));
+  if (meta.event_time_ms > 0) {
+    prov.mutable_event_time()->set_seconds(meta.event_time_ms / 1000);
+    prov.mutable_event_time()->set_nanos(static_cast<int32_t>(meta.event_time_ms % 1000) * 1000000);
+  }
+  if (article.type().empty()) article.set_type("text");
+  if (container_item) {
+    Metadata item_meta = meta;
+    item_meta.url.clear();
+    internal::Finalize(item_meta, article);
+  } else {
+    internal::Finalize(meta, article);
+  }
+  // A package (NewsML-G2 packageItem) is its members: it needs no text of its own.
+  const bool package = article.type() == "composite" && !article.media().empty();
+  if (article.body_text().empty() && article.headline().empty() && !package &&
+      article.pubstatus() != v1::PUB_STATUS_CANCELED) {
+    return Error{v1::ERROR_CODE_NO_CONTENT, "no headline and no body text could be extracted"};
+  }
+  return OkStatus();
+}
+
+Status DecodeSingle(Format format, std::string_view bytes, const Metadata& meta, const Limits& limits,
+                    v1::Article& article) {
+  switch (format) {
+    case Format::kHtml: return internal::DecodeHtml(bytes, meta, limits, article);
+    case Format::kText: {
+      // text/plain is UTF-8 unless its charset parameter says otherwise (RFC 6657 style): an
+      // undeclared or UTF-8-declared dump with invalid bytes is rejected, not guessed at.
+      std::string cs = AsciiLower(meta.charset);
+      if ((cs.empty() || cs == "utf-8" || cs == "utf8") && !IsValidUtf8(bytes)) {
+        return Error{v1::ERROR_CODE_INVALID_UTF8,
+                     "text/plain value is not valid UTF-8; declare its charset in the content-type "
+                     "(e.g. text/plain; charset=windows-1252)"};
+      }
+      return internal::DecodeText(bytes, meta, limits, article);
+    }
+    case Format::kNinjs: return internal::DecodeNinjs(bytes, meta, limits, article);
+    case Format::kNitf: return internal::DecodeNitf(bytes, meta, limits, article);
+    default: break;
+  }
+  return Error{v1::ERROR_CODE_UNKNOWN_CONTENT_TYPE, meta.content_type.empty()
+                                                        ? std::string("no content-type given")
+                                                        : "unknown content-type '" + meta.content_type + "'"};
+}
+
+// Every item of a multi-item input, in order. Items past limits.max_items, and items not reached
+// before the input's time limit, are items with an error of their own.
+Result<std::vector<Item>> SplitItems(internal::ItemDecoder& dec, Format format, const Metadata& meta,
+                                     const Limits& limits, const Budget& budget) {
+  const size_t n = dec.size();
+  const bool container = dec.container();
+  std::vector<Item> items(n);
+  for (size_t i = 0; i < n; ++i) {
+    Item& it = items[i];
+    it.index = static_cast<uint32_t>(i);
+    it.guid = dec.Guid(i);
+    if (container) it.bytes = dec.Bytes(i);
+    if (i >= limits.max_items) {
+      it.article = Error{v1::ERROR_CODE_TOO_MANY_ITEMS,
+                         "item " + std::to_string(i) + " of " + std::to_string(n) + " is past the limit of " +
+                             std::to_string(limits.max_items) + " items per input"};
+      continue;
+    }
+    if (budget.Expired()) {
+      it.article = Error{v1::ERROR_CODE_TIMEOUT, "item " + std::to_string(i) + " of " + std::to_string(n) +
+                                                     " not reached within the input's limit of " +
+                                                     std::to_string(limits.max_millis) + " ms"};
+      continue;
+    }
+    v1::Article article;
+    Status st = dec.Decode(i, meta, budget.For(limits), article);
+    if (st.ok()) st = FinishArticle(format, meta, container, article);
+    if (!st.ok()) {
+      it.article = st.error();
+      continue;
+    }
+    if (container) {
+      article.mutable_provenance()->set_item_index(static_cast<uint32_t>(i));
+      article.mutable_provenance()->set_item_count(static_cast<uint32_t>(n));
+    }
+    it.article = std::move(article);
+  }
+  // A bare item is the whole input: its failure is the input's.
+  if (!container && n == 1 && !items[0].article.ok()) return items[0].article.error();
+  return items;
+}
+
+Result<std::vector<Item>> ItemsImpl(std::string_view bytes, const Metadata& meta, const Limits& limits,
+                                    const Budget& budget, int envelope_depth);
+
+Result<std::vector<Item>> UnwrapRawArticle(std::string_view bytes, const Metadata& meta, const Limits& limits,
+                                           const Budget& budget, int envelope_depth) {
   if (envelope_depth > 0) {
     return Error{v1::ERROR_CODE_UNSUPPORTED_FORMAT, "a RawArticle may not wrap another RawArticle"};
   }
@@ -69,11 +195,12 @@ Result<v1::Article> UnwrapRawArticle(std::string_view bytes, const Metadata& met
   if (inner.content_type.empty()) {
     return Error{v1::ERROR_CODE_MISSING_FIELD, "RawArticle.content_type is empty"};
   }
-  return NormalizeImpl(raw.body(), inner, limits, envelope_depth + 1);
+  if (inner.charset.empty()) inner.charset = CharsetParam(inner.content_type);
+  return ItemsImpl(raw.body(), inner, limits, budget, envelope_depth + 1);
 }
 
-Result<v1::Article> NormalizeImpl(std::string_view bytes, const Metadata& meta, const Limits& limits,
-                                  int envelope_depth) {
+Result<std::vector<Item>> ItemsImpl(std::string_view bytes, const Metadata& meta, const Limits& limits,
+                                    const Budget& budget, int envelope_depth) {
   if (bytes.empty()) return Error{v1::ERROR_CODE_EMPTY_VALUE, "the event value is empty"};
   if (bytes.size() > limits.max_bytes) {
     return Error{v1::ERROR_CODE_VALUE_TOO_LARGE, "value of " + std::to_string(bytes.size()) +
@@ -81,57 +208,20 @@ Result<v1::Article> NormalizeImpl(std::string_view bytes, const Metadata& meta, 
                                                      std::to_string(limits.max_bytes)};
   }
   const Format format = FormatFromContentType(meta.content_type);
-  if (format == Format::kRawArticle) return UnwrapRawArticle(bytes, meta, limits, envelope_depth);
-
+  if (format == Format::kRawArticle) return UnwrapRawArticle(bytes, meta, limits, budget, envelope_depth);
+  if (format == Format::kRss || format == Format::kAtom || format == Format::kNewsMlG2) {
+    auto dec = format == Format::kNewsMlG2 ? internal::OpenNewsMlG2(bytes, limits)
+                                           : internal::OpenFeed(bytes, limits);
+    if (!dec.ok()) return dec.error();
+    return SplitItems(*dec.value(), format, meta, limits, budget);
+  }
   v1::Article article;
-  Status st = OkStatus();
-  switch (format) {
-    case Format::kHtml: st = internal::DecodeHtml(bytes, meta, limits, article); break;
-    case Format::kText: {
-      // text/plain is UTF-8 unless its charset parameter says otherwise (RFC 6657 style): an
-      // undeclared or UTF-8-declared dump with invalid bytes is rejected, not guessed at.
-      std::string cs = AsciiLower(meta.charset);
-      if ((cs.empty() || cs == "utf-8" || cs == "utf8") && !IsValidUtf8(bytes)) {
-        return Error{v1::ERROR_CODE_INVALID_UTF8,
-                     "text/plain value is not valid UTF-8; declare its charset in the content-type "
-                     "(e.g. text/plain; charset=windows-1252)"};
-      }
-      st = internal::DecodeText(bytes, meta, limits, article);
-      break;
-    }
-    case Format::kNinjs: st = internal::DecodeNinjs(bytes, meta, limits, article); break;
-    case Format::kNitf: st = internal::DecodeNitf(bytes, meta, limits, article); break;
-    case Format::kNewsMlG2: st = internal::DecodeNewsMlG2(bytes, meta, limits, article); break;
-    case Format::kRss:
-    case Format::kAtom: st = internal::DecodeFeedEntry(bytes, meta, limits, article); break;
-    case Format::kRawArticle:
-    case Format::kUnknown:
-      return Error{v1::ERROR_CODE_UNKNOWN_CONTENT_TYPE,
-                   meta.content_type.empty() ? std::string("no content-type given")
-                                             : "unknown content-type '" + meta.content_type + "'"};
-  }
-  if (!st.ok()) return st.error();
-
-  auto& prov = *article.mutable_provenance();
-  if (prov.provider().empty()) prov.set_provider(meta.provider);
-  if (!meta.guid.empty()) prov.set_guid(meta.guid);  // an explicit header/envelope guid wins
-  if (!meta.version.empty()) prov.set_provider_version(meta.version);
-  prov.set_event_id(meta.event_id);
-  prov.set_content_type(meta.content_type);
-  prov.set_source_url(meta.url);
-  prov.set_normalizer_version(std::string(kNormalizerVersion));
-  if (prov.format().empty()) prov.set_format(FormatName(format));
-  if (meta.event_time_ms > 0) {
-    prov.mutable_event_time()->set_seconds(meta.event_time_ms / 1000);
-    prov.mutable_event_time()->set_nanos(static_cast<int32_t>(meta.event_time_ms % 1000) * 1000000);
-  }
-  if (article.type().empty()) article.set_type("text");
-  internal::Finalize(meta, article);
-  if (article.body_text().empty() && article.headline().empty() &&
-      article.pubstatus() != v1::PUB_STATUS_CANCELED) {
-    return Error{v1::ERROR_CODE_NO_CONTENT, "no headline and no body text could be extracted"};
-  }
-  return article;
+  if (Status st = DecodeSingle(format, bytes, meta, limits, article); !st.ok()) return st.error();
+  if (Status st = FinishArticle(format, meta, false, article); !st.ok()) return st.error();
+  std::vector<Item> items(1);
+  items[0].guid = article.provenance().guid();
+  items[0].article = std::move(article);
+  return items;
 }
 
 }  // namespace
@@ -143,7 +233,8 @@ Format FormatFromContentType(std::string_view content_type) {
   if (ct == "application/ninjs+json" || ct == "application/vnd.iptc.ninjs+json" || ct == "application/json")
     return Format::kNinjs;
   if (ct == "application/nitf+xml" || ct == "application/vnd.iptc.nitf+xml") return Format::kNitf;
-  if (ct == "application/vnd.iptc.g2.newsitem+xml" || ct == "application/newsml-g2+xml" ||
+  if (ct == "application/vnd.iptc.g2.newsitem+xml" || ct == "application/vnd.iptc.g2.newsmessage+xml" ||
+      ct == "application/vnd.iptc.g2.packageitem+xml" || ct == "application/newsml-g2+xml" ||
       ct == "application/vnd.iptc.g2+xml")
     return Format::kNewsMlG2;
   if (ct == "application/rss+xml") return Format::kRss;
@@ -171,17 +262,23 @@ std::string ContentTypeFromFileName(std::string_view path) {
 }
 
 Result<v1::Article> Normalize(std::string_view bytes, const Metadata& meta, const Limits& limits,
-                              Diagnostics* /*diagnostics*/) {
-  Metadata m = meta;
-  if (m.charset.empty()) m.charset = CharsetParam(meta.content_type);
-  return NormalizeImpl(bytes, m, limits, 0);
+                              Diagnostics* diagnostics) {
+  auto items = NormalizeItems(bytes, meta, limits);
+  if (!items.ok()) return items.error();
+  if (items->size() != 1) {
+    return Error{v1::ERROR_CODE_TOO_MANY_ITEMS, "the input has " + std::to_string(items->size()) +
+                                                    " items; NormalizeItems returns each of them"};
+  }
+  Item& item = items->front();
+  if (diagnostics) *diagnostics = item.diagnostics;
+  return std::move(item.article);
 }
 
 Result<std::vector<Item>> NormalizeItems(std::string_view bytes, const Metadata& meta, const Limits& limits) {
-  std::vector<Item> items(1);
-  items[0].article = Normalize(bytes, meta, limits, &items[0].diagnostics);
-  if (!items[0].article.ok()) return items[0].article.error();
-  return items;
+  const Budget budget(limits.max_millis);
+  Metadata m = meta;
+  if (m.charset.empty()) m.charset = CharsetParam(meta.content_type);
+  return ItemsImpl(bytes, m, limits, budget, 0);
 }
 
 }  // namespace copydesk::normalize

@@ -63,8 +63,10 @@ struct Item {
   uint32_t index = 0;
   // The item's own id as the input gives it (RSS guid, Atom id, G2 guid), "" when none.
   std::string guid;
-  // The item's own bytes, for its dead letter; empty for a single-item input (the input's bytes
-  // are the item's).
+  // The item's own bytes, for its dead letter: the item alone as a UTF-8 XML document (its
+  // <item>, <entry>, <newsItem> or <packageItem> with the namespaces it uses declared), which the
+  // input's content type decodes again. Empty for a single-item input, whose bytes are the
+  // input's (also a bare <item>, <entry> or <newsItem>).
   std::string bytes;
   Result<v1::Article> article = Error{v1::ERROR_CODE_INTERNAL, "not normalized"};
   Diagnostics diagnostics;
@@ -79,15 +81,23 @@ Format FormatFromContentType(std::string_view content_type);
 // .nitf.xml .g2.xml .rss.xml .atom.xml .pb
 std::string ContentTypeFromFileName(std::string_view path);
 
-// Normalizes one event. On success the Article has everything the input provides except the
-// story identity (uri, version), which dedup assigns. `diagnostics`, when given, is filled.
+// Normalizes a single-item event. On success the Article has everything the input provides
+// except the story identity (uri, version), which dedup assigns. `diagnostics`, when given, is
+// filled. A multi-item input with more than one item is ERROR_CODE_TOO_MANY_ITEMS: use
+// NormalizeItems, which returns every item.
 Result<v1::Article> Normalize(std::string_view bytes, const Metadata& meta, const Limits& limits = {},
                               Diagnostics* diagnostics = nullptr);
 
 // Normalizes every item of an event, in input order: one Item for single-item formats, one per
-// entry or newsItem of a multi-item input. An error means the input as a whole cannot be read
-// (empty, too large, malformed container, unknown content type): dead-letter the input. An item
-// that cannot be normalized carries its own error and the others go on.
+// RSS <item>, Atom <entry>, or NewsML-G2 newsItem/packageItem of a container (a feed, a
+// newsMessage). An error means the input as a whole cannot be read (empty, too large, malformed
+// container, a feed without items, unknown content type, or the one item of a single-item input
+// failed): dead-letter the input. An item of a container that cannot be normalized carries its
+// own error and the others go on; items past limits.max_items are ERROR_CODE_TOO_MANY_ITEMS and
+// items not reached within limits.max_millis (which bounds the whole input) ERROR_CODE_TIMEOUT.
+// Each container item's Article has provenance.item_index and item_count set; the input's guid,
+// version and URL metadata belong to the container and are not applied to its items (the URL is
+// kept as provenance.source_url and resolves the items' relative links).
 Result<std::vector<Item>> NormalizeItems(std::string_view bytes, const Metadata& meta,
                                          const Limits& limits = {});
 

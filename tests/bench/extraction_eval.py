@@ -156,7 +156,8 @@ def main():
         res = results.get(path, {})
         if "error" in res:
             errors += 1
-        body = res.get("article", {}).get("bodyText", "")
+        art = res.get("article", {})
+        body = art.get("body_text", art.get("bodyText", ""))
         p, r, exact = page_scores(body, gt[i]["articleBody"])
         rows.append((i, p, r, exact, gt[i].get("url", "")))
     n = len(rows)

@@ -209,7 +209,7 @@ def main():
         rows = []
         for page_id, path in zip(ids, files):
             art = results.get(path) or {}
-            p, r, exact = page_scores(art.get("bodyText", ""), truth[page_id]["articleBody"])
+            p, r, exact = page_scores(art.get("body_text", art.get("bodyText", "")), truth[page_id]["articleBody"])
             rows.append((page_id, p, r, exact, art.get("headline", "")))
         precision = sum(r[1] for r in rows) / len(rows)
         recall = sum(r[2] for r in rows) / len(rows)
