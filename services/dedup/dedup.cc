@@ -306,10 +306,6 @@ std::string StoryIdFor(std::string_view identity_or_content) {
   return std::string("st_") + std::string(buf, 24);
 }
 
-bool IsSharedIndexKey(std::string_view key) {
-  return key.starts_with("d/");
-}
-
 Deduper::Deduper(Config config, StateStore& store, const StateStore* shared_index)
     : config_(config), store_(store), shared_index_(shared_index) {}
 

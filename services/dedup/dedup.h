@@ -14,6 +14,7 @@
 #include "common/result.h"
 #include "copydesk/v1/article.pb.h"
 #include "copydesk/v1/events.pb.h"
+#include "dedup/index_format.h"
 #include "dedup/state_store.h"
 
 namespace copydesk::dedup {
@@ -112,11 +113,6 @@ std::string IdentityKey(const v1::Article& article, bool url_identity = true);
 
 // A stable story id ("st_" + 24 hex digits) derived from an identity (or content + position).
 std::string StoryIdFor(std::string_view identity_or_content);
-
-// True for state keys that belong to the shared near-duplicate index: the doc records ("d/...")
-// a worker publishes to the shared index topic so other partitions' workers can match against
-// them (see README.md).
-bool IsSharedIndexKey(std::string_view key);
 
 // Applies one shared-index record (key "d/<doc>", value or tombstone) read from the shared index
 // topic to a worker's shared-index store: stores the doc and maintains its LSH band bucket

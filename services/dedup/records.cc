@@ -102,17 +102,6 @@ class Reader {
 
 }  // namespace
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "Be64/Be32 swap from little-endian");
-
-void Be64(std::string& s, uint64_t v) {
-  v = __builtin_bswap64(v);
-  s.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-void Be32(std::string& s, uint32_t v) {
-  v = __builtin_bswap32(v);
-  s.append(reinterpret_cast<const char*>(&v), sizeof v);
-}
-
 std::string EncodeIdentity(const IdentityRecord& r) {
   Writer w;
   w.U8(kFormat);
@@ -308,15 +297,6 @@ std::string BandPrefix(int band, uint64_t band_hash) {
   return BandKey(band, band_hash, kBandPrefixSize);
 }
 
-void WriteBandEntryKey(char* out, int band, uint64_t band_hash, int64_t time_ms, uint64_t doc) {
-  out[0] = 'b';
-  out[1] = '/';
-  out[2] = static_cast<char>(band);
-  const uint64_t be[3] = {__builtin_bswap64(band_hash), __builtin_bswap64(~TimeToKey(time_ms)),
-                          __builtin_bswap64(doc)};
-  std::memcpy(out + 3, be, sizeof be);
-}
-
 std::string BandEntryKey(int band, uint64_t band_hash, int64_t time_ms, uint64_t doc) {
   std::string k(kBandEntryKeySize, '\0');
   WriteBandEntryKey(k.data(), band, band_hash, time_ms, doc);
@@ -338,13 +318,6 @@ std::string DocExpiryKey(int64_t time_ms, uint64_t doc) {
   return k;
 }
 
-std::string MemoKey(int32_t partition, int64_t offset) {
-  std::string k = "o/";
-  Be32(k, static_cast<uint32_t>(partition));
-  Be64(k, static_cast<uint64_t>(offset));
-  return k;
-}
-
 std::string MemoExpiryKey(int64_t time_ms, int32_t partition, int64_t offset) {
   std::string k = "y/";
   Be64(k, TimeToKey(time_ms));
@@ -362,18 +335,6 @@ std::string EventMemoKey(uint64_t event_key) {
 uint64_t EventKeyHash(std::string_view event_id) {
   const uint64_t h = XXH3_64bits(event_id.data(), event_id.size());
   return h == 0 ? 1 : h;  // 0 means "no event id"
-}
-
-uint64_t ReadBe64(std::string_view s, size_t pos) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(s[pos + i]);
-  return v;
-}
-
-uint32_t ReadBe32(std::string_view s, size_t pos) {
-  uint32_t v = 0;
-  for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(s[pos + i]);
-  return v;
 }
 
 uint64_t BandHash(const std::vector<uint16_t>& sig, int band) {

@@ -20,13 +20,15 @@
 #include <string_view>
 #include <vector>
 
+#include "common/bytes.h"
 #include "dedup/dedup.h"
+#include "dedup/index_format.h"
 
 namespace copydesk::dedup::internal {
 
 inline constexpr int kSignatureSize = 128;  // = normalize::kMinHashSize
 inline constexpr int kBandRows = 2;
-inline constexpr int kBands = 20;  // uses the first kBands * kBandRows = 40 signature values
+inline constexpr int kBands = kBandsPerDocument;  // uses the first kBands * kBandRows = 40 values
 
 // The last accepted version of one identity.
 struct IdentityRecord {
@@ -85,10 +87,9 @@ std::string DocKey(uint64_t doc);
 std::string BandPrefix(int band, uint64_t band_hash);
 // One doc's entry in a band bucket: BandPrefix + inverted time (newest first) + doc id.
 std::string BandEntryKey(int band, uint64_t band_hash, int64_t time_ms, uint64_t doc);
-inline constexpr size_t kBandPrefixSize = 11;
-inline constexpr size_t kBandEntryKeySize = 27;
-// BandEntryKey written into `out` (kBandEntryKeySize bytes), without allocating.
-void WriteBandEntryKey(char* out, int band, uint64_t band_hash, int64_t time_ms, uint64_t doc);
+inline constexpr size_t kBandPrefixSize = kBandBucketPrefixSize;
+using ::copydesk::dedup::kBandEntryKeySize;
+using ::copydesk::dedup::WriteBandEntryKey;  // BandEntryKey written into a buffer (index_format.h)
 // A document record's key: "d/" + doc id.
 inline constexpr size_t kDocKeySize = 10;
 inline bool IsDocKey(std::string_view key) {
@@ -98,7 +99,9 @@ inline bool IsDocKey(std::string_view key) {
 int64_t BandEntryTime(std::string_view key);
 uint64_t BandEntryDoc(std::string_view key);
 std::string DocExpiryKey(int64_t time_ms, uint64_t doc);
-std::string MemoKey(int32_t partition, int64_t offset);
+inline std::string MemoKey(int32_t partition, int64_t offset) {
+  return DecisionLogKey(partition, offset);
+}
 std::string MemoExpiryKey(int64_t time_ms, int32_t partition, int64_t offset);
 // The producer's event id (hashed) -> the memo key of the first input that carried it: a record
 // with the same event id delivered again (a producer retry that the broker stored twice) replays
@@ -106,18 +109,25 @@ std::string MemoExpiryKey(int64_t time_ms, int32_t partition, int64_t offset);
 std::string EventMemoKey(uint64_t event_key);
 uint64_t EventKeyHash(std::string_view event_id);
 
-// Appends `v` big-endian (keys and fixed-size values sort and read back with ReadBe*).
-void Be64(std::string& s, uint64_t v);
-void Be32(std::string& s, uint32_t v);
-// Reads the big-endian number at `pos` of a key.
-uint64_t ReadBe64(std::string_view s, size_t pos);
-uint32_t ReadBe32(std::string_view s, size_t pos);
+// Big-endian numbers (common/bytes.h), under the names the dedup code uses.
+inline void Be64(std::string& s, uint64_t v) {
+  bytes::PutBe64(s, v);
+}
+inline void Be32(std::string& s, uint32_t v) {
+  bytes::PutBe32(s, v);
+}
+inline uint64_t ReadBe64(std::string_view s, size_t pos) {
+  return bytes::GetBe64(s, pos);
+}
+inline uint32_t ReadBe32(std::string_view s, size_t pos) {
+  return bytes::GetBe32(s, pos);
+}
 // Order-preserving map of a signed time to unsigned.
 inline uint64_t TimeToKey(int64_t t) {
-  return static_cast<uint64_t>(t) ^ (1ull << 63);
+  return bytes::SignedToOrdered(t);
 }
 inline int64_t KeyToTime(uint64_t k) {
-  return static_cast<int64_t>(k ^ (1ull << 63));
+  return bytes::OrderedToSigned(k);
 }
 
 // The hash of band `band` of a 16-bit signature.
