@@ -230,6 +230,17 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
   if (uint32_t urg = Dimension(Attr(Child(docdata, "urgency"), "ed-urg")); urg >= 1 && urg <= 9)
     out.set_urgency(urg);
   out.set_slugline(Attr(du_key, "key"));
+  // As Superdesk reads NITF: the ANPA keyword meta is the slugline when du-key has none, and the
+  // event location is a place.
+  for (const xmlNode* m : Children(head, "meta")) {
+    if (out.slugline().empty() && Attr(m, "name") == "anpa-keyword") out.set_slugline(Attr(m, "content"));
+  }
+  if (const xmlNode* ev = Child(docdata, "evloc"); ev && !Attr(ev, "city").empty()) {
+    auto* place = out.add_places();
+    place->set_name(Attr(ev, "city"));
+    place->set_code(Attr(ev, "iso-cc"));
+    place->set_rel("located");
+  }
   if (const xmlNode* id = Child(docdata, "doc-id"); id && !Attr(id, "regsrc").empty()) {
     auto* alt = out.add_altids();
     alt->set_role(Attr(id, "regsrc"));

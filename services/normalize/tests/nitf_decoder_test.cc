@@ -17,6 +17,19 @@ std::string ReadFixture(const std::string& name) {
   return testing::ReadFormatFixture(name);
 }
 
+TEST(NitfDecoder, AnpaKeywordMetaIsTheSluglineWithoutDuKey) {
+  Metadata meta;
+  meta.content_type = "application/nitf+xml";
+  auto r = Normalize(
+      "<nitf><head><meta name=\"anpa-keyword\" content=\"BC-Storm\"/><docdata><doc-id id-string=\"x1\"/>"
+      "</docdata></head><body><body.head><hedline><hl1>Storm</hl1></hedline></body.head>"
+      "<body.content><p>Text.</p></body.content></body></nitf>",
+      meta);
+  ASSERT_TRUE(r.ok()) << r.error().reason;
+  EXPECT_EQ(r->slugline(), "BC-Storm");
+  EXPECT_EQ(r->body_html(), "<p>Text.</p>");
+}
+
 TEST(NitfDecoder, Nitf36StoryWithMediaQuoteListAndTable) {
   Metadata meta;
   meta.content_type = "application/nitf+xml";
@@ -42,8 +55,11 @@ TEST(NitfDecoder, Nitf36StoryWithMediaQuoteListAndTable) {
   EXPECT_EQ(a.ednote(), "Eds: Adds quote from fire chief. With photo. Corrects acreage in 2nd paragraph.");
   ASSERT_EQ(a.keywords_size(), 3);
   EXPECT_EQ(a.keywords(2), "California");
-  ASSERT_EQ(a.places_size(), 1);
-  EXPECT_EQ(a.places(0).name(), "Los Angeles County");
+  ASSERT_EQ(a.places_size(), 2);
+  EXPECT_EQ(a.places(0).name(), "Santa Clarita");  // evloc
+  EXPECT_EQ(a.places(0).code(), "US");
+  EXPECT_EQ(a.places(0).rel(), "located");
+  EXPECT_EQ(a.places(1).name(), "Los Angeles County");
   ASSERT_EQ(a.organisations_size(), 1);
   EXPECT_EQ(a.organisations(0).name(), "Cal Fire");
   EXPECT_EQ(a.organisations(0).scheme(), "https://www.fire.ca.gov/");
