@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "copydesk/v1/lookup.grpc.pb.h"
+#include "normalize/ninjs_writer.h"
 
 namespace copydesk::cli {
 namespace {
@@ -27,7 +28,20 @@ struct GetFlags {
   std::string tls_server_name;
   double timeout_s = 10;
   bool full = false;
+  std::string format = "json";
 };
+
+// The article as JSON: ninjs 2.2, or protobuf's JSON mapping with the proto field names (the
+// same names `copydesk normalize` prints).
+std::string Print(const google::protobuf::Message& msg, const v1::Article& article, bool ninjs) {
+  if (ninjs) return normalize::ToNinjs(article);
+  google::protobuf::util::JsonPrintOptions json;
+  json.add_whitespace = true;
+  json.preserve_proto_field_names = true;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(msg, &out, json);
+  return out;
+}
 
 bool ReadAll(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
@@ -86,9 +100,12 @@ int RunGet(const GetFlags& f) {
   }
   if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
 
-  google::protobuf::util::JsonPrintOptions json;
-  json.add_whitespace = true;
-  json.preserve_proto_field_names = true;
+  const bool ninjs = f.format == "ninjs";
+  if (ninjs && f.full) {
+    std::cerr << "copydesk get: --full prints the whole response as protobuf JSON; it does not go with "
+                 "--format ninjs\n";
+    return 2;
+  }
   std::string out;
   grpc::Status status;
   const bool by_url = f.id.rfind("http", 0) == 0;
@@ -102,8 +119,8 @@ int RunGet(const GetFlags& f) {
     v1::GetArticleByUrlResponse resp;
     status = stub->GetArticleByUrl(&ctx, req, &resp);
     if (status.ok()) {
-      (void)google::protobuf::util::MessageToJsonString(
-          f.full ? static_cast<const google::protobuf::Message&>(resp) : resp.article(), &out, json);
+      out = Print(f.full ? static_cast<const google::protobuf::Message&>(resp) : resp.article(),
+                  resp.article(), ninjs);
     }
   } else {
     v1::GetArticleRequest req;
@@ -116,8 +133,8 @@ int RunGet(const GetFlags& f) {
     v1::GetArticleResponse resp;
     status = stub->GetArticle(&ctx, req, &resp);
     if (status.ok()) {
-      (void)google::protobuf::util::MessageToJsonString(
-          f.full ? static_cast<const google::protobuf::Message&>(resp) : resp.article(), &out, json);
+      out = Print(f.full ? static_cast<const google::protobuf::Message&>(resp) : resp.article(),
+                  resp.article(), ninjs);
     }
   }
   if (!status.ok()) {
@@ -134,7 +151,8 @@ void RegisterGet(CLI::App& app) {
   auto f = std::make_shared<GetFlags>();
   auto* cmd = app.add_subcommand(
       "get",
-      "Print one article as JSON (protobuf JSON mapping) from a running `copydesk lookup`.\n"
+      "Print one article as JSON (protobuf JSON mapping with proto field names, or IPTC ninjs 2.2 with "
+      "--format ninjs) from a running `copydesk lookup`.\n"
       "STORY_ID reads the latest version (or --version N / --as-of TIME); an argument starting with\n"
       "http is looked up by URL. Exit 0 found, 1 not found, 2 usage, 3 other gRPC errors.");
   cmd->add_option("id", f->id, "story id, or a URL of the story")->required();
@@ -150,6 +168,11 @@ void RegisterGet(CLI::App& app) {
   cmd->add_option("--tls-server-name", f->tls_server_name, "expected server name in its certificate");
   cmd->add_option("--timeout", f->timeout_s, "deadline in seconds (default 10)");
   cmd->add_flag("--full", f->full, "print the whole response (article, canceled, watermark)");
+  cmd->add_option("--format", f->format,
+                  "json: copydesk.v1.Article in protobuf's JSON mapping (proto field names, as `copydesk "
+                  "normalize`); ninjs: IPTC ninjs 2.2 JSON")
+      ->check(CLI::IsMember({"json", "ninjs"}))
+      ->capture_default_str();
   cmd->callback([f] { SetExitCode(RunGet(*f)); });
 }
 

@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "common/json.h"
+#include "normalize/ninjs_writer.h"
 #include "normalize/normalize.h"
 
 namespace copydesk::cli {
@@ -29,6 +30,7 @@ struct NormalizeOptions {
   size_t max_items = 1000;
   int bench_repeat = 0;
   bool pretty = false;
+  std::string format = "json";
 };
 
 bool ReadAll(const std::string& path, std::string* out) {
@@ -95,8 +97,12 @@ int RunBench(const NormalizeOptions& o, const normalize::Limits& limits) {
   return 0;
 }
 
-// The Article as JSON (protobuf's JSON mapping with the proto field names), or an error object.
-bool ArticleJson(const v1::Article& a, bool pretty, std::string* out) {
+// The Article as JSON: ninjs 2.2, or protobuf's JSON mapping with the proto field names.
+bool ArticleJson(const v1::Article& a, bool pretty, bool ninjs, std::string* out) {
+  if (ninjs) {
+    *out = normalize::ToNinjs(a);
+    return true;
+  }
   google::protobuf::util::JsonPrintOptions jopts;
   jopts.add_whitespace = pretty;
   jopts.preserve_proto_field_names = true;
@@ -105,9 +111,10 @@ bool ArticleJson(const v1::Article& a, bool pretty, std::string* out) {
 }
 
 // One output line: `prefix` (the file and item keys, "" for a lone document) and the result.
-std::string Line(const std::string& prefix, const Result<v1::Article>& res, bool pretty, bool* failed) {
+std::string Line(const std::string& prefix, const Result<v1::Article>& res, bool pretty, bool ninjs,
+                 bool* failed) {
   std::string json;
-  if (res.ok() && !ArticleJson(res.value(), pretty, &json)) {
+  if (res.ok() && !ArticleJson(res.value(), pretty, ninjs, &json)) {
     *failed = true;
     return "{" + prefix +
            "\"error\":" + ErrorJson({v1::ERROR_CODE_INTERNAL, "cannot print the article as JSON"}) + "}";
@@ -127,19 +134,20 @@ int Run(const NormalizeOptions& o) {
   limits.max_items = o.max_items;
   if (o.bench_repeat > 0) return RunBench(o, limits);
   const bool single = o.files.size() == 1;
+  const bool ninjs = o.format == "ninjs";
   bool failed = false;
   for (const auto& path : o.files) {
     const std::string file_key = single ? "" : "\"file\":" + JsonString(path) + ",";
     std::string data;
     if (!ReadAll(path, &data)) {
       Result<v1::Article> err = Error{v1::ERROR_CODE_INTERNAL, "cannot read file '" + path + "'"};
-      std::cout << Line(file_key, err, false, &failed) << "\n";
+      std::cout << Line(file_key, err, false, ninjs, &failed) << "\n";
       continue;
     }
     auto items = normalize::NormalizeItems(data, MetaFor(o, path), limits);
     if (!items.ok()) {
       Result<v1::Article> err = items.error();
-      std::cout << Line(file_key, err, false, &failed) << "\n";
+      std::cout << Line(file_key, err, false, ninjs, &failed) << "\n";
       continue;
     }
     const bool multi = items->size() != 1 || !items->front().bytes.empty();
@@ -150,7 +158,7 @@ int Run(const NormalizeOptions& o) {
                   ",\"item_count\":" + std::to_string(items->size()) + ",\"guid\":" + JsonString(it.guid) +
                   ",";
       }
-      std::cout << Line(prefix, it.article, o.pretty && prefix.empty(), &failed) << "\n";
+      std::cout << Line(prefix, it.article, o.pretty && prefix.empty(), ninjs, &failed) << "\n";
     }
   }
   std::cout.flush();
@@ -189,7 +197,13 @@ void RegisterNormalize(CLI::App& app) {
   cmd->add_option("--max-items", opts->max_items,
                   "Items per multi-item input; each item past it is an error TOO_MANY_ITEMS")
       ->capture_default_str();
-  cmd->add_flag("--pretty", opts->pretty, "Indent the JSON (single file only)");
+  cmd->add_flag("--pretty", opts->pretty, "Indent the JSON (single file only; not ninjs)");
+  cmd->add_option(
+         "--format", opts->format,
+         "json: copydesk.v1.Article in protobuf's JSON mapping (proto field names); ninjs: IPTC ninjs "
+         "2.2 JSON (uri: the provider's guid or URL, provisional until dedup assigns a story id)")
+      ->check(CLI::IsMember({"json", "ninjs"}))
+      ->capture_default_str();
   cmd->add_option("--bench-repeat", opts->bench_repeat,
                   "Benchmark: load all files into memory, normalize them N times on one thread, print "
                   "{pages, seconds, pages_per_s, mb_per_s} instead of articles");

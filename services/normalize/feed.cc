@@ -1,6 +1,7 @@
 // A single RSS 2.0 <item> (bare, or the first item of an <rss>/<channel>) or a single Atom <entry>
 // (bare, or the first entry of a <feed>) -> Article. Embedded HTML (description, content:encoded,
 // Atom content/summary) goes through the same HTML engine as pages.
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,20 +23,87 @@ std::string MediaKind(std::string_view medium, std::string_view mime) {
   return std::string(medium);
 }
 
-void AddMediaRss(const xmlNode* mc, v1::Article& out) {
+uint64_t Number(std::string_view v) {
+  uint64_t n = 0;
+  for (char c : v) {
+    if (c == '.') break;  // "12.5" seconds -> 12
+    if (c < '0' || c > '9' || n > (uint64_t{1} << 50)) return 0;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return n;
+}
+
+void FillRendition(const xmlNode* mc, std::string name, v1::Rendition& r) {
+  r.set_name(std::move(name));
+  r.set_href(Attr(mc, "url"));
+  r.set_mime_type(Attr(mc, "type"));
+  r.set_width(static_cast<uint32_t>(std::min<uint64_t>(Number(Attr(mc, "width")), 1000000000)));
+  r.set_height(static_cast<uint32_t>(std::min<uint64_t>(Number(Attr(mc, "height")), 1000000000)));
+  r.set_size_bytes(Number(Attr(mc, "fileSize")));
+  r.set_duration_seconds(static_cast<double>(Number(Attr(mc, "duration"))));
+}
+
+// The Media RSS elements that describe a media item, looked up on the media:content and then on
+// its media:group.
+const xmlNode* MediaChild(const xmlNode* mc, const xmlNode* group, std::string_view name) {
+  if (const xmlNode* n = Child(mc, name)) return n;
+  return group ? Child(group, name) : nullptr;
+}
+
+// One Media RSS item: a media:content, or a media:group whose media:content elements are its
+// renditions ("main" the default one or the first), with media:thumbnail as "thumbnail".
+void AddMediaRss(const xmlNode* group, const std::vector<const xmlNode*>& contents, v1::Article& out) {
+  if (contents.empty()) return;
+  const xmlNode* main = contents.front();
+  for (const xmlNode* c : contents) {
+    if (Attr(c, "isDefault") == "true") main = c;
+  }
   auto* m = out.add_media();
-  m->set_url(Attr(mc, "url"));
-  m->set_mime_type(Attr(mc, "type"));
-  m->set_type(MediaKind(Attr(mc, "medium"), m->mime_type()));
-  m->set_title(Text(Child(mc, "title")));
-  m->set_description(Text(Child(mc, "description")));
-  m->set_credit(Text(Child(mc, "credit")));
+  m->set_url(Attr(main, "url"));
+  m->set_mime_type(Attr(main, "type"));
+  m->set_type(MediaKind(Attr(main, "medium"), m->mime_type()));
+  m->set_title(Text(MediaChild(main, group, "title")));
+  m->set_description(Text(MediaChild(main, group, "description")));
+  m->set_credit(Text(MediaChild(main, group, "credit")));
+  m->set_copyright_notice(Text(MediaChild(main, group, "copyright")));
+  FillRendition(main, "main", *m->add_renditions());
+  int n = 1;
+  for (const xmlNode* c : contents) {
+    if (c != main) FillRendition(c, "alternate" + std::to_string(n++), *m->add_renditions());
+  }
+  if (const xmlNode* thumb = MediaChild(main, group, "thumbnail")) {
+    FillRendition(thumb, "thumbnail", *m->add_renditions());
+  }
   if (!m->description().empty()) {
     auto* c = out.add_captions();
     c->set_text(m->description());
     c->set_secondary(m->credit());
     c->set_media_url(m->url());
   }
+}
+
+// Media RSS on an item: media:content elements and media:group elements.
+void AddMediaRssOf(const xmlNode* item, v1::Article& out) {
+  for (const xmlNode* c = item->children; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE) continue;
+    if (LocalName(c) == "content" && !Attr(c, "url").empty()) AddMediaRss(nullptr, {c}, out);
+    if (LocalName(c) == "group") {
+      std::vector<const xmlNode*> contents;
+      for (const xmlNode* mc : Children(c, "content")) {
+        if (!Attr(mc, "url").empty()) contents.push_back(mc);
+      }
+      AddMediaRss(c, contents, out);
+    }
+  }
+}
+
+// A standfirst as a description of role "summary".
+void AddSummary(v1::Article& out) {
+  if (out.standfirst().empty()) return;
+  auto* d = out.add_descriptions();
+  d->set_role("summary");
+  d->set_content_type("text/plain");
+  d->set_value(out.standfirst());
 }
 
 // The effective xml:base of `n` (RFC 3986 resolution of every xml:base from the root down,
@@ -107,23 +175,48 @@ Status DecodeRssItem(xmlDoc* doc, const xmlNode* channel, const xmlNode* item, c
     s->set_name(Text(c));
     s->set_scheme(Attr(c, "domain"));
   }
+  for (const xmlNode* c : Children(item, "contributor")) {  // dc:contributor
+    auto* p = out.add_authors();
+    p->set_name(Text(c));
+    p->set_role("contributor");
+  }
   for (const xmlNode* e : Children(item, "enclosure")) {
     auto* m = out.add_media();
     m->set_url(Absolute(e, Attr(e, "url"), meta.url));
     m->set_mime_type(Attr(e, "type"));
     m->set_type(MediaKind("", m->mime_type()));
+    auto* r = m->add_renditions();
+    r->set_name("enclosure");
+    r->set_href(m->url());
+    r->set_mime_type(m->mime_type());
+    r->set_size_bytes(Number(Attr(e, "length")));
   }
+  AddMediaRssOf(item, out);
+  // dc:subject and media:keywords are keywords.
   for (const xmlNode* c = item->children; c; c = c->next) {
     if (c->type != XML_ELEMENT_NODE) continue;
-    if (LocalName(c) == "content" && Attr(c, "url").size() > 0) AddMediaRss(c, out);  // media:content
-    if (LocalName(c) == "group") {
-      for (const xmlNode* mc : Children(c, "content")) {
-        AddMediaRss(mc, out);
-        break;
+    if (LocalName(c) == "subject") {
+      if (std::string k = Text(c); !k.empty()) out.add_keywords(k);
+    } else if (LocalName(c) == "keywords") {
+      std::string all = Text(c);
+      size_t start = 0;
+      while (start <= all.size()) {
+        size_t comma = all.find(',', start);
+        std::string k =
+            CollapseSpace(all.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (!k.empty()) out.add_keywords(k);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
       }
     }
   }
-  if (const xmlNode* src = Child(item, "source"); src && meta.provider.empty()) prov.set_provider(Text(src));
+  if (const xmlNode* src = Child(item, "source")) {
+    auto* is = out.add_infosources();
+    is->set_name(Text(src));
+    is->set_uri(Attr(src, "url"));
+    is->set_role("source");
+    if (meta.provider.empty()) prov.set_provider(Text(src));
+  }
   if (channel) {
     if (meta.provider.empty() && prov.provider().empty()) prov.set_provider(Text(Child(channel, "title")));
     out.set_language(Text(Child(channel, "language")));
@@ -138,6 +231,7 @@ Status DecodeRssItem(xmlDoc* doc, const xmlNode* channel, const xmlNode* item, c
   }
   if (!encoded.empty()) {
     out.set_standfirst(StripTags(description));
+    AddSummary(out);
     if (Status st = BodyFromHtml(encoded, limits, out); !st.ok()) return st;
   } else {
     if (Status st = BodyFromHtml(description, limits, out); !st.ok()) return st;
@@ -198,9 +292,12 @@ Status DecodeAtomEntry(xmlDoc* doc, const xmlNode* feed, const xmlNode* entry, c
   for (const xmlNode* c : Children(entry, "category")) {
     auto* s = out.add_subjects();
     std::string label = Attr(c, "label");
-    s->set_name(label.empty() ? Attr(c, "term") : label);
-    s->set_uri(Attr(c, "term"));
+    std::string term = Attr(c, "term");
+    s->set_name(label.empty() ? term : label);
+    s->set_code(term);
     s->set_scheme(Attr(c, "scheme"));
+    // The term is the code within the scheme; it is the concept's IRI only when it is one.
+    if (term.find(':') != std::string::npos) s->set_uri(term);
   }
   for (const xmlNode* l : Children(entry, "link")) {
     std::string rel = Attr(l, "rel");
@@ -220,21 +317,37 @@ Status DecodeAtomEntry(xmlDoc* doc, const xmlNode* feed, const xmlNode* entry, c
       r->set_title(Attr(l, "title"));
     }
   }
-  for (const xmlNode* c = entry->children; c; c = c->next) {
-    if (c->type == XML_ELEMENT_NODE && LocalName(c) == "content" && !Attr(c, "url").empty())
-      AddMediaRss(c, out);
+  for (const xmlNode* l : Children(entry, "link")) {
+    if (Attr(l, "rel") != "enclosure" || out.media().empty()) continue;
+    // An enclosure's length and type as its rendition.
+    for (auto& m : *out.mutable_media()) {
+      if (m.url() != Absolute(l, Attr(l, "href"), meta.url) || !m.renditions().empty()) continue;
+      auto* r = m.add_renditions();
+      r->set_name("enclosure");
+      r->set_href(m.url());
+      r->set_mime_type(m.mime_type());
+      r->set_size_bytes(Number(Attr(l, "length")));
+    }
   }
+  AddMediaRssOf(entry, out);
   std::string lang = Attr(entry, "lang");
   if (lang.empty() && feed) lang = Attr(feed, "lang");
   out.set_language(lang);
   const xmlNode* rights = Child(entry, "rights");
   if (!rights && feed) rights = Child(feed, "rights");
   out.set_copyright_notice(text_construct(rights));
-  if (meta.provider.empty()) {
-    if (const xmlNode* src = Child(entry, "source")) prov.set_provider(Text(Child(src, "title")));
-    if (prov.provider().empty() && feed) prov.set_provider(text_construct(Child(feed, "title")));
+  if (const xmlNode* src = Child(entry, "source")) {
+    auto* is = out.add_infosources();
+    is->set_name(text_construct(Child(src, "title")));
+    is->set_uri(Text(Child(src, "id")));
+    is->set_role("source");
+    if (meta.provider.empty()) prov.set_provider(is->name());
+  }
+  if (meta.provider.empty() && prov.provider().empty() && feed) {
+    prov.set_provider(text_construct(Child(feed, "title")));
   }
   out.set_standfirst(text_construct(Child(entry, "summary")));
+  AddSummary(out);
   // Body: <content> (html escaped, xhtml inline, or text), else the summary.
   const xmlNode* content = Child(entry, "content");
   if (content && Attr(content, "src").empty()) {

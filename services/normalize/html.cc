@@ -6,6 +6,7 @@
 #include "normalize/html/dom.h"
 #include "normalize/html/extract.h"
 #include "normalize/html/meta.h"
+#include "normalize/html/sanitize.h"
 #include "normalize/internal.h"
 #include "normalize/unicode.h"
 
@@ -54,7 +55,14 @@ Status ExtractHtmlFragment(std::string_view utf8_html, const Limits& limits, v1:
   for (auto& m : *tmp.mutable_media()) *out.add_media() = std::move(m);
   for (auto& r : *tmp.mutable_related()) *out.add_related() = std::move(r);
   if (out.headline().empty() && !doc->title.empty()) out.set_headline(ToNfc(doc->title));
+  if (out.body_html().empty()) out.set_body_html(ToNfc(html::SanitizeHtml(doc.value())));
   return OkStatus();
+}
+
+std::string SanitizedHtml(std::string_view utf8_html, const Limits& limits) {
+  auto doc = html::Parse(utf8_html, limits, Deadline(limits));
+  if (!doc.ok()) return "";
+  return ToNfc(html::SanitizeHtml(doc.value()));
 }
 
 Status DecodeHtml(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out) {
@@ -77,6 +85,8 @@ Status DecodeHtml(std::string_view bytes, const Metadata& meta, const Limits& li
   if (!st.ok()) return st;
   html::ExtractDateline(out);
   NfcFields(out);
+  // A page's markup is mostly not its story: the body's markup is rendered from its blocks.
+  out.set_body_html(html::BlocksToHtml(out.body()));
   return OkStatus();
 }
 

@@ -46,6 +46,9 @@ Result<std::unique_ptr<ItemDecoder>> OpenNewsMlG2(std::string_view bytes, const 
 // NITF, NewsML-G2 and feeds. Leaves headline/byline/time fields untouched unless empty.
 Status ExtractHtmlFragment(std::string_view utf8_html, const Limits& limits, v1::Article& out);
 
+// The sanitized markup of an HTML fragment (html/sanitize.h), "" when it cannot be parsed.
+std::string SanitizedHtml(std::string_view utf8_html, const Limits& limits);
+
 // Decodes bytes in `declared_charset` (or detected when empty or wrong) into valid UTF-8.
 // Sets *charset_used to the charset actually used.
 Result<std::string> ToUtf8(std::string_view bytes, std::string_view declared_charset,

@@ -51,6 +51,56 @@ std::string MediaTypeFromItemClass(std::string_view item_class, std::string_view
   return code;
 }
 
+uint32_t Number(std::string_view v) {
+  uint32_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9' || n > 100000000) return 0;
+    n = n * 10 + static_cast<uint32_t>(c - '0');
+  }
+  return n;
+}
+
+// 1 to 9, else 0.
+uint32_t Digit(std::string_view v) {
+  uint32_t n = Number(v);
+  return n >= 1 && n <= 9 ? n : 0;
+}
+
+// A G2 concept (subject, genre, ...): name, qcode (uri, scheme alias and code), uri, literal.
+void FillConcept(const xmlNode* n, v1::Subject& s) {
+  s.set_name(ConceptName(n));
+  std::string q = Attr(n, "qcode");
+  s.set_uri(q.empty() ? Attr(n, "uri") : q);
+  s.set_scheme(SchemeOf(q));
+  if (!q.empty()) s.set_code(q.substr(q.find(':') + 1));
+  s.set_literal(Attr(n, "literal"));
+  if (s.code().empty()) s.set_code(s.literal());
+  std::string rel = Attr(n, "rel");
+  s.set_rel(CodeOf(rel.empty() ? Attr(n, "role") : rel));
+}
+
+// contentMeta concepts: subjects by their concept type (cpnat:person, organisation, geoArea,
+// poi, event, abstract, ...), genres.
+void ReadConcepts(const xmlNode* cm, v1::Article& out) {
+  for (const xmlNode* n : Children(cm, "subject")) {
+    v1::Subject s;
+    FillConcept(n, s);
+    if (s.name().empty() && s.uri().empty()) continue;
+    std::string type = CodeOf(Attr(n, "type"));
+    if (type == "person") {
+      *out.add_people() = std::move(s);
+    } else if (type == "organisation" || type == "organization") {
+      *out.add_organisations() = std::move(s);
+    } else if (type == "geoArea" || type == "poi") {
+      *out.add_places() = std::move(s);
+    } else {
+      if (type == "event" && s.rel().empty()) s.set_rel("event");
+      *out.add_subjects() = std::move(s);
+    }
+  }
+  for (const xmlNode* g : Children(cm, "genre")) FillConcept(g, *out.add_genres());
+}
+
 // The members of a package: every itemRef of its groups, in document order, as an associated
 // item referenced by uri (residref) under its group's role.
 void AddPackageMembers(const xmlNode* pkg, v1::Article& out) {
@@ -73,7 +123,8 @@ void AddPackageMembers(const xmlNode* pkg, v1::Article& out) {
 
 // A newsItem or packageItem -> Article.
 Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const Limits& limits,
-                  v1::Article& out) {
+                  v1::Article& out, uint32_t priority) {
+  out.set_priority(priority);
   auto& prov = *out.mutable_provenance();
   prov.set_guid(Attr(item, "guid"));
   prov.set_provider_version(Attr(item, "version"));
@@ -83,8 +134,7 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
   if (const xmlNode* rights = Child(item, "rightsInfo")) {
     out.set_copyright_notice(Text(Child(rights, "copyrightNotice")));
     out.set_usage_terms(Text(Child(rights, "usageTerms")));
-    if (out.copyright_notice().empty())
-      out.set_copyright_notice(ConceptName(Child(rights, "copyrightHolder")));
+    out.set_copyright_holder(ConceptName(Child(rights, "copyrightHolder")));
   }
 
   // itemMeta
@@ -160,19 +210,7 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
   }
   if (const xmlNode* l = Child(cm, "language")) lang = Attr(l, "tag");
   out.set_language(lang);
-  for (const xmlNode* s : Children(cm, "subject")) {
-    auto* sub = out.add_subjects();
-    sub->set_name(ConceptName(s));
-    std::string q = Attr(s, "qcode");
-    sub->set_uri(q.empty() ? Attr(s, "uri") : q);
-    sub->set_scheme(SchemeOf(q));
-  }
-  for (const xmlNode* g : Children(cm, "genre")) {
-    auto* sub = out.add_subjects();
-    sub->set_name(ConceptName(g));
-    sub->set_uri(Attr(g, "qcode"));
-    sub->set_scheme(SchemeOf(Attr(g, "qcode")));
-  }
+  ReadConcepts(cm, out);
   for (const xmlNode* k : Children(cm, "keyword")) {
     if (std::string t = Text(k); !t.empty()) out.add_keywords(t);
   }
@@ -196,6 +234,24 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
   for (const xmlNode* d : Children(cm, "description")) {
     std::string role = CodeOf(Attr(d, "role"));
     if (out.standfirst().empty() || role == "summary") out.set_standfirst(Text(d));
+    auto* desc = out.add_descriptions();
+    desc->set_role(role);
+    desc->set_content_type("text/plain");
+    desc->set_value(Text(d));
+  }
+  if (uint32_t urg = Digit(Text(Child(cm, "urgency")))) out.set_urgency(urg);
+  out.set_slugline(Text(Child(cm, "slugline")));
+  for (const xmlNode* a : Children(cm, "altId")) {
+    auto* alt = out.add_altids();
+    std::string role = Attr(a, "type");
+    alt->set_role(CodeOf(role.empty() ? Attr(a, "role") : role));
+    alt->set_value(Text(a));
+  }
+  for (const xmlNode* src : Children(cm, "infoSource")) {
+    auto* p = out.add_infosources();
+    p->set_name(ConceptName(src));
+    p->set_role(CodeOf(Attr(src, "role")));
+    p->set_uri(Attr(src, "uri").empty() ? Attr(src, "qcode") : Attr(src, "uri"));
   }
   if (meta.provider.empty() && prov.provider().empty()) prov.set_provider(Text(Child(cm, "creditline")));
 
@@ -215,11 +271,18 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
     } else if (name == "inlineData" && out.body().empty()) {
       AddTextParagraphs(RawText(c), out);
     } else if (name == "remoteContent") {
-      auto* m = out.add_media();
-      m->set_url(Attr(c, "href"));
-      m->set_mime_type(ct);
-      m->set_type(MediaTypeFromItemClass(item_class, ct));
-      m->set_title(out.headline());
+      // A rendition of the item itself (the picture, video, audio or graphic it is).
+      auto* r = out.add_renditions();
+      std::string rendition = CodeOf(Attr(c, "rendition"));
+      r->set_name(rendition.empty() ? "rendition" + std::to_string(out.renditions_size()) : rendition);
+      r->set_href(Attr(c, "href"));
+      r->set_mime_type(ct);
+      r->set_width(Number(Attr(c, "width")));
+      r->set_height(Number(Attr(c, "height")));
+      r->set_size_bytes(Number(Attr(c, "size")));
+      r->set_duration_seconds(Number(Attr(c, "duration")));
+      r->set_format(CodeOf(Attr(c, "format")));
+      if (out.type().empty() || out.type() == "text") out.set_type(MediaTypeFromItemClass(item_class, ct));
     }
   }
   if (IsElement(item, "packageItem")) AddPackageMembers(item, out);
@@ -229,8 +292,8 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
 // The items of a NewsML-G2 document, parsed once.
 class G2Items final : public ItemDecoder {
  public:
-  G2Items(XmlDocPtr doc, std::vector<const xmlNode*> items, bool container)
-      : doc_(std::move(doc)), items_(std::move(items)), container_(container) {
+  G2Items(XmlDocPtr doc, std::vector<const xmlNode*> items, bool container, uint32_t priority)
+      : doc_(std::move(doc)), items_(std::move(items)), container_(container), priority_(priority) {
     charset_ = doc_->encoding ? AsciiLower(reinterpret_cast<const char*>(doc_->encoding)) : "utf-8";
   }
   [[nodiscard]] bool container() const override { return container_; }
@@ -239,13 +302,14 @@ class G2Items final : public ItemDecoder {
   [[nodiscard]] std::string Bytes(size_t i) const override { return StandaloneXml(items_[i]); }
   Status Decode(size_t i, const Metadata& meta, const Limits& limits, v1::Article& out) override {
     out.mutable_provenance()->set_charset(charset_);
-    return DecodeItem(doc_.get(), items_[i], meta, limits, out);
+    return DecodeItem(doc_.get(), items_[i], meta, limits, out, priority_);
   }
 
  private:
   XmlDocPtr doc_;
   std::vector<const xmlNode*> items_;  // owned by doc_
   bool container_;
+  uint32_t priority_;  // the newsMessage header's priority, 0 when none
   std::string charset_;
 };
 
@@ -272,14 +336,17 @@ Result<std::unique_ptr<ItemDecoder>> OpenNewsMlG2(std::string_view bytes, const 
   std::vector<const xmlNode*> items;
   if (IsElement(root, "newsItem") || IsElement(root, "packageItem")) {
     items.push_back(root);
-    return std::unique_ptr<ItemDecoder>(std::make_unique<G2Items>(std::move(doc), std::move(items), false));
+    return std::unique_ptr<ItemDecoder>(
+        std::make_unique<G2Items>(std::move(doc), std::move(items), false, 0));
   }
   CollectItems(root, items, 0);
   if (items.empty()) {
     return Error{v1::ERROR_CODE_UNSUPPORTED_FORMAT,
                  "no NewsML-G2 <newsItem> or <packageItem> in the document"};
   }
-  return std::unique_ptr<ItemDecoder>(std::make_unique<G2Items>(std::move(doc), std::move(items), true));
+  const uint32_t priority = Digit(Text(Child(Child(root, "header"), "priority")));
+  return std::unique_ptr<ItemDecoder>(
+      std::make_unique<G2Items>(std::move(doc), std::move(items), true, priority));
 }
 
 }  // namespace copydesk::normalize::internal

@@ -1,9 +1,10 @@
-// IPTC ninjs (News in JSON) 1.x, 2.x and 3.x -> Article. The three generations differ in spelling
-// (1.x: headline / body_html / description_text / byline / associations as an object; 2.x: lower-case
-// headlines[] / bodies[] / descriptions[] / by / associations[]; 3.x: the same in camelCase), so every
-// field is looked up under each of its names.
+// IPTC ninjs (News in JSON) 1.x, 2.x and 3.x (and Superdesk's ninjs) -> Article. The three generations differ
+// in spelling (1.x: headline / body_html / description_text / byline / associations as an object; 2.x:
+// lower-case headlines[] / bodies[] / descriptions[] / by / associations[]; 3.x: the same in camelCase), so
+// every field is looked up under each of its names.
 #include <simdjson.h>
 
+#include <algorithm>
 #include <initializer_list>
 #include <string>
 
@@ -75,33 +76,76 @@ std::vector<Variant> Variants(const element& e) {
   return out;
 }
 
-// The first rendition href (the one named main/original/highres preferred) and its media type.
-void BestRendition(const object& item, std::string& href, std::string& mime) {
+// A non-negative number (JSON number or numeric string), 0 when absent or not a number.
+double Num(const object& obj, std::initializer_list<std::string_view> keys) {
+  element e;
+  if (!Find(obj, keys, e)) return 0;
+  double d = 0;
+  if (e.get(d) == simdjson::SUCCESS) return d > 0 ? d : 0;
+  int64_t i = 0;
+  if (e.get(i) == simdjson::SUCCESS) return i > 0 ? static_cast<double>(i) : 0;
+  uint64_t u = 0;
+  if (e.get(u) == simdjson::SUCCESS) return static_cast<double>(u);
+  std::string_view sv;
+  if (e.get(sv) == simdjson::SUCCESS) {
+    double v = 0;
+    for (char c : sv) {
+      if (c < '0' || c > '9') return v;
+      v = v * 10 + (c - '0');
+      if (v > 1e15) return 0;
+    }
+    return v;
+  }
+  return 0;
+}
+
+// urgency / priority: 1 (highest) to 9; 0 when absent or out of range.
+uint32_t Scale9(const object& obj, std::initializer_list<std::string_view> keys) {
+  double v = Num(obj, keys);
+  return v >= 1 && v <= 9 ? static_cast<uint32_t>(v) : 0;
+}
+
+void FillRendition(std::string_view name, const object& o, v1::Rendition& r) {
+  r.set_name(std::string(name));
+  r.set_href(Str(o, {"href", "uri"}));
+  r.set_mime_type(Str(o, {"contenttype", "contentType", "mimetype", "mime_type"}));
+  r.set_width(static_cast<uint32_t>(std::min(Num(o, {"width"}), 1e9)));
+  r.set_height(static_cast<uint32_t>(std::min(Num(o, {"height"}), 1e9)));
+  r.set_size_bytes(static_cast<uint64_t>(Num(o, {"sizeinbytes", "sizeInBytes", "size"})));
+  r.set_duration_seconds(Num(o, {"duration"}));
+  r.set_title(Str(o, {"title"}));
+  r.set_format(Str(o, {"format"}));
+}
+
+// Renditions: 1.x an object keyed by name, 2.x+ an array of objects with a name.
+void ReadRenditions(const object& item, google::protobuf::RepeatedPtrField<v1::Rendition>& out) {
   element r;
   if (!Find(item, {"renditions"}, r)) return;
-  auto consider = [&](std::string_view name, const object& o) {
-    std::string h = Str(o, {"href", "uri"});
-    if (h.empty()) return;
-    std::string n = AsciiLower(name);
-    bool preferred = n == "main" || n == "original" || n == "highres" || n == "hires" || n == "baseimage";
-    if (href.empty() || preferred) {
-      href = h;
-      mime = Str(o, {"mimetype", "contenttype", "contentType"});
-    }
-  };
   object map;
   array arr;
-  if (r.get(map) == simdjson::SUCCESS) {  // 1.x: {"name": {...}}
+  if (r.get(map) == simdjson::SUCCESS) {
     for (auto [k, v] : map) {
       object o;
-      if (v.get(o) == simdjson::SUCCESS) consider(k, o);
+      if (v.get(o) == simdjson::SUCCESS) FillRendition(k, o, *out.Add());
     }
-  } else if (r.get(arr) == simdjson::SUCCESS) {  // 2.x+: [{"name": ..., ...}]
+  } else if (r.get(arr) == simdjson::SUCCESS) {
     for (element v : arr) {
       object o;
-      if (v.get(o) == simdjson::SUCCESS) consider(Str(o, {"name"}), o);
+      if (v.get(o) == simdjson::SUCCESS) FillRendition(Str(o, {"name"}), o, *out.Add());
     }
   }
+}
+
+// The main rendition: the one named main/original/highres/baseimage, else the first with an href.
+const v1::Rendition* MainRendition(const google::protobuf::RepeatedPtrField<v1::Rendition>& rs) {
+  const v1::Rendition* best = nullptr;
+  for (const auto& r : rs) {
+    if (r.href().empty()) continue;
+    std::string n = AsciiLower(r.name());
+    if (n == "main" || n == "original" || n == "highres" || n == "hires" || n == "baseimage") return &r;
+    if (!best) best = &r;
+  }
+  return best;
 }
 
 std::string HeadlineOf(const object& o) {
@@ -113,41 +157,78 @@ std::string HeadlineOf(const object& o) {
   return "";
 }
 
-std::string DescriptionOf(const object& o) {
+// The description with one of `roles` (any when empty), as plain text.
+std::string DescriptionOf(const object& o, std::initializer_list<std::string_view> roles = {}) {
   std::string d = Str(o, {"description_text"});
   if (!d.empty()) return CollapseSpace(d);
   if (d = Str(o, {"description_html"}); !d.empty()) return StripTags(d);
   element e;
   if (Find(o, {"descriptions", "description"}, e)) {
-    for (const auto& v : Variants(e)) {
-      return IsHtmlType(v.content_type) ? StripTags(v.value) : CollapseSpace(v.value);
+    auto vs = Variants(e);
+    const Variant* pick = vs.empty() ? nullptr : &vs.front();
+    for (const auto& v : vs) {
+      for (auto role : roles) {
+        if (AsciiLower(v.role) == role) {
+          pick = &v;
+          break;
+        }
+      }
+      if (pick == &v) break;
     }
+    if (pick) return IsHtmlType(pick->content_type) ? StripTags(pick->value) : CollapseSpace(pick->value);
   }
   return "";
 }
 
-void AddAssociation(const object& item, std::string_view name, v1::Article& out) {
-  std::string type = AsciiLower(Str(item, {"type"}));
-  std::string href, mime;
-  BestRendition(item, href, mime);
-  if (type == "text" || type == "composite") {
-    auto* r = out.add_related();
-    r->set_title(HeadlineOf(item));
-    r->set_url(href.empty() ? Str(item, {"uri", "guid"}) : href);
+// scheme and code of a concept from its uri: "medtop:04000000" -> ("medtop", "04000000"),
+// "http://cv.iptc.org/newscodes/mediatopic/04000000" -> ("http://cv.iptc.org/newscodes/mediatopic/",
+// "04000000").
+void SchemeAndCode(std::string_view uri, v1::Subject& s) {
+  if (uri.empty()) return;
+  if (uri.find("://") == std::string_view::npos) {
+    if (auto colon = uri.find(':'); colon != std::string_view::npos) {
+      if (s.scheme().empty()) s.set_scheme(std::string(uri.substr(0, colon)));
+      if (s.code().empty()) s.set_code(std::string(uri.substr(colon + 1)));
+    }
     return;
   }
-  auto* m = out.add_media();
-  m->set_type(type.empty() ? std::string(name) : type);
-  m->set_url(href.empty() ? Str(item, {"uri"}) : href);
-  m->set_title(HeadlineOf(item));
-  m->set_description(DescriptionOf(item));
-  std::string credit = Str(item, {"by", "byline", "copyrightholder", "copyrightHolder"});
-  m->set_credit(CollapseSpace(credit));
-  m->set_mime_type(mime);
+  std::string_view path = uri.substr(0, uri.find_first_of("?#"));
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  if (auto slash = path.rfind('/'); slash != std::string_view::npos && slash + 1 < path.size()) {
+    if (s.scheme().empty()) s.set_scheme(std::string(uri.substr(0, slash + 1)));
+    if (s.code().empty()) s.set_code(std::string(path.substr(slash + 1)));
+  }
 }
 
-void AddSubjects(const object& root, std::initializer_list<std::string_view> keys, std::string_view scheme,
-                 v1::Article& out, bool authors_from_rel) {
+// A concept object: {name, uri, literal, rel} (2.x), {name, code, scheme} (1.x, Superdesk).
+void FillConcept(const object& o, v1::Subject& s) {
+  s.set_name(CollapseSpace(Str(o, {"name", "label"})));
+  s.set_rel(Str(o, {"rel", "role"}));
+  s.set_literal(Str(o, {"literal"}));
+  s.set_scheme(Str(o, {"scheme"}));
+  std::string code = Str(o, {"code", "qcode", "qCode"});
+  std::string uri = Str(o, {"uri"});
+  if (uri.empty() && code.find(':') != std::string::npos)
+    uri = code;  // a qcode
+  else if (!code.empty())
+    s.set_code(code);
+  s.set_uri(uri);
+  SchemeAndCode(uri, s);
+  if (s.code().empty()) s.set_code(s.literal());
+  if (s.name().empty()) s.set_name(s.literal());
+}
+
+bool IsAuthorRel(std::string_view rel) {
+  return rel == "author" || rel == "creator" || rel == "byline" || rel == "contributor" ||
+         rel == "photographer" || rel == "editor" || rel == "writer" || rel == "cameraman" ||
+         rel == "videographer";
+}
+
+// A concept list (`keys`) into `dest`; people with an authoring rel become authors when
+// `authors_from_rel`. `default_rel` fills an empty rel (events keep theirs as subjects).
+void AddConcepts(const object& root, std::initializer_list<std::string_view> keys,
+                 google::protobuf::RepeatedPtrField<v1::Subject>& dest, v1::Article& out,
+                 bool authors_from_rel, std::string_view default_rel = {}) {
   element e;
   if (!Find(root, keys, e)) return;
   array arr;
@@ -155,29 +236,48 @@ void AddSubjects(const object& root, std::initializer_list<std::string_view> key
   for (element item : arr) {
     object o;
     if (item.get(o) != simdjson::SUCCESS) continue;
-    std::string name = Str(o, {"name", "literal"});
-    std::string uri = Str(o, {"uri", "code", "qcode"});
-    std::string rel = AsciiLower(Str(o, {"rel", "role"}));
-    if (authors_from_rel && (rel == "author" || rel == "creator" || rel == "byline" || rel == "contributor" ||
-                             rel == "photographer" || rel == "editor" || rel == "writer")) {
+    v1::Subject s;
+    FillConcept(o, s);
+    std::string rel = AsciiLower(s.rel());
+    if (authors_from_rel && IsAuthorRel(rel)) {
       auto* p = out.add_authors();
-      p->set_name(name);
+      p->set_name(s.name());
       p->set_role(rel == "byline" || rel == "creator" || rel == "writer" ? "author" : rel);
-      p->set_uri(uri);
+      p->set_uri(s.uri());
       continue;
     }
-    if (name.empty() && uri.empty()) continue;
-    auto* s = out.add_subjects();
-    s->set_name(name);
-    s->set_uri(uri);
-    std::string sch(scheme);
-    if (auto colon = uri.find(':');
-        sch.empty() && colon != std::string::npos && uri.find("://") == std::string::npos) {
-      sch = uri.substr(0, colon);  // "medtop:20000822" -> "medtop"
-    } else if (sch.empty()) {
-      if (auto slash = uri.rfind('/'); slash != std::string::npos) sch = uri.substr(0, slash + 1);
+    if (s.name().empty() && s.uri().empty() && s.code().empty()) continue;
+    if (s.rel().empty()) s.set_rel(std::string(default_rel));
+    *dest.Add() = std::move(s);
+  }
+}
+
+void AddAssociation(const object& item, std::string_view name, v1::Article& out) {
+  auto* m = out.add_media();
+  std::string type = AsciiLower(Str(item, {"type"}));
+  m->set_role(std::string(name));
+  m->set_type(type.empty() ? std::string(name) : type);
+  m->set_uri(Str(item, {"uri", "guid"}));
+  ReadRenditions(item, *m->mutable_renditions());
+  if (const v1::Rendition* main = MainRendition(m->renditions())) {
+    m->set_url(main->href());
+    m->set_mime_type(main->mime_type());
+  }
+  m->set_title(HeadlineOf(item));
+  m->set_description(DescriptionOf(item, {"caption", "summary", "text"}));
+  m->set_credit(CollapseSpace(Str(item, {"by", "byline", "credit", "copyrightholder", "copyrightHolder"})));
+  m->set_copyright_notice(Str(item, {"copyrightnotice", "copyrightNotice"}));
+  m->set_usage_terms(Str(item, {"usageterms", "usageTerms"}));
+  m->set_alt_text(Str(item, {"alt_text", "alttext", "altText"}));
+  if (m->alt_text().empty()) {
+    element e;
+    if (Find(item, {"descriptions"}, e)) {
+      for (const auto& v : Variants(e)) {
+        std::string role = AsciiLower(v.role);
+        if (role == "alt" || role == "alternative" || role == "alttext")
+          m->set_alt_text(CollapseSpace(v.value));
+      }
     }
-    s->set_scheme(sch);
   }
 }
 
@@ -210,6 +310,192 @@ void ApplySignals(const element& e, v1::Signals& sig) {
   }
 }
 
+void ReadTimesAndStatus(const object& root, v1::Article& out) {
+  google::protobuf::Timestamp ts;
+  if (SetTimeFrom(Str(root, {"firstcreated", "firstCreated"}), &ts)) *out.mutable_firstcreated() = ts;
+  if (SetTimeFrom(Str(root, {"versioncreated", "versionCreated"}), &ts)) *out.mutable_versioncreated() = ts;
+  if (SetTimeFrom(Str(root, {"contentcreated", "contentCreated"}), &ts)) *out.mutable_contentcreated() = ts;
+  if (SetTimeFrom(Str(root, {"embargoed", "embargoedUntil"}), &ts)) {
+    *out.mutable_embargoed() = ts;
+    out.mutable_signals()->set_embargo(true);
+  }
+  if (SetTimeFrom(Str(root, {"expires", "expiry"}), &ts)) *out.mutable_expires() = ts;
+  out.set_pubstatus(PubStatusFrom(Str(root, {"pubstatus", "pubStatus"})));
+  if (out.pubstatus() == v1::PUB_STATUS_CANCELED) out.mutable_signals()->set_kill(true);
+  element e;
+  if (Find(root, {"signals", "signal"}, e)) ApplySignals(e, *out.mutable_signals());
+  out.set_urgency(Scale9(root, {"urgency"}));
+  out.set_priority(Scale9(root, {"priority"}));
+}
+
+// Headlines: the one with role "main" (or the first) is the headline, the others alternates.
+// Descriptions: all kept; the summary (or the first) is also the standfirst.
+void ReadHeadlinesAndDescriptions(const object& root, const Limits& limits, v1::Article& out) {
+  element e;
+  if (Find(root, {"headlines", "headline"}, e)) {
+    auto hs = Variants(e);
+    size_t main = 0;
+    for (size_t i = 0; i < hs.size(); ++i) {
+      if (AsciiLower(hs[i].role) == "main") {
+        main = i;
+        break;
+      }
+    }
+    for (size_t i = 0; i < hs.size(); ++i) {
+      std::string v = IsHtmlType(hs[i].content_type) ? StripTags(hs[i].value) : CollapseSpace(hs[i].value);
+      if (i == main) {
+        out.set_headline(v);
+      } else {
+        auto* alt = out.add_headlines();
+        alt->set_role(hs[i].role);
+        alt->set_value(v);
+      }
+    }
+  }
+  out.set_standfirst(DescriptionOf(root, {"summary", "abstract", "lead"}));
+  if (Find(root, {"descriptions", "description"}, e)) {
+    for (const auto& v : Variants(e)) {
+      auto* d = out.add_descriptions();
+      d->set_role(v.role);
+      if (IsHtmlType(v.content_type)) {
+        d->set_content_type("text/html");
+        d->set_value(SanitizedHtml(v.value, limits));
+      } else {
+        d->set_content_type("text/plain");
+        d->set_value(v.value);
+      }
+    }
+  }
+}
+
+void ReadPeopleAndConcepts(const object& root, v1::Article& out) {
+  // Superdesk's ninjs: "authors": [{"name", "role", ...}].
+  element e;
+  if (Find(root, {"authors"}, e)) {
+    array arr;
+    if (e.get(arr) == simdjson::SUCCESS) {
+      for (element item : arr) {
+        object o;
+        if (item.get(o) != simdjson::SUCCESS) continue;
+        std::string name = CollapseSpace(Str(o, {"name", "sub_label", "display_name"}));
+        if (name.empty()) continue;
+        auto* p = out.add_authors();
+        p->set_name(name);
+        p->set_role(AsciiLower(Str(o, {"role"})));
+        if (p->role().empty() || p->role() == "writer") p->set_role("author");
+        p->set_uri(Str(o, {"uri", "code"}));
+      }
+    }
+  }
+  AddConcepts(root, {"people", "person"}, *out.mutable_people(), out, true);
+  std::string by = Str(root, {"by", "byline"});
+  if (!by.empty()) {
+    SetBylineAndAuthors(by, out);
+  } else if (!out.authors().empty()) {
+    std::string joined;
+    for (int i = 0; i < out.authors_size(); ++i) {
+      if (i > 0) joined += i + 1 == out.authors_size() ? " and " : ", ";
+      joined += out.authors(i).name();
+    }
+    out.set_byline(joined);
+  }
+  AddConcepts(root, {"subjects", "subject"}, *out.mutable_subjects(), out, false);
+  AddConcepts(root, {"events", "event"}, *out.mutable_subjects(), out, false, "event");
+  AddConcepts(root, {"genres", "genre"}, *out.mutable_genres(), out, false);
+  AddConcepts(root, {"organisations", "organisation", "organizations"}, *out.mutable_organisations(), out,
+              false);
+  AddConcepts(root, {"places", "place"}, *out.mutable_places(), out, false);
+  if (Find(root, {"keywords"}, e)) {
+    array arr;
+    if (e.get(arr) == simdjson::SUCCESS) {
+      for (element k : arr) {
+        if (std::string s = Str(k); !s.empty()) out.add_keywords(s);
+      }
+    }
+  }
+  // Subjects written as keywords (rel "keyword", as copydesk's own ninjs output writes them).
+  auto* subjects = out.mutable_subjects();
+  for (int i = 0; i < subjects->size();) {
+    if (AsciiLower(subjects->Get(i).rel()) == "keyword" && subjects->Get(i).uri().empty()) {
+      out.add_keywords(subjects->Get(i).name());
+      subjects->DeleteSubrange(i, 1);
+    } else {
+      ++i;
+    }
+  }
+}
+
+void ReadRights(const object& root, const Metadata& meta, v1::Article& out) {
+  out.set_copyright_holder(Str(root, {"copyrightholder", "copyrightHolder"}));
+  out.set_copyright_notice(Str(root, {"copyrightnotice", "copyrightNotice"}));
+  out.set_usage_terms(Str(root, {"usageterms", "usageTerms"}));
+  out.set_ednote(Str(root, {"ednote", "edNote"}));
+  out.set_slugline(CollapseSpace(Str(root, {"slugline"})));
+  auto& prov = *out.mutable_provenance();
+  element e;
+  if (Find(root, {"infosources", "infoSources", "infosource"}, e)) {
+    array arr;
+    if (e.get(arr) == simdjson::SUCCESS) {
+      for (element item : arr) {
+        object o;
+        if (item.get(o) != simdjson::SUCCESS) continue;
+        auto* src = out.add_infosources();
+        src->set_name(CollapseSpace(Str(o, {"name", "literal"})));
+        src->set_role(Str(o, {"role", "rel"}));
+        src->set_uri(Str(o, {"uri"}));
+        // The provider: the source among the info sources, else the first.
+        std::string role = AsciiLower(src->role());
+        if (meta.provider.empty() && (prov.provider().empty() || role.find("source") != std::string::npos ||
+                                      role.find("originat") != std::string::npos)) {
+          prov.set_provider(src->name());
+        }
+      }
+    }
+  }
+  if (meta.provider.empty() && prov.provider().empty()) prov.set_provider(out.copyright_holder());
+  // Alternative ids: 2.x [{role, value}], 1.x {role: value}.
+  if (Find(root, {"altids", "altIds"}, e)) {
+    array arr;
+    object map;
+    if (e.get(arr) == simdjson::SUCCESS) {
+      for (element item : arr) {
+        object o;
+        if (item.get(o) != simdjson::SUCCESS) continue;
+        auto* a = out.add_altids();
+        a->set_role(Str(o, {"role"}));
+        a->set_value(Str(o, {"value"}));
+      }
+    } else if (e.get(map) == simdjson::SUCCESS) {
+      for (auto [k, v] : map) {
+        auto* a = out.add_altids();
+        a->set_role(std::string(k));
+        a->set_value(Str(v));
+      }
+    }
+  }
+}
+
+// Body: markup preferred (same engine as pages, and sanitized into body_html), plain text otherwise.
+Status ReadBody(const object& root, const Limits& limits, v1::Article& out) {
+  std::string html = Str(root, {"body_html", "body_xhtml"});
+  std::string text = Str(root, {"body_text"});
+  element e;
+  if (Find(root, {"bodies", "body"}, e)) {
+    for (const auto& v : Variants(e)) {
+      std::string role = AsciiLower(v.role);
+      bool markup = IsHtmlType(v.content_type) || role == "xhtml" || role == "html" || role == "richtext";
+      if (markup && html.empty()) html = v.value;
+      if (!markup && text.empty()) text = v.value;
+    }
+  }
+  if (!html.empty()) {
+    Status st = ExtractHtmlFragment(html, limits, out);
+    if (!st.ok()) return st;
+  }
+  if (out.body().empty() && !text.empty()) AddTextParagraphs(text, out);
+  return OkStatus();
+}
+
 }  // namespace
 
 Status DecodeNinjs(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out) {
@@ -232,75 +518,15 @@ Status DecodeNinjs(std::string_view bytes, const Metadata& meta, const Limits& l
   if (doc.get(root) != simdjson::SUCCESS) {
     return Error{v1::ERROR_CODE_MALFORMED_JSON, "ninjs must be a JSON object"};
   }
-  out.mutable_provenance()->set_charset("utf-8");
   auto& prov = *out.mutable_provenance();
+  prov.set_charset("utf-8");
   prov.set_guid(Str(root, {"uri", "guid"}));
   prov.set_provider_version(Str(root, {"version"}));
   std::string type = Str(root, {"type"});
   if (!type.empty()) out.set_type(type);
-
-  google::protobuf::Timestamp ts;
-  if (SetTimeFrom(Str(root, {"firstcreated", "firstCreated"}), &ts)) *out.mutable_firstcreated() = ts;
-  if (SetTimeFrom(Str(root, {"versioncreated", "versionCreated"}), &ts)) *out.mutable_versioncreated() = ts;
-  if (SetTimeFrom(Str(root, {"contentcreated", "contentCreated"}), &ts)) *out.mutable_contentcreated() = ts;
-  if (SetTimeFrom(Str(root, {"embargoed", "embargoedUntil"}), &ts)) {
-    *out.mutable_embargoed() = ts;
-    out.mutable_signals()->set_embargo(true);
-  }
-  out.set_pubstatus(PubStatusFrom(Str(root, {"pubstatus", "pubStatus"})));
-  if (out.pubstatus() == v1::PUB_STATUS_CANCELED) out.mutable_signals()->set_kill(true);
-  element e;
-  if (Find(root, {"signals", "signal"}, e)) ApplySignals(e, *out.mutable_signals());
-
-  // Headlines: the one with role "main" (or the first) is the headline, the others alternates.
-  if (Find(root, {"headlines", "headline"}, e)) {
-    auto hs = Variants(e);
-    size_t main = 0;
-    for (size_t i = 0; i < hs.size(); ++i) {
-      if (AsciiLower(hs[i].role) == "main") {
-        main = i;
-        break;
-      }
-    }
-    for (size_t i = 0; i < hs.size(); ++i) {
-      std::string v = IsHtmlType(hs[i].content_type) ? StripTags(hs[i].value) : CollapseSpace(hs[i].value);
-      if (i == main) {
-        out.set_headline(v);
-      } else {
-        auto* alt = out.add_headlines();
-        alt->set_role(hs[i].role);
-        alt->set_value(v);
-      }
-    }
-  }
-  out.set_standfirst(DescriptionOf(root));
-
-  // People (authors by rel), then the byline string.
-  AddSubjects(root, {"people", "person"}, "person", out, true);
-  std::string by = Str(root, {"by", "byline"});
-  if (!by.empty()) {
-    SetBylineAndAuthors(by, out);
-  } else if (!out.authors().empty()) {
-    std::string joined;
-    for (int i = 0; i < out.authors_size(); ++i) {
-      if (i > 0) joined += i + 1 == out.authors_size() ? " and " : ", ";
-      joined += out.authors(i).name();
-    }
-    out.set_byline(joined);
-  }
-  AddSubjects(root, {"subjects", "subject"}, "", out, false);
-  AddSubjects(root, {"organisations", "organisation", "organizations"}, "organisation", out, false);
-  AddSubjects(root, {"places", "place"}, "place", out, false);
-  AddSubjects(root, {"events", "event"}, "event", out, false);
-  if (Find(root, {"keywords"}, e)) {
-    array arr;
-    if (e.get(arr) == simdjson::SUCCESS) {
-      for (element k : arr) {
-        if (std::string s = Str(k); !s.empty()) out.add_keywords(s);
-      }
-    }
-  }
-
+  ReadTimesAndStatus(root, out);
+  ReadHeadlinesAndDescriptions(root, limits, out);
+  ReadPeopleAndConcepts(root, out);
   std::string located = Str(root, {"located"});
   if (!located.empty()) {
     auto* loc = out.mutable_located();
@@ -310,29 +536,11 @@ Status DecodeNinjs(std::string_view bytes, const Metadata& meta, const Limits& l
     if (comma != std::string::npos) loc->set_country(CollapseSpace(located.substr(comma + 1)));
   }
   out.set_language(Str(root, {"language"}));
-  out.set_copyright_notice(Str(root, {"copyrightnotice", "copyrightNotice"}));
-  out.set_usage_terms(Str(root, {"usageterms", "usageTerms"}));
-  out.set_ednote(Str(root, {"ednote", "edNote"}));
-  if (meta.provider.empty()) {
-    // The source among the info sources, else the copyright holder.
-    if (Find(root, {"infosources", "infoSources", "infosource"}, e)) {
-      array arr;
-      if (e.get(arr) == simdjson::SUCCESS) {
-        for (element item : arr) {
-          object o;
-          if (item.get(o) != simdjson::SUCCESS) continue;
-          std::string role = AsciiLower(Str(o, {"role"}));
-          if (prov.provider().empty() || role.find("source") != std::string::npos ||
-              role.find("originat") != std::string::npos) {
-            prov.set_provider(Str(o, {"name", "literal"}));
-          }
-        }
-      }
-    }
-    if (prov.provider().empty()) prov.set_provider(Str(root, {"copyrightholder", "copyrightHolder"}));
-  }
+  ReadRights(root, meta, out);
+  ReadRenditions(root, *out.mutable_renditions());
 
   // Associations: 1.x an object keyed by name, 2.x+ an array of items with a name.
+  element e;
   if (Find(root, {"associations"}, e)) {
     object map;
     array arr;
@@ -348,24 +556,7 @@ Status DecodeNinjs(std::string_view bytes, const Metadata& meta, const Limits& l
       }
     }
   }
-
-  // Body: markup preferred (same engine as pages), plain text otherwise.
-  std::string html = Str(root, {"body_html", "body_xhtml"});
-  std::string text = Str(root, {"body_text"});
-  if (Find(root, {"bodies", "body"}, e)) {
-    for (const auto& v : Variants(e)) {
-      std::string role = AsciiLower(v.role);
-      bool markup = IsHtmlType(v.content_type) || role == "xhtml" || role == "html" || role == "richtext";
-      if (markup && html.empty()) html = v.value;
-      if (!markup && text.empty()) text = v.value;
-    }
-  }
-  if (!html.empty()) {
-    Status st = ExtractHtmlFragment(html, limits, out);
-    if (!st.ok()) return st;
-  }
-  if (out.body().empty() && !text.empty()) AddTextParagraphs(text, out);
-  return OkStatus();
+  return ReadBody(root, limits, out);
 }
 
 }  // namespace copydesk::normalize::internal

@@ -26,6 +26,16 @@ std::string MediaType(std::string_view nitf_type) {
   return std::string(nitf_type);
 }
 
+uint32_t Dimension(std::string_view v) {
+  uint32_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9' || n > 1000000) return 0;
+    n = n * 10 + static_cast<uint32_t>(c - '0');
+  }
+  return n;
+}
+
+// A <media> element: every media-reference is a rendition, the first the main one.
 void AddMedia(const xmlNode* media, v1::Article& out) {
   const xmlNode* ref = Child(media, "media-reference");
   auto* m = out.add_media();
@@ -33,6 +43,19 @@ void AddMedia(const xmlNode* media, v1::Article& out) {
   m->set_url(Attr(ref, "source"));
   m->set_mime_type(Attr(ref, "mime-type"));
   m->set_title(Attr(ref, "alternate-text"));
+  m->set_alt_text(Attr(ref, "alternate-text"));
+  m->set_copyright_notice(Attr(ref, "copyright"));
+  int i = 0;
+  for (const xmlNode* mr : Children(media, "media-reference")) {
+    auto* r = m->add_renditions();
+    std::string name = Attr(mr, "name");
+    r->set_name(!name.empty() ? name : i == 0 ? "main" : "rendition" + std::to_string(i + 1));
+    r->set_href(Attr(mr, "source"));
+    r->set_mime_type(Attr(mr, "mime-type"));
+    r->set_width(Dimension(Attr(mr, "width")));
+    r->set_height(Dimension(Attr(mr, "height")));
+    ++i;
+  }
   std::string caption = Text(Child(media, "media-caption"));
   std::string producer = Text(Child(media, "media-producer"));
   m->set_description(caption);
@@ -75,6 +98,71 @@ void WalkContent(const xmlNode* n, v1::Article& out, int depth) {
       WalkContent(c, out, depth + 1);
     }
     // table, nitf-table, note, fn, hr, ... carry no body text of their own.
+  }
+}
+
+// A concept of identified-content: its text (or value), the id source as scheme and the value as
+// code.
+void FillConcept(const xmlNode* c, v1::Subject& s) {
+  s.set_name(Text(c));
+  s.set_scheme(Attr(c, "idsrc"));
+  s.set_code(Attr(c, "value"));
+  if (s.name().empty()) s.set_name(s.code());
+  if (s.scheme().find("://") != std::string::npos && !s.code().empty()) s.set_uri(s.scheme() + s.code());
+}
+
+// Keywords, tobject (IPTC subject codes and genre), identified-content (people, organisations,
+// places, events, classifiers).
+void ReadClassification(const xmlNode* head, const xmlNode* docdata, v1::Article& out) {
+  for (const xmlNode* kl : Children(docdata, "key-list")) {
+    for (const xmlNode* kw : Children(kl, "keyword")) {
+      if (std::string k = Attr(kw, "key"); !k.empty()) out.add_keywords(k);
+    }
+  }
+  if (const xmlNode* ic = Child(docdata, "identified-content")) {
+    for (const xmlNode* c = ic->children; c; c = c->next) {
+      if (c->type != XML_ELEMENT_NODE) continue;
+      std::string_view kind = LocalName(c);
+      v1::Subject s;
+      if (kind == "classifier") {
+        s.set_name(Attr(c, "value"));
+        s.set_scheme(Attr(c, "type"));
+        *out.add_subjects() = std::move(s);
+        continue;
+      }
+      FillConcept(c, s);
+      if (s.name().empty()) continue;
+      if (kind == "person") {
+        *out.add_people() = std::move(s);
+      } else if (kind == "org") {
+        *out.add_organisations() = std::move(s);
+      } else if (kind == "location") {
+        *out.add_places() = std::move(s);
+      } else {
+        s.set_rel(std::string(kind));  // event, function, object.title, virtloc
+        *out.add_subjects() = std::move(s);
+      }
+    }
+  }
+  for (const xmlNode* tob : Children(head, "tobject")) {
+    for (const xmlNode* tp : Children(tob, "tobject.property")) {
+      if (std::string g = Attr(tp, "tobject.property.type"); !g.empty()) {
+        auto* genre = out.add_genres();
+        genre->set_name(g);
+        genre->set_code(g);
+        genre->set_scheme("tobject.property.type");
+      }
+    }
+    for (const xmlNode* ts : Children(tob, "tobject.subject")) {
+      auto* s = out.add_subjects();
+      std::string matter = Attr(ts, "tobject.subject.matter");
+      std::string detail = Attr(ts, "tobject.subject.detail");
+      s->set_name(!detail.empty() ? detail : !matter.empty() ? matter : Attr(ts, "tobject.subject.type"));
+      std::string ref = Attr(ts, "tobject.subject.refnum");
+      s->set_uri(ref.empty() ? "" : "subj:" + ref);
+      s->set_code(ref);
+      s->set_scheme("subj");
+    }
   }
 }
 
@@ -135,9 +223,34 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
     if (!out.has_firstcreated() && SetTimeFrom(Attr(sd, "norm"), &t)) *out.mutable_firstcreated() = t;
   }
 
+  google::protobuf::Timestamp expire;
+  bool expires = false;
+  SetTime(Attr(Child(docdata, "date.expire"), "norm"), &expire, expires);
+  if (expires) *out.mutable_expires() = expire;
+  if (uint32_t urg = Dimension(Attr(Child(docdata, "urgency"), "ed-urg")); urg >= 1 && urg <= 9)
+    out.set_urgency(urg);
+  out.set_slugline(Attr(du_key, "key"));
+  // As Superdesk reads NITF: the ANPA keyword meta is the slugline when du-key has none, and the
+  // event location is a place.
+  for (const xmlNode* m : Children(head, "meta")) {
+    if (out.slugline().empty() && Attr(m, "name") == "anpa-keyword") out.set_slugline(Attr(m, "content"));
+  }
+  if (const xmlNode* ev = Child(docdata, "evloc"); ev && !Attr(ev, "city").empty()) {
+    auto* place = out.add_places();
+    place->set_name(Attr(ev, "city"));
+    place->set_code(Attr(ev, "iso-cc"));
+    place->set_rel("located");
+  }
+  if (const xmlNode* id = Child(docdata, "doc-id"); id && !Attr(id, "regsrc").empty()) {
+    auto* alt = out.add_altids();
+    alt->set_role(Attr(id, "regsrc"));
+    alt->set_value(Attr(id, "id-string"));
+  }
+
   // Rights and notes.
   const xmlNode* copyright = Child(docdata, "doc.copyright");
   std::string holder = Attr(copyright, "holder");
+  out.set_copyright_holder(holder);
   std::string year = Attr(copyright, "year");
   if (!holder.empty()) {
     out.set_copyright_notice("Copyright " + (year.empty() ? "" : year + " ") + holder);
@@ -150,37 +263,7 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
   }
   out.set_ednote(ednote);
 
-  // Subjects, keywords, section.
-  for (const xmlNode* kl : Children(docdata, "key-list")) {
-    for (const xmlNode* kw : Children(kl, "keyword")) {
-      if (std::string k = Attr(kw, "key"); !k.empty()) out.add_keywords(k);
-    }
-  }
-  if (const xmlNode* ic = Child(docdata, "identified-content")) {
-    for (const xmlNode* c = ic->children; c; c = c->next) {
-      if (c->type != XML_ELEMENT_NODE) continue;
-      std::string_view kind = LocalName(c);
-      auto* s = out.add_subjects();
-      if (kind == "classifier") {
-        s->set_name(Attr(c, "value"));
-        s->set_scheme(Attr(c, "type"));
-      } else {
-        s->set_name(Text(c));
-        s->set_uri(Attr(c, "idsrc"));
-        s->set_scheme(kind == "org" ? "organisation" : std::string(kind));
-      }
-    }
-  }
-  for (const xmlNode* tob : Children(head, "tobject")) {
-    for (const xmlNode* ts : Children(tob, "tobject.subject")) {
-      auto* s = out.add_subjects();
-      std::string matter = Attr(ts, "tobject.subject.matter");
-      s->set_name(matter.empty() ? Attr(ts, "tobject.subject.type") : matter);
-      std::string ref = Attr(ts, "tobject.subject.refnum");
-      s->set_uri(ref.empty() ? "" : "subj:" + ref);
-      s->set_scheme("subj");
-    }
-  }
+  ReadClassification(head, docdata, out);
   for (const xmlNode* pd : Children(head, "pubdata")) {
     std::string section = Attr(pd, "position.section");
     if (!section.empty() && out.section_path().empty()) {
@@ -252,13 +335,21 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
     out.mutable_located()->set_name(Attr(ev, "city"));
   }
   out.set_standfirst(Text(Child(bhead, "abstract")));
-  if (const xmlNode* dist = Child(bhead, "distributor"); dist && meta.provider.empty()) {
-    prov.set_provider(Text(dist));
+  if (const xmlNode* dist = Child(bhead, "distributor")) {
+    auto* src = out.add_infosources();
+    src->set_name(Text(dist));
+    src->set_role("distributor");
+    if (meta.provider.empty()) prov.set_provider(Text(dist));
   }
   if (prov.provider().empty() && meta.provider.empty()) prov.set_provider(holder);
 
-  // body.content
-  for (const xmlNode* bc : Children(body, "body.content")) WalkContent(bc, out, 0);
+  // body.content: typed blocks, and its markup mapped onto HTML and sanitized.
+  std::string markup;
+  for (const xmlNode* bc : Children(body, "body.content")) {
+    WalkContent(bc, out, 0);
+    markup += InnerXml(doc, bc);
+  }
+  if (!markup.empty()) out.set_body_html(SanitizedHtml(markup, limits));
   out.set_language(baselang);
   return OkStatus();
 }

@@ -56,18 +56,32 @@ TEST(NinjsDecoder, Ninjs2TextWithPictureAndRelatedItem) {
   EXPECT_EQ(a.authors(0).role(), "author");
   EXPECT_EQ(a.authors(0).uri(), "https://example.org/staff/abecker");
   EXPECT_EQ(a.authors(1).name(), "Tomas Lind");
-  ASSERT_EQ(a.subjects_size(), 5);
-  EXPECT_EQ(a.subjects(0).name(), "Henriette Reker");
-  EXPECT_EQ(a.subjects(0).scheme(), "person");
-  EXPECT_EQ(a.subjects(0).uri(), "http://www.wikidata.org/entity/Q15834");
-  EXPECT_EQ(a.subjects(1).name(), "flood");
-  EXPECT_EQ(a.subjects(1).scheme(), "http://cv.iptc.org/newscodes/mediatopic/");
-  EXPECT_EQ(a.subjects(2).uri(), "medtop:03000000");
-  EXPECT_EQ(a.subjects(2).scheme(), "medtop");
-  EXPECT_EQ(a.subjects(3).name(), "German Weather Service");
-  EXPECT_EQ(a.subjects(3).scheme(), "organisation");
-  EXPECT_EQ(a.subjects(4).name(), "Cologne");
-  EXPECT_EQ(a.subjects(4).scheme(), "place");
+  EXPECT_EQ(a.urgency(), 3u);
+  EXPECT_EQ(a.copyright_holder(), "Example News Agency");
+  ASSERT_EQ(a.people_size(), 1);
+  EXPECT_EQ(a.people(0).name(), "Henriette Reker");
+  EXPECT_EQ(a.people(0).rel(), "about");
+  EXPECT_EQ(a.people(0).uri(), "http://www.wikidata.org/entity/Q15834");
+  EXPECT_EQ(a.people(0).code(), "Q15834");
+  ASSERT_EQ(a.subjects_size(), 2);
+  EXPECT_EQ(a.subjects(0).name(), "flood");
+  EXPECT_EQ(a.subjects(0).rel(), "about");
+  EXPECT_EQ(a.subjects(0).scheme(), "http://cv.iptc.org/newscodes/mediatopic/");
+  EXPECT_EQ(a.subjects(0).code(), "20000151");
+  EXPECT_EQ(a.subjects(1).uri(), "medtop:03000000");
+  EXPECT_EQ(a.subjects(1).scheme(), "medtop");
+  EXPECT_EQ(a.subjects(1).code(), "03000000");
+  ASSERT_EQ(a.organisations_size(), 1);
+  EXPECT_EQ(a.organisations(0).name(), "German Weather Service");
+  EXPECT_EQ(a.organisations(0).rel(), "mentions");
+  ASSERT_EQ(a.places_size(), 1);
+  EXPECT_EQ(a.places(0).name(), "Cologne");
+  EXPECT_EQ(a.places(0).code(), "2886242");
+  ASSERT_EQ(a.descriptions_size(), 1);
+  EXPECT_EQ(a.descriptions(0).role(), "summary");
+  EXPECT_EQ(a.descriptions(0).content_type(), "text/html");
+  EXPECT_EQ(a.descriptions(0).value(),
+            "<p>Water levels reached <b>9.8 metres</b> overnight &amp; are still rising.</p>");
   ASSERT_EQ(a.keywords_size(), 3);
   EXPECT_EQ(a.keywords(0), "Rhine");
   EXPECT_EQ(a.located().name(), "Cologne, Germany");
@@ -77,17 +91,36 @@ TEST(NinjsDecoder, Ninjs2TextWithPictureAndRelatedItem) {
   EXPECT_EQ(a.copyright_notice(), "(c) 2024 Example News Agency. All rights reserved.");
   EXPECT_EQ(a.usage_terms(), "No archive use after 30 days. No sales.");
   EXPECT_EQ(a.ednote(), "UPDATES with evacuation figures in paragraph 3. Corrects spelling of mayor's name.");
-  ASSERT_EQ(a.media_size(), 1);
-  EXPECT_EQ(a.media(0).type(), "picture");
-  EXPECT_EQ(a.media(0).url(), "https://media.example.org/flood-1.jpg");
-  EXPECT_EQ(a.media(0).mime_type(), "image/jpeg");
-  EXPECT_EQ(a.media(0).title(), "Flooded riverside in Cologne");
-  EXPECT_EQ(a.media(0).description(),
+  ASSERT_EQ(a.media_size(), 2);
+  const v1::MediaItem& pic = a.media(0);
+  EXPECT_EQ(pic.type(), "picture");
+  EXPECT_EQ(pic.role(), "mainpic");
+  EXPECT_EQ(pic.uri(), "urn:newsml:example.org:20240312:flood-rhine-photo-1");
+  EXPECT_EQ(pic.url(), "https://media.example.org/flood-1.jpg");
+  EXPECT_EQ(pic.mime_type(), "image/jpeg");
+  EXPECT_EQ(pic.title(), "Flooded riverside in Cologne");
+  EXPECT_EQ(pic.description(),
             "Firefighters wade through the flooded old town of Cologne on March 12, 2024.");
-  EXPECT_EQ(a.media(0).credit(), "Jens Krick");
-  ASSERT_EQ(a.related_size(), 1);
-  EXPECT_EQ(a.related(0).title(), "Flood warnings issued along the Rhine");
-  EXPECT_EQ(a.related(0).url(), "urn:newsml:example.org:20240311:flood-warning-0007");
+  EXPECT_EQ(pic.credit(), "Jens Krick");
+  ASSERT_EQ(pic.renditions_size(), 2);
+  EXPECT_EQ(pic.renditions(0).name(), "thumbnail");
+  EXPECT_EQ(pic.renditions(0).href(), "https://media.example.org/flood-1-thumb.jpg");
+  EXPECT_EQ(pic.renditions(0).width(), 200u);
+  EXPECT_EQ(pic.renditions(0).height(), 133u);
+  EXPECT_EQ(pic.renditions(1).width(), 2048u);
+  EXPECT_EQ(pic.renditions(1).mime_type(), "image/jpeg");
+  // A text association is an associated item referenced by uri.
+  EXPECT_EQ(a.media(1).type(), "text");
+  EXPECT_EQ(a.media(1).role(), "related");
+  EXPECT_EQ(a.media(1).uri(), "urn:newsml:example.org:20240311:flood-warning-0007");
+  EXPECT_EQ(a.media(1).title(), "Flood warnings issued along the Rhine");
+  EXPECT_EQ(
+      a.body_html(),
+      "<p>COLOGNE, Germany (ENA) - Thousands of residents were ordered to leave their homes in Cologne on "
+      "Tuesday as the Rhine rose to its highest level in two decades.</p><h2>Old town under water</h2><p>The "
+      "river reached 9.8 metres at the city's gauge overnight, the German Weather Service said, and was "
+      "expected to peak on Wednesday.</p><p>About 4,300 people had been evacuated by mid-morning, mayor "
+      "Henriette Reker told reporters.</p>");
   // The rich-text body wins over the plain one and goes through the HTML engine.
   EXPECT_NE(a.body_text().find("COLOGNE, Germany (ENA) - Thousands of residents were ordered"),
             std::string::npos);
@@ -144,8 +177,125 @@ TEST(NinjsDecoder, Ninjs1FlatFields) {
   ASSERT_EQ(r->body_size(), 2);
   ASSERT_EQ(r->subjects_size(), 1);
   EXPECT_EQ(r->subjects(0).scheme(), "subj");
+  EXPECT_EQ(r->subjects(0).code(), "11000000");
+  EXPECT_EQ(r->subjects(0).uri(), "subj:11000000");
   ASSERT_EQ(r->media_size(), 1);
   EXPECT_EQ(r->media(0).url(), "http://x.example/a.jpg");
+  EXPECT_EQ(r->media(0).role(), "featureimage");
+  ASSERT_EQ(r->media(0).renditions_size(), 1);
+  EXPECT_EQ(r->media(0).renditions(0).name(), "original");
+  EXPECT_TRUE(r->body_html().empty());  // a plain-text body has no markup
+}
+
+// The IPTC's ninjs 2.1 examples (tests/fixtures/formats/iptc-ninjs-2.1, MIT): real agency items.
+Result<v1::Article> Example(const std::string& name) {
+  return NormalizeNinjs(Fixture("iptc-ninjs-2.1/" + name));
+}
+
+TEST(NinjsDecoder, IptcExampleNtbText) {
+  auto r = Example("ntb_text.json");
+  ASSERT_TRUE(r.ok()) << r.error().reason;
+  EXPECT_EQ(r->provenance().guid(), "urn:8d19cf88-b3ab-4972-8fec-1207599f2872");
+  EXPECT_EQ(r->provenance().provider_version(), "6");
+  EXPECT_EQ(r->urgency(), 5u);
+  EXPECT_EQ(r->slugline(), "skien-google");
+  EXPECT_EQ(r->ednote(), "Noe utvidet.");
+  EXPECT_EQ(r->copyright_holder(), "NTB");
+  EXPECT_EQ(r->language(), "nb-NO");
+  EXPECT_EQ(r->byline(), "NTB");
+  ASSERT_EQ(r->places_size(), 1);
+  EXPECT_EQ(r->places(0).name(), "Telemark");
+  EXPECT_EQ(r->places(0).literal(), "Telemark");
+  ASSERT_EQ(r->subjects_size(), 4);
+  EXPECT_EQ(r->subjects(1).name(), "Teknologi");
+  EXPECT_EQ(r->subjects(1).literal(), "13010000");
+  EXPECT_EQ(r->subjects(1).code(), "13010000");
+  ASSERT_EQ(r->descriptions_size(), 1);
+  EXPECT_EQ(r->descriptions(0).role(), "text");
+}
+
+TEST(NinjsDecoder, IptcExampleTtTextWithPicture) {
+  auto r = Example("tt_text_image_2.json");
+  ASSERT_TRUE(r.ok()) << r.error().reason;
+  EXPECT_EQ(r->urgency(), 3u);
+  EXPECT_EQ(r->slugline(), "milit\xC3\xA4r\xC3\xB6vning");
+  ASSERT_EQ(r->altids_size(), 1);
+  EXPECT_EQ(r->altids(0).role(), "originaltransmissionreference");
+  EXPECT_EQ(r->altids(0).value(), "a0f2d045-1058-46d1-9f9a-ad80ed1bc86f");
+  ASSERT_EQ(r->genres_size(), 1);
+  EXPECT_EQ(r->genres(0).name(), "Inrikes");
+  EXPECT_EQ(r->genres(0).uri(), "http://tt.se/spec/sector/1.0/INR");
+  EXPECT_EQ(r->genres(0).code(), "INR");
+  EXPECT_EQ(r->genres(0).scheme(), "http://tt.se/spec/sector/1.0/");
+  EXPECT_EQ(r->expires().seconds(), 1685484000);  // 2023-05-31T00:00:00+02:00
+  ASSERT_GE(r->subjects_size(), 1);
+  EXPECT_EQ(r->subjects(0).rel(), "classifies");
+  EXPECT_EQ(r->subjects(0).code(), "16000000");
+  ASSERT_EQ(r->organisations_size(), 1);
+  EXPECT_EQ(r->organisations(0).name(), "Aurora");
+  EXPECT_GE(r->places_size(), 2);
+  EXPECT_EQ(r->places(1).name(), "Gotland");
+  ASSERT_EQ(r->people_size(), 1);
+  EXPECT_EQ(r->people(0).name(), "Jonas Svensson");
+  ASSERT_GE(r->media_size(), 1);  // the association first, then any picture of the HTML body
+  const v1::MediaItem& m = r->media(0);
+  EXPECT_EQ(m.role(), "a001");
+  EXPECT_EQ(m.uri(), "http://tt.se/media/image/sdlk2sirkPaauM");
+  EXPECT_EQ(m.credit(), "Karl Melander/TT");
+  ASSERT_EQ(m.renditions_size(), 4);
+  EXPECT_EQ(m.renditions(0).name(), "r00");
+  EXPECT_EQ(m.renditions(0).title(), "Hires");
+  EXPECT_EQ(m.renditions(0).size_bytes(), 10326191u);
+  EXPECT_EQ(m.renditions(0).width(), 4724u);
+  EXPECT_EQ(m.renditions(0).height(), 3149u);
+  EXPECT_EQ(m.url(), "https://beta.tt.se/media/text/210526-militarovning-a0f2d045/a001_NormalHires.jpg");
+  EXPECT_FALSE(r->body_html().empty());
+  EXPECT_EQ(r->body_html().find("<html"), std::string::npos);
+  EXPECT_EQ(r->body_html().find("<title"), std::string::npos);
+}
+
+TEST(NinjsDecoder, IptcExampleApImageAndAudio) {
+  auto r = Example("ap_image.json");
+  ASSERT_TRUE(r.ok()) << r.error().reason;
+  EXPECT_EQ(r->type(), "picture");
+  EXPECT_EQ(r->urgency(), 5u);
+  EXPECT_EQ(r->slugline(), "Turkey Islamic State");
+  EXPECT_EQ(r->ednote(), "TURKEY OUT  NOV. 11, 2019 FILE PHOTO");
+  ASSERT_EQ(r->renditions_size(), 4);
+  EXPECT_EQ(r->renditions(0).name(), "main");
+  EXPECT_EQ(r->renditions(0).format(), "JPEG Baseline");
+  EXPECT_EQ(r->renditions(0).width(), 3000u);
+  EXPECT_EQ(r->renditions(0).size_bytes(), 4764958u);
+  ASSERT_EQ(r->organisations_size(), 2);
+  EXPECT_EQ(r->organisations(0).literal(), "84de12052c9c4e3ebca80df389e66fc3");
+  EXPECT_EQ(r->places_size(), 6);
+  ASSERT_EQ(r->infosources_size(), 1);
+  EXPECT_EQ(r->infosources(0).name(), "DHA");
+  auto audio = Example("ap_audio.json");
+  ASSERT_TRUE(audio.ok()) << audio.error().reason;
+  ASSERT_EQ(audio->renditions_size(), 3);
+  EXPECT_EQ(audio->renditions(0).duration_seconds(), 7896);
+  EXPECT_EQ(audio->renditions(0).mime_type(), "audio/mpeg");
+  EXPECT_EQ(audio->located().name(), "CAPITOL HILL");
+}
+
+TEST(NinjsDecoder, IptcExampleDpaAndCompositeBusinessWire) {
+  auto r = Example("dpa_text.json");
+  ASSERT_TRUE(r.ok()) << r.error().reason;
+  EXPECT_EQ(r->copyright_holder(), "dpa");
+  EXPECT_NE(r->byline().find("Christian Hollmann"), std::string::npos);
+  EXPECT_EQ(r->urgency(), 4u);
+  EXPECT_NE(r->body_html().find("<p>"), std::string::npos);
+  EXPECT_EQ(r->body_html().find("<section"), std::string::npos);
+  auto bw = Example("businesswire-newsml-20130731006140.json");
+  ASSERT_TRUE(bw.ok()) << bw.error().reason;
+  EXPECT_EQ(bw->type(), "composite");
+  ASSERT_EQ(bw->media_size(), 2);
+  EXPECT_EQ(bw->media(0).role(), "logo");
+  EXPECT_EQ(bw->media(0).type(), "graphic");
+  EXPECT_EQ(bw->media(0).renditions_size(), 3);
+  EXPECT_EQ(bw->media(0).renditions(0).name(), "thumbnail");
+  EXPECT_EQ(bw->media(0).renditions(0).height(), 70u);
 }
 
 TEST(NinjsDecoder, MalformedAndTooDeepJsonAreRejectedWithCodes) {

@@ -17,6 +17,19 @@ std::string ReadFixture(const std::string& name) {
   return testing::ReadFormatFixture(name);
 }
 
+TEST(NitfDecoder, AnpaKeywordMetaIsTheSluglineWithoutDuKey) {
+  Metadata meta;
+  meta.content_type = "application/nitf+xml";
+  auto r = Normalize(
+      "<nitf><head><meta name=\"anpa-keyword\" content=\"BC-Storm\"/><docdata><doc-id id-string=\"x1\"/>"
+      "</docdata></head><body><body.head><hedline><hl1>Storm</hl1></hedline></body.head>"
+      "<body.content><p>Text.</p></body.content></body></nitf>",
+      meta);
+  ASSERT_TRUE(r.ok()) << r.error().reason;
+  EXPECT_EQ(r->slugline(), "BC-Storm");
+  EXPECT_EQ(r->body_html(), "<p>Text.</p>");
+}
+
 TEST(NitfDecoder, Nitf36StoryWithMediaQuoteListAndTable) {
   Metadata meta;
   meta.content_type = "application/nitf+xml";
@@ -42,18 +55,35 @@ TEST(NitfDecoder, Nitf36StoryWithMediaQuoteListAndTable) {
   EXPECT_EQ(a.ednote(), "Eds: Adds quote from fire chief. With photo. Corrects acreage in 2nd paragraph.");
   ASSERT_EQ(a.keywords_size(), 3);
   EXPECT_EQ(a.keywords(2), "California");
-  ASSERT_EQ(a.subjects_size(), 5);
-  EXPECT_EQ(a.subjects(0).name(), "Los Angeles County");
-  EXPECT_EQ(a.subjects(0).scheme(), "location");
-  EXPECT_EQ(a.subjects(1).name(), "Cal Fire");
-  EXPECT_EQ(a.subjects(1).scheme(), "organisation");
-  EXPECT_EQ(a.subjects(1).uri(), "https://www.fire.ca.gov/");
-  EXPECT_EQ(a.subjects(2).name(), "Daryl Osby");
-  EXPECT_EQ(a.subjects(2).scheme(), "person");
-  EXPECT_EQ(a.subjects(3).name(), "US News");
-  EXPECT_EQ(a.subjects(3).scheme(), "section");
-  EXPECT_EQ(a.subjects(4).name(), "Fire");
-  EXPECT_EQ(a.subjects(4).uri(), "subj:03000000");
+  ASSERT_EQ(a.places_size(), 2);
+  EXPECT_EQ(a.places(0).name(), "Santa Clarita");  // evloc
+  EXPECT_EQ(a.places(0).code(), "US");
+  EXPECT_EQ(a.places(0).rel(), "located");
+  EXPECT_EQ(a.places(1).name(), "Los Angeles County");
+  ASSERT_EQ(a.organisations_size(), 1);
+  EXPECT_EQ(a.organisations(0).name(), "Cal Fire");
+  EXPECT_EQ(a.organisations(0).scheme(), "https://www.fire.ca.gov/");
+  ASSERT_EQ(a.people_size(), 1);
+  EXPECT_EQ(a.people(0).name(), "Daryl Osby");
+  ASSERT_EQ(a.subjects_size(), 2);
+  EXPECT_EQ(a.subjects(0).name(), "US News");
+  EXPECT_EQ(a.subjects(0).scheme(), "section");
+  EXPECT_EQ(a.subjects(1).name(), "Fire");
+  EXPECT_EQ(a.subjects(1).uri(), "subj:03000000");
+  EXPECT_EQ(a.subjects(1).scheme(), "subj");
+  EXPECT_EQ(a.subjects(1).code(), "03000000");
+  ASSERT_EQ(a.genres_size(), 1);
+  EXPECT_EQ(a.genres(0).name(), "current");
+  EXPECT_EQ(a.urgency(), 2u);
+  EXPECT_EQ(a.slugline(), "CA-Wildfire");
+  EXPECT_EQ(a.expires().seconds(), 1697500800);  // 2023-10-17T00:00:00Z
+  EXPECT_EQ(a.copyright_holder(), "ExampleWire Inc.");
+  ASSERT_EQ(a.altids_size(), 1);
+  EXPECT_EQ(a.altids(0).role(), "EXW");
+  EXPECT_EQ(a.altids(0).value(), "EXW-2023-0917-0042");
+  ASSERT_EQ(a.infosources_size(), 1);
+  EXPECT_EQ(a.infosources(0).name(), "ExampleWire");
+  EXPECT_EQ(a.infosources(0).role(), "distributor");
   ASSERT_EQ(a.section_path_size(), 2);
   EXPECT_EQ(a.section_path(0), "News");
   EXPECT_EQ(a.section_path(1), "US");
@@ -102,6 +132,29 @@ TEST(NitfDecoder, Nitf36StoryWithMediaQuoteListAndTable) {
   EXPECT_EQ(a.media(0).description(),
             "Firefighters watch the fire from a ridge above Santa Clarita on Sunday.");
   EXPECT_EQ(a.media(0).credit(), "Photo: Alex Kim / ExampleWire");
+  EXPECT_EQ(a.media(0).alt_text(), "Firefighters on a ridge");
+  ASSERT_EQ(a.media(0).renditions_size(), 1);
+  EXPECT_EQ(a.media(0).renditions(0).name(), "main");
+  EXPECT_EQ(a.media(0).renditions(0).width(), 2048u);
+  EXPECT_EQ(a.media(0).renditions(0).height(), 1365u);
+  EXPECT_EQ(a.media(0).renditions(0).mime_type(), "image/jpeg");
+  // NITF's body vocabulary as sanitized HTML.
+  EXPECT_EQ(
+      a.body_html(),
+      "<p>SANTA CLARITA, Calif. (EXW) \xE2\x80\x94 A wind-driven wildfire tore through dry brush north of "
+      "Los "
+      "Angeles on Sunday, forcing thousands of residents to flee as flames crept toward hillside "
+      "neighborhoods.</p><p>The fire had burned about 4,200 acres by midday and was 5 percent contained, "
+      "fire "
+      "officials said.</p><figure><img src=\"https://photos.example.com/2023/09/17/fire-1.jpg\" "
+      "alt=\"Firefighters on a ridge\" width=\"2048\" height=\"1365\"/><figcaption>Firefighters watch the "
+      "fire from a ridge above Santa Clarita on Sunday.</figcaption></figure><h2>Winds expected to "
+      "ease</h2><p>Forecasters said the gusty Santa Ana winds would ease overnight.</p><blockquote><p>\"We "
+      "are "
+      "asking people to leave now, not in an hour,\" the county fire chief said.</p><p>Daryl Osby, Los "
+      "Angeles County fire chief</p></blockquote><p>Evacuation centers were opened at two high "
+      "schools.</p><ul><li>Valencia "
+      "High School</li><li>Canyon High School</li></ul><table><tr><td>Acres</td><td>4,200</td></tr></table>");
   ASSERT_EQ(a.captions_size(), 1);
   EXPECT_EQ(a.captions(0).text(), "Firefighters watch the fire from a ridge above Santa Clarita on Sunday.");
   EXPECT_EQ(a.captions(0).secondary(), "Photo: Alex Kim / ExampleWire");
