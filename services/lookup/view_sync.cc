@@ -16,6 +16,31 @@ std::string ClusterIdOf(rd_kafka_t* rk) {
   return out;
 }
 
+// Log start and high watermark of every partition, with two ListOffsets requests (earliest and
+// latest) that honour the timeout: rd_kafka_query_watermark_offsets() waits for its reply without
+// a bound when the broker goes away after the leader lookup, which would hold Stop().
+Result<std::map<int32_t, std::pair<int64_t, int64_t>>> QueryMarks(rd_kafka_t* rk, const std::string& topic,
+                                                                  int partitions, int timeout_ms) {
+  std::map<int32_t, std::pair<int64_t, int64_t>> out;
+  for (const int64_t which : {RD_KAFKA_OFFSET_BEGINNING, RD_KAFKA_OFFSET_END}) {
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+    for (int p = 0; p < partitions; ++p)
+      rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = which;
+    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, list, timeout_ms);
+    for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; ++i) {
+      const auto& tp = list->elems[i];
+      if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR) err = tp.err;
+      auto& m = out[tp.partition];
+      (which == RD_KAFKA_OFFSET_BEGINNING ? m.first : m.second) = tp.offset;
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Error{v1::ERROR_CODE_INTERNAL, std::string("watermarks: ") + rd_kafka_err2str(err)};
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 ViewSync::ViewSync(ViewSyncOptions options, ViewStore& store, LookupMetrics& metrics)
@@ -30,6 +55,12 @@ void ViewSync::Start() {
   stop_ = false;
   // Until Attach() has checked the stored offsets against this broker, watermark reads wait.
   store_.SetValidated(false);
+  caught_up_ = false;
+  {
+    std::lock_guard<std::mutex> lock(target_mu_);
+    target_.reset();
+    catchup_start_ = std::chrono::steady_clock::now();
+  }
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -55,14 +86,9 @@ Result<int> ViewSync::Attach(kafka::Consumer& consumer) {
     reason = "topic_changed";
     detail = "stored topic " + stored_topic;
   }
-  std::map<int32_t, std::pair<int64_t, int64_t>> marks;
-  for (int p = 0; p < *count; ++p) {
-    // Each query may block for long when the broker went away meanwhile: give up on Stop().
-    if (stop_) return Error{v1::ERROR_CODE_INTERNAL, "stopping"};
-    auto wm = kafka::Watermarks(consumer.raw(), options_.topic, p, 5000);
-    if (!wm.ok()) return wm.error();
-    marks[p] = *wm;
-  }
+  if (stop_) return Error{v1::ERROR_CODE_INTERNAL, "stopping"};
+  auto marks = QueryMarks(consumer.raw(), options_.topic, *count, 5000);
+  if (!marks.ok()) return marks.error();
   if (reason.empty()) {
     for (const auto& [p, off] : stored) {
       if (p >= *count) {
@@ -70,14 +96,16 @@ Result<int> ViewSync::Attach(kafka::Consumer& consumer) {
         detail = "partition " + std::to_string(p) + " of " + std::to_string(*count);
         break;
       }
-      if (off > marks[p].second) {
+      if (off > (*marks)[p].second) {
         reason = "offset_beyond_high_watermark";
         detail = "partition " + std::to_string(p) + " stored " + std::to_string(off) + " high watermark " +
-                 std::to_string(marks[p].second);
+                 std::to_string((*marks)[p].second);
         break;
       }
     }
   }
+  bool new_partitions = false;
+  for (int p = 0; p < *count; ++p) new_partitions = new_partitions || !stored.count(p);
   if (!reason.empty()) {
     log->warn(
         "view offsets are not valid on the broker; wiping and rebuilding the view reason={} detail=\"{}\"",
@@ -96,12 +124,12 @@ Result<int> ViewSync::Attach(kafka::Consumer& consumer) {
   std::vector<kafka::TopicPartitionOffset> assign;
   for (int p = 0; p < *count; ++p) {
     auto it = now.find(p);
-    int64_t off = it != now.end() ? it->second : marks[p].first;
-    if (off < marks[p].first) {
+    int64_t off = it != now.end() ? it->second : (*marks)[p].first;
+    if (off < (*marks)[p].first) {
       log->warn(
           "records below the log start are gone; resuming at the log start partition={} stored={} start={}",
-          p, off, marks[p].first);
-      off = marks[p].first;
+          p, off, (*marks)[p].first);
+      off = (*marks)[p].first;
     }
     if (it == now.end() || it->second != off) start[p] = off;
     assign.push_back({options_.topic, p, off});
@@ -112,14 +140,68 @@ Result<int> ViewSync::Attach(kafka::Consumer& consumer) {
   }
   Status st = consumer.Assign(assign);
   if (!st.ok()) return st.error();
+  if (!caught_up_ || !reason.empty() || new_partitions) {
+    // Catch up (again) to what the topic holds now: NOT_SERVING until then.
+    Offsets target;
+    for (const auto& [p, m] : *marks) target[p] = m.second;
+    std::lock_guard<std::mutex> lock(target_mu_);
+    if (caught_up_) catchup_start_ = std::chrono::steady_clock::now();
+    caught_up_ = false;
+    target_ = std::move(target);
+  }
   log->info("view attached topic={} partitions={} cluster={} stories={} versions={}", options_.topic, *count,
             cluster, store_.story_count(), store_.version_count());
+  CheckCaughtUp(&consumer);
   return *count;
+}
+
+int64_t ViewSync::behind() const {
+  std::lock_guard<std::mutex> lock(target_mu_);
+  if (!target_) return -1;
+  const Offsets wm = store_.watermark();
+  int64_t total = 0;
+  for (const auto& [p, hi] : *target_) {
+    auto it = wm.find(p);
+    total += std::max<int64_t>(0, hi - (it != wm.end() ? it->second : 0));
+  }
+  return total;
+}
+
+void ViewSync::CheckCaughtUp(kafka::Consumer* consumer) {
+  if (caught_up_) return;
+  std::lock_guard<std::mutex> lock(target_mu_);
+  if (!target_) return;
+  const Offsets wm = store_.watermark();
+  std::vector<int32_t> lagging;
+  for (const auto& [p, hi] : *target_) {
+    auto it = wm.find(p);
+    if ((it != wm.end() ? it->second : 0) < hi) lagging.push_back(p);
+  }
+  if (!lagging.empty() && consumer != nullptr) {
+    // A transactional producer leaves a commit marker after its last record: the view's next
+    // offset stops one short of the high watermark, the consumer's position does not.
+    rd_kafka_topic_partition_list_t* list =
+        rd_kafka_topic_partition_list_new(static_cast<int>(lagging.size()));
+    for (int32_t p : lagging) rd_kafka_topic_partition_list_add(list, options_.topic.c_str(), p);
+    if (rd_kafka_position(consumer->raw(), list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      lagging.clear();
+      for (int i = 0; i < list->cnt; ++i) {
+        const auto& tp = list->elems[i];
+        if (tp.offset < target_->at(tp.partition)) lagging.push_back(tp.partition);
+      }
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+  if (!lagging.empty()) return;
+  caught_up_ = true;
+  Logger("lookup")->info(
+      "view caught up with the events topic; serving topic={} stories={} versions={} seconds={:.3f}",
+      options_.topic, store_.story_count(), store_.version_count(),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - catchup_start_).count());
 }
 
 void ViewSync::UpdateLag(kafka::Consumer& consumer, int partitions) {
   const Offsets wm = store_.watermark();
-  bool caught_up = true;
   for (int p = 0; p < partitions; ++p) {
     int64_t lo = 0, hi = 0;
     if (rd_kafka_get_watermark_offsets(consumer.raw(), options_.topic.c_str(), p, &lo, &hi) !=
@@ -130,10 +212,8 @@ void ViewSync::UpdateLag(kafka::Consumer& consumer, int partitions) {
     auto it = wm.find(p);
     const int64_t applied = it != wm.end() ? it->second : 0;
     const int64_t lag = std::max<int64_t>(0, hi - applied);
-    if (lag > 0) caught_up = false;
     metrics_.watermark_lag.Get(std::to_string(p)).Set(static_cast<double>(lag));
   }
-  if (caught_up) caught_up_ = true;
   metrics_.view_stories.Set(static_cast<double>(store_.story_count()));
   metrics_.view_versions.Set(static_cast<double>(store_.version_count()));
 }
@@ -214,6 +294,7 @@ void ViewSync::Run() {
       metrics_.events_duplicate.Increment(stats->duplicates);
       metrics_.events_invalid.Increment(stats->invalid);
       if (stats->invalid > 0) log->warn("skipped undecodable article events count={}", stats->invalid);
+      CheckCaughtUp(nullptr);
     }
     if (error) {
       partitions = 0;  // revalidate and reassign from the stored offsets
@@ -225,6 +306,7 @@ void ViewSync::Run() {
     if (now - last_check > std::chrono::seconds(1)) {
       last_check = now;
       UpdateLag(c, partitions);
+      CheckCaughtUp(&c);
       auto n = kafka::PartitionCount(c.raw(), options_.topic, 2000);
       if (n.ok() && *n != partitions) {
         log->info("events topic partition count changed old={} new={}", partitions, *n);
