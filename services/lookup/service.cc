@@ -67,7 +67,7 @@ LookupImpl::LookupImpl(ServerOptions options, ViewStore& store, LookupMetrics& m
       metrics_(metrics),
       sync_(sync),
       tokens_(options_.security.tokens) {
-  waits_ = std::make_unique<ViewWaits>(store_, options_.wait_threads, [this] { Tick(); });
+  waits_ = std::make_unique<ViewWaits>(store_, options_.wait_threads, [this] { return Tick(); });
 }
 
 LookupImpl::~LookupImpl() {
@@ -282,6 +282,9 @@ void LookupImpl::Serve(Offsets min, WhileBehind policy, grpc::CallbackServerCont
   waits_->WaitReached(
       std::move(min), Deadline(ctx), [ctx] { return ctx->IsCancelled(); },
       [this, finish = std::move(finish), fn = std::move(fn)](WakeReason why) {
+        // The slot is free before the client hears back, so that it can go again at once.
+        metrics_.active_waits.Decrement();
+        --waiting_;
         switch (why) {
           case WakeReason::kReady: {
             Reader r = store_.NewReader();
@@ -299,8 +302,6 @@ void LookupImpl::Serve(Offsets min, WhileBehind policy, grpc::CallbackServerCont
                                 "the view did not reach min_watermark before the deadline"));
             break;
         }
-        metrics_.active_waits.Decrement();
-        --waiting_;
         Leave();
       });
 }
@@ -354,14 +355,14 @@ void LookupImpl::SetHealth(grpc::HealthCheckServiceInterface* health) {
   Tick();
 }
 
-void LookupImpl::Tick() {
+bool LookupImpl::Tick() {
   grpc::HealthCheckServiceInterface* health = health_.load();
-  if (health == nullptr || stopping_) return;
+  if (health == nullptr || stopping_) return false;
   std::lock_guard<std::mutex> lock(health_mu_);
   const int state = Ready() ? 1 : 0;
-  if (state == health_state_) return;
+  if (state == health_state_) return state == 0;
   health_state_ = state;
-  health->SetServingStatus(state == 1);
+  health->SetServingStatus("", state == 1);  // not the overload without a name: it sets every name
   health->SetServingStatus(kHealthService, state == 1);
   metrics_.serving.Set(state);
   if (state == 1) {
@@ -369,6 +370,7 @@ void LookupImpl::Tick() {
   } else {
     Logger("lookup")->info("health NOT_SERVING until the view has caught up with the events topic");
   }
+  return state == 0;
 }
 
 void LookupImpl::BeginShutdown() {

@@ -84,8 +84,9 @@ class LookupImpl final : public v1::Lookup::WithRawCallbackMethod_GetArticle<v1:
   [[nodiscard]] bool Ready() const { return sync_ == nullptr || sync_->caught_up(); }
   [[nodiscard]] grpc::Status CatchingUp() const;
   [[nodiscard]] grpc::Status WhileBehindStatus(grpc::Status st, WhileBehind policy) const;
-  // Health status, run by the dispatcher after every wake-up.
-  void Tick();
+  // Keeps the health status in step with Ready(); run by the dispatcher after every wake-up.
+  // Returns true while NOT_SERVING (the dispatcher then looks again within 5 ms).
+  bool Tick();
 
   template <typename Fn>
   grpc::ServerUnaryReactor* Unary(Method m, grpc::CallbackServerContext* ctx, const v1::ReadOptions* read,

@@ -66,7 +66,11 @@ void ViewSync::Start() {
 
 void ViewSync::Stop() {
   stop_ = true;
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  thread_.join();
+  Logger("lookup")->info("view feed stopped seconds={:.3f}",
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
 Result<int> ViewSync::Attach(kafka::Consumer& consumer) {

@@ -6,6 +6,7 @@ namespace copydesk::lookup {
 namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(50);
+constexpr auto kFastTick = std::chrono::milliseconds(5);
 
 bool Covers(const Offsets& wm, const Offsets& min) {
   for (const auto& [p, o] : min) {
@@ -17,7 +18,7 @@ bool Covers(const Offsets& wm, const Offsets& min) {
 
 }  // namespace
 
-ViewWaits::ViewWaits(const ViewStore& store, int threads, std::function<void()> tick)
+ViewWaits::ViewWaits(const ViewStore& store, int threads, std::function<bool()> tick)
     : store_(store), tick_(std::move(tick)) {
   dispatcher_ = std::thread([this] { Dispatch(); });
   for (int i = 0; i < std::max(1, threads); ++i) pool_.emplace_back([this] { Work(); });
@@ -160,9 +161,9 @@ void ViewWaits::Dispatch() {
       }
       if (!queue_.empty()) work_cv_.notify_all();
     }
-    if (tick_) tick_();
+    const bool soon = tick_ && tick_();
     // Returns at once when the watermark moved since `seen` was read, so no change is missed.
-    store_.WaitForChange(seen, kTick);
+    store_.WaitForChange(seen, soon ? kFastTick : kTick);
     seen = store_.watermark();
   }
 }

@@ -30,8 +30,8 @@ class ViewWaits {
   using Clock = std::chrono::steady_clock;
 
   // Starts the dispatcher and `threads` pool threads. `tick` (may be empty) runs on the
-  // dispatcher after every wake-up (at least every 50 ms).
-  ViewWaits(const ViewStore& store, int threads, std::function<void()> tick);
+  // dispatcher after every wake-up: at least every 50 ms, every 5 ms while it returns true.
+  ViewWaits(const ViewStore& store, int threads, std::function<bool()> tick);
   ViewWaits(const ViewWaits&) = delete;
   ViewWaits& operator=(const ViewWaits&) = delete;
   ~ViewWaits();  // Stop()
@@ -68,7 +68,7 @@ class ViewWaits {
   void Work();
 
   const ViewStore& store_;
-  std::function<void()> tick_;
+  std::function<bool()> tick_;
   mutable std::mutex mu_;  // guards everything below
   std::condition_variable work_cv_;
   std::unordered_map<uint64_t, Entry> parked_;

@@ -50,8 +50,9 @@ class LookupImpl::WatchReactor final : public grpc::ServerWriteReactor<v1::Watch
       End(refused);
       return;
     }
-    from_now_ = req_.from().offsets().empty();
-    cursor_ = from_now_ ? impl_.store_.watermark() : FromProto(req_.from());
+    // From now: the view's watermark. Partitions not in the cursor start at 0 (for a stream from
+    // now, a partition the view did not have yet had no events before the stream started).
+    cursor_ = req_.from().offsets().empty() ? impl_.store_.watermark() : FromProto(req_.from());
     StartSendInitialMetadata();
   }
 
@@ -65,10 +66,6 @@ class LookupImpl::WatchReactor final : public grpc::ServerWriteReactor<v1::Watch
   }
   void OnCancel() override { cancelled_ = true; }
   void OnDone() override {
-    if (admitted_) {
-      impl_.metrics_.active_watches.Decrement();
-      --impl_.watches_;
-    }
     LookupImpl& impl = impl_;
     delete this;
     impl.Leave();
@@ -76,6 +73,10 @@ class LookupImpl::WatchReactor final : public grpc::ServerWriteReactor<v1::Watch
 
  private:
   void End(const grpc::Status& status) {
+    if (admitted_) {  // the slot is free before the client hears back, so that it can go again at once
+      impl_.metrics_.active_watches.Decrement();
+      --impl_.watches_;
+    }
     impl_.metrics_.Handled(Method::kWatchArticles, status.error_code(),
                            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count());
     Finish(status);
@@ -106,7 +107,7 @@ class LookupImpl::WatchReactor final : public grpc::ServerWriteReactor<v1::Watch
       const int32_t p = entry.first;
       const int64_t to = entry.second;
       auto it = cursor_.find(p);
-      const int64_t from = it != cursor_.end() ? it->second : (from_now_ ? to : 0);
+      const int64_t from = it != cursor_.end() ? it->second : 0;
       bool found = false;
       bool yield = false;
       r.Events(p, from, to, [&](LoggedEvent& le) {
@@ -139,8 +140,7 @@ class LookupImpl::WatchReactor final : public grpc::ServerWriteReactor<v1::Watch
   LookupImpl& impl_;
   const v1::WatchArticlesRequest req_;
   const std::chrono::steady_clock::time_point t0_;
-  bool admitted_ = false;  // holds a slot of lookup.max_watch_streams
-  bool from_now_ = false;
+  bool admitted_ = false;           // holds a slot of lookup.max_watch_streams
   Offsets cursor_;                  // next offset to examine, per partition
   v1::WatchArticlesResponse resp_;  // the message being written
   std::atomic<bool> cancelled_{false};

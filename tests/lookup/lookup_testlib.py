@@ -16,6 +16,9 @@ TOPIC = "news.article-events.v1"
 # grpc.health.v1.HealthCheckResponse.ServingStatus
 SERVING = 1
 NOT_SERVING = 2
+# Health service names of the lookup (see services/lookup/README.md "Health").
+LOOKUP = "copydesk.v1.Lookup"
+LIVENESS = "liveness"
 
 
 def generate(proto_dir, plugin, out):
@@ -144,3 +147,62 @@ def produce(producer, events, topic=TOPIC):
     left = producer.flush(30)
     assert left == 0 and not errors, "produce failed: %d left, errors %r" % (left, errors[:3])
     return delivered
+
+
+def free_port():
+    """A TCP port nothing listens on (bound, then released)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def scrape(metrics_url, name, labels=""):
+    """The value of one sample of a /metrics page (0 when absent)."""
+    import urllib.request
+    text = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
+    prefix = name + ("{" + labels + "}" if labels else "")
+    for line in text.splitlines():
+        if line.startswith(prefix + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def unused_uid():
+    """A uid no running process uses, so that RLIMIT_NPROC counts only the lookup's threads."""
+    used = set()
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/status" % d) as f:
+                    for line in f:
+                        if line.startswith("Uid:"):
+                            used.update(int(x) for x in line.split()[1:])
+            except OSError:
+                pass
+    uid = 40000 + os.getpid() % 20000
+    while uid in used:
+        uid += 1
+    return uid
+
+
+def thread_limited(argv, nproc, uid):
+    """`argv` under a limit of `nproc` processes/threads that really applies.
+
+    RLIMIT_NPROC counts every process and thread of the real uid, and root (CAP_SYS_RESOURCE /
+    CAP_SYS_ADMIN) is exempt. As root the command runs as `uid` (unused elsewhere) with every
+    capability dropped (setpriv), so the limit counts exactly its own threads. Otherwise it runs as
+    the current user, with the limit raised by the threads that user already has.
+    """
+    if os.geteuid() == 0:
+        return ["prlimit", "--nproc=%d" % nproc, "setpriv", "--reuid=%d" % uid, "--regid=%d" % uid,
+                "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"] + argv
+    mine = 0
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                if os.stat("/proc/" + d).st_uid == os.getuid():
+                    mine += thread_count(int(d))
+            except (OSError, AssertionError):
+                pass
+    return ["prlimit", "--nproc=%d" % (nproc + mine)] + argv
