@@ -16,12 +16,14 @@ std::string ClusterIdOf(rd_kafka_t* rk) {
   return out;
 }
 
+// partition -> (log start, high watermark).
+using Marks = std::map<int32_t, std::pair<int64_t, int64_t>>;
+
 // Log start and high watermark of every partition, with two ListOffsets requests (earliest and
 // latest) that honour the timeout: rd_kafka_query_watermark_offsets() waits for its reply without
 // a bound when the broker goes away after the leader lookup, which would hold Stop().
-Result<std::map<int32_t, std::pair<int64_t, int64_t>>> QueryMarks(rd_kafka_t* rk, const std::string& topic,
-                                                                  int partitions, int timeout_ms) {
-  std::map<int32_t, std::pair<int64_t, int64_t>> out;
+Result<Marks> QueryMarks(rd_kafka_t* rk, const std::string& topic, int partitions, int timeout_ms) {
+  Marks out;
   for (const int64_t which : {RD_KAFKA_OFFSET_BEGINNING, RD_KAFKA_OFFSET_END}) {
     rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
     for (int p = 0; p < partitions; ++p)
@@ -39,6 +41,26 @@ Result<std::map<int32_t, std::pair<int64_t, int64_t>>> QueryMarks(rd_kafka_t* rk
     }
   }
   return out;
+}
+
+// Sets `reason` and `detail` when a stored offset is of a partition the topic no longer has, or
+// beyond its high watermark.
+void StoredBeyondTopic(const Offsets& stored, int partitions, const Marks& marks, std::string* reason,
+                       std::string* detail) {
+  for (const auto& [p, off] : stored) {
+    if (p >= partitions) {
+      *reason = "partition_missing";
+      *detail = "partition " + std::to_string(p) + " of " + std::to_string(partitions);
+      return;
+    }
+    const int64_t high = marks.at(p).second;
+    if (off > high) {
+      *reason = "offset_beyond_high_watermark";
+      *detail = "partition " + std::to_string(p) + " stored " + std::to_string(off) + " high watermark " +
+                std::to_string(high);
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -93,21 +115,7 @@ Result<int> ViewSync::Attach(kafka::Consumer& consumer) {
   if (stop_) return Error{v1::ERROR_CODE_INTERNAL, "stopping"};
   auto marks = QueryMarks(consumer.raw(), options_.topic, *count, 5000);
   if (!marks.ok()) return marks.error();
-  if (reason.empty()) {
-    for (const auto& [p, off] : stored) {
-      if (p >= *count) {
-        reason = "partition_missing";
-        detail = "partition " + std::to_string(p) + " of " + std::to_string(*count);
-        break;
-      }
-      if (off > (*marks)[p].second) {
-        reason = "offset_beyond_high_watermark";
-        detail = "partition " + std::to_string(p) + " stored " + std::to_string(off) + " high watermark " +
-                 std::to_string((*marks)[p].second);
-        break;
-      }
-    }
-  }
+  if (reason.empty()) StoredBeyondTopic(stored, *count, *marks, &reason, &detail);
   bool new_partitions = false;
   for (int p = 0; p < *count; ++p) new_partitions = new_partitions || !stored.count(p);
   if (!reason.empty()) {
@@ -148,15 +156,19 @@ Result<int> ViewSync::Attach(kafka::Consumer& consumer) {
     // Catch up (again) to what the topic holds now: NOT_SERVING until then.
     Offsets target;
     for (const auto& [p, m] : *marks) target[p] = m.second;
-    std::lock_guard<std::mutex> lock(target_mu_);
-    if (caught_up_) catchup_start_ = std::chrono::steady_clock::now();
-    caught_up_ = false;
-    target_ = std::move(target);
+    StartCatchUp(std::move(target));
   }
   log->info("view attached topic={} partitions={} cluster={} stories={} versions={}", options_.topic, *count,
             cluster, store_.story_count(), store_.version_count());
   CheckCaughtUp(&consumer);
   return *count;
+}
+
+void ViewSync::StartCatchUp(Offsets target) {
+  std::lock_guard<std::mutex> lock(target_mu_);
+  if (caught_up_) catchup_start_ = std::chrono::steady_clock::now();
+  caught_up_ = false;
+  target_ = std::move(target);
 }
 
 int64_t ViewSync::behind() const {
@@ -222,6 +234,31 @@ void ViewSync::UpdateLag(kafka::Consumer& consumer, int partitions) {
   metrics_.view_versions.Set(static_cast<double>(store_.version_count()));
 }
 
+bool ViewSync::PollBatch(kafka::Consumer& consumer, std::vector<InputRecord>* batch) {
+  batch->clear();
+  auto push = [&](kafka::Record& r) {
+    InputRecord in;
+    in.partition = r.partition;
+    in.offset = r.offset;
+    if (r.value) in.value = std::move(*r.value);
+    batch->push_back(std::move(in));
+  };
+  auto first = consumer.Poll(std::chrono::milliseconds(100));
+  if (!first.ok()) {
+    Logger("lookup")->warn("view consumer error; revalidating offsets error=\"{}\"", first.error().reason);
+    return false;
+  }
+  if (!first->has_value()) return true;
+  push(**first);
+  while (batch->size() < options_.max_batch) {
+    auto more = consumer.Poll(std::chrono::milliseconds(0));
+    if (!more.ok()) return false;
+    if (!more->has_value()) break;
+    push(**more);
+  }
+  return true;
+}
+
 void ViewSync::Run() {
   auto log = Logger("lookup");
   kafka::Properties props = options_.kafka;
@@ -261,31 +298,7 @@ void ViewSync::Run() {
       partitions = *n;
       store_.SetValidated(true);
     }
-    batch.clear();
-    bool error = false;
-    auto first = c.Poll(std::chrono::milliseconds(100));
-    if (!first.ok()) {
-      log->warn("view consumer error; revalidating offsets error=\"{}\"", first.error().reason);
-      error = true;
-    } else if (first->has_value()) {
-      auto push = [&](kafka::Record& r) {
-        InputRecord in;
-        in.partition = r.partition;
-        in.offset = r.offset;
-        if (r.value) in.value = std::move(*r.value);
-        batch.push_back(std::move(in));
-      };
-      push(**first);
-      while (batch.size() < options_.max_batch) {
-        auto more = c.Poll(std::chrono::milliseconds(0));
-        if (!more.ok()) {
-          error = true;
-          break;
-        }
-        if (!more->has_value()) break;
-        push(**more);
-      }
-    }
+    const bool error = !PollBatch(c, &batch);
     if (!batch.empty()) {
       auto stats = store_.Apply(batch);
       if (!stats.ok()) {

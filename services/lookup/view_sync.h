@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/kafka.h"
 #include "common/result.h"
@@ -58,6 +59,11 @@ class ViewSync {
   // Returns the partition count, or an error to retry later.
   Result<int> Attach(kafka::Consumer& consumer);
   void UpdateLag(kafka::Consumer& consumer, int partitions);
+  // Polls up to max_batch records into `batch` (waiting up to 100 ms for the first); false on a
+  // consumer error.
+  bool PollBatch(kafka::Consumer& consumer, std::vector<InputRecord>* batch);
+  // Not caught up until the view reaches `target` (partition -> offset).
+  void StartCatchUp(Offsets target);
   // Sets caught_up_ once the view (or the consumer's position, which also moves past transaction
   // markers) reached every catch-up target. `consumer` may be null (view only).
   void CheckCaughtUp(kafka::Consumer* consumer);
