@@ -25,7 +25,8 @@ using Marks = std::map<int32_t, std::pair<int64_t, int64_t>>;
 Result<Marks> QueryMarks(rd_kafka_t* rk, const std::string& topic, int partitions, int timeout_ms) {
   Marks out;
   for (const int64_t which : {RD_KAFKA_OFFSET_BEGINNING, RD_KAFKA_OFFSET_END}) {
-    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+    kafka::TopicPartitionListHandle owned(rd_kafka_topic_partition_list_new(partitions));
+    rd_kafka_topic_partition_list_t* list = owned.get();
     for (int p = 0; p < partitions; ++p)
       rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = which;
     rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, list, timeout_ms);
@@ -35,7 +36,6 @@ Result<Marks> QueryMarks(rd_kafka_t* rk, const std::string& topic, int partition
       auto& m = out[tp.partition];
       (which == RD_KAFKA_OFFSET_BEGINNING ? m.first : m.second) = tp.offset;
     }
-    rd_kafka_topic_partition_list_destroy(list);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return Error{v1::ERROR_CODE_INTERNAL, std::string("watermarks: ") + rd_kafka_err2str(err)};
     }
@@ -196,8 +196,9 @@ void ViewSync::CheckCaughtUp(kafka::Consumer* consumer) {
   if (!lagging.empty() && consumer != nullptr) {
     // A transactional producer leaves a commit marker after its last record: the view's next
     // offset stops one short of the high watermark, the consumer's position does not.
-    rd_kafka_topic_partition_list_t* list =
-        rd_kafka_topic_partition_list_new(static_cast<int>(lagging.size()));
+    kafka::TopicPartitionListHandle owned(
+        rd_kafka_topic_partition_list_new(static_cast<int>(lagging.size())));
+    rd_kafka_topic_partition_list_t* list = owned.get();
     for (int32_t p : lagging) rd_kafka_topic_partition_list_add(list, options_.topic.c_str(), p);
     if (rd_kafka_position(consumer->raw(), list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
       lagging.clear();
@@ -206,7 +207,6 @@ void ViewSync::CheckCaughtUp(kafka::Consumer* consumer) {
         if (tp.offset < target_->at(tp.partition)) lagging.push_back(tp.partition);
       }
     }
-    rd_kafka_topic_partition_list_destroy(list);
   }
   if (!lagging.empty()) return;
   caught_up_ = true;
