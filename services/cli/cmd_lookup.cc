@@ -30,6 +30,8 @@ int RunLookup(LookupFlags& f) {
   bool require_client_cert = false;
   int64_t max_wait_ms = 30000;
   int64_t block_cache_mib = 128, hot_cache_mib = 512;
+  int64_t max_watch_streams = 1000, max_waiting_calls = 1000, wait_threads = 2;
+  int64_t max_connection_age_ms = 300000, max_connection_age_grace_ms = 30000, shutdown_grace_ms = 2000;
   ConfigSchema schema;
   kafka.Describe(schema);
   topics.Describe(schema);
@@ -49,7 +51,24 @@ int RunLookup(LookupFlags& f) {
            3600000)
       .Int("lookup.block_cache_mib", &block_cache_mib, "RocksDB block cache of the view, MiB", 8, 65536)
       .Int("lookup.hot_cache_mib", &hot_cache_mib,
-           "cache of serialized latest articles for GetArticle, MiB (0 = off)", 0, 65536);
+           "cache of serialized latest articles for GetArticle, MiB (0 = off)", 0, 65536)
+      .Int("lookup.max_watch_streams", &max_watch_streams,
+           "open WatchArticles streams at most; more get RESOURCE_EXHAUSTED", 0, 1000000)
+      .Int("lookup.max_waiting_calls", &max_waiting_calls,
+           "calls waiting for ReadOptions.min_watermark at most; more get RESOURCE_EXHAUSTED", 0, 1000000)
+      .Int("lookup.wait_threads", &wait_threads,
+           "threads that run watch streams and woken min_watermark calls (fixed, whatever the number of "
+           "calls)",
+           1, 64)
+      .Int("lookup.max_connection_age_ms", &max_connection_age_ms,
+           "GOAWAY a client connection after this age (+-10% jitter) so clients spread over replicas (0 = "
+           "never)",
+           0, 2147483647)
+      .Int("lookup.max_connection_age_grace_ms", &max_connection_age_grace_ms,
+           "then close it after this grace; watch streams still open end with UNAVAILABLE and resume", 0,
+           2147483647)
+      .Int("lookup.shutdown_grace_ms", &shutdown_grace_ms,
+           "on SIGTERM, time calls in flight may still finish before they are cancelled", 0, 60000);
   int code = 0;
   if (!LoadConfig(schema, f.config, "lookup", &code)) return code;
   if (f.mtls) require_client_cert = true;
@@ -67,6 +86,12 @@ int RunLookup(LookupFlags& f) {
   o.hot_cache_bytes = static_cast<size_t>(hot_cache_mib) << 20;
   o.server.address = grpc_address;
   o.server.max_wait = std::chrono::milliseconds(max_wait_ms);
+  o.server.max_watch_streams = static_cast<int>(max_watch_streams);
+  o.server.max_waiting_calls = static_cast<int>(max_waiting_calls);
+  o.server.wait_threads = static_cast<int>(wait_threads);
+  o.server.max_connection_age = std::chrono::milliseconds(max_connection_age_ms);
+  o.server.max_connection_age_grace = std::chrono::milliseconds(max_connection_age_grace_ms);
+  o.server.shutdown_grace = std::chrono::milliseconds(shutdown_grace_ms);
   o.server.security.tls_cert_file = tls_cert;
   o.server.security.tls_key_file = tls_key;
   o.server.security.tls_client_ca_file = tls_client_ca;
@@ -113,7 +138,9 @@ void RegisterLookup(CLI::App& app) {
       "server reflection) from a RocksDB view of news.article-events.v1. The view reads every\n"
       "partition (no consumer group), applies each (story, version) once, stores its offsets with\n"
       "the data, resumes after a restart and rebuilds itself when the broker no longer has those\n"
-      "offsets. Security: --tls-cert/--tls-key (plaintext then refused), --mtls with --tls-client-ca,\n"
+      "offsets. Health (\"\" and copydesk.v1.Lookup) is NOT_SERVING until the view has caught up with\n"
+      "the topic's high watermarks seen at start; \"liveness\" is SERVING while the process serves.\n"
+      "Security: --tls-cert/--tls-key (plaintext then refused), --mtls with --tls-client-ca,\n"
       "bearer tokens from --token-file or COPYDESK_LOOKUP_TOKENS. Exits 0 on SIGTERM/SIGINT.");
   AddConfigFlags(cmd, f->config);
   AddKeyFlag(cmd, f->config, "--brokers", "kafka.brokers",

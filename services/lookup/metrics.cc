@@ -64,6 +64,17 @@ LookupMetrics::LookupMetrics(prometheus::Registry& registry)
                       .Name("copydesk_lookup_auth_rejected_total")
                       .Help("Lookup calls rejected by bearer-token authentication, by reason.")
                       .Register(registry)),
+      active_family(prometheus::BuildGauge()
+                        .Name("copydesk_lookup_active_calls")
+                        .Help("Open WatchArticles streams (kind=watch) and calls waiting for a "
+                              "min_watermark (kind=wait).")
+                        .Register(registry)),
+      rejected_family(
+          prometheus::BuildCounter()
+              .Name("copydesk_lookup_calls_rejected_total")
+              .Help("Calls refused with RESOURCE_EXHAUSTED because lookup.max_watch_streams "
+                    "(reason=watch_cap) or lookup.max_waiting_calls (reason=wait_cap) was reached.")
+              .Register(registry)),
       view_stories(prometheus::BuildGauge()
                        .Name("copydesk_lookup_view_stories")
                        .Help("Stories in the view.")
@@ -84,7 +95,16 @@ LookupMetrics::LookupMetrics(prometheus::Registry& registry)
       events_invalid(skipped_family.Add({{"reason", "invalid"}})),
       rebuilds(rebuilds_family, "reason"),
       watermark_lag(lag_family, "partition"),
-      auth_rejected(auth_family, "reason") {
+      auth_rejected(auth_family, "reason"),
+      serving(prometheus::BuildGauge()
+                  .Name("copydesk_lookup_serving")
+                  .Help("1 while the gRPC health service reports SERVING (the view has caught up), else 0.")
+                  .Register(registry)
+                  .Add({})),
+      active_watches(active_family.Add({{"kind", "watch"}})),
+      active_waits(active_family.Add({{"kind", "wait"}})),
+      rejected_watch_cap(rejected_family.Add({{"reason", "watch_cap"}})),
+      rejected_wait_cap(rejected_family.Add({{"reason", "wait_cap"}})) {
   for (int i = 0; i < static_cast<int>(Method::kCount); ++i) {
     const auto m = static_cast<Method>(i);
     const std::string name(MethodName(m));

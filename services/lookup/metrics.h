@@ -49,6 +49,8 @@ struct LookupMetrics {
   prometheus::Family<prometheus::Counter>& rebuilds_family;
   prometheus::Family<prometheus::Gauge>& lag_family;
   prometheus::Family<prometheus::Counter>& auth_family;
+  prometheus::Family<prometheus::Gauge>& active_family;
+  prometheus::Family<prometheus::Counter>& rejected_family;
 
   prometheus::Gauge& view_stories;
   prometheus::Gauge& view_versions;
@@ -63,6 +65,14 @@ struct LookupMetrics {
   metrics::Labelled<prometheus::Gauge> watermark_lag;
   // Rejected calls by reason (missing_token, wrong_token).
   metrics::Labelled<prometheus::Counter> auth_rejected;
+  // 1 while the gRPC health service says SERVING (the view caught up), else 0.
+  prometheus::Gauge& serving;
+  // Open WatchArticles streams and calls waiting for a min_watermark.
+  prometheus::Gauge& active_watches;
+  prometheus::Gauge& active_waits;
+  // Calls refused with RESOURCE_EXHAUSTED because a cap was reached (watch_cap, wait_cap).
+  prometheus::Counter& rejected_watch_cap;
+  prometheus::Counter& rejected_wait_cap;
 
  private:
   static constexpr int kCodes = 17;

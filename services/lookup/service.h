@@ -52,16 +52,37 @@ struct ServerOptions {
   std::chrono::milliseconds max_wait{30000};
   // BatchGetArticles accepts at most this many ids.
   int max_batch_ids = 1000;
+  // Open WatchArticles streams and calls waiting for a min_watermark, at most; calls beyond
+  // either cap get RESOURCE_EXHAUSTED at once. Neither holds a thread.
+  int max_watch_streams = 1000;
+  int max_waiting_calls = 1000;
+  // Threads that run the watch streams' reads and the woken waiting calls (fixed).
+  int wait_threads = 2;
+  // A connection is sent GOAWAY after this age (gRPC adds +-10% jitter) and closed after the
+  // grace, so that clients spread over replicas; 0 = no limit. Watch streams still open at the
+  // end of the grace end with UNAVAILABLE and resume from their last watermark.
+  std::chrono::milliseconds max_connection_age{300000};
+  std::chrono::milliseconds max_connection_age_grace{30000};
+  // On Stop(): how long calls in flight may still finish before they are cancelled.
+  std::chrono::milliseconds shutdown_grace{2000};
 };
+
+// The health service names the server answers: "" (the whole server) and kHealthService follow the
+// view (NOT_SERVING while it catches up); kLivenessService is SERVING while the process serves.
+inline constexpr const char* kHealthService = "copydesk.v1.Lookup";
+inline constexpr const char* kLivenessService = "liveness";
 
 class LookupImpl;
 
-// Owns the gRPC server (Lookup + health + reflection) over a ViewStore. The store and metrics
-// must outlive it. Stop() ends every call (watch streams included) and joins.
+// Owns the gRPC server (Lookup + health + reflection) over a ViewStore. The store, metrics and
+// sync must outlive it. With a ViewSync, health is NOT_SERVING and reads that depend on stories
+// the view may not have yet answer UNAVAILABLE until sync->caught_up(); without one the view is
+// taken as complete. Stop() ends every call (watch streams included) within
+// options.shutdown_grace and joins.
 class LookupServer {
  public:
   static Result<std::unique_ptr<LookupServer>> Start(const ServerOptions& options, ViewStore& store,
-                                                     LookupMetrics& metrics);
+                                                     LookupMetrics& metrics, const ViewSync* sync = nullptr);
   LookupServer(const LookupServer&) = delete;
   LookupServer& operator=(const LookupServer&) = delete;
   ~LookupServer();
@@ -74,6 +95,7 @@ class LookupServer {
   std::unique_ptr<LookupImpl> impl_;  // the service; outlives server_
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::chrono::milliseconds shutdown_grace_{2000};
 };
 
 // Everything `copydesk lookup` runs, embeddable.

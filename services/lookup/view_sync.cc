@@ -16,6 +16,53 @@ std::string ClusterIdOf(rd_kafka_t* rk) {
   return out;
 }
 
+// partition -> (log start, high watermark).
+using Marks = std::map<int32_t, std::pair<int64_t, int64_t>>;
+
+// Log start and high watermark of every partition, with two ListOffsets requests (earliest and
+// latest) that honour the timeout: rd_kafka_query_watermark_offsets() waits for its reply without
+// a bound when the broker goes away after the leader lookup, which would hold Stop().
+Result<Marks> QueryMarks(rd_kafka_t* rk, const std::string& topic, int partitions, int timeout_ms) {
+  Marks out;
+  for (const int64_t which : {RD_KAFKA_OFFSET_BEGINNING, RD_KAFKA_OFFSET_END}) {
+    kafka::TopicPartitionListHandle owned(rd_kafka_topic_partition_list_new(partitions));
+    rd_kafka_topic_partition_list_t* list = owned.get();
+    for (int p = 0; p < partitions; ++p)
+      rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = which;
+    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, list, timeout_ms);
+    for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; ++i) {
+      const auto& tp = list->elems[i];
+      if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR) err = tp.err;
+      auto& m = out[tp.partition];
+      (which == RD_KAFKA_OFFSET_BEGINNING ? m.first : m.second) = tp.offset;
+    }
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Error{v1::ERROR_CODE_INTERNAL, std::string("watermarks: ") + rd_kafka_err2str(err)};
+    }
+  }
+  return out;
+}
+
+// Sets `reason` and `detail` when a stored offset is of a partition the topic no longer has, or
+// beyond its high watermark.
+void StoredBeyondTopic(const Offsets& stored, int partitions, const Marks& marks, std::string* reason,
+                       std::string* detail) {
+  for (const auto& [p, off] : stored) {
+    if (p >= partitions) {
+      *reason = "partition_missing";
+      *detail = "partition " + std::to_string(p) + " of " + std::to_string(partitions);
+      return;
+    }
+    const int64_t high = marks.at(p).second;
+    if (off > high) {
+      *reason = "offset_beyond_high_watermark";
+      *detail = "partition " + std::to_string(p) + " stored " + std::to_string(off) + " high watermark " +
+                std::to_string(high);
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 ViewSync::ViewSync(ViewSyncOptions options, ViewStore& store, LookupMetrics& metrics)
@@ -30,12 +77,22 @@ void ViewSync::Start() {
   stop_ = false;
   // Until Attach() has checked the stored offsets against this broker, watermark reads wait.
   store_.SetValidated(false);
+  caught_up_ = false;
+  {
+    std::lock_guard<std::mutex> lock(target_mu_);
+    target_.reset();
+    catchup_start_ = std::chrono::steady_clock::now();
+  }
   thread_ = std::thread([this] { Run(); });
 }
 
 void ViewSync::Stop() {
   stop_ = true;
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  thread_.join();
+  Logger("lookup")->info("view feed stopped seconds={:.3f}",
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
 Result<int> ViewSync::Attach(kafka::Consumer& consumer) {
@@ -55,29 +112,12 @@ Result<int> ViewSync::Attach(kafka::Consumer& consumer) {
     reason = "topic_changed";
     detail = "stored topic " + stored_topic;
   }
-  std::map<int32_t, std::pair<int64_t, int64_t>> marks;
-  for (int p = 0; p < *count; ++p) {
-    // Each query may block for long when the broker went away meanwhile: give up on Stop().
-    if (stop_) return Error{v1::ERROR_CODE_INTERNAL, "stopping"};
-    auto wm = kafka::Watermarks(consumer.raw(), options_.topic, p, 5000);
-    if (!wm.ok()) return wm.error();
-    marks[p] = *wm;
-  }
-  if (reason.empty()) {
-    for (const auto& [p, off] : stored) {
-      if (p >= *count) {
-        reason = "partition_missing";
-        detail = "partition " + std::to_string(p) + " of " + std::to_string(*count);
-        break;
-      }
-      if (off > marks[p].second) {
-        reason = "offset_beyond_high_watermark";
-        detail = "partition " + std::to_string(p) + " stored " + std::to_string(off) + " high watermark " +
-                 std::to_string(marks[p].second);
-        break;
-      }
-    }
-  }
+  if (stop_) return Error{v1::ERROR_CODE_INTERNAL, "stopping"};
+  auto marks = QueryMarks(consumer.raw(), options_.topic, *count, 5000);
+  if (!marks.ok()) return marks.error();
+  if (reason.empty()) StoredBeyondTopic(stored, *count, *marks, &reason, &detail);
+  bool new_partitions = false;
+  for (int p = 0; p < *count; ++p) new_partitions = new_partitions || !stored.count(p);
   if (!reason.empty()) {
     log->warn(
         "view offsets are not valid on the broker; wiping and rebuilding the view reason={} detail=\"{}\"",
@@ -96,12 +136,12 @@ Result<int> ViewSync::Attach(kafka::Consumer& consumer) {
   std::vector<kafka::TopicPartitionOffset> assign;
   for (int p = 0; p < *count; ++p) {
     auto it = now.find(p);
-    int64_t off = it != now.end() ? it->second : marks[p].first;
-    if (off < marks[p].first) {
+    int64_t off = it != now.end() ? it->second : (*marks)[p].first;
+    if (off < (*marks)[p].first) {
       log->warn(
           "records below the log start are gone; resuming at the log start partition={} stored={} start={}",
-          p, off, marks[p].first);
-      off = marks[p].first;
+          p, off, (*marks)[p].first);
+      off = (*marks)[p].first;
     }
     if (it == now.end() || it->second != off) start[p] = off;
     assign.push_back({options_.topic, p, off});
@@ -112,14 +152,72 @@ Result<int> ViewSync::Attach(kafka::Consumer& consumer) {
   }
   Status st = consumer.Assign(assign);
   if (!st.ok()) return st.error();
+  if (!caught_up_ || !reason.empty() || new_partitions) {
+    // Catch up (again) to what the topic holds now: NOT_SERVING until then.
+    Offsets target;
+    for (const auto& [p, m] : *marks) target[p] = m.second;
+    StartCatchUp(std::move(target));
+  }
   log->info("view attached topic={} partitions={} cluster={} stories={} versions={}", options_.topic, *count,
             cluster, store_.story_count(), store_.version_count());
+  CheckCaughtUp(&consumer);
   return *count;
+}
+
+void ViewSync::StartCatchUp(Offsets target) {
+  std::lock_guard<std::mutex> lock(target_mu_);
+  if (caught_up_) catchup_start_ = std::chrono::steady_clock::now();
+  caught_up_ = false;
+  target_ = std::move(target);
+}
+
+int64_t ViewSync::behind() const {
+  std::lock_guard<std::mutex> lock(target_mu_);
+  if (!target_) return -1;
+  const Offsets wm = store_.watermark();
+  int64_t total = 0;
+  for (const auto& [p, hi] : *target_) {
+    auto it = wm.find(p);
+    total += std::max<int64_t>(0, hi - (it != wm.end() ? it->second : 0));
+  }
+  return total;
+}
+
+void ViewSync::CheckCaughtUp(kafka::Consumer* consumer) {
+  if (caught_up_) return;
+  std::lock_guard<std::mutex> lock(target_mu_);
+  if (!target_) return;
+  const Offsets wm = store_.watermark();
+  std::vector<int32_t> lagging;
+  for (const auto& [p, hi] : *target_) {
+    auto it = wm.find(p);
+    if ((it != wm.end() ? it->second : 0) < hi) lagging.push_back(p);
+  }
+  if (!lagging.empty() && consumer != nullptr) {
+    // A transactional producer leaves a commit marker after its last record: the view's next
+    // offset stops one short of the high watermark, the consumer's position does not.
+    kafka::TopicPartitionListHandle owned(
+        rd_kafka_topic_partition_list_new(static_cast<int>(lagging.size())));
+    rd_kafka_topic_partition_list_t* list = owned.get();
+    for (int32_t p : lagging) rd_kafka_topic_partition_list_add(list, options_.topic.c_str(), p);
+    if (rd_kafka_position(consumer->raw(), list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      lagging.clear();
+      for (int i = 0; i < list->cnt; ++i) {
+        const auto& tp = list->elems[i];
+        if (tp.offset < target_->at(tp.partition)) lagging.push_back(tp.partition);
+      }
+    }
+  }
+  if (!lagging.empty()) return;
+  caught_up_ = true;
+  Logger("lookup")->info(
+      "view caught up with the events topic; serving topic={} stories={} versions={} seconds={:.3f}",
+      options_.topic, store_.story_count(), store_.version_count(),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - catchup_start_).count());
 }
 
 void ViewSync::UpdateLag(kafka::Consumer& consumer, int partitions) {
   const Offsets wm = store_.watermark();
-  bool caught_up = true;
   for (int p = 0; p < partitions; ++p) {
     int64_t lo = 0, hi = 0;
     if (rd_kafka_get_watermark_offsets(consumer.raw(), options_.topic.c_str(), p, &lo, &hi) !=
@@ -130,12 +228,35 @@ void ViewSync::UpdateLag(kafka::Consumer& consumer, int partitions) {
     auto it = wm.find(p);
     const int64_t applied = it != wm.end() ? it->second : 0;
     const int64_t lag = std::max<int64_t>(0, hi - applied);
-    if (lag > 0) caught_up = false;
     metrics_.watermark_lag.Get(std::to_string(p)).Set(static_cast<double>(lag));
   }
-  if (caught_up) caught_up_ = true;
   metrics_.view_stories.Set(static_cast<double>(store_.story_count()));
   metrics_.view_versions.Set(static_cast<double>(store_.version_count()));
+}
+
+bool ViewSync::PollBatch(kafka::Consumer& consumer, std::vector<InputRecord>* batch) {
+  batch->clear();
+  auto push = [&](kafka::Record& r) {
+    InputRecord in;
+    in.partition = r.partition;
+    in.offset = r.offset;
+    if (r.value) in.value = std::move(*r.value);
+    batch->push_back(std::move(in));
+  };
+  auto first = consumer.Poll(std::chrono::milliseconds(100));
+  if (!first.ok()) {
+    Logger("lookup")->warn("view consumer error; revalidating offsets error=\"{}\"", first.error().reason);
+    return false;
+  }
+  if (!first->has_value()) return true;
+  push(**first);
+  while (batch->size() < options_.max_batch) {
+    auto more = consumer.Poll(std::chrono::milliseconds(0));
+    if (!more.ok()) return false;
+    if (!more->has_value()) break;
+    push(**more);
+  }
+  return true;
 }
 
 void ViewSync::Run() {
@@ -177,31 +298,7 @@ void ViewSync::Run() {
       partitions = *n;
       store_.SetValidated(true);
     }
-    batch.clear();
-    bool error = false;
-    auto first = c.Poll(std::chrono::milliseconds(100));
-    if (!first.ok()) {
-      log->warn("view consumer error; revalidating offsets error=\"{}\"", first.error().reason);
-      error = true;
-    } else if (first->has_value()) {
-      auto push = [&](kafka::Record& r) {
-        InputRecord in;
-        in.partition = r.partition;
-        in.offset = r.offset;
-        if (r.value) in.value = std::move(*r.value);
-        batch.push_back(std::move(in));
-      };
-      push(**first);
-      while (batch.size() < options_.max_batch) {
-        auto more = c.Poll(std::chrono::milliseconds(0));
-        if (!more.ok()) {
-          error = true;
-          break;
-        }
-        if (!more->has_value()) break;
-        push(**more);
-      }
-    }
+    const bool error = !PollBatch(c, &batch);
     if (!batch.empty()) {
       auto stats = store_.Apply(batch);
       if (!stats.ok()) {
@@ -214,6 +311,7 @@ void ViewSync::Run() {
       metrics_.events_duplicate.Increment(stats->duplicates);
       metrics_.events_invalid.Increment(stats->invalid);
       if (stats->invalid > 0) log->warn("skipped undecodable article events count={}", stats->invalid);
+      CheckCaughtUp(nullptr);
     }
     if (error) {
       partitions = 0;  // revalidate and reassign from the stored offsets
@@ -225,6 +323,7 @@ void ViewSync::Run() {
     if (now - last_check > std::chrono::seconds(1)) {
       last_check = now;
       UpdateLag(c, partitions);
+      CheckCaughtUp(&c);
       auto n = kafka::PartitionCount(c.raw(), options_.topic, 2000);
       if (n.ok() && *n != partitions) {
         log->info("events topic partition count changed old={} new={}", partitions, *n);

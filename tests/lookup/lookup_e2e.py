@@ -9,7 +9,6 @@ the cancel behaviour, paging across concurrent writes, and watch-resume after a 
 import argparse
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -17,7 +16,8 @@ import threading
 import time
 import urllib.request
 
-TOPIC = "news.article-events.v1"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lookup_testlib import TOPIC, Proc, generate, health_status, SERVING  # noqa: E402
 
 
 def parse_args():
@@ -27,55 +27,6 @@ def parse_args():
     p.add_argument("--grpc-python-plugin", default=shutil.which("grpc_python_plugin"))
     p.add_argument("--keep", action="store_true", help="keep the temporary directory")
     return p.parse_args()
-
-
-def generate(proto_dir, plugin, out):
-    protos = [os.path.join("copydesk/v1", f) for f in sorted(os.listdir(os.path.join(proto_dir, "copydesk/v1")))
-              if f.endswith(".proto")]
-    subprocess.run(["protoc", "-I", proto_dir, "--python_out=" + out, "--grpc_python_out=" + out,
-                    "--plugin=protoc-gen-grpc_python=" + plugin] + protos, check=True)
-    for d in ("copydesk", "copydesk/v1"):
-        open(os.path.join(out, d, "__init__.py"), "a").close()
-    sys.path.insert(0, out)
-
-
-class Proc:
-    """A child process whose stdout lines are collected on a thread."""
-
-    def __init__(self, argv, log_path):
-        self.log = open(log_path, "w")
-        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log, text=True)
-        self.lines = []
-        self.cv = threading.Condition()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self):
-        for line in self.p.stdout:
-            with self.cv:
-                self.lines.append(line.rstrip("\n"))
-                self.cv.notify_all()
-
-    def wait_line(self, prefix, timeout=30):
-        deadline = time.time() + timeout
-        with self.cv:
-            while True:
-                for line in self.lines:
-                    if line.startswith(prefix):
-                        return line
-                left = deadline - time.time()
-                if left <= 0 or self.p.poll() is not None:
-                    raise AssertionError("no line starting with %r (exit %s, got %r)" % (prefix, self.p.poll(), self.lines))
-                self.cv.wait(min(left, 0.2))
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                return self.p.wait(15)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                return self.p.wait()
-        return self.p.returncode
 
 
 def main():
@@ -151,13 +102,16 @@ def main():
         checks = []
 
         # 0. Health and reflection (raw bytes: Debian has no python3 grpc health/reflection modules).
-        health = channel.unary_unary("/grpc.health.v1.Health/Check")
-        assert health(b"", timeout=5) == b"\x08\x01", "health must be SERVING"
+        # The view catches up with the (empty) topic first.
+        deadline = time.time() + 30
+        while health_status(channel) != SERVING:
+            assert time.time() < deadline, "health must become SERVING"
+            time.sleep(0.05)
         reflect = channel.stream_stream("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo")
         # ServerReflectionRequest{list_services: "*"} is field 7, a string.
         replies = list(reflect(iter([b"\x3a\x01*"]), timeout=5))
         assert replies and b"copydesk.v1.Lookup" in replies[0], replies
-        checks.append("health SERVING; reflection lists copydesk.v1.Lookup")
+        checks.append("health SERVING once caught up; reflection lists copydesk.v1.Lookup")
 
         # 1. Point-in-time reads.
         wm = produce([event("pit", 1, t=1000, headline="first"),
