@@ -381,6 +381,10 @@ Result<std::optional<Record>> Consumer::Poll(std::chrono::milliseconds timeout) 
   return std::optional<Record>(ToRecord(*m));
 }
 
+bool Consumer::fatal() const {
+  return rd_kafka_fatal_error(rk_.get(), nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
 std::optional<TopicPartitionOffset> Consumer::TakeOutOfRange() {
   return std::exchange(out_of_range_, std::nullopt);
 }

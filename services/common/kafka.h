@@ -162,8 +162,12 @@ class Consumer {
 
   Status Subscribe(const std::vector<std::string>& topics);
   Status Assign(const std::vector<TopicPartitionOffset>& partitions);
-  // Next record, nullopt on timeout or partition EOF; an Error for a consumer error.
+  // Next record, nullopt on timeout or partition EOF; an Error for a consumer error. Consumer
+  // errors are reports: librdkafka keeps retrying the fetch (a timed-out request, a broker down, a
+  // leader change), so the caller may poll again, unless fatal() says the client is unusable.
   Result<std::optional<Record>> Poll(std::chrono::milliseconds timeout);
+  // True once librdkafka raised a fatal error on this client: it can do nothing more.
+  [[nodiscard]] bool fatal() const;
   // After Poll returned an Error: the partition whose position is not on the broker, when that was
   // the error (`auto.offset.reset=error`; librdkafka stops fetching it until a Seek). Cleared by
   // the call.

@@ -94,6 +94,10 @@ void WorkerOptions::Describe(ConfigSchema& schema) {
              "a record waits for the other partitions' progress at most until a partition has sent no "
              "marker for this long; 0 = never wait (cross-partition decisions then depend on timing)",
              0, 3'600'000);
+  schema.Int("ingest.restore_timeout_ms", &restore_timeout_ms,
+             "a partition's restore retries transient Kafka errors for this long, then the worker exits "
+             "with status 3",
+             100, 86'400'000);
   schema.String(
       "ingest.state_dir", &state_dir,
       "local dedup state (RocksDB per partition); empty = memory only, restored from the changelog");
@@ -109,7 +113,13 @@ Worker::Worker(WorkerOptions options, metrics::IngestMetrics& metrics)
   pipeline_.limits.max_millis = static_cast<uint32_t>(options_.max_event_millis);
 }
 
-Worker::~Worker() = default;
+// The group consumer is closed first, while everything its revoke callback reads still exists
+// (members are destroyed in reverse order of declaration, the consumer after the partitions).
+Worker::~Worker() {
+  closing_ = true;
+  if (consumer_) (void)consumer_->Close(4s);
+  consumer_.reset();
+}
 
 Result<std::unique_ptr<Worker>> Worker::Create(const WorkerOptions& options,
                                                metrics::IngestMetrics& metrics) {
@@ -196,27 +206,19 @@ void Worker::OnRebalance(bool assigned, std::vector<kafka::TopicPartitionOffset>
   if (assigned) {
     ever_assigned_ = true;
     metrics_.rebalance_assign.Increment();
-    // Partitions whose state must be restored first are held back: they join the consumer's
-    // assignment when StepRestores has rebuilt them, between polls. Restoring here, inside the
-    // callback, would stall this worker's other partitions and its answer to the group.
+    // Every partition is held back: it joins the consumer's assignment once StepRestores has
+    // opened its state (and restored it from the changelog when the local state is not current),
+    // between polls. Doing that here, inside the callback, would stall this worker's other
+    // partitions and its answer to the group, and could not wait out a transient Kafka error.
+    for (const auto& p : parts) Assign(p.partition);
     std::vector<kafka::TopicPartitionOffset> ready;
-    for (auto& p : parts) {
-      Status st = Assign(p.partition);
-      if (!st.ok()) {
-        log->error("assign failed partition={} reason=\"{}\"", p.partition, st.error().reason);
-        fatal_ = st;
-        ready.push_back(p);
-        continue;
-      }
-      const Partition& part = partitions_[p.partition];
-      if (part.restore) continue;
-      p.offset = StartOffset(part);
-      ready.push_back(p);
-    }
     parts = std::move(ready);
   } else {
     metrics_.rebalance_revoke.Increment();
-    if (consumer_ && consumer_->AssignmentLost()) {
+    if (closing_ || !fatal_.ok()) {
+      // Exiting on a fatal error, or destroyed: nothing more is published or committed; the
+      // next owner reprocesses the open batch's inputs.
+    } else if (consumer_ && consumer_->AssignmentLost()) {
       // The session timed out: another member may be deciding these partitions already, so
       // nothing of the open batch may be published (a real cluster would fence the commit; the
       // embedded broker would not). Its inputs are reprocessed by their new owner.
@@ -259,10 +261,14 @@ std::string Worker::StateRoot() const {
 // position it reflects: "s4:<cluster id>/<committed input offset>/<changelog next offset>".
 // kStateFormat first: local state written in another layout is never taken as current.
 std::string Worker::MarkerHead() const {
-  char* id = rd_kafka_clusterid(consumer_->raw(), 5000);
-  std::string cluster = id ? id : "unknown";
-  if (id) rd_kafka_mem_free(consumer_->raw(), id);
-  return std::string(kStateFormat) + cluster + "/";
+  if (cluster_id_.empty()) {
+    char* id = rd_kafka_clusterid(consumer_->raw(), 5000);
+    if (id) {
+      cluster_id_ = id;
+      rd_kafka_mem_free(consumer_->raw(), id);
+    }
+  }
+  return std::string(kStateFormat) + (cluster_id_.empty() ? "unknown" : cluster_id_) + "/";
 }
 
 std::string Worker::MarkerValue(int64_t committed_next, int64_t changelog_next) const {
@@ -275,29 +281,30 @@ std::string Worker::MarkerValue(int64_t committed_next, int64_t changelog_next) 
 // Past it is fine: the offset commits of the last batches failed (a rebalance), their decisions
 // are in the state, and reprocessing those inputs replays them, exactly as after a restore.
 // nullopt: restore from the changelog.
-std::optional<int64_t> Worker::LocalStateIsCurrent(const std::string& marker, int32_t partition,
-                                                   int64_t committed_next) const {
+Result<std::optional<int64_t>> Worker::LocalStateIsCurrent(const std::string& marker, int32_t partition,
+                                                           int64_t committed_next) const {
   const std::string head = MarkerHead();
-  if (!marker.starts_with(head)) return std::nullopt;
+  if (cluster_id_.empty()) return Error{v1::ERROR_CODE_INTERNAL, "the cluster id is not known yet"};
+  if (!marker.starts_with(head)) return std::optional<int64_t>{};
   const size_t slash = marker.find('/', head.size());
-  if (slash == std::string::npos) return std::nullopt;
+  if (slash == std::string::npos) return std::optional<int64_t>{};
   int64_t local_next = 0, recorded = 0;
   try {
     local_next = std::stoll(marker.substr(head.size(), slash - head.size()));
     recorded = std::stoll(marker.substr(slash + 1));
   } catch (const std::exception&) {
-    return std::nullopt;
+    return std::optional<int64_t>{};
   }
-  if (local_next < committed_next) return std::nullopt;
+  if (local_next < committed_next) return std::optional<int64_t>{};
   auto wm = kafka::Watermarks(producer_->raw(), options_.topics.changelog, partition);
-  if (!wm.ok()) return std::nullopt;
+  if (!wm.ok()) return wm.error();
   const int64_t hw = wm.value().second;
-  if (hw < recorded || hw - recorded > 1) return std::nullopt;
+  if (hw < recorded || hw - recorded > 1) return std::optional<int64_t>{};
   // One offset more: a real cluster's commit marker, or (on a broker without markers, like the
   // embedded one) a one-record batch another worker wrote since. Only a marker is never
   // delivered: the partition's end is reached without a record.
-  if (hw == recorded + 1 && !OnlyMarkerAt(partition, recorded)) return std::nullopt;
-  return local_next;
+  if (hw == recorded + 1 && !OnlyMarkerAt(partition, recorded)) return std::optional<int64_t>{};
+  return std::optional<int64_t>(local_next);
 }
 
 // A consumer that reads assigned partitions to their end: committed data only, and an event at
@@ -370,62 +377,96 @@ void Worker::OnOutOfRange(const kafka::TopicPartitionOffset& position) {
   if (!st.ok()) log->warn("restart failed partition={} reason=\"{}\"", position.partition, st.error().reason);
 }
 
-Status Worker::Assign(int32_t partition) {
-  auto log = Logger("ingest");
+void Worker::Assign(int32_t partition) {
   Partition p;
   p.last_delivery_ms = NowMs();
   p.assignment = ++assignments_;
-  auto committed = consumer_->Committed({{options_.topics.raw, partition, RD_KAFKA_OFFSET_INVALID}}, 10s);
-  if (!committed.ok()) return committed.error();
-  int64_t next = committed.value().empty() ? RD_KAFKA_OFFSET_INVALID : committed.value()[0].offset;
-  p.committed_next = next >= 0 ? next : 0;
-  p.has_committed = next >= 0;
-
-  std::unique_ptr<dedup::StateStore> base;
-  bool local_is_current = false;
-  if (!options_.state_dir.empty()) {
-    const std::string path = StateRoot() + "/" + options_.topics.raw + "/p" + std::to_string(partition);
-    std::error_code ec;
-    std::filesystem::create_directories(path, ec);
-    auto db = dedup::RocksDbStateStore::Open(path);
-    if (!db.ok()) return db.error();
-    auto marker = db.value()->Get(kMarkerKey);
-    if (!marker.ok()) return marker.error();
-    std::optional<int64_t> local_next;
-    if (marker.value()) local_next = LocalStateIsCurrent(*marker.value(), partition, p.committed_next);
-    if (local_next) {
-      local_is_current = true;
-      p.decided_next = *local_next;
-    } else {
-      // Stale or foreign local state: start empty and restore from the changelog.
-      db.value().reset();
-      Status st = dedup::RocksDbStateStore::Destroy(path);
-      if (!st.ok()) return st;
-      db = dedup::RocksDbStateStore::Open(path);
-      if (!db.ok()) return db.error();
-    }
-    base = std::move(db.value());
-  } else {
-    base = std::make_unique<dedup::MemoryStateStore>();
-  }
-  auto opened = dedup::PartitionStore::Open(std::move(base));
-  if (!opened.ok()) return opened.error();
-  if (!options_.state_dir.empty() && options_.partition_bands_memory_mib == 0) {
-    if (Status st = opened.value()->MoveBandsToBase(); !st.ok()) return st;
-  }
-  p.store = std::make_unique<OverlayStore>(std::move(opened.value()));
-  p.store->TrackChanges(pipelined());
-  if (local_is_current) {
-    log->info("local state is current partition={} committed_next={} decided_next={}", partition,
-              p.committed_next, p.decided_next);
-    Status st = MakeDeduper(p);
-    if (!st.ok()) return st;
-  } else {
-    Status st = BeginRestore(partition, p);
-    if (!st.ok()) return st;
-  }
+  p.restore = std::make_unique<Restore>();
+  p.restore->deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.restore_timeout_ms);
   partitions_[partition] = std::move(p);
-  return OkStatus();
+}
+
+void Worker::NoteRetry(int32_t partition, Restore& r, const Error& e) {
+  const auto now = std::chrono::steady_clock::now();
+  ++r.retries;
+  r.last_error = e.reason;
+  r.retry_at = now + std::min<std::chrono::milliseconds>(100ms * (1 << std::min<int64_t>(r.retries, 5)), 2s);
+  if (r.retries == 1 || now - r.warned_at >= 10s) {
+    r.warned_at = now;
+    Logger("ingest")->warn("restore retrying after a transient error partition={} retries={} reason=\"{}\"",
+                           partition, r.retries, e.reason);
+  }
+}
+
+Status Worker::OpenPartition(int32_t partition, Partition& p) {
+  auto log = Logger("ingest");
+  Restore& r = *p.restore;
+  if (!r.have_committed) {
+    auto committed = consumer_->Committed({{options_.topics.raw, partition, RD_KAFKA_OFFSET_INVALID}}, 10s);
+    if (!committed.ok()) {
+      NoteRetry(partition, r, committed.error());
+      return OkStatus();
+    }
+    const int64_t next = committed.value().empty() ? RD_KAFKA_OFFSET_INVALID : committed.value()[0].offset;
+    p.committed_next = next >= 0 ? next : 0;
+    p.has_committed = next >= 0;
+    r.have_committed = true;
+  }
+  if (!p.store) {
+    std::unique_ptr<dedup::StateStore> base;
+    bool local_is_current = false;
+    if (!options_.state_dir.empty()) {
+      const std::string path = StateRoot() + "/" + options_.topics.raw + "/p" + std::to_string(partition);
+      if (!r.db) {
+        std::error_code ec;
+        std::filesystem::create_directories(path, ec);
+        auto db = dedup::RocksDbStateStore::Open(path);
+        if (!db.ok()) return db.error();
+        auto marker = db.value()->Get(kMarkerKey);
+        if (!marker.ok()) return marker.error();
+        r.db = std::move(db.value());
+        r.marker = marker.value();
+      }
+      std::optional<int64_t> local_next;
+      if (r.marker) {
+        auto current = LocalStateIsCurrent(*r.marker, partition, p.committed_next);
+        if (!current.ok()) {
+          NoteRetry(partition, r, current.error());
+          return OkStatus();
+        }
+        local_next = current.value();
+      }
+      if (local_next) {
+        local_is_current = true;
+        p.decided_next = *local_next;
+      } else {
+        // Stale or foreign local state: start empty and restore from the changelog.
+        r.db.reset();
+        Status st = dedup::RocksDbStateStore::Destroy(path);
+        if (!st.ok()) return st;
+        auto db = dedup::RocksDbStateStore::Open(path);
+        if (!db.ok()) return db.error();
+        r.db = std::move(db.value());
+      }
+      base = std::move(r.db);
+    } else {
+      base = std::make_unique<dedup::MemoryStateStore>();
+    }
+    auto opened = dedup::PartitionStore::Open(std::move(base));
+    if (!opened.ok()) return opened.error();
+    if (!options_.state_dir.empty() && options_.partition_bands_memory_mib == 0) {
+      if (Status st = opened.value()->MoveBandsToBase(); !st.ok()) return st;
+    }
+    p.store = std::make_unique<OverlayStore>(std::move(opened.value()));
+    p.store->TrackChanges(pipelined());
+    if (local_is_current) {
+      log->info("local state is current partition={} committed_next={} decided_next={}", partition,
+                p.committed_next, p.decided_next);
+      return MakeReady(partition, p);
+    }
+  }
+  return BeginRestore(partition, p);
 }
 
 int64_t Worker::StartOffset(const Partition& p) {
@@ -444,23 +485,25 @@ void Worker::UpdateRestoring() {
 }
 
 Status Worker::BeginRestore(int32_t partition, Partition& p) {
+  Restore& r = *p.restore;
   auto wm = kafka::Watermarks(producer_->raw(), options_.topics.changelog, partition);
-  if (!wm.ok()) return wm.error();
-  auto r = std::make_unique<Restore>();
-  std::tie(r->lo, r->hi) = wm.value();
-  r->pos = r->lo;
-  r->deadline = std::chrono::steady_clock::now() + 300s;
-  if (r->hi > r->lo) {
+  if (!wm.ok()) {
+    NoteRetry(partition, r, wm.error());
+    return OkStatus();
+  }
+  std::tie(r.lo, r.hi) = wm.value();
+  r.pos = r.lo;
+  r.reading = true;
+  if (r.hi > r.lo) {
     // The end-of-partition event says the restore is complete (CreateReader).
     auto c = CreateReader(10);
     if (!c.ok()) return c.error();
-    r->consumer = std::move(c.value());
-    Status st = r->consumer->Assign({{options_.topics.changelog, partition, r->lo}});
+    r.consumer = std::move(c.value());
+    Status st = r.consumer->Assign({{options_.topics.changelog, partition, r.lo}});
     if (!st.ok()) return st;
-    Logger("ingest")->info("restore started partition={} changelog_records={}", partition, r->hi - r->lo);
+    Logger("ingest")->info("restore started partition={} changelog_records={}", partition, r.hi - r.lo);
   }
-  p.restore = std::move(r);
-  if (p.restore->pos >= p.restore->hi) return FinishRestore(partition, p);
+  if (r.pos >= r.hi) return FinishRestore(partition, p);
   return OkStatus();
 }
 
@@ -469,55 +512,68 @@ void Worker::StepRestores(std::chrono::milliseconds budget) {
   for (auto& [partition, p] : partitions_) {
     if (!p.restore) continue;
     Restore& r = *p.restore;
+    const auto now = std::chrono::steady_clock::now();
     Status st = OkStatus();
-    if (std::chrono::steady_clock::now() > r.deadline) {
-      st = Error{v1::ERROR_CODE_TIMEOUT, "restoring partition " + std::to_string(partition) + " timed out"};
-    }
-    while (st.ok() && r.pos < r.hi && std::chrono::steady_clock::now() < until) {
-      auto rec_r = r.consumer->Poll(r.pending.empty() ? 5ms : 0ms);
-      if (!rec_r.ok()) {
-        st = rec_r.error();
-        break;
-      }
-      if (!rec_r.value()) {
-        if (auto end = r.consumer->TakeEndOfPartition(); end && end->offset > r.pos) r.pos = end->offset;
-        break;
-      }
-      const Record& rec = *rec_r.value();
-      r.pos = rec.offset + 1;
-      if (!rec.key) continue;
-      if (auto off = rec.HeaderValue(kInputOffsetHeader)) {
-        const int64_t next = std::stoll(std::string(*off));
-        if (next > p.committed_next) {
-          ++r.beyond;
-          // At-least-once: the previous owner's index copies of uncommitted decisions may never
-          // have been sent (they go with the commit). The replayed decisions do not stage them
-          // again, so they are sent from here (a copy sent twice is applied twice, harmlessly).
-          if (pipelined() && shared_store_ && dedup::IsSharedIndexKey(*rec.key))
-            restored_index_copies_.push_back(IndexCopy(partition, *rec.key, rec.value));
-        }
-        p.decided_next = std::max(p.decided_next, next);
-      }
-      r.pending.push_back({*rec.key, rec.value});
-      ++r.applied;
-      metrics_.restored_records.Increment();
-      if (r.pending.size() >= 1000) {
-        st = dedup::ApplyChangelog(p.store->base(), r.pending);
-        r.pending.clear();
-        if (st.ok()) KeepBandsInBudget();
-      }
-    }
-    if (st.ok() && r.pos >= r.hi) {
-      st = FinishRestore(partition, p);
-      if (st.ok()) st = consumer_->AddPartitions({{options_.topics.raw, partition, StartOffset(p)}});
-      UpdateRestoring();
+    if (now > r.deadline) {
+      st = Error{v1::ERROR_CODE_TIMEOUT,
+                 "restoring partition " + std::to_string(partition) + " gave up after " +
+                     std::to_string(options_.restore_timeout_ms) + " ms" +
+                     (r.last_error.empty() ? "" : " (last error: " + r.last_error + ")")};
+    } else if (!r.reading) {
+      if (now >= r.retry_at) st = OpenPartition(partition, p);
+    } else if (now < until) {
+      st = ReadChangelog(partition, p, until);
     }
     if (!st.ok()) {
       Logger("ingest")->error("restore failed partition={} reason=\"{}\"", partition, st.error().reason);
       fatal_ = st;
-      return;
+      break;
     }
   }
+  UpdateRestoring();
+}
+
+Status Worker::ReadChangelog(int32_t partition, Partition& p, std::chrono::steady_clock::time_point until) {
+  Restore& r = *p.restore;
+  while (r.pos < r.hi && std::chrono::steady_clock::now() < until) {
+    auto rec_r = r.consumer->Poll(r.pending.empty() ? 5ms : 0ms);
+    if (!rec_r.ok()) {
+      if (r.consumer->fatal()) return rec_r.error();
+      // A failed fetch (a timeout, a broker down, a leader change): librdkafka fetches again.
+      NoteRetry(partition, r, rec_r.error());
+      break;
+    }
+    if (!rec_r.value()) {
+      if (auto end = r.consumer->TakeEndOfPartition(); end && end->offset > r.pos) r.pos = end->offset;
+      break;
+    }
+    const Record& rec = *rec_r.value();
+    r.pos = rec.offset + 1;
+    if (!rec.key) continue;
+    if (auto off = rec.HeaderValue(kInputOffsetHeader)) {
+      const int64_t next = std::stoll(std::string(*off));
+      if (next > p.committed_next) {
+        ++r.beyond;
+        // At-least-once: the previous owner's index copies of uncommitted decisions may never
+        // have been sent (they go with the commit). The replayed decisions do not stage them
+        // again, so they are sent from here (a copy sent twice is applied twice, harmlessly).
+        if (pipelined() && shared_store_ && dedup::IsSharedIndexKey(*rec.key))
+          restored_index_copies_.push_back(IndexCopy(partition, *rec.key, rec.value));
+      }
+      p.decided_next = std::max(p.decided_next, next);
+    }
+    r.pending.push_back({*rec.key, rec.value});
+    ++r.applied;
+    metrics_.restored_records.Increment();
+    if (r.pending.size() >= 1000) {
+      Status st = dedup::ApplyChangelog(p.store->base(), r.pending);
+      r.pending.clear();
+      if (!st.ok()) return st;
+      KeepBandsInBudget();
+    }
+  }
+  if (r.pos >= r.hi) return FinishRestore(partition, p);
+  return OkStatus();
 }
 
 // A partition's state is its changelog, applied in log order. Everything the changelog shows is
@@ -534,9 +590,14 @@ Status Worker::FinishRestore(int32_t partition, Partition& p) {
       "restored partition={} committed_next={} decided_next={} changelog_records={} applied={} "
       "beyond_committed={}",
       partition, p.committed_next, p.decided_next, r.hi - r.lo, r.applied, r.beyond);
-  p.restore.reset();
   if (!restored_index_copies_.empty()) (void)BeginIfNeeded();  // sent with the next commit
-  return MakeDeduper(p);
+  return MakeReady(partition, p);
+}
+
+Status Worker::MakeReady(int32_t partition, Partition& p) {
+  p.restore.reset();
+  if (Status st = MakeDeduper(p); !st.ok()) return st;
+  return consumer_->AddPartitions({{options_.topics.raw, partition, StartOffset(p)}});
 }
 
 Status Worker::MakeDeduper(Partition& p) {
@@ -549,6 +610,14 @@ Status Worker::MakeDeduper(Partition& p) {
 
 Status Worker::BeginIfNeeded() {
   if (txn_open_) return OkStatus();
+  if (abort_pending_) {
+    Status st = producer_->AbortTransaction(txn_timeout_);
+    if (!st.ok()) {
+      if (producer_->last_txn_error() == kafka::Producer::TxnErrorKind::kFatal) fatal_ = st;
+      return st;
+    }
+    abort_pending_ = false;
+  }
   if (transactional()) {
     Status st = producer_->BeginTransaction();
     if (!st.ok()) return st;
@@ -674,18 +743,20 @@ Status Worker::FlushOwnIndex() {
 }
 
 Status Worker::DecideEvent(int32_t partition, Partition& p, const Record& in) {
+  // On a failure the batch is aborted (AbortBatch), and this input must be fetched again with it,
+  // also when it is the partition's first input in the batch.
+  auto failed = [&p](const Error& e) -> Status {
+    if (p.batch_next < 0) p.batch_next = p.committed_next;
+    return e;
+  };
   Status st = BeginIfNeeded();
-  if (!st.ok()) return st;
+  if (!st.ok()) return failed(st.error());
   if (own_index_min_tau_ < std::max(p.clock, in.timestamp_ms) - options_.visibility_delay_ms) {
-    if (st = FlushOwnIndex(); !st.ok()) return st;
+    if (st = FlushOwnIndex(); !st.ok()) return failed(st.error());
   }
   counters_.consumed++;
   auto processed = Process(in, *p.deduper, pipeline_);
-  if (!processed.ok()) {
-    // The store failed: the batch is aborted, and this input must be fetched again with it.
-    if (p.batch_next < 0) p.batch_next = p.committed_next;
-    return processed.error();
-  }
+  if (!processed.ok()) return failed(processed.error());
   ProcessResult& res = processed.value();
   p.clock = std::max(p.clock, res.visibility_time_ms);
   if (shared_store_ && !res.index_changes.empty()) {
@@ -1031,9 +1102,17 @@ Status Worker::FinishCommit(std::chrono::steady_clock::time_point t0, bool state
 
 void Worker::AbortBatch(const std::string& why) {
   Logger("ingest")->warn("aborting batch events={} reason=\"{}\"", batch_events_, why);
-  if (transactional()) {
+  if (transactional() && txn_open_) {
     Status st = producer_->AbortTransaction(txn_timeout_);
-    if (!st.ok() && producer_->last_txn_error() == kafka::Producer::TxnErrorKind::kFatal) fatal_ = st;
+    if (!st.ok()) {
+      if (producer_->last_txn_error() == kafka::Producer::TxnErrorKind::kFatal) {
+        fatal_ = st;
+      } else {
+        // A transient failure (e.g. the coordinator did not answer in time): the abort is tried
+        // again before the next transaction begins.
+        abort_pending_ = true;
+      }
+    }
   }
   metrics_.txn_aborts.Increment();
   counters_.aborted_batches++;
@@ -1046,15 +1125,7 @@ void Worker::AbortBatch(const std::string& why) {
     p.progress_sent = INT64_MIN;
     p.progress_sent_ms = 0;
     if (p.batch_next < 0) continue;
-    p.batch_next = -1;
-    p.state_only = false;
-    Status st = consumer_->Seek({options_.topics.raw, part, p.committed_next}, 10s);
-    if (!st.ok()) Logger("ingest")->warn("rewind failed partition={} reason=\"{}\"", part, st.error().reason);
-    if (!p.held.empty()) {
-      // Fetched again from the committed offset, held ones included.
-      p.held.clear();
-      (void)consumer_->Resume({{options_.topics.raw, part, 0}});
-    }
+    Rewind(part, p);
   }
   UpdateWaiting();
   txn_open_ = false;
@@ -1066,9 +1137,24 @@ void Worker::AbortBatch(const std::string& why) {
     // publish every staged change again: some of the sends may have failed.
     release_.Clear();
     (void)producer_->Flush(std::min<std::chrono::milliseconds>(txn_timeout_, 1s));
-    for (auto& [part, p] : partitions_) p.store->MarkAllChanged();
+    for (auto& [part, p] : partitions_) {
+      if (p.store) p.store->MarkAllChanged();
+    }
   }
   metrics_.in_flight.Set(0);
+}
+
+void Worker::Rewind(int32_t partition, Partition& p) {
+  p.batch_next = -1;
+  p.state_only = false;
+  Status st = consumer_->Seek({options_.topics.raw, partition, p.committed_next}, 10s);
+  if (!st.ok())
+    Logger("ingest")->warn("rewind failed partition={} reason=\"{}\"", partition, st.error().reason);
+  if (!p.held.empty()) {
+    // Fetched again from the committed offset, held ones included.
+    p.held.clear();
+    (void)consumer_->Resume({{options_.topics.raw, partition, 0}});
+  }
 }
 
 // Opens the shared index (RocksDB under state_dir, else memory), rebuilt from the index topic at
@@ -1209,6 +1295,7 @@ void Worker::KeepBandsInBudget() {
     int32_t largest = -1;
     uint64_t largest_bytes = 0;
     for (const auto& [part, p] : partitions_) {
+      if (!p.store) continue;  // being opened
       const dedup::PartitionStore& store = *p.store->partition();
       const uint64_t bytes = store.memory_bytes();
       total += bytes;
@@ -1246,7 +1333,9 @@ void Worker::UpdateStoreSize() {
       Logger("ingest")->warn("{}", report);
   }
   uint64_t bands = 0;
-  for (const auto& [part, p] : partitions_) bands += p.store->partition()->memory_bytes();
+  for (const auto& [part, p] : partitions_) {
+    if (p.store) bands += p.store->partition()->memory_bytes();
+  }
   metrics_.partition_bands_bytes.Set(static_cast<double>(bands));
   if (options_.state_dir.empty()) return;
   std::error_code ec;
@@ -1306,7 +1395,7 @@ Status Worker::Run(const std::atomic<bool>& stop) {
       Status st = HandleEvent(*r.value());
       if (!st.ok()) {
         log->warn("event handling failed, aborting batch reason=\"{}\"", st.error().reason);
-        if (txn_open_) AbortBatch(st.error().reason);
+        AbortBatch(st.error().reason);
         std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
         backoff_ms = std::min(backoff_ms * 2, 5000);
         continue;
@@ -1331,7 +1420,7 @@ Status Worker::Run(const std::atomic<bool>& stop) {
       Status st = ReleaseHeld();
       if (!st.ok()) {
         log->warn("event handling failed, aborting batch reason=\"{}\"", st.error().reason);
-        if (txn_open_) AbortBatch(st.error().reason);
+        AbortBatch(st.error().reason);
       }
     }
     if (WaitsForProgress() && NowMs() - last_progress_check_ms_ >= 50) {
@@ -1351,6 +1440,11 @@ Status Worker::Run(const std::atomic<bool>& stop) {
   }
   if (!fatal_.ok()) {
     log->error("fatal error, exiting reason=\"{}\"", fatal_.error().reason);
+    // Leave the group at once, committing nothing (the revoke callback sees fatal_), so that the
+    // partitions move to another member without waiting out the session timeout.
+    AwaitFirstAssignment(5s);
+    if (!consumer_->Close(4s)) log->warn("leaving the group timed out; the group will drop this member");
+    if (index_consumer_) index_consumer_->Close(1s);
     return fatal_;
   }
   // Graceful shutdown within ~10 s: stop fetching, commit (or abort) what is in flight, leave

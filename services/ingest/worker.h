@@ -59,6 +59,9 @@ struct WorkerOptions {
   // partition has published no marker for this long (no owner): then it is decided without
   // (counted). 0 = never wait (decisions across partitions then depend on timing).
   int64_t visibility_wait_ms = 30000;
+  // A partition's restore (opening its state and reading its changelog) retries transient Kafka
+  // errors for this long, then fails the worker (exit 3; the orchestrator restarts it).
+  int64_t restore_timeout_ms = 300000;
 
   // Registers every key on a config schema.
   void Describe(ConfigSchema& schema);
@@ -96,12 +99,25 @@ class Worker {
  private:
   // A changelog restore in progress, advanced between polls (StepRestores) so that the worker
   // keeps serving its other partitions and the group while it runs.
+  // Opening takes three steps, each retried on a transient Kafka error until the deadline: the
+  // group's committed offset, the local store (once; a failure there is fatal), and the changelog
+  // reader (skipped when the local state is current).
   struct Restore {
+    bool have_committed = false;  // the committed offset is known
+    // The local store, open while it is checked against the changelog, and its marker.
+    std::unique_ptr<dedup::StateStore> db;
+    std::optional<std::string> marker;
+    bool reading = false;  // the changelog reader is positioned (lo, hi known)
     std::unique_ptr<kafka::Consumer> consumer;
     int64_t lo = 0, hi = 0, pos = 0;
     int64_t applied = 0, beyond = 0;
     std::vector<dedup::Mutation> pending;
     std::chrono::steady_clock::time_point deadline;
+    // Transient errors: when the failed step is tried again, the last error, and its last warning.
+    std::chrono::steady_clock::time_point retry_at;
+    std::string last_error;
+    std::chrono::steady_clock::time_point warned_at;
+    int64_t retries = 0;
   };
   struct Partition {
     std::unique_ptr<OverlayStore> store;
@@ -135,15 +151,27 @@ class Worker {
 
   Worker(WorkerOptions options, metrics::IngestMetrics& metrics);
   void OnRebalance(bool assigned, std::vector<kafka::TopicPartitionOffset>& parts);
-  Status Assign(int32_t partition);
+  // Registers an assigned partition; its state is opened (and restored) between polls.
+  void Assign(int32_t partition);
+  // One step of opening a partition's state: an error only when it is fatal (the local store
+  // failed); transient Kafka errors leave the step to be tried again (NoteRetry).
+  Status OpenPartition(int32_t partition, Partition& p);
+  void NoteRetry(int32_t partition, Restore& r, const Error& e);
+  // The partition's state is ready: its deduper is made and it joins the consumer's assignment.
+  Status MakeReady(int32_t partition, Partition& p);
+  // Seeks a partition back to its committed offset; held records are dropped (fetched again).
+  void Rewind(int32_t partition, Partition& p);
   // The position of an input partition is not on the broker: resume where the data is, and say
   // loudly what was lost.
   void OnOutOfRange(const kafka::TopicPartitionOffset& position);
   // Starts rebuilding a partition's state from the changelog; finishes at once when it is empty.
   Status BeginRestore(int32_t partition, Partition& p);
-  // Applies what the restore consumers have ready, within about `budget`; a finished partition
-  // joins the consumer's assignment. A failure is fatal (the process restarts and restores again).
+  // Advances every partition being opened or restored, within about `budget`: a finished one joins
+  // the consumer's assignment. Transient Kafka errors are retried until restore_timeout_ms; a
+  // failure past that, or of the local store, is fatal (the process restarts and restores again).
   void StepRestores(std::chrono::milliseconds budget);
+  // Applies what the partition's changelog reader has ready, until `until`.
+  Status ReadChangelog(int32_t partition, Partition& p, std::chrono::steady_clock::time_point until);
   // Applies the last records, writes the marker and makes the partition ready to decide.
   Status FinishRestore(int32_t partition, Partition& p);
   // Where consumption starts once the state is ready: the committed offset, or the beginning.
@@ -184,10 +212,15 @@ class Worker {
   Status BeginIfNeeded();
   [[nodiscard]] std::string StateRoot() const;
   [[nodiscard]] std::string MarkerHead() const;
+  // The cluster's id, once the broker told it (MarkerHead); never changes for a process.
+  mutable std::string cluster_id_;
   void KeepBandsInBudget();
   [[nodiscard]] std::string MarkerValue(int64_t committed_next, int64_t changelog_next) const;
-  [[nodiscard]] std::optional<int64_t> LocalStateIsCurrent(const std::string& marker, int32_t partition,
-                                                           int64_t committed_next) const;
+  // The input offset the local state reaches when it is current; nullopt: restore. An error when
+  // the changelog's end could not be read (transient: try again).
+  [[nodiscard]] Result<std::optional<int64_t>> LocalStateIsCurrent(const std::string& marker,
+                                                                   int32_t partition,
+                                                                   int64_t committed_next) const;
   [[nodiscard]] bool OnlyMarkerAt(int32_t partition, int64_t offset) const;
   [[nodiscard]] Result<std::unique_ptr<kafka::Consumer>> CreateReader(int fetch_wait_ms) const;
   [[nodiscard]] bool transactional() const { return options_.mode == "transactional"; }
@@ -256,6 +289,10 @@ class Worker {
   // Touched only on the poll thread.
   std::map<int32_t, Partition> partitions_;
   bool txn_open_ = false;
+  // An abort that failed transiently: retried before the next transaction begins.
+  bool abort_pending_ = false;
+  // Set while the worker is being destroyed: a revoke then commits nothing.
+  bool closing_ = false;
   bool ever_assigned_ = false;  // a rebalance callback has assigned partitions once
   int64_t batch_events_ = 0;
   // When the open batch commits at the latest (commit_interval_ms after it opened, or after its

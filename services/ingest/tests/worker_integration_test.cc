@@ -459,9 +459,11 @@ TEST(CrossPartition, ACopyWaitsForTheOtherPartitionsProgressAndIsLinkedToItsOrig
   Status run_status = OkStatus();
   std::thread thread([&] { run_status = w.value()->Run(stop); });
   const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (metrics.assigned_partitions.Value() < 2 && std::chrono::steady_clock::now() < deadline)
+  while ((metrics.assigned_partitions.Value() < 2 || metrics.restoring_partitions.Value() > 0) &&
+         std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(50ms);
   ASSERT_EQ(metrics.assigned_partitions.Value(), 2.0);
+  ASSERT_EQ(metrics.restoring_partitions.Value(), 0.0);
 
   auto producer = kafka::Producer::Create({{"bootstrap.servers", brokers}});
   ASSERT_TRUE(producer.ok());
