@@ -383,6 +383,11 @@ Result<bool> Decider::DecideKnownIdentity() {
   if (!id_val.value()) return false;
   const std::optional<IdentityRecord> known = DecodeIdentity(*id_val.value());
   if (!known) return false;
+  if (RedeliversAliasContent(*known)) return true;
+  if (known->foreign()) {
+    DecideForeignAlias(*known);
+    return true;
+  }
   const std::string sk = StoryKey(known->story_id);
   auto sv = Get(sk);
   if (!sv.ok()) return sv.error();
@@ -392,37 +397,94 @@ Result<bool> Decider::DecideKnownIdentity() {
   d_.story_id = known->story_id;
   d_.of = known->story_id;
   d_.version = story->version;
-  if (CompareOrder(incoming_, *known) < 0) {
+  if (DecideStaleOrRedelivery(*known, story->canceled)) return true;
+  DecideUpdateOrCancel(*story);
+  out_->Put(sk, EncodeStory(*story));
+  PutIdentity(NextIdentity(*known, known->story_id));
+  RecordMemo();
+  return true;
+}
+
+// Older than what the identity last delivered: stale; identical to it (for an alias identity
+// that is its own text, not the matched story's), or a cancel of a canceled story: a
+// re-delivery. d_ names the story already.
+bool Decider::DecideStaleOrRedelivery(const IdentityRecord& known, bool story_canceled) {
+  if (CompareOrder(incoming_, known) < 0) {
     d_.decision = v1::DECISION_STALE;
     RecordMemo();
     return true;
   }
-  // Identical to what this identity last delivered (for an alias identity that is its own text,
-  // not the matched story's).
-  const bool same_content = article_.fingerprints().headline_hash() == known->headline_hash &&
-                            article_.fingerprints().body_hash() == known->body_hash;
-  if ((same_content && cancel_ == known->canceled) || (cancel_ && story->canceled)) {
+  const bool same_content =
+      incoming_.headline_hash == known.headline_hash && incoming_.body_hash == known.body_hash;
+  if ((same_content && cancel_ == known.canceled) || (cancel_ && story_canceled)) {
     d_.decision = v1::DECISION_REDELIVERY;
     d_.similarity = 1.0;
     RecordMemo();
     return true;
   }
-  DecideUpdateOrCancel(*known, *story);
-  out_->Put(sk, EncodeStory(*story));
-  IdentityRecord next = incoming_;
-  next.story_id = known->story_id;
-  if (!next.has_provider_version && known->has_provider_version) {
-    next.has_provider_version = true;
-    next.provider_version = known->provider_version;
-  }
-  if (next.versioncreated_ms == 0) next.versioncreated_ms = known->versioncreated_ms;
-  out_->Put(identity_key_, EncodeIdentity(next));
+  return false;
+}
+
+// An identity that was another partition's story's duplicate and has a story of its own since:
+// the content it delivered as that duplicate is still a re-delivery of that story.
+bool Decider::RedeliversAliasContent(const IdentityRecord& known) {
+  if (known.alias_story.empty() || known.foreign() || cancel_) return false;
+  if (incoming_.headline_hash != known.alias_headline_hash || incoming_.body_hash != known.alias_body_hash)
+    return false;
+  if (incoming_.headline_hash == known.headline_hash && incoming_.body_hash == known.body_hash) return false;
+  d_.decision = v1::DECISION_REDELIVERY;
+  d_.story_id = known.alias_story;
+  d_.of = known.alias_story;
+  d_.version = known.alias_version;
+  d_.similarity = 1.0;
   RecordMemo();
   return true;
 }
 
+// The identity is a duplicate of another partition's story, whose versions it cannot count:
+// stale and re-deliveries go to that story; its first change (an update or a cancel) becomes a
+// story of its own, linked to that story by `of`, so that no change is lost and the other
+// partition's story never gets a version from here.
+void Decider::DecideForeignAlias(const IdentityRecord& known) {
+  d_.story_id = known.story_id;
+  d_.of = known.story_id;
+  d_.version = known.alias_version;
+  if (DecideStaleOrRedelivery(known, /*story_canceled=*/false)) return;
+  std::string seed = identity_;
+  if (content_identity_) seed += "|" + std::to_string(ctx_.partition) + "|" + std::to_string(ctx_.offset);
+  // The same guid seen first on another partition (a producer that does not key by guid): the
+  // story id of the identity is taken there.
+  if (StoryIdFor(seed) == known.story_id) seed += "|p" + std::to_string(ctx_.partition);
+  const StoryRecord& story = StartStory(seed, known.story_id);
+  d_.of = known.story_id;  // the story it was a duplicate of
+  PutIdentity(NextIdentity(known, d_.story_id));
+  if (!cancel_) IndexDocument(d_.story_id, story.root, 1, now_);
+  RecordMemo();
+}
+
+// The identity record after an accepted change to `story_id`: this record's version order and
+// content, the known version order where this record has none, the alias kept.
+IdentityRecord Decider::NextIdentity(const IdentityRecord& known, const std::string& story_id) const {
+  IdentityRecord next = incoming_;
+  next.story_id = story_id;
+  if (!next.has_provider_version && known.has_provider_version) {
+    next.has_provider_version = true;
+    next.provider_version = known.provider_version;
+  }
+  if (next.versioncreated_ms == 0) next.versioncreated_ms = known.versioncreated_ms;
+  next.alias_story = known.alias_story;
+  next.alias_version = known.alias_version;
+  next.alias_headline_hash = known.alias_headline_hash;
+  next.alias_body_hash = known.alias_body_hash;
+  return next;
+}
+
+void Decider::PutIdentity(const IdentityRecord& rec) {
+  out_->Put(identity_key_, EncodeIdentity(rec));
+}
+
 // The story's next version: a cancel, or an update with its change summary.
-void Decider::DecideUpdateOrCancel(const IdentityRecord& /*known*/, StoryRecord& story) {
+void Decider::DecideUpdateOrCancel(StoryRecord& story) {
   d_.of.clear();
   d_.previous_version = story.version;
   d_.version = story.version + 1;
@@ -436,7 +498,7 @@ void Decider::DecideUpdateOrCancel(const IdentityRecord& /*known*/, StoryRecord&
     d_.decision = v1::DECISION_UPDATE;
     d_.kind = article_.signals().correction() ? v1::EVENT_KIND_CORRECTED : v1::EVENT_KIND_UPDATED;
     SetStoryContent(story);
-    IndexDocument(d_.story_id, story.root, d_.version);
+    IndexDocument(d_.story_id, story.root, d_.version, story.created_ms != 0 ? story.created_ms : now_);
   }
   story.version = d_.version;
 }
@@ -459,6 +521,9 @@ Result<std::optional<DocRecord>> Decider::Candidate(uint64_t doc, bool local) co
     if (rec && rec->tau_ms >= visible_before_) rec.reset();  // not visible yet (Δ rule)
   }
   if (rec && (rec->time_ms < cutoff_ || rec->time_ms > horizon_)) rec.reset();
+  // A story whose first record was produced after this one did not exist when this record was:
+  // never attach to it, whatever order the records arrive in.
+  if (rec && rec->story_created_ms > now_) rec.reset();
   return rec;
 }
 
@@ -508,7 +573,8 @@ Result<std::optional<Match>> Decider::FindBestMatch() {
   return best;
 }
 
-// 6. Same provider: an alias of the matched story, not a new story.
+// 6. Same provider: an alias of the matched story, not a new story. The identity remembers it,
+// so its later records are decided against that story, never matched again.
 Result<bool> Decider::DecideDuplicate(const Match& best) {
   d_.decision = v1::DECISION_DUPLICATE;
   d_.story_id = best.rec.story_id;
@@ -517,16 +583,23 @@ Result<bool> Decider::DecideDuplicate(const Match& best) {
   d_.version = best.rec.version;
   auto sv = Get(StoryKey(best.rec.story_id));
   if (!sv.ok()) return sv.error();
-  if (sv.value()) {
-    if (auto story = DecodeStory(*sv.value())) {
-      d_.version = story->version;
-      // Later versions under this identity update the matched story.
-      IdentityRecord alias = incoming_;
-      alias.story_id = best.rec.story_id;
-      out_->Put(identity_key_, EncodeIdentity(alias));
-      IndexDocument(best.rec.story_id, best.rec.root, d_.version);
-    }
+  std::optional<StoryRecord> story;
+  if (sv.value()) story = DecodeStory(*sv.value());
+  IdentityRecord alias = incoming_;
+  alias.story_id = best.rec.story_id;
+  if (story) {
+    // The partition's own story: later versions under this identity update it.
+    d_.version = story->version;
+    IndexDocument(best.rec.story_id, best.rec.root, d_.version,
+                  story->created_ms != 0 ? story->created_ms : best.rec.story_created_ms);
+  } else {
+    // Another partition's story (DecideForeignAlias decides what comes later).
+    alias.alias_story = best.rec.story_id;
+    alias.alias_version = best.rec.version;
+    alias.alias_headline_hash = incoming_.headline_hash;
+    alias.alias_body_hash = incoming_.body_hash;
   }
+  PutIdentity(alias);
   RecordMemo();
   return true;
 }
@@ -535,34 +608,50 @@ Result<bool> Decider::DecideDuplicate(const Match& best) {
 void Decider::DecideOwnStory(const std::optional<Match>& best) {
   std::string seed = identity_;
   if (content_identity_) seed += "|" + std::to_string(ctx_.partition) + "|" + std::to_string(ctx_.offset);
+  std::string root;
+  if (best && !cancel_) {
+    root = best->rec.root.empty() ? best->rec.story_id : best->rec.root;
+    d_.similarity = best->similarity;
+  }
+  const StoryRecord& story = StartStory(seed, root);
+  if (!root.empty()) {
+    d_.decision = v1::DECISION_SYNDICATED;
+    d_.kind = v1::EVENT_KIND_SYNDICATED;
+    d_.of = root;
+  }
+  IdentityRecord rec = incoming_;
+  rec.story_id = d_.story_id;
+  PutIdentity(rec);
+  if (!cancel_) IndexDocument(d_.story_id, story.root, 1, now_);
+  RecordMemo();
+}
+
+// Version 1 of a story of this record's own (id from `seed`; `root` the original it copies, if
+// any): a new story, or a cancel of an unseen one. Stages the story record; the caller indexes
+// its document.
+const StoryRecord& Decider::StartStory(const std::string& seed, const std::string& root) {
   d_.story_id = StoryIdFor(seed);
   d_.version = 1;
-  StoryRecord story;
+  new_story_ = StoryRecord{};
+  StoryRecord& story = new_story_;
   story.version = 1;
   story.provider_hash = provider_hash_;
+  story.root = root;
+  story.created_ms = now_;
   SetStoryContent(story);
   if (cancel_) {
     d_.decision = v1::DECISION_CANCEL;
     d_.kind = v1::EVENT_KIND_CANCELED;
-  } else if (best) {
-    d_.decision = v1::DECISION_SYNDICATED;
-    d_.kind = v1::EVENT_KIND_SYNDICATED;
-    d_.of = best->rec.root.empty() ? best->rec.story_id : best->rec.root;
-    d_.similarity = best->similarity;
-    story.root = d_.of;
   } else {
     d_.decision = v1::DECISION_NEW;
     d_.kind = v1::EVENT_KIND_CREATED;
   }
   out_->Put(StoryKey(d_.story_id), EncodeStory(story));
-  IdentityRecord rec = incoming_;
-  rec.story_id = d_.story_id;
-  out_->Put(identity_key_, EncodeIdentity(rec));
-  if (!cancel_) IndexDocument(d_.story_id, story.root, 1);
-  RecordMemo();
+  return story;
 }
 
-void Decider::IndexDocument(const std::string& story_id, const std::string& root, uint32_t version) {
+void Decider::IndexDocument(const std::string& story_id, const std::string& root, uint32_t version,
+                            int64_t story_created_ms) {
   if (sig_.empty()) return;
   DocRecord doc;
   doc.story_id = story_id;
@@ -573,6 +662,7 @@ void Decider::IndexDocument(const std::string& story_id, const std::string& root
   doc.partition = ctx_.partition;
   doc.version = version;
   doc.signature = sig_;
+  doc.story_created_ms = story_created_ms;
   out_->Put(DocKey(doc_id_), EncodeDoc(doc));
   ForEachDocDerivedKey(doc_id_, doc, true, [&](const std::string& k) { out_->Put(k, ""); });
 }

@@ -6,7 +6,7 @@
 //   3. ExpireOldEntries       index documents and decision-log entries past the window
 //   4. DecideKnownIdentity    the identity has a story: stale, redelivery, update or cancel
 //   5. FindBestMatch          near-duplicate candidates from the LSH buckets, best one
-//   6. DecideDuplicate        same provider, same partition's story: an alias of it
+//   6. DecideDuplicate        same provider: an alias of the matched story
 //   7. DecideOwnStory         new, syndicated copy, or cancel of an unseen story
 //
 // Each step reads the state through one OverlayView (the store plus what the decision staged so
@@ -63,17 +63,24 @@ class Decider {
   Status ExpireMemos(std::string_view start);
   void DescribeRecord();
   Result<bool> DecideKnownIdentity();
-  void DecideUpdateOrCancel(const IdentityRecord& known, StoryRecord& story);
+  bool DecideStaleOrRedelivery(const IdentityRecord& known, bool story_canceled);
+  bool RedeliversAliasContent(const IdentityRecord& known);
+  void DecideForeignAlias(const IdentityRecord& known);
+  void DecideUpdateOrCancel(StoryRecord& story);
   Result<std::optional<Match>> FindBestMatch();
   Result<std::optional<DocRecord>> Candidate(uint64_t doc, bool local) const;
   Result<bool> DecideDuplicate(const Match& best);
   void DecideOwnStory(const std::optional<Match>& best);
+  const StoryRecord& StartStory(const std::string& seed, const std::string& root);
   // Everything after the logged-decision check (steps 2 to 7).
   Result<Decision> DecideNew();
 
   // The value of `key` as the decision sees it (store + staged changes).
   Result<std::optional<std::string>> Get(std::string_view key) const { return view_.Get(key); }
-  void IndexDocument(const std::string& story_id, const std::string& root, uint32_t version);
+  void IndexDocument(const std::string& story_id, const std::string& root, uint32_t version,
+                     int64_t story_created_ms);
+  [[nodiscard]] IdentityRecord NextIdentity(const IdentityRecord& known, const std::string& story_id) const;
+  void PutIdentity(const IdentityRecord& rec);
   void SetStoryContent(StoryRecord& s) const;
   void RecordMemo();
   // Moves the expiry cursors below whatever the decision wrote into their queues.
@@ -105,6 +112,7 @@ class Decider {
   bool content_identity_ = false;
   std::string identity_key_;
   uint64_t doc_id_ = 0;
+  StoryRecord new_story_;  // StartStory's
 };
 
 }  // namespace copydesk::dedup::internal

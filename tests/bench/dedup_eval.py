@@ -318,9 +318,12 @@ def eval_partitions(copydesk, data, rep, partitions=12):
     out, _, _ = replay(copydesk, arts_path, ["--guid-field", "story_id", "--partitions", str(partitions)])
     dec = {d["id"]: d for d in out}
     print("  decisions:", dict(Counter(d["decision"] for d in out)))
-    cross = sum(1 for d in out if d["decision"] in ("duplicate", "syndicated", "new") and d.get("of")
-                and dec.get(d["id"]) and d["partition"] != next((x["partition"] for x in out if x["story"] == d["of"]), d["partition"]))
-    print(f"  decisions linked to another partition's story: {cross}")
+    home = {}
+    for d in out:
+        if d["decision"] in ("new", "syndicated", "cancel"):
+            home.setdefault(d["story"], d["partition"])
+    cross = Counter(d["decision"] for d in out if d.get("of") and home.get(d["of"], d["partition"]) != d["partition"])
+    print(f"  decisions linked to another partition's story: {dict(cross)}")
     red = [p for p in pairs if p["label"] == "exact_redelivery"]
     bad = [(p["a"], p["b"], dec[p["b"]]["decision"]) for p in red
            if dec[p["b"]]["decision"] not in ("redelivery", "duplicate") or dec[p["b"]]["story"] != dec[p["a"]]["story"]]
