@@ -24,7 +24,8 @@ void RegisterReplay(CLI::App& app) {
       "published, body (other fields are ignored unless named by a flag). The record becomes the\n"
       "Article the worker would build (headline, paragraphs, provenance, guid and version from\n"
       "the flags) with the normalizer's fingerprints, and goes through the same Deduper as the\n"
-      "worker (partition 0, offset = line number, event time = published).\n"
+      "worker (partition 0, offset = line number, event time = published; --partitions spreads\n"
+      "the records over several partitions and a shared index, as the worker group would).\n"
       "Prints one JSON line per record on stdout:\n"
       "  {\"id\",\"story\",\"version\",\"decision\",\"of\",\"similarity\"} (+ \"change\" on updates)\n"
       "decision: new | update | redelivery | stale | duplicate | syndicated | cancel.\n"
@@ -59,6 +60,17 @@ void RegisterReplay(CLI::App& app) {
   cmd->add_option("--state-dir", flags->options.state_dir,
                   "keep the state in a RocksDB store in this directory, its near-duplicate band entries in "
                   "memory, as the ingest worker does (default: all in memory)");
+  cmd->add_option("--partitions", flags->options.partitions,
+                  "spread the records over this many input partitions (key: guid, else url with\n"
+                  "--url-identity, else id), each with its own state and one shared near-duplicate index\n"
+                  "under the worker's visibility rule; prints each record's \"partition\"")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--visibility-delay-ms", flags->options.config.visibility_delay_ms,
+                  "with --partitions: another partition's documents are visible only when indexed more\n"
+                  "than this before the record (event time)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--quiet,-q", flags->quiet, "print only the throughput line, no decisions");
   cmd->callback([flags] {
     auto& o = flags->options;

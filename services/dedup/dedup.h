@@ -19,6 +19,10 @@
 
 namespace copydesk::dedup {
 
+namespace internal {
+class Decider;
+}  // namespace internal
+
 // Where the article came from; decisions are deterministic in (article, context, state).
 struct EventContext {
   int32_t partition = 0;
@@ -171,6 +175,8 @@ class Deduper {
   [[nodiscard]] const Config& config() const { return config_; }
 
  private:
+  friend class internal::Decider;  // Decide()'s steps (decide.h)
+
   // Where a scan of an expiry queue (x/, y/) starts. Expired keys are deleted from the front of
   // the queue, and RocksDB keeps deleted keys as tombstones until compaction: a scan from the
   // queue's first key would step over every one of them on every decision. `floor`: no live key

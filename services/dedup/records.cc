@@ -112,6 +112,12 @@ std::string EncodeIdentity(const IdentityRecord& r) {
   w.U64(r.headline_hash);
   w.U64(r.body_hash);
   w.U8(r.canceled ? 1 : 0);
+  if (!r.alias_story.empty()) {  // optional trailer
+    w.Str(r.alias_story);
+    w.U32(r.alias_version);
+    w.U64(r.alias_headline_hash);
+    w.U64(r.alias_body_hash);
+  }
   return w.Take();
 }
 
@@ -127,6 +133,13 @@ std::optional<IdentityRecord> DecodeIdentity(std::string_view v) {
   out.body_hash = r.U64();
   out.canceled = r.U8() != 0;
   if (!r.ok()) return std::nullopt;
+  if (r.remaining() > 0) {
+    out.alias_story = r.Str();
+    out.alias_version = r.U32();
+    out.alias_headline_hash = r.U64();
+    out.alias_body_hash = r.U64();
+    if (!r.ok()) return std::nullopt;
+  }
   return out;
 }
 
@@ -142,6 +155,7 @@ std::string EncodeStory(const StoryRecord& s) {
   w.Sig(s.signature);
   w.U16(static_cast<uint16_t>(s.paragraphs.size()));
   for (uint32_t p : s.paragraphs) w.U32(p);
+  w.I64(s.created_ms);
   return w.Take();
 }
 
@@ -161,6 +175,7 @@ std::optional<StoryRecord> DecodeStory(std::string_view v) {
   s.paragraphs.reserve(n);
   for (size_t i = 0; i < n && r.ok(); ++i) s.paragraphs.push_back(r.U32());
   if (!r.ok()) return std::nullopt;
+  if (r.remaining() >= 8) s.created_ms = r.I64();
   return s;
 }
 
@@ -175,6 +190,7 @@ std::string EncodeDoc(const DocRecord& d) {
   w.U32(d.version);
   w.Sig(d.signature);
   w.I64(d.tau_ms);
+  w.I64(d.story_created_ms);
   return w.Take();
 }
 
@@ -202,6 +218,7 @@ std::optional<DocRecord> DecodeDoc(std::string_view v) {
   d.version = r.U32();
   d.signature = r.Sig();
   d.tau_ms = r.remaining() >= 8 ? r.I64() : d.time_ms;
+  d.story_created_ms = r.remaining() >= 8 ? r.I64() : d.time_ms;
   if (!r.ok()) return std::nullopt;
   return d;
 }

@@ -40,6 +40,18 @@ struct IdentityRecord {
   uint64_t headline_hash = 0;
   uint64_t body_hash = 0;
   bool canceled = false;
+  // Set when the identity's first record was a duplicate of another partition's story: that
+  // story, its version then, and the content this identity delivered as its duplicate. The
+  // story's versions are counted on its own partition, so this identity never updates it: while
+  // `story_id` is `alias_story` its records are re-deliveries or stale; its first change gets a
+  // story of its own (`story_id`), and the duplicate's content stays a re-delivery of
+  // `alias_story`. Empty for every other identity (and for records written before it existed).
+  std::string alias_story;
+  uint32_t alias_version = 0;
+  uint64_t alias_headline_hash = 0;
+  uint64_t alias_body_hash = 0;
+
+  [[nodiscard]] bool foreign() const { return !alias_story.empty() && story_id == alias_story; }
 };
 
 // A story's current state.
@@ -52,6 +64,8 @@ struct StoryRecord {
   uint64_t body_hash = 0;
   std::vector<uint16_t> signature;   // 16-bit MinHash values of the current body
   std::vector<uint32_t> paragraphs;  // normalized-word hashes of the current paragraphs
+  // The event time of the story's first record (0: unknown, a record written before it existed).
+  int64_t created_ms = 0;
 };
 
 // One text in the near-duplicate index.
@@ -67,6 +81,9 @@ struct DocRecord {
   // record sees the document only when this is more than Config::visibility_delay_ms below its
   // own. Records written before it existed read it as time_ms.
   int64_t tau_ms = 0;
+  // The event time of the first record of the document's story: no record produced before it
+  // is attached to the story. Records written before it existed read it as time_ms.
+  int64_t story_created_ms = 0;
 };
 
 std::string EncodeIdentity(const IdentityRecord& r);

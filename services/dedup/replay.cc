@@ -2,7 +2,9 @@
 
 #include <simdjson.h>
 #include <sys/stat.h>
+#include <xxhash.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -150,6 +152,7 @@ std::string DecisionJson(const ReplayRecord& r, const Decision& d) {
   std::snprintf(buf, sizeof buf, "%.4f", d.similarity);
   out += ",\"similarity\":";
   out += buf;
+  if (r.partition >= 0) out += ",\"partition\":" + std::to_string(r.partition);
   if (d.decision == v1::DECISION_UPDATE) {
     static const char* kClass[] = {"unspecified", "headline-only", "minor", "substantive", "rewrite"};
     const int cls = d.change.change_class();
@@ -168,91 +171,156 @@ std::string DecisionJson(const ReplayRecord& r, const Decision& d) {
   return out;
 }
 
+namespace {
+
+Result<std::string> ReadAll(std::FILE* in) {
+  std::string data;
+  struct stat st {};
+  if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode)) data.reserve(static_cast<size_t>(st.st_size));
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, in)) > 0) data.append(buf, n);
+  if (std::ferror(in)) return Error{v1::ERROR_CODE_INTERNAL, "replay: read error"};
+  return data;
+}
+
+// The fields of one JSON line that `options` names into `rec`; false when the line is not a
+// JSON object.
+bool ParseRecord(simdjson::ondemand::parser& parser, const simdjson::padded_string& line,
+                 const ReplayOptions& options, ReplayRecord& rec) {
+  simdjson::ondemand::document doc;
+  if (parser.iterate(line).get(doc)) return false;
+  simdjson::ondemand::object obj;
+  if (doc.get_object().get(obj)) return false;
+  for (auto field : obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return false;
+    std::string* target = nullptr;
+    if (key == options.id_field) {
+      target = &rec.id;
+    } else if (key == options.provider_field) {
+      target = &rec.provider;
+    } else if (!options.guid_field.empty() && key == options.guid_field) {
+      target = &rec.guid;
+    } else if (!options.version_field.empty() && key == options.version_field) {
+      target = &rec.version;
+    } else if (!options.versioncreated_field.empty() && key == options.versioncreated_field) {
+      target = &rec.versioncreated;
+    } else if (key == "url") {
+      target = &rec.url;
+    } else if (key == "title") {
+      target = &rec.title;
+    } else if (key == "published") {
+      target = &rec.published;
+    } else if (key == "body") {
+      target = &rec.body;
+    }
+    if (target == nullptr) continue;
+    auto value = field.value();
+    std::string_view s;
+    if (!value.get_string().get(s)) {
+      target->assign(s.data(), s.size());
+    } else if (!value.is_null()) {
+      std::string_view tok = value.raw_json_token();
+      while (!tok.empty() && (tok.back() == ' ' || tok.back() == ',')) tok.remove_suffix(1);
+      target->assign(tok.data(), tok.size());
+    }
+  }
+  return true;
+}
+
+Result<std::unique_ptr<StateStore>> OpenStore(const std::string& dir) {
+  if (dir.empty())
+    return std::unique_ptr<StateStore>(std::make_unique<MemoryStateStore>(kDedupScannedPrefixes));
+  // As the ingest worker keeps it: RocksDB, the band entries in memory.
+  auto opened = RocksDbStateStore::Open(dir);
+  if (!opened.ok()) return opened.error();
+  auto partition = PartitionStore::Open(std::move(opened.value()));
+  if (!partition.ok()) return partition.error();
+  return std::unique_ptr<StateStore>(std::move(partition.value()));
+}
+
+// The input partition of a record: its key's hash mod n (the key a producer would give it).
+int32_t PartitionOf(const ReplayRecord& rec, const ReplayOptions& options) {
+  const std::string& key =
+      !rec.guid.empty() ? rec.guid : (options.config.url_identity && !rec.url.empty() ? rec.url : rec.id);
+  return static_cast<int32_t>(XXH3_64bits(key.data(), key.size()) %
+                              static_cast<uint64_t>(options.partitions));
+}
+
+// Every partition's store and Deduper, and the shared index they all read (several partitions).
+class Partitions {
+ public:
+  Status Open(const ReplayOptions& options) {
+    const int n = options.partitions;
+    if (n > 1) shared_ = std::make_unique<MemoryStateStore>(kDedupScannedPrefixes);
+    for (int p = 0; p < n; ++p) {
+      auto store =
+          OpenStore(options.state_dir.empty() || n == 1 ? options.state_dir
+                                                        : options.state_dir + "/p" + std::to_string(p));
+      if (!store.ok()) return store.error();
+      stores_.push_back(std::move(store.value()));
+      dedupers_.push_back(std::make_unique<Deduper>(options.config, *stores_.back(), shared_.get()));
+    }
+    offsets_.assign(static_cast<size_t>(n), 0);
+    return OkStatus();
+  }
+
+  // Decides `article` on `partition` and publishes its index documents. The offset is the
+  // record's line number with one partition, else its position in its partition.
+  Result<Decision> Process(const v1::Article& article, int32_t partition, int64_t line, int64_t timestamp_ms,
+                           const std::string& id) {
+    EventContext ctx;
+    ctx.partition = partition;
+    ctx.offset = shared_ ? offsets_[static_cast<size_t>(partition)]++ : line;
+    ctx.timestamp_ms = timestamp_ms;
+    ctx.event_id = id;
+    if (!shared_) return dedupers_[static_cast<size_t>(partition)]->Process(article, ctx);
+    index_changes_.clear();
+    auto d = dedupers_[static_cast<size_t>(partition)]->Process(article, ctx, &index_changes_);
+    if (!d.ok()) return d;
+    for (const auto& m : index_changes_) {
+      if (Status st = ApplySharedIndexMutation(*shared_, m); !st.ok()) return st.error();
+    }
+    return d;
+  }
+
+ private:
+  std::vector<std::unique_ptr<StateStore>> stores_;
+  std::unique_ptr<MemoryStateStore> shared_;
+  std::vector<std::unique_ptr<Deduper>> dedupers_;
+  std::vector<int64_t> offsets_;
+  std::vector<Mutation> index_changes_;
+};
+
+}  // namespace
+
 Result<ReplayStats> Replay(std::FILE* in, const ReplayOptions& options,
                            const std::function<void(const ReplayRecord&, const Decision&)>& emit) {
   if (Status st = options.config.Validate(); !st.ok()) return st.error();
+  if (options.partitions < 1) return Error{v1::ERROR_CODE_INTERNAL, "replay: partitions must be >= 1"};
   const auto start = std::chrono::steady_clock::now();
   const std::clock_t cpu_start = std::clock();
-  std::string data;
-  {
-    struct stat st {};
-    if (fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode)) data.reserve(static_cast<size_t>(st.st_size));
-    char buf[1 << 16];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, in)) > 0) data.append(buf, n);
-    if (std::ferror(in)) return Error{v1::ERROR_CODE_INTERNAL, "replay: read error"};
-  }
-  std::unique_ptr<StateStore> store;
-  if (options.state_dir.empty()) {
-    store = std::make_unique<MemoryStateStore>(kDedupScannedPrefixes);
-  } else {
-    // As the ingest worker keeps it: RocksDB, the band entries in memory.
-    auto opened = RocksDbStateStore::Open(options.state_dir);
-    if (!opened.ok()) return opened.error();
-    auto partition = PartitionStore::Open(std::move(opened.value()));
-    if (!partition.ok()) return partition.error();
-    store = std::move(partition.value());
-  }
-  Deduper dedup(options.config, *store);
+  auto data = ReadAll(in);
+  if (!data.ok()) return data.error();
+  Partitions partitions;
+  if (Status st = partitions.Open(options); !st.ok()) return st.error();
   ReplayStats stats;
   simdjson::ondemand::parser parser;
   ReplayRecord rec;
   size_t pos = 0;
   int64_t index = 0;
   simdjson::padded_string line;
-  while (pos < data.size()) {
-    size_t end = data.find('\n', pos);
-    if (end == std::string::npos) end = data.size();
-    std::string_view raw(data.data() + pos, end - pos);
+  const std::string& text = data.value();
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string_view raw(text.data() + pos, end - pos);
     pos = end + 1;
     if (raw.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     line = simdjson::padded_string(raw);
     rec = ReplayRecord{};
-    bool ok = false;
-    simdjson::ondemand::document doc;
-    if (!parser.iterate(line).get(doc)) {
-      simdjson::ondemand::object obj;
-      if (!doc.get_object().get(obj)) {
-        ok = true;
-        for (auto field : obj) {
-          std::string_view key;
-          if (field.unescaped_key().get(key)) {
-            ok = false;
-            break;
-          }
-          std::string* target = nullptr;
-          if (key == options.id_field) {
-            target = &rec.id;
-          } else if (key == options.provider_field) {
-            target = &rec.provider;
-          } else if (!options.guid_field.empty() && key == options.guid_field) {
-            target = &rec.guid;
-          } else if (!options.version_field.empty() && key == options.version_field) {
-            target = &rec.version;
-          } else if (!options.versioncreated_field.empty() && key == options.versioncreated_field) {
-            target = &rec.versioncreated;
-          } else if (key == "url") {
-            target = &rec.url;
-          } else if (key == "title") {
-            target = &rec.title;
-          } else if (key == "published") {
-            target = &rec.published;
-          } else if (key == "body") {
-            target = &rec.body;
-          }
-          if (target == nullptr) continue;
-          auto value = field.value();
-          std::string_view s;
-          if (!value.get_string().get(s)) {
-            target->assign(s.data(), s.size());
-          } else if (!value.is_null()) {
-            std::string_view tok = value.raw_json_token();
-            while (!tok.empty() && (tok.back() == ' ' || tok.back() == ',')) tok.remove_suffix(1);
-            target->assign(tok.data(), tok.size());
-          }
-        }
-      }
-    }
+    const bool ok = ParseRecord(parser, line, options, rec);
     const int64_t offset = index++;
     if (!ok) {
       ++stats.errors;
@@ -260,13 +328,10 @@ Result<ReplayStats> Replay(std::FILE* in, const ReplayOptions& options,
     }
     if (rec.id.empty()) rec.id = std::to_string(offset);
     v1::Article article = ArticleFromRecord(rec);
-    EventContext ctx;
-    ctx.partition = 0;
-    ctx.offset = offset;
-    ctx.timestamp_ms =
+    if (options.partitions > 1) rec.partition = PartitionOf(rec, options);
+    const int64_t timestamp_ms =
         article.provenance().has_event_time() ? article.provenance().event_time().seconds() * 1000 : 0;
-    ctx.event_id = rec.id;
-    auto d = dedup.Process(article, ctx);
+    auto d = partitions.Process(article, std::max(rec.partition, 0), offset, timestamp_ms, rec.id);
     if (!d.ok()) return d.error();
     ++stats.records;
     emit(rec, d.value());

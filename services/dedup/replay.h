@@ -28,8 +28,16 @@ struct ReplayOptions {
   // but is not used to order versions unless named here: in the Reuters data it is a page
   // timestamp that can be earlier than the previous version's.
   std::string versioncreated_field;
-  // Directory of a RocksDB state store; "" = in memory.
+  // Directory of a RocksDB state store ("<dir>/p<N>" per partition); "" = in memory.
   std::string state_dir;
+  // Input partitions to spread the records over, as the ingest workers' input topic would: a
+  // record goes to partition hash(key) mod n, key = the guid, else the URL (with url_identity),
+  // else the record id (a producer without a key). n > 1 gives each partition its own state
+  // and all of them one shared near-duplicate index, with the visibility rule of the worker
+  // (services/dedup/README.md, "Cross-partition near-duplicates"): a record sees another
+  // partition's documents only when they were indexed more than Config::visibility_delay_ms
+  // before it in event time, which is what the worker's progress wait makes every run see.
+  int partitions = 1;
   Config config;
 };
 
@@ -44,6 +52,8 @@ struct ReplayRecord {
   std::string published;
   std::string versioncreated;
   std::string body;
+  // The input partition the record was assigned (ReplayOptions::partitions > 1), else -1.
+  int32_t partition = -1;
 };
 
 // Builds the Article the worker would see for a record: headline, body blocks (paragraphs split
@@ -65,11 +75,13 @@ struct ReplayStats {
 };
 
 // Replays `in` line by line, calling `emit(record, decision)` in file order. The context of
-// record i is partition 0, offset i, timestamp = published (0 when absent).
+// record i is partition 0, offset i, timestamp = published (0 when absent); with several
+// partitions, the record's partition and its position in that partition.
 Result<ReplayStats> Replay(std::FILE* in, const ReplayOptions& options,
                            const std::function<void(const ReplayRecord&, const Decision&)>& emit);
 
-// {"id","story","version","decision","of","similarity"} as one JSON line with a trailing "\n".
+// {"id","story","version","decision","of","similarity"} (+ "change" on updates, + "partition"
+// when the record has one) as one JSON line with a trailing "\n".
 std::string DecisionJson(const ReplayRecord& r, const Decision& d);
 
 }  // namespace copydesk::dedup

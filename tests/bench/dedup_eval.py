@@ -4,7 +4,7 @@
 Runs `copydesk replay` over the data in ../shared/data and prints the figures.
 
   /usr/bin/python3 tests/bench/dedup_eval.py [--copydesk build/bin/copydesk] [--data ../shared/data] \
-      [reuters-guid|reuters-noguid|ecb|bbc|speed|all]
+      [reuters-guid|reuters-noguid|ecb|bbc|partitions|speed|all]
 
 Definitions used throughout:
 - A record's *decision* is the replay's JSON line for it.
@@ -269,6 +269,78 @@ def eval_bbc(copydesk, data, rep):
     print(f"  replay speed: {speed:.0f} records/s")
 
 
+ZONES = {"": 0, "Z": 0, "UTC": 0, "GMT": 0, "EDT": -4, "EST": -5, "CDT": -5, "CST": -6, "MDT": -6,
+         "MST": -7, "PDT": -7, "PST": -8}
+PUBLISHED = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?)?\s*(.*)$")
+
+
+def published_ms(s):
+    """The replay's event time of a record (`published`, as services/dedup/replay.cc reads it)."""
+    m = PUBLISHED.match(s or "")
+    if not m:
+        return 0
+    y, mo, d, h, mi, sec, zone = m.groups()
+    if zone in ZONES:
+        off = ZONES[zone] * 60
+    elif re.match(r"[+-]\d\d:?\d\d$", zone):
+        off = (int(zone[1:3]) * 60 + int(zone[-2:])) * (-1 if zone[0] == "-" else 1)
+    else:
+        return 0
+    import calendar
+    t = calendar.timegm((int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec or 0)))
+    return (t - off * 60) * 1000
+
+
+def later_attachments(arts, out):
+    """Decisions that link a record (duplicate, syndicated, or any `of`) to a story whose first
+    record was produced (event time) after the record."""
+    t = {a["id"]: published_ms(a.get("published")) for a in arts}
+    created = {}
+    for d in out:
+        created.setdefault(d["story"], t[d["id"]])
+    bad = []
+    for d in out:
+        of = d.get("of")
+        if not of or d["decision"] in ("redelivery", "stale") or of == d["story"]:
+            continue
+        if t[d["id"]] and created.get(of, 0) > t[d["id"]]:
+            bad.append((d["id"], d["decision"], of))
+    return bad
+
+
+def eval_partitions(copydesk, data, rep, partitions=12):
+    """The Reuters stream with guids over several partitions and the shared index, as a worker
+    group decides it: a guid's records share a partition (the key), near-duplicates cross them."""
+    arts_path, pairs_path = reuters_files(data)[0]
+    print(f"Reuters with --guid-field story_id over {partitions} partitions: {os.path.basename(arts_path)}")
+    arts = load(arts_path)
+    pairs = load(pairs_path)
+    out, _, _ = replay(copydesk, arts_path, ["--guid-field", "story_id", "--partitions", str(partitions)])
+    dec = {d["id"]: d for d in out}
+    print("  decisions:", dict(Counter(d["decision"] for d in out)))
+    home = {}
+    for d in out:
+        if d["decision"] in ("new", "syndicated", "cancel"):
+            home.setdefault(d["story"], d["partition"])
+    cross = Counter(d["decision"] for d in out if d.get("of") and home.get(d["of"], d["partition"]) != d["partition"])
+    print(f"  decisions linked to another partition's story: {dict(cross)}")
+    red = [p for p in pairs if p["label"] == "exact_redelivery"]
+    bad = [(p["a"], p["b"], dec[p["b"]]["decision"]) for p in red
+           if dec[p["b"]]["decision"] not in ("redelivery", "duplicate") or dec[p["b"]]["story"] != dec[p["a"]]["story"]]
+    print(f"  exact re-deliveries: {len(red)}, not a re-delivery or duplicate of the original's story: {len(bad)}"
+          + (f", e.g. {bad[:3]}" if bad else ""))
+    rep.target("re-delivery on the original's story", 1 - len(bad) / len(red) if red else 1.0, ">=", 1.0)
+    ps = [p for p in pairs if p["label"] == "changed_version"]
+    lost = [(p["a"], p["b"], dec[p["b"]]["decision"]) for p in ps
+            if dec[p["b"]]["decision"] not in ("update", "new", "syndicated", "cancel")]
+    print(f"  changed_version pairs: {len(ps)}, not published (an update lost): {len(lost)}"
+          + (f", e.g. {lost[:3]}" if lost else ""))
+    rep.target("changed version published", 1 - len(lost) / len(ps) if ps else 1.0, ">=", 1.0)
+    late = later_attachments(arts, out)
+    print(f"  links to a story whose first record was produced later: {len(late)}" + (f", e.g. {late[:3]}" if late else ""))
+    rep.target("links to a later story", len(late), "<=", 0)
+
+
 def eval_speed(copydesk, data, rep):
     path, _ = reuters_files(data)[0]
     for label, args in (("--guid-field story_id", ["--guid-field", "story_id"]),
@@ -287,7 +359,7 @@ def eval_speed(copydesk, data, rep):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", nargs="?", default="all",
-                    choices=["all", "reuters-guid", "reuters-noguid", "ecb", "bbc", "speed"])
+                    choices=["all", "reuters-guid", "reuters-noguid", "ecb", "bbc", "partitions", "speed"])
     ap.add_argument("--copydesk", default=os.environ.get("COPYDESK_BIN", os.path.join(ROOT, "build", "bin", "copydesk")))
     ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
     ap.add_argument("--replay-arg", action="append", default=[],
@@ -299,7 +371,7 @@ def main():
         return 0
     rep = Report()
     steps = {"reuters-guid": eval_reuters_guid, "reuters-noguid": eval_reuters_noguid, "ecb": eval_ecb,
-             "bbc": eval_bbc, "speed": eval_speed}
+             "bbc": eval_bbc, "partitions": eval_partitions, "speed": eval_speed}
     for name, fn in steps.items():
         if args.what in ("all", name):
             fn(args.copydesk, args.data, rep)

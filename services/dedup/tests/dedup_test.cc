@@ -534,11 +534,12 @@ TEST(Deduper, SharedIndexFindsCopiesOnOtherPartitionsIndexedMoreThanTheDelayEarl
 }
 
 // The clock (visibility time) never goes back: an older Kafka timestamp gets the partition's
-// clock, and a floor (an idle partition's) raises the records decided after it.
+// clock, and a floor (an idle partition's) raises the records decided after it. (The original
+// is produced before the copy: nothing attaches to a story produced after it.)
 TEST(Deduper, TheClockIsMonotoneAndAFloorRaisesLaterRecords) {
   TwoPartitions t(2000);
   auto body = Paragraphs(2, 8);
-  const std::string orig = t.Original(Make("AP", "ap-2", "Wire", body), kT0 + 7000);
+  const std::string orig = t.Original(Make("AP", "ap-2", "Wire", body), kT0 - 1000);
   Deduper& d1 = t.d1;
   const v1::Article copy = Make("Yahoo", "y-2", "Wire", body);
   MutationBatch probe;
