@@ -1,10 +1,12 @@
 #include "normalize/text_lines.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdint>
 
 #include "normalize/ascii.h"
+#include "normalize/text_dates.h"
 
 namespace copydesk::normalize::internal {
 namespace {
@@ -304,6 +306,178 @@ std::vector<std::string> ParseBylineLine(std::string_view s) {
     names.emplace_back(p);
   }
   return names;
+}
+
+bool StartsWithCI(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && AsciiLower(s.substr(0, p.size())) == p;
+}
+
+std::string_view TrimView(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ')) s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string> SplitOn(std::string_view s, std::string_view seps) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || seps.find(s[i]) != std::string_view::npos) {
+      auto part = TrimView(s.substr(start, i - start));
+      if (!part.empty()) out.emplace_back(part);
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> SectionPathFromLine(std::string_view line) {
+  std::string_view s = line;
+  while (!s.empty() &&
+         (s.front() == ' ' || static_cast<unsigned char>(s.front()) >= 0x80 || s.front() == '-'))
+    s.remove_prefix(1);  // bullets
+  if (StartsWithCI(s, "you are in:")) {
+    return SplitOn(s.substr(11), ":>|/");
+  }
+  if (s.find(" > ") != std::string_view::npos || s.find(" \xC2\xBB ") != std::string_view::npos) {
+    std::string t;  // "»" read as ">"
+    t.reserve(s.size());
+    for (size_t i = 0; i < s.size(); ++i) {
+      const bool guillemet = s.compare(i, 2, "\xC2\xBB") == 0;
+      t += guillemet ? '>' : s[i];
+      i += guillemet ? 1 : 0;
+    }
+    auto parts = SplitOn(t, ">");
+    if (parts.size() < 2 || parts.size() > 6) return {};
+    for (const auto& p : parts) {
+      if (std::count(p.begin(), p.end(), ' ') > 3) return {};
+    }
+    if (AsciiLower(parts.front()) == "home") parts.erase(parts.begin());
+    return parts;
+  }
+  return {};
+}
+
+ListHeader ListHeaderKind(std::string_view line) {
+  while (!line.empty() && (line.back() == ':' || line.back() == ' ')) line.remove_suffix(1);
+  if (line.size() > std::string_view("more on this story").size()) return ListHeader::kNone;  // the longest
+  const std::string l = AsciiLower(line);
+  if (l == "see also" || l == "related stories" || l == "related links" || l == "related" ||
+      l == "related articles" || l == "more on this story" || l == "related content" || l == "read more")
+    return ListHeader::kSeeAlso;
+  if (l == "internet links" || l == "external links" || l == "links") return ListHeader::kInternetLinks;
+  return ListHeader::kNone;
+}
+
+bool IsCopyrightLine(std::string_view line) {
+  return line.find("\xC2\xA9") != std::string_view::npos || StartsWithCI(line, "copyright");
+}
+
+bool IsBulletLine(std::string_view s, bool& ordered, std::string_view& rest) {
+  ordered = false;
+  for (std::string_view b : {"\xE2\x80\xA2 ", "* ", "- ", "\xE2\x80\x93 ", "\xC2\xB7 ", "\xE2\x96\xAA "}) {
+    if (s.substr(0, b.size()) == b) {
+      rest = TrimView(s.substr(b.size()));
+      return !rest.empty();
+    }
+  }
+  size_t n = 0;
+  while (n < s.size() && n < 3 && std::isdigit(static_cast<unsigned char>(s[n]))) ++n;
+  if (n > 0 && n + 1 < s.size() && (s[n] == '.' || s[n] == ')') && s[n + 1] == ' ') {
+    ordered = true;
+    rest = TrimView(s.substr(n + 2));
+    return !rest.empty();
+  }
+  return false;
+}
+
+Marker EndMarker(const TextLine& l) {
+  if (l.words > 14) return Marker::kNone;
+  std::string s = AsciiLower(l.text);
+  while (!s.empty() && (s.back() == ':' || s.back() == ' ' || s.back() == '.')) s.pop_back();
+  size_t digits = 0;
+  while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;
+  if (digits > 0 && digits < s.size() && s[digits] == ' ' && s.find_first_not_of('0') < digits) {
+    std::string_view rest = std::string_view(s).substr(digits + 1);
+    for (std::string_view k : {"comment", "response", "repl", "thought"}) {
+      if (rest.substr(0, k.size()) == k) return Marker::kHard;
+    }
+  }
+  auto matches = [&](std::string_view k) {
+    return s == k || (s.size() > k.size() && s.compare(0, k.size(), k) == 0 &&
+                      (s[k.size()] == ' ' || s[k.size()] == ':' || s[k.size()] == '('));
+  };
+  static constexpr std::string_view kHardMarkers[] = {"comments",
+                                                      "comment",
+                                                      "leave a reply",
+                                                      "leave a comment",
+                                                      "post a comment",
+                                                      "add a comment",
+                                                      "join the conversation",
+                                                      "join the discussion",
+                                                      "show comments",
+                                                      "view comments",
+                                                      "load comments",
+                                                      "share your thoughts",
+                                                      "tell us what you think",
+                                                      "you may also like",
+                                                      "you might also like",
+                                                      "you may be interested",
+                                                      "more from",
+                                                      "more stories",
+                                                      "most popular",
+                                                      "most read",
+                                                      "popular posts",
+                                                      "popular stories",
+                                                      "previous post",
+                                                      "next post",
+                                                      "previous article",
+                                                      "next article",
+                                                      "about the author",
+                                                      "promoted stories",
+                                                      "around the web",
+                                                      "privacy overview",
+                                                      "this website uses cookies",
+                                                      "we use cookies",
+                                                      "what to read next",
+                                                      "editor's picks",
+                                                      "click to share on",
+                                                      "more like this",
+                                                      "recommended for you",
+                                                      "trending now",
+                                                      "top stories",
+                                                      "latest news",
+                                                      "give feedback"};
+  for (auto k : kHardMarkers) {
+    if (matches(k)) return Marker::kHard;
+  }
+  static constexpr std::string_view kSoftMarkers[] = {
+      "related",         "related stories",  "related articles", "related posts", "related post",
+      "related content", "related coverage", "read more",        "see also",      "also read",
+      "also on",         "more on this",     "recommended",      "trending",      "sponsored",
+      "share this",      "like this",        "newsletter",       "sign up for",   "subscribe to",
+      "follow us",       "don't miss",       "internet links",   "read next"};
+  for (auto k : kSoftMarkers) {
+    if (matches(k)) return Marker::kSoft;
+  }
+  return Marker::kNone;
+}
+
+// A meta line of the article header: "Reuters November 18, 2019 11:03 PM", "By admin - 2018-09-16",
+// "Nov 18, 2019 at 9:24 pm ET • 2 min read", share prompts. Never a headline.
+bool IsMetaLine(const TextLine& l) {
+  if (IsProseLine(l) || l.words > 20) return false;
+  const std::string low = AsciiLower(l.text);
+  for (std::string_view p :
+       {"by ", "posted", "published", "updated", "written by", "share", "back to", "reading time",
+        "tempo de leitura", "photo", "image", "video", "listen", "watch", "advertisement"}) {
+    if (low.rfind(p, 0) == 0) return true;
+  }
+  for (std::string_view k : {" min read", "@", " \xE2\x80\xA2 ", "get short url", "sharing options",
+                             "skip ad", "compensated by", "last updated", " ago"}) {
+    if (low.find(k) != std::string::npos) return true;
+  }
+  return ParseHumanDate(l.text, false).has_value();
 }
 
 }  // namespace copydesk::normalize::internal

@@ -1,4 +1,5 @@
-// Line-shape helpers for the text/plain page-dump decoder (text.cc). Exposed for unit tests.
+// Line-shape helpers for the text/plain decoder (text.cc, text_header.cc, text_region.cc): the
+// split into lines and the classifiers that look at one line. Exposed for unit tests.
 #pragma once
 
 #include <string>
@@ -32,6 +33,33 @@ bool IsBoilerplateLine(std::string_view s);
 
 // Legal small print: a trademark, copyright, cookie or privacy notice, a medical disclaimer.
 bool HasLegalPhrase(std::string_view s);
+
+// A line of the article header that is never a headline: a byline, a date, "2 min read", a share
+// prompt, a photo or video label.
+bool IsMetaLine(const TextLine& line);
+
+// "You are in: World: Americas" / "Home > World > Americas" -> ["World", "Americas"]; empty otherwise.
+std::vector<std::string> SectionPathFromLine(std::string_view line);
+
+// A list header: "See also:", "Related stories" (kSeeAlso); "Internet links:" (kInternetLinks).
+enum class ListHeader { kNone, kSeeAlso, kInternetLinks };
+ListHeader ListHeaderKind(std::string_view line);
+
+// Lines that end an article: comment sections, share bars, "more from" boxes, cookie banners
+// (kHard); boxes that also sit inside articles and need not end them: "Related", "Read more" (kSoft).
+enum class Marker { kNone, kSoft, kHard };
+Marker EndMarker(const TextLine& line);
+
+// "© 2020 Example" / "Copyright 2001 ...".
+bool IsCopyrightLine(std::string_view line);
+
+// "• item", "- item", "1. item", "2) item": sets `rest` to the item and `ordered` for numbers.
+bool IsBulletLine(std::string_view s, bool& ordered, std::string_view& rest);
+
+// Small string helpers shared by the decoder's files.
+bool StartsWithCI(std::string_view s, std::string_view lower_prefix);
+std::string_view TrimView(std::string_view s);                                // trims ' '
+std::vector<std::string> SplitOn(std::string_view s, std::string_view seps);  // trimmed, non-empty parts
 
 // Strips one pair of surrounding quotes ("..." “...” '...' «...»).
 std::string_view StripQuotes(std::string_view s);

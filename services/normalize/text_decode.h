@@ -1,0 +1,50 @@
+// Internal interfaces between the parts of the text/plain decoder: text_region.cc finds the body,
+// text_header.cc reads what stands above it, text.cc decodes the body and the footer.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "copydesk/v1/article.pb.h"
+#include "normalize/normalize.h"
+#include "normalize/text_dates.h"
+#include "normalize/text_lines.h"
+
+namespace copydesk::normalize::internal {
+
+// The decoder's numeric choices, gathered so that they can be fitted and checked on evaluation
+// pages (tests/bench/textdump_twins.py --cross-validate, through the text_fit tool). The defaults
+// are what copydesk uses.
+struct TextParams {
+  int prose_min_words = 5;   // a line that ends a sentence is prose from this many words
+  int prose_run_words = 25;  // any line is prose from this many words
+  int short_base = 3;        // a line that is not prose weighs -(short_base + words / short_slope)
+  int short_slope = 2;
+  int keep_short_words = 8;  // inside the body, a line that is nothing else is a paragraph from here
+};
+
+// Decodes with explicit parameters; DecodeText (internal.h) is this with TextParams{}.
+Status DecodeTextWith(std::string_view bytes, const Metadata& meta, const Limits& limits,
+                      const TextParams& params, v1::Article& out);
+
+// The body region [begin, end) of `lines`; {0, 0} when there is no prose at all.
+std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, const TextParams& params);
+
+// Header: everything before the body region gives the headline, times, section path, provider,
+// byline, a standfirst or a caption.
+void DecodeHeader(const std::vector<TextLine>& lines, size_t begin, const Metadata& meta, v1::Article& out);
+
+// A line that can be a headline: a few words, not a date, a byline, a section path or furniture.
+bool TitleLike(const TextLine& line);
+
+// The dateline at the head of the first paragraph: "WASHINGTON (Reuters) - ...".
+void DetectDateline(std::string_view para, v1::Located& located);
+
+void SetAuthors(const std::vector<std::string>& names, v1::Article& out);
+void SetTime(const HumanDate& d, v1::Article& out);
+
+}  // namespace copydesk::normalize::internal

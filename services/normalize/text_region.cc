@@ -1,0 +1,191 @@
+// The body region of a text dump: the run of lines with the most prose in it.
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "normalize/ascii.h"
+#include "normalize/text_decode.h"
+
+namespace copydesk::normalize::internal {
+namespace {
+
+long LineWeight(const TextLine& l, const TextParams& params) {
+  bool ordered = false;
+  std::string_view rest;
+  if (l.boilerplate) return -5;
+  if (const Marker m = EndMarker(l); m != Marker::kNone) return m == Marker::kHard ? -15 : -8;
+  if (IsProseLine(l)) {
+    // A long line without any sentence punctuation is a tag cloud or a keyword list, not prose.
+    const bool punct = l.terminal || l.text.find(", ") != std::string::npos;
+    if (!punct || (!l.terminal && std::count(l.text.begin(), l.text.end(), ',') * 4 > l.words)) {
+      return -(3 + l.words / 4);
+    }
+    // Legal small print: disclaimers, trademarks, cookie and privacy notices.
+    if (l.legal) return -(3 + l.words / 4);
+    return l.words;
+  }
+  if (IsBulletLine(l.text, ordered, rest) && l.words >= 4) return l.words / 2;
+  return -(params.short_base + l.words / params.short_slope);
+}
+
+// A short meta line of a comment: "2 days ago at 08:12 am", "November 19, 2019 at 6:34 am".
+bool IsCommentMetaLine(const TextLine& l) {
+  if (l.words > 10 || IsProseLine(l)) return false;
+  std::string s = AsciiLower(l.text);
+  if (s.find(" ago") != std::string::npos) return true;
+  auto d = ParseHumanDate(l.text, false);
+  return d && d->has_time;
+}
+
+// A hard end marker at lines[i]. One sandwiched in a run of glued short lines is a share bar or a
+// menu item ("Comments" between "Twitter" and "Print"), not the start of a section.
+bool IsHardMarkerAt(const std::vector<TextLine>& lines, size_t i, size_t limit) {
+  const bool sandwiched = i > 0 && i + 1 < limit && lines[i].words <= 3 && !lines[i].gap_before &&
+                          !lines[i + 1].gap_before && lines[i - 1].words <= 3 && lines[i + 1].words <= 3;
+  return !sandwiched && EndMarker(lines[i]) == Marker::kHard;
+}
+
+}  // namespace
+
+// The body region [begin, end): among the maximum-sum segments of line weights (prose lines weigh
+// their word count, other lines a penalty), the best one, favouring a segment that a byline or a
+// dateline introduces; then cut at the first end marker or comment/teaser run, and extended over a
+// list that closes the article.
+
+std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, const TextParams& params) {
+  const size_t limit = lines.size();
+  struct Segment {
+    size_t begin, end;
+    long sum;
+    bool after_comments;  // a comment-section marker came before it
+  };
+  // A line printed twice on the page (a ticker, a teaser repeated in two boxes) is furniture.
+  std::unordered_map<std::string_view, int> seen;
+  for (size_t i = 0; i < limit; ++i) {
+    if (lines[i].words >= 4) ++seen[lines[i].text];
+  }
+  auto weight = [&](size_t i) {
+    const auto& l = lines[i];
+    if (l.words >= 4 && IsProseLine(l) && seen[l.text] > 1) return -(3L + l.words / 4);
+    return LineWeight(l, params);
+  };
+  std::vector<Segment> segs;
+  long cur = 0, seg_best = 0;
+  size_t cur_b = 0, seg_end = 0;
+  bool comments_seen = false, seg_after_comments = false;
+  long prose_so_far = 0;
+  for (size_t i = 0; i < limit; ++i) {
+    const bool hard = IsHardMarkerAt(lines, i, limit);
+    if (cur <= 0 || hard) {
+      if (seg_best > 0) segs.push_back({cur_b, seg_end, seg_best, seg_after_comments});
+      cur = 0;
+      seg_best = 0;
+      cur_b = i;
+      seg_after_comments = comments_seen;
+    }
+    if (hard) {
+      // Hard markers split segments; what follows a comment marker is comments.
+      std::string l = AsciiLower(lines[i].text);
+      // (A comment counter in the article's header, before any prose, does not count.)
+      if (prose_so_far < 50) {
+        cur_b = i + 1;
+        seg_after_comments = comments_seen;
+        continue;
+      }
+      if (l.find("comment") != std::string::npos || l.find("repl") != std::string::npos ||
+          l.find("response") != std::string::npos || l.find("conversation") != std::string::npos ||
+          l.find("discussion") != std::string::npos || l.find("thoughts") != std::string::npos) {
+        comments_seen = true;
+      }
+      cur_b = i + 1;
+      seg_after_comments = comments_seen;
+      continue;
+    }
+    const long w = weight(i);
+    if (w > 0) prose_so_far += w;
+    cur += w;
+    if (cur > seg_best) {
+      seg_best = cur;
+      seg_end = i + 1;
+    }
+  }
+  if (seg_best > 0) segs.push_back({cur_b, seg_end, seg_best, seg_after_comments});
+  if (segs.empty()) return {0, 0};
+  double best_score = -1;
+  size_t b = 0, e = 0;
+  for (const auto& sg : segs) {
+    double score = static_cast<double>(sg.sum);
+    if (sg.after_comments) score *= 0.1;
+    for (size_t k = sg.begin; k > 0 && k + 6 > sg.begin; --k) {
+      const auto& l = lines[k - 1];
+      if (IsProseLine(l)) break;
+      const std::string low = AsciiLower(l.text);
+      if (!ParseBylineLine(l.text).empty() || ParseHumanDate(l.text, true) || low.rfind("by ", 0) == 0 ||
+          low.rfind("posted by ", 0) == 0 || low.rfind("published ", 0) == 0 ||
+          low.rfind("updated ", 0) == 0) {
+        score *= 1.5;
+        break;
+      }
+    }
+    if (score > best_score) {
+      best_score = score;
+      b = sg.begin;
+      e = sg.end;
+    }
+  }
+  // Cut at the first end marker, comment run or teaser run once the article has begun.
+  long prose_words = 0;
+  int meta_lines = 0;
+  size_t first_meta = 0;
+  for (size_t i = b; i < e; ++i) {
+    const auto& l = lines[i];
+    if (prose_words >= 30 && IsHardMarkerAt(lines, i, limit)) {
+      e = i;
+      break;
+    }
+    if (prose_words >= 30 && IsCommentMetaLine(l)) {
+      if (meta_lines++ == 0) first_meta = i;
+      if (meta_lines >= 3) {
+        e = first_meta;
+        break;
+      }
+    }
+    // Teasers: (title, one prose line) repeated four times.
+    if (prose_words >= 30 && !IsProseLine(l) && l.words >= 3) {
+      int pairs = 0;
+      size_t k = i;
+      while (k + 1 < e && !IsProseLine(lines[k]) && lines[k].words >= 3 && IsProseLine(lines[k + 1]) &&
+             !lines[k + 1].gap_before && (k + 2 >= e || !IsProseLine(lines[k + 2]))) {
+        ++pairs;
+        k += 2;
+      }
+      if (pairs >= 4) {
+        e = i;
+        break;
+      }
+    }
+    if (IsProseLine(l)) prose_words += l.words;
+  }
+  // A list that closes the article (tour dates, results): glued lines with numbers in them.
+  if (e < limit && e > b) {
+    size_t k = e;
+    if (k < limit && !IsProseLine(lines[k]) && EndMarker(lines[k]) == Marker::kNone && k + 1 < limit &&
+        !lines[k + 1].gap_before)
+      ++k;  // its heading
+    size_t run = 0, with_digits = 0, words = 0;
+    size_t j = k;
+    for (;
+         j < limit && !IsProseLine(lines[j]) && EndMarker(lines[j]) == Marker::kNone && !lines[j].boilerplate;
+         ++j) {
+      if (j > k && lines[j].gap_before) break;
+      ++run;
+      words += static_cast<size_t>(lines[j].words);
+      if (lines[j].text.find_first_of("0123456789") != std::string::npos) ++with_digits;
+    }
+    if (run >= 3 && words >= run * 4 && with_digits * 2 >= run) e = j;
+  }
+  return {b, e};
+}
+
+}  // namespace copydesk::normalize::internal
