@@ -8,6 +8,7 @@
 //  3. inside the region short lines become subheadings, captions (two short lines glued to a
 //     paragraph), pull quotes (a line followed by a name line) or list items;
 //  4. the footer gives media items, "See also" related links and the copyright line.
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <string>
@@ -101,8 +102,30 @@ bool DecodeFooterLine(const std::vector<TextLine>& lines, size_t& i, FooterState
   return false;
 }
 
+// The attribution when `l` is a pull quote: a line of up to 40 words, then a name line ("- Jane
+// Doe", "Tony Blair, Prime Minister"), then prose.
+std::string_view PullQuoteName(const TextLine& l, const TextLine& next, const TextLine& next2) {
+  if (l.words > 40) return {};
+  std::string_view name = next.text;
+  while (!name.empty() && (name.front() == '-' || static_cast<unsigned char>(name.front()) == 0xE2)) {
+    if (name.front() == '-')
+      name.remove_prefix(1);
+    else if (name.size() >= 3)
+      name.remove_prefix(3);
+    else
+      break;
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+  }
+  if (IsNameLine(name) && IsProseLine(next2) && (!IsProseLine(l) || !next2.gap_before) && !IsNameLine(l.text))
+    return name;
+  return {};
+}
+
+// The body region's lines as blocks. `event`: the text is a text/plain event (a title, a blank line,
+// the story), whose every line is the story: short lines are kept and none is a pull quote.
 void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, const TextParams& params,
-                  v1::Article& out) {
+                  bool event, v1::Article& out) {
+  const int keep_words = event ? 1 : params.keep_short_words;
   FooterState st;
   bool first_para = true;
   bool in_list = false;
@@ -131,24 +154,21 @@ void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, 
       if (out.copyright_notice().empty()) out.set_copyright_notice(l.text);
       continue;
     }
-    // Pull quote: a line, then a name line, then prose.
-    if (next && next2 && l.words <= 40 && i + 2 < end + 1) {
-      std::string_view name = next->text;
-      while (!name.empty() && (name.front() == '-' || static_cast<unsigned char>(name.front()) == 0xE2)) {
-        if (name.front() == '-')
-          name.remove_prefix(1);
-        else if (name.size() >= 3)
-          name.remove_prefix(3);
-        else
-          break;
-        while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
-      }
-      if (IsNameLine(name) && IsProseLine(*next2) && (!IsProseLine(l) || !next2->gap_before) &&
-          !IsNameLine(l.text)) {
+    // Pull quote: a line, then a name line, then prose. A text/plain event has none: its lines are
+    // the story as sent.
+    if (!event && next && next2 && i + 1 < end) {
+      if (std::string_view name = PullQuoteName(l, *next, *next2); !name.empty()) {
         auto* q = out.add_pull_quotes();
         q->set_text(std::string(StripQuotes(l.text)));
         q->set_attribution(std::string(name));
         ++i;
+        continue;
+      }
+    }
+    // A date on a line of its own is the article's time, not a paragraph.
+    if (!IsProseLine(l)) {
+      if (auto d = ParseHumanDate(l.text, true)) {
+        SetTime(*d, out);
         continue;
       }
     }
@@ -198,7 +218,7 @@ void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, 
       SetAuthors(ParseBylineLine(l.text), out);
       continue;
     }
-    if (l.words >= params.keep_short_words) AddBlock(out, v1::BLOCK_TYPE_PARAGRAPH, l.text);
+    if (l.words >= keep_words) AddBlock(out, v1::BLOCK_TYPE_PARAGRAPH, l.text);
   }
 }
 
@@ -217,12 +237,15 @@ Status DecodeTextWith(std::string_view bytes, const Metadata& meta, const Limits
   auto utf8 = ToUtf8(bytes, meta.charset, &charset);
   if (!utf8.ok()) return utf8.error();
   out.mutable_provenance()->set_charset(charset);
-  const std::vector<TextLine> lines = SplitTextLines(utf8.value());
+  std::vector<TextLine> lines = SplitTextLines(utf8.value());
+  if (params.prose_min_words != kProseMinWords || params.prose_run_words != kProseRunWords)
+    MarkProse(lines, params.prose_min_words, params.prose_run_words);
   if (lines.empty()) return OkStatus();
   if (over_time()) return timeout;
 
   auto [begin, end] = FindBodyRegion(lines, params);
   if (over_time()) return timeout;
+  const bool event = IsEventShape(lines, begin);
   if (end == 0) {
     // No prose at all: the first line is the headline, the rest are paragraphs.
     out.set_headline(lines[0].text);
@@ -231,8 +254,16 @@ Status DecodeTextWith(std::string_view bytes, const Metadata& meta, const Limits
     }
     return OkStatus();
   }
-  DecodeHeader(lines, begin, meta, out);
-  DecodeRegion(lines, begin, end, params, out);
+  if (event) {
+    // The title line is the headline whatever its punctuation; the story runs from the next line
+    // to the first line of page furniture after the region.
+    out.set_headline(lines[0].text);
+    begin = 1;
+    end = EventBodyEnd(lines, std::max<size_t>(end, 1));
+  } else {
+    DecodeHeader(lines, begin, meta, out);
+  }
+  DecodeRegion(lines, begin, end, params, event, out);
   FooterState st;
   for (size_t i = end; i < lines.size(); ++i) {
     const auto& l = lines[i];
@@ -270,6 +301,39 @@ Status DecodeTextWith(std::string_view bytes, const Metadata& meta, const Limits
     if (!owner.empty() && owner.size() < 60) out.mutable_provenance()->set_provider(owner);
   }
   return OkStatus();
+}
+
+namespace {
+
+struct ParamField {
+  std::string_view name;
+  int TextParams::*field;
+  int min, max;
+};
+constexpr ParamField kParamFields[] = {
+    {"prose_min_words", &TextParams::prose_min_words, 1, 100},
+    {"prose_run_words", &TextParams::prose_run_words, 1, 1000},
+    {"short_base", &TextParams::short_base, 0, 100},
+    {"short_slope", &TextParams::short_slope, 1, 100},
+    {"keep_short_words", &TextParams::keep_short_words, 0, 1000},
+};
+
+}  // namespace
+
+bool SetTextParam(TextParams& params, std::string_view name, int value) {
+  for (const auto& f : kParamFields) {
+    if (f.name == name && value >= f.min && value <= f.max) {
+      params.*f.field = value;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<std::pair<std::string, int>> TextParamList(const TextParams& params) {
+  std::vector<std::pair<std::string, int>> out;
+  for (const auto& f : kParamFields) out.emplace_back(std::string(f.name), params.*f.field);
+  return out;
 }
 
 Status DecodeText(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out) {

@@ -20,12 +20,17 @@ namespace copydesk::normalize::internal {
 // pages (tests/bench/textdump_twins.py --cross-validate, through the text_fit tool). The defaults
 // are what copydesk uses.
 struct TextParams {
-  int prose_min_words = 5;   // a line that ends a sentence is prose from this many words
-  int prose_run_words = 25;  // any line is prose from this many words
-  int short_base = 3;        // a line that is not prose weighs -(short_base + words / short_slope)
+  int prose_min_words = kProseMinWords;  // a line that ends a sentence is prose from this many words
+  int prose_run_words = kProseRunWords;  // any line is prose from this many words
+  int short_base = 3;  // a line that is not prose weighs -(short_base + words / short_slope)
   int short_slope = 2;
   int keep_short_words = 8;  // inside the body, a line that is nothing else is a paragraph from here
 };
+
+// Sets one parameter by name; false for an unknown name or a value outside its range.
+bool SetTextParam(TextParams& params, std::string_view name, int value);
+// Every parameter's name and value, in declaration order.
+std::vector<std::pair<std::string, int>> TextParamList(const TextParams& params);
 
 // Decodes with explicit parameters; DecodeText (internal.h) is this with TextParams{}.
 Status DecodeTextWith(std::string_view bytes, const Metadata& meta, const Limits& limits,
@@ -33,6 +38,16 @@ Status DecodeTextWith(std::string_view bytes, const Metadata& meta, const Limits
 
 // The body region [begin, end) of `lines`; {0, 0} when there is no prose at all.
 std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, const TextParams& params);
+
+// A text/plain event rather than a page dump: a title line, a blank line, and nothing but
+// free-standing lines (each after a blank line) and no page furniture up to the body region that
+// starts at `begin`.
+bool IsEventShape(const std::vector<TextLine>& lines, size_t begin);
+
+// Where the story of an event ends: `end` extended over the lines after it up to the first line of
+// page furniture (boilerplate, an end marker, a list header, a copyright line, legal small print, a
+// comment's time) or the first run of glued lines.
+size_t EventBodyEnd(const std::vector<TextLine>& lines, size_t end);
 
 // Header: everything before the body region gives the headline, times, section path, provider,
 // byline, a standfirst or a caption.

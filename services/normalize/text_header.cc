@@ -96,6 +96,17 @@ std::string MetaByline(std::string_view line) {
   return IsNameLine(name) ? name : "";
 }
 
+// A headline may end in an abbreviation ("... with the U.S.", "... Louisiana Gov."): a last word
+// with a second period in it, or a capitalized word of at most four letters before the period.
+bool EndsWithAbbreviation(std::string_view s) {
+  std::string_view w = s.substr(s.rfind(' ') == std::string_view::npos ? 0 : s.rfind(' ') + 1);
+  if (w.size() < 2 || w.back() != '.') return false;
+  w.remove_suffix(1);
+  if (w.find('.') != std::string_view::npos) return true;
+  if (w.size() > 4 || !(w[0] >= 'A' && w[0] <= 'Z')) return false;
+  return std::all_of(w.begin() + 1, w.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+}
+
 }  // namespace
 
 bool TitleLike(const TextLine& l) {
@@ -109,7 +120,7 @@ bool TitleLike(const TextLine& l) {
       ++alpha_words;
   }
   if (alpha_words < 2) return false;
-  if (l.text.back() == ':' || l.text.back() == '.') return false;
+  if (l.text.back() == ':' || (l.text.back() == '.' && !EndsWithAbbreviation(l.text))) return false;
   if (l.boilerplate || IsCopyrightLine(l.text)) return false;
   if (ParseHumanDate(l.text, true)) return false;
   if (!SectionPathFromLine(l.text).empty()) return false;

@@ -123,6 +123,7 @@ void Finish(std::string&& t, bool gap, int spaces, std::vector<TextLine>& out) {
   const LinePhrases marks = FindLinePhrases(line.text);
   line.boilerplate = marks.boilerplate;
   line.legal = marks.legal;
+  line.prose = (line.terminal && line.words >= kProseMinWords) || line.words >= kProseRunWords;
   out.push_back(std::move(line));
 }
 
@@ -193,8 +194,8 @@ std::vector<TextLine> SplitTextLines(std::string_view s) {
   return out;
 }
 
-bool IsProseLine(const TextLine& line) {
-  return (line.terminal && line.words >= 5) || line.words >= 25;
+void MarkProse(std::vector<TextLine>& lines, int min_words, int run_words) {
+  for (auto& l : lines) l.prose = (l.terminal && l.words >= min_words) || l.words >= run_words;
 }
 
 std::string_view StripQuotes(std::string_view s) {
@@ -468,10 +469,14 @@ Marker EndMarker(const TextLine& l) {
 bool IsMetaLine(const TextLine& l) {
   if (IsProseLine(l) || l.words > 20) return false;
   const std::string low = AsciiLower(l.text);
-  for (std::string_view p :
-       {"by ", "posted", "published", "updated", "written by", "share", "back to", "reading time",
-        "tempo de leitura", "photo", "image", "video", "listen", "watch", "advertisement"}) {
-    if (low.rfind(p, 0) == 0) return true;
+  // Whole words at the start: "Share" and "Share:" are prompts, "Shares of ..." and "Watchdog ..."
+  // are headlines.
+  for (std::string_view p : {"by ", "posted", "published", "updated", "written by", "share", "back to",
+                             "reading time", "tempo de leitura", "photo", "photos", "photograph", "image",
+                             "images", "video", "videos", "listen", "watch", "advertisement"}) {
+    if (low.rfind(p, 0) == 0 &&
+        (low.size() == p.size() || !std::isalpha(static_cast<unsigned char>(low[p.size()]))))
+      return true;
   }
   for (std::string_view k : {" min read", "@", " \xE2\x80\xA2 ", "get short url", "sharing options",
                              "skip ad", "compensated by", "last updated", " ago"}) {

@@ -16,14 +16,25 @@ struct TextLine {
   bool terminal = false;     // ends a sentence: . ! ? ... (before closing quotes/brackets)
   bool boilerplate = false;  // IsBoilerplateLine(text), computed once by SplitTextLines
   bool legal = false;        // HasLegalPhrase(text), computed in the same pass
+  bool prose = false;        // reads like body prose (see MarkProse)
 };
 
+// The prose thresholds: a line that ends a sentence is prose from `min_words` words, any line from
+// `run_words` words.
+constexpr int kProseMinWords = 5;
+constexpr int kProseRunWords = 25;
+
 // Splits UTF-8 text into non-blank lines (LF, CRLF or CR), folding NBSP and the other Unicode
-// spaces into ' '.
+// spaces into ' '. Marks prose with the default thresholds.
 std::vector<TextLine> SplitTextLines(std::string_view utf8);
 
+// Marks prose again with other thresholds.
+void MarkProse(std::vector<TextLine>& lines, int min_words, int run_words);
+
 // A line that reads like body prose: a finished sentence of some length, or a long run of words.
-bool IsProseLine(const TextLine& line);
+inline bool IsProseLine(const TextLine& line) {
+  return line.prose;
+}
 
 // A person's name such as "George W Bush" or "Tony Blair, Prime Minister".
 bool IsNameLine(std::string_view s);

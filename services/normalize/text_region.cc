@@ -1,4 +1,7 @@
 // The body region of a text dump: the run of lines with the most prose in it.
+#include <algorithm>
+#include <cctype>
+#include <iterator>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -10,6 +13,27 @@
 namespace copydesk::normalize::internal {
 namespace {
 
+// Legal small print is a notice of a few sentences; a longer line that names a trademark or the
+// terms and conditions is prose about them.
+constexpr int kLegalMaxWords = 80;
+
+bool IsLegalNotice(const TextLine& l) {
+  return l.legal && l.words <= kLegalMaxWords;
+}
+
+// A sentence ends inside the line: ". ", "! " or "? " before a capital letter, a digit, an opening
+// quote or bracket.
+bool HasSentenceBreak(std::string_view s) {
+  for (size_t i = 0; i + 2 < s.size(); ++i) {
+    if ((s[i] != '.' && s[i] != '!' && s[i] != '?') || s[i + 1] != ' ') continue;
+    const unsigned char c = static_cast<unsigned char>(s[i + 2]);
+    if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '"' || c == '(' || c == '[' || c == '\'' ||
+        c == 0xE2 /* “ ‘ */)
+      return true;
+  }
+  return false;
+}
+
 long LineWeight(const TextLine& l, const TextParams& params) {
   bool ordered = false;
   std::string_view rest;
@@ -17,23 +41,53 @@ long LineWeight(const TextLine& l, const TextParams& params) {
   if (const Marker m = EndMarker(l); m != Marker::kNone) return m == Marker::kHard ? -15 : -8;
   if (IsProseLine(l)) {
     // A long line without any sentence punctuation is a tag cloud or a keyword list, not prose.
-    const bool punct = l.terminal || l.text.find(", ") != std::string::npos;
+    const bool punct = l.terminal || l.text.find(", ") != std::string::npos || HasSentenceBreak(l.text);
     if (!punct || (!l.terminal && std::count(l.text.begin(), l.text.end(), ',') * 4 > l.words)) {
       return -(3 + l.words / 4);
     }
     // Legal small print: disclaimers, trademarks, cookie and privacy notices.
-    if (l.legal) return -(3 + l.words / 4);
+    if (IsLegalNotice(l)) return -(3 + l.words / 4);
     return l.words;
   }
   if (IsBulletLine(l.text, ordered, rest) && l.words >= 4) return l.words / 2;
   return -(params.short_base + l.words / params.short_slope);
 }
 
+// "2 days ago", "an hour ago", "5h ago": a count (or "a"/"an"), a unit of time, "ago". Not
+// "up 21 percent from year ago".
+bool HasRelativeTime(std::string_view line) {
+  const std::string s = AsciiLower(line);
+  std::vector<std::string_view> w;
+  for (size_t pos = 0; pos < s.size();) {
+    size_t e = s.find(' ', pos);
+    if (e == std::string::npos) e = s.size();
+    std::string_view t = std::string_view(s).substr(pos, e - pos);
+    while (!t.empty() && !std::isalnum(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+    w.push_back(t);
+    pos = e + 1;
+  }
+  auto number = [](std::string_view t) {
+    return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  static constexpr std::string_view kUnits[] = {
+      "sec",  "secs",  "second", "seconds", "min",  "mins",  "minute", "minutes", "hr",   "hrs",
+      "hour", "hours", "day",    "days",    "week", "weeks", "month",  "months",  "year", "years"};
+  for (size_t i = 1; i < w.size(); ++i) {
+    if (w[i] != "ago") continue;
+    const std::string_view unit = w[i - 1];
+    if (unit.size() >= 2 && number(unit.substr(0, unit.size() - 1)) &&
+        std::string_view("smhdwy").find(unit.back()) != std::string_view::npos)
+      return true;  // "5h ago"
+    const bool is_unit = std::find(std::begin(kUnits), std::end(kUnits), unit) != std::end(kUnits);
+    if (is_unit && i >= 2 && (number(w[i - 2]) || w[i - 2] == "a" || w[i - 2] == "an")) return true;
+  }
+  return false;
+}
+
 // A short meta line of a comment: "2 days ago at 08:12 am", "November 19, 2019 at 6:34 am".
 bool IsCommentMetaLine(const TextLine& l) {
   if (l.words > 10 || IsProseLine(l)) return false;
-  std::string s = AsciiLower(l.text);
-  if (s.find(" ago") != std::string::npos) return true;
+  if (HasRelativeTime(l.text)) return true;
   auto d = ParseHumanDate(l.text, false);
   return d && d->has_time;
 }
@@ -46,7 +100,38 @@ bool IsHardMarkerAt(const std::vector<TextLine>& lines, size_t i, size_t limit) 
   return !sandwiched && EndMarker(lines[i]) == Marker::kHard;
 }
 
+// Page furniture that never opens a story: boilerplate, an end marker, a list header, a copyright line.
+bool IsPageFurniture(const TextLine& l) {
+  return l.boilerplate || EndMarker(l) != Marker::kNone || ListHeaderKind(l.text) != ListHeader::kNone ||
+         (IsCopyrightLine(l.text) && !IsProseLine(l));
+}
+
+// What may follow a story and is no part of it: page furniture, legal small print, a comment's time.
+bool IsTrailingFurniture(const TextLine& l) {
+  return IsPageFurniture(l) || IsLegalNotice(l) || IsCommentMetaLine(l);
+}
+
 }  // namespace
+
+bool IsEventShape(const std::vector<TextLine>& lines, size_t begin) {
+  if (lines.size() < 2 || !lines[1].gap_before) return false;
+  const TextLine& title = lines[0];
+  if (title.words > 30 || IsPageFurniture(title) || !SectionPathFromLine(title.text).empty() ||
+      ParseHumanDate(title.text, true) || !ParseBylineLine(title.text).empty())
+    return false;
+  for (size_t i = 1; i < begin && i < lines.size(); ++i) {
+    if (!lines[i].gap_before || IsPageFurniture(lines[i]) || !SectionPathFromLine(lines[i].text).empty())
+      return false;
+  }
+  return true;
+}
+
+size_t EventBodyEnd(const std::vector<TextLine>& lines, size_t end) {
+  while (end < lines.size() && lines[end].gap_before &&
+         (end + 1 == lines.size() || lines[end + 1].gap_before) && !IsTrailingFurniture(lines[end]))
+    ++end;
+  return end;
+}
 
 // The body region [begin, end): among the maximum-sum segments of line weights (prose lines weigh
 // their word count, other lines a penalty), the best one, favouring a segment that a byline or a

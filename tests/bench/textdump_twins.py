@@ -10,11 +10,21 @@
 2. Normalizes them with `copydesk normalize --content-type text/plain FILE...`.
 3. Scores the body against ground-truth.json with the benchmark metric (4-word shingles,
    macro precision / recall, F1 of the means): the scoring function of tests/bench/extraction_eval.py.
+   The figures are printed for all pages and for each half of a fixed split: the pages sorted by
+   the SHA-1 of their file name (`<id>.html`), the first 62 are half A, the other 62 half B.
+4. With --cross-validate, the decoder's parameters (TextParams in services/normalize/text_decode.h,
+   run through build/bin/text_fit) are fitted on one half and measured on the other, both ways.
+   Fitting is coordinate ascent on the half's F1: from the defaults, each parameter in turn takes
+   the value of its grid (GRID below) that scores best with the others held, until a whole round
+   changes nothing (at most 3 rounds); ties keep the value closest to the default. Printed: each
+   half's F1 with the defaults, the values fitted on each half, and the F1 those values score on
+   the half they were not fitted on.
 
 Usage: /usr/bin/python3 tests/bench/textdump_twins.py [--bin build/bin/copydesk] [--data DIR]
-       [--out DIR] [--reuse] [--worst 10] [--limit N]
+       [--out DIR] [--reuse] [--worst 10] [--limit N] [--cross-validate [--fit-bin build/bin/text_fit]]
 """
 import argparse
+import hashlib
 import json
 import os
 import select
@@ -46,6 +56,107 @@ except ImportError:  # keep working if that script moves
             return 1.0, 1.0, ptok == ttok
         tp, fp, fn = tp / total, fp / total, fn / total
         return (tp / (tp + fp) if tp + fp else 0.0), (tp / (tp + fn) if tp + fn else 0.0), ptok == ttok
+
+
+# The values each parameter may take when fitted (the default is always among them).
+GRID = {
+    "prose_min_words": [3, 4, 5, 6, 7, 8],
+    "prose_run_words": [15, 20, 25, 30, 40],
+    "short_base": [1, 2, 3, 4, 6],
+    "short_slope": [1, 2, 3, 4],
+    "keep_short_words": [1, 4, 6, 8, 10, 12],
+}
+
+
+def split_halves(ids):
+    """The fixed split: pages sorted by SHA-1 of "<id>.html"; the first half is A, the rest B."""
+    order = sorted(ids, key=lambda i: hashlib.sha1((i + ".html").encode()).hexdigest())
+    return {"A": sorted(order[:len(order) // 2]), "B": sorted(order[len(order) // 2:])}
+
+
+def f1_of(scores):
+    """F1 of the macro means of (precision, recall) pairs."""
+    if not scores:
+        return 0.0, 0.0, 0.0
+    precision = sum(p for p, _ in scores) / len(scores)
+    recall = sum(r for _, r in scores) / len(scores)
+    return (2 * precision * recall / (precision + recall) if precision + recall else 0.0), precision, recall
+
+
+class Fitter:
+    """Scores parameter settings on the twins through text_fit, each distinct body once."""
+
+    def __init__(self, fit_bin, files, truths):
+        self.fit_bin, self.files, self.truths = fit_bin, files, truths
+        self.cache = {}  # (file index, body hash) -> (precision, recall)
+
+    def score(self, settings):
+        """{setting string: [(precision, recall) per file]} for every setting."""
+        out = subprocess.run([self.fit_bin] + self.files, input="\n".join(settings) + "\n",
+                             stdout=subprocess.PIPE, check=True, universal_newlines=True, encoding="utf-8")
+        result = {s: [None] * len(self.files) for s in settings}
+        for line in out.stdout.splitlines():
+            obj = json.loads(line)
+            key = (obj["f"], obj["h"])
+            if key not in self.cache:
+                p, r, _ = page_scores(obj["body"], self.truths[obj["f"]])
+                self.cache[key] = (p, r)
+            result[settings[obj["s"]]][obj["f"]] = self.cache[key]
+        return result
+
+
+def setting_string(values):
+    return " ".join("%s=%d" % kv for kv in sorted(values.items()))
+
+
+def fit(fitter, defaults, pages):
+    """Coordinate ascent of the F1 over `pages` (file indices); returns the fitted values."""
+    values = dict(defaults)
+    for _ in range(3):
+        changed = False
+        for name, grid in GRID.items():
+            candidates = []
+            for v in grid:
+                trial = dict(values)
+                trial[name] = v
+                candidates.append((v, setting_string(trial)))
+            scores = fitter.score([c[1] for c in candidates])
+            best = max(candidates, key=lambda c: (round(f1_of([scores[c[1]][i] for i in pages])[0], 6),
+                                                  -abs(c[0] - defaults[name])))
+            if best[0] != values[name]:
+                values[name] = best[0]
+                changed = True
+        if not changed:
+            break
+    return values
+
+
+def cross_validate(fit_bin, ids, files, truth):
+    listing = subprocess.run([fit_bin, "--list"], stdout=subprocess.PIPE, check=True, universal_newlines=True)
+    defaults = {}
+    for line in listing.stdout.split():
+        name, value = line.split("=")
+        defaults[name] = int(value)
+    unknown = set(GRID) - set(defaults)
+    if unknown:
+        sys.exit("text_fit does not know the parameters %s" % sorted(unknown))
+    fitter = Fitter(fit_bin, files, [truth[i]["articleBody"] for i in ids])
+    index = {page_id: k for k, page_id in enumerate(ids)}
+    halves = {h: [index[i] for i in members] for h, members in split_halves(ids).items()}
+    base = fitter.score([setting_string(defaults)])[setting_string(defaults)]
+    print("\ncross-validation of TextParams (grid: %s)" % ", ".join("%s %s" % kv for kv in GRID.items()))
+    print("defaults: %s" % setting_string(defaults))
+    for h, pages in halves.items():
+        print("  half %s, defaults: F1 %.4f (P %.3f R %.3f)" % ((h,) + f1_of([base[i] for i in pages])))
+    for fit_half, test_half in (("A", "B"), ("B", "A")):
+        fitted = fit(fitter, defaults, halves[fit_half])
+        s = setting_string(fitted)
+        scores = fitter.score([s])[s]
+        changed = {k: v for k, v in fitted.items() if v != defaults[k]}
+        print("  fitted on %s: %s" % (fit_half, ", ".join("%s=%d" % kv for kv in sorted(changed.items()))
+                                      or "the defaults"))
+        print("    F1 on %s (fitted): %.4f (P %.3f R %.3f)" % ((fit_half,) + f1_of([scores[i] for i in halves[fit_half]])))
+        print("    F1 on %s (not used): %.4f (P %.3f R %.3f)" % ((test_half,) + f1_of([scores[i] for i in halves[test_half]])))
 
 
 class Chromium:
@@ -185,6 +296,9 @@ def main():
     ap.add_argument("--reuse", action="store_true", help="do not re-render twins already in --out")
     ap.add_argument("--worst", type=int, default=10)
     ap.add_argument("--limit", type=int, default=0, help="only the first N pages (for a quick look)")
+    ap.add_argument("--cross-validate", action="store_true",
+                    help="fit the decoder's parameters on each half, measure on the other")
+    ap.add_argument("--fit-bin", default=os.path.join(REPO, "build", "bin", "text_fit"))
     args = ap.parse_args()
 
     if not os.path.isdir(args.data):
@@ -217,11 +331,19 @@ def main():
         accuracy = sum(1 for r in rows if r[3]) / len(rows)
         print("text-dump twins: %d pages (rendered in %.1fs, normalized in %.1fs)" % (len(rows), t1 - t0, t2 - t1))
         print("precision %.3f  recall %.3f  F1 %.3f  accuracy %.3f" % (precision, recall, f1, accuracy))
+        by_id = {row[0]: (row[1], row[2]) for row in rows}
+        for h, members in split_halves(ids).items():
+            print("  half %s (%d pages): F1 %.4f (P %.3f R %.3f)" %
+                  ((h, len(members)) + f1_of([by_id[i] for i in members])))
         print("worst %d by F1:" % args.worst)
         def page_f1(row):
             return 2 * row[1] * row[2] / (row[1] + row[2]) if row[1] + row[2] else 0.0
         for row in sorted(rows, key=page_f1)[:args.worst]:
             print("  %.3f  P %.3f R %.3f  %s  %s" % (page_f1(row), row[1], row[2], row[0][:16], truth[row[0]].get("url", "")))
+        if args.cross_validate:
+            if not os.path.exists(args.fit_bin):
+                sys.exit("text_fit not found at %s (ninja -C build text_fit, or --fit-bin)" % args.fit_bin)
+            cross_validate(args.fit_bin, ids, files, truth)
     finally:
         if not args.out:
             shutil.rmtree(out_dir, ignore_errors=True)
