@@ -39,8 +39,8 @@ Status DecodeTextWith(std::string_view bytes, const Metadata& meta, const Limits
 // The body region [begin, end) of `lines`; {0, 0} when there is no prose at all.
 std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, const TextParams& params);
 
-// A text/plain event rather than a page dump: a title line, a blank line, and nothing but
-// free-standing lines (each after a blank line) and no page furniture up to the body region that
+// A text/plain event rather than a page dump: a title line of at most 20 words, a blank line, and
+// at most one more free-standing line that is no page furniture before the body region that
 // starts at `begin`.
 bool IsEventShape(const std::vector<TextLine>& lines, size_t begin);
 

@@ -102,6 +102,8 @@ bool EndsWithAbbreviation(std::string_view s) {
   std::string_view w = s.substr(s.rfind(' ') == std::string_view::npos ? 0 : s.rfind(' ') + 1);
   if (w.size() < 2 || w.back() != '.') return false;
   w.remove_suffix(1);
+  if (std::none_of(w.begin(), w.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }))
+    return false;  // "..." or "11.18."
   if (w.find('.') != std::string_view::npos) return true;
   if (w.size() > 4 || !(w[0] >= 'A' && w[0] <= 'Z')) return false;
   return std::all_of(w.begin() + 1, w.end(), [](char c) { return c >= 'a' && c <= 'z'; });

@@ -474,8 +474,8 @@ bool IsMetaLine(const TextLine& l) {
   for (std::string_view p : {"by ", "posted", "published", "updated", "written by", "share", "back to",
                              "reading time", "tempo de leitura", "photo", "photos", "photograph", "image",
                              "images", "video", "videos", "listen", "watch", "advertisement"}) {
-    if (low.rfind(p, 0) == 0 &&
-        (low.size() == p.size() || !std::isalpha(static_cast<unsigned char>(low[p.size()]))))
+    if (low.rfind(p, 0) == 0 && (p.back() == ' ' || low.size() == p.size() ||
+                                 !std::isalpha(static_cast<unsigned char>(low[p.size()]))))
       return true;
   }
   for (std::string_view k : {" min read", "@", " \xE2\x80\xA2 ", "get short url", "sharing options",

@@ -21,19 +21,6 @@ bool IsLegalNotice(const TextLine& l) {
   return l.legal && l.words <= kLegalMaxWords;
 }
 
-// A sentence ends inside the line: ". ", "! " or "? " before a capital letter, a digit, an opening
-// quote or bracket.
-bool HasSentenceBreak(std::string_view s) {
-  for (size_t i = 0; i + 2 < s.size(); ++i) {
-    if ((s[i] != '.' && s[i] != '!' && s[i] != '?') || s[i + 1] != ' ') continue;
-    const unsigned char c = static_cast<unsigned char>(s[i + 2]);
-    if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '"' || c == '(' || c == '[' || c == '\'' ||
-        c == 0xE2 /* “ ‘ */)
-      return true;
-  }
-  return false;
-}
-
 long LineWeight(const TextLine& l, const TextParams& params) {
   bool ordered = false;
   std::string_view rest;
@@ -41,7 +28,7 @@ long LineWeight(const TextLine& l, const TextParams& params) {
   if (const Marker m = EndMarker(l); m != Marker::kNone) return m == Marker::kHard ? -15 : -8;
   if (IsProseLine(l)) {
     // A long line without any sentence punctuation is a tag cloud or a keyword list, not prose.
-    const bool punct = l.terminal || l.text.find(", ") != std::string::npos || HasSentenceBreak(l.text);
+    const bool punct = l.terminal || l.text.find(", ") != std::string::npos;
     if (!punct || (!l.terminal && std::count(l.text.begin(), l.text.end(), ',') * 4 > l.words)) {
       return -(3 + l.words / 4);
     }
@@ -114,11 +101,16 @@ bool IsTrailingFurniture(const TextLine& l) {
 }  // namespace
 
 bool IsEventShape(const std::vector<TextLine>& lines, size_t begin) {
+  // A headline longer than this is a caption or a teaser (Reuters titles have at most 13 words).
+  constexpr int kMaxTitleWords = 20;
   if (lines.size() < 2 || !lines[1].gap_before) return false;
   const TextLine& title = lines[0];
-  if (title.words > 30 || IsPageFurniture(title) || !SectionPathFromLine(title.text).empty() ||
+  if (title.words > kMaxTitleWords || IsPageFurniture(title) || !SectionPathFromLine(title.text).empty() ||
       ParseHumanDate(title.text, true) || !ParseBylineLine(title.text).empty())
     return false;
+  // At most one line (a correction note, a byline) before the first paragraph: a page whose header
+  // has more is a page.
+  if (begin > 2) return false;
   for (size_t i = 1; i < begin && i < lines.size(); ++i) {
     if (!lines[i].gap_before || IsPageFurniture(lines[i]) || !SectionPathFromLine(lines[i].text).empty())
       return false;
