@@ -316,6 +316,10 @@ constexpr ParamField kParamFields[] = {
     {"short_base", &TextParams::short_base, 0, 100},
     {"short_slope", &TextParams::short_slope, 1, 100},
     {"keep_short_words", &TextParams::keep_short_words, 0, 1000},
+    {"list_min_lines", &TextParams::list_min_lines, 1, 1000},
+    {"list_mean_words10", &TextParams::list_mean_words10, 0, 1000},
+    {"list_digit_pct", &TextParams::list_digit_pct, 0, 100},
+    {"list_weight_pct", &TextParams::list_weight_pct, -100, 200},
 };
 
 }  // namespace

@@ -99,11 +99,12 @@ int UnicodeSpaceAt(std::string_view s, size_t i, bool& drop) {
   return 0;
 }
 
-// `t`: a non-empty line, spaces collapsed and trimmed; `spaces`: how many it has.
-void Finish(std::string&& t, bool gap, int spaces, std::vector<TextLine>& out) {
+// `t`: a non-empty line, spaces collapsed and trimmed; `spaces`: how many it has; `cjk`: how many
+// kana and CJK ideographs, scripts written without spaces, counted as a word per two.
+void Finish(std::string&& t, bool gap, int spaces, int cjk, std::vector<TextLine>& out) {
   TextLine line;
   line.gap_before = gap;
-  line.words = 1 + spaces;
+  line.words = 1 + spaces + cjk / 2;
   // Terminal punctuation before closing quotes/brackets.
   std::string_view v = t;
   for (;;) {
@@ -117,8 +118,10 @@ void Finish(std::string&& t, bool gap, int spaces, std::vector<TextLine>& out) {
       break;
     }
   }
-  line.terminal = !v.empty() && (v.back() == '.' || v.back() == '!' || v.back() == '?' ||
-                                 EndsWith(v, "\xE2\x80\xA6") /* … */ || EndsWith(v, "\xE3\x80\x82") /* 。 */);
+  line.terminal =
+      !v.empty() && (v.back() == '.' || v.back() == '!' || v.back() == '?' ||
+                     EndsWith(v, "\xE2\x80\xA6") /* … */ || EndsWith(v, "\xE3\x80\x82") /* 。 */ ||
+                     EndsWith(v, "\xEF\xBC\x81") /* ！ */ || EndsWith(v, "\xEF\xBC\x9F") /* ？ */);
   line.text = std::move(t);
   const LinePhrases marks = FindLinePhrases(line.text);
   line.boilerplate = marks.boilerplate;
@@ -154,6 +157,7 @@ std::vector<TextLine> SplitTextLines(std::string_view s) {
     t.reserve(line.size());
     bool space = false;  // a space is pending (written only before more text)
     int spaces = 0;      // written (the only spaces in `t`)
+    int cjk = 0;         // kana and CJK ideographs: U+3040..U+9FFF, lead bytes 0xE3..0xE9
     auto printable = [](unsigned char c) { return c > 0x20 && c < 0x7F; };
     for (size_t i = 0; i < line.size();) {
       const unsigned char c = static_cast<unsigned char>(line[i]);
@@ -175,6 +179,7 @@ std::vector<TextLine> SplitTextLines(std::string_view s) {
         ++spaces;
       }
       space = false;
+      if (c >= 0xE3 && c <= 0xE9 && !(c == 0xE3 && i + 1 < line.size() && line[i + 1] == '\x80')) ++cjk;
       size_t j = i + 1;
       if (printable(c)) {
         while (j < line.size() && printable(static_cast<unsigned char>(line[j]))) ++j;
@@ -185,7 +190,7 @@ std::vector<TextLine> SplitTextLines(std::string_view s) {
     if (t.empty()) {
       gap = true;
     } else {
-      Finish(std::move(t), gap, spaces, out);
+      Finish(std::move(t), gap, spaces, cjk, out);
       t = std::string();
       gap = false;
     }

@@ -125,35 +125,73 @@ size_t EventBodyEnd(const std::vector<TextLine>& lines, size_t end) {
   return end;
 }
 
-// The body region [begin, end): among the maximum-sum segments of line weights (prose lines weigh
-// their word count, other lines a penalty), the best one, favouring a segment that a byline or a
-// dateline introduces; then cut at the first end marker or comment/teaser run, and extended over a
-// list that closes the article.
+namespace {
 
-std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, const TextParams& params) {
-  const size_t limit = lines.size();
-  struct Segment {
-    size_t begin, end;
-    long sum;
-    bool after_comments;  // a comment-section marker came before it
-  };
-  // A line printed twice on the page (a ticker, a teaser repeated in two boxes) is furniture.
-  std::unordered_map<std::string_view, int> seen;
-  for (size_t i = 0; i < limit; ++i) {
-    if (lines[i].words >= 4) ++seen[lines[i].text];
+struct Segment {
+  size_t begin, end;
+  long sum;
+  bool after_comments;  // a comment-section marker came before it
+};
+
+// List blocks: runs of glued lines (no blank line between them, as a browser prints a list's
+// items) of at least `list_min_lines` lines, averaging at least `list_mean_words10` / 10 words, with
+// digits in at least `list_digit_pct` % of them and no boilerplate: product features, ingredients,
+// standings, tour dates. Menus and share bars are runs of one- and two-word lines. Marks the
+// non-prose lines of such blocks.
+std::vector<char> ListLines(const std::vector<TextLine>& lines, const TextParams& params) {
+  std::vector<char> marks(lines.size(), 0);
+  for (size_t s = 0; s < lines.size();) {
+    size_t t = s + 1;
+    while (t < lines.size() && !lines[t].gap_before) ++t;
+    size_t words = 0, digits = 0, furniture = 0;
+    for (size_t i = s; i < t; ++i) {
+      words += static_cast<size_t>(lines[i].words);
+      digits += lines[i].text.find_first_of("0123456789") != std::string::npos ? 1 : 0;
+      furniture += lines[i].boilerplate || EndMarker(lines[i]) != Marker::kNone ? 1 : 0;
+    }
+    const size_t n = t - s;
+    if (n >= static_cast<size_t>(params.list_min_lines) && words * 10 >= n * params.list_mean_words10 &&
+        digits * 100 >= n * params.list_digit_pct && furniture == 0) {
+      for (size_t i = s; i < t; ++i) marks[i] = !IsProseLine(lines[i]);
+    }
+    s = t;
   }
-  auto weight = [&](size_t i) {
+  return marks;
+}
+
+// Line weights: a prose line its word count, a line of a list block `list_weight_pct` % of it,
+// other lines a penalty. A line printed twice on the page (a ticker, a teaser repeated in two
+// boxes) is furniture.
+std::vector<long> LineWeights(const std::vector<TextLine>& lines, const std::vector<char>& list_lines,
+                              const TextParams& params) {
+  std::unordered_map<std::string_view, int> seen;
+  for (const auto& l : lines) {
+    if (l.words >= 4) ++seen[l.text];
+  }
+  std::vector<long> w(lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
     const auto& l = lines[i];
-    if (l.words >= 4 && IsProseLine(l) && seen[l.text] > 1) return -(3L + l.words / 4);
-    return LineWeight(l, params);
-  };
+    if (l.words >= 4 && IsProseLine(l) && seen[l.text] > 1) {
+      w[i] = -(3L + l.words / 4);
+    } else if (list_lines[i] && params.list_weight_pct >= 0) {
+      w[i] = static_cast<long>(l.words) * params.list_weight_pct / 100;
+    } else {
+      w[i] = LineWeight(l, params);
+    }
+  }
+  return w;
+}
+
+// The maximum-sum segments of the weights. Hard end markers split segments; what follows a comment
+// marker is comments (a comment counter in the header, before any prose, does not count).
+std::vector<Segment> MaxSumSegments(const std::vector<TextLine>& lines, const std::vector<long>& weights) {
   std::vector<Segment> segs;
   long cur = 0, seg_best = 0;
   size_t cur_b = 0, seg_end = 0;
   bool comments_seen = false, seg_after_comments = false;
   long prose_so_far = 0;
-  for (size_t i = 0; i < limit; ++i) {
-    const bool hard = IsHardMarkerAt(lines, i, limit);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const bool hard = IsHardMarkerAt(lines, i, lines.size());
     if (cur <= 0 || hard) {
       if (seg_best > 0) segs.push_back({cur_b, seg_end, seg_best, seg_after_comments});
       cur = 0;
@@ -162,24 +200,17 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, con
       seg_after_comments = comments_seen;
     }
     if (hard) {
-      // Hard markers split segments; what follows a comment marker is comments.
-      std::string l = AsciiLower(lines[i].text);
-      // (A comment counter in the article's header, before any prose, does not count.)
-      if (prose_so_far < 50) {
-        cur_b = i + 1;
-        seg_after_comments = comments_seen;
-        continue;
-      }
-      if (l.find("comment") != std::string::npos || l.find("repl") != std::string::npos ||
-          l.find("response") != std::string::npos || l.find("conversation") != std::string::npos ||
-          l.find("discussion") != std::string::npos || l.find("thoughts") != std::string::npos) {
-        comments_seen = true;
+      if (prose_so_far >= 50) {
+        const std::string l = AsciiLower(lines[i].text);
+        for (std::string_view k : {"comment", "repl", "response", "conversation", "discussion", "thoughts"}) {
+          comments_seen = comments_seen || l.find(k) != std::string::npos;
+        }
       }
       cur_b = i + 1;
       seg_after_comments = comments_seen;
       continue;
     }
-    const long w = weight(i);
+    const long w = weights[i];
     if (w > 0) prose_so_far += w;
     cur += w;
     if (cur > seg_best) {
@@ -188,7 +219,12 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, con
     }
   }
   if (seg_best > 0) segs.push_back({cur_b, seg_end, seg_best, seg_after_comments});
-  if (segs.empty()) return {0, 0};
+  return segs;
+}
+
+// The best segment: the largest sum, a tenth of it after comments, half as much again when a byline
+// or a dateline introduces it.
+std::pair<size_t, size_t> BestSegment(const std::vector<TextLine>& lines, const std::vector<Segment>& segs) {
   double best_score = -1;
   size_t b = 0, e = 0;
   for (const auto& sg : segs) {
@@ -211,22 +247,21 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, con
       e = sg.end;
     }
   }
-  // Cut at the first end marker, comment run or teaser run once the article has begun.
+  return {b, e};
+}
+
+// The end of the article inside [b, e): the first end marker, comment run or teaser run once 30
+// words of prose have passed.
+size_t CutAtEnd(const std::vector<TextLine>& lines, size_t b, size_t e) {
   long prose_words = 0;
   int meta_lines = 0;
   size_t first_meta = 0;
   for (size_t i = b; i < e; ++i) {
     const auto& l = lines[i];
-    if (prose_words >= 30 && IsHardMarkerAt(lines, i, limit)) {
-      e = i;
-      break;
-    }
+    if (prose_words >= 30 && IsHardMarkerAt(lines, i, lines.size())) return i;
     if (prose_words >= 30 && IsCommentMetaLine(l)) {
       if (meta_lines++ == 0) first_meta = i;
-      if (meta_lines >= 3) {
-        e = first_meta;
-        break;
-      }
+      if (meta_lines >= 3) return first_meta;
     }
     // Teasers: (title, one prose line) repeated four times.
     if (prose_words >= 30 && !IsProseLine(l) && l.words >= 3) {
@@ -237,31 +272,37 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, con
         ++pairs;
         k += 2;
       }
-      if (pairs >= 4) {
-        e = i;
-        break;
-      }
+      if (pairs >= 4) return i;
     }
     if (IsProseLine(l)) prose_words += l.words;
   }
-  // A list that closes the article (tour dates, results): glued lines with numbers in them.
-  if (e < limit && e > b) {
-    size_t k = e;
-    if (k < limit && !IsProseLine(lines[k]) && EndMarker(lines[k]) == Marker::kNone && k + 1 < limit &&
-        !lines[k + 1].gap_before)
-      ++k;  // its heading
-    size_t run = 0, with_digits = 0, words = 0;
-    size_t j = k;
-    for (;
-         j < limit && !IsProseLine(lines[j]) && EndMarker(lines[j]) == Marker::kNone && !lines[j].boilerplate;
-         ++j) {
-      if (j > k && lines[j].gap_before) break;
-      ++run;
-      words += static_cast<size_t>(lines[j].words);
-      if (lines[j].text.find_first_of("0123456789") != std::string::npos) ++with_digits;
-    }
-    if (run >= 3 && words >= run * 4 && with_digits * 2 >= run) e = j;
-  }
+  return e;
+}
+
+// A list that closes the article (results, ingredients, product features): list blocks right after
+// `e`, the first one perhaps under a heading line.
+size_t ExtendOverLists(const std::vector<TextLine>& lines, const std::vector<char>& list_lines, size_t e) {
+  size_t k = e;
+  if (k + 1 < lines.size() && !list_lines[k] && list_lines[k + 1] && !IsProseLine(lines[k]) &&
+      EndMarker(lines[k]) != Marker::kHard && !lines[k].boilerplate)
+    ++k;  // its heading
+  if (k >= lines.size() || !list_lines[k]) return e;
+  while (k < lines.size() && list_lines[k]) ++k;
+  return k;
+}
+
+}  // namespace
+
+// The body region [begin, end): among the maximum-sum segments of line weights, the best one; then
+// cut at the first end marker or comment/teaser run, and extended over a list that closes the
+// article.
+std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, const TextParams& params) {
+  const std::vector<char> list_lines = ListLines(lines, params);
+  const std::vector<Segment> segs = MaxSumSegments(lines, LineWeights(lines, list_lines, params));
+  if (segs.empty()) return {0, 0};
+  auto [b, e] = BestSegment(lines, segs);
+  e = CutAtEnd(lines, b, e);
+  if (e > b && e < lines.size()) e = ExtendOverLists(lines, list_lines, e);
   return {b, e};
 }
 

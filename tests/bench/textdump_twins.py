@@ -62,9 +62,13 @@ except ImportError:  # keep working if that script moves
 GRID = {
     "prose_min_words": [3, 4, 5, 6, 7, 8],
     "prose_run_words": [15, 20, 25, 30, 40],
-    "short_base": [1, 2, 3, 4, 6],
+    "short_base": [1, 2, 3, 4, 6, 8, 10],
     "short_slope": [1, 2, 3, 4],
     "keep_short_words": [1, 4, 6, 8, 10, 12],
+    "list_min_lines": [2, 3, 4, 5],
+    "list_mean_words10": [20, 30, 40, 60, 80],
+    "list_digit_pct": [0, 25, 50, 75],
+    "list_weight_pct": [-100, 0, 25, 50, 100],
 }
 
 
