@@ -172,6 +172,11 @@ void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, 
         continue;
       }
     }
+    // A picture's credit or caption, in a page dump.
+    if (!event && IsCreditLine(l)) {
+      out.add_captions()->set_text(l.text);
+      continue;
+    }
     bool ordered = false;
     std::string_view item;
     if (IsBulletLine(l.text, ordered, item)) {

@@ -264,6 +264,13 @@ bool IsNameLine(std::string_view s) {
   return words >= 2 && words <= 5;
 }
 
+bool IsCreditLine(const TextLine& line) {
+  static constexpr PhraseSet<14> kCredits({"credit:", "credits:", "photo:", "photos:", "image:", "images:",
+                                           "photograph:", "foto:", "bild:", "photo by ", "image via ",
+                                           "image copyright", "photo courtesy", "photos courtesy"});
+  return line.words <= 60 && kCredits.FoundIn(line.text);
+}
+
 bool IsBoilerplateLine(std::string_view s) {
   return FindLinePhrases(s).boilerplate;
 }

@@ -72,6 +72,10 @@ bool StartsWithCI(std::string_view s, std::string_view lower_prefix);
 std::string_view TrimView(std::string_view s);                                // trims ' '
 std::vector<std::string> SplitOn(std::string_view s, std::string_view seps);  // trimmed, non-empty parts
 
+// A picture's credit or caption label: "Photo: ...", "(Credit: Getty Images)", "Image copyright ...",
+// "Photo by ...". Looked at up to 60 words.
+bool IsCreditLine(const TextLine& line);
+
 // Strips one pair of surrounding quotes ("..." “...” '...' «...»).
 std::string_view StripQuotes(std::string_view s);
 

@@ -160,8 +160,8 @@ std::vector<char> ListLines(const std::vector<TextLine>& lines, const TextParams
 }
 
 // Line weights: a prose line its word count, a line of a list block `list_weight_pct` % of it,
-// other lines a penalty. A line printed twice on the page (a ticker, a teaser repeated in two
-// boxes) is furniture.
+// other lines (a picture's credit or caption among them) a penalty. A line printed twice on the page (a
+// ticker, a teaser repeated in two boxes) is furniture.
 std::vector<long> LineWeights(const std::vector<TextLine>& lines, const std::vector<char>& list_lines,
                               const TextParams& params) {
   std::unordered_map<std::string_view, int> seen;
@@ -173,6 +173,8 @@ std::vector<long> LineWeights(const std::vector<TextLine>& lines, const std::vec
     const auto& l = lines[i];
     if (l.words >= 4 && IsProseLine(l) && seen[l.text] > 1) {
       w[i] = -(3L + l.words / 4);
+    } else if (IsCreditLine(l)) {
+      w[i] = -(params.short_base + l.words / params.short_slope);
     } else if (list_lines[i] && params.list_weight_pct >= 0) {
       w[i] = static_cast<long>(l.words) * params.list_weight_pct / 100;
     } else {
