@@ -22,14 +22,14 @@ namespace copydesk::normalize::internal {
 struct TextParams {
   int prose_min_words = kProseMinWords;  // a line that ends a sentence is prose from this many words
   int prose_run_words = kProseRunWords;  // any line is prose from this many words
-  int short_base = 3;  // a line that is not prose weighs -(short_base + words / short_slope)
-  int short_slope = 2;
-  int keep_short_words = 8;  // inside the body, a line that is nothing else is a paragraph from here
+  int short_base = 10;  // a line that is not prose weighs -(short_base + words / short_slope)
+  int short_slope = 3;
+  int keep_short_words = 1;  // inside the body, a line that is nothing else is a paragraph from here
   // List blocks (glued lines: product features, ingredients, results; see text_region.cc).
   int list_min_lines = 3;
   int list_mean_words10 = 40;  // mean words per line, times 10
-  int list_digit_pct = 50;     // share of lines with a digit, in %
-  int list_weight_pct = -100;  // a list line weighs this % of its words; below 0 the penalty of a short line
+  int list_digit_pct = 75;     // share of lines with a digit, in %
+  int list_weight_pct = 100;  // a list line weighs this % of its words; below 0 the penalty of a short line
 };
 
 // Sets one parameter by name; false for an unknown name or a value outside its range.

@@ -21,8 +21,8 @@ struct TextLine {
 
 // The prose thresholds: a line that ends a sentence is prose from `min_words` words, any line from
 // `run_words` words.
-constexpr int kProseMinWords = 5;
-constexpr int kProseRunWords = 25;
+constexpr int kProseMinWords = 3;
+constexpr int kProseRunWords = 20;
 
 // Splits UTF-8 text into non-blank lines (LF, CRLF or CR), folding NBSP and the other Unicode
 // spaces into ' '. Marks prose with the default thresholds.

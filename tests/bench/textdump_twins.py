@@ -152,6 +152,13 @@ def cross_validate(fit_bin, ids, files, truth):
     print("defaults: %s" % setting_string(defaults))
     for h, pages in halves.items():
         print("  half %s, defaults: F1 %.4f (P %.3f R %.3f)" % ((h,) + f1_of([base[i] for i in pages])))
+    everything = halves["A"] + halves["B"]
+    fitted = fit(fitter, defaults, everything)
+    s = setting_string(fitted)
+    scores = fitter.score([s])[s]
+    changed = {k: v for k, v in fitted.items() if v != defaults[k]}
+    print("  fitted on all pages: %s (F1 %.4f; candidates for the defaults, in-sample)" %
+          (", ".join("%s=%d" % kv for kv in sorted(changed.items())) or "the defaults", f1_of(scores)[0]))
     for fit_half, test_half in (("A", "B"), ("B", "A")):
         fitted = fit(fitter, defaults, halves[fit_half])
         s = setting_string(fitted)
