@@ -121,109 +121,118 @@ std::string_view PullQuoteName(const TextLine& l, const TextLine& next, const Te
   return {};
 }
 
+// Lines that leave the flow of the body: a related-links list, boilerplate, a "Related" box and
+// its items, a copyright line, a date on a line of its own (the article's time). Returns true when
+// lines[i] is taken; `i` then is the last line taken.
+bool TakeOutOfFlow(const std::vector<TextLine>& lines, size_t& i, size_t end, v1::Article& out) {
+  const auto& l = lines[i];
+  if (const ListHeader kind = ListHeaderKind(l.text); kind != ListHeader::kNone) {
+    FooterState st;
+    st.mode = kind;
+    while (i + 1 < end && !IsProseLine(lines[i + 1])) {
+      ++i;
+      DecodeFooterLine(lines, i, st, out);
+    }
+    return true;
+  }
+  if (l.boilerplate) return true;
+  if (IsProseLine(l)) return false;
+  if (EndMarker(l) != Marker::kNone) {
+    while (i + 1 < end && !lines[i + 1].gap_before && !IsProseLine(lines[i + 1])) ++i;
+    return true;
+  }
+  if (IsCopyrightLine(l.text)) {
+    if (out.copyright_notice().empty()) out.set_copyright_notice(l.text);
+    return true;
+  }
+  if (auto d = ParseHumanDate(l.text, true)) {
+    SetTime(*d, out);
+    return true;
+  }
+  return false;
+}
+
+// Pull quotes and credits, which a page dump has and an event does not.
+bool TakeLayout(const std::vector<TextLine>& lines, size_t& i, size_t end, v1::Article& out) {
+  const auto& l = lines[i];
+  if (i + 2 < lines.size() && i + 1 < end) {
+    if (std::string_view name = PullQuoteName(l, lines[i + 1], lines[i + 2]); !name.empty()) {
+      auto* q = out.add_pull_quotes();
+      q->set_text(std::string(StripQuotes(l.text)));
+      q->set_attribution(std::string(name));
+      ++i;
+      return true;
+    }
+  }
+  if (IsCreditLine(l)) {
+    out.add_captions()->set_text(l.text);
+    return true;
+  }
+  return false;
+}
+
+// A line that is not prose: a caption pair glued to the next paragraph, an item of a run of glued
+// short lines, a byline, a subheading before prose or a list, or a paragraph of `keep_words` words
+// or more.
+void DecodeShortLine(const std::vector<TextLine>& lines, size_t& i, size_t end, int keep_words, bool& in_list,
+                     v1::Article& out) {
+  const auto& l = lines[i];
+  const TextLine* next = i + 1 < lines.size() ? &lines[i + 1] : nullptr;
+  const TextLine* next2 = i + 2 < lines.size() ? &lines[i + 2] : nullptr;
+  if (next && next2 && !next->gap_before && !next2->gap_before && !IsProseLine(*next) &&
+      IsProseLine(*next2) && l.words <= 30 && next->words <= 30) {
+    auto* c = out.add_captions();
+    c->set_text(l.text);
+    c->set_secondary(next->text);
+    ++i;
+    return;
+  }
+  size_t k = i + 1;
+  while (k < end && !IsProseLine(lines[k]) && !lines[k].gap_before) ++k;
+  if (k - i >= 3 || (in_list && !l.gap_before)) {
+    AddBlock(out, v1::BLOCK_TYPE_LIST_ITEM, l.text);
+    in_list = true;
+    return;
+  }
+  if (l.words <= 12) {
+    if (auto names = ParseBylineLine(l.text); !names.empty()) {
+      SetAuthors(names, out);
+      return;
+    }
+  }
+  bool ordered = false;
+  std::string_view item;
+  if (l.words <= 12 && next && l.text.back() != ':' &&
+      (IsProseLine(*next) || IsBulletLine(next->text, ordered, item))) {
+    AddBlock(out, v1::BLOCK_TYPE_SUBHEADING, l.text);
+    return;
+  }
+  if (l.words >= keep_words) AddBlock(out, v1::BLOCK_TYPE_PARAGRAPH, l.text);
+}
+
 // The body region's lines as blocks. `event`: the text is a text/plain event (a title, a blank line,
-// the story), whose every line is the story: short lines are kept and none is a pull quote.
+// the story), whose every line is the story: short lines are kept, none is a pull quote or a credit.
 void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, const TextParams& params,
                   bool event, v1::Article& out) {
   const int keep_words = event ? 1 : params.keep_short_words;
-  FooterState st;
   bool first_para = true;
   bool in_list = false;
   for (size_t i = begin; i < end; ++i) {
     const auto& l = lines[i];
     if (IsProseLine(l) || l.gap_before) in_list = false;
-    const TextLine* next = i + 1 < lines.size() ? &lines[i + 1] : nullptr;
-    const TextLine* next2 = i + 2 < lines.size() ? &lines[i + 2] : nullptr;
-    if (ListHeaderKind(l.text) != ListHeader::kNone) {
-      // A related-links list inside the region: consume it up to the next prose line.
-      st.mode = ListHeaderKind(l.text);
-      while (i + 1 < end && !IsProseLine(lines[i + 1])) {
-        ++i;
-        DecodeFooterLine(lines, i, st, out);
-      }
-      st.mode = ListHeader::kNone;
-      continue;
-    }
-    if (l.boilerplate) continue;
-    if (EndMarker(l) != Marker::kNone && !IsProseLine(l)) {
-      // A "Related" / "Read more" box inside the article: the marker and its glued items go.
-      while (i + 1 < end && !lines[i + 1].gap_before && !IsProseLine(lines[i + 1])) ++i;
-      continue;
-    }
-    if (IsCopyrightLine(l.text) && !IsProseLine(l)) {
-      if (out.copyright_notice().empty()) out.set_copyright_notice(l.text);
-      continue;
-    }
-    // Pull quote: a line, then a name line, then prose. A text/plain event has none: its lines are
-    // the story as sent.
-    if (!event && next && next2 && i + 1 < end) {
-      if (std::string_view name = PullQuoteName(l, *next, *next2); !name.empty()) {
-        auto* q = out.add_pull_quotes();
-        q->set_text(std::string(StripQuotes(l.text)));
-        q->set_attribution(std::string(name));
-        ++i;
-        continue;
-      }
-    }
-    // A date on a line of its own is the article's time, not a paragraph.
-    if (!IsProseLine(l)) {
-      if (auto d = ParseHumanDate(l.text, true)) {
-        SetTime(*d, out);
-        continue;
-      }
-    }
-    // A picture's credit or caption, in a page dump.
-    if (!event && IsCreditLine(l)) {
-      out.add_captions()->set_text(l.text);
-      continue;
-    }
+    if (TakeOutOfFlow(lines, i, end, out)) continue;
+    if (!event && TakeLayout(lines, i, end, out)) continue;
     bool ordered = false;
     std::string_view item;
     if (IsBulletLine(l.text, ordered, item)) {
       AddBlock(out, v1::BLOCK_TYPE_LIST_ITEM, item, ordered);
-      continue;
-    }
-    if (IsProseLine(l)) {
-      if (first_para) {
-        DetectDateline(l.text, *out.mutable_located());
-        first_para = false;
-      }
+    } else if (IsProseLine(l)) {
+      if (first_para) DetectDateline(l.text, *out.mutable_located());
+      first_para = false;
       AddBlock(out, v1::BLOCK_TYPE_PARAGRAPH, l.text);
-      continue;
+    } else {
+      DecodeShortLine(lines, i, end, keep_words, in_list, out);
     }
-    // Caption: two short lines glued together and to the paragraph that follows.
-    if (next && next2 && !next->gap_before && !next2->gap_before && !IsProseLine(*next) &&
-        IsProseLine(*next2) && l.words <= 30 && next->words <= 30) {
-      auto* c = out.add_captions();
-      c->set_text(l.text);
-      c->set_secondary(next->text);
-      ++i;
-      continue;
-    }
-    // Subheading: a short line on its own before prose.
-    // A run of three or more glued short lines inside the article is a list.
-    if (!l.boilerplate) {
-      size_t k = i + 1;
-      while (k < end && !IsProseLine(lines[k]) && !lines[k].gap_before) ++k;
-      const bool continues = in_list && !l.gap_before;
-      if (k - i >= 3 || continues) {
-        AddBlock(out, v1::BLOCK_TYPE_LIST_ITEM, l.text);
-        in_list = true;
-        continue;
-      }
-    }
-    bool next_ordered = false;
-    std::string_view next_item;
-    if (l.words <= 12 && next && l.text.back() != ':' &&
-        (IsProseLine(*next) || IsBulletLine(next->text, next_ordered, next_item))) {
-      AddBlock(out, v1::BLOCK_TYPE_SUBHEADING, l.text);
-      continue;
-    }
-    if (!ParseBylineLine(l.text).empty() && l.words <= 12) {
-      SetAuthors(ParseBylineLine(l.text), out);
-      continue;
-    }
-    if (l.words >= keep_words) AddBlock(out, v1::BLOCK_TYPE_PARAGRAPH, l.text);
   }
 }
 
