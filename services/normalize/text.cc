@@ -145,6 +145,7 @@ bool TakeOutOfFlow(const std::vector<TextLine>& lines, size_t& i, size_t end, v1
     if (out.copyright_notice().empty()) out.set_copyright_notice(l.text);
     return true;
   }
+  if (!HasDigit(l.text)) return false;  // a date has a day or a year
   if (auto d = ParseHumanDate(l.text, true)) {
     SetTime(*d, out);
     return true;

@@ -29,7 +29,7 @@ struct TextParams {
   int list_min_lines = 3;
   int list_mean_words10 = 40;  // mean words per line, times 10
   int list_digit_pct = 75;     // share of lines with a digit, in %
-  int list_weight_pct = 100;  // a list line weighs this % of its words; below 0 the penalty of a short line
+  int list_weight_pct = 100;   // a list line weighs this % of its words; below 0 the penalty of a short line
 };
 
 // Sets one parameter by name; false for an unknown name or a value outside its range.

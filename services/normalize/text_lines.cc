@@ -9,6 +9,10 @@
 #include "normalize/text_dates.h"
 
 namespace copydesk::normalize::internal {
+
+// The end marker a line of `words` words is (computed once per line by SplitTextLines).
+Marker FindEndMarker(std::string_view text, int words);
+
 namespace {
 
 // Phrases found in one pass over each line (lower case): 16 that make a line boilerplate wherever
@@ -99,6 +103,10 @@ int UnicodeSpaceAt(std::string_view s, size_t i, bool& drop) {
   return 0;
 }
 
+constexpr PhraseSet<14> kCredits({"credit:", "credits:", "photo:", "photos:", "image:", "images:",
+                                  "photograph:", "foto:", "bild:", "photo by ", "image via ",
+                                  "image copyright", "photo courtesy", "photos courtesy"});
+
 // `t`: a non-empty line, spaces collapsed and trimmed; `spaces`: how many it has; `cjk`: how many
 // kana and CJK ideographs, scripts written without spaces, counted as a word per two.
 void Finish(std::string&& t, bool gap, int spaces, int cjk, std::vector<TextLine>& out) {
@@ -127,6 +135,8 @@ void Finish(std::string&& t, bool gap, int spaces, int cjk, std::vector<TextLine
   line.boilerplate = marks.boilerplate;
   line.legal = marks.legal;
   line.prose = (line.terminal && line.words >= kProseMinWords) || line.words >= kProseRunWords;
+  line.credit = line.words <= 60 && kCredits.FoundIn(line.text);
+  line.marker = FindEndMarker(line.text, line.words);
   out.push_back(std::move(line));
 }
 
@@ -264,11 +274,8 @@ bool IsNameLine(std::string_view s) {
   return words >= 2 && words <= 5;
 }
 
-bool IsCreditLine(const TextLine& line) {
-  static constexpr PhraseSet<14> kCredits({"credit:", "credits:", "photo:", "photos:", "image:", "images:",
-                                           "photograph:", "foto:", "bild:", "photo by ", "image via ",
-                                           "image copyright", "photo courtesy", "photos courtesy"});
-  return line.words <= 60 && kCredits.FoundIn(line.text);
+bool HasDigit(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 bool IsBoilerplateLine(std::string_view s) {
@@ -404,9 +411,9 @@ bool IsBulletLine(std::string_view s, bool& ordered, std::string_view& rest) {
   return false;
 }
 
-Marker EndMarker(const TextLine& l) {
-  if (l.words > 14) return Marker::kNone;
-  std::string s = AsciiLower(l.text);
+Marker FindEndMarker(std::string_view text, int words) {
+  if (words > 14) return Marker::kNone;
+  std::string s = AsciiLower(text);
   while (!s.empty() && (s.back() == ':' || s.back() == ' ' || s.back() == '.')) s.pop_back();
   size_t digits = 0;
   while (digits < s.size() && std::isdigit(static_cast<unsigned char>(s[digits]))) ++digits;

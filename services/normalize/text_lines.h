@@ -8,15 +8,20 @@
 
 namespace copydesk::normalize::internal {
 
+// What a line that ends an article is (see EndMarker).
+enum class Marker { kNone, kSoft, kHard };
+
 // One non-blank line of a page dump, with the shape facts the decoder classifies it by.
 struct TextLine {
   std::string text;        // trimmed, Unicode spaces folded to ' ', runs collapsed
   bool gap_before = true;  // a blank line (or the start of the text) precedes it
   int words = 0;
-  bool terminal = false;     // ends a sentence: . ! ? ... (before closing quotes/brackets)
-  bool boilerplate = false;  // IsBoilerplateLine(text), computed once by SplitTextLines
-  bool legal = false;        // HasLegalPhrase(text), computed in the same pass
-  bool prose = false;        // reads like body prose (see MarkProse)
+  bool terminal = false;          // ends a sentence: . ! ? ... (before closing quotes/brackets)
+  bool boilerplate = false;       // IsBoilerplateLine(text), computed once by SplitTextLines
+  bool legal = false;             // HasLegalPhrase(text), computed in the same pass
+  bool prose = false;             // reads like body prose (see MarkProse)
+  bool credit = false;            // a picture's credit or caption label (see IsCreditLine)
+  Marker marker = Marker::kNone;  // the end marker it is (see EndMarker)
 };
 
 // The prose thresholds: a line that ends a sentence is prose from `min_words` words, any line from
@@ -58,8 +63,9 @@ ListHeader ListHeaderKind(std::string_view line);
 
 // Lines that end an article: comment sections, share bars, "more from" boxes, cookie banners
 // (kHard); boxes that also sit inside articles and need not end them: "Related", "Read more" (kSoft).
-enum class Marker { kNone, kSoft, kHard };
-Marker EndMarker(const TextLine& line);
+inline Marker EndMarker(const TextLine& line) {
+  return line.marker;
+}
 
 // "© 2020 Example" / "Copyright 2001 ...".
 bool IsCopyrightLine(std::string_view line);
@@ -74,7 +80,12 @@ std::vector<std::string> SplitOn(std::string_view s, std::string_view seps);  //
 
 // A picture's credit or caption label: "Photo: ...", "(Credit: Getty Images)", "Image copyright ...",
 // "Photo by ...". Looked at up to 60 words.
-bool IsCreditLine(const TextLine& line);
+inline bool IsCreditLine(const TextLine& line) {
+  return line.credit;
+}
+
+// True when the text has an ASCII digit.
+bool HasDigit(std::string_view s);
 
 // Strips one pair of surrounding quotes ("..." “...” '...' «...»).
 std::string_view StripQuotes(std::string_view s);

@@ -146,7 +146,7 @@ std::vector<char> ListLines(const std::vector<TextLine>& lines, const TextParams
     size_t words = 0, digits = 0, furniture = 0;
     for (size_t i = s; i < t; ++i) {
       words += static_cast<size_t>(lines[i].words);
-      digits += lines[i].text.find_first_of("0123456789") != std::string::npos ? 1 : 0;
+      digits += HasDigit(lines[i].text) ? 1 : 0;
       furniture += lines[i].boilerplate || EndMarker(lines[i]) != Marker::kNone ? 1 : 0;
     }
     const size_t n = t - s;
