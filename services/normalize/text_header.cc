@@ -183,8 +183,12 @@ void DetectDateline(std::string_view para, v1::Located& located) {
   }
 }
 
-// Header: everything before the body region.
-void DecodeHeader(const std::vector<TextLine>& lines, size_t begin, const Metadata& meta, v1::Article& out) {
+namespace {
+
+// The metadata lines of the header: section path, times, provider masthead, bylines. Returns the
+// index of the first line with the first publication time, or -1.
+int DecodeHeaderMeta(const std::vector<TextLine>& lines, size_t begin, const Metadata& meta,
+                     v1::Article& out) {
   int date_idx = -1;
   for (size_t i = 0; i < begin; ++i) {
     const auto& l = lines[i];
@@ -211,33 +215,53 @@ void DecodeHeader(const std::vector<TextLine>& lines, size_t begin, const Metada
       if (std::string by = MetaByline(l.text); !by.empty()) SetAuthors({by}, out);
     }
   }
+  return date_idx;
+}
 
-  // Headline.
-  int headline_idx = -1;
-  if (date_idx >= 0) {
-    const size_t d = static_cast<size_t>(date_idx);
-    const bool before_glued = d > 0 && !lines[d].gap_before && TitleLike(lines[d - 1]);
-    if (before_glued) {
-      headline_idx = date_idx - 1;
-    } else {
-      auto skippable = [&](size_t i) {
-        return !ParseBylineLine(lines[i].text).empty() || ParseHumanDate(lines[i].text, true).has_value() ||
-               IsMetaLine(lines[i]);
-      };
-      for (size_t i = d + 1; i < begin && i <= d + 3; ++i) {
-        if (skippable(i)) continue;
-        if (TitleLike(lines[i])) headline_idx = static_cast<int>(i);
-        break;
-      }
-      if (headline_idx < 0 && d > 0) {
-        for (size_t i = d; i-- > 0 && i + 5 > d;) {
-          if (skippable(i)) continue;
-          if (TitleLike(lines[i]) && lines[i].words >= 3) headline_idx = static_cast<int>(i);
-          break;
-        }
-      }
-    }
+// The headline next to the dateline at `d`: a title glued above it, else the first title below it
+// past bylines and meta lines, else the nearest above. -1 when there is none.
+int HeadlineNearDate(const std::vector<TextLine>& lines, size_t begin, size_t d) {
+  if (d > 0 && !lines[d].gap_before && TitleLike(lines[d - 1])) return static_cast<int>(d) - 1;
+  auto skippable = [&](size_t i) {
+    return !ParseBylineLine(lines[i].text).empty() || ParseHumanDate(lines[i].text, true).has_value() ||
+           IsMetaLine(lines[i]);
+  };
+  for (size_t i = d + 1; i < begin && i <= d + 3; ++i) {
+    if (skippable(i)) continue;
+    if (TitleLike(lines[i])) return static_cast<int>(i);
+    break;
   }
+  for (size_t i = d; i-- > 0 && i + 5 > d;) {
+    if (skippable(i)) continue;
+    if (TitleLike(lines[i]) && lines[i].words >= 3) return static_cast<int>(i);
+    break;
+  }
+  return -1;
+}
+
+// Without a dateline: the nearest title-like line above the first paragraph, leaving a caption pair
+// (the lines glued to the paragraph from `glued_begin`) alone.
+int HeadlineAboveBody(const std::vector<TextLine>& lines, size_t begin, size_t glued_begin) {
+  const size_t stop = begin - glued_begin >= 2 && begin - glued_begin <= 3 ? begin - 2 : begin;
+  if (begin - glued_begin == 3) return static_cast<int>(glued_begin);
+  for (size_t i = stop; i-- > 0;) {
+    // Menu items sit in runs of glued short lines; a headline stands apart or leads its group.
+    const bool in_nav_run = i > 0 && i + 1 < lines.size() && !lines[i].gap_before &&
+                            !lines[i + 1].gap_before && lines[i - 1].words <= 4 && lines[i + 1].words <= 4 &&
+                            !IsProseLine(lines[i + 1]);
+    if (TitleLike(lines[i]) && lines[i].words >= 3 && !in_nav_run && EndMarker(lines[i]) == Marker::kNone)
+      return static_cast<int>(i);
+    if (stop - i > 12) break;
+  }
+  return -1;
+}
+
+}  // namespace
+
+// Header: everything before the body region.
+void DecodeHeader(const std::vector<TextLine>& lines, size_t begin, const Metadata& meta, v1::Article& out) {
+  const int date_idx = DecodeHeaderMeta(lines, begin, meta, out);
+  int headline_idx = date_idx >= 0 ? HeadlineNearDate(lines, begin, static_cast<size_t>(date_idx)) : -1;
   // Lines glued to the first paragraph (no blank line between) that are not prose.
   size_t glued_begin = begin;
   while (glued_begin > 0 && begin < lines.size() && !lines[glued_begin].gap_before &&
@@ -245,22 +269,7 @@ void DecodeHeader(const std::vector<TextLine>& lines, size_t begin, const Metada
          !ParseHumanDate(lines[glued_begin - 1].text, true) &&
          ParseBylineLine(lines[glued_begin - 1].text).empty())
     --glued_begin;
-  if (headline_idx < 0) {
-    // The nearest title-like line above the first paragraph, leaving a caption pair alone.
-    size_t stop = begin - glued_begin >= 2 && begin - glued_begin <= 3 ? begin - 2 : begin;
-    if (begin - glued_begin == 3) headline_idx = static_cast<int>(glued_begin);
-    for (size_t i = stop; headline_idx < 0 && i-- > 0;) {
-      // Menu items sit in runs of glued short lines; a headline stands apart or leads its group.
-      const bool in_nav_run = i > 0 && i + 1 < lines.size() && !lines[i].gap_before &&
-                              !lines[i + 1].gap_before && lines[i - 1].words <= 4 &&
-                              lines[i + 1].words <= 4 && !IsProseLine(lines[i + 1]);
-      if (TitleLike(lines[i]) && lines[i].words >= 3 && !in_nav_run && EndMarker(lines[i]) == Marker::kNone) {
-        headline_idx = static_cast<int>(i);
-        break;
-      }
-      if (stop - i > 12) break;
-    }
-  }
+  if (headline_idx < 0) headline_idx = HeadlineAboveBody(lines, begin, glued_begin);
   if (headline_idx >= 0) out.set_headline(lines[static_cast<size_t>(headline_idx)].text);
 
   // What sits between the headline and the first paragraph.
