@@ -123,7 +123,7 @@ bool TitleLike(const TextLine& l) {
   }
   if (alpha_words < 2) return false;
   if (l.text.back() == ':' || (l.text.back() == '.' && !EndsWithAbbreviation(l.text))) return false;
-  if (l.boilerplate || IsCopyrightLine(l.text)) return false;
+  if (l.boilerplate || IsCreditLine(l) || IsCopyrightLine(l.text)) return false;
   if (ParseHumanDate(l.text, true)) return false;
   if (!SectionPathFromLine(l.text).empty()) return false;
   if (!ParseBylineLine(l.text).empty()) return false;
@@ -239,21 +239,55 @@ int HeadlineNearDate(const std::vector<TextLine>& lines, size_t begin, size_t d)
   return -1;
 }
 
-// Without a dateline: the nearest title-like line above the first paragraph, leaving a caption pair
-// (the lines glued to the paragraph from `glued_begin`) alone.
+// Lower-cased words of four bytes or more.
+std::vector<std::string> ContentWords(std::string_view t) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  auto word_byte = [](unsigned char c) { return std::isalnum(c) || c >= 0x80; };
+  while (pos < t.size()) {
+    while (pos < t.size() && !word_byte(static_cast<unsigned char>(t[pos]))) ++pos;
+    size_t q = pos;
+    while (q < t.size() && word_byte(static_cast<unsigned char>(t[q]))) ++q;
+    if (q - pos >= 4) out.push_back(AsciiLower(t.substr(pos, q - pos)));
+    pos = q;
+  }
+  return out;
+}
+
+// Without a dateline: among the title-like lines up to 12 lines above the first paragraph (a
+// caption pair glued to the paragraph from `glued_begin` left alone), the one that shares the most
+// words with the opening of the body; the nearest among equals.
 int HeadlineAboveBody(const std::vector<TextLine>& lines, size_t begin, size_t glued_begin) {
   const size_t stop = begin - glued_begin >= 2 && begin - glued_begin <= 3 ? begin - 2 : begin;
   if (begin - glued_begin == 3) return static_cast<int>(glued_begin);
+  std::vector<std::string> body;
+  for (size_t i = begin, n = 0; i < lines.size() && n < 5; ++i) {
+    if (!IsProseLine(lines[i])) continue;
+    ++n;
+    for (auto& w : ContentWords(lines[i].text)) body.push_back(std::move(w));
+  }
+  std::sort(body.begin(), body.end());
+  int best = -1;
+  size_t best_shared = 0;
   for (size_t i = stop; i-- > 0;) {
     // Menu items sit in runs of glued short lines; a headline stands apart or leads its group.
     const bool in_nav_run = i > 0 && i + 1 < lines.size() && !lines[i].gap_before &&
                             !lines[i + 1].gap_before && lines[i - 1].words <= 4 && lines[i + 1].words <= 4 &&
                             !IsProseLine(lines[i + 1]);
-    if (TitleLike(lines[i]) && lines[i].words >= 3 && !in_nav_run && EndMarker(lines[i]) == Marker::kNone)
-      return static_cast<int>(i);
+    if (TitleLike(lines[i]) && lines[i].words >= 3 && !in_nav_run && EndMarker(lines[i]) == Marker::kNone) {
+      std::vector<std::string> words = ContentWords(lines[i].text);
+      std::sort(words.begin(), words.end());
+      words.erase(std::unique(words.begin(), words.end()), words.end());
+      size_t shared = 0;
+      for (const auto& w : words) shared += std::binary_search(body.begin(), body.end(), w) ? 1 : 0;
+      if (best < 0 || shared > best_shared) {
+        best = static_cast<int>(i);
+        best_shared = shared;
+      }
+    }
     if (stop - i > 12) break;
   }
-  return -1;
+  return best;
 }
 
 }  // namespace

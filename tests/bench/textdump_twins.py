@@ -10,7 +10,8 @@
 2. Normalizes them with `copydesk normalize --content-type text/plain FILE...`.
 3. Scores the body against ground-truth.json with the benchmark metric (4-word shingles,
    macro precision / recall, F1 of the means): the scoring function of tests/bench/extraction_eval.py.
-   The figures are printed for all pages and for each half of a fixed split: the pages sorted by
+   Headlines are compared with the hand labels of tests/fixtures/metadata-labels/labels.jsonl
+   (exact, white space folded). The figures are printed for all pages and for each half of a fixed split: the pages sorted by
    the SHA-1 of their file name (`<id>.html`), the first 62 are half A, the other 62 half B.
 4. With --cross-validate, the decoder's parameters (TextParams in services/normalize/text_decode.h,
    run through build/bin/text_fit) are fitted on one half and measured on the other, both ways.
@@ -85,6 +86,27 @@ START = {
     "list_digit_pct": 50,
     "list_weight_pct": -100,
 }
+
+
+def headline_check(labels_path, rows):
+    """Exact headlines (white space folded) against the hand labels of the same pages."""
+    if not os.path.exists(labels_path):
+        return
+    got = {row[0]: row[4] for row in rows}
+    fold = lambda s: " ".join((s or "").split())  # noqa: E731
+    ok = n = 0
+    with open(labels_path, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            lab = json.loads(line)
+            page_id = lab["page"][:-len(".html")]
+            if "headline" not in lab or page_id not in got:
+                continue
+            n += 1
+            ok += fold(lab["headline"]) == fold(got[page_id])
+    if n:
+        print("headline exact: %d/%d pages with a hand label (%.1f%%)" % (ok, n, 100.0 * ok / n))
 
 
 def split_halves(ids):
@@ -324,6 +346,7 @@ def main():
     ap.add_argument("--reuse", action="store_true", help="do not re-render twins already in --out")
     ap.add_argument("--worst", type=int, default=10)
     ap.add_argument("--limit", type=int, default=0, help="only the first N pages (for a quick look)")
+    ap.add_argument("--labels", default=os.path.join(REPO, "tests", "fixtures", "metadata-labels", "labels.jsonl"))
     ap.add_argument("--cross-validate", action="store_true",
                     help="fit the decoder's parameters on each half, measure on the other")
     ap.add_argument("--fit-bin", default=os.path.join(REPO, "build", "bin", "text_fit"))
@@ -363,6 +386,7 @@ def main():
         for h, members in split_halves(ids).items():
             print("  half %s (%d pages): F1 %.4f (P %.3f R %.3f)" %
                   ((h, len(members)) + f1_of([by_id[i] for i in members])))
+        headline_check(args.labels, rows)
         print("worst %d by F1:" % args.worst)
         def page_f1(row):
             return 2 * row[1] * row[2] / (row[1] + row[2]) if row[1] + row[2] else 0.0
