@@ -1,13 +1,22 @@
-// The text/plain page-dump decoder: a page as a crawler or a browser's innerText hands it over,
-// navigation chrome, captions, pull quotes, subheads, "See also" lists and footers mixed into
-// plain lines. Everything is decided by line shape, never by site:
-//  1. the body region is the run of lines with the most prose in it (maximum-sum segment, prose
-//     lines weigh their word count, other lines a penalty);
+// The text/plain decoder. Two shapes arrive as text/plain:
+//  - an event, as a wire or a CMS sends a story: a title line, a blank line, the story. Its title
+//    is the headline whatever its punctuation, and every line after it is the story, short lines
+//    (figures, a correction note, the reporter's credit) included, up to the first line of page
+//    furniture (IsEventShape, EventBodyEnd in text_region.cc);
+//  - a page dump, as a crawler or a browser's innerText hands a page over: navigation, captions,
+//    pull quotes, subheads, lists and footers mixed into plain lines.
+// Everything is decided by line shape, never by site:
+//  1. the body region is the run of lines with the most prose in it (text_region.cc: a
+//     maximum-sum segment; prose lines weigh their word count, list blocks their words, other
+//     lines a penalty), cut at the article's end and extended over a list that closes it;
 //  2. the header before it gives the headline, dateline time, section path ("You are in:"),
-//     provider, byline and a caption glued to the first paragraph;
+//     provider, byline and a caption glued to the first paragraph (text_header.cc);
 //  3. inside the region short lines become subheadings, captions (two short lines glued to a
-//     paragraph), pull quotes (a line followed by a name line) or list items;
+//     paragraph, a picture's credit), pull quotes (a line followed by a name line), list items or
+//     paragraphs;
 //  4. the footer gives media items, "See also" related links and the copyright line.
+// The numbers behind these choices are TextParams (text_decode.h), fitted on text dumps of the
+// extraction benchmark's pages and checked across halves of them (tests/bench/textdump_twins.py).
 #include <algorithm>
 #include <cctype>
 #include <chrono>
