@@ -13,7 +13,7 @@
    Headlines are compared with the hand labels of tests/fixtures/metadata-labels/labels.jsonl
    (exact, white space folded). The figures are printed for all pages and for each half of a fixed split: the pages sorted by
    the SHA-1 of their file name (`<id>.html`), the first 62 are half A, the other 62 half B.
-4. With --cross-validate, the decoder's parameters (TextParams in services/normalize/text_decode.h,
+4. Unless --no-cross-validate, the decoder's parameters (TextParams in services/normalize/text_decode.h,
    run through build/bin/text_fit) are fitted on one half and measured on the other, both ways.
    Fitting is coordinate ascent on the half's F1: from a fixed start (START below, hand-set values,
    so that a half's fit owes nothing to defaults chosen with all pages), each parameter in turn
@@ -23,7 +23,8 @@
    half they were not fitted on, and the fit on all pages (what the defaults are set from).
 
 Usage: /usr/bin/python3 tests/bench/textdump_twins.py [--bin build/bin/copydesk] [--data DIR]
-       [--out DIR] [--reuse] [--worst 10] [--limit N] [--cross-validate [--fit-bin build/bin/text_fit]]
+       [--out DIR] [--reuse] [--worst 10] [--limit N] [--no-cross-validate] [--fit-bin build/bin/text_fit]
+Prints BENCH lines for scripts/bench (tests/bench/bench_result.py).
 """
 import argparse
 import hashlib
@@ -38,6 +39,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "tests", "bench"))
+from bench_result import emit  # noqa: E402
 try:
     from extraction_eval import page_scores  # the benchmark metric, shared with the HTML evaluation
 except ImportError:  # keep working if that script moves
@@ -107,6 +109,8 @@ def headline_check(labels_path, rows):
             ok += fold(lab["headline"]) == fold(got[page_id])
     if n:
         print("headline exact: %d/%d pages with a hand label (%.1f%%)" % (ok, n, 100.0 * ok / n))
+        emit("text dumps (twins): headline exact on the pages with a hand-labelled headline",
+             "%d/%d" % (ok, n), "", None)
 
 
 def split_halves(ids):
@@ -206,7 +210,10 @@ def cross_validate(fit_bin, ids, files, truth):
         scores = fitter.score([s])[s]
         print("  fitted on %s: %s" % (fit_half, s))
         print("    F1 on %s (fitted): %.4f (P %.3f R %.3f)" % ((fit_half,) + f1_of([scores[i] for i in halves[fit_half]])))
-        print("    F1 on %s (not used): %.4f (P %.3f R %.3f)" % ((test_half,) + f1_of([scores[i] for i in halves[test_half]])))
+        held_out = f1_of([scores[i] for i in halves[test_half]])
+        print("    F1 on %s (not used): %.4f (P %.3f R %.3f)" % ((test_half,) + held_out))
+        emit("text dumps (twins): body F1 on half %s with TextParams fitted on half %s" % (test_half, fit_half),
+             "%.4f" % held_out[0], ">= 0.90", held_out[0] >= 0.90, "P %.3f R %.3f; fitted: %s" % (held_out[1], held_out[2], s))
 
 
 class Chromium:
@@ -347,8 +354,9 @@ def main():
     ap.add_argument("--worst", type=int, default=10)
     ap.add_argument("--limit", type=int, default=0, help="only the first N pages (for a quick look)")
     ap.add_argument("--labels", default=os.path.join(REPO, "tests", "fixtures", "metadata-labels", "labels.jsonl"))
-    ap.add_argument("--cross-validate", action="store_true",
-                    help="fit the decoder's parameters on each half, measure on the other")
+    ap.add_argument("--no-cross-validate", dest="cross_validate", action="store_false",
+                    help="skip fitting the decoder's parameters on each half and measuring on the other")
+    ap.add_argument("--cross-validate", dest="cross_validate", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--fit-bin", default=os.path.join(REPO, "build", "bin", "text_fit"))
     args = ap.parse_args()
 
@@ -383,9 +391,14 @@ def main():
         print("text-dump twins: %d pages (rendered in %.1fs, normalized in %.1fs)" % (len(rows), t1 - t0, t2 - t1))
         print("precision %.3f  recall %.3f  F1 %.3f  accuracy %.3f" % (precision, recall, f1, accuracy))
         by_id = {row[0]: (row[1], row[2]) for row in rows}
+        emit("text dumps (twins): body F1, %d pages, copydesk normalize" % len(rows), "%.4f" % f1, "",
+             None, "P %.3f R %.3f" % (precision, recall))
         for h, members in split_halves(ids).items():
-            print("  half %s (%d pages): F1 %.4f (P %.3f R %.3f)" %
-                  ((h, len(members)) + f1_of([by_id[i] for i in members])))
+            half = f1_of([by_id[i] for i in members])
+            print("  half %s (%d pages): F1 %.4f (P %.3f R %.3f)" % ((h, len(members)) + half))
+            if len(ids) == len(truth):
+                emit("text dumps (twins): body F1 on half %s, defaults" % h, "%.4f" % half[0], "", None,
+                     "P %.3f R %.3f" % (half[1], half[2]))
         headline_check(args.labels, rows)
         print("worst %d by F1:" % args.worst)
         def page_f1(row):

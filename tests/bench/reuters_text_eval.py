@@ -12,15 +12,15 @@ Figures:
   body      the benchmark metric of tests/bench/extraction_eval.py: tokens = \\w+ (case kept),
             4-token shingles counted as multisets, per record TP/FP/FN normalized to sum to 1,
             precision and recall as macro means over records, F1 = harmonic mean of the two means;
-            `bodyText` scored against the record's `body`.
+            the Article's body text scored against the record's `body`.
 Targets: headline >= 99.5 %, body F1 >= 0.99; exit 1 below either. Exit 77 (a skip for ctest)
-when the data set is absent.
+when the data set is absent. Prints BENCH lines for scripts/bench (tests/bench/bench_result.py).
 
---sample N scores a fixed sample: the N records with the smallest SHA-1 of their id, the same
-records on every machine (ctest runs this).
+--limit N scores the first N records (in file order); --sample N a fixed sample, the N records
+with the smallest SHA-1 of their id, the same records on every machine (ctest runs this).
 
-Usage: /usr/bin/python3 tests/bench/reuters_plaintext.py [--bin build/bin/copydesk] [--data DIR]
-       [--sample N] [--worst 10] [--out DIR]
+Usage: /usr/bin/python3 tests/bench/reuters_text_eval.py [--bin build/bin/copydesk] [--data DIR]
+       [--limit N | --sample N] [--worst 10] [--out DIR]
 """
 import argparse
 import hashlib
@@ -35,6 +35,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "tests", "bench"))
+from bench_result import emit  # noqa: E402
 from extraction_eval import f1, page_scores  # noqa: E402  the benchmark metric, shared
 
 SKIP = 77
@@ -93,6 +94,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", default=os.environ.get("COPYDESK_BIN", os.path.join(REPO, "build", "bin", "copydesk")))
     ap.add_argument("--data", default=os.path.join(REPO, "..", "shared", "data", "reuters-story-versions"))
+    ap.add_argument("--limit", type=int, default=0, help="score only the first N records")
     ap.add_argument("--sample", type=int, default=0, help="score only this many records (a fixed sample)")
     ap.add_argument("--worst", type=int, default=10)
     ap.add_argument("--out", help="keep the text/plain events here (default: a temp dir, removed afterwards)")
@@ -107,6 +109,8 @@ def main():
         return SKIP
     if not os.path.exists(args.bin):
         sys.exit("copydesk binary not found at %s (build it or pass --bin / COPYDESK_BIN)" % args.bin)
+    if args.limit:
+        records = records[:args.limit]
     if args.sample:
         records = sorted(records, key=lambda r: hashlib.sha1(r["id"].encode()).hexdigest())[:args.sample]
 
@@ -129,10 +133,11 @@ def main():
     rows = []
     for r, path in zip(records, files):
         art = results.get(path) or {}
-        p, rc, _ = page_scores(art.get("bodyText", ""), r["body"])
+        body = art.get("body_text", art.get("bodyText", ""))
+        p, rc, _ = page_scores(body, r["body"])
         rows.append({"id": r["id"], "title": r["title"], "headline": art.get("headline", ""),
                      "head_ok": fold(art.get("headline")) == fold(r["title"]), "p": p, "r": rc,
-                     "error": art.get("error"), "pred": art.get("bodyText", ""), "truth": r["body"]})
+                     "error": art.get("error"), "pred": body, "truth": r["body"]})
     n = len(rows)
     head = sum(1 for x in rows if x["head_ok"]) / n
     precision = sum(x["p"] for x in rows) / n
@@ -160,6 +165,12 @@ def main():
         if lost:
             print("         lost: %r" % lost[:160])
     ok = head >= args.headline_target and body_f1 >= args.f1_target
+    which = "%d records%s" % (n, ", fixed sample" if args.sample else ", first in file order" if args.limit else "")
+    emit("Reuters as text/plain (title, blank line, body): headline exact, %s" % which, "%.2f %%" % (100 * head),
+         ">= %.1f %%" % (100 * args.headline_target), head >= args.headline_target)
+    emit("Reuters as text/plain (title, blank line, body): body F1 (4-word shingles, macro), %s" % which,
+         "%.4f" % body_f1, ">= %.2f" % args.f1_target, body_f1 >= args.f1_target,
+         "P %.4f R %.4f; %d records below F1 0.99" % (precision, recall, below))
     print("PASS" if ok else "FAIL: below target")
     return 0 if ok else 1
 
