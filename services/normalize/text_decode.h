@@ -17,8 +17,9 @@
 namespace copydesk::normalize::internal {
 
 // The decoder's numeric choices, gathered so that they can be fitted and checked on evaluation
-// pages (tests/bench/textdump_twins.py --cross-validate, through the text_fit tool). The defaults
-// are what copydesk uses.
+// pages: tests/bench/textdump_twins.py fits them on one half of the text dumps of the extraction
+// benchmark's pages and measures them on the other, through the text_fit tool. The defaults,
+// which copydesk uses, are that procedure's fit on all the pages.
 struct TextParams {
   int prose_min_words = kProseMinWords;  // a line that ends a sentence is prose from this many words
   int prose_run_words = kProseRunWords;  // any line is prose from this many words
