@@ -208,7 +208,7 @@ class NewsMl1Items final : public ItemDecoder {
 
  private:
   XmlDocPtr doc_;
-  const xmlNode* root_;                // owned by doc_
+  xmlNode* root_;                      // owned by doc_
   std::vector<const xmlNode*> items_;  // owned by doc_
 };
 
@@ -220,7 +220,8 @@ Result<std::unique_ptr<ItemDecoder>> OpenNewsMl1(std::string_view bytes, const L
   XmlDocPtr doc = std::move(parsed.value());
   auto items = Items(xmlDocGetRootElement(doc.get()));
   if (!items.ok()) return items.error();
-  return std::unique_ptr<ItemDecoder>(std::make_unique<NewsMl1Items>(std::move(doc), std::move(items.value())));
+  return std::unique_ptr<ItemDecoder>(
+      std::make_unique<NewsMl1Items>(std::move(doc), std::move(items.value())));
 }
 
 }  // namespace copydesk::normalize::internal

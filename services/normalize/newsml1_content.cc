@@ -499,10 +499,13 @@ Status DecodeComponents(xmlDoc* doc, const xmlNode* component, const TopicIndex&
   if (!w.have_body && w.media.size() == 1 && !w.media[0].type().empty()) {
     out.set_type(w.media[0].type());
     for (const auto& r : w.media[0].renditions()) *out.add_renditions() = r;
-    if (!w.media[0].description().empty() && out.body().empty()) {
-      auto* b = out.add_body();
-      b->set_type(v1::BLOCK_TYPE_PARAGRAPH);
-      b->set_text(w.media[0].description());
+    bool described = false;
+    for (const auto& d : out.descriptions()) described = described || d.value() == w.media[0].description();
+    if (!w.media[0].description().empty() && !described) {
+      auto* d = out.add_descriptions();
+      d->set_role("caption");
+      d->set_content_type("text/plain");
+      d->set_value(w.media[0].description());
     }
   }
   for (auto& m : w.media) {

@@ -245,10 +245,12 @@ void ParseDesignator(std::string_view text, Designator& d) {
       pending = 0;
       continue;
     }
-    // A number after the word counts when none came before it ("Take 2", "Add 3").
+    // A number after the word counts when none came before it and it is not the ordinal of the
+    // next designator ("Take 2", "Add 3", but not the 2 of "Writethru 2nd Add").
     uint32_t n = pending;
     if (n == 0 && i + 1 < tokens.size() && tokens[i + 1].number &&
-        (w->kind == Kind::kTake || w->kind == Kind::kAdd || w->kind == Kind::kLead)) {
+        (w->kind == Kind::kTake || w->kind == Kind::kAdd) &&
+        (i + 2 >= tokens.size() || tokens[i + 2].number || Lookup(tokens[i + 2].word) == nullptr)) {
       n = tokens[++i].n;
     }
     pending = 0;
@@ -326,17 +328,12 @@ PrintedDate UtcDateOf(int64_t seconds) {
 int ResolveYear(int month, int day, int64_t reference_seconds) {
   const int64_t ref_days = (reference_seconds >= 0 ? reference_seconds : reference_seconds - 86399) / 86400;
   const int year = UtcDateOf(reference_seconds).year;
-  int best = year;
-  int64_t best_gap = -1;
-  for (int y = year - 1; y <= year + 1; ++y) {
-    const int64_t gap =
-        std::llabs(DaysFromCivil(y, static_cast<unsigned>(month), static_cast<unsigned>(day)) - ref_days);
-    if (best_gap < 0 || gap < best_gap) {
-      best = y;
-      best_gap = gap;
-    }
+  // A wire date is of the past or of the next few weeks (advances): the latest year that puts it
+  // no more than 31 days after the reference.
+  for (int y = year + 1; y > year - 1; --y) {
+    if (DaysFromCivil(y, static_cast<unsigned>(month), static_cast<unsigned>(day)) - ref_days <= 31) return y;
   }
-  return best;
+  return year - 1;
 }
 
 int ExpandYear(int yy, int64_t reference_seconds) {
@@ -497,10 +494,12 @@ void SetDatelineFromBody(v1::Article& out) {
   if (open != std::string::npos) {
     const size_t close = p.find(')', open);
     if (close == std::string::npos || close - open > 24) return;
+    int upper = 0;
     for (size_t k = open + 1; k < close; ++k) {
       const char c = p[k];
       if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == ' ' || c == '-' || c == '/' || c == '.'))
         return;
+      upper += c >= 'A' && c <= 'Z' ? 1 : 0;
     }
     size_t j = close + 1;
     while (j < p.size() && p[j] == ' ') ++j;
@@ -509,9 +508,13 @@ void SetDatelineFromBody(v1::Article& out) {
     if (IsDash(p, j, &len)) {
       dash_at = j;
       dash_len = len;
-    } else {
-      dash_at = close + 1;  // "Berlin (KNA) Die ...": the agency closes the dateline
+    } else if (upper >= 2 && close - open <= 9 && p.find(' ', open) > close && j < p.size() &&
+               ((p[j] >= 'A' && p[j] <= 'Z') || static_cast<unsigned char>(p[j]) >= 0xC0)) {
+      // "Berlin (KNA) Die ...": an agency in capitals before a capital closes the dateline.
+      dash_at = close + 1;
       dash_len = 0;
+    } else {
+      return;
     }
   } else if (dash_at != std::string::npos) {
     place_end = dash_at - 1;
