@@ -10,6 +10,8 @@
 // `` and '' are curly quotes, " _ " is a dash. Story identity comes from the keyword, the filing
 // date and the version field (see wire_text.h); the story number and selector code are routing and
 // go to altids.
+#include "normalize/anpa1312.h"
+
 #include <array>
 #include <string>
 #include <vector>
@@ -38,21 +40,6 @@ struct Trailer {
   int hour = -1, minute = 0;
 };
 
-std::string_view NextLine(std::string_view s, size_t& pos) {
-  const size_t nl = s.find('\n', pos);
-  std::string_view line = s.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-  pos = nl == std::string_view::npos ? s.size() : nl + 1;
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  return line;
-}
-
-bool IsDigits(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
-
 bool IsAlpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
@@ -61,7 +48,7 @@ bool IsAlpha(char c) {
 bool ParseDayPair(std::string_view s, int& a, int& b) {
   const size_t dash = s.find('-');
   if (dash == std::string_view::npos || dash == 0 || dash > 2 || s.size() - dash - 1 > 2) return false;
-  if (!IsDigits(s.substr(0, dash)) || !IsDigits(s.substr(dash + 1))) return false;
+  if (!wire::IsDigits(s.substr(0, dash)) || !wire::IsDigits(s.substr(dash + 1))) return false;
   a = std::stoi(std::string(s.substr(0, dash)));
   b = std::stoi(std::string(s.substr(dash + 1)));
   return true;
@@ -99,7 +86,7 @@ bool ParseLine2(std::string_view l, AnpaHeader& h) {
     pos = end;
   }
   int a = 0, b = 0;
-  if (!tokens.empty() && IsDigits(tokens.back()) && tokens.back().size() <= 5) {
+  if (!tokens.empty() && wire::IsDigits(tokens.back()) && tokens.back().size() <= 5) {
     h.word_count = std::string(tokens.back());
     tokens.pop_back();
   }
@@ -140,9 +127,10 @@ void ParseTrailer(std::string_view line, Trailer& t) {
       parts.push_back(tok.substr(p, d - p));
       p = d + 1;
     }
-    if (parts.size() >= 3 && IsDigits(parts[parts.size() - 1]) && IsDigits(parts[parts.size() - 2]) &&
-        IsDigits(parts[parts.size() - 3]) && parts[parts.size() - 3].size() <= 2 &&
-        parts[parts.size() - 2].size() <= 2 && parts.back().size() <= 4) {
+    if (parts.size() >= 3 && wire::IsDigits(parts[parts.size() - 1]) &&
+        wire::IsDigits(parts[parts.size() - 2]) && wire::IsDigits(parts[parts.size() - 3]) &&
+        parts[parts.size() - 3].size() <= 2 && parts[parts.size() - 2].size() <= 2 &&
+        parts.back().size() <= 4) {
       t.a = std::stoi(std::string(parts[parts.size() - 3]));
       t.b = std::stoi(std::string(parts[parts.size() - 2]));
       t.yy = std::stoi(std::string(parts.back()));
@@ -176,42 +164,6 @@ bool LooksLikeTrailer(std::string_view line) {
   return t.yy >= 0 && t.hour >= 0 && line.size() < 48;
 }
 
-// ANPA's 7-bit typography: `` and '' are double quotes, ` a single opening quote, " _ " a dash.
-std::string Typography(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 16);
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s.compare(i, 2, "``") == 0) {
-      out += "\xE2\x80\x9C";
-      ++i;
-    } else if (s.compare(i, 2, "''") == 0) {
-      out += "\xE2\x80\x9D";
-      ++i;
-    } else if (s[i] == '`') {
-      out += "\xE2\x80\x98";
-    } else if (s[i] == '_' && (i == 0 || s[i - 1] == ' ') && (i + 1 == s.size() || s[i + 1] == ' ')) {
-      out += "\xE2\x80\x94";
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-// A '^' header line without its markers: "^By CHARLES ODUM=" -> "By CHARLES ODUM".
-std::string CleanHeaderLine(std::string_view s) {
-  std::string t = wire::Squeeze(wire::StripControls(s));
-  while (!t.empty() && (t.front() == '^' || t.front() == ' ')) t.erase(0, 1);
-  while (!t.empty() && (t.back() == '<' || t.back() == '=' || t.back() == '@' || t.back() == ' '))
-    t.pop_back();
-  return t;
-}
-
-bool EndsHeaderLine(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s.empty() || s.back() == '<' || s.back() == '=';
-}
-
 int PriorityNumber(char p) {
   switch (p) {
     case 'f': return 1;  // flash
@@ -225,237 +177,6 @@ int PriorityNumber(char p) {
     case 'y': return 8;  // rerun
     default: return 0;
   }
-}
-
-// The cycle designator in front of AP keywords (AM-, PM-, BC- for both, AP-).
-std::string_view WithoutCycle(std::string_view kw) {
-  if (kw.size() > 3 && kw[2] == '-') {
-    const std::string c = AsciiLower(kw.substr(0, 2));
-    if (c == "am" || c == "pm" || c == "bc" || c == "ap") return kw.substr(3);
-  }
-  return kw;
-}
-
-// The keyword as the header carries it: spaces dropped, at most 24 characters.
-std::string HeaderKeyword(std::string_view slug) {
-  std::string k;
-  for (char c : slug) {
-    if (c != ' ' && k.size() < 24) k += c;
-  }
-  return k;
-}
-
-void AddAltId(v1::Article& out, std::string_view role, std::string_view value) {
-  if (value.empty()) return;
-  auto* a = out.add_altids();
-  a->set_role(std::string(role));
-  a->set_value(std::string(value));
-}
-
-struct TextParts {
-  std::vector<std::string> header;  // '^' lines, cleaned
-  std::vector<std::string> paragraphs;
-  std::string trailer;  // a trailer line found at the end of the text
-};
-
-TextParts SplitText(std::string_view text, bool tabular) {
-  TextParts parts;
-  std::string cur;
-  bool in_header = true, header_open = false;
-  auto flush = [&]() {
-    std::string p = wire::Squeeze(cur);
-    cur.clear();
-    if (!p.empty()) parts.paragraphs.push_back(std::move(p));
-  };
-  size_t pos = 0;
-  while (pos < text.size()) {
-    std::string line = wire::StripControls(NextLine(text, pos));
-    const bool blank = line.find_first_not_of(" \t") == std::string::npos;
-    if (in_header) {
-      // Header lines start with '^'; one without its end marker goes on on the next line; a short
-      // unmarked line ending with '<' ("code:2<") is one too.
-      if (!blank && line[0] == '^') {
-        parts.header.push_back(CleanHeaderLine(line));
-        header_open = !EndsHeaderLine(line);
-        continue;
-      }
-      if (header_open && !blank && line[0] != '\t') {
-        parts.header.back() = wire::Squeeze(parts.header.back() + " " + CleanHeaderLine(line));
-        header_open = !EndsHeaderLine(line);
-        continue;
-      }
-      header_open = false;
-      if (blank) continue;
-      if (line[0] != '\t' && line.size() < 40 && line.find_last_not_of(" ") == line.rfind('<')) {
-        parts.header.push_back(CleanHeaderLine(line));
-        continue;
-      }
-      in_header = false;
-    }
-    if (blank) {
-      flush();
-      continue;
-    }
-    if (line[0] == '^') line.erase(0, 1);
-    if (tabular || line[0] == '\t' || line.compare(0, 2, "  ") == 0) flush();
-    if (!cur.empty()) cur += ' ';
-    cur += line;
-    if (tabular) flush();
-  }
-  flush();
-  // "<" ends paragraphs in some feeds.
-  for (auto& p : parts.paragraphs) {
-    while (!p.empty() && (p.back() == '<' || p.back() == ' ')) p.pop_back();
-  }
-  if (!parts.paragraphs.empty() && LooksLikeTrailer(parts.paragraphs.back())) {
-    parts.trailer = parts.paragraphs.back();
-    parts.paragraphs.pop_back();
-  }
-  return parts;
-}
-
-// Notes to editors that wires put among the header lines.
-bool IsEditorsNote(std::string_view l) {
-  return StartsWithAsciiLower(l, "editor's note") || StartsWithAsciiLower(l, "editors note") ||
-         StartsWithAsciiLower(l, "ap photo") || StartsWithAsciiLower(l, "with ap photo");
-}
-
-// The tagged header lines some wires send ("HL:", "INDEX:", "SYMBOL:", "Eds:", "Update:", "code:"),
-// lower-cased; "" for an untagged line (a headline may hold a colon, so only these tags count).
-std::string TagOf(std::string_view l) {
-  static constexpr std::array<std::string_view, 10> kTags = {
-      "hl", "index", "keywords", "symbol", "eds", "update", "advisory", "note", "code", "slug"};
-  const size_t colon = l.find(':');
-  if (colon == std::string_view::npos) return "";
-  const std::string tag = AsciiLower(wire::Squeeze(l.substr(0, colon)));
-  for (auto t : kTags) {
-    if (t == tag) return tag;
-  }
-  return "";
-}
-
-std::string WithoutLeadingDash(std::string t) {
-  while (!t.empty()) {
-    if (t.front() == '_' || t.front() == ':' || t.front() == '-' || t.front() == ' ') {
-      t.erase(0, 1);
-    } else if (t.compare(0, 3, "\xE2\x80\x94") == 0) {
-      t.erase(0, 3);
-    } else {
-      break;
-    }
-  }
-  return t;
-}
-
-// "EDITOR'S NOTE _ The story ..." -> "The story ..."; other notes unchanged.
-std::string NoteText(std::string_view l) {
-  for (std::string_view p : {std::string_view("editor's note"), std::string_view("editors note")}) {
-    if (StartsWithAsciiLower(l, p)) return WithoutLeadingDash(std::string(l.substr(p.size())));
-  }
-  return std::string(l);
-}
-
-void AddKeywords(std::string_view list, v1::Article& out) {
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string_view::npos) comma = list.size();
-    if (auto k = wire::Squeeze(list.substr(start, comma - start)); !k.empty()) out.add_keywords(k);
-    start = comma + 1;
-  }
-}
-
-struct HeaderFacts {
-  std::string slug;         // from the slug line, untruncated
-  std::string designators;  // version words of the slug line
-};
-
-// "BC-BKN--Heat-Hawks, 1st Ld-Writethru,416": the slug, then version words, then the word count.
-void ReadSlugLine(std::string_view l, HeaderFacts& facts) {
-  size_t start = 0;
-  bool first = true;
-  while (start <= l.size()) {
-    size_t comma = l.find(',', start);
-    if (comma == std::string_view::npos) comma = l.size();
-    std::string field = wire::Squeeze(l.substr(start, comma - start));
-    if (first) {
-      facts.slug = field;
-    } else if (!field.empty() && !IsDigits(field)) {
-      facts.designators += (facts.designators.empty() ? "" : " ") + field;
-    }
-    first = false;
-    start = comma + 1;
-  }
-}
-
-// The first header line repeats the keyword (untruncated) or starts with a cycle designator.
-bool IsSlugLine(std::string_view l, std::string_view keyword) {
-  return (!keyword.empty() && StartsWithAsciiLower(HeaderKeyword(l), AsciiLower(keyword.substr(0, 8)))) ||
-         WithoutCycle(l).size() != l.size();
-}
-
-// The '^' header lines: slug line, headline, notes, byline and its title, summary. In a part sent
-// on its own (an add, an insert) the line after the slug line is the pickup line, a note saying
-// where the part goes, not a headline.
-HeaderFacts ReadHeaderLines(const std::vector<std::string>& lines, std::string_view keyword, bool is_part,
-                            v1::Article& out) {
-  HeaderFacts facts;
-  std::vector<std::string> notes;
-  std::string byline, byline_title;
-  bool after_byline = false;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    const std::string l = Typography(lines[i]);
-    if (l.empty()) continue;
-    const std::string tag = TagOf(l);
-    const std::string value = tag.empty() ? l : wire::Squeeze(std::string_view(l).substr(l.find(':') + 1));
-    const bool was_after_byline = after_byline;
-    after_byline = false;
-    if (i == 0 && tag.empty() && IsSlugLine(l, keyword)) {
-      ReadSlugLine(l, facts);
-    } else if (tag == "slug") {
-      ReadSlugLine(value, facts);
-    } else if (tag == "hl") {
-      out.set_headline(value);
-    } else if (tag == "index" || tag == "keywords") {
-      AddKeywords(value, out);
-    } else if (tag == "symbol") {
-      auto* o = out.add_organisations();
-      o->set_name(value);
-      o->set_code(value);
-      o->set_scheme("symbol");
-    } else if (tag == "code") {
-      auto* a = out.add_altids();
-      a->set_role("anpa-code");
-      a->set_value(value);
-    } else if (!tag.empty()) {
-      notes.push_back(value);
-    } else if (IsEditorsNote(l)) {
-      notes.push_back(NoteText(l));
-    } else if (byline.empty() && wire::IsBylineLine(l)) {
-      byline = l;
-      after_byline = true;
-    } else if (was_after_byline && byline_title.empty() && std::count(l.begin(), l.end(), ' ') < 6) {
-      byline_title = l;
-    } else if (is_part && i == 1) {
-      notes.push_back(l);
-    } else if (out.headline().empty()) {
-      out.set_headline(l);
-    } else if (out.standfirst().empty() && byline.empty() && std::count(l.begin(), l.end(), ' ') >= 11) {
-      out.set_standfirst(l);
-    } else {
-      notes.push_back(l);
-    }
-  }
-  if (!byline.empty()) wire::SetWireByline(byline, byline_title, out);
-  std::string ednote;
-  for (const auto& n : notes) {
-    const std::string t = wire::Squeeze(n);
-    if (t.empty()) continue;
-    if (!ednote.empty()) ednote += ' ';
-    ednote += t;
-  }
-  out.set_ednote(ednote);
-  return facts;
 }
 
 // Times and the date key: the trailer's time, and the header's filing date with its year.
@@ -498,6 +219,77 @@ std::string ResolveDates(const AnpaHeader& h, const Trailer& t, const Metadata& 
   return "";
 }
 
+// A message split by its framing: the header lines, the text and the trailer (after ETX, or the
+// text's last line when there is none there).
+struct Message {
+  AnpaHeader header;
+  std::string_view text;
+  Trailer trailer;
+};
+
+Result<Message> Frame(std::string_view s) {
+  Message m;
+  size_t pos = 0;
+  while (pos < s.size() &&
+         (s[pos] == kSyn || s[pos] == '\r' || s[pos] == '\n' || s[pos] == ' ' || s[pos] == 0))
+    ++pos;
+  const bool soh = pos < s.size() && s[pos] == kSoh;
+  if (soh) ++pos;
+  const size_t line1_start = pos;
+  ParseLine1(wire::NextLine(s, pos), m.header);
+  const size_t line2_start = pos;
+  if (!ParseLine2(wire::NextLine(s, pos), m.header)) pos = line2_start;
+  const size_t stx = s.find(kStx, line1_start);
+  if (!soh && stx == std::string_view::npos && m.header.priority == 0) {
+    return Error{v1::ERROR_CODE_UNSUPPORTED_FORMAT,
+                 "not an ANPA 1312 message: no SOH, no STX and no priority/category header line"};
+  }
+  const size_t text_start = stx != std::string_view::npos ? stx + 1 : pos;
+  const size_t etx = s.find(kEtx, text_start);
+  m.text = s.substr(text_start, etx == std::string_view::npos ? std::string_view::npos : etx - text_start);
+  if (etx != std::string_view::npos) {
+    const size_t eot = s.find(kEot, etx + 1);
+    const std::string_view after = s.substr(etx + 1, eot == std::string_view::npos ? 4096 : eot - etx - 1);
+    size_t apos = 0;
+    while (apos < after.size()) {
+      const std::string_view line = wire::NextLine(after, apos);
+      if (wire::Squeeze(wire::StripControls(line)).empty()) continue;
+      ParseTrailer(line, m.trailer);
+      break;
+    }
+  }
+  return m;
+}
+
+void AddBody(const std::vector<std::string>& paragraphs, bool tabular, v1::Article& out) {
+  for (const auto& p : paragraphs) {
+    std::string t = anpa::Typography(p);
+    if (t.find_first_not_of("_-= ") == std::string::npos) continue;  // "___" separator
+    auto* b = out.add_body();
+    b->set_type(!tabular && wire::LooksLikeSubheading(t) ? v1::BLOCK_TYPE_SUBHEADING
+                                                         : v1::BLOCK_TYPE_PARAGRAPH);
+    b->set_text(std::move(t));
+  }
+}
+
+// Priority, category and the routing fields (alternative ids).
+void ApplyRouting(const AnpaHeader& h, const Trailer& t, std::string_view version, v1::Article& out) {
+  out.set_priority(static_cast<uint32_t>(PriorityNumber(h.priority)));
+  if (!h.category.empty()) {
+    auto* c = out.add_subjects();
+    c->set_scheme("anpa-category");
+    c->set_code(h.category);
+    c->set_uri("anpa-category:" + h.category);
+  }
+  wire::AddAltId(out, "anpa-service-level", h.service_level);
+  wire::AddAltId(out, "anpa-story-number", h.story_number);
+  wire::AddAltId(out, "anpa-upi", h.upi);
+  wire::AddAltId(out, "anpa-selector", h.selector);
+  wire::AddAltId(out, "anpa-reference", h.reference);
+  wire::AddAltId(out, "anpa-version", version);
+  wire::AddAltId(out, "anpa-desk", t.desk);
+}
+
 }  // namespace
 
 Status DecodeAnpa1312(std::string_view bytes, const Metadata& meta, const Limits& /*limits*/,
@@ -507,100 +299,44 @@ Status DecodeAnpa1312(std::string_view bytes, const Metadata& meta, const Limits
       ToUtf8(bytes, meta.charset.empty() ? std::string_view("iso-8859-1") : std::string_view(meta.charset),
              &charset);
   if (!utf8.ok()) return utf8.error();
-  const std::string& s = utf8.value();
   auto& prov = *out.mutable_provenance();
   prov.set_charset(charset);
   prov.set_format("anpa1312");
-
-  size_t pos = 0;
-  while (pos < s.size() &&
-         (s[pos] == kSyn || s[pos] == '\r' || s[pos] == '\n' || s[pos] == ' ' || s[pos] == 0))
-    ++pos;
-  const bool soh = pos < s.size() && s[pos] == kSoh;
-  if (soh) ++pos;
-  AnpaHeader h;
-  const size_t line1_start = pos;
-  ParseLine1(NextLine(s, pos), h);
-  const size_t line2_start = pos;
-  if (!ParseLine2(NextLine(s, pos), h)) pos = line2_start;
-  const size_t stx = s.find(kStx, line1_start);
-  if (!soh && stx == std::string::npos && h.priority == 0) {
-    return Error{v1::ERROR_CODE_UNSUPPORTED_FORMAT,
-                 "not an ANPA 1312 message: no SOH, no STX and no priority/category header line"};
+  auto framed = Frame(utf8.value());
+  if (!framed.ok()) return framed.error();
+  Message& m = framed.value();
+  const AnpaHeader& h = m.header;
+  anpa::TextParts parts = anpa::SplitText(m.text, h.tabular);
+  if (m.trailer.yy < 0 && !parts.paragraphs.empty() && LooksLikeTrailer(parts.paragraphs.back())) {
+    ParseTrailer(parts.paragraphs.back(), m.trailer);
+    parts.paragraphs.pop_back();
   }
-  const size_t text_start = stx != std::string::npos ? stx + 1 : pos;
-  const size_t etx = s.find(kEtx, text_start);
-  const std::string_view text =
-      std::string_view(s).substr(text_start, etx == std::string::npos ? std::string::npos : etx - text_start);
-  Trailer trailer;
-  if (etx != std::string::npos) {
-    size_t tpos = etx + 1;
-    const size_t eot = s.find(kEot, tpos);
-    const std::string_view after =
-        std::string_view(s).substr(tpos, eot == std::string::npos ? 4096 : eot - tpos);
-    size_t apos = 0;
-    while (apos < after.size()) {
-      std::string_view line = NextLine(after, apos);
-      if (wire::Squeeze(wire::StripControls(line)).empty()) continue;
-      ParseTrailer(line, trailer);
-      break;
-    }
-  }
-  TextParts parts = SplitText(text, h.tabular);
-  if (trailer.yy < 0 && !parts.trailer.empty()) ParseTrailer(parts.trailer, trailer);
 
   // The version field says what this transmission is; without one, the slug line says it.
   wire::Designator d;
   wire::ParseDesignator(h.version, d);
-  if (h.version.empty() && !parts.header.empty() && IsSlugLine(parts.header.front(), h.keyword)) {
-    HeaderFacts peek;
-    ReadSlugLine(parts.header.front(), peek);
+  if (h.version.empty() && !parts.header.empty() && anpa::IsSlugLine(parts.header.front(), h.keyword)) {
+    anpa::HeaderFacts peek;
+    anpa::ReadSlugLine(parts.header.front(), peek);
     wire::ParseDesignator(peek.designators, d);
   }
-  const HeaderFacts facts = ReadHeaderLines(parts.header, h.keyword, !d.part.empty(), out);
-
-  for (const auto& p : parts.paragraphs) {
-    std::string t = Typography(p);
-    if (t.find_first_not_of("_-= ") == std::string::npos) continue;  // "___" separator
-    auto* b = out.add_body();
-    b->set_type(!h.tabular && wire::LooksLikeSubheading(t) ? v1::BLOCK_TYPE_SUBHEADING
-                                                           : v1::BLOCK_TYPE_PARAGRAPH);
-    b->set_text(std::move(t));
-  }
+  const anpa::HeaderFacts facts = anpa::ReadHeaderLines(parts.header, h.keyword, !d.part.empty(), out);
+  AddBody(parts.paragraphs, h.tabular, out);
   wire::SetDatelineFromBody(out);
 
-  // Identity, version, status.
+  // Identity: the keyword without its cycle, the filing date, the part; the version and status.
   const std::string slug = facts.slug.empty() ? h.keyword : facts.slug;
-  out.set_slugline(std::string(WithoutCycle(slug)));
+  out.set_slugline(std::string(anpa::WithoutCycle(slug)));
   const bool first_version = d.lead == 0 && d.part.empty() && !d.correction && !d.kill;
-  const std::string date_key = ResolveDates(h, trailer, meta, out, first_version);
-  const std::string key_source = h.keyword.empty() ? HeaderKeyword(slug) : h.keyword;
-  if (!key_source.empty()) prov.set_guid(wire::StoryGuid("anpa1312", WithoutCycle(key_source), date_key, d));
+  const std::string date_key = ResolveDates(h, m.trailer, meta, out, first_version);
+  const std::string key_source = h.keyword.empty() ? anpa::HeaderKeyword(slug) : h.keyword;
+  if (!key_source.empty()) {
+    prov.set_guid(wire::StoryGuid("anpa1312", anpa::WithoutCycle(key_source), date_key, d));
+  }
   prov.set_provider_version(wire::ProviderVersionOf(d));
-  if (d.lead > 0) out.mutable_signals()->set_update(true);
-  if (d.correction) out.mutable_signals()->set_correction(true);
-  if (d.embargo) out.mutable_signals()->set_embargo(true);
-  if (d.kill) {
-    out.mutable_signals()->set_kill(true);
-    out.set_pubstatus(v1::PUB_STATUS_CANCELED);
-  }
-  if (meta.provider.empty() && !trailer.originator.empty()) prov.set_provider(trailer.originator);
-
-  // Routing and classification.
-  out.set_priority(static_cast<uint32_t>(PriorityNumber(h.priority)));
-  if (!h.category.empty()) {
-    auto* c = out.add_subjects();
-    c->set_scheme("anpa-category");
-    c->set_code(h.category);
-    c->set_uri("anpa-category:" + h.category);
-  }
-  AddAltId(out, "anpa-service-level", h.service_level);
-  AddAltId(out, "anpa-story-number", h.story_number);
-  AddAltId(out, "anpa-upi", h.upi);
-  AddAltId(out, "anpa-selector", h.selector);
-  AddAltId(out, "anpa-reference", h.reference);
-  AddAltId(out, "anpa-version", h.version.empty() ? facts.designators : h.version);
-  AddAltId(out, "anpa-desk", trailer.desk);
+  wire::ApplyDesignator(d, out);
+  if (meta.provider.empty() && !m.trailer.originator.empty()) prov.set_provider(m.trailer.originator);
+  ApplyRouting(h, m.trailer, h.version.empty() ? facts.designators : h.version, out);
   out.set_type("text");
   return OkStatus();
 }

@@ -28,21 +28,6 @@ struct Header7901 {
   std::string item_id, item_version, agency;  // from the optional information
 };
 
-std::string_view NextLine(std::string_view s, size_t& pos) {
-  const size_t nl = s.find('\n', pos);
-  std::string_view line = s.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-  pos = nl == std::string_view::npos ? s.size() : nl + 1;
-  while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  return line;
-}
-
-bool IsDigits(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
-
 bool IsLetters(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s)
@@ -76,13 +61,13 @@ Header7901 ParseHeaderLine(std::string_view line) {
   size_t next = 1;
   if (next < w.size() && w[next].size() <= 2) h.priority = w[next++];
   if (next < w.size() && w[next].size() <= 3 && IsLetters(w[next])) h.category = w[next++];
-  if (next < w.size() && IsDigits(w[next]) && w[next].size() <= 5) h.word_count = w[next++];
+  if (next < w.size() && wire::IsDigits(w[next]) && w[next].size() <= 5) h.word_count = w[next++];
   for (size_t k = next; k < w.size(); ++k) {
     if (!h.optional.empty()) h.optional += ' ';
     h.optional += w[k];
     // A provider item id with its version: "170123-89-00065#2".
     const size_t hash = w[k].find('#');
-    if (hash != std::string::npos && hash >= 6 && IsDigits(std::string_view(w[k]).substr(hash + 1)) &&
+    if (hash != std::string::npos && hash >= 6 && wire::IsDigits(std::string_view(w[k]).substr(hash + 1)) &&
         w[k].size() - hash <= 6) {
       h.item_id = w[k].substr(0, hash);
       h.item_version = w[k].substr(hash + 1);
@@ -118,13 +103,13 @@ struct PostText {
 PostText ParsePostText(std::string_view line, int64_t reference_s) {
   PostText p;
   const std::vector<std::string> w = Words(wire::StripControls(line));
-  if (w.empty() || w[0].size() != 6 || !IsDigits(w[0])) return p;
+  if (w.empty() || w[0].size() != 6 || !wire::IsDigits(w[0])) return p;
   const int ddhhmm = std::stoi(w[0]);
   size_t k = 1;
   if (k < w.size() && IsLetters(w[k]) && !wire::MonthNumber(w[k])) p.zone = w[k++];
   if (k + 1 >= w.size()) return p;
   const auto month = wire::MonthNumber(w[k]);
-  if (!month || !IsDigits(w[k + 1]) || w[k + 1].size() > 4) return p;
+  if (!month || !wire::IsDigits(w[k + 1]) || w[k + 1].size() > 4) return p;
   p.date.day = ddhhmm / 10000;
   p.date.month = *month;
   p.date.year = wire::ExpandYear(std::stoi(w[k + 1]), reference_s);
@@ -155,7 +140,7 @@ TextParts SplitText(std::string_view text) {
   TextParts parts;
   std::vector<std::string> lines;
   size_t pos = 0;
-  while (pos < text.size()) lines.push_back(wire::StripControls(NextLine(text, pos)));
+  while (pos < text.size()) lines.push_back(wire::StripControls(wire::NextLine(text, pos)));
   size_t i = 0;
   while (i < lines.size() && wire::Squeeze(lines[i]).empty()) ++i;
   if (i < lines.size()) {
@@ -197,13 +182,6 @@ TextParts SplitText(std::string_view text) {
   return parts;
 }
 
-void AddAltId(v1::Article& out, std::string_view role, std::string_view value) {
-  if (value.empty()) return;
-  auto* a = out.add_altids();
-  a->set_role(std::string(role));
-  a->set_value(std::string(value));
-}
-
 // The keyword line without its end marks: "Germany/rail/strike/" -> "Germany/rail/strike".
 std::string CleanKeyword(std::string_view l, std::string* parenthesized) {
   std::string k = wire::Squeeze(l);
@@ -234,20 +212,17 @@ void AddBody(const TextParts& parts, v1::Article& out) {
   }
 }
 
-}  // namespace
+// A message split by its framing: header line, keyword lines, text and post-text.
+struct Message {
+  Header7901 header;
+  std::string slug;             // the keyword line
+  std::string designator_text;  // take and version words of the other keyword lines
+  std::string_view text;
+  PostText post;
+};
 
-Status DecodeIptc7901(std::string_view bytes, const Metadata& meta, const Limits& /*limits*/,
-                      v1::Article& out) {
-  std::string charset;
-  auto utf8 =
-      ToUtf8(bytes, meta.charset.empty() ? std::string_view("iso-8859-1") : std::string_view(meta.charset),
-             &charset);
-  if (!utf8.ok()) return utf8.error();
-  const std::string& s = utf8.value();
-  auto& prov = *out.mutable_provenance();
-  prov.set_charset(charset);
-  prov.set_format("iptc7901");
-
+Result<Message> Frame(std::string_view s, int64_t event_s) {
+  Message m;
   size_t pos = 0;
   while (pos < s.size() &&
          (s[pos] == kSyn || s[pos] == '\r' || s[pos] == '\n' || s[pos] == ' ' || s[pos] == 0))
@@ -257,86 +232,69 @@ Status DecodeIptc7901(std::string_view bytes, const Metadata& meta, const Limits
   const bool soh = pos < s.size() && s[pos] == kSoh;
   if (soh) ++pos;
   const size_t stx = s.find(kStx, pos);
-  if (!soh || stx == std::string::npos) {
+  if (!soh || stx == std::string_view::npos) {
     return Error{v1::ERROR_CODE_UNSUPPORTED_FORMAT,
                  "not an IPTC 7901 message: it needs SOH, a header and STX"};
   }
-  const Header7901 h = ParseHeaderLine(NextLine(std::string_view(s).substr(0, stx), pos));
-  // Keyword lines between the header line and STX.
-  std::string slug, designator_text;
-  std::vector<std::string> keyword_lines;
+  const std::string_view head = s.substr(0, stx);
+  m.header = ParseHeaderLine(wire::NextLine(head, pos));
+  bool first = true;
   while (pos < stx) {
-    const std::string l =
-        wire::Squeeze(wire::StripControls(NextLine(std::string_view(s).substr(0, stx), pos)));
-    if (!l.empty()) keyword_lines.push_back(l);
-  }
-  for (size_t k = 0; k < keyword_lines.size(); ++k) {
-    if (k == 0) {
-      slug = CleanKeyword(keyword_lines[0], &designator_text);
+    const std::string l = wire::Squeeze(wire::StripControls(wire::NextLine(head, pos)));
+    if (l.empty()) continue;
+    if (first) {
+      m.slug = CleanKeyword(l, &m.designator_text);
     } else {
-      designator_text += (designator_text.empty() ? "" : " ") + keyword_lines[k];
+      m.designator_text += (m.designator_text.empty() ? "" : " ") + l;
     }
+    first = false;
   }
   const size_t etx = s.find(kEtx, stx + 1);
-  const std::string_view text =
-      std::string_view(s).substr(stx + 1, etx == std::string::npos ? std::string::npos : etx - stx - 1);
-  const int64_t event_s = meta.event_time_ms > 0 ? meta.event_time_ms / 1000 : 0;
-  PostText post;
-  if (etx != std::string::npos) {
-    size_t ppos = etx + 1;
-    const size_t eot = s.find(kEot, ppos);
-    const std::string_view after =
-        std::string_view(s).substr(ppos, eot == std::string::npos ? 4096 : eot - ppos);
+  m.text = s.substr(stx + 1, etx == std::string_view::npos ? std::string_view::npos : etx - stx - 1);
+  if (etx != std::string_view::npos) {
+    const size_t eot = s.find(kEot, etx + 1);
+    const std::string_view after = s.substr(etx + 1, eot == std::string_view::npos ? 4096 : eot - etx - 1);
     size_t apos = 0;
     while (apos < after.size()) {
-      const std::string_view line = NextLine(after, apos);
+      const std::string_view line = wire::NextLine(after, apos);
       if (wire::Squeeze(wire::StripControls(line)).empty()) continue;
-      post = ParsePostText(line, event_s);
+      m.post = ParsePostText(line, event_s);
       break;
     }
   }
+  return m;
+}
 
-  const TextParts parts = SplitText(text);
-  out.set_headline(parts.headline);
-  AddBody(parts, out);
-  wire::SetDatelineFromBody(out);
-  std::string note;
-  for (const auto& n : parts.note) note += (note.empty() ? "" : "\n") + n;
-  out.set_ednote(note);
-
-  // Times and identity.
-  wire::Designator d;
-  wire::ParseDesignator(designator_text, d);
+// Times from the post-text, and the identity: the provider item id when the header has one,
+// else source, keyword line, printed date (the event's date without one) and part.
+void ApplyIdentity(const Message& m, const wire::Designator& d, int64_t event_s, v1::Article& out) {
+  auto& prov = *out.mutable_provenance();
+  const Header7901& h = m.header;
   const bool first_version = d.lead == 0 && d.part.empty() && !d.correction && !d.kill;
-  if (post.hour >= 0) {
-    auto t = wire::WireTimeToUtc(post.date, post.hour, post.minute, post.zone);
-    if (!t) t = wire::WireTimeToUtc(post.date, post.hour, post.minute, "");  // unknown zone: UTC
+  if (m.post.hour >= 0) {
+    auto t = wire::WireTimeToUtc(m.post.date, m.post.hour, m.post.minute, m.post.zone);
+    if (!t) t = wire::WireTimeToUtc(m.post.date, m.post.hour, m.post.minute, "");  // unknown zone: UTC
     if (t) {
       SetTimestamp(*t, out.mutable_versioncreated());
       if (first_version && h.item_version.empty()) SetTimestamp(*t, out.mutable_firstcreated());
     }
   }
-  std::string date_key = wire::DateKey(post.date);
-  // Without a post-text date the event's date (UTC) stands in.
+  std::string date_key = wire::DateKey(m.post.date);
   if (date_key.empty() && event_s > 0) date_key = wire::DateKey(wire::UtcDateOf(event_s));
   if (!h.item_id.empty()) {
     prov.set_guid(h.item_id);
     prov.set_provider_version(h.item_version);
+    if (h.item_version != "1") out.mutable_signals()->set_update(true);
   } else {
-    prov.set_guid(wire::StoryGuid("iptc7901:" + AsciiLower(h.source), slug, date_key, d));
+    prov.set_guid(wire::StoryGuid("iptc7901:" + AsciiLower(h.source), m.slug, date_key, d));
     prov.set_provider_version(wire::ProviderVersionOf(d));
   }
-  out.set_slugline(slug);
-  if (d.lead > 0 || (!h.item_version.empty() && h.item_version != "1"))
-    out.mutable_signals()->set_update(true);
-  if (d.correction) out.mutable_signals()->set_correction(true);
-  if (d.embargo) out.mutable_signals()->set_embargo(true);
-  if (d.kill) {
-    out.mutable_signals()->set_kill(true);
-    out.set_pubstatus(v1::PUB_STATUS_CANCELED);
-  }
-  if (meta.provider.empty() && !h.agency.empty()) prov.set_provider(h.agency);
+  wire::ApplyDesignator(d, out);
+}
 
+void ApplyRouting(const Message& m, const Metadata& meta, v1::Article& out) {
+  const Header7901& h = m.header;
+  if (meta.provider.empty() && !h.agency.empty()) out.mutable_provenance()->set_provider(h.agency);
   out.set_priority(static_cast<uint32_t>(PriorityNumber(h.priority)));
   if (!h.category.empty()) {
     auto* c = out.add_subjects();
@@ -344,10 +302,41 @@ Status DecodeIptc7901(std::string_view bytes, const Metadata& meta, const Limits
     c->set_code(h.category);
     c->set_uri("iptc7901-category:" + h.category);
   }
-  AddAltId(out, "iptc7901-source", h.source);
-  AddAltId(out, "iptc7901-message-number", h.message_number);
-  AddAltId(out, "iptc7901-header-info", h.optional);
-  AddAltId(out, "iptc7901-version", designator_text);
+  wire::AddAltId(out, "iptc7901-source", h.source);
+  wire::AddAltId(out, "iptc7901-message-number", h.message_number);
+  wire::AddAltId(out, "iptc7901-header-info", h.optional);
+  wire::AddAltId(out, "iptc7901-version", m.designator_text);
+}
+
+}  // namespace
+
+Status DecodeIptc7901(std::string_view bytes, const Metadata& meta, const Limits& /*limits*/,
+                      v1::Article& out) {
+  std::string charset;
+  auto utf8 =
+      ToUtf8(bytes, meta.charset.empty() ? std::string_view("iso-8859-1") : std::string_view(meta.charset),
+             &charset);
+  if (!utf8.ok()) return utf8.error();
+  out.mutable_provenance()->set_charset(charset);
+  out.mutable_provenance()->set_format("iptc7901");
+  const int64_t event_s = meta.event_time_ms > 0 ? meta.event_time_ms / 1000 : 0;
+  auto framed = Frame(utf8.value(), event_s);
+  if (!framed.ok()) return framed.error();
+  const Message& m = framed.value();
+
+  const TextParts parts = SplitText(m.text);
+  out.set_headline(parts.headline);
+  AddBody(parts, out);
+  wire::SetDatelineFromBody(out);
+  std::string note;
+  for (const auto& n : parts.note) note += (note.empty() ? "" : "\n") + n;
+  out.set_ednote(note);
+  out.set_slugline(m.slug);
+
+  wire::Designator d;
+  wire::ParseDesignator(m.designator_text, d);
+  ApplyIdentity(m, d, event_s, out);
+  ApplyRouting(m, meta, out);
   out.set_type("text");
   return OkStatus();
 }

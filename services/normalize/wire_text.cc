@@ -270,6 +270,16 @@ void ParseDesignator(std::string_view text, Designator& d) {
   }
 }
 
+void ApplyDesignator(const Designator& d, v1::Article& out) {
+  if (d.lead > 0) out.mutable_signals()->set_update(true);
+  if (d.correction) out.mutable_signals()->set_correction(true);
+  if (d.embargo) out.mutable_signals()->set_embargo(true);
+  if (d.kill) {
+    out.mutable_signals()->set_kill(true);
+    out.set_pubstatus(v1::PUB_STATUS_CANCELED);
+  }
+}
+
 std::string ProviderVersionOf(const Designator& d) {
   if ((d.correction || d.kill) && d.lead == 0) return "";
   return std::to_string(d.lead + 1);
@@ -443,6 +453,29 @@ void SetWireByline(std::string_view line, std::string_view title, v1::Article& o
   }
   if (!t.empty()) joined += ", " + t;
   out.set_byline(joined);
+}
+
+std::string_view NextLine(std::string_view s, size_t& pos) {
+  const size_t nl = s.find('\n', pos);
+  std::string_view line = s.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+  pos = nl == std::string_view::npos ? s.size() : nl + 1;
+  while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+bool IsDigits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+void AddAltId(v1::Article& out, std::string_view role, std::string_view value) {
+  if (value.empty()) return;
+  auto* a = out.add_altids();
+  a->set_role(std::string(role));
+  a->set_value(std::string(value));
 }
 
 std::string Squeeze(std::string_view s) {

@@ -36,6 +36,10 @@ void ParseDesignator(std::string_view text, Designator& d);
 // then orders it).
 std::string ProviderVersionOf(const Designator& d);
 
+// The signals the designator gives: update (a lead / write-through), correction, embargo, and
+// for a kill the kill signal and the canceled status.
+void ApplyDesignator(const Designator& d, v1::Article& out);
+
 // The story identity: `prefix` + ":" + key + ":" + date, plus ":<part>-N" for a part sent on its
 // own (an add, a take after the first, an insert or a sub).
 // `key` is the slug reduced to lower-case ASCII letters, digits and single '-' (other bytes kept).
@@ -91,6 +95,14 @@ bool IsBylineLine(std::string_view line);
 // ("Associated Press"): each name (title case when printed in capitals) becomes an author, and the
 // byline is the names joined, followed by ", " and the title when there is one.
 void SetWireByline(std::string_view line, std::string_view title, v1::Article& out);
+
+// The line at `pos` without its line end (LF, CR LF, CR CR LF); moves `pos` past it.
+std::string_view NextLine(std::string_view s, size_t& pos);
+
+bool IsDigits(std::string_view s);
+
+// Adds an alternative id unless `value` is empty.
+void AddAltId(v1::Article& out, std::string_view role, std::string_view value);
 
 // Collapses whitespace runs and trims.
 std::string Squeeze(std::string_view s);
