@@ -159,9 +159,10 @@ void ParseTrailer(std::string_view line, Trailer& t) {
 
 // A line that is a trailer rather than text: "AP-WF-02-20-16 0337GMT", "16:35ET 31-10-14".
 bool LooksLikeTrailer(std::string_view line) {
+  if (line.size() >= 48) return false;
   Trailer t;
   ParseTrailer(line, t);
-  return t.yy >= 0 && t.hour >= 0 && line.size() < 48;
+  return t.yy >= 0 && t.hour >= 0;
 }
 
 int PriorityNumber(char p) {
@@ -274,7 +275,10 @@ void AddBody(const std::vector<std::string>& paragraphs, bool tabular, v1::Artic
 
 // Priority, category and the routing fields (alternative ids).
 void ApplyRouting(const AnpaHeader& h, const Trailer& t, std::string_view version, v1::Article& out) {
+  // The wire priority is the story's urgency too (flash, bulletin, urgent, ...): ninjs carries
+  // urgency, not priority.
   out.set_priority(static_cast<uint32_t>(PriorityNumber(h.priority)));
+  out.set_urgency(out.priority());
   if (!h.category.empty()) {
     auto* c = out.add_subjects();
     c->set_scheme("anpa-category");

@@ -138,7 +138,11 @@ TextParts SplitText(std::string_view text, bool tabular) {
         continue;
       }
       if (header_open && !blank && line[0] != '\t') {
-        parts.header.back() = wire::Squeeze(parts.header.back() + " " + CleanHeaderLine(line));
+        if (std::string more = CleanHeaderLine(line); !more.empty()) {
+          std::string& head = parts.header.back();
+          if (!head.empty()) head += ' ';
+          head += more;
+        }
         header_open = !EndsHeaderLine(line);
         continue;
       }

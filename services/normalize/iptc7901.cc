@@ -295,7 +295,9 @@ void ApplyIdentity(const Message& m, const wire::Designator& d, int64_t event_s,
 void ApplyRouting(const Message& m, const Metadata& meta, v1::Article& out) {
   const Header7901& h = m.header;
   if (meta.provider.empty() && !h.agency.empty()) out.mutable_provenance()->set_provider(h.agency);
+  // The message priority is the story's urgency too (IIM's Urgency took it over).
   out.set_priority(static_cast<uint32_t>(PriorityNumber(h.priority)));
+  out.set_urgency(out.priority());
   if (!h.category.empty()) {
     auto* c = out.add_subjects();
     c->set_scheme("iptc7901-category");

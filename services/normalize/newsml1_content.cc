@@ -27,7 +27,10 @@ std::string RoleOf(const xmlNode* component) {
 // Adds a concept unless one with the same scheme, code and name is there.
 v1::Subject* AddConcept(google::protobuf::RepeatedPtrField<v1::Subject>* list, std::string_view name,
                         std::string_view scheme, std::string_view code) {
-  for (auto& s : *list) {
+  // Duplicates come from a component repeating the top one's metadata: short lists. A long list
+  // is not searched, so a hostile document cannot make this quadratic.
+  for (int i = 0; i < list->size() && i < 256; ++i) {
+    const auto& s = list->Get(i);
     if (s.name() == name && s.scheme() == scheme && s.code() == code) return nullptr;
   }
   auto* s = list->Add();
@@ -113,7 +116,7 @@ void AddParties(const xmlNode* admin, std::string_view element, std::string_view
         continue;
       }
       bool known = false;
-      for (const auto& a : out.authors()) known = known || a.name() == name;
+      for (int i = 0; i < out.authors_size() && i < 256 && !known; ++i) known = out.authors(i).name() == name;
       if (known) continue;
       auto* a = out.add_authors();
       a->set_name(name);

@@ -297,8 +297,9 @@ std::string StoryGuid(std::string_view prefix, std::string_view slug, std::strin
       key += '-';
     }
   }
+  key = std::string(Bounded(key, 120));
   while (!key.empty() && key.back() == '-') key.pop_back();
-  std::string guid(prefix);
+  std::string guid(Bounded(prefix, 64));
   guid += ':';
   guid += key;
   if (!date_key.empty()) {
@@ -471,11 +472,18 @@ bool IsDigits(std::string_view s) {
   return true;
 }
 
+std::string_view Bounded(std::string_view s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return s.substr(0, cut);
+}
+
 void AddAltId(v1::Article& out, std::string_view role, std::string_view value) {
   if (value.empty()) return;
   auto* a = out.add_altids();
   a->set_role(std::string(role));
-  a->set_value(std::string(value));
+  a->set_value(std::string(Bounded(value, 256)));
 }
 
 std::string Squeeze(std::string_view s) {

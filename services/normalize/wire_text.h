@@ -42,7 +42,8 @@ void ApplyDesignator(const Designator& d, v1::Article& out);
 
 // The story identity: `prefix` + ":" + key + ":" + date, plus ":<part>-N" for a part sent on its
 // own (an add, a take after the first, an insert or a sub).
-// `key` is the slug reduced to lower-case ASCII letters, digits and single '-' (other bytes kept).
+// `key` is the slug reduced to lower-case ASCII letters, digits and single '-' (other bytes kept),
+// at most 120 bytes.
 std::string StoryGuid(std::string_view prefix, std::string_view slug, std::string_view date_key,
                       const Designator& d);
 
@@ -101,7 +102,10 @@ std::string_view NextLine(std::string_view s, size_t& pos);
 
 bool IsDigits(std::string_view s);
 
-// Adds an alternative id unless `value` is empty.
+// `s` cut to at most `max` bytes on a UTF-8 character boundary.
+std::string_view Bounded(std::string_view s, size_t max);
+
+// Adds an alternative id (at most 256 bytes) unless `value` is empty.
 void AddAltId(v1::Article& out, std::string_view role, std::string_view value);
 
 // Collapses whitespace runs and trims.

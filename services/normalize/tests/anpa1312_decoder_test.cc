@@ -44,7 +44,7 @@ TEST(Anpa1312Decoder, StoryAsFirstSentEveryField) {
   EXPECT_EQ(a.firstcreated().seconds(), 1738014120);
   // Header line 2: priority u (urgent), category a, keyword, filing date, word count.
   EXPECT_EQ(a.priority(), 3u);
-  EXPECT_EQ(a.urgency(), 0u);
+  EXPECT_EQ(a.urgency(), 3u);
   ASSERT_EQ(a.subjects_size(), 1);
   EXPECT_EQ(a.subjects(0).scheme(), "anpa-category");
   EXPECT_EQ(a.subjects(0).code(), "a");

@@ -38,6 +38,7 @@ TEST(Iptc7901Decoder, MessageEveryField) {
   EXPECT_FALSE(a.signals().update());
   // Header: priority 4, category wi, word count 198 (recounted from the body), optional info.
   EXPECT_EQ(a.priority(), 4u);
+  EXPECT_EQ(a.urgency(), 4u);
   ASSERT_EQ(a.subjects_size(), 1);
   EXPECT_EQ(a.subjects(0).scheme(), "iptc7901-category");
   EXPECT_EQ(a.subjects(0).code(), "wi");
