@@ -74,7 +74,9 @@ bool ParseLine2(std::string_view l, AnpaHeader& h) {
   size_t i = 2;
   while (i < l.size() && IsAlpha(l[i]) && h.category.size() < 2) h.category += AsciiLowerChar(l[i++]);
   // Format identifier: DC3 (body type) or DC4 (agate), then DC1 (text) or DC2 (tabular).
-  while (i < l.size() && l[i] >= 0x11 && l[i] <= 0x14) h.tabular = h.tabular || l[i++] == 0x12;
+  for (; i < l.size() && l[i] >= 0x11 && l[i] <= 0x14; ++i) {
+    if (l[i] == 0x12) h.tabular = true;
+  }
   std::vector<std::string_view> tokens;
   std::string_view rest = l.substr(i);
   size_t pos = 0;

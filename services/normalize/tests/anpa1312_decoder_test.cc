@@ -278,6 +278,20 @@ TEST(Anpa1312Decoder, FramingWithoutTextIsNoContent) {
   EXPECT_EQ(r.error().code, v1::ERROR_CODE_NO_CONTENT);
 }
 
+TEST(Anpa1312Decoder, RepeatedFormatIdentifiersAreReadOnce) {
+  // DC2 then DC1 then DC3: tabular, and the header line goes on (this once looped forever).
+  Metadata meta;
+  meta.content_type = "application/vnd.anpa1312";
+  const std::string bytes = std::string("\x16\x16\x01") + "a0001\x1fsel\r\n" +
+                            "b a\x12\x11\x13 BC-Rows  01-02 0012\r\n" +
+                            "\x02\tone\ttwo\r\n\tthree\tfour\r\n\x03";
+  auto r = Normalize(bytes, meta);
+  ASSERT_TRUE(r.ok()) << r.error().reason;
+  EXPECT_EQ(r->provenance().guid(), "anpa1312:rows:01-02");
+  ASSERT_EQ(r->body_size(), 2);
+  EXPECT_EQ(r->body(1).text(), "three four");
+}
+
 TEST(Anpa1312Decoder, ControlCharactersAndBrokenHeadersNeverReachTheArticle) {
   Metadata meta;
   meta.content_type = "application/vnd.anpa1312";
