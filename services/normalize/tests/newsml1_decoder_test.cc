@@ -121,6 +121,9 @@ TEST(NewsMl1Decoder, NewsItemEveryField) {
   EXPECT_EQ(a.body(2).type(), v1::BLOCK_TYPE_SUBHEADING);
   EXPECT_EQ(a.body(2).text(), "Cost of the works");
   EXPECT_EQ(a.body(4).text(), "Rail services on the lower deck were not affected.");
+  // The NITF body's markup, sanitized: hl2 is a heading.
+  EXPECT_NE(a.body_html().find("<h2>Cost of the works</h2>"), std::string::npos) << a.body_html();
+  EXPECT_EQ(a.body_html().rfind("<p>LISBON, June 12, 2025", 0), 0u) << a.body_html();
   // The photo component: two http(s) renditions (the relative one is dropped), its caption.
   ASSERT_EQ(a.media_size(), 1);
   const v1::MediaItem& m = a.media(0);
@@ -165,6 +168,11 @@ TEST(NewsMl1Decoder, RevisionKeepsTheIdentityAndCarriesItsInstruction) {
       "21 million euros, not 18 million as reported earlier.");
   EXPECT_EQ(a.body(2).type(), v1::BLOCK_TYPE_LIST_ITEM);
   EXPECT_EQ(a.body(3).text(), "Tolls resume on Friday.");
+  EXPECT_NE(a.body_html().find(
+                "<ul><li>Lower deck rail services ran normally.</li><li>Tolls resume on Friday.</li></ul>"),
+            std::string::npos)
+      << a.body_html();
+  EXPECT_EQ(a.body_html().find("<title>"), std::string::npos);
 }
 
 TEST(NewsMl1Decoder, EnvelopeWithSeveralNewsItemsIsSplitIntoItems) {
@@ -190,6 +198,7 @@ TEST(NewsMl1Decoder, EnvelopeWithSeveralNewsItemsIsSplitIntoItems) {
   EXPECT_EQ(alert.article->body(1).text(),
             "Decis\xC3\xA3o tomada em Conselho de Ministros extraordin\xC3\xA1rio");
   EXPECT_EQ(alert.article->language(), "pt");
+  EXPECT_TRUE(alert.article->body_html().empty());  // plain text has no markup
   // A management-only revision that kills the item: canceled, no content needed.
   const auto& kill = (*items)[1];
   ASSERT_TRUE(kill.article.ok()) << kill.article.error().reason;
