@@ -40,6 +40,11 @@ class ItemDecoder {
 Result<std::unique_ptr<ItemDecoder>> OpenFeed(std::string_view bytes, const Limits& limits);
 // NewsML-G2: a <newsMessage> (its newsItems and packageItems) or a bare <newsItem>/<packageItem>.
 Result<std::unique_ptr<ItemDecoder>> OpenNewsMlG2(std::string_view bytes, const Limits& limits);
+// NewsML 1.2: a <NewsML> document (a container when it holds several NewsItems) or a bare <NewsItem>.
+Result<std::unique_ptr<ItemDecoder>> OpenNewsMl1(std::string_view bytes, const Limits& limits);
+// ANPA 1312 and IPTC 7901 messages: 7/8-bit text in the declared charset (ISO-8859-1 when none).
+Status DecodeAnpa1312(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out);
+Status DecodeIptc7901(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out);
 
 // Extracts body blocks, captions, pull quotes, media and related links from an HTML fragment
 // (already UTF-8) with the same engine as whole pages. Used for bodies embedded in ninjs,

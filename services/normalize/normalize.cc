@@ -40,6 +40,9 @@ const char* FormatName(Format f) {
     case Format::kRss: return "rss";
     case Format::kAtom: return "atom";
     case Format::kRawArticle: return "raw-article";
+    case Format::kAnpa1312: return "anpa1312";
+    case Format::kIptc7901: return "iptc7901";
+    case Format::kNewsMl1: return "newsml1";
     case Format::kUnknown: break;
   }
   return "unknown";
@@ -121,6 +124,8 @@ Status DecodeSingle(Format format, std::string_view bytes, const Metadata& meta,
     }
     case Format::kNinjs: return internal::DecodeNinjs(bytes, meta, limits, article);
     case Format::kNitf: return internal::DecodeNitf(bytes, meta, limits, article);
+    case Format::kAnpa1312: return internal::DecodeAnpa1312(bytes, meta, limits, article);
+    case Format::kIptc7901: return internal::DecodeIptc7901(bytes, meta, limits, article);
     default: break;
   }
   return Error{v1::ERROR_CODE_UNKNOWN_CONTENT_TYPE, meta.content_type.empty()
@@ -209,9 +214,11 @@ Result<std::vector<Item>> ItemsImpl(std::string_view bytes, const Metadata& meta
   }
   const Format format = FormatFromContentType(meta.content_type);
   if (format == Format::kRawArticle) return UnwrapRawArticle(bytes, meta, limits, budget, envelope_depth);
-  if (format == Format::kRss || format == Format::kAtom || format == Format::kNewsMlG2) {
+  if (format == Format::kRss || format == Format::kAtom || format == Format::kNewsMlG2 ||
+      format == Format::kNewsMl1) {
     auto dec = format == Format::kNewsMlG2 ? internal::OpenNewsMlG2(bytes, limits)
-                                           : internal::OpenFeed(bytes, limits);
+               : format == Format::kNewsMl1 ? internal::OpenNewsMl1(bytes, limits)
+                                            : internal::OpenFeed(bytes, limits);
     if (!dec.ok()) return dec.error();
     return SplitItems(*dec.value(), format, meta, limits, budget);
   }
@@ -237,6 +244,16 @@ Format FormatFromContentType(std::string_view content_type) {
       ct == "application/vnd.iptc.g2.packageitem+xml" || ct == "application/newsml-g2+xml" ||
       ct == "application/vnd.iptc.g2+xml")
     return Format::kNewsMlG2;
+  if (ct == "application/vnd.anpa1312" || ct == "text/vnd.anpa1312" || ct == "application/x-anpa1312") {
+    return Format::kAnpa1312;
+  }
+  if (ct == "text/vnd.iptc.7901" || ct == "application/vnd.iptc.7901" || ct == "application/x-iptc7901") {
+    return Format::kIptc7901;
+  }
+  if (ct == "application/vnd.iptc.newsml+xml" || ct == "application/vnd.iptc.newsml1+xml" ||
+      ct == "text/vnd.iptc.newsml") {
+    return Format::kNewsMl1;
+  }
   if (ct == "application/rss+xml") return Format::kRss;
   if (ct == "application/atom+xml") return Format::kAtom;
   if (ct == "application/x-protobuf" || ct == "application/protobuf" ||
@@ -251,6 +268,9 @@ std::string ContentTypeFromFileName(std::string_view path) {
     return p.size() >= suf.size() && p.compare(p.size() - suf.size(), suf.size(), suf) == 0;
   };
   if (ends(".nitf.xml") || ends(".nitf")) return "application/nitf+xml";
+  if (ends(".newsml1.xml") || ends(".newsml12.xml")) return "application/vnd.iptc.newsml+xml";
+  if (ends(".anpa") || ends(".anpa1312")) return "application/vnd.anpa1312";
+  if (ends(".7901") || ends(".iptc7901")) return "text/vnd.iptc.7901";
   if (ends(".g2.xml") || ends(".newsml.xml")) return "application/vnd.iptc.g2.newsitem+xml";
   if (ends(".rss.xml") || ends(".rss")) return "application/rss+xml";
   if (ends(".atom.xml") || ends(".atom")) return "application/atom+xml";

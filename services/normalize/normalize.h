@@ -73,12 +73,25 @@ struct Item {
 };
 
 // The formats the normalizer decodes, chosen from the content type.
-enum class Format { kUnknown, kHtml, kText, kNinjs, kNitf, kNewsMlG2, kRss, kAtom, kRawArticle };
+enum class Format {
+  kUnknown,
+  kHtml,
+  kText,
+  kNinjs,
+  kNitf,
+  kNewsMlG2,
+  kRss,
+  kAtom,
+  kRawArticle,
+  kAnpa1312,
+  kIptc7901,
+  kNewsMl1
+};
 
 // Maps a MIME type (parameters ignored, case-insensitive) to a format.
 Format FormatFromContentType(std::string_view content_type);
 // Maps a file name's extension to a MIME type ("" if unknown): .html .txt .json .ninjs.json
-// .nitf.xml .g2.xml .rss.xml .atom.xml .pb
+// .nitf.xml .g2.xml .rss.xml .atom.xml .pb .anpa .7901 .newsml1.xml
 std::string ContentTypeFromFileName(std::string_view path);
 
 // Normalizes a single-item event. On success the Article has everything the input provides
