@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "normalize/ascii.h"
+#include "normalize/deadline.h"
 #include "normalize/internal.h"
 #include "normalize/text_dates.h"
 #include "normalize/text_lines.h"
@@ -349,6 +350,7 @@ std::pair<size_t, size_t> FindBodyRegion(const std::vector<TextLine>& lines, siz
   bool comments_seen = false, seg_after_comments = false;
   long prose_so_far = 0;
   for (size_t i = 0; i < limit; ++i) {
+    if (DeadlinePassed()) break;
     const bool hard = IsHardMarkerAt(lines, i, limit);
     if (cur <= 0 || hard) {
       if (seg_best > 0) segs.push_back({cur_b, seg_end, seg_best, seg_after_comments});
@@ -711,6 +713,7 @@ void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, 
   bool first_para = true;
   bool in_list = false;
   for (size_t i = begin; i < end; ++i) {
+    if (DeadlinePassed()) break;
     const auto& l = lines[i];
     if (IsProseLine(l) || l.gap_before) in_list = false;
     const TextLine* next = i + 1 < lines.size() ? &lines[i + 1] : nullptr;
@@ -810,10 +813,8 @@ void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, 
 
 Status DecodeText(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out) {
   // Every step is linear in the input; the time limit is checked between them.
-  const auto start = std::chrono::steady_clock::now();
-  auto over_time = [&]() {
-    return std::chrono::steady_clock::now() - start > std::chrono::milliseconds(limits.max_millis);
-  };
+  const int64_t deadline = DeadlineFor(limits);
+  auto over_time = [&]() { return PastDeadline(deadline); };
   const Error timeout{v1::ERROR_CODE_TIMEOUT,
                       "text decoding took longer than " + std::to_string(limits.max_millis) + " ms"};
   std::string charset;
@@ -821,8 +822,8 @@ Status DecodeText(std::string_view bytes, const Metadata& meta, const Limits& li
   if (!utf8.ok()) return utf8.error();
   out.mutable_provenance()->set_charset(charset);
   const std::vector<TextLine> lines = SplitTextLines(utf8.value());
-  if (lines.empty()) return OkStatus();
   if (over_time()) return timeout;
+  if (lines.empty()) return OkStatus();
 
   size_t limit = lines.size();
   auto [begin, end] = FindBodyRegion(lines, limit);
@@ -831,14 +832,17 @@ Status DecodeText(std::string_view bytes, const Metadata& meta, const Limits& li
     // No prose at all: the first line is the headline, the rest are paragraphs.
     out.set_headline(lines[0].text);
     for (size_t i = 1; i < lines.size(); ++i) {
+      if (DeadlinePassed()) return timeout;
       if (!lines[i].boilerplate) AddBlock(out, v1::BLOCK_TYPE_PARAGRAPH, lines[i].text);
     }
     return OkStatus();
   }
   DecodeHeader(lines, begin, meta, out);
   DecodeRegion(lines, begin, end, out);
+  if (over_time()) return timeout;
   FooterState st;
   for (size_t i = end; i < lines.size(); ++i) {
+    if (DeadlinePassed()) return timeout;
     const auto& l = lines[i];
     if (DecodeFooterLine(lines, i, st, out)) continue;
     if (auto d = ParseHumanDate(l.text, true); d) {
