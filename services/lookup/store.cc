@@ -18,7 +18,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "normalize/internal.h"
+#include "normalize/url.h"
 
 namespace copydesk::lookup {
 namespace {
@@ -105,7 +105,7 @@ std::string Lower(std::string s) {
 // The URL keys of one URL: the canonical form, and the URL as given when different.
 std::vector<std::string> UrlKeys(std::string_view url) {
   std::vector<std::string> out;
-  std::string canon = normalize::internal::CanonicalizeUrl(url);
+  std::string canon = normalize::CanonicalUrl(url);
   if (!canon.empty()) out.push_back(canon);
   std::string raw(url);
   if (!raw.empty() && raw != canon) out.push_back(raw);

@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "normalize/ascii.h"
 #include "normalize/html/extract.h"
+#include "normalize/deadline.h"
 #include "normalize/internal.h"
 #include "normalize/xml_item.h"
 #include "normalize/xml_util.h"
@@ -85,11 +87,13 @@ void AddMediaRss(const xmlNode* group, const std::vector<const xmlNode*>& conten
 // Media RSS on an item: media:content elements and media:group elements.
 void AddMediaRssOf(const xmlNode* item, v1::Article& out) {
   for (const xmlNode* c = item->children; c; c = c->next) {
+    if (DeadlinePassed()) break;
     if (c->type != XML_ELEMENT_NODE) continue;
     if (LocalName(c) == "content" && !Attr(c, "url").empty()) AddMediaRss(nullptr, {c}, out);
     if (LocalName(c) == "group") {
       std::vector<const xmlNode*> contents;
       for (const xmlNode* mc : Children(c, "content")) {
+        if (DeadlinePassed()) break;
         if (!Attr(mc, "url").empty()) contents.push_back(mc);
       }
       AddMediaRss(c, contents, out);
@@ -163,24 +167,31 @@ Status DecodeRssItem(xmlDoc* doc, const xmlNode* channel, const xmlNode* item, c
     *out.mutable_firstcreated() = t;
   if (SetTimeFrom(Text(Child(item, "updated")), &t)) *out.mutable_versioncreated() = t;  // atom:updated
   // Authors: dc:creator (names) or author (e-mail with the name in brackets).
-  for (const xmlNode* c : Children(item, "creator")) SetBylineAndAuthors(Text(c), out);
+  for (const xmlNode* c : Children(item, "creator")) {
+    if (DeadlinePassed()) break;
+    SetBylineAndAuthors(Text(c), out);
+  }
   if (out.authors().empty()) {
     for (const xmlNode* a : Children(item, "author")) {
+      if (DeadlinePassed()) break;
       std::string name = RssAuthorName(Text(a));
       if (!name.empty()) SetBylineAndAuthors(name, out);
     }
   }
   for (const xmlNode* c : Children(item, "category")) {
+    if (DeadlinePassed()) break;
     auto* s = out.add_subjects();
     s->set_name(Text(c));
     s->set_scheme(Attr(c, "domain"));
   }
   for (const xmlNode* c : Children(item, "contributor")) {  // dc:contributor
+    if (DeadlinePassed()) break;
     auto* p = out.add_authors();
     p->set_name(Text(c));
     p->set_role("contributor");
   }
   for (const xmlNode* e : Children(item, "enclosure")) {
+    if (DeadlinePassed()) break;
     auto* m = out.add_media();
     m->set_url(Absolute(e, Attr(e, "url"), meta.url));
     m->set_mime_type(Attr(e, "type"));
@@ -194,6 +205,7 @@ Status DecodeRssItem(xmlDoc* doc, const xmlNode* channel, const xmlNode* item, c
   AddMediaRssOf(item, out);
   // dc:subject and media:keywords are keywords.
   for (const xmlNode* c = item->children; c; c = c->next) {
+    if (DeadlinePassed()) break;
     if (c->type != XML_ELEMENT_NODE) continue;
     if (LocalName(c) == "subject") {
       if (std::string k = Text(c); !k.empty()) out.add_keywords(k);
@@ -227,6 +239,7 @@ Status DecodeRssItem(xmlDoc* doc, const xmlNode* channel, const xmlNode* item, c
   std::string description = RawText(Child(item, "description"));
   std::string encoded;
   for (const xmlNode* c = item->children; c; c = c->next) {
+    if (DeadlinePassed()) break;
     if (c->type == XML_ELEMENT_NODE && LocalName(c) == "encoded") encoded = RawText(c);
   }
   if (!encoded.empty()) {
@@ -259,9 +272,15 @@ Status DecodeAtomEntry(xmlDoc* doc, const xmlNode* feed, const xmlNode* entry, c
     if (!out.has_firstcreated()) *out.mutable_firstcreated() = t;
   }
   std::vector<const xmlNode*> authors;
-  for (const xmlNode* a : Children(entry, "author")) authors.push_back(a);
+  for (const xmlNode* a : Children(entry, "author")) {
+    if (DeadlinePassed()) break;
+    authors.push_back(a);
+  }
   if (authors.empty() && feed) {
-    for (const xmlNode* a : Children(feed, "author")) authors.push_back(a);
+    for (const xmlNode* a : Children(feed, "author")) {
+      if (DeadlinePassed()) break;
+      authors.push_back(a);
+    }
   }
   for (const xmlNode* a : authors) {
     auto* p = out.add_authors();
@@ -270,6 +289,7 @@ Status DecodeAtomEntry(xmlDoc* doc, const xmlNode* feed, const xmlNode* entry, c
     p->set_role("author");
   }
   for (const xmlNode* a : Children(entry, "contributor")) {
+    if (DeadlinePassed()) break;
     auto* p = out.add_authors();
     p->set_name(Text(Child(a, "name")));
     p->set_uri(Text(Child(a, "uri")));
@@ -290,6 +310,7 @@ Status DecodeAtomEntry(xmlDoc* doc, const xmlNode* feed, const xmlNode* entry, c
   }
   out.set_byline(joined);
   for (const xmlNode* c : Children(entry, "category")) {
+    if (DeadlinePassed()) break;
     auto* s = out.add_subjects();
     std::string label = Attr(c, "label");
     std::string term = Attr(c, "term");
@@ -300,6 +321,7 @@ Status DecodeAtomEntry(xmlDoc* doc, const xmlNode* feed, const xmlNode* entry, c
     if (term.find(':') != std::string::npos) s->set_uri(term);
   }
   for (const xmlNode* l : Children(entry, "link")) {
+    if (DeadlinePassed()) break;
     std::string rel = Attr(l, "rel");
     std::string href = Absolute(l, Attr(l, "href"), meta.url);
     if (href.empty()) continue;
@@ -317,11 +339,17 @@ Status DecodeAtomEntry(xmlDoc* doc, const xmlNode* feed, const xmlNode* entry, c
       r->set_title(Attr(l, "title"));
     }
   }
+  // An enclosure's length and type as its rendition (media by URL: one pass, not one per link).
+  std::unordered_map<std::string, std::vector<int>> media_by_url;
+  for (int i = 0; i < out.media_size(); ++i) media_by_url[out.media(i).url()].push_back(i);
   for (const xmlNode* l : Children(entry, "link")) {
+    if (DeadlinePassed()) break;
     if (Attr(l, "rel") != "enclosure" || out.media().empty()) continue;
-    // An enclosure's length and type as its rendition.
-    for (auto& m : *out.mutable_media()) {
-      if (m.url() != Absolute(l, Attr(l, "href"), meta.url) || !m.renditions().empty()) continue;
+    auto it = media_by_url.find(Absolute(l, Attr(l, "href"), meta.url));
+    if (it == media_by_url.end()) continue;
+    for (int i : it->second) {
+      auto& m = *out.mutable_media(i);
+      if (!m.renditions().empty()) continue;
       auto* r = m.add_renditions();
       r->set_name("enclosure");
       r->set_href(m.url());
@@ -383,8 +411,19 @@ class FeedItems final : public ItemDecoder {
         atom_(atom),
         channel_(channel),
         items_(std::move(items)),
-        container_(container) {
+        container_(container),
+        head_(nullptr, xmlFreeNode) {
     charset_ = doc_->encoding ? AsciiLower(reinterpret_cast<const char*>(doc_->encoding)) : "utf-8";
+    if (channel_) {
+      // The channel's (feed's) own elements without its items, which every item reads: looking
+      // them up among 100,000 items once per item would be quadratic.
+      head_.reset(xmlDocCopyNode(const_cast<xmlNode*>(channel_), doc_.get(), 2));
+      for (const xmlNode* c = channel_->children; head_ && c; c = c->next) {
+        if (IsElement(c, "item") || IsElement(c, "entry")) continue;
+        if (xmlNode* copy = xmlDocCopyNode(const_cast<xmlNode*>(c), doc_.get(), 1)) xmlAddChild(head_.get(), copy);
+      }
+      if (head_) channel_ = head_.get();
+    }
   }
   [[nodiscard]] bool container() const override { return container_; }
   [[nodiscard]] size_t size() const override { return items_.size(); }
@@ -404,10 +443,12 @@ class FeedItems final : public ItemDecoder {
  private:
   XmlDocPtr doc_;
   bool atom_;
-  const xmlNode* channel_;             // <channel> or Atom <feed>; nullptr for a bare item; owned by doc_
+  // <channel> or Atom <feed> without its items (head_); nullptr for a bare item.
+  const xmlNode* channel_;
   std::vector<const xmlNode*> items_;  // owned by doc_
   bool container_;
   std::string charset_;
+  std::unique_ptr<xmlNode, decltype(&xmlFreeNode)> head_;  // freed before doc_
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 
 namespace copydesk::normalize {
 namespace {
@@ -77,20 +78,31 @@ struct Tokens {
 // Branch-free over the bytes (a branch per word boundary mispredicts once per word): every byte
 // is stored (a separator as ' '), the output advances on a word byte or on the first separator
 // after a word, and that separator's offset is recorded as the word's end.
-void Tokenize(std::string_view text, Tokens& out, bool want_word_hashes) {
+// With a deadline (steady-clock ns, 0 = none) the clock is read between slices of the text and
+// of the words; returns false once it has passed (the tokens are then incomplete).
+bool Tokenize(std::string_view text, Tokens& out, bool want_word_hashes, int64_t deadline_ns = 0) {
+  constexpr size_t kSlice = 1 << 20;  // bytes, then words, between two reads of the clock
+  auto past = [&] {
+    return deadline_ns > 0 && std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                      .count() > deadline_ns;
+  };
   if (out.buffer.size() < text.size() + 1) out.buffer.resize(text.size() + 1);
   if (out.ends.size() < text.size() / 2 + 1) out.ends.resize(text.size() / 2 + 1);
   char* const base = out.buffer.data();
   uint32_t* const ends = out.ends.data();
   size_t pos = 0, words = 0;
   unsigned prev_word = 0;
-  for (unsigned char c : text) {
-    const unsigned word = kWords.word[c];
-    base[pos] = static_cast<char>(kWords.out[c]);
-    ends[words] = static_cast<uint32_t>(pos);
-    words += (word ^ 1u) & prev_word;
-    pos += word | prev_word;
-    prev_word = word;
+  for (size_t from = 0; from < text.size(); from += kSlice) {
+    if (from > 0 && past()) return false;
+    for (unsigned char c : text.substr(from, kSlice)) {
+      const unsigned word = kWords.word[c];
+      base[pos] = static_cast<char>(kWords.out[c]);
+      ends[words] = static_cast<uint32_t>(pos);
+      words += (word ^ 1u) & prev_word;
+      pos += word | prev_word;
+      prev_word = word;
+    }
   }
   if (prev_word != 0) {
     base[pos] = ' ';
@@ -98,13 +110,15 @@ void Tokenize(std::string_view text, Tokens& out, bool want_word_hashes) {
   }
   out.normalized = std::string_view(base, pos);
   out.word_hashes.clear();
-  if (!want_word_hashes) return;
+  if (!want_word_hashes) return true;
   out.word_hashes.reserve(words);
   size_t start = 0;
   for (size_t i = 0; i < words; ++i) {
+    if ((i & (kSlice / 8 - 1)) == 0 && i > 0 && past()) return false;
     out.word_hashes.push_back(XXH3_64bits(base + start, ends[i] - start));
     start = ends[i] + 1;
   }
+  return true;
 }
 
 // kSpread.v[x] has byte j = bit j of x.
@@ -230,11 +244,15 @@ std::vector<uint32_t> MinHashSignature(std::string_view text) {
 }
 
 void ComputeFingerprints(v1::Article& article) {
+  (void)ComputeFingerprints(article, 0);
+}
+
+bool ComputeFingerprints(v1::Article& article, int64_t deadline_ns) {
   auto* fp = article.mutable_fingerprints();
   fp->set_headline_hash(TextHash(article.headline()));
   fp->set_body_hash(TextHash(article.body_text()));
   thread_local Tokens t;  // reused: no allocation per article
-  Tokenize(article.body_text(), t, true);
+  if (!Tokenize(article.body_text(), t, true, deadline_ns)) return false;
   fp->set_content_hash(fp->headline_hash() ^ (fp->body_hash() * 0x9E3779B97F4A7C15ull));
 
   thread_local std::vector<uint64_t> shingles;
@@ -263,6 +281,7 @@ void ComputeFingerprints(v1::Article& article) {
 
   auto sig = MinHashFromShingles(shingles);
   fp->mutable_minhash()->Assign(sig.begin(), sig.end());
+  return true;
 }
 
 }  // namespace copydesk::normalize

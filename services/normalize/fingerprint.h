@@ -42,5 +42,8 @@ std::vector<uint32_t> MinHashSignature(std::string_view text);
 
 // Fills article.fingerprints from headline and body_text.
 void ComputeFingerprints(v1::Article& article);
+// The same with a steady-clock deadline (ns, 0 = none), read between slices of a long body;
+// false once it has passed (the fingerprints are then incomplete).
+bool ComputeFingerprints(v1::Article& article, int64_t deadline_ns);
 
 }  // namespace copydesk::normalize

@@ -2,6 +2,7 @@
 // body extraction (html/extract.h), then NFC on every text field it wrote.
 #include <string>
 
+#include "normalize/deadline.h"
 #include "normalize/html/charset.h"
 #include "normalize/html/dom.h"
 #include "normalize/html/extract.h"
@@ -14,7 +15,7 @@ namespace copydesk::normalize::internal {
 namespace {
 
 int64_t Deadline(const Limits& limits) {
-  return limits.max_millis == 0 ? 0 : html::NowNs() + static_cast<int64_t>(limits.max_millis) * 1000000;
+  return DeadlineFor(limits);
 }
 
 void NfcFields(v1::Article& out) {
@@ -75,7 +76,8 @@ Status DecodeHtml(std::string_view bytes, const Metadata& meta, const Limits& li
   out.mutable_provenance()->set_charset(charset);
   auto doc = html::Parse(utf8.value(), limits, deadline);
   if (!doc.ok()) return doc.error();
-  html::PageMeta page = html::ExtractMetadata(doc.value(), meta, out);
+  html::PageMeta page = html::ExtractMetadata(doc.value(), meta, out, deadline);
+  if (PastDeadline(deadline)) return Error{v1::ERROR_CODE_TIMEOUT, "HTML metadata exceeded the time limit"};
   html::ExtractOptions opts;
   opts.headline = out.headline();
   opts.hint_body = page.hint_body;

@@ -59,9 +59,12 @@ std::string SanitizedHtml(std::string_view utf8_html, const Limits& limits);
 Result<std::string> ToUtf8(std::string_view bytes, std::string_view declared_charset,
                            std::string* charset_used);
 
-// Common post-processing after any decoder: NFC, whitespace, body_text from blocks, word
-// count, language (CLD2) when not given, canonical URL, fingerprints.
-void Finalize(const Metadata& meta, v1::Article& out);
+// Common post-processing after any decoder: NFC, the final field pass (field_pass.h), body_text
+// from blocks, word count, language (CLD2) when not given, canonical URL, fingerprints.
+// `input_bytes` is the size of the input (bounds the body fields); `diagnostics` may be null.
+// Errors: ERROR_CODE_TIMEOUT past limits.deadline_ns.
+Status Finalize(const Metadata& meta, const Limits& limits, size_t input_bytes, v1::Article& out,
+                Diagnostics* diagnostics);
 
 // Canonical form of a URL: lower-case scheme/host, no fragment, no tracking parameters
 // (utm_*, fbclid, gclid, ...), default port removed. Returns "" for a non-URL.

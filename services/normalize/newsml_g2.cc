@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "normalize/ascii.h"
+#include "normalize/deadline.h"
 #include "normalize/internal.h"
 #include "normalize/xml_item.h"
 #include "normalize/xml_util.h"
@@ -83,6 +84,7 @@ void FillConcept(const xmlNode* n, v1::Subject& s) {
 // poi, event, abstract, ...), genres.
 void ReadConcepts(const xmlNode* cm, v1::Article& out) {
   for (const xmlNode* n : Children(cm, "subject")) {
+    if (DeadlinePassed()) break;
     v1::Subject s;
     FillConcept(n, s);
     if (s.name().empty() && s.uri().empty()) continue;
@@ -98,7 +100,10 @@ void ReadConcepts(const xmlNode* cm, v1::Article& out) {
       *out.add_subjects() = std::move(s);
     }
   }
-  for (const xmlNode* g : Children(cm, "genre")) FillConcept(g, *out.add_genres());
+  for (const xmlNode* g : Children(cm, "genre")) {
+    if (DeadlinePassed()) break;
+    FillConcept(g, *out.add_genres());
+  }
 }
 
 // The members of a package: every itemRef of its groups, in document order, as an associated
@@ -107,8 +112,10 @@ void AddPackageMembers(const xmlNode* pkg, v1::Article& out) {
   if (out.type().empty()) out.set_type("composite");
   const xmlNode* gs = Child(pkg, "groupSet");
   for (const xmlNode* g : Children(gs, "group")) {
+    if (DeadlinePassed()) break;
     const std::string role = CodeOf(Attr(g, "role"));
     for (const xmlNode* ref : Children(g, "itemRef")) {
+      if (DeadlinePassed()) break;
       auto* m = out.add_media();
       m->set_uri(Attr(ref, "residref"));
       m->set_role(role);
@@ -157,6 +164,7 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
   if (out.pubstatus() == v1::PUB_STATUS_CANCELED) out.mutable_signals()->set_kill(true);
   out.set_ednote(Text(Child(im, "edNote")));
   for (const xmlNode* sig : Children(im, "signal")) {
+    if (DeadlinePassed()) break;
     std::string code = CodeOf(Attr(sig, "qcode"));
     if (code == "update") out.mutable_signals()->set_update(true);
     if (code == "correction") out.mutable_signals()->set_correction(true);
@@ -164,6 +172,7 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
     if (code == "embargo") out.mutable_signals()->set_embargo(true);
   }
   for (const xmlNode* link : Children(im, "link")) {
+    if (DeadlinePassed()) break;
     std::string rel = Attr(link, "rel");
     std::string href = Attr(link, "href");
     if (href.empty()) continue;
@@ -184,6 +193,7 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
     l->set_name(ConceptName(loc));
     l->set_city(ConceptName(loc));
     for (const xmlNode* b : Children(loc, "broader")) {
+      if (DeadlinePassed()) break;
       std::string type = Attr(b, "type");
       if (type.find("country") != std::string::npos || l->country().empty()) l->set_country(ConceptName(b));
     }
@@ -191,6 +201,7 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
   if (const xmlNode* dl = Child(cm, "dateline")) out.mutable_located()->set_dateline(Text(dl));
   for (const char* kind : {"creator", "contributor"}) {
     for (const xmlNode* c : Children(cm, kind)) {
+      if (DeadlinePassed()) break;
       auto* a = out.add_authors();
       a->set_name(ConceptName(c));
       a->set_uri(Attr(c, "uri").empty() ? Attr(c, "qcode") : Attr(c, "uri"));
@@ -212,10 +223,12 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
   out.set_language(lang);
   ReadConcepts(cm, out);
   for (const xmlNode* k : Children(cm, "keyword")) {
+    if (DeadlinePassed()) break;
     if (std::string t = Text(k); !t.empty()) out.add_keywords(t);
   }
   bool have_main = false;
   for (const xmlNode* h : Children(cm, "headline")) {
+    if (DeadlinePassed()) break;
     std::string role = CodeOf(Attr(h, "role"));
     if (!have_main && (role.empty() || role == "main")) {
       out.set_headline(Text(h));
@@ -232,6 +245,7 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
   }
   if (out.headline().empty()) out.set_headline(Text(Child(im, "title")));
   for (const xmlNode* d : Children(cm, "description")) {
+    if (DeadlinePassed()) break;
     std::string role = CodeOf(Attr(d, "role"));
     if (out.standfirst().empty() || role == "summary") out.set_standfirst(Text(d));
     auto* desc = out.add_descriptions();
@@ -242,12 +256,14 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
   if (uint32_t urg = Digit(Text(Child(cm, "urgency")))) out.set_urgency(urg);
   out.set_slugline(Text(Child(cm, "slugline")));
   for (const xmlNode* a : Children(cm, "altId")) {
+    if (DeadlinePassed()) break;
     auto* alt = out.add_altids();
     std::string role = Attr(a, "type");
     alt->set_role(CodeOf(role.empty() ? Attr(a, "role") : role));
     alt->set_value(Text(a));
   }
   for (const xmlNode* src : Children(cm, "infoSource")) {
+    if (DeadlinePassed()) break;
     auto* p = out.add_infosources();
     p->set_name(ConceptName(src));
     p->set_role(CodeOf(Attr(src, "role")));
@@ -258,6 +274,7 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
   // contentSet
   const xmlNode* cs = Child(item, "contentSet");
   for (const xmlNode* c = cs ? cs->children : nullptr; c; c = c->next) {
+    if (DeadlinePassed()) break;
     if (c->type != XML_ELEMENT_NODE) continue;
     std::string_view name = LocalName(c);
     std::string ct = Attr(c, "contenttype");

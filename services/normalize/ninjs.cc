@@ -9,6 +9,7 @@
 #include <string>
 
 #include "normalize/ascii.h"
+#include "normalize/deadline.h"
 #include "normalize/internal.h"
 #include "normalize/xml_util.h"
 
@@ -59,6 +60,7 @@ std::vector<Variant> Variants(const element& e) {
   array arr;
   if (e.get(arr) == simdjson::SUCCESS) {
     for (element item : arr) {
+      if (DeadlinePassed()) break;
       object o;
       if (item.get(o) == simdjson::SUCCESS) {
         Variant v;
@@ -125,11 +127,13 @@ void ReadRenditions(const object& item, google::protobuf::RepeatedPtrField<v1::R
   array arr;
   if (r.get(map) == simdjson::SUCCESS) {
     for (auto [k, v] : map) {
+      if (DeadlinePassed()) break;
       object o;
       if (v.get(o) == simdjson::SUCCESS) FillRendition(k, o, *out.Add());
     }
   } else if (r.get(arr) == simdjson::SUCCESS) {
     for (element v : arr) {
+      if (DeadlinePassed()) break;
       object o;
       if (v.get(o) == simdjson::SUCCESS) FillRendition(Str(o, {"name"}), o, *out.Add());
     }
@@ -140,6 +144,7 @@ void ReadRenditions(const object& item, google::protobuf::RepeatedPtrField<v1::R
 const v1::Rendition* MainRendition(const google::protobuf::RepeatedPtrField<v1::Rendition>& rs) {
   const v1::Rendition* best = nullptr;
   for (const auto& r : rs) {
+    if (DeadlinePassed()) break;
     if (r.href().empty()) continue;
     std::string n = AsciiLower(r.name());
     if (n == "main" || n == "original" || n == "highres" || n == "hires" || n == "baseimage") return &r;
@@ -167,6 +172,7 @@ std::string DescriptionOf(const object& o, std::initializer_list<std::string_vie
     auto vs = Variants(e);
     const Variant* pick = vs.empty() ? nullptr : &vs.front();
     for (const auto& v : vs) {
+      if (DeadlinePassed()) break;
       for (auto role : roles) {
         if (AsciiLower(v.role) == role) {
           pick = &v;
@@ -234,6 +240,7 @@ void AddConcepts(const object& root, std::initializer_list<std::string_view> key
   array arr;
   if (e.get(arr) != simdjson::SUCCESS) return;
   for (element item : arr) {
+    if (DeadlinePassed()) break;
     object o;
     if (item.get(o) != simdjson::SUCCESS) continue;
     v1::Subject s;
@@ -273,6 +280,7 @@ void AddAssociation(const object& item, std::string_view name, v1::Article& out)
     element e;
     if (Find(item, {"descriptions"}, e)) {
       for (const auto& v : Variants(e)) {
+        if (DeadlinePassed()) break;
         std::string role = AsciiLower(v.role);
         if (role == "alt" || role == "alternative" || role == "alttext")
           m->set_alt_text(CollapseSpace(v.value));
@@ -293,6 +301,7 @@ void ApplySignals(const element& e, v1::Signals& sig) {
   object obj;
   if (e.get(arr) == simdjson::SUCCESS) {
     for (element item : arr) {
+      if (DeadlinePassed()) break;
       object o;
       if (item.get(o) == simdjson::SUCCESS) {
         apply(Str(o, {"name", "uri", "qcode", "value", "code"}));
@@ -302,6 +311,7 @@ void ApplySignals(const element& e, v1::Signals& sig) {
     }
   } else if (e.get(obj) == simdjson::SUCCESS) {
     for (auto [k, v] : obj) {
+      if (DeadlinePassed()) break;
       bool b = false;
       if (v.get(b) == simdjson::SUCCESS && b) apply(std::string(k));
     }
@@ -355,6 +365,7 @@ void ReadHeadlinesAndDescriptions(const object& root, const Limits& limits, v1::
   out.set_standfirst(DescriptionOf(root, {"summary", "abstract", "lead"}));
   if (Find(root, {"descriptions", "description"}, e)) {
     for (const auto& v : Variants(e)) {
+      if (DeadlinePassed()) break;
       auto* d = out.add_descriptions();
       d->set_role(v.role);
       if (IsHtmlType(v.content_type)) {
@@ -375,6 +386,7 @@ void ReadPeopleAndConcepts(const object& root, v1::Article& out) {
     array arr;
     if (e.get(arr) == simdjson::SUCCESS) {
       for (element item : arr) {
+        if (DeadlinePassed()) break;
         object o;
         if (item.get(o) != simdjson::SUCCESS) continue;
         std::string name = CollapseSpace(Str(o, {"name", "sub_label", "display_name"}));
@@ -409,20 +421,24 @@ void ReadPeopleAndConcepts(const object& root, v1::Article& out) {
     array arr;
     if (e.get(arr) == simdjson::SUCCESS) {
       for (element k : arr) {
+        if (DeadlinePassed()) break;
         if (std::string s = Str(k); !s.empty()) out.add_keywords(s);
       }
     }
   }
   // Subjects written as keywords (rel "keyword", as copydesk's own ninjs output writes them).
+  // (One pass that keeps the others in order: deleting one at a time is quadratic.)
   auto* subjects = out.mutable_subjects();
-  for (int i = 0; i < subjects->size();) {
+  int kept = 0;
+  for (int i = 0; i < subjects->size(); ++i) {
     if (AsciiLower(subjects->Get(i).rel()) == "keyword" && subjects->Get(i).uri().empty()) {
       out.add_keywords(subjects->Get(i).name());
-      subjects->DeleteSubrange(i, 1);
     } else {
-      ++i;
+      if (kept != i) subjects->SwapElements(kept, i);
+      ++kept;
     }
   }
+  if (kept < subjects->size()) subjects->DeleteSubrange(kept, subjects->size() - kept);
 }
 
 void ReadRights(const object& root, const Metadata& meta, v1::Article& out) {
@@ -437,6 +453,7 @@ void ReadRights(const object& root, const Metadata& meta, v1::Article& out) {
     array arr;
     if (e.get(arr) == simdjson::SUCCESS) {
       for (element item : arr) {
+        if (DeadlinePassed()) break;
         object o;
         if (item.get(o) != simdjson::SUCCESS) continue;
         auto* src = out.add_infosources();
@@ -459,6 +476,7 @@ void ReadRights(const object& root, const Metadata& meta, v1::Article& out) {
     object map;
     if (e.get(arr) == simdjson::SUCCESS) {
       for (element item : arr) {
+        if (DeadlinePassed()) break;
         object o;
         if (item.get(o) != simdjson::SUCCESS) continue;
         auto* a = out.add_altids();
@@ -467,6 +485,7 @@ void ReadRights(const object& root, const Metadata& meta, v1::Article& out) {
       }
     } else if (e.get(map) == simdjson::SUCCESS) {
       for (auto [k, v] : map) {
+        if (DeadlinePassed()) break;
         auto* a = out.add_altids();
         a->set_role(std::string(k));
         a->set_value(Str(v));
@@ -482,6 +501,7 @@ Status ReadBody(const object& root, const Limits& limits, v1::Article& out) {
   element e;
   if (Find(root, {"bodies", "body"}, e)) {
     for (const auto& v : Variants(e)) {
+      if (DeadlinePassed()) break;
       std::string role = AsciiLower(v.role);
       bool markup = IsHtmlType(v.content_type) || role == "xhtml" || role == "html" || role == "richtext";
       if (markup && html.empty()) html = v.value;
@@ -546,11 +566,13 @@ Status DecodeNinjs(std::string_view bytes, const Metadata& meta, const Limits& l
     array arr;
     if (e.get(map) == simdjson::SUCCESS) {
       for (auto [k, v] : map) {
+        if (DeadlinePassed()) break;
         object o;
         if (v.get(o) == simdjson::SUCCESS) AddAssociation(o, k, out);
       }
     } else if (e.get(arr) == simdjson::SUCCESS) {
       for (element v : arr) {
+        if (DeadlinePassed()) break;
         object o;
         if (v.get(o) == simdjson::SUCCESS) AddAssociation(o, Str(o, {"name"}), out);
       }

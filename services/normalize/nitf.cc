@@ -5,6 +5,7 @@
 // NITF meanings that a generic HTML pass would have to guess.
 #include <string>
 
+#include "normalize/deadline.h"
 #include "normalize/internal.h"
 #include "normalize/text_dates.h"
 #include "normalize/xml_util.h"
@@ -47,6 +48,7 @@ void AddMedia(const xmlNode* media, v1::Article& out) {
   m->set_copyright_notice(Attr(ref, "copyright"));
   int i = 0;
   for (const xmlNode* mr : Children(media, "media-reference")) {
+    if (DeadlinePassed()) break;
     auto* r = m->add_renditions();
     std::string name = Attr(mr, "name");
     r->set_name(!name.empty() ? name : i == 0 ? "main" : "rendition" + std::to_string(i + 1));
@@ -71,6 +73,7 @@ void AddMedia(const xmlNode* media, v1::Article& out) {
 void WalkContent(const xmlNode* n, v1::Article& out, int depth) {
   if (depth > 64) return;
   for (const xmlNode* c = n ? n->children : nullptr; c; c = c->next) {
+    if (DeadlinePassed()) break;
     if (c->type != XML_ELEMENT_NODE) continue;
     std::string_view name = LocalName(c);
     if (name == "p" || name == "pre") {
@@ -79,13 +82,16 @@ void WalkContent(const xmlNode* n, v1::Article& out, int depth) {
       AddBlock(out, v1::BLOCK_TYPE_SUBHEADING, Text(c));
     } else if (name == "ul" || name == "ol" || name == "dl") {
       for (const xmlNode* li : Children(c, name == "dl" ? "dd" : "li")) {
+        if (DeadlinePassed()) break;
         AddBlock(out, v1::BLOCK_TYPE_LIST_ITEM, Text(li), name == "ol");
       }
     } else if (name == "bq" || name == "blockquote") {
       for (const xmlNode* q = c->children; q; q = q->next) {
+        if (DeadlinePassed()) break;
         if (q->type != XML_ELEMENT_NODE || LocalName(q) == "credit") continue;
         if (LocalName(q) == "block") {
           for (const xmlNode* p = q->children; p; p = p->next) {
+            if (DeadlinePassed()) break;
             if (p->type == XML_ELEMENT_NODE) AddBlock(out, v1::BLOCK_TYPE_BLOCK_QUOTE, Text(p));
           }
         } else {
@@ -115,12 +121,15 @@ void FillConcept(const xmlNode* c, v1::Subject& s) {
 // places, events, classifiers).
 void ReadClassification(const xmlNode* head, const xmlNode* docdata, v1::Article& out) {
   for (const xmlNode* kl : Children(docdata, "key-list")) {
+    if (DeadlinePassed()) break;
     for (const xmlNode* kw : Children(kl, "keyword")) {
+      if (DeadlinePassed()) break;
       if (std::string k = Attr(kw, "key"); !k.empty()) out.add_keywords(k);
     }
   }
   if (const xmlNode* ic = Child(docdata, "identified-content")) {
     for (const xmlNode* c = ic->children; c; c = c->next) {
+      if (DeadlinePassed()) break;
       if (c->type != XML_ELEMENT_NODE) continue;
       std::string_view kind = LocalName(c);
       v1::Subject s;
@@ -145,7 +154,9 @@ void ReadClassification(const xmlNode* head, const xmlNode* docdata, v1::Article
     }
   }
   for (const xmlNode* tob : Children(head, "tobject")) {
+    if (DeadlinePassed()) break;
     for (const xmlNode* tp : Children(tob, "tobject.property")) {
+      if (DeadlinePassed()) break;
       if (std::string g = Attr(tp, "tobject.property.type"); !g.empty()) {
         auto* genre = out.add_genres();
         genre->set_name(g);
@@ -154,6 +165,7 @@ void ReadClassification(const xmlNode* head, const xmlNode* docdata, v1::Article
       }
     }
     for (const xmlNode* ts : Children(tob, "tobject.subject")) {
+      if (DeadlinePassed()) break;
       auto* s = out.add_subjects();
       std::string matter = Attr(ts, "tobject.subject.matter");
       std::string detail = Attr(ts, "tobject.subject.detail");
@@ -213,6 +225,7 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
   }
   // The revision history's latest entry is this version's time.
   for (const xmlNode* rev : Children(head, "revision-history")) {
+    if (DeadlinePassed()) break;
     google::protobuf::Timestamp t;
     if (SetTimeFrom(Attr(rev, "norm"), &t) && t.seconds() > out.versioncreated().seconds()) {
       *out.mutable_versioncreated() = t;
@@ -233,6 +246,7 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
   // As Superdesk reads NITF: the ANPA keyword meta is the slugline when du-key has none, and the
   // event location is a place.
   for (const xmlNode* m : Children(head, "meta")) {
+    if (DeadlinePassed()) break;
     if (out.slugline().empty() && Attr(m, "name") == "anpa-keyword") out.set_slugline(Attr(m, "content"));
   }
   if (const xmlNode* ev = Child(docdata, "evloc"); ev && !Attr(ev, "city").empty()) {
@@ -265,6 +279,7 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
 
   ReadClassification(head, docdata, out);
   for (const xmlNode* pd : Children(head, "pubdata")) {
+    if (DeadlinePassed()) break;
     std::string section = Attr(pd, "position.section");
     if (!section.empty() && out.section_path().empty()) {
       std::string part;
@@ -288,6 +303,7 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
   if (const xmlNode* hed = Child(bhead, "hedline")) {
     out.set_headline(Text(Child(hed, "hl1")));
     for (const xmlNode* hl2 : Children(hed, "hl2")) {
+      if (DeadlinePassed()) break;
       auto* alt = out.add_headlines();
       alt->set_role("subheadline");
       alt->set_value(Text(hl2));
@@ -295,9 +311,13 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
   }
   if (out.headline().empty()) out.set_headline(Text(Child(head, "title")));
   for (const xmlNode* by : Children(bhead, "byline")) {
+    if (DeadlinePassed()) break;
     // <byttl> is a job title ("Staff Writer"), not a role in the story: the people are its authors.
     std::vector<std::string> people;
-    for (const xmlNode* p : Children(by, "person")) people.push_back(Text(p));
+    for (const xmlNode* p : Children(by, "person")) {
+      if (DeadlinePassed()) break;
+      people.push_back(Text(p));
+    }
     if (people.empty()) {
       SetBylineAndAuthors(Text(by), out);
       continue;
@@ -346,6 +366,7 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
   // body.content: typed blocks, and its markup mapped onto HTML and sanitized.
   std::string markup;
   for (const xmlNode* bc : Children(body, "body.content")) {
+    if (DeadlinePassed()) break;
     WalkContent(bc, out, 0);
     markup += InnerXml(doc, bc);
   }

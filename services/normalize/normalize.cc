@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 
 #include "copydesk/v1/raw.pb.h"
 #include "normalize/ascii.h"
+#include "normalize/deadline.h"
 #include "normalize/internal.h"
 #include "normalize/utf8.h"
 
@@ -48,33 +48,28 @@ const char* FormatName(Format f) {
   return "unknown";
 }
 
-// The time limit of a whole input: every item of a multi-item input shares it.
+// The time limit of a whole input: every item of a multi-item input shares its deadline.
 class Budget {
  public:
-  explicit Budget(uint32_t max_millis)
-      : bounded_(max_millis > 0),
-        deadline_(std::chrono::steady_clock::now() + std::chrono::milliseconds(max_millis)) {}
-  [[nodiscard]] bool Expired() const { return bounded_ && std::chrono::steady_clock::now() >= deadline_; }
-  // The limits for the next item: its time limit is what is left of the input's.
+  explicit Budget(int64_t deadline_ns) : deadline_ns_(deadline_ns) {}
+  [[nodiscard]] bool Expired() const { return PastDeadline(deadline_ns_); }
+  // The limits for the next item: the input's deadline.
   [[nodiscard]] Limits For(const Limits& limits) const {
     Limits l = limits;
-    if (bounded_) {
-      auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
-      l.max_millis = static_cast<uint32_t>(std::max<int64_t>(1, left.count()));
-    }
+    l.deadline_ns = deadline_ns_;
     return l;
   }
 
  private:
-  bool bounded_;
-  std::chrono::steady_clock::time_point deadline_;
+  int64_t deadline_ns_;
 };
 
 // Provenance from the metadata, the common post-processing, and the check that something was
 // found. For one item of a container the input's guid, version and URL are the container's, not
 // the item's: they neither replace the item's identity nor become its canonical URL.
-Status FinishArticle(Format format, const Metadata& meta, bool container_item, v1::Article& article) {
+// `input_bytes` is the size of what the article was decoded from (it bounds the body fields).
+Status FinishArticle(Format format, const Metadata& meta, bool container_item, const Limits& limits,
+                     size_t input_bytes, v1::Article& article, Diagnostics* diagnostics) {
   auto& prov = *article.mutable_provenance();
   if (prov.provider().empty()) prov.set_provider(meta.provider);
   if (!container_item) {
@@ -91,12 +86,14 @@ Status FinishArticle(Format format, const Metadata& meta, bool container_item, v
     prov.mutable_event_time()->set_nanos(static_cast<int32_t>(meta.event_time_ms % 1000) * 1000000);
   }
   if (article.type().empty()) article.set_type("text");
+  Metadata item_meta;
   if (container_item) {
-    Metadata item_meta = meta;
+    item_meta = meta;
     item_meta.url.clear();
-    internal::Finalize(item_meta, article);
-  } else {
-    internal::Finalize(meta, article);
+  }
+  if (Status st = internal::Finalize(container_item ? item_meta : meta, limits, input_bytes, article, diagnostics);
+      !st.ok()) {
+    return st;
   }
   // A package (NewsML-G2 packageItem) is its members: it needs no text of its own.
   const bool package = article.type() == "composite" && !article.media().empty();
@@ -136,7 +133,7 @@ Status DecodeSingle(Format format, std::string_view bytes, const Metadata& meta,
 // Every item of a multi-item input, in order. Items past limits.max_items, and items not reached
 // before the input's time limit, are items with an error of their own.
 Result<std::vector<Item>> SplitItems(internal::ItemDecoder& dec, Format format, const Metadata& meta,
-                                     const Limits& limits, const Budget& budget) {
+                                     const Limits& limits, const Budget& budget, size_t input_bytes) {
   const size_t n = dec.size();
   const bool container = dec.container();
   std::vector<Item> items(n);
@@ -158,8 +155,12 @@ Result<std::vector<Item>> SplitItems(internal::ItemDecoder& dec, Format format, 
       continue;
     }
     v1::Article article;
-    Status st = dec.Decode(i, meta, budget.For(limits), article);
-    if (st.ok()) st = FinishArticle(format, meta, container, article);
+    const Limits item_limits = budget.For(limits);
+    Status st = dec.Decode(i, meta, item_limits, article);
+    if (st.ok()) {
+      st = FinishArticle(format, meta, container, item_limits, container ? it.bytes.size() : input_bytes, article,
+                         &it.diagnostics);
+    }
     if (!st.ok()) {
       it.article = st.error();
       continue;
@@ -220,12 +221,15 @@ Result<std::vector<Item>> ItemsImpl(std::string_view bytes, const Metadata& meta
                : format == Format::kNewsMl1 ? internal::OpenNewsMl1(bytes, limits)
                                             : internal::OpenFeed(bytes, limits);
     if (!dec.ok()) return dec.error();
-    return SplitItems(*dec.value(), format, meta, limits, budget);
+    return SplitItems(*dec.value(), format, meta, limits, budget, bytes.size());
   }
   v1::Article article;
-  if (Status st = DecodeSingle(format, bytes, meta, limits, article); !st.ok()) return st.error();
-  if (Status st = FinishArticle(format, meta, false, article); !st.ok()) return st.error();
   std::vector<Item> items(1);
+  if (Status st = DecodeSingle(format, bytes, meta, limits, article); !st.ok()) return st.error();
+  if (Status st = FinishArticle(format, meta, false, limits, bytes.size(), article, &items[0].diagnostics);
+      !st.ok()) {
+    return st.error();
+  }
   items[0].guid = article.provenance().guid();
   items[0].article = std::move(article);
   return items;
@@ -295,10 +299,13 @@ Result<v1::Article> Normalize(std::string_view bytes, const Metadata& meta, cons
 }
 
 Result<std::vector<Item>> NormalizeItems(std::string_view bytes, const Metadata& meta, const Limits& limits) {
-  const Budget budget(limits.max_millis);
+  Limits l = limits;
+  l.deadline_ns = DeadlineFor(limits);  // one budget for every stage and every item
+  ScopedDeadline deadline(l.deadline_ns);
+  const Budget budget(l.deadline_ns);
   Metadata m = meta;
   if (m.charset.empty()) m.charset = CharsetParam(meta.content_type);
-  return ItemsImpl(bytes, m, limits, budget, 0);
+  return ItemsImpl(bytes, m, l, budget, 0);
 }
 
 }  // namespace copydesk::normalize

@@ -30,19 +30,28 @@ struct Metadata {
   std::string event_id;
   // Kafka timestamp of the raw event (ms since epoch), 0 when unknown.
   int64_t event_time_ms = 0;
+  // IANA time zone ("Europe/Berlin") in which the provider's times without a zone or offset are
+  // read; "" means UTC. Comes from config (normalize.timezone, normalize.provider_timezones).
+  std::string timezone;
   // Any other headers, in order.
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // Limits that turn hostile input into an error code instead of a crash or a hang.
 struct Limits {
-  size_t max_bytes = 10u << 20;            // ERROR_CODE_VALUE_TOO_LARGE
-  uint32_t max_depth = 512;                // ERROR_CODE_NESTING_TOO_DEEP beyond this element depth
-  uint32_t max_millis = 2000;              // ERROR_CODE_TIMEOUT (checked cooperatively)
+  size_t max_bytes = 10u << 20;  // ERROR_CODE_VALUE_TOO_LARGE
+  uint32_t max_depth = 512;      // ERROR_CODE_NESTING_TOO_DEEP beyond this element depth
+  // ERROR_CODE_TIMEOUT. Checked cooperatively in every stage; the work stops at 90 % of it so
+  // that freeing what was built fits in the rest. 0 = no limit.
+  uint32_t max_millis = 2000;
   size_t max_entity_expansion = 1u << 20;  // ERROR_CODE_ENTITY_EXPANSION (bytes)
   // Multi-item inputs (feeds, NewsML-G2 newsMessage): items past this count are each rejected
   // with ERROR_CODE_TOO_MANY_ITEMS (never dropped silently).
   size_t max_items = 1000;
+  // Absolute steady-clock deadline (ns, std::chrono::steady_clock) for the work of every stage
+  // and item of one input; 0 = 90 % of max_millis from the start of the call (Normalize() sets
+  // it).
+  int64_t deadline_ns = 0;
 };
 
 // What the normalizer repaired or removed on the way, for the worker's metrics. Never affects

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "normalize/ascii.h"
+#include "normalize/deadline.h"
 #include "normalize/internal.h"
 #include "normalize/text_decode.h"
 
@@ -228,6 +229,7 @@ void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, 
   bool first_para = true;
   bool in_list = false;
   for (size_t i = begin; i < end; ++i) {
+    if (DeadlinePassed()) break;
     const auto& l = lines[i];
     if (IsProseLine(l) || l.gap_before) in_list = false;
     if (TakeOutOfFlow(lines, i, end, out)) continue;
@@ -251,10 +253,8 @@ void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, 
 Status DecodeTextWith(std::string_view bytes, const Metadata& meta, const Limits& limits,
                       const TextParams& params, v1::Article& out) {
   // Every step is linear in the input; the time limit is checked between them.
-  const auto start = std::chrono::steady_clock::now();
-  auto over_time = [&]() {
-    return std::chrono::steady_clock::now() - start > std::chrono::milliseconds(limits.max_millis);
-  };
+  const int64_t deadline = DeadlineFor(limits);
+  auto over_time = [&]() { return PastDeadline(deadline); };
   const Error timeout{v1::ERROR_CODE_TIMEOUT,
                       "text decoding took longer than " + std::to_string(limits.max_millis) + " ms"};
   std::string charset;
@@ -264,8 +264,8 @@ Status DecodeTextWith(std::string_view bytes, const Metadata& meta, const Limits
   std::vector<TextLine> lines = SplitTextLines(utf8.value());
   if (params.prose_min_words != kProseMinWords || params.prose_run_words != kProseRunWords)
     MarkProse(lines, params.prose_min_words, params.prose_run_words);
-  if (lines.empty()) return OkStatus();
   if (over_time()) return timeout;
+  if (lines.empty()) return OkStatus();
 
   auto [begin, end] = FindBodyRegion(lines, params);
   if (over_time()) return timeout;
@@ -274,6 +274,7 @@ Status DecodeTextWith(std::string_view bytes, const Metadata& meta, const Limits
     // No prose at all: the first line is the headline, the rest are paragraphs.
     out.set_headline(lines[0].text);
     for (size_t i = 1; i < lines.size(); ++i) {
+      if (DeadlinePassed()) return timeout;
       if (!lines[i].boilerplate) AddBlock(out, v1::BLOCK_TYPE_PARAGRAPH, lines[i].text);
     }
     return OkStatus();
@@ -288,8 +289,10 @@ Status DecodeTextWith(std::string_view bytes, const Metadata& meta, const Limits
     DecodeHeader(lines, begin, meta, out);
   }
   DecodeRegion(lines, begin, end, params, event, out);
+  if (over_time()) return timeout;
   FooterState st;
   for (size_t i = end; i < lines.size(); ++i) {
+    if (DeadlinePassed()) return timeout;
     const auto& l = lines[i];
     if (DecodeFooterLine(lines, i, st, out)) continue;
     if (auto d = ParseHumanDate(l.text, true); d) {

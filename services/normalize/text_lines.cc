@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "normalize/ascii.h"
+#include "normalize/deadline.h"
 #include "normalize/text_dates.h"
 
 namespace copydesk::normalize::internal {
@@ -151,6 +152,7 @@ std::vector<TextLine> SplitTextLines(std::string_view s) {
   const bool has_cr = s.find('\r') != std::string_view::npos;
   size_t pos = 0;
   while (pos <= s.size()) {
+    if (DeadlinePassed()) break;
     size_t eol = pos;
     if (!has_cr) {
       eol = s.find('\n', pos);

@@ -10,9 +10,11 @@
 #include <cctype>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "normalize/deadline.h"
 #include "normalize/text_dates.h"
 #include "normalize/text_lines.h"
 
@@ -89,17 +91,122 @@ size_t ExpandedSize(xmlDoc* doc, xmlEntity* ent, size_t cap, std::unordered_map<
   return total;
 }
 
-size_t CountOccurrences(std::string_view hay, std::string_view needle) {
-  size_t n = 0;
-  for (size_t p = hay.find(needle); p != std::string_view::npos; p = hay.find(needle, p + needle.size())) ++n;
-  return n;
+// How often each "&name;" general entity reference occurs, in one pass over the document.
+std::unordered_map<std::string_view, size_t> CountEntityReferences(std::string_view bytes) {
+  std::unordered_map<std::string_view, size_t> uses;
+  for (size_t p = bytes.find('&'); p != std::string_view::npos; p = bytes.find('&', p + 1)) {
+    size_t e = p + 1;
+    while (e < bytes.size() && e - p <= 256 && bytes[e] != ';' && bytes[e] != '&' && bytes[e] != '<' &&
+           bytes[e] != ' ')
+      ++e;
+    if (e < bytes.size() && bytes[e] == ';' && e > p + 1 && bytes[p + 1] != '#') {
+      ++uses[bytes.substr(p + 1, e - p - 1)];
+    }
+  }
+  return uses;
 }
 
-Result<XmlDocPtr> ParseOnce(std::string_view bytes, int options, const Limits& limits) {
+// libxml2 (before 2.12) checks an element's attributes and namespace declarations for
+// duplicates pairwise; an element with tens of thousands of them takes seconds to minutes in one
+// call that no deadline can interrupt. Such documents are refused before parsing, in one pass
+// that skips comments, CDATA sections, processing instructions and declarations.
+constexpr size_t kMaxXmlAttributes = 1024;
+
+std::optional<Error> TooManyAttributes(std::string_view b) {
+  const size_t n = b.size();
+  for (size_t i = b.find('<'); i != std::string_view::npos && i + 1 < n; i = b.find('<', i)) {
+    auto skip_past = [&](std::string_view end) {
+      size_t e = b.find(end, i);
+      return e == std::string_view::npos ? n : e + end.size();
+    };
+    if (b.compare(i, 4, "<!--") == 0) {
+      i = skip_past("-->");
+    } else if (b.compare(i, 9, "<![CDATA[") == 0) {
+      i = skip_past("]]>");
+    } else if (b[i + 1] == '?') {
+      i = skip_past("?>");
+    } else if (b[i + 1] == '!' || b[i + 1] == '/') {
+      ++i;
+    } else {
+      // A start tag: count '=' outside quoted values up to its '>'.
+      size_t attrs = 0;
+      char quote = 0;
+      for (++i; i < n; ++i) {
+        const char c = b[i];
+        if (quote) {
+          if (c == quote) quote = 0;
+        } else if (c == '"' || c == '\'') {
+          quote = c;
+        } else if (c == '=') {
+          if (++attrs > kMaxXmlAttributes) {
+            return Error{v1::ERROR_CODE_MALFORMED_XML, "an XML element has more than " +
+                                                           std::to_string(kMaxXmlAttributes) +
+                                                           " attributes (the limit per element)"};
+          }
+        } else if (c == '>' || c == '<') {
+          break;
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// The parse state the SAX wrappers below reach through xmlParserCtxt::_private.
+struct ParseState {
+  int64_t deadline_ns = 0;
+  bool timed_out = false;
+  xmlSAXHandler sax2{};  // libxml2's own tree-building handlers, which the wrappers call
+};
+
+// The tree is built by libxml2's SAX2 handlers; these wrappers read the clock at every element
+// and every run of text, and stop the parser once the deadline has passed.
+void CheckDeadline(void* ctx) {
+  auto* ctxt = static_cast<xmlParserCtxtPtr>(ctx);
+  auto* st = static_cast<ParseState*>(ctxt->_private);
+  if (!st->timed_out && PastDeadline(st->deadline_ns)) {
+    st->timed_out = true;
+    xmlStopParser(ctxt);
+  }
+}
+
+void StartElementNs(void* ctx, const xmlChar* localname, const xmlChar* prefix, const xmlChar* uri,
+                    int nb_namespaces, const xmlChar** namespaces, int nb_attributes, int nb_defaulted,
+                    const xmlChar** attributes) {
+  auto* st = static_cast<ParseState*>(static_cast<xmlParserCtxtPtr>(ctx)->_private);
+  st->sax2.startElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes, nb_defaulted,
+                          attributes);
+  CheckDeadline(ctx);
+}
+
+void Characters(void* ctx, const xmlChar* ch, int len) {
+  auto* st = static_cast<ParseState*>(static_cast<xmlParserCtxtPtr>(ctx)->_private);
+  st->sax2.characters(ctx, ch, len);
+  CheckDeadline(ctx);
+}
+
+void CdataBlock(void* ctx, const xmlChar* ch, int len) {
+  auto* st = static_cast<ParseState*>(static_cast<xmlParserCtxtPtr>(ctx)->_private);
+  st->sax2.cdataBlock(ctx, ch, len);
+  CheckDeadline(ctx);
+}
+
+Result<XmlDocPtr> ParseOnce(std::string_view bytes, int options, int64_t deadline_ns) {
   ParserCtxtPtr ctxt(xmlNewParserCtxt());
   if (!ctxt) return Error{v1::ERROR_CODE_INTERNAL, "could not allocate an XML parser"};
+  ParseState state;
+  state.deadline_ns = deadline_ns;
+  if (deadline_ns > 0) {
+    state.sax2 = *ctxt->sax;
+    ctxt->sax->startElementNs = StartElementNs;
+    ctxt->sax->characters = Characters;
+    ctxt->sax->ignorableWhitespace = Characters;
+    ctxt->sax->cdataBlock = CdataBlock;
+    ctxt->_private = &state;
+  }
   XmlDocPtr doc(xmlCtxtReadMemory(ctxt.get(), bytes.data(), static_cast<int>(bytes.size()), "noname.xml",
                                   nullptr, options));
+  if (state.timed_out) return Error{v1::ERROR_CODE_TIMEOUT, "XML parsing exceeded the time limit"};
   const xmlError& err = ctxt->lastError;
   if (!doc || !ctxt->wellFormed) {
     std::string msg = err.message ? CollapseSpace(err.message) : "not well-formed";
@@ -115,7 +222,6 @@ Result<XmlDocPtr> ParseOnce(std::string_view bytes, int options, const Limits& l
     return Error{v1::ERROR_CODE_MALFORMED_XML,
                  "XML is not well-formed (line " + std::to_string(err.line) + "): " + msg};
   }
-  (void)limits;
   return doc;
 }
 
@@ -172,6 +278,7 @@ Result<XmlDocPtr> ParseXmlSafely(std::string_view bytes, const Limits& limits) {
   // parsing, whether or not the rest of the document is well-formed.
   for (size_t p = bytes.find("<!ENTITY"); p != std::string_view::npos; p = bytes.find("<!ENTITY", p + 8)) {
     size_t end = bytes.find('>', p);
+    if (end == std::string_view::npos) end = bytes.size() - 1;  // unterminated: the last one
     std::string_view decl = bytes.substr(p, end == std::string_view::npos ? std::string_view::npos : end - p);
     // Quoted replacement text may mention the words; look only outside quotes.
     std::string bare;
@@ -189,10 +296,13 @@ Result<XmlDocPtr> ParseXmlSafely(std::string_view bytes, const Limits& limits) {
       return Error{v1::ERROR_CODE_EXTERNAL_ENTITY,
                    "XML declares an external entity; external entities are never fetched"};
     }
+    p = end - 7;  // declarations do not overlap: the next search starts after this one
   }
+  if (auto e = TooManyAttributes(bytes)) return *e;
+  const int64_t deadline_ns = DeadlineFor(limits);
   // No network, no DTD loading, no entity substitution on the first pass, no libxml2 chatter.
   const int base = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
-  auto first = ParseOnce(bytes, base, limits);
+  auto first = ParseOnce(bytes, base, deadline_ns);
   if (!first.ok()) return first.error();
   XmlDocPtr doc = std::move(first.value());
   if (doc->intSubset) {
@@ -212,11 +322,12 @@ Result<XmlDocPtr> ParseXmlSafely(std::string_view bytes, const Limits& limits) {
       const size_t cap = limits.max_entity_expansion;
       std::unordered_map<xmlEntity*, size_t> memo;
       std::unordered_set<xmlEntity*> active;
+      const auto references = CountEntityReferences(bytes);
       size_t total = 0;
       for (xmlEntity* ent : scan.internal) {
         size_t sz = ExpandedSize(doc.get(), ent, cap, memo, active);
-        std::string ref = "&" + std::string(reinterpret_cast<const char*>(ent->name)) + ";";
-        size_t uses = CountOccurrences(bytes, ref);
+        auto it = references.find(reinterpret_cast<const char*>(ent->name));
+        const size_t uses = it == references.end() ? 0 : it->second;
         if (sz > cap || (uses > 0 && sz > (cap - total) / uses)) {
           return Error{v1::ERROR_CODE_ENTITY_EXPANSION,
                        "XML entity expansion exceeds " + std::to_string(cap) + " bytes"};
@@ -224,7 +335,7 @@ Result<XmlDocPtr> ParseXmlSafely(std::string_view bytes, const Limits& limits) {
         total += sz * uses;
       }
       // Bounded and internal only: substitute them.
-      auto second = ParseOnce(bytes, base | XML_PARSE_NOENT, limits);
+      auto second = ParseOnce(bytes, base | XML_PARSE_NOENT, deadline_ns);
       if (!second.ok()) return second.error();
       doc = std::move(second.value());
     }

@@ -1,11 +1,10 @@
 #include "normalize/html/dom.h"
 
-#include <libxml/HTMLparser.h>
-
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cstring>
+
+#include "normalize/deadline.h"
 
 namespace copydesk::normalize::html {
 namespace {
@@ -242,12 +241,6 @@ bool StopsListItemSearch(Tag t) {
   }
 }
 
-// Windows-1252 mapping for numeric references in 0x80..0x9F (as browsers do).
-constexpr uint16_t kCp1252[32] = {0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-                                  0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D,   0x017D, 0x8F,
-                                  0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-                                  0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178};
-
 // Appends `in` with runs of white space (and no-break spaces) collapsed to one space.
 // `*last_space` carries the state across calls.
 void AppendCollapsed(std::string_view in, std::string& out, bool* last_space) {
@@ -317,6 +310,13 @@ class Builder {
   // Index in stack_ of the nearest open `t` before a scope boundary; 0 when none.
   size_t FindInScope(Tag t, bool list_scope) const;
   bool StartTag(size_t* pos);
+  // Removes the later repetitions of an attribute name among attrs[attr_begin..] in
+  // O(k log k): a tag with many attributes must not cost k^2 comparisons.
+  void DropDuplicateAttrs(uint32_t attr_begin);
+  // Text between tags, in slices with the deadline checked between them.
+  void AddTextRun(std::string_view raw);
+  // Index just past the end of the comment that starts at `i` ("<!--").
+  size_t CommentEnd(size_t i) const;
   void EndTag(size_t* pos);
   void HandleStart(Tag tag, uint32_t name_off, uint32_t name_len, uint32_t attr_begin, uint32_t attr_count,
                    bool self_closing, size_t* pos);
@@ -334,7 +334,10 @@ class Builder {
   [[nodiscard]] bool IsOpen(Tag t) const { return open_count_[static_cast<size_t>(t)] > 0; }
   int foreign_depth_ = 0;
   bool too_deep_ = false;
+  // Set when the deadline passed inside a token; Run() then returns ERROR_CODE_TIMEOUT.
+  bool timed_out_ = false;
   std::string scratch_;
+  std::vector<uint32_t> dedup_order_;  // scratch for DropDuplicateAttrs
 };
 
 void Builder::AddText(std::string_view raw) {
@@ -470,10 +473,8 @@ void Builder::HandleStart(Tag tag, uint32_t name_off, uint32_t name_len, uint32_
     }
     default: break;
   }
-  if (tag == Tag::kHtml || tag == Tag::kBody || tag == Tag::kHead) {
-    for (uint32_t i : stack_) {
-      if (doc_.nodes[i].tag == tag) return;  // merged into the open one
-    }
+  if ((tag == Tag::kHtml || tag == Tag::kBody || tag == Tag::kHead) && IsOpen(tag)) {
+    return;  // merged into the open one
   }
   if (foreign_depth_ == 0) {
     if (ClosesP(tag) && IsOpen(Tag::kP)) {
@@ -538,8 +539,14 @@ void Builder::HandleStart(Tag tag, uint32_t name_off, uint32_t name_len, uint32_
   if (tag == Tag::kSvg || tag == Tag::kMath) ++foreign_depth_;
 }
 
-// At '<' followed by a letter. Returns false when the tag is cut off by the end of input.
+// At '<' followed by a letter. Returns false when the tag is cut off by the end of input (or
+// the deadline passed inside it).
 bool Builder::StartTag(size_t* pos) {
+  // Attribute values are kept up to this many bytes: enough for any URL, class list or meta
+  // content; a longer one is cut (on a UTF-8 boundary) before its references are decoded.
+  constexpr size_t kMaxAttrValue = 64 * 1024;
+  // Up to this many attributes the duplicate check is a scan; past it, one sort at the end.
+  constexpr size_t kScanAttrs = 16;
   const size_t n = in_.size();
   size_t i = *pos + 1;
   size_t name_start = i;
@@ -553,7 +560,12 @@ bool Builder::StartTag(size_t* pos) {
   if (tag != Tag::kOther) s.resize(name_off);
   auto attr_begin = static_cast<uint32_t>(doc_.attrs.size());
   bool self_closing = false;
-  while (true) {
+  bool many_attrs = false;
+  for (uint32_t seen = 1;; ++seen) {
+    if ((seen & 1023) == 0 && PastDeadline(deadline_ns_)) {
+      timed_out_ = true;
+      return false;
+    }
     while (i < n && (IsSpace(in_[i]) || in_[i] == '/')) {
       if (in_[i] == '/' && i + 1 < n && in_[i + 1] == '>') self_closing = true;
       ++i;
@@ -595,22 +607,28 @@ bool Builder::StartTag(size_t* pos) {
       s.resize(a.name_off);
       continue;
     }
+    if (value.size() > kMaxAttrValue) {
+      size_t cut = kMaxAttrValue;
+      while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+      value = value.substr(0, cut);
+    }
     a.key = AttrKeyFromName(aname);
     a.val_off = static_cast<uint32_t>(s.size());
     if (value.find('&') != std::string_view::npos) {
-      DecodeEntities(value, s);
+      DecodeEntities(value, s, /*in_attribute=*/true);
     } else {
       s.append(value);
     }
     a.val_len = static_cast<uint32_t>(s.size() - a.val_off);
     bool duplicate = false;
-    for (size_t k = attr_begin; k < doc_.attrs.size(); ++k) {
-      const Attr& b = doc_.attrs[k];
-      if (std::string_view(s).substr(b.name_off, b.name_len) ==
-          std::string_view(s).substr(a.name_off, a.name_len)) {
-        duplicate = true;
-        break;
+    if (doc_.attrs.size() - attr_begin < kScanAttrs) {
+      for (size_t k = attr_begin; k < doc_.attrs.size() && !duplicate; ++k) {
+        const Attr& b = doc_.attrs[k];
+        duplicate = std::string_view(s).substr(b.name_off, b.name_len) ==
+                    std::string_view(s).substr(a.name_off, a.name_len);
       }
+    } else {
+      many_attrs = true;
     }
     if (duplicate) {
       s.resize(a.name_off);
@@ -618,10 +636,30 @@ bool Builder::StartTag(size_t* pos) {
       doc_.attrs.push_back(a);
     }
   }
+  if (many_attrs) DropDuplicateAttrs(attr_begin);
   *pos = i;
   HandleStart(tag, name_off, name_len, attr_begin, static_cast<uint32_t>(doc_.attrs.size() - attr_begin),
               self_closing, pos);
   return true;
+}
+
+void Builder::DropDuplicateAttrs(uint32_t attr_begin) {
+  const std::string_view s(doc_.strings);
+  auto name = [&](uint32_t k) { return s.substr(doc_.attrs[k].name_off, doc_.attrs[k].name_len); };
+  auto& order = dedup_order_;
+  order.resize(doc_.attrs.size() - attr_begin);
+  for (uint32_t k = 0; k < order.size(); ++k) order[k] = attr_begin + k;
+  // Equal names end up adjacent, the first occurrence first.
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return name(x) < name(y); });
+  std::vector<uint8_t> drop(order.size(), 0);
+  for (size_t k = 1; k < order.size(); ++k) {
+    if (name(order[k]) == name(order[k - 1])) drop[order[k] - attr_begin] = 1;
+  }
+  size_t out = attr_begin;
+  for (size_t k = attr_begin; k < doc_.attrs.size(); ++k) {
+    if (!drop[k - attr_begin]) doc_.attrs[out++] = doc_.attrs[k];
+  }
+  doc_.attrs.resize(out);
 }
 
 void Builder::EndTag(size_t* pos) {
@@ -672,22 +710,59 @@ void Builder::EndTag(size_t* pos) {
   }
 }
 
+void Builder::AddTextRun(std::string_view raw) {
+  // A long run is added in slices (text nodes merge, so the tree is the same), never cutting a
+  // UTF-8 sequence or a character reference in two.
+  constexpr size_t kSlice = 256 * 1024;
+  while (raw.size() > kSlice) {
+    size_t cut = kSlice;
+    while (cut > 0 && (static_cast<unsigned char>(raw[cut]) & 0xC0) == 0x80) --cut;
+    const size_t amp = raw.rfind('&', cut);
+    if (amp != std::string_view::npos && cut - amp <= 40 && amp > 0) cut = amp;
+    AddText(raw.substr(0, cut));
+    raw.remove_prefix(cut);
+    if (PastDeadline(deadline_ns_)) {
+      timed_out_ = true;
+      return;
+    }
+  }
+  AddText(raw);
+}
+
+size_t Builder::CommentEnd(size_t i) const {
+  // "<!-->" and "<!--->" are empty comments; otherwise the comment ends at "-->" or "--!>", or
+  // runs to the end of the input.
+  const size_t n = in_.size();
+  size_t p = i + 4;
+  if (p < n && in_[p] == '>') return p + 1;
+  if (in_.compare(p, 2, "->") == 0) return p + 2;
+  while ((p = in_.find("--", p)) != std::string_view::npos) {
+    if (p + 2 < n && in_[p + 2] == '>') return p + 3;
+    if (in_.compare(p + 2, 2, "!>") == 0) return p + 4;
+    ++p;
+  }
+  return n;
+}
+
 Result<Document> Builder::Run() {
   const size_t n = in_.size();
   size_t i = 0;
   uint32_t tokens = 0;
-  while (i < n) {
-    if ((++tokens & 1023) == 0 && deadline_ns_ > 0 && NowNs() > deadline_ns_) {
-      return Error{v1::ERROR_CODE_TIMEOUT, "HTML parsing exceeded the time limit"};
+  auto skip_to_gt = [&](size_t from) {
+    const void* gt = std::memchr(in_.data() + from, '>', n - from);
+    return gt ? static_cast<size_t>(static_cast<const char*>(gt) - in_.data()) + 1 : n;
+  };
+  while (i < n && !timed_out_) {
+    // Every token costs at most O(max_depth), so the clock is read every 1024 of them.
+    if ((++tokens & 1023) == 0 && PastDeadline(deadline_ns_)) {
+      timed_out_ = true;
+      break;
     }
-    if (too_deep_) {
-      return Error{v1::ERROR_CODE_NESTING_TOO_DEEP,
-                   "HTML elements nest deeper than " + std::to_string(limits_.max_depth)};
-    }
+    if (too_deep_) break;
     const void* lt = std::memchr(in_.data() + i, '<', n - i);
     size_t j = lt ? static_cast<size_t>(static_cast<const char*>(lt) - in_.data()) : n;
-    if (j > i) AddText(in_.substr(i, j - i));
-    if (!lt) break;
+    if (j > i) AddTextRun(in_.substr(i, j - i));
+    if (!lt || timed_out_) break;
     i = j;
     if (i + 1 >= n) {
       AddText("<");
@@ -696,34 +771,34 @@ Result<Document> Builder::Run() {
     char c = in_[i + 1];
     if (c == '!') {
       if (in_.compare(i, 4, "<!--") == 0) {
-        size_t e = in_.find("-->", i + 4);
-        i = e == std::string_view::npos ? n : e + 3;
-      } else if (in_.compare(i, 9, "<![CDATA[") == 0) {
+        i = CommentEnd(i);
+      } else if (foreign_depth_ > 0 && in_.compare(i, 9, "<![CDATA[") == 0) {
+        // A real CDATA section only in SVG and MathML.
         size_t e = in_.find("]]>", i + 9);
         size_t end = e == std::string_view::npos ? n : e;
-        AddText(in_.substr(i + 9, end - i - 9));
+        AddTextRun(in_.substr(i + 9, end - i - 9));
         i = e == std::string_view::npos ? n : e + 3;
       } else {
-        const void* gt = std::memchr(in_.data() + i, '>', n - i);
-        i = gt ? static_cast<size_t>(static_cast<const char*>(gt) - in_.data()) + 1 : n;
+        // In HTML content "<![CDATA[" is a bogus comment that ends at the first '>', as are
+        // "<!DOCTYPE ...>" and any other "<!".
+        i = skip_to_gt(i);
       }
     } else if (c == '/') {
       if (i + 2 < n && IsAlpha(in_[i + 2])) {
         EndTag(&i);
       } else {
-        const void* gt = std::memchr(in_.data() + i, '>', n - i);
-        i = gt ? static_cast<size_t>(static_cast<const char*>(gt) - in_.data()) + 1 : n;
+        i = skip_to_gt(i);
       }
     } else if (IsAlpha(c)) {
       if (!StartTag(&i)) break;  // cut off at the end of input: dropped like browsers do
     } else if (c == '?') {
-      const void* gt = std::memchr(in_.data() + i, '>', n - i);
-      i = gt ? static_cast<size_t>(static_cast<const char*>(gt) - in_.data()) + 1 : n;
+      i = skip_to_gt(i);
     } else {
       AddText("<");
       ++i;
     }
   }
+  if (timed_out_) return Error{v1::ERROR_CODE_TIMEOUT, "HTML parsing exceeded the time limit"};
   if (too_deep_) {
     return Error{v1::ERROR_CODE_NESTING_TOO_DEEP,
                  "HTML elements nest deeper than " + std::to_string(limits_.max_depth)};
@@ -734,9 +809,7 @@ Result<Document> Builder::Run() {
 }  // namespace
 
 int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return SteadyNowNs();
 }
 
 Tag TagFromName(std::string_view lower_name) {
@@ -751,95 +824,6 @@ std::string_view TagName(Tag t) {
     if (e.tag == t) return e.name;
   }
   return "";
-}
-
-void AppendUtf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-void DecodeEntities(std::string_view in, std::string& out) {
-  size_t i = 0;
-  const size_t n = in.size();
-  while (i < n) {
-    size_t amp = in.find('&', i);
-    if (amp == std::string_view::npos) {
-      out.append(in.substr(i));
-      return;
-    }
-    out.append(in.substr(i, amp - i));
-    i = amp + 1;
-    if (i < n && in[i] == '#') {
-      size_t k = i + 1;
-      bool hex = k < n && (in[k] == 'x' || in[k] == 'X');
-      if (hex) ++k;
-      uint32_t cp = 0;
-      size_t digits = 0;
-      while (k < n) {
-        char c = in[k];
-        int d = -1;
-        if (c >= '0' && c <= '9')
-          d = c - '0';
-        else if (hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-          d = (c | 0x20) - 'a' + 10;
-        if (d < 0) break;
-        if (cp < 0x110000) cp = cp * (hex ? 16 : 10) + static_cast<uint32_t>(d);
-        ++digits;
-        ++k;
-      }
-      if (digits == 0) {
-        out.push_back('&');
-        continue;
-      }
-      if (k < n && in[k] == ';') ++k;
-      if (cp >= 0x80 && cp <= 0x9F) cp = kCp1252[cp - 0x80];
-      if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-      AppendUtf8(out, cp);
-      i = k;
-      continue;
-    }
-    size_t k = i;
-    while (k < n && k - i < 32 &&
-           (((in[k] | 0x20) >= 'a' && (in[k] | 0x20) <= 'z') || (in[k] >= '0' && in[k] <= '9')))
-      ++k;
-    if (k == i) {
-      out.push_back('&');
-      continue;
-    }
-    char name[40];
-    std::string_view nm = in.substr(i, k - i);
-    std::memcpy(name, nm.data(), nm.size());
-    name[nm.size()] = '\0';
-    const bool semi = k < n && in[k] == ';';
-    const bool legacy = nm == "amp" || nm == "lt" || nm == "gt" || nm == "quot" || nm == "nbsp" ||
-                        nm == "copy" || nm == "reg" || nm == "AMP";
-    const htmlEntityDesc* e =
-        (semi || legacy) ? htmlEntityLookup(reinterpret_cast<const xmlChar*>(name)) : nullptr;
-    if (!e && nm == "AMP") {
-      out.push_back('&');
-      i = semi ? k + 1 : k;
-      continue;
-    }
-    if (!e) {
-      out.push_back('&');
-      continue;
-    }
-    AppendUtf8(out, e->value);
-    i = semi ? k + 1 : k;
-  }
 }
 
 std::string_view Document::Name(uint32_t n) const {
@@ -917,16 +901,18 @@ std::string_view Document::Attribute(uint32_t n, std::string_view name, bool* fo
   return {};
 }
 
-std::string Document::InnerText(uint32_t n) const {
+std::string Document::InnerText(uint32_t n, size_t max_bytes) const {
   std::string out;
-  if (nodes[n].tag == Tag::kText) return std::string(Text(n));
+  if (nodes[n].tag == Tag::kText) return std::string(Text(n).substr(0, max_bytes));
   // Iterative pre-order walk of the subtree.
   uint32_t cur = nodes[n].first_child;
   bool last_space = true;
-  while (cur != kNone) {
+  while (cur != kNone && out.size() <= max_bytes) {
     const Node& c = nodes[cur];
     if (c.tag == Tag::kText) {
-      AppendCollapsed(Text(cur), out, &last_space);
+      std::string_view t = Text(cur);
+      const size_t room = max_bytes - std::min(max_bytes, out.size());
+      AppendCollapsed(room >= t.size() ? t : t.substr(0, room + 1), out, &last_space);
     } else if (c.tag == Tag::kBr) {
       if (!last_space) out.push_back(' ');
       last_space = true;

@@ -7,12 +7,14 @@
 // kept in Document::json_ld. Text is entity-decoded and whitespace-collapsed (outside <pre>).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/result.h"
+#include "normalize/html/entities.h"
 #include "normalize/normalize.h"
 
 namespace copydesk::normalize::html {
@@ -220,8 +222,9 @@ class Document {
     (void)Attribute(n, name, &f);
     return f;
   }
-  // All descendant text, whitespace collapsed, <br> as a space.
-  [[nodiscard]] std::string InnerText(uint32_t n) const;
+  // All descendant text, whitespace collapsed, <br> as a space. With `max_bytes`, the walk stops
+  // once the text is longer than that (callers that reject long text ask for one byte more).
+  [[nodiscard]] std::string InnerText(uint32_t n, size_t max_bytes = SIZE_MAX) const;
 };
 
 // Parses UTF-8 HTML. Errors: ERROR_CODE_NESTING_TOO_DEEP when elements nest deeper than
@@ -235,11 +238,5 @@ std::string_view TagName(Tag t);
 
 // Steady-clock nanoseconds, for deadlines.
 int64_t NowNs();
-
-// Appends the UTF-8 encoding of a code point.
-void AppendUtf8(std::string& out, uint32_t cp);
-
-// Decodes character references in `in` and appends to `out`.
-void DecodeEntities(std::string_view in, std::string& out);
 
 }  // namespace copydesk::normalize::html

@@ -10,6 +10,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include "normalize/deadline.h"
+#include "normalize/url.h"
+
 namespace copydesk::normalize::html {
 namespace {
 
@@ -237,7 +240,7 @@ enum Flag : uint8_t {
 class Extractor {
  public:
   Extractor(const Document& doc, const ExtractOptions& opts, v1::Article& out)
-      : doc_(doc), opts_(opts), out_(out), n_(doc.nodes.size()) {}
+      : doc_(doc), opts_(opts), out_(out), n_(doc.nodes.size()), clock_(opts.deadline_ns) {}
 
   Status Run();
 
@@ -264,12 +267,13 @@ class Extractor {
   void HandlePullQuote(uint32_t n);
   void HandleRelated(uint32_t n);
   void AddMedia(uint32_t img, std::string_view caption);
-  bool TimeUp() { return opts_.deadline_ns > 0 && NowNs() > opts_.deadline_ns; }
 
   const Document& doc_;
   const ExtractOptions& opts_;
   v1::Article& out_;
   size_t n_;
+  // Read in every loop over nodes: each stage is linear, but a page has up to millions of them.
+  DeadlineCheck<256> clock_;
   std::vector<uint8_t> flags_;
   std::vector<Stats> stats_;
   std::vector<float> score_;
@@ -314,7 +318,7 @@ void Extractor::MarkFlags() {
     }
   }
   const uint32_t total_ptext = ptext[0];
-  for (uint32_t i = 1; i < n_; ++i) {
+  for (uint32_t i = 1; i < n_ && !clock_.Expired(); ++i) {
     const Node& nd = doc_.nodes[i];
     if (nd.tag == Tag::kText) continue;
     if (nd.parent != kNone && (flags_[nd.parent] & kJunk)) {
@@ -527,7 +531,7 @@ uint32_t Extractor::PickTopCandidate() {
       anc = doc_.nodes[anc].parent;
     }
   };
-  for (uint32_t i = 1; i < n_; ++i) {
+  for (uint32_t i = 1; i < n_ && !clock_.Expired(); ++i) {
     if (flags_[i] & kJunk) continue;
     const Node& nd = doc_.nodes[i];
     Tag t = nd.tag;
@@ -704,25 +708,24 @@ void Extractor::AddChunks(uint32_t top, std::vector<uint32_t>& nodes) {
   }
   const float min_score = score_[top] * 0.2f;
   const uint16_t depth = doc_.nodes[root].depth;
-  auto covered = [&](uint32_t c) {
-    for (uint32_t p = c; p != kNone; p = doc_.nodes[p].parent) {
-      if (std::find(nodes.begin(), nodes.end(), p) != nodes.end()) return true;
-      if (p == root) break;
-    }
-    return false;
-  };
+  // covered[i]: i or one of its ancestors up to `root` is already taken; computed in document
+  // order (a parent precedes its children), so the pass is linear.
+  std::vector<uint8_t> covered(n_, 0), top_ancestor(n_, 0);
+  for (uint32_t n : nodes) covered[n] = 1;
+  for (uint32_t p = doc_.nodes[top].parent; p != kNone; p = doc_.nodes[p].parent) top_ancestor[p] = 1;
   bool added = false;
   for (uint32_t i = root + 1; i < n_ && doc_.nodes[i].depth > depth; ++i) {
+    if (clock_.Expired()) {
+      timed_out_ = true;
+      return;
+    }
+    const uint32_t parent = doc_.nodes[i].parent;
+    if (parent != kNone && parent != root && covered[parent]) covered[i] = 1;
     if (!scored_[i] || i == top || score_[i] < min_score || (flags_[i] & kJunk)) continue;
     if (doc_.Attribute(i, AttrKey::kClass) != cls) continue;
-    if (covered(i)) continue;
-    // not an ancestor of top
-    bool ancestor = false;
-    for (uint32_t p = doc_.nodes[top].parent; p != kNone; p = doc_.nodes[p].parent) {
-      if (p == i) ancestor = true;
-    }
-    if (ancestor) continue;
+    if (covered[i] || top_ancestor[i]) continue;
     nodes.push_back(i);
+    covered[i] = 1;
     added = true;
   }
   if (added) std::sort(nodes.begin(), nodes.end());
@@ -822,9 +825,9 @@ void Extractor::AddMedia(uint32_t img, std::string_view caption) {
     src = srcset.substr(0, srcset.find(' '));
   }
   if (src.empty() || src.rfind("data:", 0) == 0) return;
-  std::string url = ResolveUrl(opts_.base_url, src);
-  if (!seen_media_.insert(url).second) return;
   if (out_.media_size() >= 100) return;
+  std::string url = ResolveUrl(opts_.base_url, src);
+  if (url.empty() || !seen_media_.insert(url).second) return;
   auto* m = out_.add_media();
   Tag t = doc_.nodes[img].tag;
   m->set_type(t == Tag::kVideo || t == Tag::kSource ? "video" : t == Tag::kAudio ? "audio" : "picture");
@@ -860,12 +863,13 @@ void Extractor::HandleFigure(uint32_t n) {
       }
       continue;
     }
-    for (uint32_t c = nd.last_child; c != kNone;) {
-      stack.push_back(c);
-      // find previous sibling: walk from first (children lists are short)
-      uint32_t prev = kNone;
-      for (uint32_t k = nd.first_child; k != kNone && k != c; k = doc_.nodes[k].next) prev = k;
-      c = prev;
+    // Children pushed in reverse so that they pop in document order.
+    const size_t first = stack.size();
+    for (uint32_t c = nd.first_child; c != kNone; c = doc_.nodes[c].next) stack.push_back(c);
+    std::reverse(stack.begin() + static_cast<std::ptrdiff_t>(first), stack.end());
+    if (clock_.Expired()) {
+      timed_out_ = true;
+      return;
     }
   }
   if (caption.empty() && doc_.nodes[n].tag != Tag::kFigure && doc_.nodes[n].tag != Tag::kPicture &&
@@ -894,6 +898,10 @@ void Extractor::HandlePullQuote(uint32_t n) {
   std::vector<uint32_t> cites;
   // find <cite>/<footer> children for attribution
   for (uint32_t i = n + 1; i < n_ && doc_.nodes[i].depth > doc_.nodes[n].depth; ++i) {
+    if (clock_.Expired()) {
+      timed_out_ = true;
+      return;
+    }
     Tag t = doc_.nodes[i].tag;
     std::string_view cls = doc_.Attribute(i, AttrKey::kClass);
     if (t == Tag::kCite || t == Tag::kFooter || cls.find("attribution") != std::string_view::npos ||
@@ -923,21 +931,27 @@ void Extractor::HandleRelated(uint32_t n) {
   if (handled_[n]) return;
   handled_[n] = 1;
   for (uint32_t i = n + 1; i < n_ && doc_.nodes[i].depth > doc_.nodes[n].depth; ++i) {
+    if (clock_.Expired()) {
+      timed_out_ = true;
+      return;
+    }
     if (doc_.nodes[i].tag != Tag::kA) continue;
     std::string_view href = doc_.Attribute(i, AttrKey::kHref);
     if (href.empty() || href[0] == '#' || href.rfind("javascript:", 0) == 0) continue;
     std::string title = doc_.InnerText(i);
     if (title.size() < 12) continue;
     if (out_.related_size() >= 30) return;
+    std::string url = ResolveUrl(opts_.base_url, href);
+    if (url.empty()) continue;
     auto* r = out_.add_related();
     r->set_title(title);
-    r->set_url(ResolveUrl(opts_.base_url, href));
+    r->set_url(std::move(url));
   }
 }
 
 void Extractor::Emit(uint32_t n, BlockType type, bool ordered, int depth) {
   if (timed_out_) return;
-  if ((n & 255) == 0 && TimeUp()) {
+  if (clock_.Expired()) {
     timed_out_ = true;
     return;
   }
@@ -1036,8 +1050,11 @@ void Extractor::Emit(uint32_t n, BlockType type, bool ordered, int depth) {
 }
 
 Status Extractor::Run() {
+  const Error timeout{v1::ERROR_CODE_TIMEOUT, "HTML extraction exceeded the time limit"};
   MarkFlags();
+  if (clock_.ExpiredNow()) return timeout;
   ComputeStats();
+  if (clock_.ExpiredNow()) return timeout;
   kept_.assign(n_, 0);
   handled_.assign(n_, 0);
   if (const char* needle = std::getenv("COPYDESK_HTML_FIND")) {
@@ -1066,6 +1083,7 @@ Status Extractor::Run() {
     Flush(v1::BLOCK_TYPE_PARAGRAPH, false);
   } else {
     uint32_t top = PickTopCandidate();
+    if (clock_.ExpiredNow()) return timeout;
     if (top == kNone) top = body_node_;
     std::vector<uint32_t> nodes = PickNodes(top);
     AddChunks(top, nodes);
@@ -1085,7 +1103,8 @@ Status Extractor::Run() {
     }
     if (scope != body_node_ && scope != 0) {
       const uint16_t depth = doc_.nodes[scope].depth;
-      for (uint32_t i = scope + 1; i < n_ && doc_.nodes[i].depth > depth; ++i) {
+      for (uint32_t i = scope + 1; i < n_ && doc_.nodes[i].depth > depth && !timed_out_; ++i) {
+        if (clock_.Expired()) timed_out_ = true;
         if (flags_[i] & kPullQuote) {
           HandlePullQuote(i);
         } else if (flags_[i] & kRelated) {
@@ -1101,27 +1120,14 @@ Status Extractor::Run() {
       }
     }
   }
-  if (timed_out_) return Error{v1::ERROR_CODE_TIMEOUT, "HTML extraction exceeded the time limit"};
+  if (timed_out_) return timeout;
   return OkStatus();
 }
 
 }  // namespace
 
 std::string ResolveUrl(std::string_view base, std::string_view ref) {
-  while (!ref.empty() && ref.front() == ' ') ref.remove_prefix(1);
-  while (!ref.empty() && ref.back() == ' ') ref.remove_suffix(1);
-  if (ref.find("://") != std::string_view::npos || base.empty()) return std::string(ref);
-  auto scheme_end = base.find("://");
-  if (scheme_end == std::string_view::npos) return std::string(ref);
-  if (ref.rfind("//", 0) == 0) return std::string(base.substr(0, scheme_end + 1)) + std::string(ref);
-  size_t host_end = base.find_first_of("/?#", scheme_end + 3);
-  std::string_view origin = base.substr(0, host_end);
-  if (!ref.empty() && ref[0] == '/') return std::string(origin) + std::string(ref);
-  std::string_view path = host_end == std::string_view::npos ? std::string_view("/") : base.substr(host_end);
-  path = path.substr(0, path.find_first_of("?#"));
-  path = path.substr(0, path.rfind('/') + 1);
-  if (path.empty()) path = "/";
-  return std::string(origin) + std::string(path) + std::string(ref);
+  return normalize::ResolveUrl(base, ref);
 }
 
 Status ExtractBody(const Document& doc, const ExtractOptions& opts, v1::Article& out) {

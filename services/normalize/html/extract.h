@@ -27,7 +27,8 @@ struct ExtractOptions {
 // Fills out.body, captions, pull_quotes, media and related. Errors: ERROR_CODE_TIMEOUT.
 Status ExtractBody(const Document& doc, const ExtractOptions& opts, v1::Article& out);
 
-// Resolves `ref` against `base` (absolute http(s) base); returns ref when it cannot.
+// `ref` resolved against `base` in canonical form (normalize/url.h); "" when the result is not
+// an http(s) URL.
 std::string ResolveUrl(std::string_view base, std::string_view ref);
 
 }  // namespace copydesk::normalize::html

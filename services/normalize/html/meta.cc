@@ -10,11 +10,19 @@
 #include <vector>
 
 #include "normalize/ascii.h"
+#include "normalize/deadline.h"
 #include "normalize/html/extract.h"
 #include "normalize/internal.h"
 
 namespace copydesk::normalize::html {
 namespace {
+
+// Bounds on what one page contributes, whatever its size: more authors, keywords or breadcrumbs
+// than this are never real, and a title longer than this is not a title.
+constexpr size_t kMaxAuthors = 64;
+constexpr size_t kMaxKeywords = 200;
+constexpr size_t kMaxBreadcrumbs = 16;
+constexpr size_t kMaxTitleBytes = 1000;
 
 // Digits to int without exceptions (hostile input can carry long digit runs): leading digits
 // only, clamped to 1e9; 0 when there are none.
@@ -589,6 +597,7 @@ std::string Field(simdjson::dom::object o, std::string_view key) {
 }
 
 void CollectAuthors(simdjson::dom::element e, std::vector<std::string>& out, bool* org_only) {
+  if (out.size() >= kMaxAuthors) return;
   if (e.is_string()) {
     for (auto& a : SplitAuthors(GetString(e))) out.push_back(a);
     return;
@@ -631,10 +640,10 @@ int ArticleTypeScore(simdjson::dom::object o) {
   return best;
 }
 
-void WalkLd(simdjson::dom::element e, LdArticle& out, int depth) {
-  if (depth > 8) return;
+void WalkLd(simdjson::dom::element e, LdArticle& out, int depth, DeadlineCheck<1024>& clock) {
+  if (depth > 8 || clock.Expired()) return;
   if (e.is_array()) {
-    for (auto x : e.get_array()) WalkLd(x, out, depth + 1);
+    for (auto x : e.get_array()) WalkLd(x, out, depth + 1, clock);
     return;
   }
   if (!e.is_object()) return;
@@ -651,7 +660,8 @@ void WalkLd(simdjson::dom::element e, LdArticle& out, int depth) {
           if (it.get_object().at_key("item").get(item) == simdjson::SUCCESS && item.is_object())
             name = Field(item.get_object().value(), "name");
         }
-        if (!name.empty()) out.breadcrumbs.push_back(CleanValue(name));
+        if (!name.empty() && out.breadcrumbs.size() < kMaxBreadcrumbs)
+          out.breadcrumbs.push_back(CleanValue(name));
       }
     }
   }
@@ -700,29 +710,43 @@ void WalkLd(simdjson::dom::element e, LdArticle& out, int depth) {
     if (value.is_object() || value.is_array()) {
       if (key == "@graph" || key == "mainEntity" || key == "itemListElement" || key == "hasPart" ||
           key == "subjectOf") {
-        WalkLd(value, out, depth + 1);
+        WalkLd(value, out, depth + 1, clock);
       }
     }
   }
 }
 
-LdArticle ParseJsonLd(const Document& doc) {
+LdArticle ParseJsonLd(const Document& doc, DeadlineCheck<1024>& clock) {
   LdArticle out;
   simdjson::dom::parser parser;
+  // A block of metadata larger than this is not one (a long articleBody is a few hundred KiB):
+  // it is skipped rather than parsed.
+  constexpr size_t kMaxJsonLdBytes = 2 << 20;
   for (const std::string& raw : doc.json_ld) {
-    std::string s = raw;
-    // strip CDATA / HTML comment wrappers
-    for (std::string_view junk : {"<![CDATA[", "]]>", "<!--", "-->", "//<![CDATA[", "//]]>"}) {
-      size_t p;
-      while ((p = s.find(junk)) != std::string::npos) s.erase(p, junk.size());
-    }
-    // raw control characters inside strings are invalid JSON: turn them into spaces
-    for (char& c : s) {
-      if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    if (clock.ExpiredNow()) break;
+    if (raw.size() > kMaxJsonLdBytes) continue;
+    // Strip CDATA / HTML comment wrappers in one pass, and turn raw line breaks and tabs (invalid
+    // inside JSON strings) into spaces.
+    std::string s;
+    s.reserve(raw.size());
+    for (size_t i = 0; i < raw.size();) {
+      bool skipped = false;
+      if (raw[i] == '<' || raw[i] == ']' || raw[i] == '-' || raw[i] == '/') {
+        for (std::string_view junk : {"//<![CDATA[", "//]]>", "<![CDATA[", "]]>", "<!--", "-->"}) {
+          if (raw.compare(i, junk.size(), junk) == 0) {
+            i += junk.size();
+            skipped = true;
+            break;
+          }
+        }
+      }
+      if (skipped) continue;
+      const char c = raw[i++];
+      s.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
     }
     simdjson::dom::element root;
     if (parser.parse(s).get(root) != simdjson::SUCCESS) continue;
-    WalkLd(root, out, 0);
+    WalkLd(root, out, 0, clock);
   }
   return out;
 }
@@ -735,12 +759,14 @@ struct MetaTags {
   std::vector<std::string> authors;  // every article:author / author meta
   void Add(const std::string& key, std::string_view value) {
     if (value.empty()) return;
-    if (key == "article:tag") article_tags.push_back(CleanValue(value));
-    if (key == "article:author" || key == "author" || key == "parsely-author" || key == "sailthru.author" ||
-        key == "dc.creator" || key == "byl" || key == "dcterms.creator" || key == "citation_author")
+    if (key == "article:tag" && article_tags.size() < kMaxKeywords) article_tags.push_back(CleanValue(value));
+    if ((key == "article:author" || key == "author" || key == "parsely-author" || key == "sailthru.author" ||
+         key == "dc.creator" || key == "byl" || key == "dcterms.creator" || key == "citation_author") &&
+        authors.size() < kMaxAuthors)
       authors.push_back(CleanValue(value));
     values.emplace(key, std::string(value));
   }
+  [[nodiscard]] bool Has(const std::string& key) const { return values.count(key) > 0; }
   [[nodiscard]] std::string Get(std::initializer_list<const char*> keys) const {
     for (const char* k : keys) {
       auto it = values.find(k);
@@ -773,37 +799,83 @@ double Similarity(const std::string& a, const std::string& b) {
   return 0;
 }
 
-bool InJunkAncestor(const Document& doc, uint32_t n) {
-  for (uint32_t p = doc.nodes[n].parent; p != kNone && p != 0; p = doc.nodes[p].parent) {
-    Tag t = doc.nodes[p].tag;
-    if (t == Tag::kNav || t == Tag::kFooter || t == Tag::kAside) return true;
-    if (t == Tag::kBody || t == Tag::kHtml || t == Tag::kArticle || t == Tag::kMain) return false;
-    std::string cls = AsciiLower(doc.Attribute(p, AttrKey::kClass));
-    if (cls.find("related") != std::string::npos ||
-        (cls.find("comment") != std::string::npos && cls.find("open") == std::string::npos) ||
-        cls.find("sidebar") != std::string::npos || cls.find("promo") != std::string::npos ||
-        cls.find("recommend") != std::string::npos)
-      return true;
-  }
-  return false;
-}
+// What a node's ancestors say about it: inside junk (navigation, footers, related links,
+// comments) and inside a page header or logo. Each answer is memoized per ancestor, so asking
+// for every node of a deep page stays linear instead of walking every chain to the root.
+class Ancestry {
+ public:
+  explicit Ancestry(const Document& doc) : doc_(doc), junk_(doc.nodes.size(), kUnknown), header_(junk_) {}
 
-// In a page header, navigation or logo: an <h1> there is the site name, not the headline.
-bool InHeaderish(const Document& doc, uint32_t n) {
-  for (uint32_t p = doc.nodes[n].parent; p != kNone && p != 0; p = doc.nodes[p].parent) {
-    Tag t = doc.nodes[p].tag;
-    if (t == Tag::kArticle || t == Tag::kMain) return false;
-    if (t == Tag::kNav || t == Tag::kFooter || t == Tag::kAside || t == Tag::kHeader) return true;
-    std::string cls = AsciiLower(doc.Attribute(p, AttrKey::kClass));
-    cls += AsciiLower(doc.Attribute(p, AttrKey::kId));
-    if (cls.find("logo") != std::string::npos || cls.find("header") != std::string::npos ||
-        cls.find("masthead") != std::string::npos || cls.find("brand") != std::string::npos ||
-        cls.find("site-title") != std::string::npos || cls.find("sidebar") != std::string::npos ||
-        cls.find("widget") != std::string::npos || cls.find("modal") != std::string::npos)
-      return true;
+  // An ancestor below the body/article/main is navigation, a footer, an aside, or has a related,
+  // comment, sidebar, promo or recommendation class.
+  bool InJunk(uint32_t n) { return Junk(doc_.nodes[n].parent) == kYes; }
+  // In a page header, navigation or logo: an <h1> there is the site name, not the headline.
+  bool InHeaderish(uint32_t n) {
+    const uint8_t h = Header(doc_.nodes[n].parent);
+    return h == kOpen ? InJunk(n) : h == kYes;
   }
-  return InJunkAncestor(doc, n);
-}
+
+ private:
+  static constexpr uint8_t kUnknown = 0, kNo = 1, kYes = 2, kOpen = 3;  // kOpen: up to the root
+
+  // The answer for the chain that starts at `p` (inclusive); `own` decides one node or says
+  // kUnknown to defer to its parent.
+  template <typename Own>
+  uint8_t Chain(std::vector<uint8_t>& memo, uint32_t p, uint8_t at_root, Own own) {
+    path_.clear();
+    uint8_t answer = at_root;
+    for (; p != kNone && p != 0; p = doc_.nodes[p].parent) {
+      if (memo[p] != kUnknown) {
+        answer = memo[p];
+        break;
+      }
+      const uint8_t mine = own(p);
+      if (mine != kUnknown) {
+        answer = mine;
+        memo[p] = mine;
+        break;
+      }
+      path_.push_back(p);
+    }
+    for (uint32_t q : path_) memo[q] = answer;
+    return answer;
+  }
+
+  uint8_t Junk(uint32_t p) {
+    return Chain(junk_, p, kNo, [&](uint32_t q) -> uint8_t {
+      const Tag t = doc_.nodes[q].tag;
+      if (t == Tag::kNav || t == Tag::kFooter || t == Tag::kAside) return kYes;
+      if (t == Tag::kBody || t == Tag::kHtml || t == Tag::kArticle || t == Tag::kMain) return kNo;
+      const std::string cls = AsciiLower(doc_.Attribute(q, AttrKey::kClass));
+      if (cls.find("related") != std::string::npos ||
+          (cls.find("comment") != std::string::npos && cls.find("open") == std::string::npos) ||
+          cls.find("sidebar") != std::string::npos || cls.find("promo") != std::string::npos ||
+          cls.find("recommend") != std::string::npos)
+        return kYes;
+      return kUnknown;
+    });
+  }
+
+  uint8_t Header(uint32_t p) {
+    return Chain(header_, p, kOpen, [&](uint32_t q) -> uint8_t {
+      const Tag t = doc_.nodes[q].tag;
+      if (t == Tag::kArticle || t == Tag::kMain) return kNo;
+      if (t == Tag::kNav || t == Tag::kFooter || t == Tag::kAside || t == Tag::kHeader) return kYes;
+      std::string cls = AsciiLower(doc_.Attribute(q, AttrKey::kClass));
+      cls += AsciiLower(doc_.Attribute(q, AttrKey::kId));
+      if (cls.find("logo") != std::string::npos || cls.find("header") != std::string::npos ||
+          cls.find("masthead") != std::string::npos || cls.find("brand") != std::string::npos ||
+          cls.find("site-title") != std::string::npos || cls.find("sidebar") != std::string::npos ||
+          cls.find("widget") != std::string::npos || cls.find("modal") != std::string::npos)
+        return kYes;
+      return kUnknown;
+    });
+  }
+
+  const Document& doc_;
+  std::vector<uint8_t> junk_, header_;
+  std::vector<uint32_t> path_;
+};
 
 // Whether a date-time string states its time zone (Z, an offset, GMT/UTC).
 bool HasZone(std::string_view s) {
@@ -834,17 +906,21 @@ bool ParseDateTime(std::string_view s, int64_t* epoch_seconds, bool* date_only) 
   return ParseFree(t, epoch_seconds, date_only);
 }
 
-PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article& out) {
+PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article& out, int64_t deadline_ns) {
+  // At most this many of each kind of candidate node are looked at: a page has a handful, a
+  // hostile one millions.
+  constexpr size_t kMaxCandidates = 64;
   PageMeta page;
   MetaTags tags;
+  Ancestry ancestry(doc);
+  DeadlineCheck<1024> clock(deadline_ns);
   std::string canonical_link, html_lang;
   std::vector<uint32_t> h1s;
   std::vector<uint32_t> times;
   std::vector<uint32_t> byline_nodes;
   std::vector<uint32_t> author_class_nodes;  // weaker: class contains "author"
-  std::vector<uint32_t> breadcrumb_nodes;
   const size_t n = doc.nodes.size();
-  for (uint32_t i = 1; i < n; ++i) {
+  for (uint32_t i = 1; i < n && !clock.Expired(); ++i) {
     const Node& nd = doc.nodes[i];
     if (nd.tag == Tag::kText) continue;
     switch (nd.tag) {
@@ -866,34 +942,45 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
         if (html_lang.empty()) html_lang = std::string(doc.Attribute(i, AttrKey::kLang));
         if (html_lang.empty()) html_lang = std::string(doc.Attribute(i, AttrKey::kXmlLang));
         break;
-      case Tag::kH1: h1s.push_back(i); break;
-      case Tag::kTime: times.push_back(i); break;
+      case Tag::kH1:
+        if (h1s.size() < kMaxCandidates / 4) h1s.push_back(i);
+        break;
+      case Tag::kTime:
+        if (times.size() < kMaxCandidates) times.push_back(i);
+        break;
       default: break;
     }
     if (nd.attr_count > 0) {
       std::string_view itemprop = doc.Attribute(i, AttrKey::kItemprop);
       std::string_view rel = doc.Attribute(i, AttrKey::kRel);
-      if (itemprop == "author" || rel == "author") byline_nodes.push_back(i);
-      if ((itemprop == "datePublished" || itemprop == "dateModified") && nd.tag != Tag::kMeta &&
-          !InJunkAncestor(doc, i)) {
+      if ((itemprop == "author" || rel == "author") && byline_nodes.size() < kMaxCandidates)
+        byline_nodes.push_back(i);
+      // Only the first value of a key is kept: the text of later ones is never read.
+      const char* date_key = itemprop == "datePublished"  ? "itemprop:datepublished"
+                             : itemprop == "dateModified" ? "itemprop:datemodified"
+                                                          : nullptr;
+      if (date_key && nd.tag != Tag::kMeta && !tags.Has(date_key) && !ancestry.InJunk(i)) {
         std::string_view v = doc.Attribute(i, AttrKey::kDatetime);
         if (v.empty()) v = doc.Attribute(i, AttrKey::kContent);
-        std::string val = v.empty() ? doc.InnerText(i) : std::string(v);
-        tags.Add(itemprop == "datePublished" ? "itemprop:datepublished" : "itemprop:datemodified", val);
+        std::string val = v.empty() ? doc.InnerText(i, 201) : std::string(v);
+        tags.Add(date_key, val);
       }
-      if (itemprop == "headline" && nd.tag != Tag::kMeta) tags.Add("itemprop:headline", doc.InnerText(i));
+      if (itemprop == "headline" && nd.tag != Tag::kMeta && !tags.Has("itemprop:headline"))
+        tags.Add("itemprop:headline", doc.InnerText(i, kMaxTitleBytes));
       std::string_view cls = doc.Attribute(i, AttrKey::kClass);
       if ((cls.find("byline") != std::string_view::npos || cls.find("Byline") != std::string_view::npos) &&
-          nd.tag != Tag::kBody && nd.tag != Tag::kArticle)
-        byline_nodes.push_back(i);
-      else if (cls.find("author") != std::string_view::npos && cls.find("bio") == std::string_view::npos &&
-               cls.find("about") == std::string_view::npos && cls.find("avatar") == std::string_view::npos &&
-               nd.tag != Tag::kBody && nd.tag != Tag::kArticle && nd.tag != Tag::kImg)
-        author_class_nodes.push_back(i);
-      if (cls.find("breadcrumb") != std::string_view::npos) breadcrumb_nodes.push_back(i);
+          nd.tag != Tag::kBody && nd.tag != Tag::kArticle) {
+        if (byline_nodes.size() < kMaxCandidates) byline_nodes.push_back(i);
+      } else if (cls.find("author") != std::string_view::npos && cls.find("bio") == std::string_view::npos &&
+                 cls.find("about") == std::string_view::npos &&
+                 cls.find("avatar") == std::string_view::npos && nd.tag != Tag::kBody &&
+                 nd.tag != Tag::kArticle && nd.tag != Tag::kImg) {
+        if (author_class_nodes.size() < kMaxCandidates) author_class_nodes.push_back(i);
+      }
     }
   }
-  LdArticle ld = ParseJsonLd(doc);
+  if (clock.ExpiredNow()) return page;
+  LdArticle ld = ParseJsonLd(doc, clock);
   page.hint_body = ld.body;
 
   // URL and canonical URL.
@@ -913,7 +1000,7 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
   for (const std::string& t :
        {ld.headline, CleanValue(tags.Get({"og:title"})), CleanValue(tags.Get({"twitter:title"})),
         CleanValue(tags.Get({"itemprop:headline", "headline"}))}) {
-    if (!t.empty()) {
+    if (!t.empty() && t.size() <= kMaxTitleBytes) {
       declared_titles.push_back(t);
       declared_titles.push_back(StripSiteName(t));
     }
@@ -924,7 +1011,7 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
   std::string best_h1, content_h1;
   double best_sim = 0;
   for (uint32_t h : h1s) {
-    std::string t = doc.InnerText(h);
+    std::string t = doc.InnerText(h, 401);
     if (t.empty() || t.size() > 400) continue;
     std::string nt = Norm(t);
     double sim = 0;
@@ -933,7 +1020,7 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
       best_sim = sim;
       best_h1 = t;
     }
-    if (content_h1.empty() && !InHeaderish(doc, h)) content_h1 = t;
+    if (content_h1.empty() && !ancestry.InHeaderish(h)) content_h1 = t;
   }
   std::string headline;
   if (!best_h1.empty() && best_sim >= 0.5)
@@ -957,22 +1044,25 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
   std::vector<std::string> authors = ld.authors;
   if (authors.empty()) {
     for (uint32_t b : byline_nodes) {
-      if (InJunkAncestor(doc, b)) continue;
+      if (ancestry.InJunk(b)) continue;
       std::string_view name_attr = doc.Attribute(b, AttrKey::kContent);
       std::string text;
       // itemprop=author with an itemprop=name child
-      for (uint32_t k = b + 1; k < n && doc.nodes[k].depth > doc.nodes[b].depth; ++k) {
+      // (among the first nodes of the byline: a name sits at its start)
+      const uint32_t scan_end = static_cast<uint32_t>(std::min<size_t>(n, b + 1 + 4096));
+      for (uint32_t k = b + 1; k < scan_end && doc.nodes[k].depth > doc.nodes[b].depth; ++k) {
         if (doc.Attribute(k, AttrKey::kItemprop) == "name") {
           text = doc.Attribute(k, AttrKey::kContent).empty()
-                     ? doc.InnerText(k)
+                     ? doc.InnerText(k, 201)
                      : std::string(doc.Attribute(k, AttrKey::kContent));
           break;
         }
       }
-      if (text.empty()) text = name_attr.empty() ? doc.InnerText(b) : std::string(name_attr);
+      if (text.empty()) text = name_attr.empty() ? doc.InnerText(b, 201) : std::string(name_attr);
       if (text.size() > 200) continue;
       for (auto& a : SplitAuthors(text)) {
-        if (std::find(authors.begin(), authors.end(), a) == authors.end()) authors.push_back(a);
+        if (authors.size() < kMaxAuthors && std::find(authors.begin(), authors.end(), a) == authors.end())
+          authors.push_back(a);
       }
       if (!authors.empty() && doc.Attribute(b, AttrKey::kRel) != "author" &&
           doc.Attribute(b, AttrKey::kItemprop) != "author")
@@ -981,8 +1071,8 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
   }
   if (authors.empty()) {
     for (uint32_t b : author_class_nodes) {
-      if (InJunkAncestor(doc, b)) continue;
-      std::string text = doc.InnerText(b);
+      if (ancestry.InJunk(b)) continue;
+      std::string text = doc.InnerText(b, 121);
       if (text.empty() || text.size() > 120) continue;
       auto names = SplitAuthors(text);
       if (names.empty()) continue;
@@ -994,7 +1084,8 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
     for (const auto& a : tags.authors) {
       if (a.find("://") != std::string::npos) continue;
       for (auto& x : SplitAuthors(a)) {
-        if (std::find(authors.begin(), authors.end(), x) == authors.end()) authors.push_back(x);
+        if (authors.size() < kMaxAuthors && std::find(authors.begin(), authors.end(), x) == authors.end())
+          authors.push_back(x);
       }
     }
   }
@@ -1021,7 +1112,7 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
                           "citation_publication_date"});
   if (published.empty()) {
     for (uint32_t t : times) {
-      if (InJunkAncestor(doc, t)) continue;
+      if (ancestry.InJunk(t)) continue;
       std::string_view dt = doc.Attribute(t, AttrKey::kDatetime);
       if (!dt.empty()) {
         published = std::string(dt);
@@ -1038,14 +1129,14 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
   if (!out.has_firstcreated()) {
     // A visible date line: a short text node with a month name or a numeric date near the top.
     int checked = 0;
-    for (uint32_t i = 1; i < n && checked < 4000; ++i) {
+    for (uint32_t i = 1; i < n && checked < 4000 && !clock.Expired(); ++i) {
       if (doc.nodes[i].tag != Tag::kText) continue;
       ++checked;
       std::string_view t = doc.Text(i);
       if (t.size() < 8 || t.size() > 120) continue;
       bool date_only = true;
       if (ParseDateTime(t, &secs, &date_only)) {
-        if (InJunkAncestor(doc, i)) continue;
+        if (ancestry.InJunk(i)) continue;
         SetTime(out.mutable_firstcreated(), secs);
         break;
       }

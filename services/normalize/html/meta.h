@@ -20,8 +20,10 @@ struct PageMeta {
 };
 
 // Fills headline, standfirst, byline, authors, firstcreated, versioncreated, located, language,
-// section_path, canonical_url, keywords of `out` from `doc`.
-PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article& out);
+// section_path, canonical_url, keywords of `out` from `doc`. Stops early, with what it has, once
+// `deadline_ns` (steady clock, 0 = none) has passed; the caller then reports the timeout.
+PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article& out,
+                         int64_t deadline_ns = 0);
 
 // Fills located/firstcreated from a visible dateline in the first body blocks when still empty.
 void ExtractDateline(v1::Article& out);

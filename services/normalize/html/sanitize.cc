@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "normalize/ascii.h"
+#include "normalize/deadline.h"
 #include "normalize/internal.h"
 
 namespace copydesk::normalize::html {
@@ -237,7 +238,7 @@ class Sanitizer {
   void Children(uint32_t n, int depth) {
     uint32_t prev = kNone;
     for (uint32_t c = doc_.nodes[n].first_child; c != kNone; c = doc_.nodes[c].next) {
-      if (out_.size() > kMaxBodyHtmlBytes) return;
+      if (out_.size() > kMaxBodyHtmlBytes || DeadlinePassed()) return;
       Node(c, prev, depth + 1);
       prev = c;
     }

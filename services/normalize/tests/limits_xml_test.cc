@@ -115,13 +115,24 @@ TEST(TextLimits, HugeSingleLineAndManyLinesStayLinear) {
 TEST(TextLimits, TimeLimitGivesTimeout) {
   Metadata meta;
   meta.content_type = "text/plain";
-  Limits none;
-  none.max_millis = 0;
+  Limits tight;
+  tight.max_millis = 1;
   std::string many;
-  for (int i = 0; i < 20000; ++i) many += "A line of text that goes on.\n";
-  auto r = Normalize(many, meta, none);
+  for (int i = 0; i < 200000; ++i) many += "A line of text that goes on.\n";
+  auto r = Normalize(many, meta, tight);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, v1::ERROR_CODE_TIMEOUT);
+}
+
+TEST(TextLimits, ZeroMeansNoTimeLimit) {
+  Metadata meta;
+  meta.content_type = "text/plain";
+  Limits none;
+  none.max_millis = 0;
+  std::string many = "Title\n\n";
+  for (int i = 0; i < 2000; ++i) many += "A line of text that goes on, with some words in it.\n";
+  auto r = Normalize(many, meta, none);
+  ASSERT_TRUE(r.ok()) << r.error().reason;
 }
 
 }  // namespace
