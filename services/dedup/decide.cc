@@ -68,13 +68,23 @@ std::vector<uint32_t> ParagraphHashes(const v1::Article& a) {
   return out;
 }
 
+// The id of the document a record indexes: a hash of its position (partition, offset, and the
+// item of a multi-item input when it is not 0).
 uint64_t DocIdFor(const EventContext& ctx) {
-  char buf[12];
+  char buf[16];
   for (int i = 0; i < 4; ++i)
     buf[i] = static_cast<char>((static_cast<uint32_t>(ctx.partition) >> (8 * i)) & 0xFF);
   for (int i = 0; i < 8; ++i)
     buf[4 + i] = static_cast<char>((static_cast<uint64_t>(ctx.offset) >> (8 * i)) & 0xFF);
-  return XXH3_64bits(buf, sizeof buf);
+  for (int i = 0; i < 4; ++i) buf[12 + i] = static_cast<char>((ctx.item >> (8 * i)) & 0xFF);
+  return XXH3_64bits(buf, ctx.item == 0 ? 12 : 16);
+}
+
+// A content identity's story id mixes in the first record's position.
+std::string PositionSeed(const EventContext& ctx) {
+  std::string s = "|" + std::to_string(ctx.partition) + "|" + std::to_string(ctx.offset);
+  if (ctx.item != 0) s += "|" + std::to_string(ctx.item);
+  return s;
 }
 
 std::string Hex64(uint64_t v) {
@@ -150,13 +160,6 @@ void ForEachDocDerivedKey(uint64_t doc, const DocRecord& rec, bool expiry, F&& f
   for (int b = 0; b < kBands; ++b) f(BandEntryKey(b, BandHash(rec.signature, b), rec.time_ms, doc));
 }
 
-constexpr size_t kMemoKeySize = 14;  // "o/" + partition + offset
-
-std::string MemoExpiryKeyOf(std::string_view memo_key, int64_t time_ms) {
-  return MemoExpiryKey(time_ms, static_cast<int32_t>(ReadBe32(memo_key, 2)),
-                       static_cast<int64_t>(ReadBe64(memo_key, 6)));
-}
-
 void PutOrDelete(MutationBatch* out, const std::string& key, std::string_view value, bool put) {
   if (put) {
     out->Put(key, value);
@@ -181,10 +184,6 @@ std::string EncodeTimes(const Times& t) {
   return v;
 }
 
-bool IsMemoKey(std::string_view key) {
-  return key.size() == kMemoKeySize && key.starts_with("o/");
-}
-
 void DerivedMutations(MutationBatch* out, std::string_view key, std::string_view value, bool put,
                       bool expiry) {
   if (IsDocKey(key)) {
@@ -194,7 +193,7 @@ void DerivedMutations(MutationBatch* out, std::string_view key, std::string_view
     }
   } else if (IsMemoKey(key)) {
     if (auto d = DecodeDecision(value)) {
-      if (expiry) PutOrDelete(out, MemoExpiryKeyOf(key, d->event_time_ms), "", put);
+      if (expiry) PutOrDelete(out, MemoExpiryKey(d->event_time_ms, key), "", put);
       if (d->event_key != 0) PutOrDelete(out, EventMemoKey(d->event_key), key, put);
     }
   }
@@ -208,7 +207,7 @@ Decider::Decider(const Deduper& dedup, const v1::Article& article, const EventCo
       ctx_(ctx),
       out_(out),
       view_(dedup.store_, *out),
-      memo_key_(MemoKey(ctx.partition, ctx.offset)),
+      memo_key_(MemoKey(ctx.partition, ctx.offset, ctx.item)),
       event_key_(ctx.producer_event_id.empty() ? 0 : EventKeyHash(ctx.producer_event_id)) {}
 
 Result<Decision> Decider::Run() {
@@ -342,8 +341,7 @@ Status Decider::ExpireMemos(std::string_view start) {
   if (!st.ok()) return st;
   if (!memos.empty()) dedup_.memo_expiry_.pending = memos.back();
   for (const auto& key : memos) {
-    const std::string mk =
-        MemoKey(static_cast<int32_t>(ReadBe32(key, 10)), static_cast<int64_t>(ReadBe64(key, 14)));
+    const std::string mk = MemoKeyOfExpiryKey(key);
     // The memo's derived keys go with it (its expiry key is `key`, deleted below).
     auto mv = Get(mk);
     if (!mv.ok()) return mv.error();
@@ -451,7 +449,7 @@ void Decider::DecideForeignAlias(const IdentityRecord& known) {
   d_.version = known.alias_version;
   if (DecideStaleOrRedelivery(known, /*story_canceled=*/false)) return;
   std::string seed = identity_;
-  if (content_identity_) seed += "|" + std::to_string(ctx_.partition) + "|" + std::to_string(ctx_.offset);
+  if (content_identity_) seed += PositionSeed(ctx_);
   // The same guid seen first on another partition (a producer that does not key by guid): the
   // story id of the identity is taken there.
   if (StoryIdFor(seed) == known.story_id) seed += "|p" + std::to_string(ctx_.partition);
@@ -607,7 +605,7 @@ Result<bool> Decider::DecideDuplicate(const Match& best) {
 // 7. A story of its own: new, syndicated copy, or a cancel of an unseen story.
 void Decider::DecideOwnStory(const std::optional<Match>& best) {
   std::string seed = identity_;
-  if (content_identity_) seed += "|" + std::to_string(ctx_.partition) + "|" + std::to_string(ctx_.offset);
+  if (content_identity_) seed += PositionSeed(ctx_);
   std::string root;
   if (best && !cancel_) {
     root = best->rec.root.empty() ? best->rec.story_id : best->rec.root;
@@ -677,7 +675,7 @@ void Decider::SetStoryContent(StoryRecord& s) const {
 
 void Decider::RecordMemo() {
   out_->Put(memo_key_, EncodeDecision(d_));
-  out_->Put(MemoExpiryKeyOf(memo_key_, d_.event_time_ms), "");
+  out_->Put(MemoExpiryKey(d_.event_time_ms, memo_key_), "");
   if (event_key_ != 0) out_->Put(EventMemoKey(event_key_), memo_key_);
 }
 

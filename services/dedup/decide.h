@@ -45,7 +45,6 @@ std::string EncodeTimes(const Times& t);
 // event-id entry. Decide() and ApplyChangelog() both write them through this.
 void DerivedMutations(MutationBatch* out, std::string_view key, std::string_view value, bool put,
                       bool expiry);
-bool IsMemoKey(std::string_view key);
 
 class Decider {
  public:

@@ -335,11 +335,10 @@ std::string DocExpiryKey(int64_t time_ms, uint64_t doc) {
   return k;
 }
 
-std::string MemoExpiryKey(int64_t time_ms, int32_t partition, int64_t offset) {
+std::string MemoExpiryKey(int64_t time_ms, std::string_view memo_key) {
   std::string k = "y/";
   Be64(k, TimeToKey(time_ms));
-  Be32(k, static_cast<uint32_t>(partition));
-  Be64(k, static_cast<uint64_t>(offset));
+  k.append(memo_key.substr(2));
   return k;
 }
 

@@ -116,10 +116,18 @@ inline bool IsDocKey(std::string_view key) {
 int64_t BandEntryTime(std::string_view key);
 uint64_t BandEntryDoc(std::string_view key);
 std::string DocExpiryKey(int64_t time_ms, uint64_t doc);
-inline std::string MemoKey(int32_t partition, int64_t offset) {
-  return DecisionLogKey(partition, offset);
+inline std::string MemoKey(int32_t partition, int64_t offset, uint32_t item = 0) {
+  return DecisionLogKey(partition, offset, item);
 }
-std::string MemoExpiryKey(int64_t time_ms, int32_t partition, int64_t offset);
+// A memo key ("o/" + position) is 14 bytes, 18 with an item.
+inline bool IsMemoKey(std::string_view key) {
+  return (key.size() == 14 || key.size() == 18) && key.starts_with("o/");
+}
+// The memo's expiry queue key: "y/" + time + the memo key's position; and back.
+std::string MemoExpiryKey(int64_t time_ms, std::string_view memo_key);
+inline std::string MemoKeyOfExpiryKey(std::string_view expiry_key) {
+  return "o/" + std::string(expiry_key.substr(10));
+}
 // The producer's event id (hashed) -> the memo key of the first input that carried it: a record
 // with the same event id delivered again (a producer retry that the broker stored twice) replays
 // that decision. Derived from the memo (Decision::event_key).

@@ -32,34 +32,57 @@ struct StageTimes {
   double decide = 0;
 };
 
+// One item of an input, for the metrics (count items by format and result). A single-item input
+// has exactly one, the same as its outcome; a multi-item input one per item, in input order.
+struct ItemResult {
+  uint32_t index = 0;
+  // The item's event id: the input's for a single-item input, ItemEventId for an item of a
+  // multi-item input.
+  std::string event_id;
+  // The decision (DECISION_DEAD_LETTER when the item was dead-lettered).
+  v1::Decision decision = v1::DECISION_UNSPECIFIED;
+  // Set when the item went to the dead-letter topic.
+  std::optional<Error> dead_letter;
+  std::string provider;
+};
+
 // Everything one input event produces. Exactly one outcome per event.
 struct ProcessResult {
-  // Records to publish, in order (article, event, outcome; or dead letter, outcome).
+  // Records to publish, in order: per item (article, event) or its dead letter; the outcome last.
   std::vector<Record> records;
-  // The decision's shared index mutations (dedup::Deduper::Process), and the partition's clock
-  // after it (0: no new decision, e.g. a dead letter or a replayed memo).
+  // The decisions' shared index mutations (dedup::Deduper::Commit), and the partition's clock
+  // after them (0: no new decision, e.g. a dead letter or a replayed memo).
   std::vector<dedup::Mutation> index_changes;
   int64_t visibility_time_ms = 0;
   v1::IngestOutcome outcome;
-  // Set when the event went to the dead-letter topic.
+  // Set when the input as a whole went to the dead-letter topic (items[0] says the same).
   std::optional<Error> dead_letter;
-  // The format label for metrics ("html", "text", ..., "unknown").
+  // The format label for metrics ("html", "text", ..., "unknown"), the input's and its items'.
   std::string format;
+  // The first item's provider ("" when none).
   std::string provider;
   StageTimes times;
+  // Every item's result, in input order (at least one).
+  std::vector<ItemResult> items;
 };
 
 // The producer's id of an input event: its non-empty `event-id` header, if any.
 std::optional<std::string_view> ProducerEventId(const Record& in);
 // The event id of an input: ProducerEventId, else "topic/partition/offset".
 std::string EventId(const Record& in);
+// The event id of item `index` of a multi-item input: the input's event id + "#" + the index.
+// A replayed input gives its items the same ids.
+std::string ItemEventId(std::string_view input_event_id, uint32_t index);
 
 // Builds the dead-letter record for `in`: original key, value and headers, plus error code,
 // reason and source topic/partition/offset headers.
 Record DeadLetter(const Record& in, const Error& error, const std::string& dlq_topic);
 
-// Processes one raw event against the dedup state of its partition and stages the decision's
-// state changes in that state. Deterministic: the same event against the same state gives the
+// Processes one raw event against the dedup state of its partition and stages the decisions'
+// state changes in that state. A multi-item input (an RSS or Atom feed, a NewsML-G2
+// newsMessage) is decided item by item: each item has its own event id, decision, decision-log
+// entry and, when it cannot be normalized, dead letter; the input gets one outcome
+// (DECISION_ITEMS) listing them. Deterministic: the same event against the same state gives the
 // same records. Errors only when the state store fails (transient: abort and retry the batch;
 // never a dead letter).
 Result<ProcessResult> Process(const Record& in, dedup::Deduper& deduper, const PipelineOptions& options);
