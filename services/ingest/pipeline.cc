@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "copydesk/v1/dead_letter.pb.h"
-#include "normalize/utf8.h"
+#include "ingest/pipeline_input.h"
 
 namespace copydesk::ingest {
 namespace {
@@ -35,16 +35,20 @@ void SetTimestamp(google::protobuf::Timestamp* ts, int64_t ms) {
   ts->set_nanos(static_cast<int32_t>(ms % 1000) * 1000000);
 }
 
-std::string Header(const Record& in, std::string_view name) {
-  auto v = in.HeaderValue(name);
-  return v ? std::string(*v) : std::string();
+// Bounds of the strings an outcome carries for each item, so that an outcome listing
+// normalize::Limits::max_items (1,000) items stays well below a 1 MiB record.
+constexpr size_t kMaxOutcomeGuidBytes = 256;
+constexpr size_t kMaxReasonBytes = 256;
+
+// An item's guid as the outcome lists it: printable UTF-8 (else left out) and bounded.
+std::string OutcomeGuid(std::string_view guid) {
+  if (guid.size() > kMaxOutcomeGuidBytes || !IsPrintableUtf8(guid)) return "";
+  return std::string(guid);
 }
 
-// An item's guid as the outcome lists it: valid UTF-8 (else left out) and bounded.
-std::string OutcomeGuid(std::string_view guid) {
-  constexpr size_t kMax = 256;
-  if (guid.size() > kMax || !normalize::IsValidUtf8(guid)) return "";
-  return std::string(guid);
+// An error's reason as outcomes and dead-letter headers carry it: valid UTF-8, bounded.
+std::string Reason(const Error& e) {
+  return SafeText(e.reason, kMaxReasonBytes);
 }
 
 // The decision's fields of an outcome (IngestOutcome or ItemOutcome).
@@ -66,18 +70,30 @@ class InputRun {
   Result<ProcessResult> Run();
 
  private:
+  // An article decided: its decision, or why it is dead-lettered instead (its decision then
+  // changes no state).
+  struct Decided {
+    dedup::Decision decision;
+    std::optional<Error> rejected;
+  };
+
   Result<ProcessResult> Reject(Error e);
+  // The checks before the normalizer, and its metadata: an error dead-letters the input.
+  Result<normalize::Metadata> Admit();
   Status DecideItems(std::vector<normalize::Item>& items);
+  void DeadLetterItem(const normalize::Item& item, uint32_t count, const Error& e, v1::ItemOutcome& io,
+                      ItemResult& ir);
   // Decides one article (the input's, or one item's) and builds its records.
-  Result<dedup::Decision> DecideArticle(v1::Article& a, const dedup::EventContext& ctx,
-                                        const std::string& event_id);
-  void AddArticleRecords(v1::Article& a, const dedup::Decision& d, const std::string& event_id);
+  Result<Decided> DecideArticle(v1::Article& a, const dedup::EventContext& ctx, const std::string& event_id);
+  std::vector<Record> ArticleRecords(v1::Article& a, const dedup::Decision& d,
+                                     const std::string& event_id) const;
   Result<ProcessResult> Finish();
 
   const Record& in_;
   dedup::Deduper& deduper_;
   const PipelineOptions& options_;
   const std::string event_id_;
+  InputHeaders headers_;
   ProcessResult result_;
 };
 
@@ -95,40 +111,51 @@ Result<ProcessResult> InputRun::Reject(Error e) {
   return Finish();
 }
 
+Result<normalize::Metadata> InputRun::Admit() {
+  // A tombstone is Kafka's "delete this key" on a compacted topic; news.raw.v1 is a stream of
+  // events, and a null value is none (README.md, "Headers and values").
+  if (!in_.value) return Error{v1::ERROR_CODE_NULL_VALUE, "the event value is null (a tombstone)"};
+  auto headers = ReadInputHeaders(in_);
+  if (!headers.ok()) return headers.error();
+  headers_ = std::move(headers.value());
+  result_.format = FormatLabel(headers_.content_type);
+  if (in_.value->empty()) return Error{v1::ERROR_CODE_EMPTY_VALUE, "the event value is empty"};
+  if (in_.value->size() > options_.limits.max_bytes) {
+    return Error{v1::ERROR_CODE_VALUE_TOO_LARGE, "value of " + std::to_string(in_.value->size()) +
+                                                     " bytes exceeds the limit of " +
+                                                     std::to_string(options_.limits.max_bytes)};
+  }
+  if (headers_.content_type.empty()) {
+    return Error{v1::ERROR_CODE_UNKNOWN_CONTENT_TYPE, "no content-type header on the event"};
+  }
+  normalize::Metadata meta;
+  meta.content_type = headers_.content_type;
+  meta.url = headers_.url;
+  meta.provider = headers_.provider;
+  meta.guid = headers_.guid;
+  meta.version = headers_.version;
+  meta.event_id = event_id_;
+  meta.event_time_ms = in_.timestamp_ms;
+  for (const auto& h : in_.headers) meta.headers.emplace_back(h.key, h.value);
+  return meta;
+}
+
 Result<ProcessResult> InputRun::Run() {
   auto& outcome = result_.outcome;
   outcome.set_event_id(event_id_);
   outcome.mutable_source()->set_topic(in_.topic);
   outcome.mutable_source()->set_partition(in_.partition);
   outcome.mutable_source()->set_offset(in_.offset);
-  const std::string content_type = Header(in_, "content-type");
-  result_.format = FormatLabel(content_type);
+  result_.format = FormatLabel(in_.HeaderValue("content-type").value_or(""));
 
-  // Decode: the checks the edge can make before the normalizer.
   auto t0 = Clock::now();
-  if (!in_.value || in_.value->empty())
-    return Reject({v1::ERROR_CODE_EMPTY_VALUE, "the event value is empty"});
-  if (in_.value->size() > options_.limits.max_bytes) {
-    return Reject({v1::ERROR_CODE_VALUE_TOO_LARGE, "value of " + std::to_string(in_.value->size()) +
-                                                       " bytes exceeds the limit of " +
-                                                       std::to_string(options_.limits.max_bytes)});
-  }
-  if (content_type.empty())
-    return Reject({v1::ERROR_CODE_UNKNOWN_CONTENT_TYPE, "no content-type header on the event"});
-  normalize::Metadata meta;
-  meta.content_type = content_type;
-  meta.url = Header(in_, "url");
-  meta.provider = Header(in_, "provider");
-  meta.guid = Header(in_, "guid");
-  meta.version = Header(in_, "version");
-  meta.event_id = event_id_;
-  meta.event_time_ms = in_.timestamp_ms;
-  for (const auto& h : in_.headers) meta.headers.emplace_back(h.key, h.value);
+  auto meta = Admit();
   result_.times.decode = Since(t0);
+  if (!meta.ok()) return Reject(meta.error());
 
   // Normalize: every item of the input.
   t0 = Clock::now();
-  auto items = normalize::NormalizeItems(*in_.value, meta, options_.limits);
+  auto items = normalize::NormalizeItems(*in_.value, meta.value(), options_.limits);
   result_.times.normalize = Since(t0);
   if (!items.ok()) return Reject(items.error());
   // A container (feed, newsMessage) gives its items their own bytes, whatever their number.
@@ -140,13 +167,15 @@ Result<ProcessResult> InputRun::Run() {
   v1::Article& a = items->front().article.value();
   result_.provider = a.provenance().provider();
   dedup::EventContext ctx{in_.partition, in_.offset, in_.timestamp_ms, event_id_};
-  if (auto h = ProducerEventId(in_)) ctx.producer_event_id = std::string(*h);
-  auto d = DecideArticle(a, ctx, event_id_);
-  if (!d.ok()) return d.error();
-  SetDecision(outcome, d.value());
+  if (auto id = ProducerEventId(in_)) ctx.producer_event_id = std::string(*id);
+  auto decided = DecideArticle(a, ctx, event_id_);
+  if (!decided.ok()) return decided.error();
+  if (decided->rejected) return Reject(std::move(*decided->rejected));
+  const dedup::Decision& d = decided->decision;
+  SetDecision(outcome, d);
   ItemResult item;
   item.event_id = event_id_;
-  item.decision = d->decision;
+  item.decision = d.decision;
   item.provider = result_.provider;
   result_.items.push_back(std::move(item));
   return Finish();
@@ -168,18 +197,7 @@ Status InputRun::DecideItems(std::vector<normalize::Item>& items) {
     io.set_event_id(ir.event_id);
     io.set_guid(OutcomeGuid(item.guid));
     if (!item.article.ok()) {
-      const Error& e = item.article.error();
-      Record dl = DeadLetter(in_, e, options_.dlq_topic);
-      dl.value = item.bytes;
-      dl.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_ITEM_INDEX), std::to_string(item.index)});
-      dl.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_ITEM_COUNT), std::to_string(count)});
-      result_.records.push_back(std::move(dl));
-      io.set_decision(v1::DECISION_DEAD_LETTER);
-      io.set_error_code(e.CodeName());
-      io.set_error_reason(e.reason);
-      ir.decision = v1::DECISION_DEAD_LETTER;
-      ir.dead_letter = e;
-      result_.items.push_back(std::move(ir));
+      DeadLetterItem(item, count, item.article.error(), io, ir);
       continue;
     }
     v1::Article& a = item.article.value();
@@ -190,17 +208,37 @@ Status InputRun::DecideItems(std::vector<normalize::Item>& items) {
     dedup::EventContext ctx{in_.partition, in_.offset, in_.timestamp_ms, ir.event_id};
     ctx.item = item.index;
     if (producer_id) ctx.producer_event_id = ItemEventId(*producer_id, item.index);
-    auto d = DecideArticle(a, ctx, ir.event_id);
-    if (!d.ok()) return d.error();
-    SetDecision(io, d.value());
-    ir.decision = d->decision;
+    auto decided = DecideArticle(a, ctx, ir.event_id);
+    if (!decided.ok()) return decided.error();
+    if (decided->rejected) {
+      DeadLetterItem(item, count, *decided->rejected, io, ir);
+      continue;
+    }
+    SetDecision(io, decided->decision);
+    ir.decision = decided->decision.decision;
     result_.items.push_back(std::move(ir));
   }
   return OkStatus();
 }
 
-Result<dedup::Decision> InputRun::DecideArticle(v1::Article& a, const dedup::EventContext& ctx,
-                                                const std::string& event_id) {
+// An item's own dead letter: its bytes, the input's key and headers, its position.
+void InputRun::DeadLetterItem(const normalize::Item& item, uint32_t count, const Error& e,
+                              v1::ItemOutcome& io, ItemResult& ir) {
+  Record dl = DeadLetter(in_, e, options_.dlq_topic);
+  dl.value = item.bytes;
+  dl.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_ITEM_INDEX), std::to_string(item.index)});
+  dl.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_ITEM_COUNT), std::to_string(count)});
+  result_.records.push_back(std::move(dl));
+  io.set_decision(v1::DECISION_DEAD_LETTER);
+  io.set_error_code(e.CodeName());
+  io.set_error_reason(Reason(e));
+  ir.decision = v1::DECISION_DEAD_LETTER;
+  ir.dead_letter = e;
+  result_.items.push_back(std::move(ir));
+}
+
+Result<InputRun::Decided> InputRun::DecideArticle(v1::Article& a, const dedup::EventContext& ctx,
+                                                  const std::string& event_id) {
   auto* prov = a.mutable_provenance();
   prov->set_source_topic(in_.topic);
   prov->set_source_partition(in_.partition);
@@ -213,16 +251,31 @@ Result<dedup::Decision> InputRun::DecideArticle(v1::Article& a, const dedup::Eve
   dedup::MutationBatch batch;
   auto decided = deduper_.Decide(a, ctx, &batch);
   if (!decided.ok()) return decided.error();
-  if (Status st = deduper_.Commit(batch, &result_.index_changes); !st.ok()) return st.error();
   result_.times.decide += Since(t0);
-  const dedup::Decision& d = decided.value();
+  Decided out{std::move(decided.value()), std::nullopt};
+  const dedup::Decision& d = out.decision;
+  std::vector<Record> records;
+  if (d.Publishes()) records = ArticleRecords(a, d, event_id);
+  // Records an output topic would refuse are dead-lettered now, deterministically, and the
+  // decision is dropped with its state changes: a delivery that fails on every retry would hold
+  // the partition.
+  for (const Record& r : records) {
+    const size_t bytes = RecordBytes(r);
+    if (bytes <= options_.max_output_bytes) continue;
+    out.rejected = Error{v1::ERROR_CODE_OUTPUT_TOO_LARGE,
+                         "the " + r.topic + " record would take " + std::to_string(bytes) +
+                             " bytes, more than the limit of " + std::to_string(options_.max_output_bytes)};
+    return out;
+  }
+  if (Status st = deduper_.Commit(batch, &result_.index_changes); !st.ok()) return st.error();
   result_.visibility_time_ms = std::max(result_.visibility_time_ms, d.visibility_time_ms);
-  if (d.Publishes()) AddArticleRecords(a, d, event_id);
-  return decided;
+  for (Record& r : records) result_.records.push_back(std::move(r));
+  return out;
 }
 
 // The Article (a tombstone on cancel) and the ArticleEvent of an accepted change.
-void InputRun::AddArticleRecords(v1::Article& a, const dedup::Decision& d, const std::string& event_id) {
+std::vector<Record> InputRun::ArticleRecords(v1::Article& a, const dedup::Decision& d,
+                                             const std::string& event_id) const {
   a.set_uri(d.story_id);
   a.set_version(d.version);
   if (d.decision == v1::DECISION_CANCEL) a.set_pubstatus(v1::PUB_STATUS_CANCELED);
@@ -238,7 +291,8 @@ void InputRun::AddArticleRecords(v1::Article& a, const dedup::Decision& d, const
   if (in_.timestamp_ms > 0) SetTimestamp(ev.mutable_event_time(), in_.timestamp_ms);
   ev.set_event_id(event_id);
 
-  Record art;
+  std::vector<Record> out(2);
+  Record& art = out[0];
   art.topic = options_.articles_topic;
   art.key = d.story_id;
   art.timestamp_ms = in_.timestamp_ms;
@@ -251,18 +305,17 @@ void InputRun::AddArticleRecords(v1::Article& a, const dedup::Decision& d, const
     *stub->mutable_provenance() = a.provenance();
   } else {
     art.value = a.SerializeAsString();
-    *ev.mutable_article() = std::move(a);
+    *ev.mutable_article() = a;
   }
   art.headers.push_back({"content-type", "application/x-protobuf; messageType=copydesk.v1.Article"});
-  result_.records.push_back(std::move(art));
 
-  Record evr;
+  Record& evr = out[1];
   evr.topic = options_.events_topic;
   evr.key = d.story_id;
   evr.timestamp_ms = in_.timestamp_ms;
   evr.value = ev.SerializeAsString();
   evr.headers.push_back({"content-type", "application/x-protobuf; messageType=copydesk.v1.ArticleEvent"});
-  result_.records.push_back(std::move(evr));
+  return out;
 }
 
 // The input's one outcome, last.
@@ -296,9 +349,7 @@ std::string FormatLabel(std::string_view content_type) {
 }
 
 std::optional<std::string_view> ProducerEventId(const Record& in) {
-  auto h = in.HeaderValue("event-id");
-  if (h && !h->empty()) return h;
-  return std::nullopt;
+  return UsableEventId(in);
 }
 
 std::string EventId(const Record& in) {
@@ -314,17 +365,25 @@ Record DeadLetter(const Record& in, const Error& error, const std::string& dlq_t
   Record out;
   out.topic = dlq_topic;
   out.key = in.key;
-  out.value = in.value ? *in.value : std::string();
+  out.value = in.value;
   out.timestamp_ms = in.timestamp_ms;
   out.headers = in.headers;
   out.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_ERROR_CODE), error.CodeName()});
-  out.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_ERROR_REASON), error.reason});
+  out.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_ERROR_REASON), Reason(error)});
   out.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_SOURCE_TOPIC), in.topic});
   out.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_SOURCE_PARTITION), std::to_string(in.partition)});
   out.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_SOURCE_OFFSET), std::to_string(in.offset)});
   out.headers.push_back(
       {HeaderName(v1::DEAD_LETTER_HEADER_NORMALIZER_VERSION), std::string(normalize::kNormalizerVersion)});
   return out;
+}
+
+size_t RecordBytes(const Record& r) {
+  // A record batch's header (61 bytes) and one record's length, attributes, deltas and header
+  // count (at most 21 bytes of varints), then per header its two lengths (at most 10 bytes).
+  size_t n = 61 + 21 + (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
+  for (const auto& h : r.headers) n += 10 + h.key.size() + h.value.size();
+  return n;
 }
 
 Result<ProcessResult> Process(const Record& in, dedup::Deduper& deduper, const PipelineOptions& options) {

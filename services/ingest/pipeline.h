@@ -23,6 +23,10 @@ struct PipelineOptions {
   std::string dlq_topic = "news.raw.dlq.v1";
   std::string outcomes_topic = "news.ingest-outcomes.v1";
   normalize::Limits limits;
+  // The largest record the output topics take (their max.message.bytes; Kafka's default). An
+  // input (or an item) whose Article or ArticleEvent would be larger is dead-lettered with
+  // ERROR_CODE_OUTPUT_TOO_LARGE instead of failing its delivery on every retry.
+  size_t max_output_bytes = 1048588;
 };
 
 // Stage timings of one event, in seconds, for the metrics.
@@ -66,7 +70,8 @@ struct ProcessResult {
   std::vector<ItemResult> items;
 };
 
-// The producer's id of an input event: its non-empty `event-id` header, if any.
+// The producer's id of an input event: its `event-id` header, when present and usable (valid
+// UTF-8 without control characters, at most 256 bytes; pipeline_input.h).
 std::optional<std::string_view> ProducerEventId(const Record& in);
 // The event id of an input: ProducerEventId, else "topic/partition/offset".
 std::string EventId(const Record& in);
@@ -74,8 +79,8 @@ std::string EventId(const Record& in);
 // A replayed input gives its items the same ids.
 std::string ItemEventId(std::string_view input_event_id, uint32_t index);
 
-// Builds the dead-letter record for `in`: original key, value and headers, plus error code,
-// reason and source topic/partition/offset headers.
+// Builds the dead-letter record for `in`: original key, value (null stays null) and headers,
+// plus error code, reason and source topic/partition/offset headers.
 Record DeadLetter(const Record& in, const Error& error, const std::string& dlq_topic);
 
 // Processes one raw event against the dedup state of its partition and stages the decisions'
@@ -89,5 +94,9 @@ Result<ProcessResult> Process(const Record& in, dedup::Deduper& deduper, const P
 
 // The format label of a content type, for metrics.
 std::string FormatLabel(std::string_view content_type);
+
+// The size a record can take in a record batch of its own: what the topic's max.message.bytes
+// bounds (key, value and headers plus the batch and record overhead).
+size_t RecordBytes(const Record& r);
 
 }  // namespace copydesk::ingest
