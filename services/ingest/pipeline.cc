@@ -5,6 +5,7 @@
 
 #include "copydesk/v1/dead_letter.pb.h"
 #include "ingest/pipeline_input.h"
+#include "ingest/pipeline_outputs.h"
 
 namespace copydesk::ingest {
 namespace {
@@ -39,6 +40,7 @@ void SetTimestamp(google::protobuf::Timestamp* ts, int64_t ms) {
 // normalize::Limits::max_items (1,000) items stays well below a 1 MiB record.
 constexpr size_t kMaxOutcomeGuidBytes = 256;
 constexpr size_t kMaxReasonBytes = 256;
+constexpr size_t kMaxWorkerBytes = 256;
 
 // An item's guid as the outcome lists it: printable UTF-8 (else left out) and bounded.
 std::string OutcomeGuid(std::string_view guid) {
@@ -65,7 +67,7 @@ void SetDecision(Outcome& o, const dedup::Decision& d) {
 class InputRun {
  public:
   InputRun(const Record& in, dedup::Deduper& deduper, const PipelineOptions& options)
-      : in_(in), deduper_(deduper), options_(options), event_id_(EventId(in)) {}
+      : in_(in), deduper_(deduper), options_(options), event_id_(EventId(in)), start_(Clock::now()) {}
 
   Result<ProcessResult> Run();
 
@@ -85,15 +87,15 @@ class InputRun {
                       ItemResult& ir);
   // Decides one article (the input's, or one item's) and builds its records.
   Result<Decided> DecideArticle(v1::Article& a, const dedup::EventContext& ctx, const std::string& event_id);
-  std::vector<Record> ArticleRecords(v1::Article& a, const dedup::Decision& d,
-                                     const std::string& event_id) const;
   Result<ProcessResult> Finish();
 
   const Record& in_;
   dedup::Deduper& deduper_;
   const PipelineOptions& options_;
   const std::string event_id_;
+  const Clock::time_point start_;
   InputHeaders headers_;
+  OutputContext output_;
   ProcessResult result_;
 };
 
@@ -101,6 +103,7 @@ Result<ProcessResult> InputRun::Reject(Error e) {
   auto& outcome = result_.outcome;
   outcome.set_decision(v1::DECISION_DEAD_LETTER);
   outcome.set_error_code(e.CodeName());
+  outcome.set_error_reason(Reason(e));
   result_.records.push_back(DeadLetter(in_, e, options_.dlq_topic));
   ItemResult item;
   item.event_id = event_id_;
@@ -147,6 +150,14 @@ Result<ProcessResult> InputRun::Run() {
   outcome.mutable_source()->set_partition(in_.partition);
   outcome.mutable_source()->set_offset(in_.offset);
   result_.format = FormatLabel(in_.HeaderValue("content-type").value_or(""));
+  // The trace context goes on every output, dead letters' outcomes too.
+  output_.timestamp_ms = in_.timestamp_ms;
+  output_.source = outcome.source();
+  if (auto tp = in_.HeaderValue("traceparent"); tp && IsTraceparent(*tp)) {
+    output_.traceparent = std::string(*tp);
+    if (auto ts = in_.HeaderValue("tracestate"); ts && IsTracestate(*ts))
+      output_.tracestate = std::string(*ts);
+  }
 
   auto t0 = Clock::now();
   auto meta = Admit();
@@ -255,7 +266,7 @@ Result<InputRun::Decided> InputRun::DecideArticle(v1::Article& a, const dedup::E
   Decided out{std::move(decided.value()), std::nullopt};
   const dedup::Decision& d = out.decision;
   std::vector<Record> records;
-  if (d.Publishes()) records = ArticleRecords(a, d, event_id);
+  if (d.Publishes()) records = ArticleRecords(a, d, event_id, output_, options_);
   // Records an output topic would refuse are dead-lettered now, deterministically, and the
   // decision is dropped with its state changes: a delivery that fails on every retry would hold
   // the partition.
@@ -273,60 +284,24 @@ Result<InputRun::Decided> InputRun::DecideArticle(v1::Article& a, const dedup::E
   return out;
 }
 
-// The Article (a tombstone on cancel) and the ArticleEvent of an accepted change.
-std::vector<Record> InputRun::ArticleRecords(v1::Article& a, const dedup::Decision& d,
-                                             const std::string& event_id) const {
-  a.set_uri(d.story_id);
-  a.set_version(d.version);
-  if (d.decision == v1::DECISION_CANCEL) a.set_pubstatus(v1::PUB_STATUS_CANCELED);
-  v1::ArticleEvent ev;
-  ev.set_kind(d.kind);
-  ev.set_story_id(d.story_id);
-  ev.set_version(d.version);
-  ev.set_previous_version(d.previous_version);
-  *ev.mutable_change() = d.change;
-  ev.set_of_story(d.of);
-  ev.set_similarity(d.similarity);
-  *ev.mutable_source() = result_.outcome.source();
-  if (in_.timestamp_ms > 0) SetTimestamp(ev.mutable_event_time(), in_.timestamp_ms);
-  ev.set_event_id(event_id);
-
-  std::vector<Record> out(2);
-  Record& art = out[0];
-  art.topic = options_.articles_topic;
-  art.key = d.story_id;
-  art.timestamp_ms = in_.timestamp_ms;
-  if (d.decision == v1::DECISION_CANCEL) {
-    // Tombstone: downstream compaction removes the story.
-    v1::Article* stub = ev.mutable_article();
-    stub->set_uri(d.story_id);
-    stub->set_version(d.version);
-    stub->set_pubstatus(v1::PUB_STATUS_CANCELED);
-    *stub->mutable_provenance() = a.provenance();
-  } else {
-    art.value = a.SerializeAsString();
-    *ev.mutable_article() = a;
-  }
-  art.headers.push_back({"content-type", "application/x-protobuf; messageType=copydesk.v1.Article"});
-
-  Record& evr = out[1];
-  evr.topic = options_.events_topic;
-  evr.key = d.story_id;
-  evr.timestamp_ms = in_.timestamp_ms;
-  evr.value = ev.SerializeAsString();
-  evr.headers.push_back({"content-type", "application/x-protobuf; messageType=copydesk.v1.ArticleEvent"});
-  return out;
-}
-
 // The input's one outcome, last.
 Result<ProcessResult> InputRun::Finish() {
-  const auto& outcome = result_.outcome;
+  auto& outcome = result_.outcome;
+  outcome.set_worker(SafeText(options_.worker, kMaxWorkerBytes));
+  outcome.set_normalizer_version(std::string(normalize::kNormalizerVersion));
+  outcome.set_format(result_.format);
+  outcome.set_traceparent(output_.traceparent);
+  outcome.set_tracestate(output_.tracestate);
+  // The one field that is not a function of the input.
+  outcome.set_processing_micros(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_).count()));
   Record r;
   r.topic = options_.outcomes_topic;
   r.key = event_id_;
   r.value = outcome.SerializeAsString();
   r.timestamp_ms = in_.timestamp_ms;
   r.headers.push_back({"decision", std::string(dedup::DecisionName(outcome.decision()))});
+  AddContractHeaders(r, output_, options_, "copydesk.v1.IngestOutcome", event_id_ + "/outcome");
   result_.records.push_back(std::move(r));
   return std::move(result_);
 }

@@ -27,6 +27,15 @@ struct PipelineOptions {
   // input (or an item) whose Article or ArticleEvent would be larger is dead-lettered with
   // ERROR_CODE_OUTPUT_TOO_LARGE instead of failing its delivery on every retry.
   size_t max_output_bytes = 1048588;
+  // The worker instance every outcome names (`ingest.instance_id`).
+  std::string worker;
+  // An extra output topic with every published Article as IPTC ninjs JSON (key: story id, as on
+  // the articles topic; a tombstone on cancel); "" = none.
+  std::string ninjs_topic;
+  // CloudEvents binary-mode headers (ce_specversion, ce_id, ce_source, ce_type, ce_time) on every
+  // output record (pipeline_outputs.h); ce_source is `cloudevents_source`.
+  bool cloudevents = false;
+  std::string cloudevents_source = "urn:copydesk:ingest";
 };
 
 // Stage timings of one event, in seconds, for the metrics.
