@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/minhash.h"
 #include "dedup/dedup.h"
 #include "dedup/index_format.h"
 
@@ -155,9 +156,37 @@ inline int64_t KeyToTime(uint64_t k) {
   return bytes::OrderedToSigned(k);
 }
 
+// The derived keys of the primary record `key` = `value`, put (`put`) or deleted: a doc's band
+// bucket entries (and its expiry entry when `expiry`), a decision memo's expiry entry (when
+// `expiry`) and event-id entry. Decide() and ApplyChangelog() both write them through this, so a
+// restored store equals the one the decisions built.
+void DerivedMutations(MutationBatch* out, std::string_view key, std::string_view value, bool put,
+                      bool expiry);
+
+// m/wm: the event time of the partition's last record, then its clock (the monotone visibility
+// time). One key, so a decision writes one changelog record for both.
+struct Times {
+  int64_t last = 0;
+  int64_t clock = 0;
+};
+Times DecodeTimes(const std::optional<std::string>& v);
+std::string EncodeTimes(const Times& t);
+
 // The hash of band `band` of a 16-bit signature.
 uint64_t BandHash(const std::vector<uint16_t>& sig, int band);
-// The fraction of equal signature values (the Jaccard estimate); 0 when either is empty.
-double EstimateJaccard(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b);
+// A doc's derived keys, one call of `f(key)` each: its expiry entry (when `expiry`) and its band
+// bucket entries.
+template <typename F>
+void ForEachDocDerivedKey(uint64_t doc, const DocRecord& rec, bool expiry, F&& f) {
+  if (expiry) f(DocExpiryKey(rec.time_ms, doc));
+  if (rec.signature.size() != kSignatureSize) return;
+  for (int b = 0; b < kBands; ++b) f(BandEntryKey(b, BandHash(rec.signature, b), rec.time_ms, doc));
+}
+
+// The fraction of equal signature values (the Jaccard estimate, common/minhash.h); 0 when either
+// is empty.
+inline double EstimateJaccard(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b) {
+  return minhash::EstimateJaccard(a, b);
+}
 
 }  // namespace copydesk::dedup::internal
