@@ -7,15 +7,22 @@
 #include "dedup/replay.h"
 
 namespace copydesk::cli {
+namespace {
+
+struct Flags {
+  std::string input = "-";
+  dedup::ReplayOptions options;
+  double window_days = 7;
+  bool url_identity = false;
+  bool quiet = false;
+};
+
+void AddReplayOptions(CLI::App* cmd, Flags* flags);
+void RunReplay(Flags& flags);
+
+}  // namespace
 
 void RegisterReplay(CLI::App& app) {
-  struct Flags {
-    std::string input = "-";
-    dedup::ReplayOptions options;
-    double window_days = 7;
-    bool url_identity = false;
-    bool quiet = false;
-  };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand(
       "replay",
@@ -32,6 +39,13 @@ void RegisterReplay(CLI::App& app) {
       "Throughput (records/s) goes to stderr.\n"
       "Without --guid-field there is no guid: identity comes from content (URLs are not used as\n"
       "identity unless --url-identity, because many feeds put a date or version in the URL).");
+  AddReplayOptions(cmd, flags.get());
+  cmd->callback([flags] { RunReplay(*flags); });
+}
+
+namespace {
+
+void AddReplayOptions(CLI::App* cmd, Flags* flags) {
   cmd->add_option("--input,-i", flags->input, "JSON-lines file ('-' = stdin)")->required();
   cmd->add_option("--guid-field", flags->options.guid_field,
                   "record field holding the provider's guid (story identity)");
@@ -72,45 +86,48 @@ void RegisterReplay(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--quiet,-q", flags->quiet, "print only the throughput line, no decisions");
-  cmd->callback([flags] {
-    auto& o = flags->options;
-    o.config.window_ms = static_cast<int64_t>(flags->window_days * 24 * 3600 * 1000);
-    o.config.url_identity = flags->url_identity;
-    std::FILE* in = flags->input == "-" ? stdin : std::fopen(flags->input.c_str(), "rb");
-    if (in == nullptr) {
-      std::cerr << "copydesk replay: cannot open " << flags->input << "\n";
-      SetExitCode(2);
-      return;
-    }
-    std::string out;
-    out.reserve(1 << 20);
-    const bool quiet = flags->quiet;
-    auto stats = dedup::Replay(in, o, [&](const dedup::ReplayRecord& r, const dedup::Decision& d) {
-      if (quiet) return;
-      out += dedup::DecisionJson(r, d);
-      if (out.size() > (1 << 20)) {
-        std::fwrite(out.data(), 1, out.size(), stdout);
-        out.clear();
-      }
-    });
-    if (in != stdin) std::fclose(in);
-    std::fwrite(out.data(), 1, out.size(), stdout);
-    std::fflush(stdout);
-    if (!stats.ok()) {
-      std::cerr << "copydesk replay: " << stats.error().reason << "\n";
-      SetExitCode(1);
-      return;
-    }
-    const double n = static_cast<double>(stats->records);
-    std::fprintf(stderr,
-                 "replay: %llu records (%llu unreadable lines) in %.3f s: %.0f records/s "
-                 "(CPU %.3f s: %.0f records per CPU-second)\n",
-                 static_cast<unsigned long long>(stats->records),
-                 static_cast<unsigned long long>(stats->errors), stats->seconds,
-                 stats->seconds > 0 ? n / stats->seconds : 0.0, stats->cpu_seconds,
-                 stats->cpu_seconds > 0 ? n / stats->cpu_seconds : 0.0);
-    if (stats->errors > 0) SetExitCode(1);
-  });
 }
+
+void RunReplay(Flags& flags) {
+  auto& o = flags.options;
+  o.config.window_ms = static_cast<int64_t>(flags.window_days * 24 * 3600 * 1000);
+  o.config.url_identity = flags.url_identity;
+  std::FILE* in = flags.input == "-" ? stdin : std::fopen(flags.input.c_str(), "rb");
+  if (in == nullptr) {
+    std::cerr << "copydesk replay: cannot open " << flags.input << "\n";
+    SetExitCode(2);
+    return;
+  }
+  std::string out;
+  out.reserve(1 << 20);
+  const bool quiet = flags.quiet;
+  auto stats = dedup::Replay(in, o, [&](const dedup::ReplayRecord& r, const dedup::Decision& d) {
+    if (quiet) return;
+    out += dedup::DecisionJson(r, d);
+    if (out.size() > (1 << 20)) {
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      out.clear();
+    }
+  });
+  if (in != stdin) std::fclose(in);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+  if (!stats.ok()) {
+    std::cerr << "copydesk replay: " << stats.error().reason << "\n";
+    SetExitCode(1);
+    return;
+  }
+  const double n = static_cast<double>(stats->records);
+  std::fprintf(stderr,
+               "replay: %llu records (%llu unreadable lines) in %.3f s: %.0f records/s "
+               "(CPU %.3f s: %.0f records per CPU-second)\n",
+               static_cast<unsigned long long>(stats->records),
+               static_cast<unsigned long long>(stats->errors), stats->seconds,
+               stats->seconds > 0 ? n / stats->seconds : 0.0, stats->cpu_seconds,
+               stats->cpu_seconds > 0 ? n / stats->cpu_seconds : 0.0);
+  if (stats->errors > 0) SetExitCode(1);
+}
+
+}  // namespace
 
 }  // namespace copydesk::cli

@@ -7,74 +7,26 @@
 #include <cstdlib>
 #include <map>
 
-#include "normalize/fingerprint.h"
+#include "dedup/facts.h"
 
 namespace copydesk::dedup::internal {
 namespace {
 
-std::vector<uint16_t> Signature16(const v1::Article& a) {
-  std::vector<uint16_t> sig;
-  const auto& mh = a.fingerprints().minhash();
-  if (mh.size() != kSignatureSize) return sig;
-  sig.reserve(mh.size());
-  for (uint32_t v : mh) sig.push_back(static_cast<uint16_t>(v ^ (v >> 16)));
-  return sig;
-}
-
-uint64_t ProviderHash(const v1::Article& a) {
-  const std::string& p = a.provenance().provider();
-  return XXH3_64bits(p.data(), p.size());
-}
-
-int64_t TimestampMs(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1000 + t.nanos() / 1000000;
-}
-
-bool IsCancel(const v1::Article& a) {
-  return a.pubstatus() == v1::PUB_STATUS_CANCELED || a.signals().kill();
-}
-
-// The provider's version as a number, when it is one ("3", "12"); nullopt otherwise.
-std::optional<int64_t> ProviderVersion(const v1::Article& a) {
-  const std::string& s = a.provenance().provider_version();
-  if (s.empty() || s.size() > 18) return std::nullopt;
-  for (char c : s)
-    if (c < '0' || c > '9') return std::nullopt;
-  return std::strtoll(s.c_str(), nullptr, 10);
-}
-
-// The paragraphs' text hashes (at most 256), for the change summary.
-std::vector<uint32_t> ParagraphHashes(const v1::Article& a) {
-  std::vector<uint32_t> out;
-  // The paragraph's text hash (whitespace runs collapsed, trimmed), folded to 32 bits.
-  auto add = [&](std::string_view text) {
-    if (out.size() >= 256) return;
-    if (text.find_first_not_of(" \t\n\v\f\r") == std::string_view::npos) return;
-    const uint64_t h = normalize::TextHash(text);
-    out.push_back(static_cast<uint32_t>(h ^ (h >> 32)));
-  };
-  if (a.body_size() > 0) {
-    for (const auto& b : a.body()) add(b.text());
-  } else {
-    std::string_view t = a.body_text();
-    size_t pos = 0;
-    while (pos <= t.size()) {
-      size_t end = t.find("\n\n", pos);
-      if (end == std::string_view::npos) end = t.size();
-      add(t.substr(pos, end - pos));
-      pos = end + 2;
-    }
-  }
-  return out;
-}
-
 uint64_t DocIdFor(const EventContext& ctx) {
-  char buf[12];
+  char buf[16];
   for (int i = 0; i < 4; ++i)
     buf[i] = static_cast<char>((static_cast<uint32_t>(ctx.partition) >> (8 * i)) & 0xFF);
   for (int i = 0; i < 8; ++i)
     buf[4 + i] = static_cast<char>((static_cast<uint64_t>(ctx.offset) >> (8 * i)) & 0xFF);
-  return XXH3_64bits(buf, sizeof buf);
+  for (int i = 0; i < 4; ++i) buf[12 + i] = static_cast<char>((ctx.item >> (8 * i)) & 0xFF);
+  return XXH3_64bits(buf, ctx.item == 0 ? 12 : 16);
+}
+
+// A content identity's story id mixes in the first record's position.
+std::string PositionSeed(const EventContext& ctx) {
+  std::string s = "|" + std::to_string(ctx.partition) + "|" + std::to_string(ctx.offset);
+  if (ctx.item != 0) s += "|" + std::to_string(ctx.item);
+  return s;
 }
 
 std::string Hex64(uint64_t v) {
@@ -83,122 +35,7 @@ std::string Hex64(uint64_t v) {
   return buf;
 }
 
-// Positive when `incoming` orders after `last`, negative before, 0 when the provider's version
-// and versioncreated do not tell (then arrival order decides: the later arrival is newer).
-int CompareOrder(const IdentityRecord& incoming, const IdentityRecord& last) {
-  if (incoming.has_provider_version && last.has_provider_version &&
-      incoming.provider_version != last.provider_version)
-    return incoming.provider_version < last.provider_version ? -1 : 1;
-  if (incoming.versioncreated_ms != 0 && last.versioncreated_ms != 0 &&
-      incoming.versioncreated_ms != last.versioncreated_ms)
-    return incoming.versioncreated_ms < last.versioncreated_ms ? -1 : 1;
-  return 0;
-}
-
-// Paragraph diff: multiset match of normalized paragraph hashes; unmatched old/new pairs count
-// as edited, the rest as removed/added.
-void DiffParagraphs(std::vector<uint32_t> o, std::vector<uint32_t> n, v1::ChangeSummary& c) {
-  std::sort(o.begin(), o.end());
-  std::sort(n.begin(), n.end());
-  size_t i = 0, j = 0, matched = 0;
-  while (i < o.size() && j < n.size()) {
-    if (o[i] == n[j]) {
-      ++matched, ++i, ++j;
-    } else if (o[i] < n[j]) {
-      ++i;
-    } else {
-      ++j;
-    }
-  }
-  const auto removed = static_cast<uint32_t>(o.size() - matched);
-  const auto added = static_cast<uint32_t>(n.size() - matched);
-  const uint32_t edited = std::min(removed, added);
-  c.set_paragraphs_edited(edited);
-  c.set_paragraphs_added(added - edited);
-  c.set_paragraphs_removed(removed - edited);
-}
-
-v1::ChangeSummary Summarize(const Config& cfg, const StoryRecord& prev, const v1::Article& a,
-                            const std::vector<uint16_t>& sig, const std::vector<uint32_t>& paras) {
-  v1::ChangeSummary c;
-  const auto& fp = a.fingerprints();
-  const bool body_changed = fp.body_hash() != prev.body_hash;
-  c.set_headline_changed(fp.headline_hash() != prev.headline_hash);
-  double sim = 1.0;
-  if (body_changed)
-    sim = !sig.empty() && !prev.signature.empty() ? EstimateJaccard(sig, prev.signature) : 0.0;
-  c.set_body_similarity(sim);
-  DiffParagraphs(prev.paragraphs, paras, c);
-  if (!body_changed && c.headline_changed()) {
-    c.set_change_class(v1::CHANGE_CLASS_HEADLINE_ONLY);
-  } else if (sim >= cfg.minor_edit_similarity) {
-    c.set_change_class(v1::CHANGE_CLASS_MINOR_EDIT);
-  } else if (sim >= cfg.substantive_similarity) {
-    c.set_change_class(v1::CHANGE_CLASS_SUBSTANTIVE_UPDATE);
-  } else {
-    c.set_change_class(v1::CHANGE_CLASS_REWRITE);
-  }
-  c.set_correction(a.signals().correction());
-  return c;
-}
-
-// A doc's derived keys: its band bucket entries and (when `expiry`) its expiry queue entry.
-template <typename F>
-void ForEachDocDerivedKey(uint64_t doc, const DocRecord& rec, bool expiry, F&& f) {
-  if (expiry) f(DocExpiryKey(rec.time_ms, doc));
-  if (rec.signature.size() != kSignatureSize) return;
-  for (int b = 0; b < kBands; ++b) f(BandEntryKey(b, BandHash(rec.signature, b), rec.time_ms, doc));
-}
-
-constexpr size_t kMemoKeySize = 14;  // "o/" + partition + offset
-
-std::string MemoExpiryKeyOf(std::string_view memo_key, int64_t time_ms) {
-  return MemoExpiryKey(time_ms, static_cast<int32_t>(ReadBe32(memo_key, 2)),
-                       static_cast<int64_t>(ReadBe64(memo_key, 6)));
-}
-
-void PutOrDelete(MutationBatch* out, const std::string& key, std::string_view value, bool put) {
-  if (put) {
-    out->Put(key, value);
-  } else {
-    out->Delete(key);
-  }
-}
-
 }  // namespace
-
-Times DecodeTimes(const std::optional<std::string>& v) {
-  Times t;
-  if (v && v->size() >= 8) t.last = KeyToTime(ReadBe64(*v, 0));
-  if (v && v->size() >= 16) t.clock = KeyToTime(ReadBe64(*v, 8));
-  return t;
-}
-
-std::string EncodeTimes(const Times& t) {
-  std::string v;
-  Be64(v, TimeToKey(t.last));
-  Be64(v, TimeToKey(t.clock));
-  return v;
-}
-
-bool IsMemoKey(std::string_view key) {
-  return key.size() == kMemoKeySize && key.starts_with("o/");
-}
-
-void DerivedMutations(MutationBatch* out, std::string_view key, std::string_view value, bool put,
-                      bool expiry) {
-  if (IsDocKey(key)) {
-    if (auto rec = DecodeDoc(value)) {
-      ForEachDocDerivedKey(ReadBe64(key, 2), *rec, expiry,
-                           [&](const std::string& k) { PutOrDelete(out, k, "", put); });
-    }
-  } else if (IsMemoKey(key)) {
-    if (auto d = DecodeDecision(value)) {
-      if (expiry) PutOrDelete(out, MemoExpiryKeyOf(key, d->event_time_ms), "", put);
-      if (d->event_key != 0) PutOrDelete(out, EventMemoKey(d->event_key), key, put);
-    }
-  }
-}
 
 Decider::Decider(const Deduper& dedup, const v1::Article& article, const EventContext& ctx,
                  MutationBatch* out)
@@ -208,7 +45,7 @@ Decider::Decider(const Deduper& dedup, const v1::Article& article, const EventCo
       ctx_(ctx),
       out_(out),
       view_(dedup.store_, *out),
-      memo_key_(MemoKey(ctx.partition, ctx.offset)),
+      memo_key_(MemoKey(ctx.partition, ctx.offset, ctx.item)),
       event_key_(ctx.producer_event_id.empty() ? 0 : EventKeyHash(ctx.producer_event_id)) {}
 
 Result<Decision> Decider::Run() {
@@ -342,8 +179,7 @@ Status Decider::ExpireMemos(std::string_view start) {
   if (!st.ok()) return st;
   if (!memos.empty()) dedup_.memo_expiry_.pending = memos.back();
   for (const auto& key : memos) {
-    const std::string mk =
-        MemoKey(static_cast<int32_t>(ReadBe32(key, 10)), static_cast<int64_t>(ReadBe64(key, 14)));
+    const std::string mk = MemoKeyOfExpiryKey(key);
     // The memo's derived keys go with it (its expiry key is `key`, deleted below).
     auto mv = Get(mk);
     if (!mv.ok()) return mv.error();
@@ -451,7 +287,7 @@ void Decider::DecideForeignAlias(const IdentityRecord& known) {
   d_.version = known.alias_version;
   if (DecideStaleOrRedelivery(known, /*story_canceled=*/false)) return;
   std::string seed = identity_;
-  if (content_identity_) seed += "|" + std::to_string(ctx_.partition) + "|" + std::to_string(ctx_.offset);
+  if (content_identity_) seed += PositionSeed(ctx_);
   // The same guid seen first on another partition (a producer that does not key by guid): the
   // story id of the identity is taken there.
   if (StoryIdFor(seed) == known.story_id) seed += "|p" + std::to_string(ctx_.partition);
@@ -607,7 +443,7 @@ Result<bool> Decider::DecideDuplicate(const Match& best) {
 // 7. A story of its own: new, syndicated copy, or a cancel of an unseen story.
 void Decider::DecideOwnStory(const std::optional<Match>& best) {
   std::string seed = identity_;
-  if (content_identity_) seed += "|" + std::to_string(ctx_.partition) + "|" + std::to_string(ctx_.offset);
+  if (content_identity_) seed += PositionSeed(ctx_);
   std::string root;
   if (best && !cancel_) {
     root = best->rec.root.empty() ? best->rec.story_id : best->rec.root;
@@ -677,7 +513,7 @@ void Decider::SetStoryContent(StoryRecord& s) const {
 
 void Decider::RecordMemo() {
   out_->Put(memo_key_, EncodeDecision(d_));
-  out_->Put(MemoExpiryKeyOf(memo_key_, d_.event_time_ms), "");
+  out_->Put(MemoExpiryKey(d_.event_time_ms, memo_key_), "");
   if (event_key_ != 0) out_->Put(EventMemoKey(event_key_), memo_key_);
 }
 

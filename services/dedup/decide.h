@@ -31,22 +31,6 @@ struct Match {
   double similarity = 0;
 };
 
-// m/wm: the event time of the partition's last record, then its clock (the monotone visibility
-// time). One key, so a decision writes one changelog record for both.
-struct Times {
-  int64_t last = 0;
-  int64_t clock = 0;
-};
-Times DecodeTimes(const std::optional<std::string>& v);
-std::string EncodeTimes(const Times& t);
-
-// The derived keys (records.h) of the primary record `key` = `value`, put or deleted: a doc's
-// band bucket entries (and expiry entry when `expiry`), a decision memo's expiry entry and
-// event-id entry. Decide() and ApplyChangelog() both write them through this.
-void DerivedMutations(MutationBatch* out, std::string_view key, std::string_view value, bool put,
-                      bool expiry);
-bool IsMemoKey(std::string_view key);
-
 class Decider {
  public:
   Decider(const Deduper& dedup, const v1::Article& article, const EventContext& ctx, MutationBatch* out);

@@ -12,7 +12,7 @@ namespace copydesk::dedup {
 
 using internal::DerivedMutations;
 using internal::IsDocKey;
-using internal::IsMemoKey;
+using internal::IsMemoKey;  // records.h
 
 bool IsDerivedKey(std::string_view key) {
   return key.starts_with("b/") || key.starts_with("x/") || key.starts_with("y/") || key.starts_with("e/");
@@ -131,14 +131,17 @@ Result<Decision> Deduper::Process(const v1::Article& article, const EventContext
   MutationBatch batch;
   auto d = Decide(article, ctx, &batch);
   if (!d.ok()) return d;
+  if (Status st = Commit(batch, shared_out); !st.ok()) return st.error();
+  return d;
+}
+
+Status Deduper::Commit(MutationBatch& batch, std::vector<Mutation>* shared_out) {
   if (shared_out != nullptr) {
     for (const auto& m : batch.mutations()) {
       if (IsSharedIndexKey(m.key)) shared_out->push_back(m);
     }
   }
-  Status st = store_.ApplyOwned(batch);
-  if (!st.ok()) return st.error();
-  return d;
+  return store_.ApplyOwned(batch);
 }
 
 Result<Decision> Deduper::Decide(const v1::Article& article, const EventContext& ctx,

@@ -36,6 +36,10 @@ struct EventContext {
   // with the same id is the same event delivered twice (a producer retry the broker stored
   // twice) and gets the same decision. Empty: every record is an event of its own.
   std::string producer_event_id = {};
+  // The item's position in a multi-item input (a feed, a NewsML-G2 newsMessage): each item is
+  // decided on its own, with its own decision-log entry and index document. 0 for a single-item
+  // input (its keys are the input's, as they have always been).
+  uint32_t item = 0;
 };
 
 // Dedup settings. Defaults are the tuned values (see README.md for the figures).
@@ -165,6 +169,11 @@ class Deduper {
   // later get at least this visibility time. Stages the change in `out` (nothing when the clock
   // is there already).
   Status RaiseClock(int64_t floor_ms, MutationBatch* out) const;
+
+  // Applies a decision's batch (Decide's `out`) to the store, taking its strings (the batch is
+  // left empty). `shared_out`, when given, first receives a copy of the batch's shared index
+  // mutations (IsSharedIndexKey). Decide, then Commit, is Process.
+  Status Commit(MutationBatch& batch, std::vector<Mutation>* shared_out = nullptr);
 
   // Decide + Apply, for replay, the worker and tests. `shared_out`, when given, receives a copy
   // of the decision's shared index mutations (IsSharedIndexKey: its document, expired documents'

@@ -55,10 +55,11 @@ void WriteBandEntryKey(char* out, int band, uint64_t band_hash, int64_t time_ms,
   std::memcpy(out + 3, be, sizeof be);
 }
 
-std::string DecisionLogKey(int32_t partition, int64_t offset) {
+std::string DecisionLogKey(int32_t partition, int64_t offset, uint32_t item) {
   std::string k = "o/";
   bytes::PutBe32(k, static_cast<uint32_t>(partition));
   bytes::PutBe64(k, static_cast<uint64_t>(offset));
+  if (item != 0) bytes::PutBe32(k, item);
   return k;
 }
 

@@ -86,7 +86,9 @@ inline constexpr size_t kBandEntryKeySize = 27;
 // Writes a band entry key (kBandEntryKeySize bytes) into `out`, without allocating.
 void WriteBandEntryKey(char* out, int band, uint64_t band_hash, int64_t time_ms, uint64_t doc);
 
-// The decision log's key for one input record (its memo, services/dedup/README.md).
-std::string DecisionLogKey(int32_t partition, int64_t offset);
+// The decision log's key for one input record, or one item of a multi-item input (its memo,
+// services/dedup/README.md): "o/" + partition (4 bytes BE) + offset (8 bytes BE), + the item
+// (4 bytes BE) when it is not 0.
+std::string DecisionLogKey(int32_t partition, int64_t offset, uint32_t item = 0);
 
 }  // namespace copydesk::dedup

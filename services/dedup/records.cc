@@ -335,11 +335,10 @@ std::string DocExpiryKey(int64_t time_ms, uint64_t doc) {
   return k;
 }
 
-std::string MemoExpiryKey(int64_t time_ms, int32_t partition, int64_t offset) {
+std::string MemoExpiryKey(int64_t time_ms, std::string_view memo_key) {
   std::string k = "y/";
   Be64(k, TimeToKey(time_ms));
-  Be32(k, static_cast<uint32_t>(partition));
-  Be64(k, static_cast<uint64_t>(offset));
+  k.append(memo_key.substr(2));
   return k;
 }
 
@@ -359,11 +358,45 @@ uint64_t BandHash(const std::vector<uint16_t>& sig, int band) {
                               kBandRows * sizeof(uint16_t), static_cast<uint64_t>(band));
 }
 
-double EstimateJaccard(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b) {
-  if (a.empty() || b.empty() || a.size() != b.size()) return 0;
-  int eq = 0;
-  for (size_t i = 0; i < a.size(); ++i) eq += a[i] == b[i];
-  return static_cast<double>(eq) / static_cast<double>(a.size());
+namespace {
+
+void PutOrDelete(MutationBatch* out, const std::string& key, std::string_view value, bool put) {
+  if (put) {
+    out->Put(key, value);
+  } else {
+    out->Delete(key);
+  }
+}
+
+}  // namespace
+
+Times DecodeTimes(const std::optional<std::string>& v) {
+  Times t;
+  if (v && v->size() >= 8) t.last = KeyToTime(ReadBe64(*v, 0));
+  if (v && v->size() >= 16) t.clock = KeyToTime(ReadBe64(*v, 8));
+  return t;
+}
+
+std::string EncodeTimes(const Times& t) {
+  std::string v;
+  Be64(v, TimeToKey(t.last));
+  Be64(v, TimeToKey(t.clock));
+  return v;
+}
+
+void DerivedMutations(MutationBatch* out, std::string_view key, std::string_view value, bool put,
+                      bool expiry) {
+  if (IsDocKey(key)) {
+    if (auto rec = DecodeDoc(value)) {
+      ForEachDocDerivedKey(ReadBe64(key, 2), *rec, expiry,
+                           [&](const std::string& k) { PutOrDelete(out, k, "", put); });
+    }
+  } else if (IsMemoKey(key)) {
+    if (auto d = DecodeDecision(value)) {
+      if (expiry) PutOrDelete(out, MemoExpiryKey(d->event_time_ms, key), "", put);
+      if (d->event_key != 0) PutOrDelete(out, EventMemoKey(d->event_key), key, put);
+    }
+  }
 }
 
 }  // namespace copydesk::dedup::internal

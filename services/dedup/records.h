@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/minhash.h"
 #include "dedup/dedup.h"
 #include "dedup/index_format.h"
 
@@ -116,10 +117,18 @@ inline bool IsDocKey(std::string_view key) {
 int64_t BandEntryTime(std::string_view key);
 uint64_t BandEntryDoc(std::string_view key);
 std::string DocExpiryKey(int64_t time_ms, uint64_t doc);
-inline std::string MemoKey(int32_t partition, int64_t offset) {
-  return DecisionLogKey(partition, offset);
+inline std::string MemoKey(int32_t partition, int64_t offset, uint32_t item = 0) {
+  return DecisionLogKey(partition, offset, item);
 }
-std::string MemoExpiryKey(int64_t time_ms, int32_t partition, int64_t offset);
+// A memo key ("o/" + position) is 14 bytes, 18 with an item.
+inline bool IsMemoKey(std::string_view key) {
+  return (key.size() == 14 || key.size() == 18) && key.starts_with("o/");
+}
+// The memo's expiry queue key: "y/" + time + the memo key's position; and back.
+std::string MemoExpiryKey(int64_t time_ms, std::string_view memo_key);
+inline std::string MemoKeyOfExpiryKey(std::string_view expiry_key) {
+  return "o/" + std::string(expiry_key.substr(10));
+}
 // The producer's event id (hashed) -> the memo key of the first input that carried it: a record
 // with the same event id delivered again (a producer retry that the broker stored twice) replays
 // that decision. Derived from the memo (Decision::event_key).
@@ -147,9 +156,37 @@ inline int64_t KeyToTime(uint64_t k) {
   return bytes::OrderedToSigned(k);
 }
 
+// The derived keys of the primary record `key` = `value`, put (`put`) or deleted: a doc's band
+// bucket entries (and its expiry entry when `expiry`), a decision memo's expiry entry (when
+// `expiry`) and event-id entry. Decide() and ApplyChangelog() both write them through this, so a
+// restored store equals the one the decisions built.
+void DerivedMutations(MutationBatch* out, std::string_view key, std::string_view value, bool put,
+                      bool expiry);
+
+// m/wm: the event time of the partition's last record, then its clock (the monotone visibility
+// time). One key, so a decision writes one changelog record for both.
+struct Times {
+  int64_t last = 0;
+  int64_t clock = 0;
+};
+Times DecodeTimes(const std::optional<std::string>& v);
+std::string EncodeTimes(const Times& t);
+
 // The hash of band `band` of a 16-bit signature.
 uint64_t BandHash(const std::vector<uint16_t>& sig, int band);
-// The fraction of equal signature values (the Jaccard estimate); 0 when either is empty.
-double EstimateJaccard(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b);
+// A doc's derived keys, one call of `f(key)` each: its expiry entry (when `expiry`) and its band
+// bucket entries.
+template <typename F>
+void ForEachDocDerivedKey(uint64_t doc, const DocRecord& rec, bool expiry, F&& f) {
+  if (expiry) f(DocExpiryKey(rec.time_ms, doc));
+  if (rec.signature.size() != kSignatureSize) return;
+  for (int b = 0; b < kBands; ++b) f(BandEntryKey(b, BandHash(rec.signature, b), rec.time_ms, doc));
+}
+
+// The fraction of equal signature values (the Jaccard estimate, common/minhash.h); 0 when either
+// is empty.
+inline double EstimateJaccard(const std::vector<uint16_t>& a, const std::vector<uint16_t>& b) {
+  return minhash::EstimateJaccard(a, b);
+}
 
 }  // namespace copydesk::dedup::internal

@@ -4,12 +4,16 @@
 #include <chrono>
 
 #include "copydesk/v1/dead_letter.pb.h"
+#include "ingest/pipeline_input.h"
+#include "ingest/pipeline_outputs.h"
 
 namespace copydesk::ingest {
 namespace {
 
-double Since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
 const std::string& HeaderName(v1::DeadLetterHeader h) {
@@ -32,9 +36,274 @@ void SetTimestamp(google::protobuf::Timestamp* ts, int64_t ms) {
   ts->set_nanos(static_cast<int32_t>(ms % 1000) * 1000000);
 }
 
-std::string Header(const Record& in, std::string_view name) {
-  auto v = in.HeaderValue(name);
-  return v ? std::string(*v) : std::string();
+// Bounds of the strings an outcome carries for each item, so that an outcome listing
+// normalize::Limits::max_items (1,000) items stays well below a 1 MiB record.
+constexpr size_t kMaxOutcomeGuidBytes = 256;
+constexpr size_t kMaxReasonBytes = 256;
+constexpr size_t kMaxWorkerBytes = 256;
+
+// An item's guid as the outcome lists it: printable UTF-8 (else left out) and bounded.
+std::string OutcomeGuid(std::string_view guid) {
+  if (guid.size() > kMaxOutcomeGuidBytes || !IsPrintableUtf8(guid)) return "";
+  return std::string(guid);
+}
+
+// An error's reason as outcomes and dead-letter headers carry it: valid UTF-8, bounded.
+std::string Reason(const Error& e) {
+  return SafeText(e.reason, kMaxReasonBytes);
+}
+
+// The decision's fields of an outcome (IngestOutcome or ItemOutcome).
+template <typename Outcome>
+void SetDecision(Outcome& o, const dedup::Decision& d) {
+  o.set_decision(d.decision);
+  o.set_story_id(d.story_id);
+  o.set_version(d.version);
+  o.set_of_story(d.of);
+  o.set_similarity(d.similarity);
+}
+
+// One input, processed: its items decided, its records built.
+class InputRun {
+ public:
+  InputRun(const Record& in, dedup::Deduper& deduper, const PipelineOptions& options)
+      : in_(in), deduper_(deduper), options_(options), event_id_(EventId(in)), start_(Clock::now()) {}
+
+  Result<ProcessResult> Run();
+
+ private:
+  // An article decided: its decision, or why it is dead-lettered instead (its decision then
+  // changes no state).
+  struct Decided {
+    dedup::Decision decision;
+    std::optional<Error> rejected;
+  };
+
+  Result<ProcessResult> Reject(Error e);
+  // The checks before the normalizer, and its metadata: an error dead-letters the input.
+  Result<normalize::Metadata> Admit();
+  Status DecideItems(std::vector<normalize::Item>& items);
+  void DeadLetterItem(const normalize::Item& item, uint32_t count, const Error& e, v1::ItemOutcome& io,
+                      ItemResult& ir);
+  // Decides one article (the input's, or one item's) and builds its records.
+  Result<Decided> DecideArticle(v1::Article& a, const dedup::EventContext& ctx, const std::string& event_id);
+  Result<ProcessResult> Finish();
+
+  const Record& in_;
+  dedup::Deduper& deduper_;
+  const PipelineOptions& options_;
+  const std::string event_id_;
+  const Clock::time_point start_;
+  InputHeaders headers_;
+  OutputContext output_;
+  ProcessResult result_;
+};
+
+Result<ProcessResult> InputRun::Reject(Error e) {
+  auto& outcome = result_.outcome;
+  outcome.set_decision(v1::DECISION_DEAD_LETTER);
+  outcome.set_error_code(e.CodeName());
+  outcome.set_error_reason(Reason(e));
+  result_.records.push_back(DeadLetter(in_, e, options_.dlq_topic));
+  ItemResult item;
+  item.event_id = event_id_;
+  item.decision = v1::DECISION_DEAD_LETTER;
+  item.dead_letter = e;
+  result_.items.push_back(std::move(item));
+  result_.dead_letter = std::move(e);
+  return Finish();
+}
+
+Result<normalize::Metadata> InputRun::Admit() {
+  // A tombstone is Kafka's "delete this key" on a compacted topic; news.raw.v1 is a stream of
+  // events, and a null value is none (README.md, "Headers and values").
+  if (!in_.value) return Error{v1::ERROR_CODE_NULL_VALUE, "the event value is null (a tombstone)"};
+  auto headers = ReadInputHeaders(in_);
+  if (!headers.ok()) return headers.error();
+  headers_ = std::move(headers.value());
+  result_.format = FormatLabel(headers_.content_type);
+  if (in_.value->empty()) return Error{v1::ERROR_CODE_EMPTY_VALUE, "the event value is empty"};
+  if (in_.value->size() > options_.limits.max_bytes) {
+    return Error{v1::ERROR_CODE_VALUE_TOO_LARGE, "value of " + std::to_string(in_.value->size()) +
+                                                     " bytes exceeds the limit of " +
+                                                     std::to_string(options_.limits.max_bytes)};
+  }
+  if (headers_.content_type.empty()) {
+    return Error{v1::ERROR_CODE_UNKNOWN_CONTENT_TYPE, "no content-type header on the event"};
+  }
+  normalize::Metadata meta;
+  meta.content_type = headers_.content_type;
+  meta.url = headers_.url;
+  meta.provider = headers_.provider;
+  meta.guid = headers_.guid;
+  meta.version = headers_.version;
+  meta.event_id = event_id_;
+  meta.event_time_ms = in_.timestamp_ms;
+  for (const auto& h : in_.headers) meta.headers.emplace_back(h.key, h.value);
+  return meta;
+}
+
+Result<ProcessResult> InputRun::Run() {
+  auto& outcome = result_.outcome;
+  outcome.set_event_id(event_id_);
+  outcome.mutable_source()->set_topic(in_.topic);
+  outcome.mutable_source()->set_partition(in_.partition);
+  outcome.mutable_source()->set_offset(in_.offset);
+  result_.format = FormatLabel(in_.HeaderValue("content-type").value_or(""));
+  // The trace context goes on every output, dead letters' outcomes too.
+  output_.timestamp_ms = in_.timestamp_ms;
+  output_.source = outcome.source();
+  if (auto tp = in_.HeaderValue("traceparent"); tp && IsTraceparent(*tp)) {
+    output_.traceparent = std::string(*tp);
+    if (auto ts = in_.HeaderValue("tracestate"); ts && IsTracestate(*ts))
+      output_.tracestate = std::string(*ts);
+  }
+
+  auto t0 = Clock::now();
+  auto meta = Admit();
+  result_.times.decode = Since(t0);
+  if (!meta.ok()) return Reject(meta.error());
+
+  // Normalize: every item of the input.
+  t0 = Clock::now();
+  auto items = normalize::NormalizeItems(*in_.value, meta.value(), options_.limits);
+  result_.times.normalize = Since(t0);
+  if (!items.ok()) return Reject(items.error());
+  // A container (feed, newsMessage) gives its items their own bytes, whatever their number.
+  const bool container = items->size() > 1 || !items->front().bytes.empty();
+  if (container) {
+    if (Status st = DecideItems(items.value()); !st.ok()) return st.error();
+    return Finish();
+  }
+  v1::Article& a = items->front().article.value();
+  result_.provider = a.provenance().provider();
+  dedup::EventContext ctx{in_.partition, in_.offset, in_.timestamp_ms, event_id_};
+  if (auto id = ProducerEventId(in_)) ctx.producer_event_id = std::string(*id);
+  auto decided = DecideArticle(a, ctx, event_id_);
+  if (!decided.ok()) return decided.error();
+  if (decided->rejected) return Reject(std::move(*decided->rejected));
+  const dedup::Decision& d = decided->decision;
+  SetDecision(outcome, d);
+  ItemResult item;
+  item.event_id = event_id_;
+  item.decision = d.decision;
+  item.provider = result_.provider;
+  result_.items.push_back(std::move(item));
+  return Finish();
+}
+
+// Each item on its own: its event id, its decision (a decision-log entry of its own: the item
+// is part of the decision's position), or its own dead letter.
+Status InputRun::DecideItems(std::vector<normalize::Item>& items) {
+  auto& outcome = result_.outcome;
+  outcome.set_decision(v1::DECISION_ITEMS);
+  const auto count = static_cast<uint32_t>(items.size());
+  const auto producer_id = ProducerEventId(in_);
+  for (auto& item : items) {
+    ItemResult ir;
+    ir.index = item.index;
+    ir.event_id = ItemEventId(event_id_, item.index);
+    v1::ItemOutcome& io = *outcome.add_items();
+    io.set_index(item.index);
+    io.set_event_id(ir.event_id);
+    io.set_guid(OutcomeGuid(item.guid));
+    if (!item.article.ok()) {
+      DeadLetterItem(item, count, item.article.error(), io, ir);
+      continue;
+    }
+    v1::Article& a = item.article.value();
+    a.mutable_provenance()->set_event_id(ir.event_id);
+    a.mutable_provenance()->set_parent_event_id(event_id_);
+    ir.provider = a.provenance().provider();
+    if (result_.provider.empty()) result_.provider = ir.provider;
+    dedup::EventContext ctx{in_.partition, in_.offset, in_.timestamp_ms, ir.event_id};
+    ctx.item = item.index;
+    if (producer_id) ctx.producer_event_id = ItemEventId(*producer_id, item.index);
+    auto decided = DecideArticle(a, ctx, ir.event_id);
+    if (!decided.ok()) return decided.error();
+    if (decided->rejected) {
+      DeadLetterItem(item, count, *decided->rejected, io, ir);
+      continue;
+    }
+    SetDecision(io, decided->decision);
+    ir.decision = decided->decision.decision;
+    result_.items.push_back(std::move(ir));
+  }
+  return OkStatus();
+}
+
+// An item's own dead letter: its bytes, the input's key and headers, its position.
+void InputRun::DeadLetterItem(const normalize::Item& item, uint32_t count, const Error& e,
+                              v1::ItemOutcome& io, ItemResult& ir) {
+  Record dl = DeadLetter(in_, e, options_.dlq_topic);
+  dl.value = item.bytes;
+  dl.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_ITEM_INDEX), std::to_string(item.index)});
+  dl.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_ITEM_COUNT), std::to_string(count)});
+  result_.records.push_back(std::move(dl));
+  io.set_decision(v1::DECISION_DEAD_LETTER);
+  io.set_error_code(e.CodeName());
+  io.set_error_reason(Reason(e));
+  ir.decision = v1::DECISION_DEAD_LETTER;
+  ir.dead_letter = e;
+  result_.items.push_back(std::move(ir));
+}
+
+Result<InputRun::Decided> InputRun::DecideArticle(v1::Article& a, const dedup::EventContext& ctx,
+                                                  const std::string& event_id) {
+  auto* prov = a.mutable_provenance();
+  prov->set_source_topic(in_.topic);
+  prov->set_source_partition(in_.partition);
+  prov->set_source_offset(in_.offset);
+  if (!a.has_versioncreated() && in_.timestamp_ms > 0)
+    SetTimestamp(a.mutable_versioncreated(), in_.timestamp_ms);
+  if (!a.has_firstcreated()) *a.mutable_firstcreated() = a.versioncreated();
+
+  const auto t0 = Clock::now();
+  dedup::MutationBatch batch;
+  auto decided = deduper_.Decide(a, ctx, &batch);
+  if (!decided.ok()) return decided.error();
+  result_.times.decide += Since(t0);
+  Decided out{std::move(decided.value()), std::nullopt};
+  const dedup::Decision& d = out.decision;
+  std::vector<Record> records;
+  if (d.Publishes()) records = ArticleRecords(a, d, event_id, output_, options_);
+  // Records an output topic would refuse are dead-lettered now, deterministically, and the
+  // decision is dropped with its state changes: a delivery that fails on every retry would hold
+  // the partition.
+  for (const Record& r : records) {
+    const size_t bytes = RecordBytes(r);
+    if (bytes <= options_.max_output_bytes) continue;
+    out.rejected = Error{v1::ERROR_CODE_OUTPUT_TOO_LARGE,
+                         "the " + r.topic + " record would take " + std::to_string(bytes) +
+                             " bytes, more than the limit of " + std::to_string(options_.max_output_bytes)};
+    return out;
+  }
+  if (Status st = deduper_.Commit(batch, &result_.index_changes); !st.ok()) return st.error();
+  result_.visibility_time_ms = std::max(result_.visibility_time_ms, d.visibility_time_ms);
+  for (Record& r : records) result_.records.push_back(std::move(r));
+  return out;
+}
+
+// The input's one outcome, last.
+Result<ProcessResult> InputRun::Finish() {
+  auto& outcome = result_.outcome;
+  outcome.set_worker(SafeText(options_.worker, kMaxWorkerBytes));
+  outcome.set_normalizer_version(std::string(normalize::kNormalizerVersion));
+  outcome.set_format(result_.format);
+  outcome.set_traceparent(output_.traceparent);
+  outcome.set_tracestate(output_.tracestate);
+  // The one field that is not a function of the input.
+  outcome.set_processing_micros(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_).count()));
+  Record r;
+  r.topic = options_.outcomes_topic;
+  r.key = event_id_;
+  r.value = outcome.SerializeAsString();
+  r.timestamp_ms = in_.timestamp_ms;
+  r.headers.push_back({"decision", std::string(dedup::DecisionName(outcome.decision()))});
+  AddContractHeaders(r, output_, options_, "copydesk.v1.IngestOutcome", event_id_ + "/outcome");
+  result_.records.push_back(std::move(r));
+  return std::move(result_);
 }
 
 }  // namespace
@@ -55,9 +324,7 @@ std::string FormatLabel(std::string_view content_type) {
 }
 
 std::optional<std::string_view> ProducerEventId(const Record& in) {
-  auto h = in.HeaderValue("event-id");
-  if (h && !h->empty()) return h;
-  return std::nullopt;
+  return UsableEventId(in);
 }
 
 std::string EventId(const Record& in) {
@@ -65,15 +332,19 @@ std::string EventId(const Record& in) {
   return in.topic + "/" + std::to_string(in.partition) + "/" + std::to_string(in.offset);
 }
 
+std::string ItemEventId(std::string_view input_event_id, uint32_t index) {
+  return std::string(input_event_id) + "#" + std::to_string(index);
+}
+
 Record DeadLetter(const Record& in, const Error& error, const std::string& dlq_topic) {
   Record out;
   out.topic = dlq_topic;
   out.key = in.key;
-  out.value = in.value ? *in.value : std::string();
+  out.value = in.value;
   out.timestamp_ms = in.timestamp_ms;
   out.headers = in.headers;
   out.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_ERROR_CODE), error.CodeName()});
-  out.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_ERROR_REASON), error.reason});
+  out.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_ERROR_REASON), Reason(error)});
   out.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_SOURCE_TOPIC), in.topic});
   out.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_SOURCE_PARTITION), std::to_string(in.partition)});
   out.headers.push_back({HeaderName(v1::DEAD_LETTER_HEADER_SOURCE_OFFSET), std::to_string(in.offset)});
@@ -82,131 +353,16 @@ Record DeadLetter(const Record& in, const Error& error, const std::string& dlq_t
   return out;
 }
 
+size_t RecordBytes(const Record& r) {
+  // A record batch's header (61 bytes) and one record's length, attributes, deltas and header
+  // count (at most 21 bytes of varints), then per header its two lengths (at most 10 bytes).
+  size_t n = 61 + 21 + (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
+  for (const auto& h : r.headers) n += 10 + h.key.size() + h.value.size();
+  return n;
+}
+
 Result<ProcessResult> Process(const Record& in, dedup::Deduper& deduper, const PipelineOptions& options) {
-  ProcessResult result;
-  const std::string event_id = EventId(in);
-  auto& outcome = result.outcome;
-  outcome.set_event_id(event_id);
-  outcome.mutable_source()->set_topic(in.topic);
-  outcome.mutable_source()->set_partition(in.partition);
-  outcome.mutable_source()->set_offset(in.offset);
-  const std::string content_type = Header(in, "content-type");
-  result.format = FormatLabel(content_type);
-
-  auto emit_outcome = [&] {
-    Record r;
-    r.topic = options.outcomes_topic;
-    r.key = event_id;
-    r.value = outcome.SerializeAsString();
-    r.timestamp_ms = in.timestamp_ms;
-    r.headers.push_back({"decision", std::string(dedup::DecisionName(outcome.decision()))});
-    result.records.push_back(std::move(r));
-  };
-  auto reject = [&](Error e) {
-    outcome.set_decision(v1::DECISION_DEAD_LETTER);
-    outcome.set_error_code(e.CodeName());
-    result.records.push_back(DeadLetter(in, e, options.dlq_topic));
-    result.dead_letter = std::move(e);
-    emit_outcome();
-    return Result<ProcessResult>(std::move(result));
-  };
-
-  // Decode: the checks the edge can make before the normalizer.
-  auto t0 = std::chrono::steady_clock::now();
-  if (!in.value || in.value->empty()) return reject({v1::ERROR_CODE_EMPTY_VALUE, "the event value is empty"});
-  if (in.value->size() > options.limits.max_bytes) {
-    return reject({v1::ERROR_CODE_VALUE_TOO_LARGE, "value of " + std::to_string(in.value->size()) +
-                                                       " bytes exceeds the limit of " +
-                                                       std::to_string(options.limits.max_bytes)});
-  }
-  if (content_type.empty()) {
-    return reject({v1::ERROR_CODE_UNKNOWN_CONTENT_TYPE, "no content-type header on the event"});
-  }
-  normalize::Metadata meta;
-  meta.content_type = content_type;
-  meta.url = Header(in, "url");
-  meta.provider = Header(in, "provider");
-  meta.guid = Header(in, "guid");
-  meta.version = Header(in, "version");
-  meta.event_id = event_id;
-  meta.event_time_ms = in.timestamp_ms;
-  for (const auto& h : in.headers) meta.headers.emplace_back(h.key, h.value);
-  result.times.decode = Since(t0);
-
-  // Normalize.
-  t0 = std::chrono::steady_clock::now();
-  auto article = normalize::Normalize(*in.value, meta, options.limits);
-  result.times.normalize = Since(t0);
-  if (!article.ok()) return reject(article.error());
-  v1::Article& a = article.value();
-  auto* prov = a.mutable_provenance();
-  prov->set_source_topic(in.topic);
-  prov->set_source_partition(in.partition);
-  prov->set_source_offset(in.offset);
-  result.provider = prov->provider();
-  if (!a.has_versioncreated() && in.timestamp_ms > 0)
-    SetTimestamp(a.mutable_versioncreated(), in.timestamp_ms);
-  if (!a.has_firstcreated()) *a.mutable_firstcreated() = a.versioncreated();
-
-  // Decide.
-  t0 = std::chrono::steady_clock::now();
-  dedup::EventContext ctx{in.partition, in.offset, in.timestamp_ms, event_id};
-  if (auto h = ProducerEventId(in)) ctx.producer_event_id = std::string(*h);
-  auto decided = deduper.Process(a, ctx, &result.index_changes);
-  if (!decided.ok()) return decided.error();
-  const dedup::Decision& d = decided.value();
-  result.visibility_time_ms = d.visibility_time_ms;
-  result.times.decide = Since(t0);
-  outcome.set_decision(d.decision);
-  outcome.set_story_id(d.story_id);
-  outcome.set_version(d.version);
-  outcome.set_of_story(d.of);
-  outcome.set_similarity(d.similarity);
-
-  if (d.Publishes()) {
-    a.set_uri(d.story_id);
-    a.set_version(d.version);
-    if (d.decision == v1::DECISION_CANCEL) a.set_pubstatus(v1::PUB_STATUS_CANCELED);
-    v1::ArticleEvent ev;
-    ev.set_kind(d.kind);
-    ev.set_story_id(d.story_id);
-    ev.set_version(d.version);
-    ev.set_previous_version(d.previous_version);
-    *ev.mutable_change() = d.change;
-    ev.set_of_story(d.of);
-    ev.set_similarity(d.similarity);
-    *ev.mutable_source() = outcome.source();
-    if (in.timestamp_ms > 0) SetTimestamp(ev.mutable_event_time(), in.timestamp_ms);
-    ev.set_event_id(event_id);
-
-    Record art;
-    art.topic = options.articles_topic;
-    art.key = d.story_id;
-    art.timestamp_ms = in.timestamp_ms;
-    if (d.decision == v1::DECISION_CANCEL) {
-      // Tombstone: downstream compaction removes the story.
-      v1::Article* stub = ev.mutable_article();
-      stub->set_uri(d.story_id);
-      stub->set_version(d.version);
-      stub->set_pubstatus(v1::PUB_STATUS_CANCELED);
-      *stub->mutable_provenance() = a.provenance();
-    } else {
-      art.value = a.SerializeAsString();
-      *ev.mutable_article() = std::move(a);
-    }
-    art.headers.push_back({"content-type", "application/x-protobuf; messageType=copydesk.v1.Article"});
-    result.records.push_back(std::move(art));
-
-    Record evr;
-    evr.topic = options.events_topic;
-    evr.key = d.story_id;
-    evr.timestamp_ms = in.timestamp_ms;
-    evr.value = ev.SerializeAsString();
-    evr.headers.push_back({"content-type", "application/x-protobuf; messageType=copydesk.v1.ArticleEvent"});
-    result.records.push_back(std::move(evr));
-  }
-  emit_outcome();
-  return result;
+  return InputRun(in, deduper, options).Run();
 }
 
 }  // namespace copydesk::ingest

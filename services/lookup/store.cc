@@ -18,6 +18,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/bytes.h"
+#include "common/minhash.h"
 #include "normalize/url.h"
 
 namespace copydesk::lookup {
@@ -42,17 +44,9 @@ constexpr int kMinHashRowsPerBand = 4;
 constexpr uint16_t kSimHashBandBase = 1000;
 constexpr size_t kMaxSimilarCandidates = 2000;
 
-void PutBe32(std::string& s, uint32_t v) {
-  for (int i = 3; i >= 0; --i) s.push_back(static_cast<char>((v >> (i * 8)) & 0xff));
-}
-void PutBe64(std::string& s, uint64_t v) {
-  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>((v >> (i * 8)) & 0xff));
-}
-uint64_t GetBe(std::string_view s, size_t pos, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<uint8_t>(s[pos + i]);
-  return v;
-}
+using bytes::GetBe;
+using bytes::PutBe32;
+using bytes::PutBe64;
 // Offsets are >= 0 here; the sign bit flip keeps the order for any int64 anyway.
 uint64_t OrderedOffset(int64_t o) {
   return static_cast<uint64_t>(o) ^ (1ull << 63);
@@ -261,9 +255,7 @@ bool FilterMatches(const v1::ArticleFilter& filter, const StoryRecord& story) {
 
 double SignatureSimilarity(const StoryRecord& a, const StoryRecord& b) {
   if (!a.minhash().empty() && a.minhash_size() == b.minhash_size()) {
-    int equal = 0;
-    for (int i = 0; i < a.minhash_size(); ++i) equal += a.minhash(i) == b.minhash(i) ? 1 : 0;
-    return static_cast<double>(equal) / a.minhash_size();
+    return minhash::EstimateJaccard(a.minhash(), b.minhash());
   }
   if (a.minhash().empty() && b.minhash().empty() && a.simhash() != 0 && b.simhash() != 0) {
     return 1.0 - static_cast<double>(__builtin_popcountll(a.simhash() ^ b.simhash())) / 64.0;

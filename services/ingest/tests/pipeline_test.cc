@@ -95,7 +95,7 @@ TEST_P(BadInputTest, GoesToTheDeadLetterTopicWithOriginalBytesAndReason) {
   const Record& dl = res.records[0];
   EXPECT_EQ(dl.topic, "news.raw.dlq.v1");
   EXPECT_EQ(dl.key, in.key);
-  EXPECT_EQ(dl.value.value_or(""), in.value.value_or(""));
+  EXPECT_EQ(dl.value, in.value);
   ASSERT_NE(FindHeader(dl, "x-original"), nullptr);
   EXPECT_EQ(FindHeader(dl, "x-copydesk-error-code")->value, c.code);
   EXPECT_FALSE(FindHeader(dl, "x-copydesk-error-reason")->value.empty());
@@ -119,7 +119,7 @@ INSTANTIATE_TEST_SUITE_P(
     EachBadInput, BadInputTest,
     ::testing::Values(
         BadCase{"empty", std::string(), "text/plain", "EMPTY_VALUE"},
-        BadCase{"null", std::nullopt, "text/plain", "EMPTY_VALUE"},
+        BadCase{"null", std::nullopt, "text/plain", "NULL_VALUE"},
         BadCase{"too_large", std::string(65, 'a'), "text/plain", "VALUE_TOO_LARGE"},
         BadCase{"invalid_utf8", std::string("Head\xff\xfe line\n\nbody\n"), "text/plain", "INVALID_UTF8"},
         BadCase{"unknown_type", std::string("GIF89a"), "image/gif", "UNKNOWN_CONTENT_TYPE"},
@@ -127,14 +127,19 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"truncated_protobuf", TruncatedRawArticle(), "application/x-protobuf", "MALFORMED_PROTOBUF"}),
     [](const auto& info) { return std::string(info.param.name); });
 
-TEST(DeadLetter, KeepsAnEmptyValueAndNoKey) {
+// The dead letter is the record that was sent: a null value stays null, an empty one empty.
+TEST(DeadLetter, KeepsANullValueAnEmptyValueAndNoKey) {
   Record in;
   in.topic = "news.raw.v1";
   in.partition = 0;
   in.offset = 1;
-  auto dl = DeadLetter(in, {v1::ERROR_CODE_EMPTY_VALUE, "empty"}, "dlq");
+  auto dl = DeadLetter(in, {v1::ERROR_CODE_NULL_VALUE, "null"}, "dlq");
   EXPECT_FALSE(dl.key.has_value());
-  EXPECT_EQ(dl.value, "");
+  EXPECT_FALSE(dl.value.has_value());
+  in.value = "";
+  dl = DeadLetter(in, {v1::ERROR_CODE_EMPTY_VALUE, "empty"}, "dlq");
+  ASSERT_TRUE(dl.value.has_value());
+  EXPECT_EQ(*dl.value, "");
 }
 
 }  // namespace

@@ -1,0 +1,108 @@
+#include "ingest/pipeline_outputs.h"
+
+#include <cstdio>
+#include <ctime>
+
+#include "ingest/pipeline.h"
+#include "normalize/ninjs_writer.h"
+
+namespace copydesk::ingest {
+namespace {
+
+void SetTimestamp(google::protobuf::Timestamp* ts, int64_t ms) {
+  ts->set_seconds(ms / 1000);
+  ts->set_nanos(static_cast<int32_t>(ms % 1000) * 1000000);
+}
+
+Record Output(const std::string& topic, const std::string& key, const OutputContext& ctx) {
+  Record r;
+  r.topic = topic;
+  r.key = key;
+  r.timestamp_ms = ctx.timestamp_ms;
+  return r;
+}
+
+}  // namespace
+
+std::string Rfc3339(int64_t ms) {
+  const int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  const auto t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms - secs * 1000));
+  return buf;
+}
+
+void AddContractHeaders(Record& r, const OutputContext& ctx, const PipelineOptions& options,
+                        std::string_view type, std::string_view ce_id) {
+  if (!ctx.traceparent.empty()) {
+    r.headers.push_back({"traceparent", ctx.traceparent});
+    if (!ctx.tracestate.empty()) r.headers.push_back({"tracestate", ctx.tracestate});
+  }
+  if (!options.cloudevents) return;
+  r.headers.push_back({"ce_specversion", "1.0"});
+  r.headers.push_back({"ce_id", std::string(ce_id)});
+  r.headers.push_back({"ce_source", options.cloudevents_source});
+  r.headers.push_back({"ce_type", std::string(type)});
+  if (ctx.timestamp_ms > 0) r.headers.push_back({"ce_time", Rfc3339(ctx.timestamp_ms)});
+}
+
+std::vector<Record> ArticleRecords(v1::Article& a, const dedup::Decision& d, const std::string& event_id,
+                                   const OutputContext& ctx, const PipelineOptions& options) {
+  a.set_uri(d.story_id);
+  a.set_version(d.version);
+  if (d.decision == v1::DECISION_CANCEL) a.set_pubstatus(v1::PUB_STATUS_CANCELED);
+  auto* prov = a.mutable_provenance();
+  prov->set_traceparent(ctx.traceparent);
+  prov->set_tracestate(ctx.tracestate);
+  v1::ArticleEvent ev;
+  ev.set_kind(d.kind);
+  ev.set_story_id(d.story_id);
+  ev.set_version(d.version);
+  ev.set_previous_version(d.previous_version);
+  *ev.mutable_change() = d.change;
+  ev.set_of_story(d.of);
+  ev.set_similarity(d.similarity);
+  *ev.mutable_source() = ctx.source;
+  if (ctx.timestamp_ms > 0) SetTimestamp(ev.mutable_event_time(), ctx.timestamp_ms);
+  ev.set_event_id(event_id);
+  const bool cancel = d.decision == v1::DECISION_CANCEL;
+  // The CloudEvents id of each record: the event id (an item's own) and what the record is.
+  const std::string ce_base = event_id + "/" + d.story_id + "/" + std::to_string(d.version);
+
+  std::vector<Record> out;
+  out.push_back(Output(options.articles_topic, d.story_id, ctx));
+  Record& art = out.back();
+  if (cancel) {
+    // Tombstone: downstream compaction removes the story.
+    v1::Article* stub = ev.mutable_article();
+    stub->set_uri(d.story_id);
+    stub->set_version(d.version);
+    stub->set_pubstatus(v1::PUB_STATUS_CANCELED);
+    *stub->mutable_provenance() = a.provenance();
+  } else {
+    art.value = a.SerializeAsString();
+    *ev.mutable_article() = a;
+  }
+  art.headers.push_back({"content-type", "application/x-protobuf; messageType=copydesk.v1.Article"});
+  AddContractHeaders(art, ctx, options, "copydesk.v1.Article", ce_base + "/article");
+
+  out.push_back(Output(options.events_topic, d.story_id, ctx));
+  Record& evr = out.back();
+  evr.value = ev.SerializeAsString();
+  evr.headers.push_back({"content-type", "application/x-protobuf; messageType=copydesk.v1.ArticleEvent"});
+  AddContractHeaders(evr, ctx, options, "copydesk.v1.ArticleEvent", ce_base + "/event");
+
+  if (!options.ninjs_topic.empty()) {
+    out.push_back(Output(options.ninjs_topic, d.story_id, ctx));
+    Record& nr = out.back();
+    if (!cancel) nr.value = normalize::ToNinjs(a);
+    nr.headers.push_back({"content-type", "application/ninjs+json"});
+    AddContractHeaders(nr, ctx, options, "copydesk.v1.Article.ninjs", ce_base + "/ninjs");
+  }
+  return out;
+}
+
+}  // namespace copydesk::ingest
