@@ -66,7 +66,8 @@ class Heartbeat {
 // One readiness condition, set by its owner from any thread. Starts not ready.
 class ReadinessFlag {
  public:
-  explicit ReadinessFlag(std::string name, std::string why_not) : name_(std::move(name)), why_not_(std::move(why_not)) {}
+  explicit ReadinessFlag(std::string name, std::string why_not)
+      : name_(std::move(name)), why_not_(std::move(why_not)) {}
   ReadinessFlag(const ReadinessFlag&) = delete;
   ReadinessFlag& operator=(const ReadinessFlag&) = delete;
 
@@ -114,8 +115,8 @@ class Registry {
  private:
   const Clock& clock_;  // borrowed
   mutable std::mutex mu_;
-  std::vector<std::weak_ptr<Heartbeat>> heartbeats_;  // guarded by mu_
-  std::vector<std::weak_ptr<ReadinessFlag>> flags_;  // guarded by mu_
+  std::vector<std::weak_ptr<Heartbeat>> heartbeats_;                                         // guarded by mu_
+  std::vector<std::weak_ptr<ReadinessFlag>> flags_;                                          // guarded by mu_
   std::vector<std::pair<std::string, std::function<std::optional<std::string>()>>> checks_;  // guarded by mu_
 };
 

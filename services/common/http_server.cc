@@ -70,8 +70,8 @@ Result<std::pair<std::string, std::string>> SplitAddress(const std::string& addr
 
 }  // namespace
 
-Result<std::unique_ptr<Server>> Server::Start(const std::string& address, std::map<std::string, Handler> routes,
-                                              ServerOptions options) {
+Result<std::unique_ptr<Server>> Server::Start(const std::string& address,
+                                              std::map<std::string, Handler> routes, ServerOptions options) {
   auto hp = SplitAddress(address);
   if (!hp.ok()) return hp.error();
   addrinfo hints{};
@@ -155,14 +155,16 @@ void Server::Run() {
     size_t end = c.in.find("\r\n\r\n");
     if (end == std::string::npos) end = c.in.find("\n\n");
     if (end == std::string::npos) {
-      if (c.in.size() > options_.max_request_bytes) respond(c, {431, "text/plain; charset=utf-8", "request too large\n"}, false);
+      if (c.in.size() > options_.max_request_bytes)
+        respond(c, {431, "text/plain; charset=utf-8", "request too large\n"}, false);
       return;
     }
     std::string_view head(c.in);
     std::string_view line = head.substr(0, head.find_first_of("\r\n"));
     const size_t sp1 = line.find(' ');
     const size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-    if (sp1 == std::string_view::npos || sp2 == std::string_view::npos || line.substr(sp2 + 1, 5) != "HTTP/") {
+    if (sp1 == std::string_view::npos || sp2 == std::string_view::npos ||
+        line.substr(sp2 + 1, 5) != "HTTP/") {
       respond(c, {400, "text/plain; charset=utf-8", "bad request\n"}, false);
       return;
     }

@@ -43,7 +43,8 @@ class Server {
   // Binds `address` ("HOST:PORT", port 0 = any free port; HOST may be a name, an IPv4
   // address or a bracketed IPv6 address) and starts the thread. `routes` maps a path (without
   // query) to its handler; other paths answer 404.
-  static Result<std::unique_ptr<Server>> Start(const std::string& address, std::map<std::string, Handler> routes,
+  static Result<std::unique_ptr<Server>> Start(const std::string& address,
+                                               std::map<std::string, Handler> routes,
                                                ServerOptions options = {});
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

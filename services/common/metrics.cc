@@ -138,7 +138,10 @@ Server::Server(const std::string& address, const Clock& health_clock)
     return http::Response{r.ok ? 200 : 503, "text/plain; charset=utf-8", r.text};
   };
   std::map<std::string, http::Handler> routes{
-      {"/metrics", [this] { return http::Response{200, "text/plain; version=0.0.4; charset=utf-8", Scrape()}; }},
+      {"/metrics",
+       [this] {
+         return http::Response{200, "text/plain; version=0.0.4; charset=utf-8", Scrape()};
+       }},
       {"/livez", [this, probe] { return probe(health_.Liveness()); }},
       {"/healthz", [this, probe] { return probe(health_.Liveness()); }},
       {"/readyz", [this, probe] { return probe(health_.Readiness()); }},

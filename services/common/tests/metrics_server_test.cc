@@ -147,7 +147,12 @@ TEST(MetricsServer, MoreConnectionsThanTheLimitDoNotBlockAScrape) {
 TEST(HttpServer, SlowRequestIsClosedAtItsDeadline) {
   http::ServerOptions o;
   o.request_timeout = 300ms;
-  auto s = http::Server::Start("127.0.0.1:0", {{"/x", [] { return http::Response{200, "text/plain", "x"}; }}}, o);
+  auto s = http::Server::Start("127.0.0.1:0",
+                               {{"/x",
+                                 [] {
+                                   return http::Response{200, "text/plain", "x"};
+                                 }}},
+                               o);
   ASSERT_TRUE(s.ok()) << s.error().reason;
   int fd = Connect(s.value()->port());
   ASSERT_GE(fd, 0);
@@ -162,7 +167,9 @@ TEST(HttpServer, SlowRequestIsClosedAtItsDeadline) {
 }
 
 TEST(HttpServer, RoutesMethodsAndQueries) {
-  auto s = http::Server::Start("127.0.0.1:0", {{"/x", [] { return http::Response{200, "text/plain", "body"}; }}});
+  auto s = http::Server::Start("127.0.0.1:0", {{"/x", [] {
+                                                  return http::Response{200, "text/plain", "body"};
+                                                }}});
   ASSERT_TRUE(s.ok()) << s.error().reason;
   const int port = s.value()->port();
   EXPECT_EQ(Get(port, "/x").body, "body");
@@ -233,7 +240,9 @@ void ExpectCleanLabels(const std::string& scrape) {
 TEST(Labels, SanitizeLabelValue) {
   EXPECT_EQ(metrics::SanitizeLabelValue("reuters"), "reuters");
   EXPECT_EQ(metrics::SanitizeLabelValue("p\xFF"), "p\xEF\xBF\xBD");
-  EXPECT_EQ(metrics::SanitizeLabelValue("a\nb"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(metrics::SanitizeLabelValue("a\nb"),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(metrics::SanitizeLabelValue("caf\xC3\xA9"), "caf\xC3\xA9");
   const std::string big(1 << 20, 'x');
   const std::string cut = metrics::SanitizeLabelValue(big);

@@ -9,12 +9,12 @@ TEST(Utf8, ValidAndInvalidSequences) {
   EXPECT_TRUE(IsValidUtf8(""));
   EXPECT_TRUE(IsValidUtf8("plain ascii"));
   EXPECT_TRUE(IsValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x93\xB0"));
-  EXPECT_FALSE(IsValidUtf8("p\xFF"));              // never valid
-  EXPECT_FALSE(IsValidUtf8("\x80"));               // stray continuation
-  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));           // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));       // surrogate U+D800
-  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));   // beyond U+10FFFF
-  EXPECT_FALSE(IsValidUtf8("\xE2\x82"));           // truncated
+  EXPECT_FALSE(IsValidUtf8("p\xFF"));             // never valid
+  EXPECT_FALSE(IsValidUtf8("\x80"));              // stray continuation
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // surrogate U+D800
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // beyond U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xE2\x82"));          // truncated
 }
 
 TEST(Utf8, ToValidReplacesEachBadByte) {
@@ -39,7 +39,10 @@ TEST(Escape, TextCannotForgeALine) {
   EXPECT_EQ(Escaped("p\xFF", EscapeStyle::kText), "p\\xff");
   EXPECT_EQ(Escaped("back\\slash", EscapeStyle::kText), "back\\\\slash");
   // C1 controls and the Unicode line separators end lines in some viewers.
-  EXPECT_EQ(Escaped("a\xC2\x85" "b\xE2\x80\xA8", EscapeStyle::kText), "a\\u{0085}b\\u{2028}");
+  EXPECT_EQ(Escaped("a\xC2\x85"
+                    "b\xE2\x80\xA8",
+                    EscapeStyle::kText),
+            "a\\u{0085}b\\u{2028}");
   EXPECT_EQ(Escaped("caf\xC3\xA9", EscapeStyle::kText), "caf\xC3\xA9");
 }
 
