@@ -17,6 +17,9 @@ void RegisterProduce(CLI::App& app);    // cmd_produce.cc
 void RegisterGet(CLI::App& app);        // cmd_get.cc
 void RegisterBench(CLI::App& app);      // cmd_bench.cc
 
+// Routes gRPC's log lines through copydesk's logger (grpc_logging.cc).
+void InstallGrpcLogging();
+
 // The process exit code, set by the subcommand that ran.
 void SetExitCode(int code);
 int ExitCode();
