@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
   RegisterNormalize(app);
   RegisterReplay(app);
   RegisterBench(app);
+  RegisterTopics(app);
   if (auto unknown = UnknownCommand(app, argc, argv)) {
     std::cerr << "copydesk: " << *unknown << "; see copydesk --help\n";
     return 2;

@@ -25,18 +25,21 @@ expect() {  # expected-exit regex-in-output command...
 }
 
 expect 2 "unknown command 'bogus'" "$BIN" bogus
+expect 2 "unknown command 'topics bogus'" "$BIN" topics bogus
 expect 2 "copydesk: .*subcommand is required" "$BIN"
 expect 2 "copydesk produce: .*--bogus" "$BIN" produce --bogus x.txt
 expect 2 "copydesk produce: .*files is required" "$BIN" produce
 expect 2 "copydesk ingest: .*--brokers" "$BIN" ingest --brokers
 expect 2 "copydesk broker ctl: .*command is required" "$BIN" broker ctl
+expect 2 "copydesk topics plan: .*--partitions" "$BIN" topics plan --partitions zero
 expect 2 "key 'ingest.nope'" "$BIN" ingest --set ingest.nope=1 --brokers 127.0.0.1:1
 expect 0 "Usage" "$BIN" --help
 expect 0 "copydesk 0.1.0" "$BIN" --version
 expect 0 "Usage" "$BIN" produce --help
 
 # Every command (and subcommand) rejects an unknown flag with 2, naming it.
-for cmd in dev broker "broker ctl" ingest lookup produce get normalize replay "bench lookup"; do
+for cmd in dev broker "broker ctl" ingest lookup produce get normalize replay "bench lookup" \
+  "topics plan" "topics apply" "topics check"; do
   # shellcheck disable=SC2086
   if "$BIN" $cmd --help >/dev/null 2>&1; then
     expect 2 "copydesk $cmd: .*--no-such-flag" "$BIN" $cmd --no-such-flag
