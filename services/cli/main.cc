@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
   RegisterReplay(app);
   RegisterBench(app);
   RegisterTopics(app);
+  RegisterSchema(app);
   if (auto unknown = UnknownCommand(app, argc, argv)) {
     std::cerr << "copydesk: " << *unknown << "; see copydesk --help\n";
     return 2;
