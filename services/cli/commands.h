@@ -18,6 +18,7 @@ void RegisterGet(CLI::App& app);        // cmd_get.cc
 void RegisterBench(CLI::App& app);      // cmd_bench.cc
 void RegisterTopics(CLI::App& app);     // cmd_topics.cc
 void RegisterSchema(CLI::App& app);     // cmd_schema.cc
+void RegisterRedrive(CLI::App& app);    // cmd_redrive.cc
 
 // Routes gRPC's log lines through copydesk's logger (grpc_logging.cc).
 void InstallGrpcLogging();

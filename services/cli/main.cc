@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
   RegisterBench(app);
   RegisterTopics(app);
   RegisterSchema(app);
+  RegisterRedrive(app);
   if (auto unknown = UnknownCommand(app, argc, argv)) {
     std::cerr << "copydesk: " << *unknown << "; see copydesk --help\n";
     return 2;

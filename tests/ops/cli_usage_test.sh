@@ -39,7 +39,7 @@ expect 0 "Usage" "$BIN" produce --help
 
 # Every command (and subcommand) rejects an unknown flag with 2, naming it.
 for cmd in dev broker "broker ctl" ingest lookup produce get normalize replay "bench lookup" \
-  "topics plan" "topics apply" "topics check" schema; do
+  "topics plan" "topics apply" "topics check" schema redrive; do
   # shellcheck disable=SC2086
   if "$BIN" $cmd --help >/dev/null 2>&1; then
     expect 2 "copydesk $cmd: .*--no-such-flag" "$BIN" $cmd --no-such-flag
