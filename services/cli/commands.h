@@ -19,6 +19,7 @@ void RegisterBench(CLI::App& app);      // cmd_bench.cc
 void RegisterTopics(CLI::App& app);     // cmd_topics.cc
 void RegisterSchema(CLI::App& app);     // cmd_schema.cc
 void RegisterRedrive(CLI::App& app);    // cmd_redrive.cc
+void RegisterProbe(CLI::App& app);      // cmd_probe.cc
 
 // Routes gRPC's log lines through copydesk's logger (grpc_logging.cc).
 void InstallGrpcLogging();

@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
   RegisterTopics(app);
   RegisterSchema(app);
   RegisterRedrive(app);
+  RegisterProbe(app);
   if (auto unknown = UnknownCommand(app, argc, argv)) {
     std::cerr << "copydesk: " << *unknown << "; see copydesk --help\n";
     return 2;
