@@ -99,11 +99,21 @@ function policy(set, objs) {
           `${cid} probes /livez (start-up, liveness) and /readyz (readiness), not /metrics (${start}, ${live}, ${ready})`);
       }
       if (c.name === "lookup") {
-        check(live === "http /livez" && start === "http /livez", `${cid} liveness and start-up on /livez (${start}, ${live})`);
-        check(ready === "grpc copydesk.v1.Lookup" || ready === "exec probe grpc",
+        // gRPC health: "liveness" is SERVING while the process serves, copydesk.v1.Lookup once the
+        // view has caught up (a rebuild must not get the pod restarted).
+        const service = (p) => p?.grpc ? (p.grpc.service ?? "") :
+          ((p?.exec?.command || []).find((a) => a.startsWith("--service=")) || "").slice("--service=".length);
+        const grpcProbe = (p) => Boolean(p?.grpc) || (p?.exec?.command || []).slice(1, 3).join(" ") === "probe grpc";
+        check(grpcProbe(c.startupProbe) && grpcProbe(c.livenessProbe) && service(c.startupProbe) === "liveness" &&
+          service(c.livenessProbe) === "liveness",
+          `${cid} start-up and liveness on the gRPC health service "liveness" (${start}, ${live})`);
+        check(grpcProbe(c.readinessProbe) && service(c.readinessProbe) === "copydesk.v1.Lookup",
           `${cid} readiness is the gRPC health of copydesk.v1.Lookup (${ready})`);
         const tls = (c.env || []).some((e) => e.name === "COPYDESK_LOOKUP_TLS_CERT");
-        if (tls) check(ready.startsWith("exec"), `${cid} with TLS probes readiness over TLS (kubelet gRPC probes are plaintext)`);
+        if (tls) {
+          check([c.startupProbe, c.livenessProbe, c.readinessProbe].every((p) => p?.exec && !p.grpc),
+            `${cid} with TLS probes over TLS (copydesk probe grpc; kubelet gRPC probes are plaintext)`);
+        }
       }
       for (const p of [c.livenessProbe, c.readinessProbe, c.startupProbe]) {
         const port = p?.grpc?.port ?? p?.httpGet?.port;
