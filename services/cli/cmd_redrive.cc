@@ -108,6 +108,50 @@ Result<redrive::Selection> ParseSelection(const RedriveFlags& f) {
   return s;
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> ParseSetHeaders(const RedriveFlags& f) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& h : f.set_headers) {
+    const auto eq = h.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Error{v1::ERROR_CODE_INTERNAL, "--set-header expects NAME=VALUE, got '" + Show(h) + "'"};
+    }
+    out.emplace_back(h.substr(0, eq), h.substr(eq + 1));
+  }
+  return out;
+}
+
+// The dead-letter topic as pass 1 sees it: markers, and the selected dead letters.
+struct DlqScan {
+  std::set<std::string> redriven;             // "P:O" of dead letters an earlier run sent
+  std::map<int32_t, int64_t> first_selected;  // per partition, the first selected offset
+  std::vector<std::string> selected;          // "P:O" of the selected dead letters
+};
+
+Status Scan(const KafkaConfig& kafka, const std::string& dlq, const redrive::Selection& selection,
+            milliseconds timeout, DlqScan* out) {
+  return ReadAll(kafka, dlq, {}, timeout, [&](const Record& r) {
+    if (auto target = redrive::MarkerTarget(r)) {
+      out->redriven.insert(*target);
+    } else if (redrive::Selected(selection, r)) {
+      out->selected.push_back(redrive::Coordinates(r));
+      out->first_selected.emplace(r.partition, r.offset);
+    }
+    return OkStatus();
+  });
+}
+
+void PrintSend(bool dry_run, const std::string& dlq, const std::string& where, const Record& dl,
+               const Record& out) {
+  std::cout << (dry_run ? "would send " : "send ") << dlq << " " << where << " -> " << out.topic
+            << " partition " << (out.partition >= 0 ? std::to_string(out.partition) : "by key")
+            << " event-id=" << Show(out.HeaderValue("event-id").value_or(""))
+            << " code=" << Show(dl.HeaderValue("x-copydesk-error-code").value_or("?"))
+            << " key=" << (out.key ? Show(*out.key) : "(none)")
+            << " bytes=" << (out.value ? std::to_string(out.value->size()) : "null") << " headers:";
+  for (const auto& h : out.headers) std::cout << " " << Show(h.key) << "=" << Show(h.value);
+  std::cout << "\n";
+}
+
 // One send: the record back to the raw topic and its marker, in one transaction per batch.
 class Sender {
  public:
@@ -170,28 +214,16 @@ int RunRedrive(RedriveFlags& f) {
   if (!st.ok()) return fail(st.error().reason, 2);
   auto selection = ParseSelection(f);
   if (!selection.ok()) return fail(selection.error().reason, 2);
-  std::vector<std::pair<std::string, std::string>> set_headers;
-  for (const auto& h : f.set_headers) {
-    const auto eq = h.find('=');
-    if (eq == std::string::npos || eq == 0)
-      return fail("--set-header expects NAME=VALUE, got '" + Show(h) + "'", 2);
-    set_headers.emplace_back(h.substr(0, eq), h.substr(eq + 1));
-  }
+  auto set_headers = ParseSetHeaders(f);
+  if (!set_headers.ok()) return fail(set_headers.error().reason, 2);
 
   // Pass 1: what was redriven before (markers) and what is selected.
-  std::set<std::string> redriven;
-  std::map<int32_t, int64_t> first_selected;
-  std::vector<std::string> selected;
-  st = ReadAll(kafka, topics.dlq, {}, milliseconds(f.timeout_ms), [&](const Record& r) {
-    if (auto target = redrive::MarkerTarget(r)) {
-      redriven.insert(*target);
-    } else if (redrive::Selected(*selection, r)) {
-      selected.push_back(redrive::Coordinates(r));
-      first_selected.emplace(r.partition, r.offset);
-    }
-    return OkStatus();
-  });
+  DlqScan scan;
+  st = Scan(kafka, topics.dlq, *selection, milliseconds(f.timeout_ms), &scan);
   if (!st.ok()) return fail(st.error().reason, 1);
+  const auto& redriven = scan.redriven;
+  const auto& first_selected = scan.first_selected;
+  const auto& selected = scan.selected;
 
   auto probe = kafka::Producer::Create(kafka.ClientProperties());
   if (!probe.ok()) return fail(probe.error().reason, 1);
@@ -218,16 +250,8 @@ int RunRedrive(RedriveFlags& f) {
           return OkStatus();
         }
         if (f.limit > 0 && sent >= f.limit) return OkStatus();
-        Record out = redrive::Restore(dl, topics.raw, *raw_parts, set_headers);
-        std::cout << (f.dry_run ? "would send " : "send ") << topics.dlq << " " << where << " -> "
-                  << out.topic << " partition "
-                  << (out.partition >= 0 ? std::to_string(out.partition) : "by key")
-                  << " event-id=" << Show(out.HeaderValue("event-id").value_or(""))
-                  << " code=" << Show(dl.HeaderValue("x-copydesk-error-code").value_or("?"))
-                  << " key=" << (out.key ? Show(*out.key) : "(none)")
-                  << " bytes=" << (out.value ? std::to_string(out.value->size()) : "null") << " headers:";
-        for (const auto& h : out.headers) std::cout << " " << Show(h.key) << "=" << Show(h.value);
-        std::cout << "\n";
+        Record out = redrive::Restore(dl, topics.raw, *raw_parts, *set_headers);
+        PrintSend(f.dry_run, topics.dlq, where, dl, out);
         ++sent;
         if (f.dry_run) return OkStatus();
         return sender->Send(out, redrive::Marker(dl, out, topics.dlq));

@@ -133,30 +133,67 @@ Server::~Server() {
   }
 }
 
-void Server::Run() {
-  std::unordered_map<int, Connection> conns;
-  auto close_conn = [&](int fd) {
-    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+// The event loop of one Server: its connections and what happens to them. Lives on the
+// server thread only.
+class Server::Loop {
+ public:
+  explicit Loop(Server& server) : s_(server) {}
+  ~Loop() {
+    for (auto& [fd, c] : conns_) ::close(fd);
+  }
+
+  // Runs until the server's eventfd is written.
+  void Run() {
+    epoll_event events[64];
+    for (;;) {
+      const int n = epoll_wait(s_.epoll_fd_, events, 64, 200);
+      for (int i = 0; i < n; ++i) {
+        const int fd = events[i].data.fd;
+        if (fd == s_.wake_fd_) return;
+        if (fd == s_.listen_fd_) {
+          AcceptAll();
+          continue;
+        }
+        auto it = conns_.find(fd);
+        if (it == conns_.end()) continue;
+        if (!it->second.writing) {
+          OnReadable(it->second);
+        } else if (events[i].events & (EPOLLERR | EPOLLHUP)) {
+          Close(fd);
+        } else {
+          OnWritable(it->second);
+        }
+      }
+      CloseExpired();
+    }
+  }
+
+ private:
+  void Close(int fd) {
+    epoll_ctl(s_.epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
     ::close(fd);
-    conns.erase(fd);
-  };
-  auto respond = [&](Connection& c, const Response& r, bool head) {
+    conns_.erase(fd);
+  }
+
+  void Respond(Connection& c, const Response& r, bool head) {
     c.out = Serialize(r, head);
     c.written = 0;
     c.writing = true;
-    c.deadline_ms = NowMs() + options_.write_timeout.count();
+    c.deadline_ms = NowMs() + s_.options_.write_timeout.count();
     epoll_event ev{};
     ev.events = EPOLLOUT;
     ev.data.fd = c.fd;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
-  };
-  // Answers a complete request head; returns false while the head is incomplete.
-  auto handle = [&](Connection& c) {
+    epoll_ctl(s_.epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+  }
+
+  // Answers a complete request head; waits for more while it is incomplete.
+  void Handle(Connection& c) {
     size_t end = c.in.find("\r\n\r\n");
     if (end == std::string::npos) end = c.in.find("\n\n");
     if (end == std::string::npos) {
-      if (c.in.size() > options_.max_request_bytes)
-        respond(c, {431, "text/plain; charset=utf-8", "request too large\n"}, false);
+      if (c.in.size() > s_.options_.max_request_bytes) {
+        Respond(c, {431, "text/plain; charset=utf-8", "request too large\n"}, false);
+      }
       return;
     }
     std::string_view head(c.in);
@@ -165,7 +202,7 @@ void Server::Run() {
     const size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
     if (sp1 == std::string_view::npos || sp2 == std::string_view::npos ||
         line.substr(sp2 + 1, 5) != "HTTP/") {
-      respond(c, {400, "text/plain; charset=utf-8", "bad request\n"}, false);
+      Respond(c, {400, "text/plain; charset=utf-8", "bad request\n"}, false);
       return;
     }
     const std::string_view method = line.substr(0, sp1);
@@ -173,62 +210,67 @@ void Server::Run() {
     target = target.substr(0, target.find('?'));
     const bool is_head = method == "HEAD";
     if (method != "GET" && !is_head) {
-      respond(c, {405, "text/plain; charset=utf-8", "only GET and HEAD\n"}, false);
+      Respond(c, {405, "text/plain; charset=utf-8", "only GET and HEAD\n"}, false);
       return;
     }
-    auto route = routes_.find(std::string(target));
-    if (route == routes_.end()) {
-      respond(c, {404, "text/plain; charset=utf-8", "not found\n"}, is_head);
+    auto route = s_.routes_.find(std::string(target));
+    if (route == s_.routes_.end()) {
+      Respond(c, {404, "text/plain; charset=utf-8", "not found\n"}, is_head);
       return;
     }
-    respond(c, route->second(), is_head);
-  };
-  auto accept_all = [&] {
+    Respond(c, route->second(), is_head);
+  }
+
+  void AcceptAll() {
     for (;;) {
-      int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      int fd = accept4(s_.listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) return;  // EAGAIN, or a transient error (EMFILE): retried on the next wake-up
-      if (conns.size() >= options_.max_connections) {
-        int oldest = -1;
-        int64_t oldest_ms = INT64_MAX;
-        for (const auto& [cfd, c] : conns) {
-          if (c.opened_ms < oldest_ms) {
-            oldest_ms = c.opened_ms;
-            oldest = cfd;
-          }
-        }
-        if (oldest >= 0) close_conn(oldest);
-      }
+      if (conns_.size() >= s_.options_.max_connections) CloseOldest();
       int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       Connection c;
       c.fd = fd;
       c.opened_ms = NowMs();
-      c.deadline_ms = c.opened_ms + options_.request_timeout.count();
-      conns.emplace(fd, std::move(c));
+      c.deadline_ms = c.opened_ms + s_.options_.request_timeout.count();
+      conns_.emplace(fd, std::move(c));
       epoll_event ev{};
       ev.events = EPOLLIN | EPOLLRDHUP;
       ev.data.fd = fd;
-      epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+      epoll_ctl(s_.epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
     }
-  };
-  auto on_readable = [&](Connection& c) {
+  }
+
+  void CloseOldest() {
+    int oldest = -1;
+    int64_t oldest_ms = INT64_MAX;
+    for (const auto& [fd, c] : conns_) {
+      if (c.opened_ms < oldest_ms) {
+        oldest_ms = c.opened_ms;
+        oldest = fd;
+      }
+    }
+    if (oldest >= 0) Close(oldest);
+  }
+
+  void OnReadable(Connection& c) {
     char buf[4096];
     bool closed = false;  // the peer closed its side (it may still read the response) or failed
     for (;;) {
       ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
       if (n > 0) {
         c.in.append(buf, static_cast<size_t>(n));
-        if (c.in.size() > options_.max_request_bytes + sizeof buf) break;
+        if (c.in.size() > s_.options_.max_request_bytes + sizeof buf) break;
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
       if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) closed = true;
       break;
     }
-    handle(c);
-    if (closed && !c.writing) close_conn(c.fd);
-  };
-  auto on_writable = [&](Connection& c) {
+    Handle(c);
+    if (closed && !c.writing) Close(c.fd);
+  }
+
+  void OnWritable(Connection& c) {
     while (c.written < c.out.size()) {
       ssize_t n = ::send(c.fd, c.out.data() + c.written, c.out.size() - c.written, MSG_NOSIGNAL);
       if (n > 0) {
@@ -240,43 +282,25 @@ void Server::Run() {
       break;
     }
     ::shutdown(c.fd, SHUT_WR);
-    close_conn(c.fd);
-  };
+    Close(c.fd);
+  }
 
-  epoll_event events[64];
-  for (;;) {
-    const int n = epoll_wait(epoll_fd_, events, 64, 200);
-    for (int i = 0; i < n; ++i) {
-      const int fd = events[i].data.fd;
-      if (fd == wake_fd_) {
-        for (auto& [cfd, c] : conns) ::close(cfd);
-        return;
-      }
-      if (fd == listen_fd_) {
-        accept_all();
-        continue;
-      }
-      auto it = conns.find(fd);
-      if (it == conns.end()) continue;
-      Connection& c = it->second;
-      if (c.writing) {
-        if (events[i].events & (EPOLLERR | EPOLLHUP)) {
-          close_conn(fd);
-        } else {
-          on_writable(c);
-        }
-      } else {
-        on_readable(c);
-      }
-    }
-    // Deadlines: a request that has not arrived, or a response not taken, in time.
+  // A request that has not arrived, or a response not taken, in time.
+  void CloseExpired() {
     const int64_t now = NowMs();
     std::vector<int> expired;
-    for (const auto& [cfd, c] : conns) {
-      if (now >= c.deadline_ms) expired.push_back(cfd);
+    for (const auto& [fd, c] : conns_) {
+      if (now >= c.deadline_ms) expired.push_back(fd);
     }
-    for (int cfd : expired) close_conn(cfd);
+    for (int fd : expired) Close(fd);
   }
+
+  Server& s_;
+  std::unordered_map<int, Connection> conns_;
+};
+
+void Server::Run() {
+  Loop(*this).Run();
 }
 
 }  // namespace copydesk::http

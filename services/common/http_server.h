@@ -55,6 +55,7 @@ class Server {
 
  private:
   Server() = default;
+  class Loop;
   void Run();
 
   std::map<std::string, Handler> routes_;  // read on the server thread only
