@@ -20,6 +20,7 @@
 
 #include "broker/broker.h"
 #include "cli/commands.h"
+#include "cli/config_flags.h"
 #include "cli/signals.h"
 #include "common/kafka.h"
 #include "copydesk/v1/lookup.grpc.pb.h"
@@ -38,6 +39,7 @@ struct BenchFlags {
   int client_threads = 2;
   int body_words = 80;
   std::string brokers;  // empty: an embedded broker in this process
+  ConfigFlags config;   // kafka.property.* for --brokers
   std::string topic = "copydesk.bench.article-events";
   std::string grpc;  // empty: serve the view in this process
   std::string data_dir;
@@ -238,7 +240,15 @@ double Quantile(std::vector<double>& v, double q) {
   return v[k];
 }
 
-int RunBenchLookup(const BenchFlags& f) {
+int RunBenchLookup(BenchFlags& f) {
+  // kafka.property.* (security, ...) apply to a cluster given with --brokers.
+  KafkaConfig kafka_config;
+  ConfigSchema schema;
+  kafka_config.Describe(schema);
+  int code = 0;
+  if (!LoadConfig(schema, f.config, "bench lookup", &code)) return code;
+  if (f.brokers.empty()) f.brokers = kafka_config.brokers;
+  const kafka::Properties extra = f.brokers.empty() ? kafka::Properties{} : kafka_config.properties;
   if (f.stories <= 0 || f.inflight <= 0 || f.client_threads <= 0) {
     std::cerr << "copydesk bench lookup: --stories, --inflight and --client-threads must be positive\n";
     return 2;
@@ -291,10 +301,11 @@ int RunBenchLookup(const BenchFlags& f) {
       brokers = embedded->bootstrap();
     }
     // 1. Load N synthetic stories into the topic.
-    auto producer = kafka::Producer::Create({{"bootstrap.servers", brokers},
-                                             {"linger.ms", "20"},
-                                             {"batch.num.messages", "2000"},
-                                             {"queue.buffering.max.messages", "200000"}});
+    kafka::Properties pprops{
+        {"linger.ms", "20"}, {"batch.num.messages", "2000"}, {"queue.buffering.max.messages", "200000"}};
+    for (const auto& [k, v] : extra) pprops[k] = v;
+    pprops["bootstrap.servers"] = brokers;
+    auto producer = kafka::Producer::Create(pprops);
     if (!producer.ok()) {
       std::cerr << "copydesk bench lookup: " << producer.error().reason << "\n";
       return 1;
@@ -347,6 +358,7 @@ int RunBenchLookup(const BenchFlags& f) {
     store = std::move(*s);
     lookup::ViewSyncOptions vo;
     vo.brokers = brokers;
+    vo.kafka = extra;
     vo.topic = f.topic;
     const double rss_before = RssBytes();
     const double cpu_rebuild = CpuSeconds();
@@ -486,6 +498,7 @@ void RegisterBench(CLI::App& app) {
       ->capture_default_str();
   lk->add_option("--body-words", f->body_words, "words per synthetic body")->capture_default_str();
   lk->add_option("--brokers", f->brokers, "use this Kafka instead of an embedded broker");
+  AddConfigFlags(lk, f->config);  // kafka.property.* for --brokers
   lk->add_option("--topic", f->topic, "topic to load")->capture_default_str();
   lk->add_option("--grpc", f->grpc, "drive an existing lookup server instead (skips loading)");
   lk->add_option("--data-dir", f->data_dir, "view directory (default: a temporary one, removed)");

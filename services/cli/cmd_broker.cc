@@ -1,9 +1,5 @@
 // `copydesk broker`: the embedded Kafka-protocol broker for local runs and tests.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -11,9 +7,11 @@
 #include <thread>
 
 #include "broker/broker.h"
+#include "cli/broker_control.h"
 #include "cli/commands.h"
 #include "cli/signals.h"
 #include "common/config.h"
+#include "common/topics.h"
 
 namespace copydesk::cli {
 namespace {
@@ -24,6 +22,8 @@ struct BrokerFlags {
   std::string control = "127.0.0.1:0";
   std::string address_file;
   bool no_address_file = false;
+  bool ninjs = false;
+  std::vector<std::string> without;
 };
 
 struct CtlFlags {
@@ -43,37 +43,35 @@ int RunCtl(const CtlFlags& f) {
   }
   std::string line;
   for (const auto& w : f.words) line += (line.empty() ? "" : " ") + w;
-  // A tiny client: connect, send one line, print the reply.
-  int fd = -1;
-  {
-    auto host = addr.substr(0, addr.rfind(':'));
-    auto port = std::stoi(addr.substr(addr.rfind(':') + 1));
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(static_cast<uint16_t>(port));
-    inet_pton(AF_INET, host.c_str(), &sa.sin_addr);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-      std::cerr << "copydesk broker ctl: cannot connect to " << addr << "\n";
-      ::close(fd);
-      return 2;
-    }
+  auto reply = SendBrokerControl(addr, line);
+  if (!reply.ok()) {
+    std::cerr << "copydesk broker ctl: " << reply.error().reason << "\n";
+    return 2;
   }
-  line += "\n";
-  if (::write(fd, line.data(), line.size()) < 0) return 2;
-  ::shutdown(fd, SHUT_WR);
-  std::string reply;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) reply.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  std::cout << reply;
-  return reply.rfind("ok", 0) == 0 ? 0 : 1;
+  std::cout << reply.value();
+  return reply.value().rfind("ok", 0) == 0 ? 0 : 1;
 }
 
 int RunBroker(const BrokerFlags& f) {
   auto& stop = InstallStopSignals();
-  auto b = broker::EmbeddedBroker::Start({.brokers = f.brokers, .partitions = f.partitions, .topics = {}});
+  // The copydesk topics from the one list (common/topics.h), less --without-topic.
+  TopicsConfig names;
+  names.ninjs_enabled = f.ninjs;
+  std::vector<broker::TopicSpec> create;
+  for (const auto& t : topics::Plan(names, {})) {
+    if (std::find(f.without.begin(), f.without.end(), t.name) == f.without.end())
+      create.push_back({t.name, 0});
+  }
+  for (const auto& w : f.without) {
+    const auto plan = topics::Plan(names, {});
+    if (std::none_of(plan.begin(), plan.end(), [&](const topics::TopicSpec& t) { return t.name == w; })) {
+      std::cerr << "copydesk broker: --without-topic " << w << ": not a copydesk topic\n";
+      return 2;
+    }
+  }
+  if (create.empty()) create.push_back({"news.raw.v1", 0});  // a mock cluster needs a topic; raw is harmless
+  auto b =
+      broker::EmbeddedBroker::Start({.brokers = f.brokers, .partitions = f.partitions, .topics = create});
   if (!b.ok()) {
     std::cerr << "copydesk broker: " << b.error().reason << "\n";
     return 1;
@@ -95,7 +93,7 @@ int RunBroker(const BrokerFlags& f) {
     std::cout << "address file: " << file << "\n";
   }
   std::cout << "brokers: " << f.brokers << ", partitions per topic: " << f.partitions << "; topics:";
-  for (const auto& t : broker::DefaultTopics()) std::cout << " " << t.name;
+  for (const auto& t : create) std::cout << " " << t.name;
   std::cout << "\nready (Ctrl-C or SIGTERM to stop)" << std::endl;
   while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ctl.value()->Stop();
@@ -124,6 +122,9 @@ void RegisterBroker(CLI::App& app) {
       "--address-file", flags->address_file,
       "where to write bootstrap/control addresses (default $COPYDESK_RUN_DIR/broker, /tmp/copydesk/broker)");
   cmd->add_flag("--no-address-file", flags->no_address_file, "do not write the address file");
+  cmd->add_flag("--ninjs", flags->ninjs, "also create the optional ninjs topic (news.articles-ninjs.v1)");
+  cmd->add_option("--without-topic", flags->without,
+                  "do not create this copydesk topic (repeatable; e.g. to try `copydesk topics apply`)");
 
   auto ctl = std::make_shared<CtlFlags>();
   auto* sub = cmd->add_subcommand(

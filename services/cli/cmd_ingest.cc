@@ -29,7 +29,7 @@ int RunIngest(IngestFlags& f) {
   if (!LoadConfig(schema, f.config, "ingest", &code)) return code;
   Status st = options.kafka.Resolve();
   if (!st.ok()) {
-    std::cerr << "copydesk ingest: " << st.error().reason << "\n";
+    PrintError("ingest", st.error().reason);
     return 2;
   }
   auto& stop = InstallStopSignals();
@@ -37,13 +37,13 @@ int RunIngest(IngestFlags& f) {
   try {
     server = std::make_unique<metrics::Server>(f.metrics_address);
   } catch (const std::exception& e) {
-    std::cerr << "copydesk ingest: cannot serve metrics on " << f.metrics_address << ": " << e.what() << "\n";
+    PrintError("ingest", "cannot serve metrics on " + f.metrics_address + ": " + e.what());
     return 2;
   }
   metrics::IngestMetrics m(server->registry());
   auto worker = ingest::Worker::Create(options, m);
   if (!worker.ok()) {
-    std::cerr << "copydesk ingest: " << worker.error().reason << "\n";
+    PrintError("ingest", worker.error().reason);
     return 1;
   }
   // Shutdown deadline: SIGTERM must end the process within 10 s even if the brokers are gone.
@@ -54,11 +54,11 @@ int RunIngest(IngestFlags& f) {
     std::_Exit(0);
   });
   watchdog.detach();
-  std::cout << "ingest: brokers " << options.kafka.brokers << ", group " << options.group_id << ", mode "
-            << options.mode << ", metrics http://" << server->address() << "/metrics" << std::endl;
+  PrintStatus("ingest", "ingest: brokers " + options.kafka.brokers + ", group " + options.group_id +
+                            ", mode " + options.mode + ", metrics http://" + server->address() + "/metrics");
   st = worker.value()->Run(stop);
   if (!st.ok()) {
-    std::cerr << "copydesk ingest: fatal: " << st.error().reason << "\n";
+    PrintError("ingest", "fatal: " + st.error().reason);
     return 3;
   }
   return 0;

@@ -74,7 +74,7 @@ int RunLookup(LookupFlags& f) {
   if (f.mtls) require_client_cert = true;
   Status st = kafka.Resolve();
   if (!st.ok()) {
-    std::cerr << "copydesk lookup: " << st.error().reason << "\n";
+    PrintError("lookup", st.error().reason);
     return 2;
   }
   lookup::LookupOptions o;
@@ -100,7 +100,7 @@ int RunLookup(LookupFlags& f) {
   if (!token_file.empty()) {
     auto t = lookup::LoadTokenFile(token_file);
     if (!t.ok()) {
-      std::cerr << "copydesk lookup: " << t.error().reason << "\n";
+      PrintError("lookup", t.error().reason);
       return 2;
     }
     for (auto& tok : *t) o.server.security.tokens.push_back(std::move(tok));
@@ -110,18 +110,18 @@ int RunLookup(LookupFlags& f) {
   try {
     server = std::make_unique<metrics::Server>(metrics_address);
   } catch (const std::exception& e) {
-    std::cerr << "copydesk lookup: cannot serve metrics on " << metrics_address << ": " << e.what() << "\n";
+    PrintError("lookup", "cannot serve metrics on " + metrics_address + ": " + e.what());
     return 2;
   }
   auto svc = lookup::LookupService::Start(o, server->registry());
   if (!svc.ok()) {
-    std::cerr << "copydesk lookup: " << svc.error().reason << "\n";
+    PrintError("lookup", svc.error().reason);
     return 1;
   }
   const std::string host = grpc_address.substr(0, grpc_address.rfind(':'));
-  std::cout << "lookup: grpc " << host << ":" << (*svc)->grpc_port() << ", metrics http://"
-            << server->address() << "/metrics, brokers " << o.brokers << ", topic " << o.topic << ", data "
-            << o.data_dir << std::endl;
+  PrintStatus("lookup", "lookup: grpc " + host + ":" + std::to_string((*svc)->grpc_port()) +
+                            ", metrics http://" + server->address() + "/metrics, brokers " + o.brokers +
+                            ", topic " + o.topic + ", data " + o.data_dir);
   while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   Logger("lookup")->info("stopping on signal");
   (*svc)->Stop();

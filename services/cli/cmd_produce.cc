@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/config_flags.h"
 #include "common/config.h"
 #include "common/kafka.h"
 #include "normalize/normalize.h"
@@ -15,8 +16,8 @@ namespace copydesk::cli {
 namespace {
 
 struct ProduceFlags {
-  std::string brokers;
-  std::string topic = "news.raw.v1";
+  ConfigFlags config;
+  std::string topic;  // default: topics.raw
   std::string content_type;
   std::string provider;
   std::string url;
@@ -27,17 +28,23 @@ struct ProduceFlags {
   std::vector<std::string> files;
 };
 
-int RunProduce(const ProduceFlags& f) {
+int RunProduce(ProduceFlags& f) {
   KafkaConfig kafka;
-  kafka.brokers = f.brokers;
+  TopicsConfig topics;
+  ConfigSchema schema;
+  kafka.Describe(schema);
+  topics.Describe(schema);
+  int code = 0;
+  if (!LoadConfig(schema, f.config, "produce", &code)) return code;
   Status st = kafka.Resolve();
   if (!st.ok()) {
     std::cerr << "copydesk produce: " << st.error().reason << "\n";
     return 2;
   }
-  auto props = kafka.ClientProperties();
-  props["enable.idempotence"] = "true";
-  props["message.max.bytes"] = "16777216";
+  const std::string topic = f.topic.empty() ? topics.raw : f.topic;
+  // Defaults first: kafka.property.* (security, sizes, ...) override them.
+  kafka::Properties props{{"enable.idempotence", "true"}, {"message.max.bytes", "16777216"}};
+  for (const auto& [k, v] : kafka.ClientProperties()) props[k] = v;
   auto producer = kafka::Producer::Create(props);
   if (!producer.ok()) {
     std::cerr << "copydesk produce: " << producer.error().reason << "\n";
@@ -63,7 +70,7 @@ int RunProduce(const ProduceFlags& f) {
       return 2;
     }
     Record r;
-    r.topic = f.topic;
+    r.topic = topic;
     if (!f.key.empty())
       r.key = f.key;
     else if (!f.guid.empty())
@@ -97,7 +104,7 @@ int RunProduce(const ProduceFlags& f) {
     std::cerr << "copydesk produce: " << st.error().reason << "\n";
     return 1;
   }
-  std::cout << "produced " << sent << " event(s) to " << f.topic << " at " << kafka.brokers << "\n";
+  std::cout << "produced " << sent << " event(s) to " << topic << " at " << kafka.brokers << "\n";
   return 0;
 }
 
@@ -109,10 +116,12 @@ void RegisterProduce(CLI::App& app) {
       "produce",
       "Send files as raw events to news.raw.v1 (one event per file; '-' reads stdin). The content-type\n"
       "header comes from the extension (.html .txt .json .nitf.xml .g2.xml .rss.xml .atom.xml .pb) or\n"
-      "--content-type.");
-  cmd->add_option("--brokers", f->brokers,
-                  "Kafka bootstrap servers (default: COPYDESK_BROKERS or the local broker)");
-  cmd->add_option("--topic", f->topic, "topic")->capture_default_str();
+      "--content-type. Kafka settings as for every command: --brokers, kafka.property.* (--set, --config,\n"
+      "COPYDESK_KAFKA_PROPERTY_*), e.g. for SASL/TLS.");
+  AddConfigFlags(cmd, f->config);
+  AddKeyFlag(cmd, f->config, "--brokers", "kafka.brokers",
+             "Kafka bootstrap servers (default: COPYDESK_BROKERS or the local broker)");
+  cmd->add_option("--topic", f->topic, "topic (default: topics.raw, news.raw.v1)");
   cmd->add_option("--content-type", f->content_type, "content-type header for every file");
   cmd->add_option("--provider", f->provider, "provider header");
   cmd->add_option("--url", f->url, "url header");

@@ -16,6 +16,13 @@ void RegisterReplay(CLI::App& app);     // cmd_replay.cc
 void RegisterProduce(CLI::App& app);    // cmd_produce.cc
 void RegisterGet(CLI::App& app);        // cmd_get.cc
 void RegisterBench(CLI::App& app);      // cmd_bench.cc
+void RegisterTopics(CLI::App& app);     // cmd_topics.cc
+void RegisterSchema(CLI::App& app);     // cmd_schema.cc
+void RegisterRedrive(CLI::App& app);    // cmd_redrive.cc
+void RegisterProbe(CLI::App& app);      // cmd_probe.cc
+
+// Routes gRPC's log lines through copydesk's logger (grpc_logging.cc).
+void InstallGrpcLogging();
 
 // The process exit code, set by the subcommand that ran.
 void SetExitCode(int code);

@@ -1,9 +1,12 @@
 #include "cli/config_flags.h"
 
+#include <chrono>
 #include <iostream>
 #include <memory>
 
+#include "cli/commands.h"
 #include "common/log.h"
+#include "common/text.h"
 
 namespace copydesk::cli {
 
@@ -23,6 +26,8 @@ void AddKeyFlag(CLI::App* cmd, ConfigFlags& flags, const std::string& flag, cons
 }
 
 bool LoadConfig(ConfigSchema& schema, const ConfigFlags& flags, const char* command, int* exit_code) {
+  static log::Options log_options;  // the process has one log configuration
+  log_options.Describe(schema);
   if (flags.help_config) {
     std::cout << "config keys of copydesk " << command
               << " (precedence: defaults < --config file < COPYDESK_* environment < flags):\n"
@@ -31,7 +36,7 @@ bool LoadConfig(ConfigSchema& schema, const ConfigFlags& flags, const char* comm
     return false;
   }
   auto fail = [&](const Status& st) {
-    std::cerr << "copydesk " << command << ": " << st.error().reason << "\n";
+    PrintError(command, st.error().reason);
     *exit_code = 2;
     return false;
   };
@@ -41,9 +46,7 @@ bool LoadConfig(ConfigSchema& schema, const ConfigFlags& flags, const char* comm
   st = schema.LoadEnv(&unknown_env);
   if (!st.ok()) return fail(st);
   for (const auto& e : unknown_env) {
-    if (e == "COPYDESK_CONFIG" || e == "COPYDESK_LOG_LEVEL" || e == "COPYDESK_RUN_DIR" ||
-        e == "COPYDESK_BROKERS")
-      continue;
+    if (e == "COPYDESK_CONFIG" || e == "COPYDESK_RUN_DIR" || e == "COPYDESK_BROKERS") continue;
     Logger("config")->warn("unknown environment variable ignored name={} (see --help-config)", e);
   }
   st = schema.LoadOverrides(flags.sets);
@@ -52,7 +55,34 @@ bool LoadConfig(ConfigSchema& schema, const ConfigFlags& flags, const char* comm
     st = schema.Set(k, v, "flag");
     if (!st.ok()) return fail(st);
   }
+  st = log::Configure(log_options);
+  if (!st.ok()) return fail(st);
+  InstallGrpcLogging();  // gRPC's verbosity follows the configured level
   return true;
+}
+
+namespace {
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void PrintStatus(const char* module, const std::string& text) {
+  if (log::CurrentFormat() == log::Format::kJson) {
+    std::cout << log::FormatLine(log::Format::kJson, NowMs(), "info", module, text) << std::flush;
+  } else {
+    std::cout << text << std::endl;
+  }
+}
+
+void PrintError(const char* command, const std::string& text) {
+  if (log::CurrentFormat() == log::Format::kJson) {
+    std::cerr << log::FormatLine(log::Format::kJson, NowMs(), "error", command, text) << std::flush;
+  } else {
+    std::cerr << "copydesk " << command << ": " << text::Escaped(text, text::EscapeStyle::kText) << std::endl;
+  }
 }
 
 }  // namespace copydesk::cli

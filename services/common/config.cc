@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/text.h"
+
 extern char** environ;
 
 namespace copydesk {
@@ -92,17 +94,23 @@ ConfigSchema& ConfigSchema::Bool(std::string key, bool* target, std::string help
 }
 
 ConfigSchema& ConfigSchema::Enum(std::string key, std::string* target, std::string help,
-                                 std::vector<std::string> allowed) {
+                                 std::vector<std::string> allowed, bool ignore_case) {
   std::string list;
   for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-  help += " (one of: " + list + ")";
+  help += " (one of: " + list + (ignore_case ? "; any case)" : ")");
   entries_.push_back(
       {std::move(key), std::move(help), *target,
-       [target, allowed = std::move(allowed), list](std::string_view v) -> Status {
-         if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
-           return Error{v1::ERROR_CODE_INTERNAL, "'" + std::string(v) + "' is not one of: " + list};
+       [target, allowed = std::move(allowed), list, ignore_case](std::string_view v) -> Status {
+         std::string value(v);
+         if (ignore_case) {
+           std::transform(value.begin(), value.end(), value.begin(),
+                          [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
          }
-         *target = std::string(v);
+         if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+           return Error{v1::ERROR_CODE_INTERNAL,
+                        "'" + text::Escaped(v, text::EscapeStyle::kText) + "' is not one of: " + list};
+         }
+         *target = std::move(value);
          return OkStatus();
        }});
   return *this;
@@ -251,6 +259,8 @@ void TopicsConfig::Describe(ConfigSchema& schema) {
   schema.String("topics.index", &index,
                 "shared near-duplicate index (compacted): every worker reads all of it, so copies "
                 "on different partitions are matched");
+  schema.String("topics.ninjs", &ninjs, "ninjs JSON rendering of the latest Article per story (compacted)");
+  schema.Bool("topics.ninjs_enabled", &ninjs_enabled, "publish the ninjs topic too (off by default)");
 }
 
 std::string DefaultAddressFile() {

@@ -20,8 +20,10 @@ class ConfigSchema {
   ConfigSchema& String(std::string key, std::string* target, std::string help);
   ConfigSchema& Int(std::string key, int64_t* target, std::string help, int64_t min, int64_t max);
   ConfigSchema& Bool(std::string key, bool* target, std::string help);
-  ConfigSchema& Enum(std::string key, std::string* target, std::string help,
-                     std::vector<std::string> allowed);
+  // One of `allowed`; with `ignore_case`, any spelling of one ("INFO", "Warning"), stored
+  // lower-cased.
+  ConfigSchema& Enum(std::string key, std::string* target, std::string help, std::vector<std::string> allowed,
+                     bool ignore_case = false);
   // Every key under `prefix.` goes verbatim into `target` (librdkafka properties).
   ConfigSchema& Passthrough(std::string prefix, std::map<std::string, std::string>* target, std::string help);
 
@@ -66,7 +68,7 @@ struct KafkaConfig {
   [[nodiscard]] std::map<std::string, std::string> ClientProperties() const;
 };
 
-// Topic names (defaults from DESIGN.md).
+// Topic names (defaults from DESIGN.md). Their settings: common/topics.h.
 struct TopicsConfig {
   std::string raw = "news.raw.v1";
   std::string articles = "news.articles.v1";
@@ -75,6 +77,9 @@ struct TopicsConfig {
   std::string outcomes = "news.ingest-outcomes.v1";
   std::string changelog = "news.dedup-changelog.v1";
   std::string index = "news.dedup-index.v1";
+  // The optional ninjs rendering of the articles (off by default).
+  std::string ninjs = "news.articles-ninjs.v1";
+  bool ninjs_enabled = false;
 
   void Describe(ConfigSchema& schema);
 };

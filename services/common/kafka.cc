@@ -4,6 +4,8 @@
 #include <thread>
 #include <utility>
 
+#include "common/log.h"
+
 namespace copydesk::kafka {
 
 void HandleDeleter::operator()(rd_kafka_t* rk) const {
@@ -34,6 +36,7 @@ Record ToRecord(const rd_kafka_message_t& m) {
 
 Result<ConfHandle> MakeConf(const Properties& props) {
   ConfHandle conf(rd_kafka_conf_new());
+  rd_kafka_conf_set_log_cb(conf.get(), &log::KafkaLogCallback);  // librdkafka's lines via copydesk's logger
   char errstr[512];
   for (const auto& [k, v] : props) {
     if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {

@@ -3,12 +3,18 @@
 #include <dirent.h>
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
 #include <simdjson.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <stdexcept>
+
+#include "common/text.h"
 
 namespace copydesk::metrics {
 namespace {
@@ -85,32 +91,87 @@ class ProcessCollector final : public prometheus::Collectable {
 
 }  // namespace
 
+std::string SanitizeLabelValue(std::string_view value) {
+  bool clean = value.size() <= kMaxLabelValueBytes;
+  for (char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7F) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return std::string(value);  // short printable ASCII: the common case
+  // Control characters become U+FFFD like invalid bytes do: a label value is shown verbatim
+  // by dashboards and alert texts.
+  std::string valid = text::ToValidUtf8(value.substr(0, std::min(value.size(), kMaxLabelValueBytes + 4)));
+  std::string out;
+  out.reserve(valid.size());
+  for (char ch : valid) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7F) {
+      out += "\xEF\xBF\xBD";
+    } else {
+      out += ch;
+    }
+  }
+  if (value.size() > kMaxLabelValueBytes || out.size() > kMaxLabelValueBytes) {
+    out = std::string(text::TruncateUtf8(out, kMaxLabelValueBytes - 3)) + "...";
+  }
+  return out;
+}
+
 struct Server::Process {
   std::shared_ptr<ProcessCollector> collector = std::make_shared<ProcessCollector>();
 };
 
-Server::Server(const std::string& address)
-    : registry_(std::make_shared<prometheus::Registry>()), process_(std::make_unique<Process>()) {
-  exposer_ = std::make_unique<prometheus::Exposer>(address, 2);
-  exposer_->RegisterCollectable(registry_);
-  exposer_->RegisterCollectable(process_->collector);
+Server::Server(const std::string& address, const Clock& health_clock)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      health_(health_clock),
+      process_(std::make_unique<Process>()) {
   host_ = address.substr(0, address.rfind(':'));
   auto& build = prometheus::BuildGauge()
                     .Name("copydesk_build_info")
                     .Help("Build information; the value is always 1.")
                     .Register(*registry_);
   build.Add({{"version", "0.1.0"}, {"normalizer", "copydesk-normalize/0.1.0"}}).Set(1);
+  auto probe = [](const health::Report& r) {
+    return http::Response{r.ok ? 200 : 503, "text/plain; charset=utf-8", r.text};
+  };
+  std::map<std::string, http::Handler> routes{
+      {"/metrics",
+       [this] {
+         return http::Response{200, "text/plain; version=0.0.4; charset=utf-8", Scrape()};
+       }},
+      {"/livez", [this, probe] { return probe(health_.Liveness()); }},
+      {"/healthz", [this, probe] { return probe(health_.Liveness()); }},
+      {"/readyz", [this, probe] { return probe(health_.Readiness()); }},
+  };
+  auto started = http::Server::Start(address, std::move(routes));
+  if (!started.ok()) throw std::runtime_error(started.error().reason);  // start-up only
+  http_ = std::move(started.value());
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  http_.reset();  // joins the thread before the registry and the health registry go
+}
 
 int Server::port() const {
-  auto ports = exposer_->GetListeningPorts();
-  return ports.empty() ? 0 : ports.front();
+  return http_->port();
 }
 
 std::string Server::address() const {
   return host_ + ":" + std::to_string(port());
+}
+
+std::string Server::Scrape() const {
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (auto& f : process_->collector->Collect()) families.push_back(std::move(f));
+  for (auto& f : families) {
+    for (auto& m : f.metric) {
+      for (auto& l : m.label) l.value = SanitizeLabelValue(l.value);
+    }
+  }
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 prometheus::Histogram::BucketBoundaries LatencyBuckets() {
@@ -239,7 +300,8 @@ IngestMetrics::IngestMetrics(prometheus::Registry& r)
                                          "differ from an uninterrupted run's.")
                                    .Register(r)
                                    .Add({})),
-      lag(lag_family, "partition"),
+      // One series per assigned input partition: topics may have more than the default cap.
+      lag(lag_family, "partition", 4096),
       provider_last_article(provider_last_family, "provider") {
   for (const char* d : {"new", "update", "redelivery", "stale", "duplicate", "syndicated", "cancel"})
     decisions.Get(d);

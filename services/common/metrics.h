@@ -1,10 +1,10 @@
 // Prometheus metrics: one struct per component, built from a registry and passed by reference
-// (STYLE.md item 9). Labels are bounded: formats, decision kinds, error codes, partitions.
+// (STYLE.md item 9). Labels are bounded: formats, decision kinds, error codes, partitions, and
+// every label value is sanitized and its family's cardinality capped (Labelled).
 // The catalogue with names, labels and meaning is in docs/METRICS.md.
 #pragma once
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -16,58 +16,106 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "common/clock.h"
+#include "common/health.h"
+#include "common/http_server.h"
+
 namespace copydesk::metrics {
 
-// Serves /metrics (and /healthz) over HTTP and owns the registry every component registers
-// into. Also registers build info and process CPU, memory and open-file gauges.
-// Thread-safe; must outlive every metrics struct built from its registry.
+// Label values as they reach a scrape: valid UTF-8 (invalid bytes and control characters become
+// U+FFFD) and at most kMaxLabelValueBytes bytes (longer values are cut at a character boundary
+// and end in "..."). A real Prometheus rejects the whole scrape on one invalid UTF-8 label value.
+inline constexpr size_t kMaxLabelValueBytes = 128;
+std::string SanitizeLabelValue(std::string_view value);
+
+// Most distinct values a Labelled family keeps by default; later values are counted under
+// kOtherLabelValue, so no input can grow a family's series without bound.
+inline constexpr size_t kDefaultMaxLabelValues = 200;
+inline constexpr std::string_view kOtherLabelValue = "other";
+
+// Serves /metrics, /livez, /readyz and /healthz (an alias of /livez) over HTTP from one
+// event-driven thread (http::Server: idle or slow clients cannot delay a scrape) and owns the
+// registry every component registers into and the health registry the probes read. Also
+// registers build info and process CPU, memory and open-file gauges. Every label value is
+// passed through SanitizeLabelValue when a scrape is served, whoever created it.
+// Thread-safe; must outlive every metrics struct built from its registry and every heartbeat
+// or readiness flag taken from health().
 class Server {
  public:
-  // `address` like "127.0.0.1:9464"; port 0 picks a free port (see port()).
-  explicit Server(const std::string& address);
+  // `address` like "127.0.0.1:9464"; port 0 picks a free port (see port()). Throws
+  // std::runtime_error when the address cannot be bound (start-up only). `health_clock` times
+  // the heartbeats (tests pass a FakeClock).
+  explicit Server(const std::string& address, const Clock& health_clock = health::MonotonicClock::Instance());
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
   ~Server();
 
   prometheus::Registry& registry() { return *registry_; }
+  health::Registry& health() { return health_; }
   [[nodiscard]] int port() const;
   [[nodiscard]] std::string address() const;
 
+  // The text exposition of every registered metric, as /metrics serves it.
+  [[nodiscard]] std::string Scrape() const;
+
  private:
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  health::Registry health_;
   struct Process;
   std::unique_ptr<Process> process_;
+  std::unique_ptr<http::Server> http_;  // stopped first: its handlers read the members above
   std::string host_;
 };
 
-// A label value cache over one family: Get("x") returns the same child every time.
+// A label value cache over one family: Get("x") returns the same child every time. Values are
+// sanitized (SanitizeLabelValue) and at most `max_values` distinct ones get their own series;
+// the rest share the kOtherLabelValue series. Thread-safe.
 template <typename T>
 class Labelled {
  public:
-  Labelled(prometheus::Family<T>& family, std::string label) : family_(family), label_(std::move(label)) {}
+  Labelled(prometheus::Family<T>& family, std::string label, size_t max_values = kDefaultMaxLabelValues)
+      : family_(family), label_(std::move(label)), max_values_(max_values) {}
   T& Get(std::string_view value) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = children_.find(std::string(value));
-    if (it != children_.end()) return *it->second;
-    T& child = family_.Add({{label_, std::string(value)}});
-    children_.emplace(std::string(value), &child);
+    // Fast path: a known value that needed no sanitizing.
+    if (auto it = children_.find(value); it != children_.end()) return *it->second;
+    std::string clean = SanitizeLabelValue(value);
+    if (auto it = children_.find(clean); it != children_.end()) return *it->second;
+    if (children_.size() >= max_values_ || clean == kOtherLabelValue) return Other();
+    T& child = family_.Add({{label_, clean}});
+    children_.emplace(std::move(clean), &child);
     return child;
   }
   // Drops the series of one label value (e.g. a revoked partition's lag).
   void Remove(std::string_view value) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = children_.find(std::string(value));
+    auto it = children_.find(SanitizeLabelValue(value));
     if (it == children_.end()) return;
     family_.Remove(it->second);
     children_.erase(it);
   }
+  // Series of this family: the distinct values kept, plus kOtherLabelValue once used.
+  [[nodiscard]] size_t size() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return children_.size() + (other_ != nullptr ? 1 : 0);
+  }
 
  private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  T& Other() {
+    if (other_ == nullptr) other_ = &family_.Add({{label_, std::string(kOtherLabelValue)}});
+    return *other_;
+  }
+
   prometheus::Family<T>& family_;
-  std::string label_;
-  std::mutex mu_;
-  std::unordered_map<std::string, T*> children_;
+  const std::string label_;
+  const size_t max_values_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, T*, Hash, std::equal_to<>> children_;  // never "other"; guarded by mu_
+  T* other_ = nullptr;  // the overflow series, created on first overflow; guarded by mu_
 };
 
 // Histogram buckets for latencies in seconds, 0.5 ms .. 10 s.
@@ -131,8 +179,8 @@ struct IngestMetrics {
   prometheus::Counter& decided_without_progress;
   // Consumer lag in messages per partition, from librdkafka statistics.
   Labelled<prometheus::Gauge> lag;
-  // Unix time of the last article published per provider (bounded: providers are configured
-  // sources, and providers beyond 200 are folded into "other").
+  // Unix time of the last article published per provider (bounded: providers beyond the first
+  // 200 distinct ones are folded into "other").
   Labelled<prometheus::Gauge> provider_last_article;
 
   // Applies one librdkafka statistics JSON document (statistics.interval.ms) to the lag gauges.

@@ -23,6 +23,9 @@ def main():
         "  name: copydesk\n",
         "  labels:\n",
         "    app.kubernetes.io/part-of: copydesk\n",
+        "    # kube-prometheus-stack loads PrometheusRules and ServiceMonitors labelled with its release\n",
+        "    # name; the overlays set it (k8s/overlays/*/monitoring-labels.yaml).\n",
+        "    release: kube-prometheus-stack\n",
         "spec:\n",
         "  groups:\n",
     ]
