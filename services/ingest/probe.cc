@@ -20,7 +20,6 @@ std::atomic<int64_t>* WorkerProbe::DecisionCounter(v1::Decision d) {
 }
 
 void WorkerProbe::Decided(const ProcessResult& res, const Record& in) {
-  counters_.consumed++;
   metrics_.consumed.Get(res.format).Increment();
   metrics_.decode_seconds.Observe(res.times.decode);
   if (res.dead_letter) {

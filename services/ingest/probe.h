@@ -38,7 +38,8 @@ class WorkerProbe {
   WorkerProbe(const WorkerProbe&) = delete;
   WorkerProbe& operator=(const WorkerProbe&) = delete;
 
-  // One input decided (or dead-lettered): formats, stage times, the decision, the provider.
+  // One input decided (or dead-lettered): formats, stage times, the decision, the provider. (The
+  // consumed counter counts every input handed to the pipeline: the worker increments it.)
   void Decided(const ProcessResult& res, const Record& in);
   // The outputs of an input with this Kafka timestamp are acknowledged at `now_ms`.
   void Delivered(int64_t now_ms, int64_t timestamp_ms);
