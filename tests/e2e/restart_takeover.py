@@ -1,4 +1,4 @@
-"""Restart and takeover determinism (issue 4): the same stream decided by an uninterrupted worker,
+"""Restart and takeover determinism: the same stream decided by an uninterrupted worker,
 by a worker killed with SIGKILL part way and replaced, and by two workers of which one is killed
 so the other takes over its partitions. Decisions (per input event id) must be identical, with
 the shared cross-partition index off and on (the default).
