@@ -15,16 +15,37 @@
 namespace copydesk::cli {
 namespace {
 
+// Without metrics.address, /metrics is served here, or on any free port of 127.0.0.1 when another
+// worker on the host has this one.
+constexpr char kDefaultMetricsAddress[] = "127.0.0.1:9464";
+
 struct IngestFlags {
   ConfigFlags config;
-  std::string metrics_address = "127.0.0.1:9464";
+  std::string metrics_address;  // empty: kDefaultMetricsAddress, else any free port
 };
+
+// The metrics server: at the configured address (a failure is the caller's), or at the default
+// address and, when that is in use, at any free port.
+std::unique_ptr<metrics::Server> ServeMetrics(const std::string& configured) {
+  if (!configured.empty()) return std::make_unique<metrics::Server>(configured);
+  try {
+    return std::make_unique<metrics::Server>(kDefaultMetricsAddress);
+  } catch (const std::exception& e) {
+    auto server = std::make_unique<metrics::Server>("127.0.0.1:0");
+    Logger("ingest")->warn("metrics port in use, serving on another port default={} address={} reason=\"{}\"",
+                           kDefaultMetricsAddress, server->address(), e.what());
+    return server;
+  }
+}
 
 int RunIngest(IngestFlags& f) {
   ingest::WorkerOptions options;
   ConfigSchema schema;
   options.Describe(schema);
-  schema.String("metrics.address", &f.metrics_address, "HTTP address of /metrics (port 0 = any free port)");
+  schema.String(
+      "metrics.address", &f.metrics_address,
+      "HTTP address of /metrics (port 0 = any free port); default 127.0.0.1:9464, or any free port of "
+      "127.0.0.1 when that one is in use");
   int code = 0;
   if (!LoadConfig(schema, f.config, "ingest", &code)) return code;
   Status st = options.kafka.Resolve();
@@ -35,9 +56,11 @@ int RunIngest(IngestFlags& f) {
   auto& stop = InstallStopSignals();
   std::unique_ptr<metrics::Server> server;
   try {
-    server = std::make_unique<metrics::Server>(f.metrics_address);
+    server = ServeMetrics(f.metrics_address);
   } catch (const std::exception& e) {
-    PrintError("ingest", "cannot serve metrics on " + f.metrics_address + ": " + e.what());
+    PrintError("ingest", "cannot serve metrics on " +
+                             (f.metrics_address.empty() ? std::string(kDefaultMetricsAddress) : f.metrics_address) +
+                             ": " + e.what());
     return 2;
   }
   metrics::IngestMetrics m(server->registry());
@@ -82,7 +105,7 @@ void RegisterIngest(CLI::App& app) {
   AddKeyFlag(cmd, f->config, "--instance-id", "ingest.instance_id",
              "stable worker id (transactional.id suffix)");
   AddKeyFlag(cmd, f->config, "--metrics", "metrics.address",
-             "HTTP address of /metrics, default 127.0.0.1:9464");
+             "HTTP address of /metrics; default 127.0.0.1:9464, or any free port when that one is in use");
   cmd->callback([f] { SetExitCode(RunIngest(*f)); });
 }
 

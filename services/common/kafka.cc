@@ -82,6 +82,14 @@ Result<int> PartitionCount(rd_kafka_t* rk, const std::string& topic, int timeout
   return count;
 }
 
+std::optional<std::string> ClusterId(rd_kafka_t* rk, int timeout_ms) {
+  char* id = rd_kafka_clusterid(rk, timeout_ms);
+  if (id == nullptr) return std::nullopt;
+  std::string out(id);
+  rd_kafka_mem_free(rk, id);
+  return out;
+}
+
 Result<std::pair<int64_t, int64_t>> Watermarks(rd_kafka_t* rk, const std::string& topic, int32_t partition,
                                                int timeout_ms) {
   int64_t lo = 0, hi = 0;

@@ -71,6 +71,9 @@ std::vector<TopicPartitionOffset> FromList(const rd_kafka_topic_partition_list_t
 
 // Partition count of a topic from broker metadata, or an error.
 Result<int> PartitionCount(rd_kafka_t* rk, const std::string& topic, int timeout_ms = 10000);
+// The cluster's id from broker metadata, waiting at most `timeout_ms`; nullopt when the broker
+// has not said it (yet, or ever: an old broker).
+std::optional<std::string> ClusterId(rd_kafka_t* rk, int timeout_ms = 5000);
 // Low and high watermark of a partition from the broker.
 Result<std::pair<int64_t, int64_t>> Watermarks(rd_kafka_t* rk, const std::string& topic, int32_t partition,
                                                int timeout_ms = 5000);
@@ -112,7 +115,7 @@ class Producer {
   // The highest offset acknowledged so far on (topic, partition), -1 if none.
   [[nodiscard]] int64_t LastAckedOffset(const std::string& topic, int32_t partition) const;
 
-  // Delivery tracking for pipelined producing (the at-least-once worker releases an output only
+  // Delivery tracking for the at-least-once worker (it releases an output only
   // once the changelog records sent before it are acknowledged). Every Send() gets the next
   // sequence number (1, 2, ...); last_sequence() is the latest one (0 = none yet).
   [[nodiscard]] uint64_t last_sequence() const { return next_seq_ - 1; }
@@ -174,7 +177,7 @@ class Consumer {
   std::optional<TopicPartitionOffset> TakeOutOfRange();
   // After Poll returned nullopt: where a partition's end was reached, when that was the reason
   // (`enable.partition.eof=true`). The offset is the partition's end, past any transaction
-  // markers, which a consumer never receives. Cleared by the call.
+  // control records, which a consumer never receives. Cleared by the call.
   std::optional<TopicPartitionOffset> TakeEndOfPartition();
   // Commits the given next-offsets; synchronously unless `async` (then errors are not reported).
   Status Commit(const std::vector<TopicPartitionOffset>& offsets, bool async = false);
@@ -193,8 +196,9 @@ class Consumer {
   Status Resume(const std::vector<TopicPartitionOffset>& partitions);
   // Records of an assigned partition not yet delivered, as of the last fetch response (the end
   // librdkafka last saw minus the position; `start` stands for the position before the first
-  // delivery). With a transactional producer upstream the end includes a commit marker, which is
-  // never delivered, so 1 can mean caught up. nullopt until a fetch has reported the end.
+  // delivery). With a transactional producer upstream the end includes a transaction control
+  // record, which is never delivered, so 1 can mean caught up. nullopt until a fetch has reported
+  // the end.
   [[nodiscard]] std::optional<int64_t> Lag(const std::string& topic, int32_t partition, int64_t start) const;
   std::vector<TopicPartitionOffset> Assignment() const;
   GroupMetadataHandle GroupMetadata() const;

@@ -127,7 +127,7 @@ std::vector<dedup::Mutation> OverlayStore::Pending() const {
   return out;
 }
 
-Status OverlayStore::Commit(const std::vector<dedup::Mutation>& extra) {
+Status OverlayStore::Persist(const std::vector<dedup::Mutation>& extra) {
   Status st = WriteThrough(extra);
   if (st.ok()) Discard();
   return st;

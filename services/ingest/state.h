@@ -1,6 +1,9 @@
-// Per-partition dedup state with batch semantics: changes made while a batch is open are kept
-// in an overlay, become durable only when the batch commits, and vanish when it aborts, so a
-// rewound batch is decided again against exactly the state it first saw.
+// A partition's dedup state with batch semantics: the changes decided in the open batch are
+// staged in an overlay over the partition's store, and reach the store only when the batch is
+// persisted at its commit. An aborted batch keeps them staged: its inputs are rewound and replay
+// their decisions from the staged memos (some of its outputs may be visible already), and the next
+// commit persists them. Discard drops them; the worker calls it only for a batch it has written
+// already (WriteThrough), or never, since a partition that goes takes its store with it.
 #pragma once
 
 #include <cstdint>
@@ -10,22 +13,23 @@
 #include <string>
 #include <vector>
 
+#include "dedup/index_format.h"
 #include "dedup/partition_store.h"
-#include "dedup/records.h"
 #include "dedup/state_store.h"
 
 namespace copydesk::ingest {
 
-// A StateStore over a base store plus an uncommitted overlay. Single-threaded (poll thread).
+// A StateStore over a base store plus the open batch's overlay. Used on the poll thread, except
+// WriteThrough, which a transactional commit runs on its writer thread while the poll thread
+// leaves the store alone.
 class OverlayStore final : public dedup::StateStore {
  public:
   explicit OverlayStore(std::unique_ptr<dedup::StateStore> base) : base_(std::move(base)) {}
   // Over a PartitionStore, band entries skip the overlay while the store keeps them in memory:
-  // they go to it at once, are never written through, and never vanish with a Discard. That is
-  // the overlay's meaning only because the worker never discards a batch it did not commit while
-  // it keeps the partition: an abort keeps the batch staged (it is decided again from its memos),
-  // and a partition that goes takes its store with it (reopened, the store rebuilds its band
-  // entries from the committed documents).
+  // they go to it at once, are never written through, and stay when a batch is discarded. That
+  // keeps the overlay's meaning only because the worker never discards a batch it has not written:
+  // an abort keeps the batch staged, and a partition that goes takes its store with it (reopened,
+  // the store rebuilds its band entries from the persisted documents).
   explicit OverlayStore(std::unique_ptr<dedup::PartitionStore> base)
       : partition_(base.get()), base_(std::move(base)) {}
 
@@ -38,11 +42,11 @@ class OverlayStore final : public dedup::StateStore {
   // The mutations of the open batch, in key order (the last write of each key).
   [[nodiscard]] std::vector<dedup::Mutation> Pending() const;
   // Makes the open batch durable in the base store, together with `extra` (e.g. the partition's
-  // committed-offset marker) in the same atomic write.
-  Status Commit(const std::vector<dedup::Mutation>& extra = {});
-  // Commit in two steps: WriteThrough copies the open batch (and `extra`) to the base store but
+  // checkpoint) in the same atomic write, and closes it.
+  Status Persist(const std::vector<dedup::Mutation>& extra = {});
+  // Persist in two steps: WriteThrough copies the open batch (and `extra`) to the base store but
   // keeps it staged (it shadows identical values, and Pending() still lists it, e.g. for a retry
-  // after an abort); Discard then closes the batch. Commit = WriteThrough + Discard.
+  // after an abort); Discard then closes the batch. Persist = WriteThrough + Discard.
   Status WriteThrough(const std::vector<dedup::Mutation>& extra = {});
   // Records which keys each Apply() writes, for TakeChanges() (off by default).
   void TrackChanges(bool on) { track_changes_ = on; }
@@ -65,7 +69,7 @@ class OverlayStore final : public dedup::StateStore {
   // has nothing in the overlay and skips the ordered map. A decision makes some 20 bucket scans
   // and a few reads, each otherwise a lower_bound over up to ~15,000 staged keys.
   static constexpr size_t kFilterBits = size_t{1} << 18;
-  static constexpr size_t kFilterPrefix = dedup::internal::kBandPrefixSize;  // one LSH bucket
+  static constexpr size_t kFilterPrefix = dedup::kBandBucketPrefixSize;  // one LSH bucket
   static size_t FilterBit(std::string_view s) { return std::hash<std::string_view>{}(s) % kFilterBits; }
   static bool Test(const std::vector<uint64_t>& bits, std::string_view s) {
     const size_t b = FilterBit(s);

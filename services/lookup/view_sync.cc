@@ -7,15 +7,6 @@
 namespace copydesk::lookup {
 namespace {
 
-// The broker's cluster id, or "" when the broker does not say.
-std::string ClusterIdOf(rd_kafka_t* rk) {
-  char* id = rd_kafka_clusterid(rk, 5000);
-  if (id == nullptr) return {};
-  std::string out(id);
-  rd_kafka_mem_free(rk, id);
-  return out;
-}
-
 // partition -> (log start, high watermark).
 using Marks = std::map<int32_t, std::pair<int64_t, int64_t>>;
 
@@ -99,7 +90,8 @@ Result<int> ViewSync::Attach(kafka::Consumer& consumer) {
   auto log = Logger("lookup");
   auto count = kafka::PartitionCount(consumer.raw(), options_.topic, 5000);
   if (!count.ok()) return count.error();
-  const std::string cluster = ClusterIdOf(consumer.raw());
+  // The broker's cluster id, or "" when the broker does not say.
+  const std::string cluster = kafka::ClusterId(consumer.raw()).value_or("");
   const std::string stored_cluster = store_.ClusterId();
   const std::string stored_topic = store_.Topic();
   const Offsets stored = store_.StoredOffsets();

@@ -1,4 +1,4 @@
-"""Chaos test of the ingest pipeline (issue 5): a mixed, paced stream through 3 brokers x 12
+"""Chaos test of the ingest pipeline: a mixed, paced stream through 3 brokers x 12
 partitions, 3 ingest workers and the lookup service while workers are SIGKILLed and SIGTERMed, a
 broker goes down and Produce/Fetch requests fail; then the same stream once more on a fresh
 broker with one worker and no faults (the reference). An independent python3-kafka consumer

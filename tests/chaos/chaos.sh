@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Chaos test of the ingest pipeline (issue 5): see tests/chaos/chaos.py for what it does and checks.
+# Chaos test of the ingest pipeline: see tests/chaos/chaos.py for what it does and checks.
 # Usage: chaos.sh COPYDESK_BIN SOURCE_DIR [chaos.py options, e.g. --events 100000]
 # KEEP=1 keeps the work directory (logs, collected topics) for inspection.
 set -euo pipefail

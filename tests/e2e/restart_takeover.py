@@ -1,4 +1,4 @@
-"""Restart and takeover determinism (issue 4): the same stream decided by an uninterrupted worker,
+"""Restart and takeover determinism: the same stream decided by an uninterrupted worker,
 by a worker killed with SIGKILL part way and replaced, and by two workers of which one is killed
 so the other takes over its partitions. Decisions (per input event id) must be identical, with
 the shared cross-partition index off and on (the default).
@@ -9,7 +9,8 @@ timestamps (set by the producer, 20 ms apart), produced before the workers start
 function of the input log, not of when the workers read it (services/ingest/README.md,
 "Progress and the visibility wait").
 
-Usage: restart_takeover.py COPYDESK_BIN SOURCE_DIR [--events N]
+Usage: restart_takeover.py COPYDESK_BIN SOURCE_DIR [--events N] [--dump FILE]
+--dump writes every run's decisions (per event id) as JSON, to compare two binaries' runs.
 Runs copydesk processes on private embedded brokers; produces with confluent-kafka and reads
 news.ingest-outcomes.v1 live (the mock broker keeps only ~5 MiB per partition)."""
 import json
@@ -27,6 +28,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 
 BIN, SRC = sys.argv[1], sys.argv[2]
 N = int(sys.argv[sys.argv.index("--events") + 1]) if "--events" in sys.argv else 1200
+DUMP = sys.argv[sys.argv.index("--dump") + 1] if "--dump" in sys.argv else None
 DATA = os.path.join(SRC, "..", "shared", "data", "reuters-story-versions",
                     "stream_2008-09_to_2008-11.articles.jsonl")
 PARTITIONS = 4
@@ -269,6 +271,7 @@ def main():
         # Partition-local dedup, then the shared cross-partition index (the default): decisions
         # must equal the uninterrupted run's exactly in both.
         linked = {}
+        dump = {}
         for shared in ("false", "true"):
             SHARED["on"] = shared
             log("--- dedup.shared_index=%s (decisions must be identical)" % shared)
@@ -279,8 +282,15 @@ def main():
                     decisions[d[0]] = decisions.get(d[0], 0) + 1
             log("uninterrupted: %d events, decisions by enum value %s" % (len(ref.seen), sorted(decisions.items())))
             linked[shared] = sum(n for d, n in decisions.items() if d in (DUPLICATE, SYNDICATED))
-            ok = compare(ref, run(evs, "restart"), "restart after SIGKILL") and ok
-            ok = compare(ref, run(evs, "takeover"), "takeover after SIGKILL") and ok
+            restart = run(evs, "restart")
+            takeover = run(evs, "takeover")
+            ok = compare(ref, restart, "restart after SIGKILL") and ok
+            ok = compare(ref, takeover, "takeover after SIGKILL") and ok
+            dump[shared] = {name: {eid: sorted(map(list, o)) for eid, o in r.seen.items()}
+                            for name, r in (("uninterrupted", ref), ("restart", restart), ("takeover", takeover))}
+        if DUMP:
+            with open(DUMP, "w") as f:
+                json.dump(dump, f, sort_keys=True)
         # The shared index must have linked copies across partitions, or the exact comparison
         # above tested only partition-local decisions.
         log("duplicate/syndicated decisions: %d partition-local, %d with the shared index"

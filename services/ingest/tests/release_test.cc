@@ -88,7 +88,7 @@ TEST(OverlayStore, TakeChangesReturnsWhatWasStagedSinceTheLastTake) {
   // After an abort every staged key is published again.
   s.MarkAllChanged();
   EXPECT_EQ(s.TakeChanges().size(), 2u);
-  ASSERT_TRUE(s.Commit().ok());
+  ASSERT_TRUE(s.Persist().ok());
   EXPECT_TRUE(s.TakeChanges().empty());
 }
 

@@ -24,14 +24,14 @@ dedup::MutationBatch Batch(const std::vector<std::pair<std::string, std::optiona
   return b;
 }
 
-TEST(OverlayStore, ChangesAreInvisibleToTheBaseUntilCommitAndDroppedOnDiscard) {
+TEST(OverlayStore, ChangesAreInvisibleToTheBaseUntilPersistAndDroppedOnDiscard) {
   auto base = std::make_unique<dedup::MemoryStateStore>();
   auto* base_raw = base.get();
   OverlayStore s(std::move(base));
   ASSERT_TRUE(s.Apply(Batch({{"a", "1"}})).ok());
   EXPECT_EQ(s.Get("a").value(), "1");
   EXPECT_FALSE(base_raw->Get("a").value());
-  ASSERT_TRUE(s.Commit().ok());
+  ASSERT_TRUE(s.Persist().ok());
   EXPECT_EQ(base_raw->Get("a").value(), "1");
   ASSERT_TRUE(s.Apply(Batch({{"a", "2"}, {"a", std::nullopt}})).ok());
   EXPECT_FALSE(s.Get("a").value());
@@ -47,7 +47,7 @@ TEST(OverlayStore, WriteThroughCopiesTheBatchToTheBaseAndKeepsItStagedUntilDisca
   auto* base_raw = base.get();
   OverlayStore s(std::move(base));
   ASSERT_TRUE(s.Apply(Batch({{"m", "marker"}})).ok());
-  ASSERT_TRUE(s.Commit().ok());
+  ASSERT_TRUE(s.Persist().ok());
   ASSERT_TRUE(s.Apply(Batch({{"a", "1"}, {"b", std::nullopt}})).ok());
   // The marker is removed in the same write as the state.
   ASSERT_TRUE(s.WriteThrough({{"m", std::nullopt}}).ok());
@@ -65,7 +65,7 @@ TEST(OverlayStore, WriteThroughCopiesTheBatchToTheBaseAndKeepsItStagedUntilDisca
 TEST(OverlayStore, ScanMergesTheOverlayOverTheBase) {
   OverlayStore s(std::make_unique<dedup::MemoryStateStore>());
   ASSERT_TRUE(s.Apply(Batch({{"p/a", "1"}, {"p/b", "2"}, {"q/x", "9"}})).ok());
-  ASSERT_TRUE(s.Commit().ok());
+  ASSERT_TRUE(s.Persist().ok());
   ASSERT_TRUE(s.Apply(Batch({{"p/b", std::nullopt}, {"p/c", "3"}, {"o/z", "0"}})).ok());
   std::vector<std::string> seen;
   ASSERT_TRUE(s.Scan("p/", "p/", [&](std::string_view k, std::string_view v) {
@@ -118,7 +118,7 @@ TEST(OverlayStore, FilteredReadsMatchAPlainMergeOfOverlayAndBase) {
       ASSERT_TRUE(owned.empty());
     }
     if (round % 7 == 6) {  // commit: the model's staged changes reach its base
-      ASSERT_TRUE(s.Commit().ok());
+      ASSERT_TRUE(s.Persist().ok());
       for (const auto& [k, deleted] : staged) {
         if (deleted) {
           base.erase(k);
@@ -175,9 +175,9 @@ TEST(OverlayStore, BandEntriesOverAPartitionStoreSkipTheOverlayWhileInMemory) {
   dedup::PartitionStore* part = opened.value().get();
   OverlayStore s(std::move(opened.value()));
   ASSERT_EQ(s.partition(), part);
-  char k1[dedup::internal::kBandEntryKeySize], k2[dedup::internal::kBandEntryKeySize];
-  dedup::internal::WriteBandEntryKey(k1, 0, 7, 1000, 1);
-  dedup::internal::WriteBandEntryKey(k2, 0, 7, 2000, 2);
+  char k1[dedup::kBandEntryKeySize], k2[dedup::kBandEntryKeySize];
+  dedup::WriteBandEntryKey(k1, 0, 7, 1000, 1);
+  dedup::WriteBandEntryKey(k2, 0, 7, 2000, 2);
   const std::string band1(k1, sizeof(k1)), band2(k2, sizeof(k2));
   ASSERT_TRUE(s.Apply(Batch({{band1, ""}, {"d/1", "doc"}})).ok());
   EXPECT_EQ(part->Get(band1).value(), "");  // in the partition store already
@@ -195,14 +195,13 @@ TEST(OverlayStore, BandEntriesOverAPartitionStoreSkipTheOverlayWhileInMemory) {
   EXPECT_EQ(s.Pending().size(), 2u);
   EXPECT_FALSE(part->Get(band2).value());
   std::vector<std::string> bucket;
-  ASSERT_TRUE(s.Scan(band1.substr(0, dedup::internal::kBandPrefixSize), "",
-                     [&](std::string_view k, std::string_view) {
-                       bucket.emplace_back(k);
-                       return true;
-                     })
-                  .ok());
+  ASSERT_TRUE(
+      s.Scan(band1.substr(0, dedup::kBandBucketPrefixSize), "", [&](std::string_view k, std::string_view) {
+         bucket.emplace_back(k);
+         return true;
+       }).ok());
   EXPECT_EQ(bucket, std::vector<std::string>{band2});
-  ASSERT_TRUE(s.Commit().ok());
+  ASSERT_TRUE(s.Persist().ok());
   EXPECT_EQ(part->Get(band2).value(), "");
   EXPECT_FALSE(part->Get(band1).value());
 }

@@ -26,7 +26,7 @@
 #include "common/metrics.h"
 #include "copydesk/v1/events.pb.h"
 #include "dedup/partition_store.h"
-#include "dedup/records.h"
+#include "dedup/index_format.h"
 #include "dedup/rocksdb_store.h"
 #include "ingest/worker.h"
 
@@ -217,7 +217,7 @@ TEST_F(AtLeastOnceWorker, OutputsAreReleasedOnceTheirMemoIsAcknowledgedBeforeThe
   EXPECT_LT(CommittedOffset(), 0) << "no offset may be committed while the batch is open";
 
   // The decision memo that reproduces the outcome is on the changelog already.
-  const std::string memo = dedup::internal::MemoKey(0, 0);
+  const std::string memo = dedup::DecisionLogKey(0, 0);
   auto changelog = ReadTopic(broker_->bootstrap(), "news.dedup-changelog.v1", 1000, 5s);
   bool found = false;
   for (const auto& r : changelog) found = found || (r.key && *r.key == memo);
@@ -559,10 +559,10 @@ TEST(LostPartitions, TheOpenBatchIsAbortedAndNothingOfItIsPublished) {
 }
 
 // A restarted worker reuses its local state only when nothing reached the changelog partition
-// since its marker. One offset more is a real cluster's commit marker, or (the embedded broker
-// writes none) a record another worker wrote meanwhile: that must be read back, and a record
-// means a restore.
-TEST(LocalState, OneChangelogRecordWrittenSinceTheMarkerForcesARestore) {
+// since its checkpoint. One offset more is a real cluster's transaction control record, or (the
+// embedded broker writes none) a record another worker wrote meanwhile: that must be read back,
+// and a record means a restore.
+TEST(LocalState, OneChangelogRecordWrittenSinceTheCheckpointForcesARestore) {
   auto b = broker::EmbeddedBroker::Start({.brokers = 1, .partitions = 1, .topics = {}});
   ASSERT_TRUE(b.ok()) << b.error().reason;
   auto& broker = *b.value();
