@@ -1,7 +1,8 @@
 """The fault run's input: Reuters story versions as `text/plain`, re-deliveries and poison events.
 
 One pass is a deterministic list of events {id, key, headers, value, kind, of}:
-- `reuters`: a record of ../shared/data/reuters-story-versions in stream order: value = title,
+- `reuters` (`generated` without the data): a record of ../shared/data/reuters-story-versions
+  (stream_2008-09_to_2008-11.articles.jsonl) in stream order: value = title,
   blank line, body; key = headers `guid` = the story id; `provider` = reuters; `version` = its
   version in the stream (so that a re-sent older version can be told from a change);
 - `redelivery`: the bytes, key and headers of an earlier `reuters` event under a new event id
@@ -60,7 +61,7 @@ def build(data_dir, src_dir, n_records=1371, n_redeliveries=150, n_poison=60, se
             ri += 1
             key, headers, value = gen_events._text_event(PROVIDER, r["guid"], r["title"], r["body"],  # noqa: SLF001
                                                          r["version"])
-            ev = {"kind": "reuters", "guid": r["guid"], "version": r["version"]}
+            ev = {"kind": "generated" if fallback else "reuters", "guid": r["guid"], "version": r["version"]}
             sent_ok.append(len(first))
         ev.update(id=eid, key=key, headers=headers + [("event-id", eid.encode())], value=value)
         first.append(ev)
