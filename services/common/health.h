@@ -25,35 +25,23 @@
 
 namespace copydesk::health {
 
-// Milliseconds of std::chrono::steady_clock (not the Unix epoch): heartbeat ages do not jump
-// with the wall clock.
-class MonotonicClock final : public Clock {
- public:
-  [[nodiscard]] int64_t NowMillis() const override {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  }
-  static const MonotonicClock& Instance() {
-    static const MonotonicClock clock;
-    return clock;
-  }
-};
+// Heartbeat ages are read on the clock's monotonic reading: they do not jump with the wall clock.
+inline int64_t MonotonicMillis(const Clock& clock) { return clock.MonotonicMicros() / 1000; }
 
 // One loop's heartbeat. Beat() is a relaxed atomic store: cheap enough for every iteration.
 class Heartbeat {
  public:
   Heartbeat(std::string name, std::chrono::milliseconds max_age, const Clock& clock)
-      : name_(std::move(name)), max_age_ms_(max_age.count()), clock_(clock), last_ms_(clock.NowMillis()) {}
+      : name_(std::move(name)), max_age_ms_(max_age.count()), clock_(clock), last_ms_(MonotonicMillis(clock)) {}
   Heartbeat(const Heartbeat&) = delete;
   Heartbeat& operator=(const Heartbeat&) = delete;
 
-  void Beat() { last_ms_.store(clock_.NowMillis(), std::memory_order_relaxed); }
+  void Beat() { last_ms_.store(MonotonicMillis(clock_), std::memory_order_relaxed); }
   [[nodiscard]] const std::string& name() const { return name_; }
   [[nodiscard]] int64_t max_age_ms() const { return max_age_ms_; }
   // Milliseconds since the latest beat (since creation before the first).
   [[nodiscard]] int64_t AgeMillis() const {
-    return clock_.NowMillis() - last_ms_.load(std::memory_order_relaxed);
+    return MonotonicMillis(clock_) - last_ms_.load(std::memory_order_relaxed);
   }
 
  private:
@@ -95,7 +83,7 @@ struct Report {
 // The heartbeats and readiness conditions of one process. Thread-safe.
 class Registry {
  public:
-  explicit Registry(const Clock& clock = MonotonicClock::Instance()) : clock_(clock) {}
+  explicit Registry(const Clock& clock = SystemClock::Instance()) : clock_(clock) {}
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 

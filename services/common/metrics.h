@@ -45,7 +45,7 @@ class Server {
   // `address` like "127.0.0.1:9464"; port 0 picks a free port (see port()). Throws
   // std::runtime_error when the address cannot be bound (start-up only). `health_clock` times
   // the heartbeats (tests pass a FakeClock).
-  explicit Server(const std::string& address, const Clock& health_clock = health::MonotonicClock::Instance());
+  explicit Server(const std::string& address, const Clock& health_clock = SystemClock::Instance());
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
   ~Server();

@@ -95,9 +95,8 @@ int main(int argc, char** argv) {
     }
     for (size_t f = 0; f < inputs.size(); ++f) {
       copydesk::v1::Article article;
-      if (copydesk::normalize::internal::DecodeTextWith(inputs[f], meta, limits, params, article).ok()) {
-        copydesk::normalize::internal::Finalize(meta, article);
-      } else {
+      if (!copydesk::normalize::internal::DecodeTextWith(inputs[f], meta, limits, params, article).ok() ||
+          !copydesk::normalize::internal::Finalize(meta, limits, inputs[f].size(), article, nullptr).ok()) {
         article.Clear();
       }
       const std::string& body = article.body_text();
