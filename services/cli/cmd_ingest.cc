@@ -58,9 +58,10 @@ int RunIngest(IngestFlags& f) {
   try {
     server = ServeMetrics(f.metrics_address);
   } catch (const std::exception& e) {
-    PrintError("ingest", "cannot serve metrics on " +
-                             (f.metrics_address.empty() ? std::string(kDefaultMetricsAddress) : f.metrics_address) +
-                             ": " + e.what());
+    PrintError("ingest",
+               "cannot serve metrics on " +
+                   (f.metrics_address.empty() ? std::string(kDefaultMetricsAddress) : f.metrics_address) +
+                   ": " + e.what());
     return 2;
   }
   metrics::IngestMetrics m(server->registry());

@@ -26,13 +26,18 @@
 namespace copydesk::health {
 
 // Heartbeat ages are read on the clock's monotonic reading: they do not jump with the wall clock.
-inline int64_t MonotonicMillis(const Clock& clock) { return clock.MonotonicMicros() / 1000; }
+inline int64_t MonotonicMillis(const Clock& clock) {
+  return clock.MonotonicMicros() / 1000;
+}
 
 // One loop's heartbeat. Beat() is a relaxed atomic store: cheap enough for every iteration.
 class Heartbeat {
  public:
   Heartbeat(std::string name, std::chrono::milliseconds max_age, const Clock& clock)
-      : name_(std::move(name)), max_age_ms_(max_age.count()), clock_(clock), last_ms_(MonotonicMillis(clock)) {}
+      : name_(std::move(name)),
+        max_age_ms_(max_age.count()),
+        clock_(clock),
+        last_ms_(MonotonicMillis(clock)) {}
   Heartbeat(const Heartbeat&) = delete;
   Heartbeat& operator=(const Heartbeat&) = delete;
 

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "normalize/ascii.h"
-#include "normalize/html/extract.h"
 #include "normalize/deadline.h"
+#include "normalize/html/extract.h"
 #include "normalize/internal.h"
 #include "normalize/xml_item.h"
 #include "normalize/xml_util.h"
@@ -420,7 +420,8 @@ class FeedItems final : public ItemDecoder {
       head_.reset(xmlDocCopyNode(const_cast<xmlNode*>(channel_), doc_.get(), 2));
       for (const xmlNode* c = channel_->children; head_ && c; c = c->next) {
         if (IsElement(c, "item") || IsElement(c, "entry")) continue;
-        if (xmlNode* copy = xmlDocCopyNode(const_cast<xmlNode*>(c), doc_.get(), 1)) xmlAddChild(head_.get(), copy);
+        if (xmlNode* copy = xmlDocCopyNode(const_cast<xmlNode*>(c), doc_.get(), 1))
+          xmlAddChild(head_.get(), copy);
       }
       if (head_) channel_ = head_.get();
     }

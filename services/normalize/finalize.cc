@@ -8,9 +8,9 @@
 #include <string>
 
 #include "normalize/deadline.h"
+#include "normalize/field_pass.h"
 #include "normalize/fingerprint.h"
 #include "normalize/internal.h"
-#include "normalize/field_pass.h"
 #include "normalize/unicode.h"
 
 namespace copydesk::normalize::internal {

@@ -91,7 +91,8 @@ Status FinishArticle(Format format, const Metadata& meta, bool container_item, c
     item_meta = meta;
     item_meta.url.clear();
   }
-  if (Status st = internal::Finalize(container_item ? item_meta : meta, limits, input_bytes, article, diagnostics);
+  if (Status st =
+          internal::Finalize(container_item ? item_meta : meta, limits, input_bytes, article, diagnostics);
       !st.ok()) {
     return st;
   }
@@ -158,8 +159,8 @@ Result<std::vector<Item>> SplitItems(internal::ItemDecoder& dec, Format format, 
     const Limits item_limits = budget.For(limits);
     Status st = dec.Decode(i, meta, item_limits, article);
     if (st.ok()) {
-      st = FinishArticle(format, meta, container, item_limits, container ? it.bytes.size() : input_bytes, article,
-                         &it.diagnostics);
+      st = FinishArticle(format, meta, container, item_limits, container ? it.bytes.size() : input_bytes,
+                         article, &it.diagnostics);
     }
     if (!st.ok()) {
       it.article = st.error();
@@ -217,7 +218,7 @@ Result<std::vector<Item>> ItemsImpl(std::string_view bytes, const Metadata& meta
   if (format == Format::kRawArticle) return UnwrapRawArticle(bytes, meta, limits, budget, envelope_depth);
   if (format == Format::kRss || format == Format::kAtom || format == Format::kNewsMlG2 ||
       format == Format::kNewsMl1) {
-    auto dec = format == Format::kNewsMlG2 ? internal::OpenNewsMlG2(bytes, limits)
+    auto dec = format == Format::kNewsMlG2  ? internal::OpenNewsMlG2(bytes, limits)
                : format == Format::kNewsMl1 ? internal::OpenNewsMl1(bytes, limits)
                                             : internal::OpenFeed(bytes, limits);
     if (!dec.ok()) return dec.error();

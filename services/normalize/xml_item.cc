@@ -32,7 +32,8 @@ std::string StandaloneXml(const xmlNode* n) {
             (d->prefix == nullptr || xmlStrEqual(d->prefix, (*ns)->prefix));
     }
     if (own || !(*ns)->href) continue;
-    declarations += (*ns)->prefix ? " xmlns:" + std::string(reinterpret_cast<const char*>((*ns)->prefix)) : " xmlns";
+    declarations +=
+        (*ns)->prefix ? " xmlns:" + std::string(reinterpret_cast<const char*>((*ns)->prefix)) : " xmlns";
     declarations += "=\"";
     for (const xmlChar* c = (*ns)->href; *c; ++c) {
       if (*c == '"') {

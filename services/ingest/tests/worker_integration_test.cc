@@ -25,8 +25,8 @@
 #include "common/kafka.h"
 #include "common/metrics.h"
 #include "copydesk/v1/events.pb.h"
-#include "dedup/partition_store.h"
 #include "dedup/index_format.h"
+#include "dedup/partition_store.h"
 #include "dedup/rocksdb_store.h"
 #include "ingest/worker.h"
 
