@@ -10,6 +10,8 @@
 #include "cli/signals.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/topic_admin.h"
+#include "common/topics.h"
 #include "ingest/worker.h"
 
 namespace copydesk::cli {
@@ -49,9 +51,20 @@ int RunIngest(IngestFlags& f) {
   int code = 0;
   if (!LoadConfig(schema, f.config, "ingest", &code)) return code;
   Status st = options.kafka.Resolve();
+  if (st.ok()) st = options.Validate();
   if (!st.ok()) {
     PrintError("ingest", st.error().reason);
     return 2;
+  }
+  if (options.check_topics) {
+    topics::CheckOptions check;
+    check.max_value_bytes = options.max_value_bytes;
+    st = topics::CheckTopics(options.kafka, options.topics,
+                             topics::IngestRoles(options.shared_index, options.topics.ninjs_enabled), check);
+    if (!st.ok()) {
+      PrintError("ingest", st.error().reason + "\n(ingest.check_topics=false skips this check)");
+      return 2;
+    }
   }
   auto& stop = InstallStopSignals();
   std::unique_ptr<metrics::Server> server;
@@ -70,6 +83,7 @@ int RunIngest(IngestFlags& f) {
     PrintError("ingest", worker.error().reason);
     return 1;
   }
+  worker.value()->AttachHealth(server->health());
   // Shutdown deadline: SIGTERM must end the process within 10 s even if the brokers are gone.
   std::thread watchdog([&stop] {
     while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -10,6 +10,8 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/topic_admin.h"
+#include "common/topics.h"
 #include "lookup/service.h"
 
 namespace copydesk::cli {
@@ -28,6 +30,7 @@ int RunLookup(LookupFlags& f) {
   std::string data_dir = "./copydesk-data/lookup";
   std::string tls_cert, tls_key, tls_client_ca, token_file, tokens;
   bool require_client_cert = false;
+  bool check_topics = true;
   int64_t max_wait_ms = 30000;
   int64_t block_cache_mib = 128, hot_cache_mib = 512;
   int64_t max_watch_streams = 1000, max_waiting_calls = 1000, wait_threads = 2;
@@ -39,6 +42,8 @@ int RunLookup(LookupFlags& f) {
       .String("lookup.grpc_address", &grpc_address, "gRPC listen address HOST:PORT (port 0 = any free port)")
       .String("metrics.address", &metrics_address, "HTTP address of /metrics (port 0 = any free port)")
       .String("lookup.data_dir", &data_dir, "directory of the RocksDB view")
+      .Bool("lookup.check_topics", &check_topics,
+            "check at start-up that the events topic exists with the settings the lookup needs")
       .String("lookup.tls_cert", &tls_cert, "TLS server certificate (PEM); with it, plaintext is refused")
       .String("lookup.tls_key", &tls_key, "TLS server private key (PEM)")
       .String("lookup.tls_client_ca", &tls_client_ca, "CA (PEM) client certificates must chain to (mTLS)")
@@ -76,6 +81,13 @@ int RunLookup(LookupFlags& f) {
   if (!st.ok()) {
     PrintError("lookup", st.error().reason);
     return 2;
+  }
+  if (check_topics) {
+    st = topics::CheckTopics(kafka, topics, topics::LookupRoles(), topics::CheckOptions{});
+    if (!st.ok()) {
+      PrintError("lookup", st.error().reason + "\n(lookup.check_topics=false skips this check)");
+      return 2;
+    }
   }
   lookup::LookupOptions o;
   o.brokers = kafka.brokers;
@@ -118,6 +130,11 @@ int RunLookup(LookupFlags& f) {
     PrintError("lookup", svc.error().reason);
     return 1;
   }
+  // /readyz: ready once the view has caught up with the events topic (as the gRPC health).
+  server->health().AddReadinessCheck("lookup view", [service = svc->get()]() -> std::optional<std::string> {
+    if (service->sync().caught_up()) return std::nullopt;
+    return "the view is catching up with the events topic";
+  });
   const std::string host = grpc_address.substr(0, grpc_address.rfind(':'));
   PrintStatus("lookup", "lookup: grpc " + host + ":" + std::to_string((*svc)->grpc_port()) +
                             ", metrics http://" + server->address() + "/metrics, brokers " + o.brokers +
@@ -125,6 +142,7 @@ int RunLookup(LookupFlags& f) {
   while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   Logger("lookup")->info("stopping on signal");
   (*svc)->Stop();
+  server.reset();  // the readiness check reads the service: no scrape after this point
   return 0;
 }
 

@@ -302,9 +302,25 @@ IngestMetrics::IngestMetrics(prometheus::Registry& r)
                                    .Add({})),
       // One series per assigned input partition: topics may have more than the default cap.
       lag(lag_family, "partition", 4096),
-      provider_last_article(provider_last_family, "provider") {
+      provider_last_article(provider_last_family, "provider"),
+      items_family(prometheus::BuildCounter()
+                       .Name("copydesk_ingest_items_total")
+                       .Help("Items of inputs (one per single-item input, one per entry of a feed or "
+                             "newsMessage), by format and result (a decision, or dead_letter).")
+                       .Register(r)) {
   for (const char* d : {"new", "update", "redelivery", "stale", "duplicate", "syndicated", "cancel"})
     decisions.Get(d);
+}
+
+prometheus::Counter& IngestMetrics::Item(std::string_view format, std::string_view result) {
+  std::lock_guard<std::mutex> lock(items_mu_);
+  std::pair<std::string, std::string> key(SanitizeLabelValue(format), SanitizeLabelValue(result));
+  if (auto it = items_.find(key); it != items_.end()) return *it->second;
+  if (items_.size() >= 512) key = {std::string(kOtherLabelValue), std::string(kOtherLabelValue)};
+  if (auto it = items_.find(key); it != items_.end()) return *it->second;
+  prometheus::Counter& c = items_family.Add({{"format", key.first}, {"result", key.second}});
+  items_.emplace(std::move(key), &c);
+  return c;
 }
 
 void IngestMetrics::OnStatistics(std::string_view json) {

@@ -10,6 +10,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -183,8 +184,18 @@ struct IngestMetrics {
   // 200 distinct ones are folded into "other").
   Labelled<prometheus::Gauge> provider_last_article;
 
+  // Items decided or dead-lettered, by the input's format and the result (a decision name, or
+  // dead_letter): a single-item input is one item, a feed or newsMessage one per entry. Both labels
+  // come from closed sets; past 512 pairs they share one "other" series.
+  prometheus::Family<prometheus::Counter>& items_family;
+  prometheus::Counter& Item(std::string_view format, std::string_view result);
+
   // Applies one librdkafka statistics JSON document (statistics.interval.ms) to the lag gauges.
   void OnStatistics(std::string_view json);
+
+ private:
+  std::mutex items_mu_;
+  std::map<std::pair<std::string, std::string>, prometheus::Counter*, std::less<>> items_;  // guarded
 };
 
 }  // namespace copydesk::metrics

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "common/log.h"
+#include "normalize/timezone.h"
 
 namespace copydesk::ingest {
 
@@ -31,6 +32,61 @@ void WorkerOptions::Resolve() {
     auto absolute = std::filesystem::absolute(state_dir, ec);
     if (!ec) state_dir = absolute.lexically_normal().string();
   }
+}
+
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Calls `f(provider, zone)` for each "provider=zone" of a comma-separated list; false at the first
+// entry without '=' or with an empty side.
+template <typename F>
+bool ForEachProviderZone(std::string_view list, F f) {
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    std::string_view entry = Trim(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    if (entry.empty()) continue;
+    const size_t eq = entry.find('=');
+    if (eq == std::string_view::npos) return f(entry, std::string_view(), false);
+    if (!f(Trim(entry.substr(0, eq)), Trim(entry.substr(eq + 1)), true)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status WorkerOptions::Validate() const {
+  if (!timezone.empty() && !normalize::IsTimezone(timezone)) {
+    return Error{v1::ERROR_CODE_INTERNAL,
+                 "normalize.timezone: '" + timezone + "' is not an IANA time zone name (e.g. Europe/Berlin)"};
+  }
+  std::string problem;
+  ForEachProviderZone(provider_timezones, [&](std::string_view provider, std::string_view zone, bool has_eq) {
+    if (!has_eq || provider.empty() || zone.empty()) {
+      problem = "normalize.provider_timezones: '" + std::string(provider) +
+                "' is not provider=Zone (e.g. 'dpa=Europe/Berlin,afp=Europe/Paris')";
+    } else if (!normalize::IsTimezone(zone)) {
+      problem = "normalize.provider_timezones: '" + std::string(zone) + "' (provider " +
+                std::string(provider) + ") is not an IANA time zone name";
+    }
+    return problem.empty();
+  });
+  if (!problem.empty()) return Error{v1::ERROR_CODE_INTERNAL, problem};
+  return OkStatus();
+}
+
+std::map<std::string, std::string, std::less<>> WorkerOptions::ProviderTimezones() const {
+  std::map<std::string, std::string, std::less<>> out;
+  ForEachProviderZone(provider_timezones, [&](std::string_view provider, std::string_view zone, bool has_eq) {
+    if (has_eq) out[std::string(provider)] = std::string(zone);
+    return true;
+  });
+  return out;
 }
 
 void WorkerOptions::RemoveStoppedDefaultInstances() const {
@@ -95,6 +151,23 @@ void WorkerOptions::Describe(ConfigSchema& schema) {
              "opening a partition's state retries transient Kafka errors for this long, then the worker "
              "exits with status 3",
              100, 86'400'000);
+  schema.Int("ingest.max_output_bytes", &max_output_bytes,
+             "largest output record (the output topics' max.message.bytes); an input whose Article or "
+             "ArticleEvent would be larger goes to the dead-letter topic with OUTPUT_TOO_LARGE",
+             1024, 256 << 20);
+  schema.Bool("ingest.cloudevents", &cloudevents,
+              "CloudEvents binary-mode headers (ce_*) on every output record");
+  schema.String("ingest.cloudevents_source", &cloudevents_source, "the ce_source of the CloudEvents headers");
+  schema.String("normalize.timezone", &timezone,
+                "IANA time zone in which times without a zone or offset are read; empty = UTC");
+  schema.String("normalize.provider_timezones", &provider_timezones,
+                "per-provider time zones, 'provider=Zone,provider=Zone' (e.g. 'dpa=Europe/Berlin'); "
+                "override normalize.timezone");
+  schema.Bool("ingest.check_topics", &check_topics,
+              "check at start-up that every topic exists with the partitions, cleanup policy and "
+              "max.message.bytes the worker needs");
+  schema.Int("ingest.liveness_max_age_ms", &liveness_max_age_ms,
+             "/livez fails when the poll loop has not turned for this long", 1000, 3'600'000);
   schema.String("ingest.state_dir", &state_dir,
                 "local dedup state (RocksDB per partition) under <dir>/<instance id>; default "
                 "copydesk-data/ingest in the working directory; empty = memory only, restored from the "

@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 
 #include "common/config.h"
+#include "common/result.h"
 
 namespace copydesk::ingest {
 
@@ -54,12 +57,31 @@ struct WorkerOptions {
   // Opening a partition's state (and restoring it from the changelog) retries transient Kafka
   // errors for this long, then fails the worker (exit 3; the orchestrator restarts it).
   int64_t restore_timeout_ms = 300000;
+  // The largest output record (the output topics' max.message.bytes): an input whose Article or
+  // ArticleEvent would be larger is dead-lettered with OUTPUT_TOO_LARGE.
+  int64_t max_output_bytes = 1048588;
+  // CloudEvents binary-mode headers on every output record, with this ce_source.
+  bool cloudevents = false;
+  std::string cloudevents_source = "urn:copydesk:ingest";
+  // Times without a zone or offset are read in the provider's zone from `provider_timezones`
+  // ("provider=Zone,provider=Zone"), else in `timezone`; "" = UTC. Zones are IANA names.
+  std::string timezone;
+  std::string provider_timezones;
+  // At start-up, check that every topic the worker uses exists with the partitions, cleanup
+  // policy and max.message.bytes it needs (copydesk topics check); exit 2 when not.
+  bool check_topics = true;
+  // /livez fails when the poll loop has not turned for this long (a wedged worker is restarted).
+  int64_t liveness_max_age_ms = 120000;
 
   // Registers every key on a config schema.
   void Describe(ConfigSchema& schema);
   [[nodiscard]] bool transactional() const { return mode == kTransactional; }
   // Fills in the derived defaults: the instance id, an absolute state_dir.
   void Resolve();
+  // Checks what the schema cannot: time zone names and the provider_timezones list.
+  [[nodiscard]] Status Validate() const;
+  // provider -> IANA zone, from provider_timezones (Validate() first).
+  [[nodiscard]] std::map<std::string, std::string, std::less<>> ProviderTimezones() const;
 
   // Removes, under state_dir, the directories of this host's workers that ran with the default
   // instance id ("<host>-<pid>") and are no longer running: a default id is new for every process,

@@ -136,6 +136,7 @@ Result<normalize::Metadata> InputRun::Admit() {
   meta.url = headers_.url;
   meta.provider = headers_.provider;
   meta.guid = headers_.guid;
+  meta.timezone = options_.TimezoneOf(headers_.provider);
   meta.version = headers_.version;
   meta.event_id = event_id_;
   meta.event_time_ms = in_.timestamp_ms;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,14 @@ struct PipelineOptions {
   // output record (pipeline_outputs.h); ce_source is `cloudevents_source`.
   bool cloudevents = false;
   std::string cloudevents_source = "urn:copydesk:ingest";
+  // The IANA time zone in which times without a zone or offset are read (normalize::Metadata::
+  // timezone): the provider's entry of `provider_timezones`, else `timezone`; "" = UTC.
+  std::string timezone;
+  std::map<std::string, std::string, std::less<>> provider_timezones;
+  [[nodiscard]] const std::string& TimezoneOf(std::string_view provider) const {
+    auto it = provider_timezones.find(provider);
+    return it != provider_timezones.end() ? it->second : timezone;
+  }
 };
 
 // Stage timings of one event, in seconds, for the metrics.

@@ -21,6 +21,18 @@ std::atomic<int64_t>* WorkerProbe::DecisionCounter(v1::Decision d) {
 
 void WorkerProbe::Decided(const ProcessResult& res, const Record& in) {
   metrics_.consumed.Get(res.format).Increment();
+  for (const ItemResult& item : res.items) {
+    metrics_
+        .Item(res.format, item.dead_letter ? std::string_view("dead_letter")
+                                           : std::string_view(dedup::DecisionName(item.decision)))
+        .Increment();
+    // An item of a multi-item input dead-lettered on its own (the input's own dead letter is
+    // counted below).
+    if (item.dead_letter && !res.dead_letter) {
+      counters_.dead_letters++;
+      metrics_.dead_letters.Get(item.dead_letter->CodeName()).Increment();
+    }
+  }
   metrics_.decode_seconds.Observe(res.times.decode);
   if (res.dead_letter) {
     counters_.dead_letters++;

@@ -55,6 +55,13 @@ Worker::Worker(WorkerOptions options, metrics::IngestMetrics& metrics, const Clo
   pipeline_.outcomes_topic = options_.topics.outcomes;
   pipeline_.limits.max_bytes = static_cast<size_t>(options_.max_value_bytes);
   pipeline_.limits.max_millis = static_cast<uint32_t>(options_.max_event_millis);
+  pipeline_.max_output_bytes = static_cast<size_t>(options_.max_output_bytes);
+  pipeline_.worker = options_.instance_id;
+  pipeline_.ninjs_topic = options_.topics.ninjs_enabled ? options_.topics.ninjs : std::string();
+  pipeline_.cloudevents = options_.cloudevents;
+  pipeline_.cloudevents_source = options_.cloudevents_source;
+  pipeline_.timezone = options_.timezone;
+  pipeline_.provider_timezones = options_.ProviderTimezones();
 }
 
 Worker::~Worker() {
@@ -114,9 +121,16 @@ Status Worker::Run(const std::atomic<bool>& stop) {
   return fatal_.ok() ? Shutdown() : ExitFatal();
 }
 
+void Worker::AttachHealth(health::Registry& registry) {
+  heartbeat_ =
+      registry.AddHeartbeat("ingest poll loop", std::chrono::milliseconds(options_.liveness_max_age_ms));
+  ready_ = registry.AddReadiness("ingest partitions", "not yet polled the consumer group");
+}
+
 // Each step either is due or returns at once; a failure aborts the open batch and backs off.
 void Worker::Turn(int64_t& backoff_ms, bool& caught_up) {
   auto log = Logger("ingest");
+  if (heartbeat_) heartbeat_->Beat();
   auto fail = [&](std::string_view what, const Error& e) {
     log->warn("{}, aborting batch reason=\"{}\"", what, e.reason);
     AbortBatch(e.reason);
@@ -143,6 +157,10 @@ void Worker::Turn(int64_t& backoff_ms, bool& caught_up) {
       log->warn("consumer error reason=\"{}\"", polled.error().reason);
     }
   } else {
+    if (ready_ && !restoring && !reported_ready_) {
+      ready_->SetReady();
+      reported_ready_ = true;
+    }
     caught_up = !polled.value();
     if (polled.value()) {
       if (Status st = HandleEvent(*polled.value()); !st.ok())
@@ -443,6 +461,10 @@ void Worker::UpdateGauges() {
     waiting += !p.held.empty();
   }
   probe_.Partitions(partitions_.size(), restoring, waiting);
+  if (ready_ && restoring > 0) {
+    ready_->SetNotReady(std::to_string(restoring) + " partition(s) restoring their state");
+    reported_ready_ = false;
+  }
 }
 
 void Worker::UpdateStoreSizes() {

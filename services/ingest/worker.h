@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/health.h"
 #include "common/metrics.h"
 #include "common/result.h"
 #include "ingest/band_budget.h"
@@ -41,6 +42,11 @@ class Worker {
   // Runs until `stop` is set (then commits or aborts the open batch and leaves the group) or a
   // fatal error (returned: the process exits with status 3 so that the orchestrator restarts it).
   Status Run(const std::atomic<bool>& stop);
+
+  // Reports to /livez and /readyz (call before Run): the poll loop beats a heartbeat every turn
+  // (live while its latest beat is younger than ingest.liveness_max_age_ms), and the worker is
+  // ready once it has polled the group and no assigned partition is restoring its state.
+  void AttachHealth(health::Registry& registry);
   [[nodiscard]] const WorkerCounters& counters() const { return probe_.counters(); }
 
  private:
@@ -115,9 +121,12 @@ class Worker {
   std::unique_ptr<Committer> committer_;
 
   // Scheduling, on the poll thread.
-  bool waits_for_progress_ = false;  // shared index on and ingest.visibility_wait_ms > 0
-  bool ever_assigned_ = false;       // a rebalance has assigned partitions once
-  bool closing_ = false;             // being destroyed: a revoke commits nothing
+  bool waits_for_progress_ = false;               // shared index on and ingest.visibility_wait_ms > 0
+  bool ever_assigned_ = false;                    // a rebalance has assigned partitions once
+  bool closing_ = false;                          // being destroyed: a revoke commits nothing
+  std::shared_ptr<health::Heartbeat> heartbeat_;  // null without AttachHealth
+  std::shared_ptr<health::ReadinessFlag> ready_;
+  bool reported_ready_ = false;
   uint64_t assignments_ = 0;
   int64_t last_store_size_ms_ = 0;
   int64_t last_index_drain_ms_ = 0;
