@@ -45,13 +45,17 @@ Status AlterTopicConfigs(rd_kafka_t* rk, const std::string& name,
 struct CheckOptions {
   int64_t max_value_bytes = 10 << 20;  // ingest.max_value_bytes (sizes the outputs)
   int expect_raw_partitions = 0;       // 0 = any
-  std::chrono::milliseconds timeout{10000};
+  std::chrono::milliseconds timeout{3000};
+  // When the cluster does not answer within `timeout`, log a warning and pass: a service then
+  // starts and its clients retry (the lookup reports NOT_SERVING meanwhile) instead of
+  // restart-looping while the brokers come up. A cluster that answers is always checked.
+  bool pass_when_unreachable = true;
 };
 
 // The start-up check: every topic of `roles` exists, has the partitions its rule asks for, and
 // (where the cluster lets it read them) the required cleanup.policy and max.message.bytes.
-// Error: one line per problem, each naming the topic and the fix. Unverifiable settings are
-// logged as warnings (module "topics"), not errors.
+// Error: one line per problem, each naming the topic and the fix. Unverifiable settings, and an
+// unreachable cluster with pass_when_unreachable, are logged as warnings (module "topics").
 Status CheckTopics(const KafkaConfig& kafka, const TopicsConfig& names, const std::vector<Role>& roles,
                    const CheckOptions& options);
 

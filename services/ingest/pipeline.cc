@@ -319,6 +319,9 @@ std::string FormatLabel(std::string_view content_type) {
     case normalize::Format::kRss: return "rss";
     case normalize::Format::kAtom: return "atom";
     case normalize::Format::kRawArticle: return "raw-article";
+    case normalize::Format::kAnpa1312: return "anpa1312";
+    case normalize::Format::kIptc7901: return "iptc7901";
+    case normalize::Format::kNewsMl1: return "newsml1";
     case normalize::Format::kUnknown: break;
   }
   return "unknown";

@@ -247,7 +247,8 @@ class Sanitizer {
 };
 
 bool Sanitizer::Fix(std::string_view in, FieldClass c, std::string* out) {
-  const bool multiline = c == FieldClass::kBody || c == FieldClass::kMarkup;
+  // Paragraph fields (notes, rights, captions, descriptions) keep their line breaks as sent.
+  const bool multiline = c == FieldClass::kBody || c == FieldClass::kMarkup || c == FieldClass::kParagraph;
   const size_t limit = Limit(c);
   const bool clean = IsClean(in, multiline);
   if (clean && in.size() <= limit) return false;

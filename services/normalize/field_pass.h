@@ -3,7 +3,7 @@
 // the proto later is covered without a change here.
 //
 // Every string comes out valid UTF-8 (invalid sequences become U+FFFD), free of NUL and other
-// control characters (C0, DEL, C1; '\n' and '\t' stay only in the multi-line body fields, where
+// control characters (C0, DEL, C1; '\n' and '\t' stay only in the multi-line body and paragraph fields, where
 // "\r\n" and a lone '\r' become '\n'; in any other field a tab or line break becomes a space), and
 // no longer than its field class allows (cut on a code point boundary):
 //   label      256 B   type, role, rel, scheme, code, mime_type, format, language, charset, ...

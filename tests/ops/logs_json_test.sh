@@ -5,7 +5,9 @@
 # line, invalid UTF-8 and terminal escapes; then the broker is killed (librdkafka logs its
 # connection failures) and the worker is stopped. Every line the worker wrote, on stdout and
 # stderr, must parse as one JSON object with time, level, module, message and fields; the
-# forged text must stay inside a field; librdkafka's lines must be there as module "kafka".
+# forged text must never become a record of its own (the pipeline refuses such a header with
+# INVALID_HEADER, whose reason names the header, not its value; a value that is logged stays
+# inside a field); librdkafka's lines must be there as module "kafka".
 # Also: an unknown level stops start-up (exit 2) naming the key and the allowed values.
 # Usage: logs_json_test.sh COPYDESK_BINARY
 set -euo pipefail
@@ -75,7 +77,7 @@ kill -0 "$INGEST" 2>/dev/null && fail "ingest did not stop within 15 s of SIGTER
 
 "$PY" - "$WORK/ingest.out.log" "$WORK/ingest.err.log" <<'PY'
 import json, sys
-lines, modules, forged_inside = 0, set(), False
+lines, modules, forged_inside, refused = 0, set(), False, False
 for path in sys.argv[1:]:
     with open(path, "rb") as f:
         for n, raw in enumerate(f, 1):
@@ -93,11 +95,14 @@ for path in sys.argv[1:]:
                 sys.exit(f"FAIL: {path}:{n}: a header forged a record: {text!r}")
             if any("\nforged line" in v or "\n2026-01-01" in v for v in rec["fields"].values()):
                 forged_inside = True
+            if rec["message"] == "dead letter" and rec["fields"].get("code") == "INVALID_HEADER":
+                refused = True
             modules.add(rec["module"])
             lines += 1
 print(f"{lines} lines, every one a JSON object; modules {sorted(modules)}")
-if not forged_inside:
-    sys.exit("FAIL: the forged content-type was not logged inside a field (the test lost its hostile input)")
+if not (forged_inside or refused):
+    sys.exit("FAIL: the forged content-type was neither refused (INVALID_HEADER) nor logged inside a field "
+             "(the test lost its hostile input)")
 if "kafka" not in modules:
     sys.exit("FAIL: no librdkafka line went through the logger (module kafka)")
 if "ingest" not in modules:

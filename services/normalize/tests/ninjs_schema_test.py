@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import urllib.parse
 
 try:
     import jsonschema
@@ -129,10 +130,18 @@ def round_trip_losses(orig, out):
         if a not in out.get("altids", []):
             lost.append("altid %r" % a)
 
+    def same_url(a, b):
+        # A host is case-insensitive; copydesk writes it in lower case (WHATWG URL parsing).
+        if not isinstance(a, str) or not isinstance(b, str):
+            return a == b
+        pa, pb = urllib.parse.urlsplit(a), urllib.parse.urlsplit(b)
+        return pa._replace(netloc=pa.netloc.lower()) == pb._replace(netloc=pb.netloc.lower())
+
     def rendition_lost(orig_r, got_rs, where):
         keys = ("name", "href", "contenttype", "width", "height", "sizeinbytes", "duration", "title", "format")
         want = {k: orig_r[k] for k in keys if k in orig_r}
-        if not any(all(g.get(k) == v for k, v in want.items()) for g in got_rs):
+        same = lambda k, g, v: same_url(g.get(k), v) if k == "href" else g.get(k) == v
+        if not any(all(same(k, g, v) for k, v in want.items()) for g in got_rs):
             lost.append("%s rendition %r" % (where, want))
 
     for r in orig.get("renditions", []):
