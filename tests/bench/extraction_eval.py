@@ -9,6 +9,7 @@ pages; F1 is the harmonic mean of the two means. Accuracy = exact token-sequence
 Usage: /usr/bin/python3 tests/bench/extraction_eval.py [--bin build/bin/copydesk] [--data DIR]
        [--worst 10] [--no-labels]
 Env: COPYDESK_BIN, COPYDESK_BENCH_DATA override the defaults.
+Prints BENCH lines for scripts/bench (tests/bench/bench_result.py).
 """
 import argparse
 import collections
@@ -21,6 +22,8 @@ import subprocess
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_result import emit  # noqa: E402
 TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
 
@@ -117,6 +120,7 @@ def eval_labels(labels_path, results, html_dir):
     print("\nMetadata vs hand labels (%d pages, %s)" % (len(labels), os.path.relpath(labels_path, REPO)))
     for k, (ok, n) in fields.items():
         print("  %-10s %3d/%-3d  %.1f%%" % (k, ok, n, 100.0 * ok / n if n else 0))
+        emit("HTML metadata vs hand labels: %s" % k, "%d/%d (%.1f %%)" % (ok, n, 100.0 * ok / n if n else 0))
     for k, ms in misses.items():
         for m in ms[:8]:
             print("    miss %-9s %s  want=%r got=%r" % (k, m[0], m[1], m[2]))
@@ -176,6 +180,10 @@ def main():
     print("Article body on %d pages (%s), %d normalize errors" % (n, data, errors))
     print("  precision %.4f  recall %.4f  F1 %.4f (+- %.4f bootstrap)  accuracy %.3f" %
           (prec, rec, f1(prec, rec), std, acc))
+    emit("HTML body F1 (4-token shingles, macro), %d pages" % n, "%.4f (+- %.4f)" % (f1(prec, rec), std),
+         ">= 0.97", f1(prec, rec) >= 0.97)
+    emit("HTML body exact match, %d pages" % n, "%.3f" % acc)
+    emit("HTML pages that failed to normalize", str(errors), "0", errors == 0)
     print("Worst %d pages by F1:" % args.worst)
     for i, p, r, _, url in sorted(rows, key=lambda x: f1(x[1], x[2]))[:args.worst]:
         print("  %.3f  P=%.3f R=%.3f  %s  %s" % (f1(p, r), p, r, i[:16], url[:90]))

@@ -6,6 +6,8 @@ Both run single-threaded over the same pages, all loaded in memory first:
   readability-lxml: Document(html).summary() + .title() over the same pages, N passes
 Prints pages/s, MB/s and the ratio. Optionally (--rss) the peak RSS of normalizing one ~10 MiB page.
 
+Prints BENCH lines for scripts/bench (tests/bench/bench_result.py).
+
 Usage: /usr/bin/python3 tests/bench/normalize_speed.py [--bin build/bin/copydesk] [--data DIR] [--repeat 3]
 """
 import argparse
@@ -17,6 +19,8 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_result import emit  # noqa: E402
 
 
 def main():
@@ -68,6 +72,11 @@ def main():
     if rd_pps:
         print("  readability-lxml    %8.1f pages/s  %7.2f MB/s  (%d passes)" % (rd_pps, rd_mbps, args.readability_repeat))
         print("  ratio               %8.1fx" % (cd_pps / rd_pps))
+    emit("normalize speed, %d pages, single thread" % len(files),
+         "%.1f pages/s, %.2f MB/s (%d failed)" % (cd_pps, cd_mbps, cd["failed"]))
+    if rd_pps:
+        emit("normalize speed / readability-lxml", "%.1fx (readability-lxml %.1f pages/s)" % (cd_pps / rd_pps, rd_pps),
+             ">= 8x", cd_pps / rd_pps >= 8.0)
 
     if args.rss:
         # One ~10 MiB page: benchmark pages concatenated into one body (just under the 10 MiB limit).
@@ -89,6 +98,7 @@ def main():
                     kb = int(line.split(":")[1])
                     print("  peak RSS, one %.1f MiB page: %.1f MiB (exit %d)" % (len(big) / 1048576.0, kb / 1024.0,
                                                                                r.returncode))
+                    emit("normalize peak RSS, one 10 MiB page", "%.1f MiB (exit %d)" % (kb / 1024.0, r.returncode))
         finally:
             os.unlink(path)
     return 0

@@ -6,6 +6,9 @@ import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+from bench_result import emit  # noqa: E402
+
 PUBLISHING = {"DECISION_NEW", "DECISION_UPDATE", "DECISION_CANCEL", "DECISION_SYNDICATED"}
 NEAR_DUP = {"DECISION_DUPLICATE", "DECISION_SYNDICATED"}
 TOPICS = ["news.raw.v1", "news.ingest-outcomes.v1", "news.article-events.v1", "news.raw.dlq.v1",
@@ -318,4 +321,19 @@ def report(chaos, ref):
         print("\n".join(rc.lines))
         ok &= rc.ok
     print("\nchaos: %s" % ("PASS" if ok else "FAIL"))
+    emit_figures(ok, chaos, ref, [ra] + ([rb, rc] if ref is not None else []))
     return ok
+
+
+def emit_figures(ok, chaos, ref, reports):
+    """BENCH lines for scripts/bench: the verdict with its check counts, and the chaos run's size."""
+    lines = [l for r in reports for l in r.lines]
+    held = sum(1 for l in lines if l.startswith("  [ok]"))
+    failed = sum(1 for l in lines if l.startswith("  [FAIL]"))
+    emit("chaos run: verdict", "%s, %d of %d checks hold%s" % ("PASS" if ok else "FAIL", held, held + failed,
+                                                             "" if ref is not None else " (no reference run)"),
+         "every check holds", ok)
+    emit("chaos run: events", "%d produced, %d delivered, %d failed delivery" % (
+        len(chaos["events"]), len(chaos["delivered"]), len(chaos["failed"])))
+    emit("chaos run: seconds until every outcome", "%.0f s (producing %.0f s)" % (chaos["seconds"] or 0,
+                                                                                chaos["produce_seconds"] or 0))

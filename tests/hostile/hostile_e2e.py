@@ -15,7 +15,9 @@ rejects strings that are not valid UTF-8, like every strict decoder), and checks
     log line, no script text);
 and, afterwards: the worker is alive and /metrics answers within 1 s; every label value is valid
 UTF-8 and bounded and the provider label has at most 201 values; Prometheus's `up` for the worker
-is 1. Prints the worker's peak RSS. Exit 0 when every check holds.
+is 1. Prints the worker's peak RSS, and BENCH lines for scripts/bench (tests/bench/bench_result.py):
+peak RSS, the longest time spent on one input against the limit, Prometheus's `up`, the checks.
+Exit 0 when every check holds.
 
 Usage: hostile_e2e.py COPYDESK_BIN SOURCE_DIR [--keep]
 """
@@ -33,7 +35,9 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "chaos"))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "bench"))
 import corpus  # noqa: E402
+from bench_result import emit  # noqa: E402
 from procs import Procs, free_port, start_broker, wait_for_line  # noqa: E402
 
 MAX_VALUE = 4 << 20          # ingest.max_value_bytes for this run: keeps the corpus quick to send
@@ -219,6 +223,7 @@ def run(binary, src, work, procs):
         dead.setdefault((part, off), []).append(m)
 
     log_text = open(worker.log, errors="replace").read()
+    slowest = (0, "")
     for e in entries:
         name = e["name"]
         pos = placed.get(name)
@@ -230,6 +235,7 @@ def run(binary, src, work, procs):
             continue
         o = outs[0]
         decision = events_pb2.Decision.Name(o.decision)
+        slowest = max(slowest, (o.processing_micros, name))
         if o.processing_micros > MAX_MILLIS * 1100:
             fail("%s: took %.0f ms, limit %d ms + 10 %%" % (name, o.processing_micros / 1000, MAX_MILLIS))
         if decision == "DECISION_DEAD_LETTER":
@@ -282,9 +288,14 @@ def run(binary, src, work, procs):
         fail("/metrics did not answer: %s" % e)
     rss = peak_rss_kib(worker.pid)
     print("worker peak RSS (VmHWM): %.1f MiB" % (rss / 1024.0), flush=True)
-    if prom:
-        check_up(prom)
+    up = check_up(prom) if prom else "no prometheus"
     print("%d records, %d failures" % (len(placed), len(failures)), flush=True)
+    emit("hostile inputs: worker peak RSS (VmHWM)", "%.1f MiB" % (rss / 1024.0))
+    emit("hostile inputs: longest time on one input", "%.0f ms (%s)" % (slowest[0] / 1000.0, slowest[1]),
+         "<= %d ms + 10 %% (ingest.max_event_millis)" % MAX_MILLIS, slowest[0] <= MAX_MILLIS * 1100)
+    emit("hostile inputs: Prometheus up for the worker", str(up), "1", up == "1")
+    emit("hostile inputs: checks", "%d records, %d failures" % (len(placed), len(failures)), "0 failures",
+         not failures)
     return 1 if failures else 0
 
 
@@ -332,11 +343,12 @@ def check_up(prom):
             res = r["data"]["result"]
             last = res[0]["value"][1] if res else None
             if last == "1":
-                return
+                return last
         except (OSError, ValueError, KeyError) as e:
             last = str(e)
         time.sleep(1)
     fail("prometheus up{job=hostile} is %s, want 1 (a scrape was rejected)" % last)
+    return last
 
 
 def peak_rss_kib(pid):
