@@ -138,7 +138,8 @@ struct IngestMetrics {
   prometheus::Family<prometheus::Gauge>& lag_family;
   prometheus::Family<prometheus::Gauge>& provider_last_family;
 
-  // Events consumed, by format (html, text, ninjs, nitf, newsml-g2, rss, atom, raw-article, unknown).
+  // Events consumed, by format (html, text, ninjs, nitf, newsml-g2, rss, atom, raw-article, anpa1312,
+  // iptc7901, newsml1, unknown).
   Labelled<prometheus::Counter> consumed;
   Labelled<prometheus::Counter> decoded;
   Labelled<prometheus::Counter> normalized;
