@@ -131,7 +131,9 @@ void ExpectBounded(const std::string& content_type, const std::vector<Shape>& sh
       const double oversubscribed = Oversubscription();
       Run run = NormalizeTimed(s.bytes, meta, limits);
       EXPECT_LT(run.cpu_after_limit_ms, limit * 0.1 + 100) << "limit " << limit << " ms";
-      EXPECT_LT(run.wall_ms, limit * 1.1 + 150 * std::max(oversubscribed, Oversubscription()))
+      // The wall clock past the limit stretches with the machine's load (the CPU bound above is
+      // the exact one); a stall of seconds still fails.
+      EXPECT_LT(run.wall_ms, limit + (limit * 0.1 + 150) * std::max(oversubscribed, Oversubscription()))
           << "limit " << limit << " ms";
       const auto& r = run.result;
       if (limit == 20 && r.ok()) {
