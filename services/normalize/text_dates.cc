@@ -38,22 +38,8 @@ bool ValidDate(int y, int m, int d) {
   return true;
 }
 
-// Offset in minutes east of UTC of a zone abbreviation; nullopt when unknown.
 std::optional<int> ZoneOffset(std::string_view w) {
-  struct Zone {
-    std::string_view name;
-    int minutes;
-  };
-  static constexpr std::array<Zone, 26> kZones = {
-      {{"gmt", 0},    {"utc", 0},    {"z", 0},      {"ut", 0},     {"bst", 60},   {"cet", 60},
-       {"cest", 120}, {"mez", 60},   {"mesz", 120}, {"wet", 0},    {"west", 60},  {"eet", 120},
-       {"eest", 180}, {"msk", 180},  {"est", -300}, {"edt", -240}, {"cst", -360}, {"cdt", -300},
-       {"mst", -420}, {"mdt", -360}, {"pst", -480}, {"pdt", -420}, {"jst", 540},  {"aest", 600},
-       {"aedt", 660}, {"hkt", 480}}};
-  for (const auto& z : kZones) {
-    if (w == z.name) return z.minutes;
-  }
-  return std::nullopt;
+  return ZoneAbbreviationMinutes(w);
 }
 
 // "+0100", "-05:00", "+01" -> minutes; nullopt otherwise.
@@ -109,6 +95,24 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
 void SetTimestamp(int64_t seconds, google::protobuf::Timestamp* ts) {
   ts->set_seconds(seconds);
   ts->set_nanos(0);
+}
+
+std::optional<int> ZoneAbbreviationMinutes(std::string_view lower) {
+  struct Zone {
+    std::string_view name;
+    int minutes;
+  };
+  static constexpr std::array<Zone, 35> kZones = {
+      {{"gmt", 0},    {"utc", 0},     {"z", 0},       {"ut", 0},     {"wet", 0},    {"west", 60},
+       {"bst", 60},   {"cet", 60},    {"mez", 60},    {"cest", 120}, {"mesz", 120}, {"eet", 120},
+       {"eest", 180}, {"msk", 180},   {"ist", 330},   {"wib", 420},  {"hkt", 480},  {"sgt", 480},
+       {"jst", 540},  {"kst", 540},   {"aest", 600},  {"aedt", 660}, {"brt", -180}, {"est", -300},
+       {"edt", -240}, {"cst", -360},  {"cdt", -300},  {"mst", -420}, {"mdt", -360}, {"pst", -480},
+       {"pdt", -420}, {"akst", -540}, {"akdt", -480}, {"hst", -600}, {"nzst", 720}}};
+  for (const auto& z : kZones) {
+    if (lower == z.name) return z.minutes;
+  }
+  return std::nullopt;
 }
 
 int64_t ToUtcSeconds(const ParsedTime& t, std::string_view zone) {

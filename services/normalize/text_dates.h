@@ -29,6 +29,11 @@ struct ParsedTime {
 //   is UTC), DST changes resolved as ZoneOffsetMillis documents (timezone.h).
 int64_t ToUtcSeconds(const ParsedTime& t, std::string_view zone);
 
+// Minutes east of UTC of a zone abbreviation in lower case ("gmt", "cest", "mez", "est", "ist" for
+// India, "cst" for US Central); nullopt when unknown. Shared by the text and HTML date parsers
+// (the wire formats read theirs, with the generic North American zones, in wire_text.h).
+std::optional<int> ZoneAbbreviationMinutes(std::string_view lower);
+
 // ISO 8601 / RFC 3339 in the extended ("2001-11-15T18:38:00.5+01:00") or the basic form
 // ("20011115T183800Z", "20011115T183800+0100", NITF/G2 style), or a date alone ("2001-11-15").
 std::optional<ParsedTime> ParseIsoDateTime(std::string_view s);

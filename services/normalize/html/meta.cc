@@ -90,18 +90,6 @@ std::string Norm(std::string_view s) {
 
 using internal::DaysFromCivil;
 
-struct Zone {
-  const char* name;
-  int minutes;
-};
-constexpr Zone kZones[] = {
-    {"gmt", 0},     {"utc", 0},     {"z", 0},      {"bst", 60},   {"cet", 60},   {"cest", 120}, {"est", -300},
-    {"edt", -240},  {"cst", -360},  {"cdt", -300}, {"mst", -420}, {"mdt", -360}, {"pst", -480}, {"pdt", -420},
-    {"ist", 330},   {"jst", 540},   {"kst", 540},  {"aest", 600}, {"aedt", 660}, {"msk", 180},  {"hkt", 480},
-    {"sgt", 480},   {"wib", 420},   {"brt", -180}, {"eet", 120},  {"eest", 180}, {"wet", 0},    {"west", 60},
-    {"akst", -540}, {"akdt", -480}, {"hst", -600},
-};
-
 bool IsDigit(char c) {
   return c >= '0' && c <= '9';
 }
@@ -173,9 +161,7 @@ bool ParseIso(std::string_view s, std::string_view zone, int64_t* out, bool* dat
           while (j < s.size() && std::isalpha(static_cast<unsigned char>(s[j])))
             z.push_back(static_cast<char>(std::tolower(s[j++])));
           // An abbreviation the table does not know is no zone: the provider's.
-          for (const auto& known : kZones) {
-            if (z == known.name) parsed.offset_minutes = known.minutes;
-          }
+          if (auto known = internal::ZoneAbbreviationMinutes(z)) parsed.offset_minutes = *known;
         }
       }
     }
@@ -307,11 +293,9 @@ bool ParseFree(std::string_view s, std::string_view zone, int64_t* out, bool* da
       continue;
     }
     if (hh >= 0 && !zone_set) {
-      for (const auto& z : kZones) {
-        if (l == z.name) {
-          offset = z.minutes;
-          zone_set = true;
-        }
+      if (auto known = internal::ZoneAbbreviationMinutes(l)) {
+        offset = *known;
+        zone_set = true;
       }
       if (!zone_set && (l == "et" || l == "ct" || l == "mt" || l == "pt")) {
         const bool dst = month >= 4 && month <= 10;  // rough US daylight saving
