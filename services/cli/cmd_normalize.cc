@@ -14,6 +14,7 @@
 #include "common/json.h"
 #include "normalize/ninjs_writer.h"
 #include "normalize/normalize.h"
+#include "normalize/timezone.h"
 
 namespace copydesk::cli {
 namespace {
@@ -24,6 +25,7 @@ struct NormalizeOptions {
   std::string url;
   std::string provider;
   std::string charset;
+  std::string timezone;
   uint32_t max_millis = 2000;
   size_t limit_bytes = 10u << 20;
   uint32_t max_depth = 512;
@@ -56,6 +58,7 @@ normalize::Metadata MetaFor(const NormalizeOptions& o, const std::string& path) 
   m.url = o.url;
   m.provider = o.provider;
   m.charset = o.charset;
+  m.timezone = o.timezone;
   return m;
 }
 
@@ -188,6 +191,15 @@ void RegisterNormalize(CLI::App& app) {
   cmd->add_option("--url", opts->url, "The URL the content was fetched from (canonical URL fallback)");
   cmd->add_option("--provider", opts->provider, "Provider name written into provenance");
   cmd->add_option("--charset", opts->charset, "Declared charset (overrides the content in the page)");
+  cmd->add_option("--timezone", opts->timezone,
+                  "IANA time zone (e.g. Europe/Berlin) in which times that state no zone or offset are read "
+                  "(default: UTC)")
+      ->check(CLI::Validator(
+          [](std::string& zone) -> std::string {
+            if (normalize::IsTimezone(zone)) return "";
+            return "unknown time zone '" + zone + "': give an IANA name such as Europe/Berlin or UTC";
+          },
+          "ZONE"));
   cmd->add_option("--max-millis", opts->max_millis, "Time limit per document in ms (0 = none)")
       ->capture_default_str();
   cmd->add_option("--limit-bytes", opts->limit_bytes, "Reject inputs larger than this many bytes")

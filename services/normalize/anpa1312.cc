@@ -201,8 +201,9 @@ std::string ResolveDates(const AnpaHeader& h, const Trailer& t, const Metadata& 
     printed.month = day_first ? t.b : t.a;
     printed.day = day_first ? t.a : t.b;
     printed.year = wire::ExpandYear(t.yy, event_s);
-    auto s = wire::WireTimeToUtc(printed, t.hour, t.minute, t.zone);
-    if (!s) s = wire::WireTimeToUtc(printed, t.hour, t.minute, "");  // unknown zone: UTC
+    // A zone the table does not know is no zone: the provider's.
+    auto s = wire::WireTimeToUtc(printed, t.hour, t.minute, t.zone, meta.timezone);
+    if (!s) s = wire::WireTimeToUtc(printed, t.hour, t.minute, "", meta.timezone);
     if (s) {
       trailer_s = *s;
       SetTimestamp(trailer_s, out.mutable_versioncreated());

@@ -163,9 +163,11 @@ Status DecodeRssItem(xmlDoc* doc, const xmlNode* channel, const xmlNode* item, c
   prov.set_guid(guid ? Text(guid) : Text(Child(item, "link")));
   google::protobuf::Timestamp t;
   // pubDate, else dc:date.
-  if (SetTimeFrom(Text(Child(item, "pubDate")), &t) || SetTimeFrom(Text(Child(item, "date")), &t))
+  if (SetTimeFrom(Text(Child(item, "pubDate")), meta.timezone, &t) ||
+      SetTimeFrom(Text(Child(item, "date")), meta.timezone, &t))
     *out.mutable_firstcreated() = t;
-  if (SetTimeFrom(Text(Child(item, "updated")), &t)) *out.mutable_versioncreated() = t;  // atom:updated
+  if (SetTimeFrom(Text(Child(item, "updated")), meta.timezone, &t))
+    *out.mutable_versioncreated() = t;  // atom:updated
   // Authors: dc:creator (names) or author (e-mail with the name in brackets).
   for (const xmlNode* c : Children(item, "creator")) {
     if (DeadlinePassed()) break;
@@ -266,8 +268,8 @@ Status DecodeAtomEntry(xmlDoc* doc, const xmlNode* feed, const xmlNode* entry, c
   };
   out.set_headline(text_construct(Child(entry, "title")));
   google::protobuf::Timestamp t;
-  if (SetTimeFrom(Text(Child(entry, "published")), &t)) *out.mutable_firstcreated() = t;
-  if (SetTimeFrom(Text(Child(entry, "updated")), &t)) {
+  if (SetTimeFrom(Text(Child(entry, "published")), meta.timezone, &t)) *out.mutable_firstcreated() = t;
+  if (SetTimeFrom(Text(Child(entry, "updated")), meta.timezone, &t)) {
     *out.mutable_versioncreated() = t;
     if (!out.has_firstcreated()) *out.mutable_firstcreated() = t;
   }

@@ -267,13 +267,15 @@ Result<Message> Frame(std::string_view s, int64_t event_s) {
 
 // Times from the post-text, and the identity: the provider item id when the header has one,
 // else source, keyword line, printed date (the event's date without one) and part.
-void ApplyIdentity(const Message& m, const wire::Designator& d, int64_t event_s, v1::Article& out) {
+void ApplyIdentity(const Message& m, const wire::Designator& d, int64_t event_s, std::string_view zone,
+                   v1::Article& out) {
   auto& prov = *out.mutable_provenance();
   const Header7901& h = m.header;
   const bool first_version = d.lead == 0 && d.part.empty() && !d.correction && !d.kill;
   if (m.post.hour >= 0) {
-    auto t = wire::WireTimeToUtc(m.post.date, m.post.hour, m.post.minute, m.post.zone);
-    if (!t) t = wire::WireTimeToUtc(m.post.date, m.post.hour, m.post.minute, "");  // unknown zone: UTC
+    // A zone the table does not know is no zone: the provider's.
+    auto t = wire::WireTimeToUtc(m.post.date, m.post.hour, m.post.minute, m.post.zone, zone);
+    if (!t) t = wire::WireTimeToUtc(m.post.date, m.post.hour, m.post.minute, "", zone);
     if (t) {
       SetTimestamp(*t, out.mutable_versioncreated());
       if (first_version && h.item_version.empty()) SetTimestamp(*t, out.mutable_firstcreated());
@@ -337,7 +339,7 @@ Status DecodeIptc7901(std::string_view bytes, const Metadata& meta, const Limits
 
   wire::Designator d;
   wire::ParseDesignator(m.designator_text, d);
-  ApplyIdentity(m, d, event_s, out);
+  ApplyIdentity(m, d, event_s, meta.timezone, out);
   ApplyRouting(m, meta, out);
   out.set_type("text");
   return OkStatus();

@@ -28,10 +28,10 @@ void AddAltId(v1::Article& out, std::string_view role, std::string_view value) {
   a->set_value(std::string(value));
 }
 
-bool SetTime(const xmlNode* n, google::protobuf::Timestamp* ts) {
+bool SetTime(const xmlNode* n, std::string_view zone, google::protobuf::Timestamp* ts) {
   if (n == nullptr) return false;
   google::protobuf::Timestamp t;
-  if (!SetTimeFrom(Text(n), &t)) return false;
+  if (!SetTimeFrom(Text(n), zone, &t)) return false;
   *ts = t;
   return true;
 }
@@ -82,7 +82,7 @@ void ApplyInstruction(std::string_view formal_name, v1::Article& out) {
   }
 }
 
-void DecodeManagement(const xmlNode* item, v1::Article& out) {
+void DecodeManagement(const xmlNode* item, std::string_view zone, v1::Article& out) {
   const xmlNode* nm = Child(item, "NewsManagement");
   if (const std::string type = FormalNameOf(nm, "NewsItemType"); !type.empty()) {
     auto* g = out.add_genres();
@@ -90,8 +90,8 @@ void DecodeManagement(const xmlNode* item, v1::Article& out) {
     g->set_code(type);
     g->set_scheme("NewsItemType");
   }
-  SetTime(Child(nm, "FirstCreated"), out.mutable_firstcreated());
-  SetTime(Child(nm, "ThisRevisionCreated"), out.mutable_versioncreated());
+  SetTime(Child(nm, "FirstCreated"), zone, out.mutable_firstcreated());
+  SetTime(Child(nm, "ThisRevisionCreated"), zone, out.mutable_versioncreated());
   const std::string status = FormalNameOf(nm, "Status");
   out.set_pubstatus(PubStatusFrom(status));
   if (out.pubstatus() == v1::PUB_STATUS_CANCELED) out.mutable_signals()->set_kill(true);
@@ -99,7 +99,7 @@ void DecodeManagement(const xmlNode* item, v1::Article& out) {
   if (AsciiLower(status) == "embargoed") {
     out.mutable_signals()->set_embargo(true);
     if (const xmlNode* will = Child(nm, "StatusWillChange"))
-      SetTime(Child(will, "DateAndTime"), out.mutable_embargoed());
+      SetTime(Child(will, "DateAndTime"), zone, out.mutable_embargoed());
   }
   out.set_urgency(OneToNine(FormalNameOf(nm, "Urgency")));
   for (const xmlNode* ins : Children(nm, "Instruction")) {
@@ -126,7 +126,7 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* root, const xmlNode* item, const M
   prov.set_charset(doc->encoding ? reinterpret_cast<const char*>(doc->encoding) : "utf-8");
   DecodeEnvelope(IsElement(root, "NewsML") ? Child(root, "NewsEnvelope") : nullptr, out);
   DecodeIdentification(item, out);
-  DecodeManagement(item, out);
+  DecodeManagement(item, meta.timezone, out);
   const std::string update =
       Attr(Child(Child(Child(item, "Identification"), "NewsIdentifier"), "RevisionId"), "Update");
   if (update == "U") {

@@ -152,7 +152,7 @@ void ApplyAdministrative(const xmlNode* admin, const Metadata& meta, v1::Article
   }
 }
 
-void ApplyRights(const xmlNode* rights, v1::Article& out) {
+void ApplyRights(const xmlNode* rights, std::string_view zone, v1::Article& out) {
   if (rights == nullptr) return;
   if (const xmlNode* c = Child(rights, "Copyright")) {
     const std::string holder = Text(Child(c, "CopyrightHolder"));
@@ -170,7 +170,7 @@ void ApplyRights(const xmlNode* rights, v1::Article& out) {
     if (!start.empty()) parts.push_back("from " + start);
     // The end of the usage rights is when the item expires.
     google::protobuf::Timestamp t;
-    if (!end.empty() && SetTimeFrom(end, &t) && !out.has_expires()) *out.mutable_expires() = t;
+    if (!end.empty() && SetTimeFrom(end, zone, &t) && !out.has_expires()) *out.mutable_expires() = t;
     std::string joined;
     for (const auto& p : parts) joined += (joined.empty() ? "" : "; ") + p;
     if (!joined.empty()) {
@@ -231,7 +231,7 @@ void ApplyTopic(const xmlNode* occurrence, const TopicIndex& topics, v1::Article
   if (auto* s = AddConcept(list, name, "", "")) s->set_rel(AsciiLower(Attr(occurrence, "HowPresent")));
 }
 
-void ApplyDescriptive(const xmlNode* dm, const TopicIndex& topics, v1::Article& out) {
+void ApplyDescriptive(const xmlNode* dm, const TopicIndex& topics, std::string_view zone, v1::Article& out) {
   if (dm == nullptr) return;
   SetIfEmpty(out.mutable_language(), FormalNameOf(dm, "Language"));
   for (const xmlNode* g : Children(dm, "Genre")) {
@@ -251,7 +251,7 @@ void ApplyDescriptive(const xmlNode* dm, const TopicIndex& topics, v1::Article& 
   }
   if (const xmlNode* dld = Child(dm, "DateLineDate"); dld && !out.has_contentcreated()) {
     google::protobuf::Timestamp t;
-    if (SetTimeFrom(Text(dld), &t)) *out.mutable_contentcreated() = t;
+    if (SetTimeFrom(Text(dld), zone, &t)) *out.mutable_contentcreated() = t;
   }
   for (const xmlNode* loc : Children(dm, "Location")) ApplyLocation(loc, out);
   for (const xmlNode* occ : Children(dm, "TopicOccurrence")) ApplyTopic(occ, topics, out);
@@ -265,8 +265,8 @@ void ApplyComponentMetadata(const xmlNode* c, const TopicIndex& topics, const Me
                             v1::Article& out) {
   ApplyNewsLines(Child(c, "NewsLines"), out);
   ApplyAdministrative(Child(c, "AdministrativeMetadata"), meta, out);
-  ApplyRights(Child(c, "RightsMetadata"), out);
-  ApplyDescriptive(Child(c, "DescriptiveMetadata"), topics, out);
+  ApplyRights(Child(c, "RightsMetadata"), meta.timezone, out);
+  ApplyDescriptive(Child(c, "DescriptiveMetadata"), topics, meta.timezone, out);
 }
 
 enum class Kind { kOther, kText, kMedia };

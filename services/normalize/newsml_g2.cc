@@ -37,10 +37,11 @@ std::string ConceptName(const xmlNode* n) {
   return Text(n);
 }
 
-void SetTimeIf(const xmlNode* n, google::protobuf::Timestamp* (v1::Article::*mut)(), v1::Article& out) {
+void SetTimeIf(const xmlNode* n, std::string_view zone, google::protobuf::Timestamp* (v1::Article::*mut)(),
+               v1::Article& out) {
   if (!n) return;
   google::protobuf::Timestamp t;
-  if (SetTimeFrom(Text(n), &t)) *(out.*mut)() = t;
+  if (SetTimeFrom(Text(n), zone, &t)) *(out.*mut)() = t;
 }
 
 std::string MediaTypeFromItemClass(std::string_view item_class, std::string_view content_type) {
@@ -151,11 +152,11 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
   if (meta.provider.empty()) prov.set_provider(ConceptName(Child(im, "provider")));
   if (prov.provider().empty() && meta.provider.empty())
     prov.set_provider(CodeOf(Attr(Child(im, "provider"), "qcode")));
-  SetTimeIf(Child(im, "versionCreated"), &v1::Article::mutable_versioncreated, out);
-  SetTimeIf(Child(im, "firstCreated"), &v1::Article::mutable_firstcreated, out);
+  SetTimeIf(Child(im, "versionCreated"), meta.timezone, &v1::Article::mutable_versioncreated, out);
+  SetTimeIf(Child(im, "firstCreated"), meta.timezone, &v1::Article::mutable_firstcreated, out);
   if (const xmlNode* emb = Child(im, "embargoed")) {
     google::protobuf::Timestamp t;
-    if (SetTimeFrom(Text(emb), &t)) {
+    if (SetTimeFrom(Text(emb), meta.timezone, &t)) {
       *out.mutable_embargoed() = t;
       out.mutable_signals()->set_embargo(true);
     }
@@ -187,7 +188,7 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
 
   // contentMeta
   const xmlNode* cm = Child(item, "contentMeta");
-  SetTimeIf(Child(cm, "contentCreated"), &v1::Article::mutable_contentcreated, out);
+  SetTimeIf(Child(cm, "contentCreated"), meta.timezone, &v1::Article::mutable_contentcreated, out);
   if (const xmlNode* loc = Child(cm, "located")) {
     auto* l = out.mutable_located();
     l->set_name(ConceptName(loc));

@@ -320,16 +320,18 @@ void ApplySignals(const element& e, v1::Signals& sig) {
   }
 }
 
-void ReadTimesAndStatus(const object& root, v1::Article& out) {
+void ReadTimesAndStatus(const object& root, std::string_view zone, v1::Article& out) {
   google::protobuf::Timestamp ts;
-  if (SetTimeFrom(Str(root, {"firstcreated", "firstCreated"}), &ts)) *out.mutable_firstcreated() = ts;
-  if (SetTimeFrom(Str(root, {"versioncreated", "versionCreated"}), &ts)) *out.mutable_versioncreated() = ts;
-  if (SetTimeFrom(Str(root, {"contentcreated", "contentCreated"}), &ts)) *out.mutable_contentcreated() = ts;
-  if (SetTimeFrom(Str(root, {"embargoed", "embargoedUntil"}), &ts)) {
+  if (SetTimeFrom(Str(root, {"firstcreated", "firstCreated"}), zone, &ts)) *out.mutable_firstcreated() = ts;
+  if (SetTimeFrom(Str(root, {"versioncreated", "versionCreated"}), zone, &ts))
+    *out.mutable_versioncreated() = ts;
+  if (SetTimeFrom(Str(root, {"contentcreated", "contentCreated"}), zone, &ts))
+    *out.mutable_contentcreated() = ts;
+  if (SetTimeFrom(Str(root, {"embargoed", "embargoedUntil"}), zone, &ts)) {
     *out.mutable_embargoed() = ts;
     out.mutable_signals()->set_embargo(true);
   }
-  if (SetTimeFrom(Str(root, {"expires", "expiry"}), &ts)) *out.mutable_expires() = ts;
+  if (SetTimeFrom(Str(root, {"expires", "expiry"}), zone, &ts)) *out.mutable_expires() = ts;
   out.set_pubstatus(PubStatusFrom(Str(root, {"pubstatus", "pubStatus"})));
   if (out.pubstatus() == v1::PUB_STATUS_CANCELED) out.mutable_signals()->set_kill(true);
   element e;
@@ -544,7 +546,7 @@ Status DecodeNinjs(std::string_view bytes, const Metadata& meta, const Limits& l
   prov.set_provider_version(Str(root, {"version"}));
   std::string type = Str(root, {"type"});
   if (!type.empty()) out.set_type(type);
-  ReadTimesAndStatus(root, out);
+  ReadTimesAndStatus(root, meta.timezone, out);
   ReadHeadlinesAndDescriptions(root, limits, out);
   ReadPeopleAndConcepts(root, out);
   std::string located = Str(root, {"located"});

@@ -178,9 +178,9 @@ void ReadClassification(const xmlNode* head, const xmlNode* docdata, v1::Article
   }
 }
 
-void SetTime(std::string_view norm, google::protobuf::Timestamp* ts, bool& set) {
+void SetTime(std::string_view norm, std::string_view zone, google::protobuf::Timestamp* ts, bool& set) {
   google::protobuf::Timestamp t;
-  set = SetTimeFrom(norm, &t);
+  set = SetTimeFrom(norm, zone, &t);
   if (set) *ts = t;
 }
 
@@ -215,10 +215,10 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
 
   // Times: date.issue is the publication, date.release a later release time is an embargo.
   bool issued = false, released = false;
-  SetTime(Attr(Child(docdata, "date.issue"), "norm"), out.mutable_firstcreated(), issued);
+  SetTime(Attr(Child(docdata, "date.issue"), "norm"), meta.timezone, out.mutable_firstcreated(), issued);
   if (!issued) out.clear_firstcreated();
   google::protobuf::Timestamp release;
-  SetTime(Attr(Child(docdata, "date.release"), "norm"), &release, released);
+  SetTime(Attr(Child(docdata, "date.release"), "norm"), meta.timezone, &release, released);
   if (released && (!issued || release.seconds() > out.firstcreated().seconds())) {
     *out.mutable_embargoed() = release;
     out.mutable_signals()->set_embargo(true);
@@ -227,18 +227,19 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
   for (const xmlNode* rev : Children(head, "revision-history")) {
     if (DeadlinePassed()) break;
     google::protobuf::Timestamp t;
-    if (SetTimeFrom(Attr(rev, "norm"), &t) && t.seconds() > out.versioncreated().seconds()) {
+    if (SetTimeFrom(Attr(rev, "norm"), meta.timezone, &t) && t.seconds() > out.versioncreated().seconds()) {
       *out.mutable_versioncreated() = t;
     }
   }
   if (const xmlNode* sd = Descendant(root, "story.date")) {
     google::protobuf::Timestamp t;
-    if (!out.has_firstcreated() && SetTimeFrom(Attr(sd, "norm"), &t)) *out.mutable_firstcreated() = t;
+    if (!out.has_firstcreated() && SetTimeFrom(Attr(sd, "norm"), meta.timezone, &t))
+      *out.mutable_firstcreated() = t;
   }
 
   google::protobuf::Timestamp expire;
   bool expires = false;
-  SetTime(Attr(Child(docdata, "date.expire"), "norm"), &expire, expires);
+  SetTime(Attr(Child(docdata, "date.expire"), "norm"), meta.timezone, &expire, expires);
   if (expires) *out.mutable_expires() = expire;
   if (uint32_t urg = Dimension(Attr(Child(docdata, "urgency"), "ed-urg")); urg >= 1 && urg <= 9)
     out.set_urgency(urg);

@@ -134,7 +134,8 @@ std::string_view PullQuoteName(const TextLine& l, const TextLine& next, const Te
 // Lines that leave the flow of the body: a related-links list, boilerplate, a "Related" box and
 // its items, a copyright line, a date on a line of its own (the article's time). Returns true when
 // lines[i] is taken; `i` then is the last line taken.
-bool TakeOutOfFlow(const std::vector<TextLine>& lines, size_t& i, size_t end, v1::Article& out) {
+bool TakeOutOfFlow(const std::vector<TextLine>& lines, size_t& i, size_t end, std::string_view zone,
+                   v1::Article& out) {
   const auto& l = lines[i];
   if (const ListHeader kind = ListHeaderKind(l.text); kind != ListHeader::kNone) {
     FooterState st;
@@ -157,7 +158,7 @@ bool TakeOutOfFlow(const std::vector<TextLine>& lines, size_t& i, size_t end, v1
   }
   if (!HasDigit(l.text)) return false;  // a date has a day or a year
   if (auto d = ParseHumanDate(l.text, true)) {
-    SetTime(*d, out);
+    SetTime(*d, zone, out);
     return true;
   }
   return false;
@@ -224,7 +225,7 @@ void DecodeShortLine(const std::vector<TextLine>& lines, size_t& i, size_t end, 
 // The body region's lines as blocks. `event`: the text is a text/plain event (a title, a blank line,
 // the story), whose every line is the story: short lines are kept, none is a pull quote or a credit.
 void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, const TextParams& params,
-                  bool event, v1::Article& out) {
+                  bool event, std::string_view zone, v1::Article& out) {
   const int keep_words = event ? 1 : params.keep_short_words;
   bool first_para = true;
   bool in_list = false;
@@ -232,7 +233,7 @@ void DecodeRegion(const std::vector<TextLine>& lines, size_t begin, size_t end, 
     if (DeadlinePassed()) break;
     const auto& l = lines[i];
     if (IsProseLine(l) || l.gap_before) in_list = false;
-    if (TakeOutOfFlow(lines, i, end, out)) continue;
+    if (TakeOutOfFlow(lines, i, end, zone, out)) continue;
     if (!event && TakeLayout(lines, i, end, out)) continue;
     bool ordered = false;
     std::string_view item;
@@ -288,7 +289,7 @@ Status DecodeTextWith(std::string_view bytes, const Metadata& meta, const Limits
   } else {
     DecodeHeader(lines, begin, meta, out);
   }
-  DecodeRegion(lines, begin, end, params, event, out);
+  DecodeRegion(lines, begin, end, params, event, meta.timezone, out);
   if (over_time()) return timeout;
   FooterState st;
   for (size_t i = end; i < lines.size(); ++i) {
@@ -296,7 +297,7 @@ Status DecodeTextWith(std::string_view bytes, const Metadata& meta, const Limits
     const auto& l = lines[i];
     if (DecodeFooterLine(lines, i, st, out)) continue;
     if (auto d = ParseHumanDate(l.text, true); d) {
-      SetTime(*d, out);
+      SetTime(*d, meta.timezone, out);
       continue;
     }
   }

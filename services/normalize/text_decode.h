@@ -66,6 +66,8 @@ bool TitleLike(const TextLine& line);
 void DetectDateline(std::string_view para, v1::Located& located);
 
 void SetAuthors(const std::vector<std::string>& names, v1::Article& out);
-void SetTime(const HumanDate& d, v1::Article& out);
+// Sets firstcreated (versioncreated for an "updated" line) when still empty; a time without a zone
+// is read in `zone` (Metadata::timezone).
+void SetTime(const HumanDate& d, std::string_view zone, v1::Article& out);
 
 }  // namespace copydesk::normalize::internal

@@ -142,11 +142,11 @@ void SetAuthors(const std::vector<std::string>& names, v1::Article& out) {
   out.set_byline(joined);
 }
 
-void SetTime(const HumanDate& d, v1::Article& out) {
+void SetTime(const HumanDate& d, std::string_view zone, v1::Article& out) {
   if (d.is_update) {
-    if (!out.has_versioncreated()) SetTimestamp(d.seconds, out.mutable_versioncreated());
+    if (!out.has_versioncreated()) SetTimestamp(ToUtcSeconds(d, zone), out.mutable_versioncreated());
   } else if (!out.has_firstcreated()) {
-    SetTimestamp(d.seconds, out.mutable_firstcreated());
+    SetTimestamp(ToUtcSeconds(d, zone), out.mutable_firstcreated());
   }
 }
 
@@ -199,7 +199,7 @@ int DecodeHeaderMeta(const std::vector<TextLine>& lines, size_t begin, const Met
     }
     if (auto d = ParseHumanDate(l.text, true)) {
       if (date_idx < 0 && !d->is_update) date_idx = static_cast<int>(i);
-      SetTime(*d, out);
+      SetTime(*d, meta.timezone, out);
       continue;
     }
     if (meta.provider.empty() && out.provenance().provider().empty()) {
@@ -209,7 +209,7 @@ int DecodeHeaderMeta(const std::vector<TextLine>& lines, size_t begin, const Met
     if (!IsProseLine(l) && l.words <= 12) SetAuthors(ParseBylineLine(l.text), out);
     if (IsMetaLine(l)) {
       if (auto d = ParseHumanDate(l.text, false); d && !out.has_firstcreated() && !d->is_update) {
-        SetTime(*d, out);
+        SetTime(*d, meta.timezone, out);
         if (date_idx < 0) date_idx = static_cast<int>(i);
       }
       if (std::string by = MetaByline(l.text); !by.empty()) SetAuthors({by}, out);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "normalize/ascii.h"
+#include "normalize/date_words.h"
 #include "normalize/text_dates.h"
 
 namespace copydesk::normalize::internal::wire {
@@ -360,22 +361,27 @@ int ExpandYear(int yy, int64_t reference_seconds) {
 
 std::optional<int> MonthNumber(std::string_view name) {
   if (name.empty() || name.size() > 16) return std::nullopt;
-  // The shared date parser knows the month names; ask it about the 1st of that month in 2001.
-  const auto parsed = ParseHumanDate("1 " + std::string(name) + " 2001", true);
-  if (!parsed) return std::nullopt;
-  const int64_t days = parsed->seconds / 86400;
-  for (int m = 1; m <= 12; ++m) {
-    if (DaysFromCivil(2001, static_cast<unsigned>(m), 1) == days) return m;
-  }
-  return std::nullopt;
+  const MonthWord m = MonthFromWord(name);
+  if (m.month == 0) return std::nullopt;
+  return m.month;
 }
 
-std::optional<int64_t> WireTimeToUtc(const PrintedDate& date, int hour, int minute, std::string_view zone) {
+std::optional<int64_t> WireTimeToUtc(const PrintedDate& date, int hour, int minute, std::string_view zone,
+                                     std::string_view default_zone) {
   if (date.year < 1900 || date.year > 2999 || date.month < 1 || date.month > 12 || date.day < 1 ||
       date.day > 31 || hour < 0 || hour > 24 || minute < 0 || minute > 59)
     return std::nullopt;
+  const int64_t days =
+      DaysFromCivil(date.year, static_cast<unsigned>(date.month), static_cast<unsigned>(date.day));
+  const int64_t local = days * 86400 + hour * 3600 + minute * 60;
+  if (zone.empty()) {
+    ParsedTime t;
+    t.local_seconds = local;
+    t.has_time = true;
+    return ToUtcSeconds(t, default_zone);
+  }
   int offset = 0;
-  if (!zone.empty()) {
+  {
     const std::string z = AsciiLower(zone);
     const Zone* found = nullptr;
     for (const auto& candidate : kZones) {
@@ -385,9 +391,7 @@ std::optional<int64_t> WireTimeToUtc(const PrintedDate& date, int hour, int minu
     offset = found->minutes;
     if (found->dst && NorthAmericanDst(date, hour)) offset += 60;
   }
-  const int64_t days =
-      DaysFromCivil(date.year, static_cast<unsigned>(date.month), static_cast<unsigned>(date.day));
-  return days * 86400 + hour * 3600 + minute * 60 - static_cast<int64_t>(offset) * 60;
+  return local - static_cast<int64_t>(offset) * 60;
 }
 
 std::string StripControls(std::string_view s) {

@@ -74,8 +74,10 @@ std::optional<int> MonthNumber(std::string_view name);
 // UTC seconds of a local date and time in a zone abbreviation as wires print it: GMT/UTC/Z, the
 // North American zones with or without the daylight letter (ET, EST, EDT, CT, ... with the US and
 // Canadian daylight-saving rules for the generic ones), and the European abbreviations (CET, MEZ,
-// BST, ...). An empty zone is UTC. nullopt for an unknown zone or an impossible date.
-std::optional<int64_t> WireTimeToUtc(const PrintedDate& date, int hour, int minute, std::string_view zone);
+// BST, ...). Without a zone the time is wall-clock time in `default_zone` (the provider's IANA zone,
+// Metadata::timezone; "" = UTC). nullopt for an unknown zone or an impossible date.
+std::optional<int64_t> WireTimeToUtc(const PrintedDate& date, int hour, int minute, std::string_view zone,
+                                     std::string_view default_zone);
 
 // Text with C0 control characters other than tab and line feed removed (CR too).
 std::string StripControls(std::string_view s);

@@ -496,15 +496,15 @@ std::string StripTags(std::string_view html) {
   return CollapseSpace(out);
 }
 
-bool SetTimeFrom(std::string_view value, google::protobuf::Timestamp* ts) {
+bool SetTimeFrom(std::string_view value, std::string_view zone, google::protobuf::Timestamp* ts) {
   std::string v = CollapseSpace(value);
   if (v.empty()) return false;
   if (auto iso = ParseIsoDateTime(v)) {
-    SetTimestamp(*iso, ts);
+    SetTimestamp(ToUtcSeconds(*iso, zone), ts);
     return true;
   }
   if (auto h = ParseHumanDate(v, false)) {
-    SetTimestamp(h->seconds, ts);
+    SetTimestamp(ToUtcSeconds(*h, zone), ts);
     return true;
   }
   return false;

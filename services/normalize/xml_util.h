@@ -49,7 +49,9 @@ std::string CollapseSpace(std::string_view s);
 std::string StripTags(std::string_view html);
 
 // A timestamp from ISO 8601 (extended or basic) or an RFC 822 / printed date; false when unparsable.
-bool SetTimeFrom(std::string_view value, google::protobuf::Timestamp* ts);
+// A time that states no zone or offset is wall-clock time in `zone` (Metadata::timezone; "" = UTC);
+// a date alone is midnight UTC of that date (text_dates.h, ToUtcSeconds).
+bool SetTimeFrom(std::string_view value, std::string_view zone, google::protobuf::Timestamp* ts);
 
 // "usable" / "withheld" / "canceled" (also "stat:" qcodes, "cancelled", "killed"); anything else, including
 // "embargoed" (usable once the embargo lifts), is usable.

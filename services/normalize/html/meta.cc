@@ -10,9 +10,11 @@
 #include <vector>
 
 #include "normalize/ascii.h"
+#include "normalize/date_words.h"
 #include "normalize/deadline.h"
 #include "normalize/html/extract.h"
 #include "normalize/internal.h"
+#include "normalize/text_dates.h"
 
 namespace copydesk::normalize::html {
 namespace {
@@ -86,137 +88,7 @@ std::string Norm(std::string_view s) {
 // ---------------------------------------------------------------------------------------------
 // Dates
 
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-struct MonthName {
-  const char* name;
-  int month;
-};
-constexpr MonthName kMonths[] = {
-    {"january", 1},
-    {"february", 2},
-    {"march", 3},
-    {"april", 4},
-    {"may", 5},
-    {"june", 6},
-    {"july", 7},
-    {"august", 8},
-    {"september", 9},
-    {"october", 10},
-    {"november", 11},
-    {"december", 12},
-    {"jan", 1},
-    {"feb", 2},
-    {"mar", 3},
-    {"apr", 4},
-    {"jun", 6},
-    {"jul", 7},
-    {"aug", 8},
-    {"sep", 9},
-    {"sept", 9},
-    {"oct", 10},
-    {"nov", 11},
-    {"dec", 12},
-    // Portuguese / Spanish / French / German / Italian / Indonesian
-    {"janeiro", 1},
-    {"fevereiro", 2},
-    {"março", 3},
-    {"marco", 3},
-    {"abril", 4},
-    {"maio", 5},
-    {"junho", 6},
-    {"julho", 7},
-    {"agosto", 8},
-    {"setembro", 9},
-    {"outubro", 10},
-    {"novembro", 11},
-    {"dezembro", 12},
-    {"enero", 1},
-    {"febrero", 2},
-    {"marzo", 3},
-    {"mayo", 5},
-    {"junio", 6},
-    {"julio", 7},
-    {"septiembre", 9},
-    {"octubre", 10},
-    {"noviembre", 11},
-    {"diciembre", 12},
-    {"janvier", 1},
-    {"février", 2},
-    {"mars", 3},
-    {"avril", 4},
-    {"mai", 5},
-    {"juin", 6},
-    {"juillet", 7},
-    {"août", 8},
-    {"septembre", 9},
-    {"octobre", 10},
-    {"novembre", 11},
-    {"décembre", 12},
-    {"januar", 1},
-    {"februar", 2},
-    {"märz", 3},
-    {"juni", 6},
-    {"juli", 7},
-    {"oktober", 10},
-    {"dezember", 12},
-    {"gennaio", 1},
-    {"febbraio", 2},
-    {"aprile", 4},
-    {"maggio", 5},
-    {"giugno", 6},
-    {"luglio", 7},
-    {"settembre", 9},
-    {"ottobre", 10},
-    {"dicembre", 12},
-    {"januari", 1},
-    {"februari", 2},
-    {"maret", 3},
-    {"mei", 5},
-    {"agustus", 8},
-    {"desember", 12},
-    {"okt", 10},
-    {"des", 12},
-    {"ago", 8},
-    {"set", 9},
-    {"out", 10},
-    {"dez", 12},
-    {"fev", 2},
-    {"abr", 4},
-    {"mai", 5},
-    // Russian (genitive and nominative)
-    {"января", 1},
-    {"февраля", 2},
-    {"марта", 3},
-    {"апреля", 4},
-    {"мая", 5},
-    {"июня", 6},
-    {"июля", 7},
-    {"августа", 8},
-    {"сентября", 9},
-    {"октября", 10},
-    {"ноября", 11},
-    {"декабря", 12},
-};
-
-struct Zone {
-  const char* name;
-  int minutes;
-};
-constexpr Zone kZones[] = {
-    {"gmt", 0},     {"utc", 0},     {"z", 0},      {"bst", 60},   {"cet", 60},   {"cest", 120}, {"est", -300},
-    {"edt", -240},  {"cst", -360},  {"cdt", -300}, {"mst", -420}, {"mdt", -360}, {"pst", -480}, {"pdt", -420},
-    {"ist", 330},   {"jst", 540},   {"kst", 540},  {"aest", 600}, {"aedt", 660}, {"msk", 180},  {"hkt", 480},
-    {"sgt", 480},   {"wib", 420},   {"brt", -180}, {"eet", 120},  {"eest", 180}, {"wet", 0},    {"west", 60},
-    {"akst", -540}, {"akdt", -480}, {"hst", -600},
-};
+using internal::DaysFromCivil;
 
 bool IsDigit(char c) {
   return c >= '0' && c <= '9';
@@ -233,7 +105,7 @@ bool ValidYmd(int y, int m, int d) {
 }
 
 // ISO 8601 and close relatives: 2019-11-20[T ]17:22[:44[.123]][Z|+01:00|+0100| UTC]
-bool ParseIso(std::string_view s, int64_t* out, bool* date_only) {
+bool ParseIso(std::string_view s, std::string_view zone, int64_t* out, bool* date_only) {
   size_t i = 0;
   if (s.size() < 8) return false;
   if (!(IsDigit(s[0]) && IsDigit(s[1]) && IsDigit(s[2]) && IsDigit(s[3]))) return false;
@@ -254,9 +126,8 @@ bool ParseIso(std::string_view s, int64_t* out, bool* date_only) {
     return false;
   }
   if (!ValidYmd(y, m, d)) return false;
-  int64_t secs = DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d)) * 86400;
-  bool has_time = false;
-  int offset_min = 0;
+  internal::ParsedTime parsed;
+  parsed.local_seconds = DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d)) * 86400;
   if (i < s.size() && (s[i] == 'T' || s[i] == ' ' || s[i] == 't')) {
     size_t j = i + 1;
     if (j + 5 <= s.size() && IsDigit(s[j]) && IsDigit(s[j + 1]) && s[j + 2] == ':' && IsDigit(s[j + 3]) &&
@@ -272,51 +143,37 @@ bool ParseIso(std::string_view s, int64_t* out, bool* date_only) {
         }
       }
       if (hh > 23 || mm > 59 || ss > 60) return false;
-      secs += hh * 3600 + mm * 60 + ss;
-      has_time = true;
+      parsed.local_seconds += hh * 3600 + mm * 60 + ss;
+      parsed.has_time = true;
       while (j < s.size() && s[j] == ' ') ++j;
       if (j < s.size()) {
         if (s[j] == 'Z' || s[j] == 'z') {
-          offset_min = 0;
+          parsed.offset_minutes = 0;
         } else if ((s[j] == '+' || s[j] == '-') && j + 3 <= s.size() && IsDigit(s[j + 1]) &&
                    IsDigit(s[j + 2])) {
           int oh = ParseInt(s, j + 1, 2), om = 0;
           size_t k = j + 3;
           if (k < s.size() && s[k] == ':') ++k;
           if (k + 2 <= s.size() && IsDigit(s[k]) && IsDigit(s[k + 1])) om = ParseInt(s, k, 2);
-          offset_min = (oh * 60 + om) * (s[j] == '-' ? -1 : 1);
+          parsed.offset_minutes = (oh * 60 + om) * (s[j] == '-' ? -1 : 1);
         } else {
           std::string z;
           while (j < s.size() && std::isalpha(static_cast<unsigned char>(s[j])))
             z.push_back(static_cast<char>(std::tolower(s[j++])));
-          for (const auto& zone : kZones) {
-            if (z == zone.name) offset_min = zone.minutes;
-          }
+          // An abbreviation the table does not know is no zone: the provider's.
+          if (auto known = internal::ZoneAbbreviationMinutes(z)) parsed.offset_minutes = *known;
         }
       }
     }
   }
-  *out = secs - offset_min * 60;
-  if (date_only) *date_only = !has_time;
+  *out = internal::ToUtcSeconds(parsed, zone);
+  if (date_only) *date_only = !parsed.has_time;
   return true;
-}
-
-int MonthFromWord(std::string_view w) {
-  std::string l;
-  for (char c : w) {
-    if (c == '.' || c == ',') continue;
-    l.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  }
-  // lower-case Cyrillic: a crude mapping of upper-case letters (U+0410..U+042F -> +0x20)
-  for (const auto& m : kMonths) {
-    if (l == m.name) return m.month;
-  }
-  return 0;
 }
 
 // Free-form dates: "Thursday, 15 November, 2001, 18:38 GMT", "November 20, 2019 5:22 p.m. ET",
 // "20 ноября 2019", "2019年11月20日 17:22", "20/11/2019".
-bool ParseFree(std::string_view s, int64_t* out, bool* date_only) {
+bool ParseFree(std::string_view s, std::string_view zone, int64_t* out, bool* date_only) {
   // Tokenize into words / numbers / separators.
   std::vector<std::string> tok;
   size_t i = 0;
@@ -429,16 +286,16 @@ bool ParseFree(std::string_view s, int64_t* out, bool* date_only) {
       if (hh >= 0) am = true;
       continue;
     }
-    if (int mo = MonthFromWord(t); mo > 0 && month == 0) {
-      month = mo;
+    // An abbreviation that is also a common word ("out", "set") is a month only after the day.
+    if (const internal::MonthWord mo = internal::MonthFromWord(t);
+        mo.month > 0 && month == 0 && (!mo.ambiguous || day != 0)) {
+      month = mo.month;
       continue;
     }
     if (hh >= 0 && !zone_set) {
-      for (const auto& z : kZones) {
-        if (l == z.name) {
-          offset = z.minutes;
-          zone_set = true;
-        }
+      if (auto known = internal::ZoneAbbreviationMinutes(l)) {
+        offset = *known;
+        zone_set = true;
       }
       if (!zone_set && (l == "et" || l == "ct" || l == "mt" || l == "pt")) {
         const bool dst = month >= 4 && month <= 10;  // rough US daylight saving
@@ -454,9 +311,15 @@ bool ParseFree(std::string_view s, int64_t* out, bool* date_only) {
     if (am && hh == 12) hh = 0;
     if (hh > 23 || mm > 59 || ss > 60) hh = -1;
   }
-  int64_t secs = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400;
-  if (hh >= 0) secs += hh * 3600 + mm * 60 + ss - offset * 60;
-  *out = secs;
+  internal::ParsedTime parsed;
+  parsed.local_seconds =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400;
+  if (hh >= 0) {
+    parsed.local_seconds += hh * 3600 + mm * 60 + ss;
+    parsed.has_time = true;
+    if (zone_set) parsed.offset_minutes = offset;
+  }
+  *out = internal::ToUtcSeconds(parsed, zone);
   if (date_only) *date_only = hh < 0;
   return true;
 }
@@ -899,11 +762,11 @@ std::string PrimaryLanguage(std::string_view tag) {
 
 }  // namespace
 
-bool ParseDateTime(std::string_view s, int64_t* epoch_seconds, bool* date_only) {
+bool ParseDateTime(std::string_view s, std::string_view zone, int64_t* epoch_seconds, bool* date_only) {
   std::string t = Trim(s);
   if (t.empty() || t.size() > 200) return false;
-  if (ParseIso(t, epoch_seconds, date_only)) return true;
-  return ParseFree(t, epoch_seconds, date_only);
+  if (ParseIso(t, zone, epoch_seconds, date_only)) return true;
+  return ParseFree(t, zone, epoch_seconds, date_only);
 }
 
 PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article& out, int64_t deadline_ns) {
@@ -1120,12 +983,14 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
       }
     }
   }
-  if (!published.empty() && ParseDateTime(published, &secs)) SetTime(out.mutable_firstcreated(), secs);
+  if (!published.empty() && ParseDateTime(published, meta.timezone, &secs))
+    SetTime(out.mutable_firstcreated(), secs);
   std::string modified = ld.modified;
   if (modified.empty())
     modified = tags.Get({"article:modified_time", "og:updated_time", "itemprop:datemodified", "datemodified",
                          "article.updated", "last-modified", "dcterms.modified", "lastmod"});
-  if (!modified.empty() && ParseDateTime(modified, &secs)) SetTime(out.mutable_versioncreated(), secs);
+  if (!modified.empty() && ParseDateTime(modified, meta.timezone, &secs))
+    SetTime(out.mutable_versioncreated(), secs);
   if (!out.has_firstcreated()) {
     // A visible date line: a short text node with a month name or a numeric date near the top.
     int checked = 0;
@@ -1135,7 +1000,7 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
       std::string_view t = doc.Text(i);
       if (t.size() < 8 || t.size() > 120) continue;
       bool date_only = true;
-      if (ParseDateTime(t, &secs, &date_only)) {
+      if (ParseDateTime(t, meta.timezone, &secs, &date_only)) {
         if (ancestry.InJunk(i)) continue;
         SetTime(out.mutable_firstcreated(), secs);
         break;

@@ -29,8 +29,11 @@ PageMeta ExtractMetadata(const Document& doc, const Metadata& meta, v1::Article&
 void ExtractDateline(v1::Article& out);
 
 // Parses a date-time as found in pages (ISO 8601, RFC 2822, "Thursday, 15 November, 2001,
-// 18:38 GMT", "Nov. 20, 2019 5:22 p.m. ET", ...) into seconds since the epoch (UTC).
+// 18:38 GMT", "Nov. 20, 2019 5:22 p.m. ET", "3. März 2024", "12 de marzo de 2024", ...) into
+// seconds since the epoch (UTC). A time without a zone, offset or known abbreviation is wall-clock
+// time in `zone` (Metadata::timezone, "" = UTC); a date alone is midnight UTC of that date.
 // Returns false when it cannot. `*date_only` is set when no time of day was given.
-bool ParseDateTime(std::string_view s, int64_t* epoch_seconds, bool* date_only = nullptr);
+bool ParseDateTime(std::string_view s, std::string_view zone, int64_t* epoch_seconds,
+                   bool* date_only = nullptr);
 
 }  // namespace copydesk::normalize::html

@@ -96,21 +96,21 @@ TEST(WireDates, YearsResolvedAroundAReference) {
 
 TEST(WireDates, ZonesAndNorthAmericanDaylightSaving) {
   const PrintedDate jan{2025, 1, 27}, jul{2025, 7, 4};
-  EXPECT_EQ(WireTimeToUtc(jan, 16, 42, "EST"), 1738014120);
-  EXPECT_EQ(WireTimeToUtc(jan, 16, 42, "ET"), 1738014120);  // standard time in January
-  EXPECT_EQ(WireTimeToUtc(jul, 12, 0, "ET"), 1751644800);   // 16:00 UTC: daylight time
-  EXPECT_EQ(WireTimeToUtc(jul, 12, 0, "EDT"), 1751644800);
-  EXPECT_EQ(WireTimeToUtc(jul, 9, 0, "PT"), 1751644800);
-  EXPECT_EQ(WireTimeToUtc(jul, 16, 0, "GMT"), 1751644800);
-  EXPECT_EQ(WireTimeToUtc(jul, 16, 0, ""), 1751644800);
-  EXPECT_EQ(WireTimeToUtc(jul, 17, 0, "MEZ"), 1751644800);  // fixed +1, as printed
+  EXPECT_EQ(WireTimeToUtc(jan, 16, 42, "EST", ""), 1738014120);
+  EXPECT_EQ(WireTimeToUtc(jan, 16, 42, "ET", ""), 1738014120);  // standard time in January
+  EXPECT_EQ(WireTimeToUtc(jul, 12, 0, "ET", ""), 1751644800);   // 16:00 UTC: daylight time
+  EXPECT_EQ(WireTimeToUtc(jul, 12, 0, "EDT", ""), 1751644800);
+  EXPECT_EQ(WireTimeToUtc(jul, 9, 0, "PT", ""), 1751644800);
+  EXPECT_EQ(WireTimeToUtc(jul, 16, 0, "GMT", ""), 1751644800);
+  EXPECT_EQ(WireTimeToUtc(jul, 16, 0, "", ""), 1751644800);
+  EXPECT_EQ(WireTimeToUtc(jul, 17, 0, "MEZ", ""), 1751644800);  // fixed +1, as printed
   // 2025: daylight time from March 9 02:00 to November 2 02:00; 2006 rules before 2007.
-  EXPECT_EQ(WireTimeToUtc(PrintedDate{2025, 3, 9}, 1, 0, "ET"), 1741500000);    // 06:00 UTC
-  EXPECT_EQ(WireTimeToUtc(PrintedDate{2025, 3, 9}, 3, 0, "ET"), 1741503600);    // 07:00 UTC
-  EXPECT_EQ(WireTimeToUtc(PrintedDate{2006, 3, 20}, 12, 0, "ET"), 1142874000);  // 17:00 UTC: standard
-  EXPECT_FALSE(WireTimeToUtc(jan, 12, 0, "XYZ").has_value());
-  EXPECT_FALSE(WireTimeToUtc(PrintedDate{2025, 2, 0}, 12, 0, "").has_value());
-  EXPECT_FALSE(WireTimeToUtc(jan, 12, 75, "").has_value());
+  EXPECT_EQ(WireTimeToUtc(PrintedDate{2025, 3, 9}, 1, 0, "ET", ""), 1741500000);    // 06:00 UTC
+  EXPECT_EQ(WireTimeToUtc(PrintedDate{2025, 3, 9}, 3, 0, "ET", ""), 1741503600);    // 07:00 UTC
+  EXPECT_EQ(WireTimeToUtc(PrintedDate{2006, 3, 20}, 12, 0, "ET", ""), 1142874000);  // 17:00 UTC: standard
+  EXPECT_FALSE(WireTimeToUtc(jan, 12, 0, "XYZ", "").has_value());
+  EXPECT_FALSE(WireTimeToUtc(PrintedDate{2025, 2, 0}, 12, 0, "", "").has_value());
+  EXPECT_FALSE(WireTimeToUtc(jan, 12, 75, "", "").has_value());
 }
 
 v1::Article WithFirstParagraph(const std::string& text) {

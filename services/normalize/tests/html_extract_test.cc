@@ -169,23 +169,23 @@ TEST(HtmlDecoder, OpenGraphTimesAndTimeElement) {
 TEST(ParseDateTime, Formats) {
   int64_t s = 0;
   bool date_only = false;
-  ASSERT_TRUE(html::ParseDateTime("2019-11-20T17:22:44Z", &s));
+  ASSERT_TRUE(html::ParseDateTime("2019-11-20T17:22:44Z", "", &s));
   EXPECT_EQ(s, 1574270564);
-  ASSERT_TRUE(html::ParseDateTime("2019-11-20T17:22:44.123-0500", &s));
+  ASSERT_TRUE(html::ParseDateTime("2019-11-20T17:22:44.123-0500", "", &s));
   EXPECT_EQ(s, 1574288564);
-  ASSERT_TRUE(html::ParseDateTime("Wed, 20 Nov 2019 17:22:44 GMT", &s));
+  ASSERT_TRUE(html::ParseDateTime("Wed, 20 Nov 2019 17:22:44 GMT", "", &s));
   EXPECT_EQ(s, 1574270564);
-  ASSERT_TRUE(html::ParseDateTime("Thursday, 15 November, 2001, 18:38 GMT", &s));
+  ASSERT_TRUE(html::ParseDateTime("Thursday, 15 November, 2001, 18:38 GMT", "", &s));
   EXPECT_EQ(s, 1005849480);
-  ASSERT_TRUE(html::ParseDateTime("Nov. 20, 2019 5:22 p.m. ET", &s));
+  ASSERT_TRUE(html::ParseDateTime("Nov. 20, 2019 5:22 p.m. ET", "", &s));
   EXPECT_EQ(s, 1574288520);  // EST in November: 22:22 UTC
-  ASSERT_TRUE(html::ParseDateTime("November 20, 2019", &s, &date_only));
+  ASSERT_TRUE(html::ParseDateTime("November 20, 2019", "", &s, &date_only));
   EXPECT_TRUE(date_only);
   EXPECT_EQ(s, 1574208000);
-  ASSERT_TRUE(html::ParseDateTime("2019年11月20日", &s));
+  ASSERT_TRUE(html::ParseDateTime("2019年11月20日", "", &s));
   EXPECT_EQ(s, 1574208000);
-  EXPECT_FALSE(html::ParseDateTime("no date here", &s));
-  EXPECT_FALSE(html::ParseDateTime("", &s));
+  EXPECT_FALSE(html::ParseDateTime("no date here", "", &s));
+  EXPECT_FALSE(html::ParseDateTime("", "", &s));
 }
 
 TEST(HtmlFragment, ExtractsEverythingThatIsNotBoilerplate) {

@@ -29,23 +29,23 @@ TEST(TextDates, ParsesPrintedDatelinesInManyShapes) {
   using internal::ParseHumanDate;
   auto d = ParseHumanDate("Thursday, 15 November, 2001, 18:38 GMT", true);
   ASSERT_TRUE(d);
-  EXPECT_EQ(d->seconds, 1005849480);
+  EXPECT_EQ(internal::ToUtcSeconds(*d, ""), 1005849480);
   EXPECT_TRUE(d->has_time);
   EXPECT_FALSE(d->is_update);
   d = ParseHumanDate("Thu, 15 Nov 2001 18:38:00 +0000", true);
   ASSERT_TRUE(d);
-  EXPECT_EQ(d->seconds, 1005849480);
+  EXPECT_EQ(internal::ToUtcSeconds(*d, ""), 1005849480);
   d = ParseHumanDate("Nov. 15, 2001 1:38 p.m. EST", true);
   ASSERT_TRUE(d);
-  EXPECT_EQ(d->seconds, 1005849480);
+  EXPECT_EQ(internal::ToUtcSeconds(*d, ""), 1005849480);
   d = ParseHumanDate("Last updated: 15 Nov 01", true);
   ASSERT_TRUE(d);
   EXPECT_TRUE(d->is_update);
   EXPECT_FALSE(d->has_time);
-  EXPECT_EQ(d->seconds, 1005782400);
+  EXPECT_EQ(internal::ToUtcSeconds(*d, ""), 1005782400);
   d = ParseHumanDate("Published March 3, 2020 2:45 p.m. CET", true);
   ASSERT_TRUE(d);
-  EXPECT_EQ(d->seconds, k20200303 + 13 * 3600 + 45 * 60);
+  EXPECT_EQ(internal::ToUtcSeconds(*d, ""), k20200303 + 13 * 3600 + 45 * 60);
   // A sentence that mentions a date is not a dateline.
   EXPECT_FALSE(ParseHumanDate("Leaders met on 15 November 2001 in Texas", true));
   EXPECT_FALSE(ParseHumanDate("No Bush-Putin missile agreement", true));
@@ -54,12 +54,17 @@ TEST(TextDates, ParsesPrintedDatelinesInManyShapes) {
 
 TEST(TextDates, ParsesIsoExtendedAndBasic) {
   using internal::ParseIsoDateTime;
-  EXPECT_EQ(ParseIsoDateTime("2001-11-15T18:38:00Z"), 1005849480);
-  EXPECT_EQ(ParseIsoDateTime("2001-11-15T19:38:00+01:00"), 1005849480);
-  EXPECT_EQ(ParseIsoDateTime("2001-11-15T18:38:00.250Z"), 1005849480);
-  EXPECT_EQ(ParseIsoDateTime("20011115T183800Z"), 1005849480);
-  EXPECT_EQ(ParseIsoDateTime("20011115T133800-0500"), 1005849480);
-  EXPECT_EQ(ParseIsoDateTime("2001-11-15"), 1005782400);
+  auto utc = [](std::string_view s) -> std::optional<int64_t> {
+    auto t = ParseIsoDateTime(s);
+    if (!t) return std::nullopt;
+    return internal::ToUtcSeconds(*t, "");
+  };
+  EXPECT_EQ(utc("2001-11-15T18:38:00Z"), 1005849480);
+  EXPECT_EQ(utc("2001-11-15T19:38:00+01:00"), 1005849480);
+  EXPECT_EQ(utc("2001-11-15T18:38:00.250Z"), 1005849480);
+  EXPECT_EQ(utc("20011115T183800Z"), 1005849480);
+  EXPECT_EQ(utc("20011115T133800-0500"), 1005849480);
+  EXPECT_EQ(utc("2001-11-15"), 1005782400);
   EXPECT_FALSE(ParseIsoDateTime("2001-13-15"));
   EXPECT_FALSE(ParseIsoDateTime("yesterday"));
   EXPECT_FALSE(ParseIsoDateTime("2001-11-15T18:38:00 garbage"));
