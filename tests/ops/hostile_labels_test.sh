@@ -16,38 +16,13 @@ BIN=${1:?usage: $0 COPYDESK_BINARY SOURCE_DIR}
 SRC=$(cd "${2:?usage: $0 COPYDESK_BINARY SOURCE_DIR}" && pwd)
 PY=/usr/bin/python3
 
-skip() { echo "SKIP: $*"; exit 77; }
+# shellcheck source=tests/ops/lib.sh
+source "$SRC/tests/ops/lib.sh"
 command -v prometheus >/dev/null || skip "prometheus is not installed (Debian package 'prometheus')"
 "$PY" -c 'import confluent_kafka' 2>/dev/null || skip "python3-confluent-kafka is not installed"
 [[ -x $BIN ]] || skip "copydesk binary not built: $BIN"
 
-WORK=$(mktemp -d /tmp/copydesk-hostile-labels.XXXXXX)
-PIDS=()
-cleanup() {
-  local rc=$?
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  if [[ $rc -ne 0 && $rc -ne 77 ]]; then
-    for f in "$WORK"/*.log; do [[ -f $f ]] && { echo "--- $f (last 30 lines)"; tail -n 30 "$f"; }; done
-  fi
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() {  # url seconds
-  local url=$1 deadline=$((SECONDS + $2))
-  until "$PY" -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$url" 2>/dev/null; do
-    ((SECONDS < deadline)) || { echo "FAIL: $url did not answer within $2 s"; return 1; }
-    sleep 0.3
-  done
-}
+ops_init copydesk-hostile-labels
 
 METRICS_PORT=$(free_port)
 PROM_PORT=$(free_port)

@@ -17,36 +17,11 @@ SRC=$(cd "$SRC" && pwd)
 PY=/usr/bin/python3
 if [[ $BIN == --fake ]]; then SCRAPE_SECONDS=${COPYDESK_OPS_TRAFFIC_SECONDS:-10}; else SCRAPE_SECONDS=${COPYDESK_OPS_TRAFFIC_SECONDS:-25}; fi
 
-skip() { echo "SKIP: $*"; exit 77; }
+# shellcheck source=tests/ops/lib.sh
+source "$SRC/tests/ops/lib.sh"
 command -v prometheus >/dev/null || skip "prometheus is not installed (Debian package 'prometheus')"
 
-WORK=$(mktemp -d /tmp/copydesk-ops.XXXXXX)
-PIDS=()
-cleanup() {
-  local rc=$?
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  if [[ $rc -ne 0 && $rc -ne 77 ]]; then
-    for f in "$WORK"/*.log; do [[ -f $f ]] && { echo "--- $f (last 30 lines)"; tail -n 30 "$f"; }; done
-  fi
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_http() {  # url seconds
-  local url=$1 deadline=$((SECONDS + $2))
-  until "$PY" -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$url" 2>/dev/null; do
-    ((SECONDS < deadline)) || { echo "FAIL: $url did not answer within $2 s"; return 1; }
-    sleep 0.3
-  done
-}
+ops_init copydesk-ops
 
 METRICS_PORT=$(free_port)
 GRPC_PORT=$(free_port)
