@@ -319,6 +319,13 @@ TEST(MonthNames, EachLanguage) {
   EXPECT_EQ(DateOf("12 mrt 2024"), 1710201600);
   EXPECT_EQ(DateOf("1 mei 2024"), 1714521600);
   EXPECT_EQ(DateOf("dinsdag 8 oktober 2024"), 1728345600);
+  // Swedish, Danish, Norwegian
+  EXPECT_EQ(DateOf("3 mars 2024"), 1709424000);
+  EXPECT_EQ(DateOf("1 maj 2024"), 1714521600);
+  EXPECT_EQ(DateOf("tisdag 8 okt. 2024"), 1728345600);
+  EXPECT_EQ(DateOf("24. december 2024"), 1734998400);
+  EXPECT_EQ(DateOf("24. des. 2024"), 1734998400);
+  EXPECT_EQ(DateOf("1. mai 2024"), 1714521600);
   // The HTML page parser reads the same names.
   int64_t s = 0;
   ASSERT_TRUE(html::ParseDateTime("12 de marzo de 2024", "", &s));
