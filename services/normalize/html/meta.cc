@@ -70,8 +70,7 @@ std::string StripSiteName(const std::string& title) {
   return title;
 }
 
-// Fraction of the shorter string's characters covered by a common
-// prefix-insensitive overlap.
+// Fraction of the shorter string's characters covered by a common prefix-insensitive overlap.
 double Similarity(const std::string& a, const std::string& b) {
   if (a.empty() || b.empty()) return 0;
   if (a == b) return 1;
@@ -81,30 +80,27 @@ double Similarity(const std::string& a, const std::string& b) {
   return 0;
 }
 
-// What a node's ancestors say about it: inside junk (navigation, footers,
-// related links, comments) and inside a page header or logo. Each answer is
-// memoized per ancestor, so asking for every node of a deep page stays linear
-// instead of walking every chain to the root.
+// What a node's ancestors say about it: inside junk (navigation, footers, related links,
+// comments) and inside a page header or logo. Each answer is memoized per ancestor, so asking
+// for every node of a deep page stays linear instead of walking every chain to the root.
 class Ancestry {
  public:
   explicit Ancestry(const Document& doc) : doc_(doc), junk_(doc.nodes.size(), kUnknown), header_(junk_) {}
 
-  // An ancestor below the body/article/main is navigation, a footer, an aside,
-  // or has a related, comment, sidebar, promo or recommendation class.
+  // An ancestor below the body/article/main is navigation, a footer, an aside, or has a related,
+  // comment, sidebar, promo or recommendation class.
   bool InJunk(uint32_t n) { return Junk(doc_.nodes[n].parent) == kYes; }
-  // In a page header, navigation or logo: an <h1> there is the site name, not
-  // the headline.
+  // In a page header, navigation or logo: an <h1> there is the site name, not the headline.
   bool InHeaderish(uint32_t n) {
     const uint8_t h = Header(doc_.nodes[n].parent);
     return h == kOpen ? InJunk(n) : h == kYes;
   }
 
  private:
-  static constexpr uint8_t kUnknown = 0, kNo = 1, kYes = 2,
-                           kOpen = 3;  // kOpen: up to the root
+  static constexpr uint8_t kUnknown = 0, kNo = 1, kYes = 2, kOpen = 3;  // kOpen: up to the root
 
-  // The answer for the chain that starts at `p` (inclusive); `own` decides one
-  // node or says kUnknown to defer to its parent.
+  // The answer for the chain that starts at `p` (inclusive); `own` decides one node or says
+  // kUnknown to defer to its parent.
   template <typename Own>
   uint8_t Chain(std::vector<uint8_t>& memo, uint32_t p, uint8_t at_root, Own own) {
     path_.clear();
@@ -182,12 +178,11 @@ std::string PrimaryLanguage(std::string_view tag) {
   return l;
 }
 
-// One page's metadata extraction, one method per field group. The members are
-// what the first pass over the nodes collects (meta tags, candidate nodes) and
-// the JSON-LD article.
+// One page's metadata extraction, one method per field group. The members are what the first
+// pass over the nodes collects (meta tags, candidate nodes) and the JSON-LD article.
 struct MetaPass {
-  // At most this many of each kind of candidate node are looked at: a page has
-  // a handful, a hostile one millions.
+  // At most this many of each kind of candidate node are looked at: a page has a handful, a
+  // hostile one millions.
   static constexpr size_t kMaxCandidates = 64;
 
   MetaPass(const Document& d, const Metadata& m, v1::Article& o, int64_t deadline_ns)
@@ -263,8 +258,7 @@ void MetaPass::ScanAttributes(uint32_t i, const Node& nd) {
   std::string_view rel = doc.Attribute(i, AttrKey::kRel);
   if ((itemprop == "author" || rel == "author") && byline_nodes.size() < kMaxCandidates)
     byline_nodes.push_back(i);
-  // Only the first value of a key is kept: the text of later ones is never
-  // read.
+  // Only the first value of a key is kept: the text of later ones is never read.
   const char* date_key = itemprop == "datePublished"  ? "itemprop:datepublished"
                          : itemprop == "dateModified" ? "itemprop:datemodified"
                                                       : nullptr;
@@ -299,8 +293,8 @@ void MetaPass::SetCanonicalUrl() {
   if (page.base_url.empty()) page.base_url = canon;
 }
 
-// The visible <h1> that matches one of the page's declared titles; else an <h1>
-// in the content (not in a header/logo); else the declared title; else <title>.
+// The visible <h1> that matches one of the page's declared titles; else an <h1> in the content
+// (not in a header/logo); else the declared title; else <title>.
 void MetaPass::SetHeadline() {
   std::vector<std::string> declared_titles;
   for (const std::string& t :
@@ -416,8 +410,7 @@ void MetaPass::AuthorsFromMetaTags(std::vector<std::string>& authors) {
 
 void MetaPass::SetTimes() {
   int64_t secs = 0;
-  // article:published_time first: JSON-LD times are more often mislabelled
-  // local times.
+  // article:published_time first: JSON-LD times are more often mislabelled local times.
   std::string published = tags.Get({"article:published_time", "og:published_time"});
   if (published.empty() || (!HasZone(published) && HasZone(ld.published))) published = ld.published;
   if (published.empty())
@@ -445,8 +438,7 @@ void MetaPass::SetTimes() {
   if (!modified.empty() && ParseDateTime(modified, meta.timezone, &secs))
     SetTime(out.mutable_versioncreated(), secs);
   if (!out.has_firstcreated()) {
-    // A visible date line: a short text node with a month name or a numeric
-    // date near the top.
+    // A visible date line: a short text node with a month name or a numeric date near the top.
     int checked = 0;
     for (uint32_t i = 1; i < n && checked < 4000 && !clock.Expired(); ++i) {
       if (doc.nodes[i].tag != Tag::kText) continue;

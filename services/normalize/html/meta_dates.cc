@@ -1,5 +1,5 @@
-// Date-times as pages write them: ISO 8601 and its relatives first, then
-// free-form dates in several languages and scripts.
+// Date-times as pages write them: ISO 8601 and its relatives first, then free-form dates in
+// several languages and scripts.
 #include <cctype>
 #include <string>
 #include <vector>
@@ -15,8 +15,8 @@ namespace {
 
 using internal::Trim;
 
-// Digits to int without exceptions (hostile input can carry long digit runs):
-// leading digits only, clamped to 1e9; 0 when there are none.
+// Digits to int without exceptions (hostile input can carry long digit runs): leading digits
+// only, clamped to 1e9; 0 when there are none.
 int SafeInt(std::string_view s) {
   int64_t v = 0;
   for (char c : s) {
@@ -43,8 +43,7 @@ bool ValidYmd(int y, int m, int d) {
   return y >= 1970 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
 }
 
-// ISO 8601 and close relatives: 2019-11-20[T ]17:22[:44[.123]][Z|+01:00|+0100|
-// UTC]
+// ISO 8601 and close relatives: 2019-11-20[T ]17:22[:44[.123]][Z|+01:00|+0100| UTC]
 bool ParseIso(std::string_view s, std::string_view zone, int64_t* out, bool* date_only) {
   size_t i = 0;
   if (s.size() < 8) return false;
@@ -111,8 +110,7 @@ bool ParseIso(std::string_view s, std::string_view zone, int64_t* out, bool* dat
   return true;
 }
 
-// Splits a date into words, numbers and the separators : / + - . (other
-// characters separate).
+// Splits a date into words, numbers and the separators : / + - . (other characters separate).
 std::vector<std::string> TokenizeDate(std::string_view s) {
   std::vector<std::string> tok;
   size_t i = 0;
@@ -152,8 +150,8 @@ std::vector<std::string> TokenizeDate(std::string_view s) {
 struct FreeDate {
   explicit FreeDate(const std::vector<std::string>& tokens) : tok(tokens) {}
 
-  // A number at tok[k]: a time, a numeric date, a year, a day or a (CJK) month.
-  // Advances `k` past the tokens it used.
+  // A number at tok[k]: a time, a numeric date, a year, a day or a (CJK) month. Advances `k`
+  // past the tokens it used.
   void ReadNumber(size_t& k) {
     const std::string& t = tok[k];
     int v = t.size() <= 4 ? SafeInt(t) : -1;
@@ -233,8 +231,7 @@ struct FreeDate {
       if (hh >= 0) am = true;
       return;
     }
-    // An abbreviation that is also a common word ("out", "set") is a month only
-    // after the day.
+    // An abbreviation that is also a common word ("out", "set") is a month only after the day.
     if (const internal::MonthWord mo = internal::MonthFromWord(t);
         mo.month > 0 && month == 0 && (!mo.ambiguous || day != 0)) {
       month = mo.month;
@@ -281,8 +278,8 @@ struct FreeDate {
   bool pm = false, am = false, zone_set = false;
 };
 
-// Free-form dates: "Thursday, 15 November, 2001, 18:38 GMT", "November 20, 2019
-// 5:22 p.m. ET", "20 ноября 2019", "2019年11月20日 17:22", "20/11/2019".
+// Free-form dates: "Thursday, 15 November, 2001, 18:38 GMT", "November 20, 2019 5:22 p.m. ET",
+// "20 ноября 2019", "2019年11月20日 17:22", "20/11/2019".
 bool ParseFree(std::string_view s, std::string_view zone, int64_t* out, bool* date_only) {
   const std::vector<std::string> tok = TokenizeDate(s);
   FreeDate date(tok);

@@ -1,6 +1,5 @@
-// The page's JSON-LD: the most article-like object (NewsArticle over Article
-// over WebPage, one with a body over one without) and the first breadcrumb
-// list, however deeply nested in
+// The page's JSON-LD: the most article-like object (NewsArticle over Article over WebPage,
+// one with a body over one without) and the first breadcrumb list, however deeply nested in
 // @graph, mainEntity, hasPart or subjectOf.
 #include <simdjson.h>
 
@@ -161,14 +160,14 @@ void WalkLd(simdjson::dom::element e, LdArticle& out, int depth, DeadlineCheck<1
 LdArticle ParseJsonLd(const html::Document& doc, DeadlineCheck<1024>& clock) {
   LdArticle out;
   simdjson::dom::parser parser;
-  // A block of metadata larger than this is not one (a long articleBody is a
-  // few hundred KiB): it is skipped rather than parsed.
+  // A block of metadata larger than this is not one (a long articleBody is a few hundred KiB):
+  // it is skipped rather than parsed.
   constexpr size_t kMaxJsonLdBytes = 2 << 20;
   for (const std::string& raw : doc.json_ld) {
     if (clock.ExpiredNow()) break;
     if (raw.size() > kMaxJsonLdBytes) continue;
-    // Strip CDATA / HTML comment wrappers in one pass, and turn raw line breaks
-    // and tabs (invalid inside JSON strings) into spaces.
+    // Strip CDATA / HTML comment wrappers in one pass, and turn raw line breaks and tabs (invalid
+    // inside JSON strings) into spaces.
     std::string s;
     s.reserve(raw.size());
     for (size_t i = 0; i < raw.size();) {

@@ -70,8 +70,7 @@ std::string Clean(std::string_view s) {
   return out;
 }
 
-// Decodes entities that some publishers leave in meta/JSON-LD values ("&amp;",
-// "&#8217;").
+// Decodes entities that some publishers leave in meta/JSON-LD values ("&amp;", "&#8217;").
 std::string CleanValue(std::string_view s) {
   if (s.find('&') == std::string_view::npos) return Clean(s);
   std::string dec;
@@ -139,8 +138,7 @@ std::vector<std::string> SplitAuthors(std::string_view raw) {
       continue;
     }
     if (LooksLikeRole(p)) continue;
-    // "JOHN SMITH" (styled bylines) -> "John Smith"; short acronyms (AP, BBC)
-    // stay.
+    // "JOHN SMITH" (styled bylines) -> "John Smith"; short acronyms (AP, BBC) stay.
     bool has_lower = false;
     size_t letters = 0;
     for (char c : p) {
