@@ -198,10 +198,8 @@ void AppendEscaped(std::string& out, std::string_view s, bool attribute) {
         }
         break;
       default:
-        if (c < 0x20 && c != '\n' && c != '\t') {
-          out += ' ';  // other control characters are not allowed in HTML text
-        } else if (c == 0x7F) {
-          out += ' ';
+        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F) {
+          out += ' ';  // other control characters (and DEL) are not allowed in HTML text
         } else {
           out += ch;
         }
