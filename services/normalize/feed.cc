@@ -151,24 +151,9 @@ Status BodyFromHtml(const std::string& html, const Limits& limits, v1::Article& 
   return ExtractHtmlFragment(html, limits, out);
 }
 
-Status DecodeRssItem(xmlDoc* doc, const xmlNode* channel, const xmlNode* item, const Metadata& meta,
-                     const Limits& limits, v1::Article& out) {
-  (void)doc;
-  auto& prov = *out.mutable_provenance();
-  prov.set_format("rss");
-  out.set_headline(StripTags(Text(Child(item, "title"))));
-  const std::string link = Absolute(item, Text(Child(item, "link")), meta.url);
-  if (!link.empty()) out.set_canonical_url(CanonicalizeUrl(link));
-  const xmlNode* guid = Child(item, "guid");
-  prov.set_guid(guid ? Text(guid) : Text(Child(item, "link")));
-  google::protobuf::Timestamp t;
-  // pubDate, else dc:date.
-  if (SetTimeFrom(Text(Child(item, "pubDate")), meta.timezone, &t) ||
-      SetTimeFrom(Text(Child(item, "date")), meta.timezone, &t))
-    *out.mutable_firstcreated() = t;
-  if (SetTimeFrom(Text(Child(item, "updated")), meta.timezone, &t))
-    *out.mutable_versioncreated() = t;  // atom:updated
-  // Authors: dc:creator (names) or author (e-mail with the name in brackets).
+// RSS authors: dc:creator (names) or author (e-mail with the name in brackets); categories as
+// subjects; dc:contributor.
+void ReadRssPeople(const xmlNode* item, v1::Article& out) {
   for (const xmlNode* c : Children(item, "creator")) {
     if (DeadlinePassed()) break;
     SetBylineAndAuthors(Text(c), out);
@@ -192,20 +177,10 @@ Status DecodeRssItem(xmlDoc* doc, const xmlNode* channel, const xmlNode* item, c
     p->set_name(Text(c));
     p->set_role("contributor");
   }
-  for (const xmlNode* e : Children(item, "enclosure")) {
-    if (DeadlinePassed()) break;
-    auto* m = out.add_media();
-    m->set_url(Absolute(e, Attr(e, "url"), meta.url));
-    m->set_mime_type(Attr(e, "type"));
-    m->set_type(MediaKind("", m->mime_type()));
-    auto* r = m->add_renditions();
-    r->set_name("enclosure");
-    r->set_href(m->url());
-    r->set_mime_type(m->mime_type());
-    r->set_size_bytes(Number(Attr(e, "length")));
-  }
-  AddMediaRssOf(item, out);
-  // dc:subject and media:keywords are keywords.
+}
+
+// dc:subject and media:keywords are keywords.
+void ReadRssKeywords(const xmlNode* item, v1::Article& out) {
   for (const xmlNode* c = item->children; c; c = c->next) {
     if (DeadlinePassed()) break;
     if (c->type != XML_ELEMENT_NODE) continue;
@@ -224,20 +199,10 @@ Status DecodeRssItem(xmlDoc* doc, const xmlNode* channel, const xmlNode* item, c
       }
     }
   }
-  if (const xmlNode* src = Child(item, "source")) {
-    auto* is = out.add_infosources();
-    is->set_name(Text(src));
-    is->set_uri(Attr(src, "url"));
-    is->set_role("source");
-    if (meta.provider.empty()) prov.set_provider(Text(src));
-  }
-  if (channel) {
-    if (meta.provider.empty() && prov.provider().empty()) prov.set_provider(Text(Child(channel, "title")));
-    out.set_language(Text(Child(channel, "language")));
-    out.set_copyright_notice(Text(Child(channel, "copyright")));
-  }
-  if (const xmlNode* rights = Child(item, "rights")) out.set_copyright_notice(Text(rights));  // dc:rights
-  // Body: content:encoded is the full story, description the summary (or the story when alone).
+}
+
+// Body: content:encoded is the full story, description the summary (or the story when alone).
+Status RssBody(const xmlNode* item, const Limits& limits, v1::Article& out) {
   std::string description = RawText(Child(item, "description"));
   std::string encoded;
   for (const xmlNode* c = item->children; c; c = c->next) {
@@ -254,25 +219,64 @@ Status DecodeRssItem(xmlDoc* doc, const xmlNode* channel, const xmlNode* item, c
   return OkStatus();
 }
 
-Status DecodeAtomEntry(xmlDoc* doc, const xmlNode* feed, const xmlNode* entry, const Metadata& meta,
-                       const Limits& limits, v1::Article& out) {
+Status DecodeRssItem(xmlDoc* doc, const xmlNode* channel, const xmlNode* item, const Metadata& meta,
+                     const Limits& limits, v1::Article& out) {
+  (void)doc;
   auto& prov = *out.mutable_provenance();
-  prov.set_format("atom");
-  prov.set_guid(Text(Child(entry, "id")));
-  // Atom text constructs: type="html" holds escaped markup, type="xhtml" a <div>.
-  auto text_construct = [&](const xmlNode* n) -> std::string {
-    if (!n) return "";
-    std::string type = Attr(n, "type");
-    if (type == "html") return StripTags(RawText(n));
-    return Text(n);
-  };
-  out.set_headline(text_construct(Child(entry, "title")));
+  prov.set_format("rss");
+  out.set_headline(StripTags(Text(Child(item, "title"))));
+  const std::string link = Absolute(item, Text(Child(item, "link")), meta.url);
+  if (!link.empty()) out.set_canonical_url(CanonicalizeUrl(link));
+  const xmlNode* guid = Child(item, "guid");
+  prov.set_guid(guid ? Text(guid) : Text(Child(item, "link")));
   google::protobuf::Timestamp t;
-  if (SetTimeFrom(Text(Child(entry, "published")), meta.timezone, &t)) *out.mutable_firstcreated() = t;
-  if (SetTimeFrom(Text(Child(entry, "updated")), meta.timezone, &t)) {
-    *out.mutable_versioncreated() = t;
-    if (!out.has_firstcreated()) *out.mutable_firstcreated() = t;
+  // pubDate, else dc:date.
+  if (SetTimeFrom(Text(Child(item, "pubDate")), meta.timezone, &t) ||
+      SetTimeFrom(Text(Child(item, "date")), meta.timezone, &t))
+    *out.mutable_firstcreated() = t;
+  if (SetTimeFrom(Text(Child(item, "updated")), meta.timezone, &t))
+    *out.mutable_versioncreated() = t;  // atom:updated
+  ReadRssPeople(item, out);
+  for (const xmlNode* e : Children(item, "enclosure")) {
+    if (DeadlinePassed()) break;
+    auto* m = out.add_media();
+    m->set_url(Absolute(e, Attr(e, "url"), meta.url));
+    m->set_mime_type(Attr(e, "type"));
+    m->set_type(MediaKind("", m->mime_type()));
+    auto* r = m->add_renditions();
+    r->set_name("enclosure");
+    r->set_href(m->url());
+    r->set_mime_type(m->mime_type());
+    r->set_size_bytes(Number(Attr(e, "length")));
   }
+  AddMediaRssOf(item, out);
+  ReadRssKeywords(item, out);
+  if (const xmlNode* src = Child(item, "source")) {
+    auto* is = out.add_infosources();
+    is->set_name(Text(src));
+    is->set_uri(Attr(src, "url"));
+    is->set_role("source");
+    if (meta.provider.empty()) prov.set_provider(Text(src));
+  }
+  if (channel) {
+    if (meta.provider.empty() && prov.provider().empty()) prov.set_provider(Text(Child(channel, "title")));
+    out.set_language(Text(Child(channel, "language")));
+    out.set_copyright_notice(Text(Child(channel, "copyright")));
+  }
+  if (const xmlNode* rights = Child(item, "rights")) out.set_copyright_notice(Text(rights));  // dc:rights
+  return RssBody(item, limits, out);
+}
+
+// Atom text constructs: type="html" holds escaped markup, type="xhtml" a <div>.
+std::string AtomText(const xmlNode* n) {
+  if (!n) return "";
+  std::string type = Attr(n, "type");
+  if (type == "html") return StripTags(RawText(n));
+  return Text(n);
+}
+
+// The entry's authors (else the feed's) and contributors, and the byline of the authors.
+void ReadAtomAuthors(const xmlNode* feed, const xmlNode* entry, v1::Article& out) {
   std::vector<const xmlNode*> authors;
   for (const xmlNode* a : Children(entry, "author")) {
     if (DeadlinePassed()) break;
@@ -311,17 +315,11 @@ Status DecodeAtomEntry(xmlDoc* doc, const xmlNode* feed, const xmlNode* entry, c
     ++i;
   }
   out.set_byline(joined);
-  for (const xmlNode* c : Children(entry, "category")) {
-    if (DeadlinePassed()) break;
-    auto* s = out.add_subjects();
-    std::string label = Attr(c, "label");
-    std::string term = Attr(c, "term");
-    s->set_name(label.empty() ? term : label);
-    s->set_code(term);
-    s->set_scheme(Attr(c, "scheme"));
-    // The term is the code within the scheme; it is the concept's IRI only when it is one.
-    if (term.find(':') != std::string::npos) s->set_uri(term);
-  }
+}
+
+// Links: the alternate is the canonical URL, enclosures media (with a rendition of their length
+// and type), related links related.
+void ReadAtomLinks(const xmlNode* entry, const Metadata& meta, v1::Article& out) {
   for (const xmlNode* l : Children(entry, "link")) {
     if (DeadlinePassed()) break;
     std::string rel = Attr(l, "rel");
@@ -359,26 +357,10 @@ Status DecodeAtomEntry(xmlDoc* doc, const xmlNode* feed, const xmlNode* entry, c
       r->set_size_bytes(Number(Attr(l, "length")));
     }
   }
-  AddMediaRssOf(entry, out);
-  std::string lang = Attr(entry, "lang");
-  if (lang.empty() && feed) lang = Attr(feed, "lang");
-  out.set_language(lang);
-  const xmlNode* rights = Child(entry, "rights");
-  if (!rights && feed) rights = Child(feed, "rights");
-  out.set_copyright_notice(text_construct(rights));
-  if (const xmlNode* src = Child(entry, "source")) {
-    auto* is = out.add_infosources();
-    is->set_name(text_construct(Child(src, "title")));
-    is->set_uri(Text(Child(src, "id")));
-    is->set_role("source");
-    if (meta.provider.empty()) prov.set_provider(is->name());
-  }
-  if (meta.provider.empty() && prov.provider().empty() && feed) {
-    prov.set_provider(text_construct(Child(feed, "title")));
-  }
-  out.set_standfirst(text_construct(Child(entry, "summary")));
-  AddSummary(out);
-  // Body: <content> (html escaped, xhtml inline, or text), else the summary.
+}
+
+// Body: <content> (html escaped, xhtml inline, or text), else the summary.
+Status AtomBody(xmlDoc* doc, const xmlNode* entry, const Limits& limits, v1::Article& out) {
   const xmlNode* content = Child(entry, "content");
   if (content && Attr(content, "src").empty()) {
     std::string type = Attr(content, "type");
@@ -402,6 +384,53 @@ Status DecodeAtomEntry(xmlDoc* doc, const xmlNode* feed, const xmlNode* entry, c
     }
   }
   return OkStatus();
+}
+
+Status DecodeAtomEntry(xmlDoc* doc, const xmlNode* feed, const xmlNode* entry, const Metadata& meta,
+                       const Limits& limits, v1::Article& out) {
+  auto& prov = *out.mutable_provenance();
+  prov.set_format("atom");
+  prov.set_guid(Text(Child(entry, "id")));
+  out.set_headline(AtomText(Child(entry, "title")));
+  google::protobuf::Timestamp t;
+  if (SetTimeFrom(Text(Child(entry, "published")), meta.timezone, &t)) *out.mutable_firstcreated() = t;
+  if (SetTimeFrom(Text(Child(entry, "updated")), meta.timezone, &t)) {
+    *out.mutable_versioncreated() = t;
+    if (!out.has_firstcreated()) *out.mutable_firstcreated() = t;
+  }
+  ReadAtomAuthors(feed, entry, out);
+  for (const xmlNode* c : Children(entry, "category")) {
+    if (DeadlinePassed()) break;
+    auto* s = out.add_subjects();
+    std::string label = Attr(c, "label");
+    std::string term = Attr(c, "term");
+    s->set_name(label.empty() ? term : label);
+    s->set_code(term);
+    s->set_scheme(Attr(c, "scheme"));
+    // The term is the code within the scheme; it is the concept's IRI only when it is one.
+    if (term.find(':') != std::string::npos) s->set_uri(term);
+  }
+  ReadAtomLinks(entry, meta, out);
+  AddMediaRssOf(entry, out);
+  std::string lang = Attr(entry, "lang");
+  if (lang.empty() && feed) lang = Attr(feed, "lang");
+  out.set_language(lang);
+  const xmlNode* rights = Child(entry, "rights");
+  if (!rights && feed) rights = Child(feed, "rights");
+  out.set_copyright_notice(AtomText(rights));
+  if (const xmlNode* src = Child(entry, "source")) {
+    auto* is = out.add_infosources();
+    is->set_name(AtomText(Child(src, "title")));
+    is->set_uri(Text(Child(src, "id")));
+    is->set_role("source");
+    if (meta.provider.empty()) prov.set_provider(is->name());
+  }
+  if (meta.provider.empty() && prov.provider().empty() && feed) {
+    prov.set_provider(AtomText(Child(feed, "title")));
+  }
+  out.set_standfirst(AtomText(Child(entry, "summary")));
+  AddSummary(out);
+  return AtomBody(doc, entry, limits, out);
 }
 
 // The items of an RSS or Atom document, parsed once.

@@ -129,24 +129,9 @@ void AddPackageMembers(const xmlNode* pkg, v1::Article& out) {
   }
 }
 
-// A newsItem or packageItem -> Article.
-Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const Limits& limits,
-                  v1::Article& out, uint32_t priority) {
-  out.set_priority(priority);
+// itemMeta: type, provider, times, status, signals, links. Returns the item class qcode.
+std::string ReadItemMeta(const xmlNode* im, const Metadata& meta, v1::Article& out) {
   auto& prov = *out.mutable_provenance();
-  prov.set_guid(Attr(item, "guid"));
-  prov.set_provider_version(Attr(item, "version"));
-  std::string lang = Attr(item, "lang");  // xml:lang
-
-  // rightsInfo
-  if (const xmlNode* rights = Child(item, "rightsInfo")) {
-    out.set_copyright_notice(Text(Child(rights, "copyrightNotice")));
-    out.set_usage_terms(Text(Child(rights, "usageTerms")));
-    out.set_copyright_holder(ConceptName(Child(rights, "copyrightHolder")));
-  }
-
-  // itemMeta
-  const xmlNode* im = Child(item, "itemMeta");
   std::string item_class = Attr(Child(im, "itemClass"), "qcode");
   if (!item_class.empty()) out.set_type(CodeOf(item_class));
   if (meta.provider.empty()) prov.set_provider(ConceptName(Child(im, "provider")));
@@ -185,9 +170,11 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
     r->set_title(Attr(link, "title"));
     r->set_url(href);
   }
+  return item_class;
+}
 
-  // contentMeta
-  const xmlNode* cm = Child(item, "contentMeta");
+// contentMeta: creation time, place, creators and contributors, byline.
+void ReadCreation(const xmlNode* cm, const Metadata& meta, v1::Article& out) {
   SetTimeIf(Child(cm, "contentCreated"), meta.timezone, &v1::Article::mutable_contentcreated, out);
   if (const xmlNode* loc = Child(cm, "located")) {
     auto* l = out.mutable_located();
@@ -220,13 +207,10 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
     }
     out.set_byline(joined);
   }
-  if (const xmlNode* l = Child(cm, "language")) lang = Attr(l, "tag");
-  out.set_language(lang);
-  ReadConcepts(cm, out);
-  for (const xmlNode* k : Children(cm, "keyword")) {
-    if (DeadlinePassed()) break;
-    if (std::string t = Text(k); !t.empty()) out.add_keywords(t);
-  }
+}
+
+// contentMeta: headlines (the main one and the others) and descriptions.
+void ReadHeadlines(const xmlNode* cm, const xmlNode* im, v1::Article& out) {
   bool have_main = false;
   for (const xmlNode* h : Children(cm, "headline")) {
     if (DeadlinePassed()) break;
@@ -254,6 +238,11 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
     desc->set_content_type("text/plain");
     desc->set_value(Text(d));
   }
+}
+
+// contentMeta: urgency, slugline, alternative ids, information sources, credit line.
+void ReadHandling(const xmlNode* cm, const Metadata& meta, v1::Article& out) {
+  auto& prov = *out.mutable_provenance();
   if (uint32_t urg = Digit(Text(Child(cm, "urgency")))) out.set_urgency(urg);
   out.set_slugline(Text(Child(cm, "slugline")));
   for (const xmlNode* a : Children(cm, "altId")) {
@@ -271,8 +260,11 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
     p->set_uri(Attr(src, "uri").empty() ? Attr(src, "qcode") : Attr(src, "uri"));
   }
   if (meta.provider.empty() && prov.provider().empty()) prov.set_provider(Text(Child(cm, "creditline")));
+}
 
-  // contentSet
+// contentSet: the body (inline XHTML or text) and the item's renditions.
+Status ReadContentSet(xmlDoc* doc, const xmlNode* item, const std::string& item_class, const Limits& limits,
+                      v1::Article& out) {
   const xmlNode* cs = Child(item, "contentSet");
   for (const xmlNode* c = cs ? cs->children : nullptr; c; c = c->next) {
     if (DeadlinePassed()) break;
@@ -303,6 +295,44 @@ Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const 
       if (out.type().empty() || out.type() == "text") out.set_type(MediaTypeFromItemClass(item_class, ct));
     }
   }
+  return OkStatus();
+}
+
+// A newsItem or packageItem -> Article.
+Status DecodeItem(xmlDoc* doc, const xmlNode* item, const Metadata& meta, const Limits& limits,
+                  v1::Article& out, uint32_t priority) {
+  out.set_priority(priority);
+  auto& prov = *out.mutable_provenance();
+  prov.set_guid(Attr(item, "guid"));
+  prov.set_provider_version(Attr(item, "version"));
+  std::string lang = Attr(item, "lang");  // xml:lang
+
+  // rightsInfo
+  if (const xmlNode* rights = Child(item, "rightsInfo")) {
+    out.set_copyright_notice(Text(Child(rights, "copyrightNotice")));
+    out.set_usage_terms(Text(Child(rights, "usageTerms")));
+    out.set_copyright_holder(ConceptName(Child(rights, "copyrightHolder")));
+  }
+
+  // itemMeta
+  const xmlNode* im = Child(item, "itemMeta");
+  const std::string item_class = ReadItemMeta(im, meta, out);
+
+  // contentMeta
+  const xmlNode* cm = Child(item, "contentMeta");
+  ReadCreation(cm, meta, out);
+  if (const xmlNode* l = Child(cm, "language")) lang = Attr(l, "tag");
+  out.set_language(lang);
+  ReadConcepts(cm, out);
+  for (const xmlNode* k : Children(cm, "keyword")) {
+    if (DeadlinePassed()) break;
+    if (std::string t = Text(k); !t.empty()) out.add_keywords(t);
+  }
+  ReadHeadlines(cm, im, out);
+  ReadHandling(cm, meta, out);
+
+  // contentSet
+  if (Status st = ReadContentSet(doc, item, item_class, limits, out); !st.ok()) return st;
   if (IsElement(item, "packageItem")) AddPackageMembers(item, out);
   return OkStatus();
 }

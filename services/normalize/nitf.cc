@@ -184,24 +184,9 @@ void SetTime(std::string_view norm, std::string_view zone, google::protobuf::Tim
   if (set) *ts = t;
 }
 
-}  // namespace
-
-Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out) {
-  auto parsed = ParseXmlSafely(bytes, limits);
-  if (!parsed.ok()) return parsed.error();
-  xmlDoc* doc = parsed.value().get();
-  xmlNode* root = xmlDocGetRootElement(doc);
-  if (!IsElement(root, "nitf")) {
-    return Error{v1::ERROR_CODE_UNSUPPORTED_FORMAT, "root element is not <nitf>"};
-  }
-  out.mutable_provenance()->set_charset(doc->encoding ? reinterpret_cast<const char*>(doc->encoding)
-                                                      : "utf-8");
-  std::string baselang = Attr(root, "baselang");
-  const xmlNode* head = Child(root, "head");
-  const xmlNode* docdata = Child(head, "docdata");
+// Identity, version, status.
+void ReadIdentity(const xmlNode* docdata, v1::Article& out) {
   auto& prov = *out.mutable_provenance();
-
-  // Identity, version, status.
   prov.set_guid(Attr(Child(docdata, "doc-id"), "id-string"));
   const xmlNode* du_key = Child(docdata, "du-key");
   std::string version = Attr(du_key, "version");
@@ -212,8 +197,11 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
   if (out.pubstatus() == v1::PUB_STATUS_CANCELED) out.mutable_signals()->set_kill(true);
   if (status == "embargoed") out.mutable_signals()->set_embargo(true);
   if (Child(docdata, "correction")) out.mutable_signals()->set_correction(true);
+}
 
-  // Times: date.issue is the publication, date.release a later release time is an embargo.
+// Times: date.issue is the publication, date.release a later release time is an embargo.
+void ReadTimes(const xmlNode* root, const xmlNode* head, const xmlNode* docdata, const Metadata& meta,
+               v1::Article& out) {
   bool issued = false, released = false;
   SetTime(Attr(Child(docdata, "date.issue"), "norm"), meta.timezone, out.mutable_firstcreated(), issued);
   if (!issued) out.clear_firstcreated();
@@ -241,6 +229,11 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
   bool expires = false;
   SetTime(Attr(Child(docdata, "date.expire"), "norm"), meta.timezone, &expire, expires);
   if (expires) *out.mutable_expires() = expire;
+}
+
+// Urgency, slugline, event location, registered id.
+void ReadHandling(const xmlNode* head, const xmlNode* docdata, v1::Article& out) {
+  const xmlNode* du_key = Child(docdata, "du-key");
   if (uint32_t urg = Dimension(Attr(Child(docdata, "urgency"), "ed-urg")); urg >= 1 && urg <= 9)
     out.set_urgency(urg);
   out.set_slugline(Attr(du_key, "key"));
@@ -261,8 +254,10 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
     alt->set_role(Attr(id, "regsrc"));
     alt->set_value(Attr(id, "id-string"));
   }
+}
 
-  // Rights and notes.
+// Rights and notes. Returns the copyright holder.
+std::string ReadRights(const xmlNode* docdata, v1::Article& out) {
   const xmlNode* copyright = Child(docdata, "doc.copyright");
   std::string holder = Attr(copyright, "holder");
   out.set_copyright_holder(holder);
@@ -277,8 +272,11 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
     ednote += (ednote.empty() ? "" : " ") + Attr(corr, "info");
   }
   out.set_ednote(ednote);
+  return holder;
+}
 
-  ReadClassification(head, docdata, out);
+// Section path and canonical URL from <pubdata>.
+void ReadPubdata(const xmlNode* head, v1::Article& out) {
   for (const xmlNode* pd : Children(head, "pubdata")) {
     if (DeadlinePassed()) break;
     std::string section = Attr(pd, "position.section");
@@ -297,10 +295,9 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
       out.set_canonical_url(CanonicalizeUrl(ref));
     }
   }
+}
 
-  // body.head
-  const xmlNode* body = Child(root, "body");
-  const xmlNode* bhead = Child(body, "body.head");
+void ReadHeadlines(const xmlNode* head, const xmlNode* bhead, v1::Article& out) {
   if (const xmlNode* hed = Child(bhead, "hedline")) {
     out.set_headline(Text(Child(hed, "hl1")));
     for (const xmlNode* hl2 : Children(hed, "hl2")) {
@@ -311,6 +308,9 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
     }
   }
   if (out.headline().empty()) out.set_headline(Text(Child(head, "title")));
+}
+
+void ReadBylines(const xmlNode* bhead, v1::Article& out) {
   for (const xmlNode* by : Children(bhead, "byline")) {
     if (DeadlinePassed()) break;
     // <byttl> is a job title ("Staff Writer"), not a role in the story: the people are its authors.
@@ -337,6 +337,9 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
     }
     out.set_byline(joined);
   }
+}
+
+void ReadDateline(const xmlNode* bhead, const xmlNode* docdata, v1::Article& out) {
   if (const xmlNode* dl = Child(bhead, "dateline")) {
     auto* loc = out.mutable_located();
     loc->set_dateline(Text(dl));
@@ -355,6 +358,38 @@ Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& li
     out.mutable_located()->set_country(Attr(ev, "iso-cc"));
     out.mutable_located()->set_name(Attr(ev, "city"));
   }
+}
+
+}  // namespace
+
+Status DecodeNitf(std::string_view bytes, const Metadata& meta, const Limits& limits, v1::Article& out) {
+  auto parsed = ParseXmlSafely(bytes, limits);
+  if (!parsed.ok()) return parsed.error();
+  xmlDoc* doc = parsed.value().get();
+  xmlNode* root = xmlDocGetRootElement(doc);
+  if (!IsElement(root, "nitf")) {
+    return Error{v1::ERROR_CODE_UNSUPPORTED_FORMAT, "root element is not <nitf>"};
+  }
+  out.mutable_provenance()->set_charset(doc->encoding ? reinterpret_cast<const char*>(doc->encoding)
+                                                      : "utf-8");
+  std::string baselang = Attr(root, "baselang");
+  const xmlNode* head = Child(root, "head");
+  const xmlNode* docdata = Child(head, "docdata");
+  auto& prov = *out.mutable_provenance();
+
+  ReadIdentity(docdata, out);
+  ReadTimes(root, head, docdata, meta, out);
+  ReadHandling(head, docdata, out);
+  std::string holder = ReadRights(docdata, out);
+  ReadClassification(head, docdata, out);
+  ReadPubdata(head, out);
+
+  // body.head
+  const xmlNode* body = Child(root, "body");
+  const xmlNode* bhead = Child(body, "body.head");
+  ReadHeadlines(head, bhead, out);
+  ReadBylines(bhead, out);
+  ReadDateline(bhead, docdata, out);
   out.set_standfirst(Text(Child(bhead, "abstract")));
   if (const xmlNode* dist = Child(bhead, "distributor")) {
     auto* src = out.add_infosources();

@@ -17,6 +17,23 @@ struct Rule {
   std::string_view name;
 };
 
+// The NITF body.content vocabulary, and unknown elements (unwrapped).
+Rule RuleForName(std::string_view name) {
+  if (name == "hl1" || name == "hl2") return {Action::kKeep, "h2"};
+  if (name == "bq") return {Action::kKeep, "blockquote"};
+  if (name == "credit") return {Action::kKeep, "p"};  // a block quote's attribution
+  if (name == "media") return {Action::kKeep, "figure"};
+  if (name == "media-reference") return {Action::kKeep, "img"};
+  if (name == "media-caption") return {Action::kKeep, "figcaption"};
+  if (name == "media-metadata" || name == "media-object" || name == "media-producer" ||
+      name == "nitf-table-metadata" || name == "frame" || name == "frameset" || name == "applet" ||
+      name == "portal" || name == "fencedframe")
+    return {Action::kDrop, {}};
+  return {Action::kUnwrap, {}};
+}
+
+// What becomes of element `n`: one flat switch over the tags, then the names of elements the
+// parser does not know.
 Rule RuleFor(const Document& doc, uint32_t n) {
   const Tag t = doc.nodes[n].tag;
   switch (t) {
@@ -90,19 +107,7 @@ Rule RuleFor(const Document& doc, uint32_t n) {
     case Tag::kOther: break;
     default: return {Action::kUnwrap, {}};
   }
-  // NITF body.content vocabulary, and unknown elements (unwrapped).
-  const std::string_view name = doc.Name(n);
-  if (name == "hl1" || name == "hl2") return {Action::kKeep, "h2"};
-  if (name == "bq") return {Action::kKeep, "blockquote"};
-  if (name == "credit") return {Action::kKeep, "p"};  // a block quote's attribution
-  if (name == "media") return {Action::kKeep, "figure"};
-  if (name == "media-reference") return {Action::kKeep, "img"};
-  if (name == "media-caption") return {Action::kKeep, "figcaption"};
-  if (name == "media-metadata" || name == "media-object" || name == "media-producer" ||
-      name == "nitf-table-metadata" || name == "frame" || name == "frameset" || name == "applet" ||
-      name == "portal" || name == "fencedframe")
-    return {Action::kDrop, {}};
-  return {Action::kUnwrap, {}};
+  return RuleForName(doc.Name(n));
 }
 
 // Elements between which whitespace means nothing.
@@ -193,10 +198,8 @@ void AppendEscaped(std::string& out, std::string_view s, bool attribute) {
         }
         break;
       default:
-        if (c < 0x20 && c != '\n' && c != '\t') {
-          out += ' ';  // other control characters are not allowed in HTML text
-        } else if (c == 0x7F) {
-          out += ' ';
+        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F) {
+          out += ' ';  // other control characters (and DEL) are not allowed in HTML text
         } else {
           out += ch;
         }
