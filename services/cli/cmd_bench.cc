@@ -145,6 +145,71 @@ struct LoadResult {
   std::vector<double> latencies_us;
 };
 
+// One client thread of RunLoad: keeps calls in flight on its own channel and CompletionQueue
+// until `end`, recording into `r`.
+void DriveCalls(const std::string& target, const BenchFlags& f, int t,
+                const std::vector<grpc::Slice>& requests, Clock::time_point end, LoadResult& r) {
+  const std::string method = "/copydesk.v1.Lookup/GetArticle";
+  // Each thread has its own channel (its own connection) so the client can use both cores.
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  args.SetInt("copydesk.bench.channel", t);
+  auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  std::mt19937_64 rng(static_cast<uint64_t>(t) + 1);
+  struct Call {
+    grpc::ClientContext ctx;
+    grpc::ByteBuffer resp;
+    grpc::Status status;
+    Clock::time_point start;
+    std::unique_ptr<grpc::GenericClientAsyncResponseReader> rpc;
+  };
+  auto issue = [&] {
+    auto* c = new Call();
+    const grpc::ByteBuffer req(&requests[rng() % requests.size()], 1);
+    c->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    c->start = Clock::now();
+    c->rpc = stub.PrepareUnaryCall(&c->ctx, method, req, &cq);
+    c->rpc->StartCall();
+    c->rpc->Finish(&c->resp, &c->status, c);
+  };
+  const int per_thread = std::max(1, f.inflight / f.client_threads);
+  for (int i = 0; i < per_thread; ++i) issue();
+  int outstanding = per_thread;
+  r.latencies_us.reserve(1 << 20);
+  void* tag = nullptr;
+  bool ok = false;
+  v1::GetArticleResponse parsed;
+  while (outstanding > 0 && cq.Next(&tag, &ok)) {
+    auto* c = static_cast<Call*>(tag);
+    const auto now = Clock::now();
+    bool good = ok && c->status.ok() && c->resp.Length() > 0;
+    if (good && f.parse) {
+      grpc::Slice slice;
+      good = c->resp.DumpToSingleSlice(&slice).ok() &&
+             parsed.ParseFromArray(slice.begin(), static_cast<int>(slice.size())) &&
+             !parsed.article().uri().empty();
+    }
+    if (good) {
+      ++r.ok;
+      r.response_bytes += c->resp.Length();
+      r.latencies_us.push_back(std::chrono::duration<double, std::micro>(now - c->start).count());
+    } else {
+      ++r.failed;
+    }
+    delete c;
+    --outstanding;
+    if (now < end) {
+      issue();
+      ++outstanding;
+    }
+  }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
 LoadResult RunLoad(const std::string& target, const BenchFlags& f) {
   // One serialized GetArticleRequest per story, shared by every thread (slices are refcounted).
   std::vector<grpc::Slice> requests;
@@ -154,73 +219,13 @@ LoadResult RunLoad(const std::string& target, const BenchFlags& f) {
     req.set_story_id(StoryId(i));
     requests.emplace_back(req.SerializeAsString());
   }
-  const std::string method = "/copydesk.v1.Lookup/GetArticle";
   std::vector<std::thread> threads;
   std::vector<LoadResult> results(static_cast<size_t>(f.client_threads));
   const auto end = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(f.duration_s * 1000));
   threads.reserve(static_cast<size_t>(f.client_threads));
   for (int t = 0; t < f.client_threads; ++t) {
-    threads.emplace_back([&, t] {
-      // Each thread has its own channel (its own connection) so the client can use both cores.
-      grpc::ChannelArguments args;
-      args.SetMaxReceiveMessageSize(64 << 20);
-      args.SetInt("copydesk.bench.channel", t);
-      auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
-      grpc::GenericStub stub(channel);
-      grpc::CompletionQueue cq;
-      std::mt19937_64 rng(static_cast<uint64_t>(t) + 1);
-      struct Call {
-        grpc::ClientContext ctx;
-        grpc::ByteBuffer resp;
-        grpc::Status status;
-        Clock::time_point start;
-        std::unique_ptr<grpc::GenericClientAsyncResponseReader> rpc;
-      };
-      auto issue = [&] {
-        auto* c = new Call();
-        const grpc::ByteBuffer req(&requests[rng() % requests.size()], 1);
-        c->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-        c->start = Clock::now();
-        c->rpc = stub.PrepareUnaryCall(&c->ctx, method, req, &cq);
-        c->rpc->StartCall();
-        c->rpc->Finish(&c->resp, &c->status, c);
-      };
-      const int per_thread = std::max(1, f.inflight / f.client_threads);
-      for (int i = 0; i < per_thread; ++i) issue();
-      int outstanding = per_thread;
-      LoadResult& r = results[static_cast<size_t>(t)];
-      r.latencies_us.reserve(1 << 20);
-      void* tag = nullptr;
-      bool ok = false;
-      v1::GetArticleResponse parsed;
-      while (outstanding > 0 && cq.Next(&tag, &ok)) {
-        auto* c = static_cast<Call*>(tag);
-        const auto now = Clock::now();
-        bool good = ok && c->status.ok() && c->resp.Length() > 0;
-        if (good && f.parse) {
-          grpc::Slice slice;
-          good = c->resp.DumpToSingleSlice(&slice).ok() &&
-                 parsed.ParseFromArray(slice.begin(), static_cast<int>(slice.size())) &&
-                 !parsed.article().uri().empty();
-        }
-        if (good) {
-          ++r.ok;
-          r.response_bytes += c->resp.Length();
-          r.latencies_us.push_back(std::chrono::duration<double, std::micro>(now - c->start).count());
-        } else {
-          ++r.failed;
-        }
-        delete c;
-        --outstanding;
-        if (now < end) {
-          issue();
-          ++outstanding;
-        }
-      }
-      cq.Shutdown();
-      while (cq.Next(&tag, &ok)) {
-      }
-    });
+    threads.emplace_back(
+        [&, t] { DriveCalls(target, f, t, requests, end, results[static_cast<size_t>(t)]); });
   }
   for (auto& th : threads) th.join();
   LoadResult all;
@@ -240,53 +245,32 @@ double Quantile(std::vector<double>& v, double q) {
   return v[k];
 }
 
-int RunBenchLookup(BenchFlags& f) {
-  // kafka.property.* (security, ...) apply to a cluster given with --brokers.
-  KafkaConfig kafka_config;
-  ConfigSchema schema;
-  kafka_config.Describe(schema);
-  int code = 0;
-  if (!LoadConfig(schema, f.config, "bench lookup", &code)) return code;
-  if (f.brokers.empty()) f.brokers = kafka_config.brokers;
-  const kafka::Properties extra = f.brokers.empty() ? kafka::Properties{} : kafka_config.properties;
-  if (f.stories <= 0 || f.inflight <= 0 || f.client_threads <= 0) {
-    std::cerr << "copydesk bench lookup: --stories, --inflight and --client-threads must be positive\n";
-    return 2;
-  }
-  if (!f.listen.empty() && !f.grpc.empty()) {
-    std::cerr << "copydesk bench lookup: --listen serves a view; --grpc drives another server: pick one\n";
-    return 2;
-  }
-  std::cout << std::fixed << std::setprecision(2);
-  std::string target = f.grpc;
-  std::unique_ptr<broker::EmbeddedBroker> embedded;
-  std::unique_ptr<lookup::ViewStore> store;
-  std::unique_ptr<lookup::ViewSync> sync;
-  std::unique_ptr<lookup::LookupServer> server;
-  prometheus::Registry registry;
-  std::unique_ptr<lookup::LookupMetrics> metrics;
-  std::string dir = f.data_dir;
-  const bool own_dir = dir.empty();
-  if (own_dir)
-    dir = (std::filesystem::temp_directory_path() / ("copydesk-bench-lookup-" + std::to_string(getpid())))
-              .string();
+// One `bench lookup` run. RunBenchLookup calls the steps in the order below (each when it
+// applies); they share the broker, view, feed, server and metrics set up on the way. A step that
+// can fail returns 0 to go on, else the exit code.
+struct LookupBench {
+  LookupBench(BenchFlags& flags, kafka::Properties extra_props) : f(flags), extra(std::move(extra_props)) {}
 
-  metrics = std::make_unique<lookup::LookupMetrics>(registry);
-  bool reused = false;
-  if (target.empty() && f.reuse && !own_dir && std::filesystem::exists(dir)) {
-    lookup::ViewStore::Options so;
-    so.dir = dir;
-    auto s = lookup::ViewStore::Open(so);
-    if (s.ok() && (*s)->story_count() >= static_cast<uint64_t>(f.stories)) {
-      store = std::move(*s);
-      reused = true;
-      std::cout << "reusing the view in " << dir << ": " << store->story_count() << " stories, disk "
-                << Mib(static_cast<double>(store->DiskBytes())) << "\n";
+  // --reuse: opens the view already in --data-dir when it holds at least --stories stories.
+  bool ReuseView() {
+    bool reused = false;
+    if (target.empty() && f.reuse && !own_dir && std::filesystem::exists(dir)) {
+      lookup::ViewStore::Options so;
+      so.dir = dir;
+      auto s = lookup::ViewStore::Open(so);
+      if (s.ok() && (*s)->story_count() >= static_cast<uint64_t>(f.stories)) {
+        store = std::move(*s);
+        reused = true;
+        std::cout << "reusing the view in " << dir << ": " << store->story_count() << " stories, disk "
+                  << Mib(static_cast<double>(store->DiskBytes())) << "\n";
+      }
     }
+    return reused;
   }
 
-  if (target.empty() && !reused) {
-    std::string brokers = f.brokers;
+  // 1. Loads --stories synthetic stories into the topic (an embedded broker unless --brokers).
+  int LoadTopic() {
+    brokers = f.brokers;
     if (brokers.empty()) {
       broker::BrokerOptions bo;
       bo.brokers = 1;
@@ -334,8 +318,6 @@ int RunBenchLookup(BenchFlags& f) {
     std::cout << "loaded " << f.stories << " ArticleEvents (" << Mib(static_cast<double>(bytes)) << ") into "
               << f.topic << " (" << f.partitions << " partitions) in " << std::fixed << std::setprecision(2)
               << load_s << " s\n";
-    int64_t total_hi = 0;
-    lookup::Offsets target_wm;
     for (int p = 0; p < f.partitions; ++p) {
       auto m = kafka::Watermarks((*producer)->raw(), f.topic, p);
       if (m.ok()) {
@@ -344,8 +326,11 @@ int RunBenchLookup(BenchFlags& f) {
       }
     }
     producer->reset();
+    return 0;
+  }
 
-    // 2. Rebuild a fresh view from the topic.
+  // 2. Rebuilds a fresh view from the topic, timed, then compacts it.
+  int RebuildView() {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
     lookup::ViewStore::Options so;
@@ -393,8 +378,11 @@ int RunBenchLookup(BenchFlags& f) {
     std::cout << "compacted the view in " << std::setprecision(2)
               << std::chrono::duration<double>(Clock::now() - t_compact).count() << " s: disk "
               << Mib(static_cast<double>(store->DiskBytes())) << "\n";
+    return 0;
   }
-  if (target.empty() && f.warm) {
+
+  // Fills the server's hot cache before the load (--warm).
+  void WarmHotCache() {
     // Fill the server's hot cache of latest articles (as a long-running server's would be).
     const auto t_warm = Clock::now();
     for (int i = 0; i < f.stories; ++i) (void)store->Latest(StoryId(i));
@@ -403,7 +391,9 @@ int RunBenchLookup(BenchFlags& f) {
               << std::chrono::duration<double>(Clock::now() - t_warm).count() << " s: " << hc.entries
               << " stories, " << Mib(static_cast<double>(hc.bytes)) << "\n";
   }
-  if (target.empty()) {
+
+  // Serves the view in this process (on --listen, else any free port) and targets it.
+  int StartServer() {
     lookup::ServerOptions o;
     o.address = f.listen.empty() ? "127.0.0.1:0" : f.listen;
     auto srv = lookup::LookupServer::Start(o, *store, *metrics);
@@ -413,9 +403,11 @@ int RunBenchLookup(BenchFlags& f) {
     }
     server = std::move(*srv);
     target = "127.0.0.1:" + std::to_string(server->port());
+    return 0;
   }
 
-  if (!f.listen.empty()) {
+  // --listen: serves the view until SIGINT/SIGTERM. Returns the exit code.
+  int ServeOnly() {
     // Serve only (the client runs in another process: `bench lookup --grpc ADDR --server-pid PID`).
     auto& stop = InstallStopSignals();
     std::cout << "serving the view on port " << server->port() << " (pid " << getpid()
@@ -428,51 +420,110 @@ int RunBenchLookup(BenchFlags& f) {
     return 0;
   }
 
-  // 3. Load: warm up for a second, then measure.
-  BenchFlags warm = f;
-  warm.duration_s = 1;
-  (void)RunLoad(target, warm);
-  const std::string load_before = LoadAverage();
-  const double cpu_load = CpuSeconds();
-  const double server_cpu0 = f.server_pid > 0 ? ProcessCpuSeconds(f.server_pid) : -1;
-  auto r = RunLoad(target, f);
-  const double cpu_used = CpuSeconds() - cpu_load;
-  const double server_cpu = f.server_pid > 0 ? ProcessCpuSeconds(f.server_pid) - server_cpu0 : -1;
-  const double rate = static_cast<double>(r.ok) / f.duration_s;
-  std::cout << "GetArticle against " << target << ": " << f.inflight << " in flight, " << f.client_threads
-            << " client thread(s), " << f.duration_s << " s\n"
-            << "  calls/s " << static_cast<int64_t>(rate) << " (ok " << r.ok << ", failed " << r.failed
-            << "; " << (r.ok ? r.response_bytes / r.ok : 0) << " response bytes per call"
-            << (f.parse ? ", parsed by the client" : ", not parsed by the client") << ")\n"
-            << std::setprecision(3) << "  latency ms p50 " << Quantile(r.latencies_us, 0.50) / 1000
-            << "  p99 " << Quantile(r.latencies_us, 0.99) / 1000 << "  p999 "
-            << Quantile(r.latencies_us, 0.999) / 1000 << "\n"
-            << std::setprecision(1) << "  CPU: " << cpu_used << " s for " << r.ok
-            << " calls = " << (cpu_used > 0 ? static_cast<double>(r.ok) / cpu_used : 0.0)
-            << " calls per CPU second" << (server ? " (client and server in this process)" : " (client only)")
-            << "; load average before the run " << load_before << " on "
-            << std::thread::hardware_concurrency() << " cores\n"
-            << (server_cpu >= 0 ? "  server (pid " + std::to_string(f.server_pid) +
-                                      ") CPU: " + std::to_string(server_cpu) + " s = " +
-                                      std::to_string(static_cast<int64_t>(static_cast<double>(r.ok) /
-                                                                          std::max(server_cpu, 1e-9))) +
-                                      " calls per server CPU second\n"
-                                : std::string())
-            << "  target: >= 20000 calls/s and p99 <= 5 ms: "
-            << (rate >= 20000 && Quantile(r.latencies_us, 0.99) <= 5000 ? "met" : "NOT met") << "\n";
-  if (store) {
-    const auto hc = store->hot_cache_stats();
-    std::cout << "  hot cache: " << hc.entries << " stories, " << Mib(static_cast<double>(hc.bytes))
-              << ", hits " << hc.hits << ", misses " << hc.misses << "\n";
+  // 3. Drives the load against `target` and prints the figures. Returns the exit code.
+  int MeasureLoad() {
+    // 3. Load: warm up for a second, then measure.
+    BenchFlags warm = f;
+    warm.duration_s = 1;
+    (void)RunLoad(target, warm);
+    const std::string load_before = LoadAverage();
+    const double cpu_load = CpuSeconds();
+    const double server_cpu0 = f.server_pid > 0 ? ProcessCpuSeconds(f.server_pid) : -1;
+    auto r = RunLoad(target, f);
+    const double cpu_used = CpuSeconds() - cpu_load;
+    const double server_cpu = f.server_pid > 0 ? ProcessCpuSeconds(f.server_pid) - server_cpu0 : -1;
+    const double rate = static_cast<double>(r.ok) / f.duration_s;
+    std::cout << "GetArticle against " << target << ": " << f.inflight << " in flight, " << f.client_threads
+              << " client thread(s), " << f.duration_s << " s\n"
+              << "  calls/s " << static_cast<int64_t>(rate) << " (ok " << r.ok << ", failed " << r.failed
+              << "; " << (r.ok ? r.response_bytes / r.ok : 0) << " response bytes per call"
+              << (f.parse ? ", parsed by the client" : ", not parsed by the client") << ")\n"
+              << std::setprecision(3) << "  latency ms p50 " << Quantile(r.latencies_us, 0.50) / 1000
+              << "  p99 " << Quantile(r.latencies_us, 0.99) / 1000 << "  p999 "
+              << Quantile(r.latencies_us, 0.999) / 1000 << "\n"
+              << std::setprecision(1) << "  CPU: " << cpu_used << " s for " << r.ok
+              << " calls = " << (cpu_used > 0 ? static_cast<double>(r.ok) / cpu_used : 0.0)
+              << " calls per CPU second"
+              << (server ? " (client and server in this process)" : " (client only)")
+              << "; load average before the run " << load_before << " on "
+              << std::thread::hardware_concurrency() << " cores\n"
+              << (server_cpu >= 0 ? "  server (pid " + std::to_string(f.server_pid) +
+                                        ") CPU: " + std::to_string(server_cpu) + " s = " +
+                                        std::to_string(static_cast<int64_t>(static_cast<double>(r.ok) /
+                                                                            std::max(server_cpu, 1e-9))) +
+                                        " calls per server CPU second\n"
+                                  : std::string())
+              << "  target: >= 20000 calls/s and p99 <= 5 ms: "
+              << (rate >= 20000 && Quantile(r.latencies_us, 0.99) <= 5000 ? "met" : "NOT met") << "\n";
+    if (store) {
+      const auto hc = store->hot_cache_stats();
+      std::cout << "  hot cache: " << hc.entries << " stories, " << Mib(static_cast<double>(hc.bytes))
+                << ", hits " << hc.hits << ", misses " << hc.misses << "\n";
+    }
+    if (server) server->Stop();
+    if (sync) sync->Stop();
+    store.reset();
+    if (own_dir && !f.keep) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+    return r.ok > 0 ? 0 : 1;
   }
-  if (server) server->Stop();
-  if (sync) sync->Stop();
-  store.reset();
-  if (own_dir && !f.keep) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+
+  BenchFlags& f;
+  const kafka::Properties extra;  // kafka.property.* for --brokers
+  std::string brokers;            // bootstrap of the loaded topic
+  lookup::Offsets target_wm;      // its high watermarks after the load
+  int64_t total_hi = 0;           // their sum: the records the rebuild applies
+  std::string target;
+  std::unique_ptr<broker::EmbeddedBroker> embedded;
+  std::unique_ptr<lookup::ViewStore> store;
+  std::unique_ptr<lookup::ViewSync> sync;
+  std::unique_ptr<lookup::LookupServer> server;
+  prometheus::Registry registry;
+  std::unique_ptr<lookup::LookupMetrics> metrics;
+  std::string dir;
+  bool own_dir = false;
+};
+
+int RunBenchLookup(BenchFlags& f) {
+  // kafka.property.* (security, ...) apply to a cluster given with --brokers.
+  KafkaConfig kafka_config;
+  ConfigSchema schema;
+  kafka_config.Describe(schema);
+  int code = 0;
+  if (!LoadConfig(schema, f.config, "bench lookup", &code)) return code;
+  if (f.brokers.empty()) f.brokers = kafka_config.brokers;
+  const kafka::Properties extra = f.brokers.empty() ? kafka::Properties{} : kafka_config.properties;
+  if (f.stories <= 0 || f.inflight <= 0 || f.client_threads <= 0) {
+    std::cerr << "copydesk bench lookup: --stories, --inflight and --client-threads must be positive\n";
+    return 2;
   }
-  return r.ok > 0 ? 0 : 1;
+  if (!f.listen.empty() && !f.grpc.empty()) {
+    std::cerr << "copydesk bench lookup: --listen serves a view; --grpc drives another server: pick one\n";
+    return 2;
+  }
+  std::cout << std::fixed << std::setprecision(2);
+  LookupBench b(f, extra);
+  b.target = f.grpc;
+  b.dir = f.data_dir;
+  b.own_dir = b.dir.empty();
+  if (b.own_dir)
+    b.dir = (std::filesystem::temp_directory_path() / ("copydesk-bench-lookup-" + std::to_string(getpid())))
+                .string();
+
+  b.metrics = std::make_unique<lookup::LookupMetrics>(b.registry);
+  const bool reused = b.ReuseView();
+  if (b.target.empty() && !reused) {
+    if (int rc = b.LoadTopic(); rc != 0) return rc;
+    if (int rc = b.RebuildView(); rc != 0) return rc;
+  }
+  if (b.target.empty() && f.warm) b.WarmHotCache();
+  if (b.target.empty()) {
+    if (int rc = b.StartServer(); rc != 0) return rc;
+  }
+  if (!f.listen.empty()) return b.ServeOnly();
+  return b.MeasureLoad();
 }
 
 }  // namespace

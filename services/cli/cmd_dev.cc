@@ -134,6 +134,80 @@ std::map<std::string, v1::IngestOutcome> CollectOutcomes(const std::string& brok
   return got;
 }
 
+// The seed story's headline read back over gRPC GetArticle (retried while the view catches up),
+// or "(not found)".
+std::string ReadHeadline(const std::string& grpc_addr, const std::string& seed_story) {
+  std::string headline = "(not found)";
+  if (!seed_story.empty()) {
+    auto stub = v1::Lookup::NewStub(grpc::CreateChannel(grpc_addr, grpc::InsecureChannelCredentials()));
+    for (int i = 0; i < 100 && headline == "(not found)"; ++i) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + 2s);
+      v1::GetArticleRequest req;
+      req.set_story_id(seed_story);
+      v1::GetArticleResponse resp;
+      grpc::Status st = stub->GetArticle(&ctx, req, &resp);
+      if (st.ok()) {
+        headline = resp.article().headline();
+      } else {
+        std::this_thread::sleep_for(100ms);
+      }
+    }
+  }
+  return headline;
+}
+
+// --feed: sends the sample events through Kafka, waits for their outcomes and prints the summary.
+// Returns the exit code: 0, 1 when an outcome or the seed headline is missing, 2 for a bad --feed.
+int FeedAndSummarise(const DevFlags& f, const std::string& bootstrap, const ingest::WorkerOptions& wo,
+                     const std::string& grpc_addr, const std::string& metrics_addr) {
+  int rc = 0;
+  auto samples = LoadSamples(f.feed, wo.topics.raw);
+  if (!samples.ok()) {
+    std::cerr << "copydesk dev: " << samples.error().reason << "\n";
+    return 2;
+  }
+  auto producer = kafka::Producer::Create({{"bootstrap.servers", bootstrap}, {"enable.idempotence", "true"}});
+  std::set<std::string> ids;
+  for (const auto& s : samples.value()) {
+    if (producer.ok()) (void)producer.value()->Send(s.record);
+    ids.insert("demo/" + s.name);
+  }
+  if (producer.ok()) (void)producer.value()->Flush(30s);
+  std::cout << "fed " << samples->size() << " sample events through Kafka; waiting for their outcomes...\n"
+            << std::flush;
+  auto outcomes = CollectOutcomes(bootstrap, wo.topics.outcomes, ids, 60s);
+  std::map<v1::Decision, int> by;
+  for (const auto& [_, o] : outcomes) by[o.decision()]++;
+  std::string seed_story;
+  auto seed_it = outcomes.find("demo/" + f.headline_of);
+  if (seed_it != outcomes.end()) seed_story = seed_it->second.story_id();
+  const std::string headline = ReadHeadline(grpc_addr, seed_story);
+  std::cout << "\nsummary\n"
+            << "  events in:           " << samples->size() << " (outcomes seen: " << outcomes.size() << ")\n"
+            << "  articles created:    " << by[v1::DECISION_NEW] << "\n"
+            << "  articles updated:    " << by[v1::DECISION_UPDATE] << "\n"
+            << "  syndicated copies:   " << by[v1::DECISION_SYNDICATED] << "\n"
+            << "  canceled:            " << by[v1::DECISION_CANCEL] << "\n"
+            << "  duplicates:          " << by[v1::DECISION_DUPLICATE] + by[v1::DECISION_REDELIVERY]
+            << " (re-deliveries " << by[v1::DECISION_REDELIVERY] << ", near-duplicates "
+            << by[v1::DECISION_DUPLICATE] << ", stale " << by[v1::DECISION_STALE] << ")\n"
+            << "  dead letters:        " << by[v1::DECISION_DEAD_LETTER] << "\n"
+            << "  gRPC Lookup:         " << grpc_addr << "\n"
+            << "  metrics:             http://" << metrics_addr << "/metrics\n"
+            << "  seed story:          " << (seed_story.empty() ? "(no outcome)" : seed_story) << "\n"
+            << "  seed headline (gRPC GetArticle): " << headline << "\n"
+            << std::flush;
+  if (outcomes.size() != ids.size() || headline == "(not found)") rc = 1;
+  return rc;
+}
+
+// Removes the address file when it still advertises this control server (not a newer one).
+void RemoveAddressFileOf(const std::string& control_address) {
+  auto cur = ReadAddressFile(DefaultAddressFile(), "control");
+  if (cur.ok() && cur.value() == control_address) std::remove(DefaultAddressFile().c_str());
+}
+
 int RunDev(const DevFlags& f) {
   auto& stop = InstallStopSignals();
   auto log = Logger("dev");
@@ -197,65 +271,7 @@ int RunDev(const DevFlags& f) {
             << std::flush;
 
   int rc = 0;
-  if (!f.feed.empty()) {
-    auto samples = LoadSamples(f.feed, wo.topics.raw);
-    if (!samples.ok()) {
-      std::cerr << "copydesk dev: " << samples.error().reason << "\n";
-      rc = 2;
-    } else {
-      auto producer =
-          kafka::Producer::Create({{"bootstrap.servers", bootstrap}, {"enable.idempotence", "true"}});
-      std::set<std::string> ids;
-      for (const auto& s : samples.value()) {
-        if (producer.ok()) (void)producer.value()->Send(s.record);
-        ids.insert("demo/" + s.name);
-      }
-      if (producer.ok()) (void)producer.value()->Flush(30s);
-      std::cout << "fed " << samples->size()
-                << " sample events through Kafka; waiting for their outcomes...\n"
-                << std::flush;
-      auto outcomes = CollectOutcomes(bootstrap, wo.topics.outcomes, ids, 60s);
-      std::map<v1::Decision, int> by;
-      for (const auto& [_, o] : outcomes) by[o.decision()]++;
-      std::string seed_story;
-      auto seed_it = outcomes.find("demo/" + f.headline_of);
-      if (seed_it != outcomes.end()) seed_story = seed_it->second.story_id();
-      std::string headline = "(not found)";
-      if (!seed_story.empty()) {
-        auto stub = v1::Lookup::NewStub(grpc::CreateChannel(grpc_addr, grpc::InsecureChannelCredentials()));
-        for (int i = 0; i < 100 && headline == "(not found)"; ++i) {
-          grpc::ClientContext ctx;
-          ctx.set_deadline(std::chrono::system_clock::now() + 2s);
-          v1::GetArticleRequest req;
-          req.set_story_id(seed_story);
-          v1::GetArticleResponse resp;
-          grpc::Status st = stub->GetArticle(&ctx, req, &resp);
-          if (st.ok()) {
-            headline = resp.article().headline();
-          } else {
-            std::this_thread::sleep_for(100ms);
-          }
-        }
-      }
-      std::cout << "\nsummary\n"
-                << "  events in:           " << samples->size() << " (outcomes seen: " << outcomes.size()
-                << ")\n"
-                << "  articles created:    " << by[v1::DECISION_NEW] << "\n"
-                << "  articles updated:    " << by[v1::DECISION_UPDATE] << "\n"
-                << "  syndicated copies:   " << by[v1::DECISION_SYNDICATED] << "\n"
-                << "  canceled:            " << by[v1::DECISION_CANCEL] << "\n"
-                << "  duplicates:          " << by[v1::DECISION_DUPLICATE] + by[v1::DECISION_REDELIVERY]
-                << " (re-deliveries " << by[v1::DECISION_REDELIVERY] << ", near-duplicates "
-                << by[v1::DECISION_DUPLICATE] << ", stale " << by[v1::DECISION_STALE] << ")\n"
-                << "  dead letters:        " << by[v1::DECISION_DEAD_LETTER] << "\n"
-                << "  gRPC Lookup:         " << grpc_addr << "\n"
-                << "  metrics:             http://" << server->address() << "/metrics\n"
-                << "  seed story:          " << (seed_story.empty() ? "(no outcome)" : seed_story) << "\n"
-                << "  seed headline (gRPC GetArticle): " << headline << "\n"
-                << std::flush;
-      if (outcomes.size() != ids.size() || headline == "(not found)") rc = 1;
-    }
-  }
+  if (!f.feed.empty()) rc = FeedAndSummarise(f, bootstrap, wo, grpc_addr, server->address());
   if (!f.once) {
     std::cout << "serving; Ctrl-C to stop" << std::endl;
     while (!stop.load() && worker_status.ok()) std::this_thread::sleep_for(100ms);
@@ -264,10 +280,7 @@ int RunDev(const DevFlags& f) {
   worker_thread.join();
   lookup.value()->Stop();
   control.value()->Stop();
-  if (!f.no_address_file) {
-    auto cur = ReadAddressFile(DefaultAddressFile(), "control");
-    if (cur.ok() && cur.value() == control.value()->address()) std::remove(DefaultAddressFile().c_str());
-  }
+  if (!f.no_address_file) RemoveAddressFileOf(control.value()->address());
   if (!worker_status.ok()) {
     std::cerr << "copydesk dev: ingest: " << worker_status.error().reason << "\n";
     return 3;

@@ -62,51 +62,42 @@ std::string FirstLine(const std::string& s) {
   return {};
 }
 
-int RunGet(const GetFlags& f) {
-  std::shared_ptr<grpc::ChannelCredentials> creds;
-  if (!f.tls_ca.empty()) {
-    grpc::SslCredentialsOptions ssl;
-    if (!ReadAll(f.tls_ca, &ssl.pem_root_certs)) {
-      std::cerr << "copydesk get: cannot read " << f.tls_ca << "\n";
-      return 2;
-    }
-    if (!f.tls_cert.empty() &&
-        (!ReadAll(f.tls_cert, &ssl.pem_cert_chain) || !ReadAll(f.tls_key, &ssl.pem_private_key))) {
-      std::cerr << "copydesk get: cannot read the client certificate or key\n";
-      return 2;
-    }
-    creds = grpc::SslCredentials(ssl);
-  } else {
-    creds = grpc::InsecureChannelCredentials();
+// The channel credentials the flags ask for (TLS with --tls-ca, else plaintext); nullptr after
+// printing why a file could not be read.
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const GetFlags& f) {
+  if (f.tls_ca.empty()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  if (!ReadAll(f.tls_ca, &ssl.pem_root_certs)) {
+    std::cerr << "copydesk get: cannot read " << f.tls_ca << "\n";
+    return nullptr;
   }
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(64 << 20);
-  if (!f.tls_server_name.empty()) args.SetSslTargetNameOverride(f.tls_server_name);
-  auto channel = grpc::CreateCustomChannel(f.grpc, creds, args);
-  auto stub = v1::Lookup::NewStub(channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() +
-                   std::chrono::milliseconds(static_cast<int64_t>(f.timeout_s * 1000)));
-  std::string token;
+  if (!f.tls_cert.empty() &&
+      (!ReadAll(f.tls_cert, &ssl.pem_cert_chain) || !ReadAll(f.tls_key, &ssl.pem_private_key))) {
+    std::cerr << "copydesk get: cannot read the client certificate or key\n";
+    return nullptr;
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+// The bearer token: the first line of --token-file, else env COPYDESK_LOOKUP_TOKEN, else empty.
+// False after printing that the token file could not be read.
+bool ReadToken(const GetFlags& f, std::string* token) {
   if (!f.token_file.empty()) {
     std::string text;
     if (!ReadAll(f.token_file, &text)) {
       std::cerr << "copydesk get: cannot read " << f.token_file << "\n";
-      return 2;
+      return false;
     }
-    token = FirstLine(text);
+    *token = FirstLine(text);
   } else if (const char* env = std::getenv("COPYDESK_LOOKUP_TOKEN")) {
-    token = env;
+    *token = env;
   }
-  if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+  return true;
+}
 
-  const bool ninjs = f.format == "ninjs";
-  if (ninjs && f.full) {
-    std::cerr << "copydesk get: --full prints the whole response as protobuf JSON; it does not go with "
-                 "--format ninjs\n";
-    return 2;
-  }
-  std::string out;
+// Reads the article by URL (an id starting with http) or by story id and prints it into `out`.
+// Returns the exit code: 0 found, 1 not found, 2 usage, 3 other gRPC errors.
+int Fetch(const GetFlags& f, v1::Lookup::Stub& stub, grpc::ClientContext& ctx, bool ninjs, std::string* out) {
   grpc::Status status;
   const bool by_url = f.id.rfind("http", 0) == 0;
   if (by_url) {
@@ -117,10 +108,10 @@ int RunGet(const GetFlags& f) {
     v1::GetArticleByUrlRequest req;
     req.set_url(f.id);
     v1::GetArticleByUrlResponse resp;
-    status = stub->GetArticleByUrl(&ctx, req, &resp);
+    status = stub.GetArticleByUrl(&ctx, req, &resp);
     if (status.ok()) {
-      out = Print(f.full ? static_cast<const google::protobuf::Message&>(resp) : resp.article(),
-                  resp.article(), ninjs);
+      *out = Print(f.full ? static_cast<const google::protobuf::Message&>(resp) : resp.article(),
+                   resp.article(), ninjs);
     }
   } else {
     v1::GetArticleRequest req;
@@ -131,16 +122,42 @@ int RunGet(const GetFlags& f) {
       return 2;
     }
     v1::GetArticleResponse resp;
-    status = stub->GetArticle(&ctx, req, &resp);
+    status = stub.GetArticle(&ctx, req, &resp);
     if (status.ok()) {
-      out = Print(f.full ? static_cast<const google::protobuf::Message&>(resp) : resp.article(),
-                  resp.article(), ninjs);
+      *out = Print(f.full ? static_cast<const google::protobuf::Message&>(resp) : resp.article(),
+                   resp.article(), ninjs);
     }
   }
   if (!status.ok()) {
     std::cerr << "copydesk get: " << status.error_code() << " " << status.error_message() << "\n";
     return status.error_code() == grpc::StatusCode::NOT_FOUND ? 1 : 3;
   }
+  return 0;
+}
+
+int RunGet(const GetFlags& f) {
+  std::shared_ptr<grpc::ChannelCredentials> creds = Credentials(f);
+  if (!creds) return 2;
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  if (!f.tls_server_name.empty()) args.SetSslTargetNameOverride(f.tls_server_name);
+  auto channel = grpc::CreateCustomChannel(f.grpc, creds, args);
+  auto stub = v1::Lookup::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(static_cast<int64_t>(f.timeout_s * 1000)));
+  std::string token;
+  if (!ReadToken(f, &token)) return 2;
+  if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+
+  const bool ninjs = f.format == "ninjs";
+  if (ninjs && f.full) {
+    std::cerr << "copydesk get: --full prints the whole response as protobuf JSON; it does not go with "
+                 "--format ninjs\n";
+    return 2;
+  }
+  std::string out;
+  if (int rc = Fetch(f, *stub, ctx, ninjs, &out); rc != 0) return rc;
   std::cout << out << std::endl;
   return 0;
 }

@@ -22,7 +22,8 @@ struct LookupFlags {
   bool mtls = false;
 };
 
-int RunLookup(LookupFlags& f) {
+// The configuration keys of `copydesk lookup` (besides kafka.* and topics.*), with their defaults.
+struct LookupConfig {
   KafkaConfig kafka;
   TopicsConfig topics;
   std::string grpc_address = "127.0.0.1:50051";
@@ -35,94 +36,91 @@ int RunLookup(LookupFlags& f) {
   int64_t block_cache_mib = 128, hot_cache_mib = 512;
   int64_t max_watch_streams = 1000, max_waiting_calls = 1000, wait_threads = 2;
   int64_t max_connection_age_ms = 300000, max_connection_age_grace_ms = 30000, shutdown_grace_ms = 2000;
-  ConfigSchema schema;
-  kafka.Describe(schema);
-  topics.Describe(schema);
-  schema
-      .String("lookup.grpc_address", &grpc_address, "gRPC listen address HOST:PORT (port 0 = any free port)")
-      .String("metrics.address", &metrics_address, "HTTP address of /metrics (port 0 = any free port)")
-      .String("lookup.data_dir", &data_dir, "directory of the RocksDB view")
-      .Bool("lookup.check_topics", &check_topics,
-            "check at start-up that the events topic exists with the settings the lookup needs")
-      .String("lookup.tls_cert", &tls_cert, "TLS server certificate (PEM); with it, plaintext is refused")
-      .String("lookup.tls_key", &tls_key, "TLS server private key (PEM)")
-      .String("lookup.tls_client_ca", &tls_client_ca, "CA (PEM) client certificates must chain to (mTLS)")
-      .Bool("lookup.require_client_cert", &require_client_cert,
-            "mutual TLS: refuse clients without a certificate")
-      .String("lookup.token_file", &token_file, "file of accepted bearer tokens, one per line")
-      .String("lookup.tokens", &tokens,
-              "accepted bearer tokens, comma-separated (env COPYDESK_LOOKUP_TOKENS)")
-      .Int("lookup.max_wait_ms", &max_wait_ms, "longest min_watermark wait when a call has no deadline", 0,
-           3600000)
-      .Int("lookup.block_cache_mib", &block_cache_mib, "RocksDB block cache of the view, MiB", 8, 65536)
-      .Int("lookup.hot_cache_mib", &hot_cache_mib,
-           "cache of serialized latest articles for GetArticle, MiB (0 = off)", 0, 65536)
-      .Int("lookup.max_watch_streams", &max_watch_streams,
-           "open WatchArticles streams at most; more get RESOURCE_EXHAUSTED", 0, 1000000)
-      .Int("lookup.max_waiting_calls", &max_waiting_calls,
-           "calls waiting for ReadOptions.min_watermark at most; more get RESOURCE_EXHAUSTED", 0, 1000000)
-      .Int("lookup.wait_threads", &wait_threads,
-           "threads that run watch streams and woken min_watermark calls (fixed, whatever the number of "
-           "calls)",
-           1, 64)
-      .Int("lookup.max_connection_age_ms", &max_connection_age_ms,
-           "GOAWAY a client connection after this age (+-10% jitter) so clients spread over replicas (0 = "
-           "never)",
-           0, 2147483647)
-      .Int("lookup.max_connection_age_grace_ms", &max_connection_age_grace_ms,
-           "then close it after this grace; watch streams still open end with UNAVAILABLE and resume", 0,
-           2147483647)
-      .Int("lookup.shutdown_grace_ms", &shutdown_grace_ms,
-           "on SIGTERM, time calls in flight may still finish before they are cancelled", 0, 60000);
-  int code = 0;
-  if (!LoadConfig(schema, f.config, "lookup", &code)) return code;
-  if (f.mtls) require_client_cert = true;
-  Status st = kafka.Resolve();
-  if (!st.ok()) {
-    PrintError("lookup", st.error().reason);
-    return 2;
+
+  // Registers every key with `schema` (the schema keeps pointers to these fields).
+  void Describe(ConfigSchema& schema) {
+    kafka.Describe(schema);
+    topics.Describe(schema);
+    schema
+        .String("lookup.grpc_address", &grpc_address,
+                "gRPC listen address HOST:PORT (port 0 = any free port)")
+        .String("metrics.address", &metrics_address, "HTTP address of /metrics (port 0 = any free port)")
+        .String("lookup.data_dir", &data_dir, "directory of the RocksDB view")
+        .Bool("lookup.check_topics", &check_topics,
+              "check at start-up that the events topic exists with the settings the lookup needs")
+        .String("lookup.tls_cert", &tls_cert, "TLS server certificate (PEM); with it, plaintext is refused")
+        .String("lookup.tls_key", &tls_key, "TLS server private key (PEM)")
+        .String("lookup.tls_client_ca", &tls_client_ca, "CA (PEM) client certificates must chain to (mTLS)")
+        .Bool("lookup.require_client_cert", &require_client_cert,
+              "mutual TLS: refuse clients without a certificate")
+        .String("lookup.token_file", &token_file, "file of accepted bearer tokens, one per line")
+        .String("lookup.tokens", &tokens,
+                "accepted bearer tokens, comma-separated (env COPYDESK_LOOKUP_TOKENS)")
+        .Int("lookup.max_wait_ms", &max_wait_ms, "longest min_watermark wait when a call has no deadline", 0,
+             3600000)
+        .Int("lookup.block_cache_mib", &block_cache_mib, "RocksDB block cache of the view, MiB", 8, 65536)
+        .Int("lookup.hot_cache_mib", &hot_cache_mib,
+             "cache of serialized latest articles for GetArticle, MiB (0 = off)", 0, 65536)
+        .Int("lookup.max_watch_streams", &max_watch_streams,
+             "open WatchArticles streams at most; more get RESOURCE_EXHAUSTED", 0, 1000000)
+        .Int("lookup.max_waiting_calls", &max_waiting_calls,
+             "calls waiting for ReadOptions.min_watermark at most; more get RESOURCE_EXHAUSTED", 0, 1000000)
+        .Int("lookup.wait_threads", &wait_threads,
+             "threads that run watch streams and woken min_watermark calls (fixed, whatever the number of "
+             "calls)",
+             1, 64)
+        .Int("lookup.max_connection_age_ms", &max_connection_age_ms,
+             "GOAWAY a client connection after this age (+-10% jitter) so clients spread over replicas (0 = "
+             "never)",
+             0, 2147483647)
+        .Int("lookup.max_connection_age_grace_ms", &max_connection_age_grace_ms,
+             "then close it after this grace; watch streams still open end with UNAVAILABLE and resume", 0,
+             2147483647)
+        .Int("lookup.shutdown_grace_ms", &shutdown_grace_ms,
+             "on SIGTERM, time calls in flight may still finish before they are cancelled", 0, 60000);
   }
-  if (check_topics) {
-    st = topics::CheckTopics(kafka, topics, topics::LookupRoles(), topics::CheckOptions{});
-    if (!st.ok()) {
-      PrintError("lookup", st.error().reason + "\n(lookup.check_topics=false skips this check)");
-      return 2;
-    }
-  }
-  lookup::LookupOptions o;
-  o.brokers = kafka.brokers;
-  o.kafka = kafka.properties;
-  o.topic = topics.events;
-  o.data_dir = data_dir;
-  o.block_cache_bytes = static_cast<size_t>(block_cache_mib) << 20;
-  o.hot_cache_bytes = static_cast<size_t>(hot_cache_mib) << 20;
-  o.server.address = grpc_address;
-  o.server.max_wait = std::chrono::milliseconds(max_wait_ms);
-  o.server.max_watch_streams = static_cast<int>(max_watch_streams);
-  o.server.max_waiting_calls = static_cast<int>(max_waiting_calls);
-  o.server.wait_threads = static_cast<int>(wait_threads);
-  o.server.max_connection_age = std::chrono::milliseconds(max_connection_age_ms);
-  o.server.max_connection_age_grace = std::chrono::milliseconds(max_connection_age_grace_ms);
-  o.server.shutdown_grace = std::chrono::milliseconds(shutdown_grace_ms);
-  o.server.security.tls_cert_file = tls_cert;
-  o.server.security.tls_key_file = tls_key;
-  o.server.security.tls_client_ca_file = tls_client_ca;
-  o.server.security.require_client_cert = require_client_cert;
-  o.server.security.tokens = lookup::ParseTokens(tokens);
-  if (!token_file.empty()) {
-    auto t = lookup::LoadTokenFile(token_file);
+};
+
+// The service options from the configuration; reads the token file. Returns 0, or the exit code.
+int BuildOptions(const LookupConfig& c, lookup::LookupOptions& o) {
+  o.brokers = c.kafka.brokers;
+  o.kafka = c.kafka.properties;
+  o.topic = c.topics.events;
+  o.data_dir = c.data_dir;
+  o.block_cache_bytes = static_cast<size_t>(c.block_cache_mib) << 20;
+  o.hot_cache_bytes = static_cast<size_t>(c.hot_cache_mib) << 20;
+  o.server.address = c.grpc_address;
+  o.server.max_wait = std::chrono::milliseconds(c.max_wait_ms);
+  o.server.max_watch_streams = static_cast<int>(c.max_watch_streams);
+  o.server.max_waiting_calls = static_cast<int>(c.max_waiting_calls);
+  o.server.wait_threads = static_cast<int>(c.wait_threads);
+  o.server.max_connection_age = std::chrono::milliseconds(c.max_connection_age_ms);
+  o.server.max_connection_age_grace = std::chrono::milliseconds(c.max_connection_age_grace_ms);
+  o.server.shutdown_grace = std::chrono::milliseconds(c.shutdown_grace_ms);
+  o.server.security.tls_cert_file = c.tls_cert;
+  o.server.security.tls_key_file = c.tls_key;
+  o.server.security.tls_client_ca_file = c.tls_client_ca;
+  o.server.security.require_client_cert = c.require_client_cert;
+  o.server.security.tokens = lookup::ParseTokens(c.tokens);
+  if (!c.token_file.empty()) {
+    auto t = lookup::LoadTokenFile(c.token_file);
     if (!t.ok()) {
       PrintError("lookup", t.error().reason);
       return 2;
     }
     for (auto& tok : *t) o.server.security.tokens.push_back(std::move(tok));
   }
+  return 0;
+}
+
+// Serves /metrics and the lookup service until SIGTERM/SIGINT. Returns the exit code.
+int Serve(const LookupConfig& c, const lookup::LookupOptions& o) {
   auto& stop = InstallStopSignals();
   std::unique_ptr<metrics::Server> server;
   try {
-    server = std::make_unique<metrics::Server>(metrics_address);
+    server = std::make_unique<metrics::Server>(c.metrics_address);
   } catch (const std::exception& e) {
-    PrintError("lookup", "cannot serve metrics on " + metrics_address + ": " + e.what());
+    PrintError("lookup", "cannot serve metrics on " + c.metrics_address + ": " + e.what());
     return 2;
   }
   auto svc = lookup::LookupService::Start(o, server->registry());
@@ -135,7 +133,7 @@ int RunLookup(LookupFlags& f) {
     if (service->sync().caught_up()) return std::nullopt;
     return "the view is catching up with the events topic";
   });
-  const std::string host = grpc_address.substr(0, grpc_address.rfind(':'));
+  const std::string host = c.grpc_address.substr(0, c.grpc_address.rfind(':'));
   PrintStatus("lookup", "lookup: grpc " + host + ":" + std::to_string((*svc)->grpc_port()) +
                             ", metrics http://" + server->address() + "/metrics, brokers " + o.brokers +
                             ", topic " + o.topic + ", data " + o.data_dir);
@@ -144,6 +142,30 @@ int RunLookup(LookupFlags& f) {
   (*svc)->Stop();
   server.reset();  // the readiness check reads the service: no scrape after this point
   return 0;
+}
+
+int RunLookup(LookupFlags& f) {
+  LookupConfig c;
+  ConfigSchema schema;
+  c.Describe(schema);
+  int code = 0;
+  if (!LoadConfig(schema, f.config, "lookup", &code)) return code;
+  if (f.mtls) c.require_client_cert = true;
+  Status st = c.kafka.Resolve();
+  if (!st.ok()) {
+    PrintError("lookup", st.error().reason);
+    return 2;
+  }
+  if (c.check_topics) {
+    st = topics::CheckTopics(c.kafka, c.topics, topics::LookupRoles(), topics::CheckOptions{});
+    if (!st.ok()) {
+      PrintError("lookup", st.error().reason + "\n(lookup.check_topics=false skips this check)");
+      return 2;
+    }
+  }
+  lookup::LookupOptions o;
+  if (int rc = BuildOptions(c, o); rc != 0) return rc;
+  return Serve(c, o);
 }
 
 }  // namespace

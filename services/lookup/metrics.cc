@@ -30,6 +30,8 @@ std::string_view MethodName(Method m) {
   return "unknown";
 }
 
+// Long on purpose: the initializer list is the catalogue of the lookup's metrics, one family
+// (name and help text) per entry, kept in one place so the names can be read and checked together.
 LookupMetrics::LookupMetrics(prometheus::Registry& registry)
     : started_family(prometheus::BuildCounter()
                          .Name("grpc_server_started_total")
