@@ -15,7 +15,7 @@ namespace copydesk::normalize::internal {
 namespace {
 
 constexpr std::array<const char*, 12> kLocales = {"en", "de", "fr", "es", "it", "pt",
-                                                   "nl", "sv", "da", "nb", "ru", "id"};
+                                                  "nl", "sv", "da", "nb", "ru", "id"};
 
 // Month abbreviations that are also common words in the languages read.
 constexpr std::array<std::string_view, 4> kAmbiguous = {"out", "set", "ago", "des"};
