@@ -62,7 +62,8 @@ def build(max_value_bytes):
     add("html-flat-siblings", _html(b"<p>a</p>" * (big // 8)))
     add("html-entity-dense", _html(b"<p>" + b"&amp;&lt;&#x41;&notin" * (big // 20) + b"</p>"))
     add("html-cdata-script", _html(b"<p>Lead paragraph with enough words to be the article body of this page.</p>"
-                                   b"<p>a <![CDATA[<script>alert(1)</script>]]> b and more words follow here.</p>"),
+                                   b"<p>a <![CDATA[ alert(1) ]]> b <script>alert(2)</script>and more words "
+                                   b"follow here.</p>"),
         check="no_script_text")
     add("ninjs-body-html-attributes", _ninjs(_id="attrs", body_html="<div " + " ".join("a%d=1" % i for i in range(50000))
                                              + "><p>x</p></div>"), headers=[ct(b"application/ninjs+json")])
