@@ -165,6 +165,7 @@ class CpuMeter:
                                                           / wall) for n in self.names)
         own = cpu_seconds(os.getpid()) - self.self0
         log("CPU over %.1f s: %s, bench %.1f s (%.0f%% of a core)" % (wall, used, own, 100 * own / wall))
+        return wall, {n: cpu_seconds(self.procs.procs[n].pid) - self.c0[n] for n in self.names}
 
 
 def pct(xs, q):
@@ -215,6 +216,26 @@ def commit_count(text):
     """Commits observed by the workers (the commit stage's _count)."""
     return sum(float(l.rsplit(" ", 1)[1]) for l in text.splitlines()
                if l.startswith('copydesk_ingest_stage_duration_seconds_count{') and 'stage="commit"' in l)
+
+
+def where_time_goes(n, workers, wall, cpu, means, commits):
+    """Splits each worker's wall time per event into the worker's own stages (decode, normalize,
+    decide: per-event means), the transaction commits (commit mean x commits, spread over the
+    events) and the rest (waiting on fetches and produce acknowledgements, polling, batching), and
+    gives the CPU per event of the workers and of the broker."""
+    per_event_us = 1e6 * wall * len(workers) / n
+    own = 1e6 * sum(means.get(s, 0.0) for s in ("decode", "normalize", "decide"))
+    commit = 1e6 * means.get("commit", 0.0) * commits / n
+    rest = per_event_us - own - commit
+    worker_cpu = 1e6 * sum(cpu[w] for w in workers) / n
+    broker_cpu = 1e6 * sum(v for k, v in cpu.items() if k not in workers) / n
+    parts = ("per event and worker %.0f us of wall time: decode+normalize+decide %.0f us (%.0f %%), "
+             "transaction commits %.0f us (%.0f %%; %d commits, %.1f ms each), Kafka fetch/produce waits and "
+             "batching %.0f us (%.0f %%); CPU per event: workers %.0f us, broker %.0f us"
+             % (per_event_us, own, 100 * own / per_event_us, commit, 100 * commit / per_event_us, commits,
+                1000 * means.get("commit", 0.0), rest, 100 * rest / per_event_us, worker_cpu, broker_cpu))
+    log("where the time goes: " + parts)
+    emit("throughput: where the time goes", parts)
 
 
 def await_outcomes(watcher, n, timeout, urls):
@@ -300,12 +321,13 @@ def throughput(args, procs):
     log("produced %d events (%.1f MB, %.0f ev/s producer), %d failed" % (len(events), mb, len(events) / secs,
                                                                           len(failed)))
     text = await_outcomes(watcher, len(events), args.timeout, urls)
-    meter.report()
+    wall, cpu = meter.report()
     recv = sorted(v[0] for v in watcher.recv.values())
     means = stage_means(text)
     if means:
         log("worker stage means: " + ", ".join("%s %.2f ms" % (k, 1000 * v) for k, v in sorted(means.items()))
             + "; %d commits" % commit_count(text))
+        where_time_goes(len(events), names, wall, cpu, means, commit_count(text))
     for n in names:
         procs.stop(n)
     # 2. kcat pass-through of the same payloads: consume everything and re-produce it, no processing.

@@ -114,9 +114,9 @@ BENCHES = {
     "hostile": Bench("hostile inputs through a real Kafka client into one worker, checked from outside",
                      "every check holds; each input within ingest.max_event_millis + 10 %; Prometheus up = 1",
                      [PY, "tests/hostile/hostile_e2e.py", BIN, "."]),
-    "fuzz": Bench("libFuzzer over every decoder (ASan + UBSan): seconds run and findings per target",
+    "fuzz": Bench("libFuzzer over every decoder (ASan + UBSan), two targets at a time: seconds run and findings per target",
                   "no finding",
-                  ["scripts/fuzz", "600"],
+                  ["env", "FUZZ_LANES=2", "scripts/fuzz", "600"],
                   ["scripts/fuzz", "--smoke"]),
 }
 
