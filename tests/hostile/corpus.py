@@ -6,9 +6,11 @@ UTF-8 everywhere, the worker alive, time within the limit):
   "any"            accepted or dead-lettered, whichever: only the common checks
   "dead:CODE"      dead-lettered with that error code
   "ok"             accepted (an Article is published)
-  "items:N"        a multi-item input: one outcome listing N items, each accepted or dead-lettered
+  "items:N"        a multi-item input: one outcome listing N items, each accepted or dead-lettered;
+                   each item that publishes is its own Article on news.articles.v1
 Some entries add `check`, the name of an extra check in hostile_e2e.py.
 """
+import random
 
 
 def _html(body):
@@ -23,17 +25,26 @@ def _ninjs(**fields):
     return json.dumps(doc).encode()
 
 
+def _words(seed, n):
+    """n made-up words, deterministic per seed: entries built from them share no shingles, so
+    story identity keeps each entry a story of its own."""
+    rng = random.Random(seed)
+    return " ".join("".join(rng.choice("bdfgklmnprstvz") + rng.choice("aeiou") for _ in range(rng.randint(2, 4)))
+                    for _ in range(n))
+
+
 def _rss(n, bad=()):
     items = []
     for i in range(n):
         if i in bad:
-            items.append(b"<item><title>broken" + bytes([0xFF]) + b"</title><description><![CDATA[ x ]]></item>")
+            # Well-formed, so the feed still parses, but with nothing to publish: this item alone fails.
+            items.append(b"<item><guid>https://example.com/feed/broken-%d</guid><title> </title>"
+                         b"<description><![CDATA[ ]]></description></item>" % i)
             continue
-        items.append(("<item><title>Entry %d of the feed</title><link>https://example.com/feed/%d</link>"
+        items.append(("<item><title>Entry %d: %s</title><link>https://example.com/feed/%d</link>"
                       "<guid>https://example.com/feed/%d</guid><pubDate>Mon, 07 Dec 2026 09:%02d:00 +0000</pubDate>"
-                      "<description>Paragraph one of entry %d, with enough words to be a body of its own. "
-                      "Paragraph two says something else about entry %d.</description></item>"
-                      % (i, i, i, i % 60, i, i)).encode())
+                      "<description>%s. %s.</description></item>"
+                      % (i, _words(i, 5), i, i, i % 60, _words(1000 + i, 30), _words(2000 + i, 30))).encode())
     return (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Hostile feed</title>'
             b"<link>https://example.com/</link><description>d</description>" + b"".join(items) +
             b"</channel></rss>")
@@ -128,6 +139,7 @@ def build(max_value_bytes):
 
     # Multi-item input: 50 entries, one of them broken.
     add("rss-50-entries", _rss(50), headers=[ct(b"application/rss+xml")], expect="items:50")
+    add("rss-50-entries-2-broken", _rss(50, bad=(7, 31)), headers=[ct(b"application/rss+xml")], expect="items:50")
     return c
 
 

@@ -44,6 +44,7 @@ from bench_result import emit  # noqa: E402
 from procs import Procs, free_port, start_broker, wait_for_line  # noqa: E402
 
 MAX_VALUE = 4 << 20          # ingest.max_value_bytes for this run: keeps the corpus quick to send
+PUBLISHING = ("DECISION_NEW", "DECISION_UPDATE", "DECISION_CANCEL", "DECISION_SYNDICATED")
 MAX_MILLIS = 1000            # ingest.max_event_millis
 STALL_FACTOR = 3             # on a busy machine, an input over this many times the limit fails
 PROVIDERS = 2000
@@ -247,6 +248,7 @@ def run(binary, src, work, procs):
 
     log_text = open(worker.log, errors="replace").read()
     slowest = (0, "")
+    feeds = {}  # name -> (Articles published, items that normalized, items)
     for e in entries:
         name = e["name"]
         pos = placed.get(name)
@@ -287,6 +289,18 @@ def run(binary, src, work, procs):
             n = int(exp[6:])
             if decision != "DECISION_ITEMS" or len(o.items) != n:
                 fail("%s: want %d items, got %s with %d items" % (name, n, decision, len(o.items)))
+            # Each item whose decision publishes (new, update, cancel, syndicated) is on
+            # news.articles.v1 once, as its own Article, under the input's source position.
+            publishing = [i for i in o.items if events_pb2.Decision.Name(i.decision) in PUBLISHING]
+            arts = articles.get(pos, [])
+            if len(arts) != len(publishing) or len({a.headline for a in arts}) != len(arts):
+                fail("%s: %d items publish, %d Articles (%d distinct headlines) on news.articles.v1" % (
+                    name, len(publishing), len(arts), len({a.headline for a in arts})))
+            # Each item that cannot be normalized is dead-lettered on its own, once.
+            failed = [i for i in o.items if i.decision == events_pb2.DECISION_DEAD_LETTER]
+            if len(dead.get(pos, [])) != len(failed):
+                fail("%s: %d items dead-lettered, %d dead letters" % (name, len(failed), len(dead.get(pos, []))))
+            feeds[name] = (len(arts), n - len(failed), n)
         arts = articles.get(pos, [])
         check = e.get("check")
         for a in arts:
@@ -321,6 +335,10 @@ def run(binary, src, work, procs):
         slowest[0] / 1000.0, slowest[1], "" if quiet else ", busy machine (load %.2f per core)" % load),
          "<= %d ms + 10 %% (ingest.max_event_millis)" % MAX_MILLIS, slowest[0] <= MAX_MILLIS * 1100)
     emit("hostile inputs: Prometheus up for the worker", str(up), "1", up == "1")
+    for name, (published, good, n) in sorted(feeds.items()):
+        emit("hostile inputs: %s, Articles published on news.articles.v1" % name,
+             "%d of %d items (%d dead-lettered on their own)" % (published, n, n - good),
+             "%d of %d" % (good, n), published == good)
     emit("hostile inputs: checks", "%d records, %d failures" % (len(placed), len(failures)), "0 failures",
          not failures)
     return 1 if failures else 0
