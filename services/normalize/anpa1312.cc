@@ -278,16 +278,7 @@ void AddBody(const std::vector<std::string>& paragraphs, bool tabular, v1::Artic
 
 // Priority, category and the routing fields (alternative ids).
 void ApplyRouting(const AnpaHeader& h, const Trailer& t, std::string_view version, v1::Article& out) {
-  // The wire priority is the story's urgency too (flash, bulletin, urgent, ...): ninjs carries
-  // urgency, not priority.
-  out.set_priority(static_cast<uint32_t>(PriorityNumber(h.priority)));
-  out.set_urgency(out.priority());
-  if (!h.category.empty()) {
-    auto* c = out.add_subjects();
-    c->set_scheme("anpa-category");
-    c->set_code(h.category);
-    c->set_uri("anpa-category:" + h.category);
-  }
+  wire::SetPriorityAndCategory(out, PriorityNumber(h.priority), "anpa-category", h.category);
   wire::AddAltId(out, "anpa-service-level", h.service_level);
   wire::AddAltId(out, "anpa-story-number", h.story_number);
   wire::AddAltId(out, "anpa-upi", h.upi);

@@ -298,14 +298,7 @@ void ApplyRouting(const Message& m, const Metadata& meta, v1::Article& out) {
   const Header7901& h = m.header;
   if (meta.provider.empty() && !h.agency.empty()) out.mutable_provenance()->set_provider(h.agency);
   // The message priority is the story's urgency too (IIM's Urgency took it over).
-  out.set_priority(static_cast<uint32_t>(PriorityNumber(h.priority)));
-  out.set_urgency(out.priority());
-  if (!h.category.empty()) {
-    auto* c = out.add_subjects();
-    c->set_scheme("iptc7901-category");
-    c->set_code(h.category);
-    c->set_uri("iptc7901-category:" + h.category);
-  }
+  wire::SetPriorityAndCategory(out, PriorityNumber(h.priority), "iptc7901-category", h.category);
   wire::AddAltId(out, "iptc7901-source", h.source);
   wire::AddAltId(out, "iptc7901-message-number", h.message_number);
   wire::AddAltId(out, "iptc7901-header-info", h.optional);

@@ -490,6 +490,17 @@ void AddAltId(v1::Article& out, std::string_view role, std::string_view value) {
   a->set_value(std::string(Bounded(value, 256)));
 }
 
+void SetPriorityAndCategory(v1::Article& out, int priority, std::string_view scheme,
+                            std::string_view category) {
+  out.set_priority(static_cast<uint32_t>(priority));
+  out.set_urgency(out.priority());
+  if (category.empty()) return;
+  auto* c = out.add_subjects();
+  c->set_scheme(std::string(scheme));
+  c->set_code(std::string(category));
+  c->set_uri(std::string(scheme) + ":" + std::string(category));
+}
+
 std::string Squeeze(std::string_view s) {
   std::string out;
   bool space = false;

@@ -110,6 +110,12 @@ std::string_view Bounded(std::string_view s, size_t max);
 // Adds an alternative id (at most 256 bytes) unless `value` is empty.
 void AddAltId(v1::Article& out, std::string_view role, std::string_view value);
 
+// The wire priority (1 flash .. 8, 0 unknown) as the Article's priority and urgency (ninjs carries
+// urgency; the wire priority is what it means), and the wire's category as a subject of `scheme`
+// ("anpa-category", "iptc7901-category") unless empty.
+void SetPriorityAndCategory(v1::Article& out, int priority, std::string_view scheme,
+                            std::string_view category);
+
 // Collapses whitespace runs and trims.
 std::string Squeeze(std::string_view s);
 

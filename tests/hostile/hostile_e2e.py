@@ -193,7 +193,6 @@ def run(binary, src, work, procs):
     prom = start_prometheus(procs, work, mport)
 
     entries = corpus.build(MAX_VALUE) + corpus.providers(PROVIDERS)
-    by_name = {e["name"]: e for e in entries}
     load = os.getloadavg()[0] / (os.cpu_count() or 1)
     quiet = load <= 0.75
     bound_us = MAX_MILLIS * 1100 if quiet else MAX_MILLIS * 1000 * STALL_FACTOR

@@ -6,37 +6,21 @@ Runs `copydesk broker` (embedded mock cluster) and `copydesk lookup`, produces A
 python3-confluent-kafka, then checks: point-in-time reads, read-your-write with a watermark,
 the cancel behaviour, paging across concurrent writes, and watch-resume after a lookup restart.
 """
-import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lookup_testlib import TOPIC, Proc, generate, health_status, SERVING  # noqa: E402
+from lookup_testlib import TOPIC, Proc, health_status, parse_args, workspace, SERVING  # noqa: E402
 
-
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--copydesk", required=True)
-    p.add_argument("--proto-dir", required=True)
-    p.add_argument("--grpc-python-plugin", default=shutil.which("grpc_python_plugin"))
-    p.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    return p.parse_args()
 
 
 def main():
-    args = parse_args()
-    tmp = tempfile.mkdtemp(prefix="copydesk-lookup-e2e-")
-    procs = []
-    try:
-        gen = os.path.join(tmp, "gen")
-        os.makedirs(gen)
-        generate(args.proto_dir, args.grpc_python_plugin, gen)
+    args = parse_args(__doc__)
+    with workspace(args, "copydesk-lookup-e2e-") as (tmp, procs):
         import grpc
         from confluent_kafka import Producer
         from copydesk.v1 import events_pb2, lookup_pb2, lookup_pb2_grpc, article_pb2
@@ -251,13 +235,6 @@ def main():
             print("ok:", c)
         print("lookup e2e: all checks passed")
         return 0
-    finally:
-        for p in reversed(procs):
-            p.stop()
-        if not args.keep:
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            print("kept", tmp)
 
 
 if __name__ == "__main__":

@@ -11,11 +11,8 @@
    NOT_FOUND.
 3. A restart on the same view catches up again before it says SERVING, without a rebuild.
 """
-import argparse
 import os
-import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -24,23 +21,10 @@ import lookup_testlib as lt  # noqa: E402
 EVENTS = 10_000
 
 
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--copydesk", required=True)
-    p.add_argument("--proto-dir", required=True)
-    p.add_argument("--grpc-python-plugin", default=shutil.which("grpc_python_plugin"))
-    p.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    return p.parse_args()
-
 
 def main():
-    args = parse_args()
-    tmp = tempfile.mkdtemp(prefix="copydesk-lookup-health-")
-    procs = []
-    try:
-        gen = os.path.join(tmp, "gen")
-        os.makedirs(gen)
-        lt.generate(args.proto_dir, args.grpc_python_plugin, gen)
+    args = lt.parse_args(__doc__)
+    with lt.workspace(args, "copydesk-lookup-health-") as (tmp, procs):
         import grpc
         from confluent_kafka import Producer
         from copydesk.v1 import events_pb2, lookup_pb2, lookup_pb2_grpc
@@ -164,13 +148,6 @@ def main():
             print("ok:", c)
         print("lookup health e2e: all checks passed")
         return 0
-    finally:
-        for p in reversed(procs):
-            p.stop()
-        if not args.keep:
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            print("kept", tmp)
 
 
 if __name__ == "__main__":

@@ -17,14 +17,11 @@ python3-grpcio clients it then checks:
   - with lookup.max_connection_age_ms = 1000 (+ 1000 ms grace) an open stream ends with UNAVAILABLE
     within 8 s and the channel reconnects.
 """
-import argparse
 import concurrent.futures
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -37,14 +34,6 @@ STREAMS = 250
 WAITS = 60
 GRACE_S = 10
 
-
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--copydesk", required=True)
-    p.add_argument("--proto-dir", required=True)
-    p.add_argument("--grpc-python-plugin", default=shutil.which("grpc_python_plugin"))
-    p.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    return p.parse_args()
 
 
 def wait_until(pred, timeout, what):
@@ -68,14 +57,8 @@ def check_limit_bites(uid, tmp):
 
 
 def main():
-    args = parse_args()
-    tmp = tempfile.mkdtemp(prefix="copydesk-lookup-limits-")
-    os.chmod(tmp, 0o755)
-    procs = []
-    try:
-        gen = os.path.join(tmp, "gen")
-        os.makedirs(gen)
-        lt.generate(args.proto_dir, args.grpc_python_plugin, gen)
+    args = lt.parse_args(__doc__)
+    with lt.workspace(args, "copydesk-lookup-limits-", mode=0o755) as (tmp, procs):
         import grpc
         from confluent_kafka import Producer
         from copydesk.v1 import events_pb2, lookup_pb2, lookup_pb2_grpc
@@ -224,13 +207,6 @@ def main():
             print("ok:", c)
         print("lookup limits e2e: all checks passed")
         return 0
-    finally:
-        for p in reversed(procs):
-            p.stop()
-        if not args.keep:
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            print("kept", tmp)
 
 
 if __name__ == "__main__":

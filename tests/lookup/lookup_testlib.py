@@ -4,10 +4,14 @@ processes with collected stdout, ArticleEvents, raw gRPC health checks and threa
 Debian ships python3-grpcio but neither grpc_health nor grpc_reflection: health is called with
 raw bytes (HealthCheckRequest{service} in, HealthCheckResponse{status} out).
 """
+import argparse
+import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -19,6 +23,40 @@ NOT_SERVING = 2
 # Health service names of the lookup (see services/lookup/README.md "Health").
 LOOKUP = "copydesk.v1.Lookup"
 LIVENESS = "liveness"
+
+
+def parse_args(description):
+    """The options every lookup process test takes."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--copydesk", required=True)
+    p.add_argument("--proto-dir", required=True)
+    p.add_argument("--grpc-python-plugin", default=shutil.which("grpc_python_plugin"))
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    return p.parse_args()
+
+
+@contextlib.contextmanager
+def workspace(args, prefix, mode=None):
+    """A temporary directory (chmod `mode` when given) with the generated message and service
+    classes importable from <dir>/gen, and the list the test adds its started processes to. On
+    exit the processes are stopped, last started first, and the directory is removed (kept and
+    named with --keep)."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    if mode is not None:
+        os.chmod(tmp, mode)
+    procs = []
+    try:
+        gen = os.path.join(tmp, "gen")
+        os.makedirs(gen)
+        generate(args.proto_dir, args.grpc_python_plugin, gen)
+        yield tmp, procs
+    finally:
+        for p in reversed(procs):
+            p.stop()
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print("kept", tmp)
 
 
 def generate(proto_dir, plugin, out):

@@ -25,7 +25,4 @@ size_t MatchNamedReference(std::string_view s, std::string_view* value, bool* le
 // or digit stays as written, as browsers keep "?a=1&copy=2" in URLs.
 void DecodeEntities(std::string_view in, std::string& out, bool in_attribute = false);
 
-// Appends the UTF-8 encoding of a code point.
-void AppendUtf8(std::string& out, uint32_t cp);
-
 }  // namespace copydesk::normalize::html
