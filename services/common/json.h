@@ -7,16 +7,17 @@
 #include <string>
 #include <string_view>
 
+#include "common/utf8.h"
+
 namespace copydesk {
 
-// Appends `s` as a JSON string: invalid UTF-8 replaced by U+FFFD, quotes, backslashes and
-// control characters escaped, and U+2028/U+2029 too (they end lines in JavaScript).
+// Appends `s` as a JSON string: invalid UTF-8 replaced by U+FFFD (one per maximal subpart, as
+// browsers decode), quotes, backslashes and control characters escaped, and U+2028/U+2029 too
+// (they end lines in JavaScript).
 inline void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t n = s.size();
-  for (size_t i = 0; i < n;) {
-    const unsigned char c = p[i];
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
         case '"': out += "\\\""; break;
@@ -36,35 +37,14 @@ inline void AppendJsonString(std::string& out, std::string_view s) {
       ++i;
       continue;
     }
-    // A well-formed multi-byte sequence (no overlongs, no surrogates, <= U+10FFFF), else U+FFFD.
+    // A multi-byte sequence; an invalid one (its maximal subpart, as the WHATWG decoder reads
+    // it) becomes U+FFFD.
     size_t len = 0;
-    uint32_t cp = 0;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07;
-    }
-    bool ok = len > 0 && i + len <= n;
-    for (size_t k = 1; ok && k < len; ++k) {
-      ok = (p[i + k] & 0xC0) == 0x80;
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    if (ok) {
-      ok = !(len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) &&
-           !(len == 4 && (cp < 0x10000 || cp > 0x10FFFF));
-    }
-    if (!ok) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-      continue;
-    }
+    const uint32_t cp = utf8::Decode(s, i, &len);
     if (cp == 0x2028 || cp == 0x2029) {
       out += cp == 0x2028 ? "\\u2028" : "\\u2029";
+    } else if (cp == 0xFFFD) {
+      out += "\xEF\xBF\xBD";
     } else {
       out.append(s.data() + i, len);
     }

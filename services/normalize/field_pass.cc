@@ -10,10 +10,10 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/utf8.h"
 #include "normalize/deadline.h"
 #include "normalize/html/sanitize.h"
 #include "normalize/url.h"
-#include "normalize/utf8.h"
 
 namespace copydesk::normalize {
 namespace {
@@ -86,51 +86,6 @@ struct ByteClass {
 };
 constexpr ByteClass kByteClass;
 
-// Decodes one UTF-8 sequence at s[i] as the WHATWG decoder does: returns its code point and
-// length, or U+FFFD and the length of the maximal invalid subpart (at least 1).
-uint32_t DecodeUtf8(std::string_view s, size_t i, size_t* len) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) {
-    *len = 1;
-    return c;
-  }
-  size_t need = 0;
-  uint32_t cp = 0;
-  unsigned char lower = 0x80, upper = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    need = 1;
-    cp = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    need = 2;
-    cp = c & 0x0F;
-    if (c == 0xE0) lower = 0xA0;
-    if (c == 0xED) upper = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    need = 3;
-    cp = c & 0x07;
-    if (c == 0xF0) lower = 0x90;
-    if (c == 0xF4) upper = 0x8F;
-  } else {
-    *len = 1;
-    return 0xFFFD;
-  }
-  size_t k = 1;
-  for (; k <= need; ++k) {
-    if (i + k >= s.size()) break;
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if (b < lower || b > upper) break;
-    lower = 0x80;
-    upper = 0xBF;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (k <= need) {
-    *len = k;
-    return 0xFFFD;
-  }
-  *len = need + 1;
-  return cp;
-}
-
 // True when `s` needs no repair: valid UTF-8 without controls ('\t' and '\n' allowed in a
 // multi-line field; '\r' never: multi-line text uses '\n').
 bool IsClean(std::string_view s, bool multiline) {
@@ -147,7 +102,7 @@ bool IsClean(std::string_view s, bool multiline) {
     }
     if (k == 2) return false;
     size_t len = 0;
-    const uint32_t cp = DecodeUtf8(s, i, &len);
+    const uint32_t cp = utf8::Decode(s, i, &len);
     if (cp == 0xFFFD && !(len == 3 && s.compare(i, 3, "\xEF\xBF\xBD") == 0)) return false;
     if (cp >= 0x80 && cp <= 0x9F) return false;
     i += len;
@@ -164,7 +119,7 @@ std::string Repair(std::string_view s, bool multiline) {
   bool spaced = true;  // single-line: no space at the start or after a space
   for (size_t i = 0; i < s.size();) {
     size_t len = 0;
-    const uint32_t cp = DecodeUtf8(s, i, &len);
+    const uint32_t cp = utf8::Decode(s, i, &len);
     i += len;
     const bool line_break = cp == '\n' || cp == '\r' || cp == '\t' || cp == '\v' || cp == '\f';
     if (line_break) {
@@ -178,7 +133,7 @@ std::string Repair(std::string_view s, bool multiline) {
       continue;
     }
     if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)) continue;
-    AppendUtf8(out, cp);
+    utf8::Append(out, cp);
     spaced = cp == ' ';
   }
   if (!multiline && !out.empty() && out.back() == ' ' && (s.empty() || s.back() != ' ')) out.pop_back();

@@ -27,7 +27,7 @@ TEST(JsonString, ReplacesEveryInvalidSequenceWithReplacementCharacter) {
   EXPECT_EQ(JsonString("\xC0\xAF"), "\"" + fffd + fffd + "\"");                        // overlong '/'
   EXPECT_EQ(JsonString("\xED\xA0\x80"), "\"" + fffd + fffd + fffd + "\"");             // surrogate U+D800
   EXPECT_EQ(JsonString("\xF4\x90\x80\x80"), "\"" + fffd + fffd + fffd + fffd + "\"");  // > U+10FFFF
-  EXPECT_EQ(JsonString("ab\xE2\x82"), "\"ab" + fffd + fffd + "\"");                    // truncated at the end
+  EXPECT_EQ(JsonString("ab\xE2\x82"), "\"ab" + fffd + "\"");  // truncated: one maximal subpart
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "normalize/utf8.h"
+#include "common/utf8.h"
 
 namespace copydesk::normalize::html {
 namespace {
@@ -54,7 +54,7 @@ size_t DecodeNumeric(std::string_view s, std::string& out) {
   if (k < s.size() && s[k] == ';') ++k;
   if (cp >= 0x80 && cp <= 0x9F) cp = kCp1252[cp - 0x80];
   if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  AppendUtf8(out, cp);
+  utf8::Append(out, cp);
   return k;
 }
 
