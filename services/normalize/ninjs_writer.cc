@@ -233,24 +233,25 @@ void Renditions(Json& j, const google::protobuf::RepeatedPtrField<v1::Rendition>
   j.EndArray();
 }
 
+// One entry of headlines, descriptions or bodies: {"role", "contenttype", "value"}.
+void TextObject(Json& j, std::string_view role, std::string_view content_type, std::string_view value) {
+  j.BeginObject();
+  j.Field("role", role);
+  j.Field("contenttype", content_type);
+  j.Field("value", value);
+  j.EndObject();
+}
+
 void Headlines(Json& j, const v1::Article& a) {
   if (a.headline().empty() && a.headlines().empty()) return;
   j.Key("headlines");
   j.BeginArray();
   if (!a.headline().empty()) {
-    j.BeginObject();
-    j.Field("role", "main");
-    j.Field("contenttype", "text/plain");
-    j.Field("value", a.headline());
-    j.EndObject();
+    TextObject(j, "main", "text/plain", a.headline());
   }
   for (const auto& h : a.headlines()) {
     if (h.value().empty()) continue;
-    j.BeginObject();
-    j.Field("role", h.role());
-    j.Field("contenttype", "text/plain");
-    j.Field("value", h.value());
-    j.EndObject();
+    TextObject(j, h.role(), "text/plain", h.value());
   }
   j.EndArray();
 }
@@ -266,19 +267,11 @@ void Descriptions(Json& j, const v1::Article& a) {
   j.Key("descriptions");
   j.BeginArray();
   if (standfirst) {
-    j.BeginObject();
-    j.Field("role", "summary");
-    j.Field("contenttype", "text/plain");
-    j.Field("value", a.standfirst());
-    j.EndObject();
+    TextObject(j, "summary", "text/plain", a.standfirst());
   }
   for (const auto& d : a.descriptions()) {
     if (d.value().empty()) continue;
-    j.BeginObject();
-    j.Field("role", d.role());
-    j.Field("contenttype", d.content_type());
-    j.Field("value", d.value());
-    j.EndObject();
+    TextObject(j, d.role(), d.content_type(), d.value());
   }
   j.EndArray();
 }
@@ -297,11 +290,7 @@ void Bodies(Json& j, const v1::Article& a) {
     j.EndObject();
   }
   if (!a.body_html().empty()) {
-    j.BeginObject();
-    j.Field("role", "main");
-    j.Field("contenttype", "text/html");
-    j.Field("value", a.body_html());
-    j.EndObject();
+    TextObject(j, "main", "text/html", a.body_html());
   }
   j.EndArray();
 }
