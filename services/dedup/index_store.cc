@@ -173,7 +173,7 @@ void IndexMemoryStore::DocBands(uint64_t doc, std::string_view value, bool put) 
   char key[kBandEntryKeySize];
   for (int b = 0; b < internal::kBands; ++b) {
     internal::WriteBandEntryKey(key, b, internal::BandHash(rec->signature, b), rec->time_ms, doc);
-    const BucketKey bk = KeyOf(key);
+    const BucketKey bk = KeyOf(std::string_view(key, sizeof key));
     Suffix s;
     std::memcpy(s.data(), key + kBandPrefixSize, kSuffixSize);
     if (put) {

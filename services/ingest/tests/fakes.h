@@ -220,11 +220,13 @@ class FakeReader final : public PartitionReader {
   }
   std::optional<PartitionOffset> TakeEndOfPartition() override { return std::exchange(end_, std::nullopt); }
   [[nodiscard]] bool fatal() const override { return is_fatal; }
-  void Close(std::chrono::milliseconds) override { closed = true; }
+  void Close(std::chrono::milliseconds) override {
+    if (closes != nullptr) ++*closes;
+  }
 
   int errors = 0;  // the next N polls fail (transiently, unless is_fatal)
   bool is_fatal = false;
-  bool closed = false;
+  int* closes = nullptr;  // counts Close() calls where the owner can read it after the reader is gone
 
  private:
   struct Position {
@@ -269,7 +271,7 @@ class FakeCluster final : public Cluster {
         std::make_unique<FakeReader>(&topics[topic], [this, topic](int32_t p) { return End(topic, p); });
     reader->errors = reader_errors;
     reader->is_fatal = reader_fatal;
-    last_reader = reader.get();
+    reader->closes = &readers_closed;
     ++readers_opened;
     return std::unique_ptr<PartitionReader>(std::move(reader));
   }
@@ -290,8 +292,8 @@ class FakeCluster final : public Cluster {
   int watermark_failures = 0;
   int reader_errors = 0;  // every reader opened fails its first N polls
   bool reader_fatal = false;
-  FakeReader* last_reader = nullptr;
   int readers_opened = 0;
+  int readers_closed = 0;
 };
 
 }  // namespace copydesk::ingest::testing

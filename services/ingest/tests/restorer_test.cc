@@ -89,7 +89,8 @@ TEST_F(RestorerTest, AppliesTheChangelogInLogOrderAndWritesTheCheckpoint) {
   EXPECT_EQ(uncommitted_, std::vector<std::string>{"z/a"});
   EXPECT_EQ(Get(p, CheckpointKey()), "s4:test-cluster/7/3");
   EXPECT_EQ(metrics_.restored_records.Value(), 3.0);
-  EXPECT_TRUE(cluster_.last_reader->closed);
+  EXPECT_EQ(cluster_.readers_opened, 1);
+  EXPECT_EQ(cluster_.readers_closed, 1) << "the changelog reader is closed when the restore is done";
 }
 
 TEST_F(RestorerTest, AnEmptyChangelogIsReadyWithoutAReaderAndAGroupWithoutOffsetsStartsAtTheBeginning) {
