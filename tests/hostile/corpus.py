@@ -33,18 +33,22 @@ def _words(seed, n):
                     for _ in range(n))
 
 
-def _rss(n, bad=()):
+def _rss(n, bad=(), feed=0):
+    """An RSS feed of n entries (distinct stories, also between feeds); the entries at `bad` are
+    empty."""
     items = []
     for i in range(n):
         if i in bad:
             # Well-formed, so the feed still parses, but with nothing to publish: this item alone fails.
-            items.append(b"<item><guid>https://example.com/feed/broken-%d</guid><title> </title>"
-                         b"<description><![CDATA[ ]]></description></item>" % i)
+            items.append(b"<item><guid>https://example.com/feed%d/broken-%d</guid><title> </title>"
+                         b"<description><![CDATA[ ]]></description></item>" % (feed, i))
             continue
-        items.append(("<item><title>Entry %d: %s</title><link>https://example.com/feed/%d</link>"
-                      "<guid>https://example.com/feed/%d</guid><pubDate>Mon, 07 Dec 2026 09:%02d:00 +0000</pubDate>"
+        k = 10000 * feed + i
+        items.append(("<item><title>Entry %d: %s</title><link>https://example.com/feed%d/%d</link>"
+                      "<guid>https://example.com/feed%d/%d</guid><pubDate>Mon, 07 Dec 2026 09:%02d:00 +0000</pubDate>"
                       "<description>%s. %s.</description></item>"
-                      % (i, _words(i, 5), i, i, i % 60, _words(1000 + i, 30), _words(2000 + i, 30))).encode())
+                      % (i, _words(k, 5), feed, i, feed, i, i % 60, _words(1000000 + k, 30),
+                         _words(2000000 + k, 30))).encode())
     return (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Hostile feed</title>'
             b"<link>https://example.com/</link><description>d</description>" + b"".join(items) +
             b"</channel></rss>")
@@ -139,7 +143,7 @@ def build(max_value_bytes):
 
     # Multi-item input: 50 entries, one of them broken.
     add("rss-50-entries", _rss(50), headers=[ct(b"application/rss+xml")], expect="items:50")
-    add("rss-50-entries-2-broken", _rss(50, bad=(7, 31)), headers=[ct(b"application/rss+xml")], expect="items:50")
+    add("rss-50-entries-2-broken", _rss(50, bad=(7, 31), feed=1), headers=[ct(b"application/rss+xml")], expect="items:50")
     return c
 
 

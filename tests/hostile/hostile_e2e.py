@@ -311,6 +311,10 @@ def run(binary, src, work, procs):
             failed = [i for i in o.items if i.decision == events_pb2.DECISION_DEAD_LETTER]
             if len(dead.get(pos, [])) != len(failed):
                 fail("%s: %d items dead-lettered, %d dead letters" % (name, len(failed), len(dead.get(pos, []))))
+            # The corpus's feed entries are distinct stories: each one that normalizes is new.
+            if len(publishing) != n - len(failed):
+                fail("%s: %d of %d normalized items publish (want every one: distinct stories)" % (
+                    name, len(publishing), n - len(failed)))
             feeds[name] = (len(arts), n - len(failed), n)
         arts = articles.get(pos, [])
         check = e.get("check")
