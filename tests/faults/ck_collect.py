@@ -87,6 +87,7 @@ class Collector(threading.Thread):
         at_eof = {(tp.topic, tp.partition): False for tp in parts}
         files = {t: open(os.path.join(self.outdir, t + ".jsonl"), "w") for t in TOPICS + [CHANGELOG]}
         self.ready.set()
+        last_check = 0.0
         try:
             while True:
                 msgs = c.consume(500, 0.2)
@@ -117,7 +118,15 @@ class Collector(threading.Thread):
                             self.last_outcome_at = time.time()
                 if self._stop_at is not None:
                     # Done once every partition has been read to its end after the stop (the
-                    # writers are idle by then), or after 60 s.
+                    # writers are idle by then), or after 60 s. librdkafka reports an end once
+                    # per end reached, and a fetch interrupted by a broker outage can leave a
+                    # partition without that report although it was read to the end: from 10 s
+                    # after the stop, such a partition counts when its position has reached its
+                    # high watermark.
+                    if time.time() - self._stop_at > 10 and time.time() - last_check > 5:
+                        last_check = time.time()
+                        for tp in [k for k, v in at_eof.items() if not v]:
+                            at_eof[tp] = self._read_to_end(c, tp)
                     settled = time.time() - self._stop_at > 2.0
                     if (settled and all(at_eof.values())) or time.time() - self._stop_at > 60:
                         if not all(at_eof.values()):
@@ -128,6 +137,16 @@ class Collector(threading.Thread):
             for f in files.values():
                 f.close()
             c.close()
+
+    @staticmethod
+    def _read_to_end(c, tp):
+        """True when the consumer's position in `tp` is at its high watermark."""
+        try:
+            low, high = c.get_watermark_offsets(TopicPartition(*tp), timeout=5, cached=False)
+            pos = c.position([TopicPartition(*tp)])[0].offset
+        except Exception:  # noqa: BLE001  (not known yet: try again at the next check)
+            return False
+        return pos >= high if pos >= 0 else high == low
 
     @staticmethod
     def _changelog(m):
