@@ -1,4 +1,5 @@
-// `copydesk get`: a Lookup client that prints one article as JSON (protobuf's JSON mapping).
+// `copydesk get`: a Lookup client that prints one article as JSON (protobuf's JSON mapping), or
+// the diff between two versions of a story.
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
@@ -10,6 +11,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/version_diff.h"
 #include "copydesk/v1/lookup.grpc.pb.h"
 #include "normalize/ninjs_writer.h"
 
@@ -29,6 +31,7 @@ struct GetFlags {
   double timeout_s = 10;
   bool full = false;
   std::string format = "json";
+  std::vector<uint32_t> diff;  // two versions
 };
 
 // The article as JSON: ninjs 2.2, or protobuf's JSON mapping with the proto field names (the
@@ -135,6 +138,35 @@ int Fetch(const GetFlags& f, v1::Lookup::Stub& stub, grpc::ClientContext& ctx, b
   return 0;
 }
 
+// `--diff V1 V2`: both versions by story id, printed as a readable diff. Exit codes as Fetch.
+int Diff(const GetFlags& f, v1::Lookup::Stub& stub, const std::string& token) {
+  if (f.id.rfind("http", 0) == 0 || f.version != 0 || !f.as_of.empty() || f.full || f.format != "json") {
+    std::cerr << "copydesk get: --diff takes a story id and two versions, without --version, --as-of, --full "
+                 "or --format\n";
+    return 2;
+  }
+  v1::Article versions[2];
+  for (int i = 0; i < 2; ++i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::milliseconds(static_cast<int64_t>(f.timeout_s * 1000)));
+    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    v1::GetArticleRequest req;
+    req.set_story_id(f.id);
+    req.set_version(f.diff[static_cast<size_t>(i)]);
+    v1::GetArticleResponse resp;
+    const grpc::Status status = stub.GetArticle(&ctx, req, &resp);
+    if (!status.ok()) {
+      std::cerr << "copydesk get: version " << f.diff[static_cast<size_t>(i)] << ": " << status.error_code()
+                << " " << status.error_message() << "\n";
+      return status.error_code() == grpc::StatusCode::NOT_FOUND ? 1 : 3;
+    }
+    versions[i] = std::move(*resp.mutable_article());
+  }
+  std::cout << ReadableDiff(versions[0], versions[1]);
+  return 0;
+}
+
 int RunGet(const GetFlags& f) {
   std::shared_ptr<grpc::ChannelCredentials> creds = Credentials(f);
   if (!creds) return 2;
@@ -150,6 +182,7 @@ int RunGet(const GetFlags& f) {
   if (!ReadToken(f, &token)) return 2;
   if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
 
+  if (!f.diff.empty()) return Diff(f, *stub, token);
   const bool ninjs = f.format == "ninjs";
   if (ninjs && f.full) {
     std::cerr << "copydesk get: --full prints the whole response as protobuf JSON; it does not go with "
@@ -171,7 +204,8 @@ void RegisterGet(CLI::App& app) {
       "Print one article as JSON (protobuf JSON mapping with proto field names, or IPTC ninjs 2.2 with "
       "--format ninjs) from a running `copydesk lookup`.\n"
       "STORY_ID reads the latest version (or --version N / --as-of TIME); an argument starting with\n"
-      "http is looked up by URL. Exit 0 found, 1 not found, 2 usage, 3 other gRPC errors.");
+      "http is looked up by URL; --diff V1 V2 prints what changed between two versions.\n"
+      "Exit 0 found, 1 not found, 2 usage, 3 other gRPC errors.");
   cmd->add_option("id", f->id, "story id, or a URL of the story")->required();
   cmd->add_option("--version", f->version, "version number (default: latest)");
   cmd->add_option("--as-of", f->as_of,
@@ -184,6 +218,13 @@ void RegisterGet(CLI::App& app) {
   cmd->add_option("--tls-key", f->tls_key, "client private key (PEM) for mutual TLS");
   cmd->add_option("--tls-server-name", f->tls_server_name, "expected server name in its certificate");
   cmd->add_option("--timeout", f->timeout_s, "deadline in seconds (default 10)");
+  cmd->add_option(
+         "--diff", f->diff,
+         "print what changed from version V1 to V2 of the story: the fields with their old (-) and "
+         "new (+) values, the body's paragraph edits, and which version, provider and event set each "
+         "field of V2")
+      ->expected(2)
+      ->type_name("V1 V2");
   cmd->add_flag("--full", f->full, "print the whole response (article, canceled, watermark)");
   cmd->add_option("--format", f->format,
                   "json: copydesk.v1.Article in protobuf's JSON mapping (proto field names, as `copydesk "

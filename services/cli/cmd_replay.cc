@@ -15,6 +15,8 @@ struct Flags {
   double window_days = 7;
   bool url_identity = false;
   bool quiet = false;
+  bool lineage = false;
+  bool no_lineage = false;
 };
 
 void AddReplayOptions(CLI::App* cmd, Flags* flags);
@@ -86,6 +88,11 @@ void AddReplayOptions(CLI::App* cmd, Flags* flags) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--quiet,-q", flags->quiet, "print only the throughput line, no decisions");
+  cmd->add_flag("--lineage", flags->lineage,
+                "on new and updated versions also print the fields changed, the paragraph edits (with\n"
+                "texts), the version's paragraphs and the ArticleEvent's size with and without lineage");
+  cmd->add_flag("--no-lineage", flags->no_lineage,
+                "decide without field lineage and paragraph edit scripts (to measure what they cost)");
 }
 
 void RunReplay(Flags& flags) {
@@ -101,14 +108,22 @@ void RunReplay(Flags& flags) {
   std::string out;
   out.reserve(1 << 20);
   const bool quiet = flags.quiet;
-  auto stats = dedup::Replay(in, o, [&](const dedup::ReplayRecord& r, const dedup::Decision& d) {
-    if (quiet) return;
-    out += dedup::DecisionJson(r, d);
-    if (out.size() > (1 << 20)) {
-      std::fwrite(out.data(), 1, out.size(), stdout);
-      out.clear();
-    }
-  });
+  if (flags.no_lineage && flags.lineage) {
+    std::cerr << "copydesk replay: --lineage and --no-lineage exclude each other\n";
+    SetExitCode(2);
+    return;
+  }
+  o.config.lineage = !flags.no_lineage;
+  const bool lineage = flags.lineage;
+  auto stats =
+      dedup::Replay(in, o, [&](const dedup::ReplayRecord& r, const v1::Article& a, const dedup::Decision& d) {
+        if (quiet) return;
+        out += dedup::DecisionJson(r, d, lineage ? &a : nullptr);
+        if (out.size() > (1 << 20)) {
+          std::fwrite(out.data(), 1, out.size(), stdout);
+          out.clear();
+        }
+      });
   if (in != stdin) std::fclose(in);
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);

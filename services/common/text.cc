@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "common/utf8.h"
+
 namespace copydesk::text {
 namespace {
 
@@ -90,10 +92,7 @@ std::string ToValidUtf8(std::string_view s) {
 }
 
 std::string_view TruncateUtf8(std::string_view s, size_t max_bytes) {
-  if (s.size() <= max_bytes) return s;
-  size_t end = max_bytes;
-  while (end > 0 && Continuation(static_cast<unsigned char>(s[end]))) --end;
-  return s.substr(0, end);
+  return utf8::Truncate(s, max_bytes);
 }
 
 void AppendEscaped(std::string& out, std::string_view s, EscapeStyle style) {

@@ -75,4 +75,13 @@ inline void Append(std::string& out, uint32_t cp) {
   }
 }
 
+// The longest prefix of `s` of at most `max_bytes` bytes that does not cut a UTF-8 sequence
+// (for valid UTF-8 input).
+inline std::string_view Truncate(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return s.substr(0, end);
+}
+
 }  // namespace copydesk::utf8

@@ -329,11 +329,12 @@ void Decider::DecideUpdateOrCancel(StoryRecord& story) {
     d_.kind = v1::EVENT_KIND_CANCELED;
     story.canceled = true;
   } else {
-    d_.change = Summarize(config_, story, article_, sig_, paras_);
+    d_.change = Summarize(config_, story, article_, sig_, paras_, Fields());
     d_.similarity = d_.change.body_similarity();
     d_.decision = v1::DECISION_UPDATE;
     d_.kind = article_.signals().correction() ? v1::EVENT_KIND_CORRECTED : v1::EVENT_KIND_UPDATED;
     SetStoryContent(story);
+    AdvanceStoryLineage(story, d_.version);
     IndexDocument(d_.story_id, story.root, d_.version, story.created_ms != 0 ? story.created_ms : now_);
   }
   story.version = d_.version;
@@ -475,6 +476,7 @@ const StoryRecord& Decider::StartStory(const std::string& seed, const std::strin
   story.root = root;
   story.created_ms = now_;
   SetStoryContent(story);
+  if (!cancel_) AdvanceStoryLineage(story, 1);
   if (cancel_) {
     d_.decision = v1::DECISION_CANCEL;
     d_.kind = v1::EVENT_KIND_CANCELED;
@@ -509,6 +511,25 @@ void Decider::SetStoryContent(StoryRecord& s) const {
   s.signature = sig_;
   s.paragraphs = paras_;
   s.canceled = cancel_;
+}
+
+// The article's content field hashes, computed once; null when lineage is off.
+const std::vector<FieldHash>* Decider::Fields() {
+  if (!config_.lineage) return nullptr;
+  if (!fields_) fields_ = ContentFieldHashes(article_);
+  return &*fields_;
+}
+
+// The story's lineage after `version` (this record's content) and the decision's copy of it.
+void Decider::AdvanceStoryLineage(StoryRecord& s, uint32_t version) {
+  const std::vector<FieldHash>* fields = Fields();
+  if (fields == nullptr) return;
+  v1::LineageSource source;
+  source.set_provider(article_.provenance().provider());
+  source.set_provider_version(article_.provenance().provider_version());
+  source.set_event_id(ctx_.event_id);
+  AdvanceLineage(s.lineage, *fields, version, std::move(source));
+  d_.lineage = LineageMessage(s.lineage);
 }
 
 void Decider::RecordMemo() {

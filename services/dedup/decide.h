@@ -66,6 +66,8 @@ class Decider {
   [[nodiscard]] IdentityRecord NextIdentity(const IdentityRecord& known, const std::string& story_id) const;
   void PutIdentity(const IdentityRecord& rec);
   void SetStoryContent(StoryRecord& s) const;
+  const std::vector<FieldHash>* Fields();
+  void AdvanceStoryLineage(StoryRecord& s, uint32_t version);
   void RecordMemo();
   // Moves the expiry cursors below whatever the decision wrote into their queues.
   void LowerCursors();
@@ -89,6 +91,7 @@ class Decider {
   // Steps 4-7: the record.
   std::vector<uint16_t> sig_;
   std::vector<uint32_t> paras_;
+  std::optional<std::vector<FieldHash>> fields_;
   uint64_t provider_hash_ = 0;
   bool cancel_ = false;
   IdentityRecord incoming_;

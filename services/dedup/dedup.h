@@ -66,6 +66,9 @@ struct Config {
   // update; below -> rewrite.
   double minor_edit_similarity = 0.8;
   double substantive_similarity = 0.2;
+  // Field lineage on accepted versions (Decision::lineage) and, in change summaries, the fields
+  // changed and the paragraph edit script. Off: only the counts and classes of a change.
+  bool lineage = true;
   // Cross-partition visibility margin (Δ): a document indexed by another partition is a
   // candidate for a record only when its visibility time is below the record's by more than
   // this. With the worker's progress wait (services/dedup/README.md, "Cross-partition
@@ -94,7 +97,11 @@ struct Decision {
   // duplicate/syndicated: estimated 5-shingle Jaccard to `of`; update: body similarity to the
   // previous version; redelivery: 1.
   double similarity = 0;
+  // For updates. With Config::lineage also the fields changed and the paragraph edits, whose
+  // texts are left out (they are the article's paragraphs: FillParagraphTexts).
   v1::ChangeSummary change;
+  // For new, syndicated and updated versions (with Config::lineage): which version set each field.
+  v1::Lineage lineage;
   // The event time the decision used (ms since epoch).
   int64_t event_time_ms = 0;
   // The partition's clock after this record (its visibility time; not kept in the memo).

@@ -39,30 +39,6 @@ std::optional<int64_t> ProviderVersion(const v1::Article& a) {
   return std::strtoll(s.c_str(), nullptr, 10);
 }
 
-std::vector<uint32_t> ParagraphHashes(const v1::Article& a) {
-  std::vector<uint32_t> out;
-  // The paragraph's text hash (whitespace runs collapsed, trimmed), folded to 32 bits.
-  auto add = [&](std::string_view text) {
-    if (out.size() >= 256) return;
-    if (text.find_first_not_of(" \t\n\v\f\r") == std::string_view::npos) return;
-    const uint64_t h = normalize::TextHash(text);
-    out.push_back(static_cast<uint32_t>(h ^ (h >> 32)));
-  };
-  if (a.body_size() > 0) {
-    for (const auto& b : a.body()) add(b.text());
-  } else {
-    std::string_view t = a.body_text();
-    size_t pos = 0;
-    while (pos <= t.size()) {
-      size_t end = t.find("\n\n", pos);
-      if (end == std::string_view::npos) end = t.size();
-      add(t.substr(pos, end - pos));
-      pos = end + 2;
-    }
-  }
-  return out;
-}
-
 int CompareOrder(const IdentityRecord& incoming, const IdentityRecord& last) {
   if (incoming.has_provider_version && last.has_provider_version &&
       incoming.provider_version != last.provider_version)
@@ -73,35 +49,9 @@ int CompareOrder(const IdentityRecord& incoming, const IdentityRecord& last) {
   return 0;
 }
 
-namespace {
-
-// Paragraph diff: multiset match of normalized paragraph hashes; unmatched old/new pairs count
-// as edited, the rest as removed/added.
-void DiffParagraphs(std::vector<uint32_t> o, std::vector<uint32_t> n, v1::ChangeSummary& c) {
-  std::sort(o.begin(), o.end());
-  std::sort(n.begin(), n.end());
-  size_t i = 0, j = 0, matched = 0;
-  while (i < o.size() && j < n.size()) {
-    if (o[i] == n[j]) {
-      ++matched, ++i, ++j;
-    } else if (o[i] < n[j]) {
-      ++i;
-    } else {
-      ++j;
-    }
-  }
-  const auto removed = static_cast<uint32_t>(o.size() - matched);
-  const auto added = static_cast<uint32_t>(n.size() - matched);
-  const uint32_t edited = std::min(removed, added);
-  c.set_paragraphs_edited(edited);
-  c.set_paragraphs_added(added - edited);
-  c.set_paragraphs_removed(removed - edited);
-}
-
-}  // namespace
-
 v1::ChangeSummary Summarize(const Config& cfg, const StoryRecord& prev, const v1::Article& a,
-                            const std::vector<uint16_t>& sig, const std::vector<uint32_t>& paras) {
+                            const std::vector<uint16_t>& sig, const std::vector<uint32_t>& paras,
+                            const std::vector<FieldHash>* fields) {
   v1::ChangeSummary c;
   const auto& fp = a.fingerprints();
   const bool body_changed = fp.body_hash() != prev.body_hash;
@@ -111,6 +61,20 @@ v1::ChangeSummary Summarize(const Config& cfg, const StoryRecord& prev, const v1
     sim = !sig.empty() && !prev.signature.empty() ? EstimateJaccard(sig, prev.signature) : 0.0;
   c.set_body_similarity(sim);
   DiffParagraphs(prev.paragraphs, paras, c);
+  if (fields != nullptr) {
+    if (!prev.lineage.fields.empty()) {
+      std::vector<FieldHash> before;
+      before.reserve(prev.lineage.fields.size());
+      for (const auto& f : prev.lineage.fields) before.push_back({f.field, f.hash});
+      for (auto& name : ChangedFields(before, *fields)) c.add_fields_changed(std::move(name));
+    } else {
+      // A story record from before field hashes were kept: headline and body are all it knows.
+      if (c.headline_changed()) c.add_fields_changed("headline");
+      if (body_changed) c.add_fields_changed("body");
+    }
+  } else {
+    c.clear_paragraph_edits();
+  }
   if (!body_changed && c.headline_changed()) {
     c.set_change_class(v1::CHANGE_CLASS_HEADLINE_ONLY);
   } else if (sim >= cfg.minor_edit_similarity) {

@@ -2,7 +2,10 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstring>
+
+#include "common/utf8.h"
 
 namespace copydesk::dedup::internal {
 namespace {
@@ -24,6 +27,10 @@ class Writer {
   }
   void Str(std::string_view v) {
     U16(static_cast<uint16_t>(v.size()));
+    s_.append(v.data(), v.size());
+  }
+  void Blob(std::string_view v) {
+    U32(static_cast<uint32_t>(v.size()));
     s_.append(v.data(), v.size());
   }
   void Sig(const std::vector<uint16_t>& v) {
@@ -61,6 +68,16 @@ class Reader {
   std::string_view StrView() {
     size_t n = U16();
     if (!ok_ || pos_ + n > s_.size()) {
+      ok_ = false;
+      return {};
+    }
+    std::string_view out = s_.substr(pos_, n);
+    pos_ += n;
+    return out;
+  }
+  std::string_view Blob() {
+    size_t n = U32();
+    if (!ok_ || n > s_.size() - pos_) {
       ok_ = false;
       return {};
     }
@@ -156,6 +173,22 @@ std::string EncodeStory(const StoryRecord& s) {
   w.U16(static_cast<uint16_t>(s.paragraphs.size()));
   for (uint32_t p : s.paragraphs) w.U32(p);
   w.I64(s.created_ms);
+  // Lineage trailer (absent without lineage): fields (number, hash, version), then sources.
+  if (s.lineage.fields.empty() && s.lineage.sources.empty()) return w.Take();
+  w.U8(static_cast<uint8_t>(std::min<size_t>(s.lineage.fields.size(), 255)));
+  for (size_t i = 0; i < s.lineage.fields.size() && i < 255; ++i) {
+    w.U8(s.lineage.fields[i].field);
+    w.U32(s.lineage.fields[i].hash);
+    w.U32(s.lineage.fields[i].version);
+  }
+  w.U8(static_cast<uint8_t>(std::min<size_t>(s.lineage.sources.size(), 255)));
+  for (size_t i = 0; i < s.lineage.sources.size() && i < 255; ++i) {
+    const auto& src = s.lineage.sources[i];
+    w.U32(src.version());
+    w.Str(utf8::Truncate(src.provider(), kMaxSourceString));
+    w.Str(utf8::Truncate(src.provider_version(), kMaxSourceString));
+    w.Str(utf8::Truncate(src.event_id(), kMaxSourceString));
+  }
   return w.Take();
 }
 
@@ -176,6 +209,25 @@ std::optional<StoryRecord> DecodeStory(std::string_view v) {
   for (size_t i = 0; i < n && r.ok(); ++i) s.paragraphs.push_back(r.U32());
   if (!r.ok()) return std::nullopt;
   if (r.remaining() >= 8) s.created_ms = r.I64();
+  if (r.remaining() == 0) return s;  // written before lineage was kept
+  const size_t fields = r.U8();
+  for (size_t i = 0; i < fields && r.ok(); ++i) {
+    FieldVersion f;
+    f.field = r.U8();
+    f.hash = r.U32();
+    f.version = r.U32();
+    s.lineage.fields.push_back(f);
+  }
+  const size_t sources = r.U8();
+  for (size_t i = 0; i < sources && r.ok(); ++i) {
+    v1::LineageSource src;
+    src.set_version(r.U32());
+    src.set_provider(r.Str());
+    src.set_provider_version(r.Str());
+    src.set_event_id(r.Str());
+    s.lineage.sources.push_back(std::move(src));
+  }
+  if (!r.ok()) return std::nullopt;
   return s;
 }
 
@@ -241,7 +293,19 @@ std::string EncodeDecision(const Decision& d) {
   w.U8(static_cast<uint8_t>(d.change.change_class()));
   w.U8(d.change.correction() ? 1 : 0);
   w.I64(d.event_time_ms);
-  if (d.event_key != 0) w.U64(d.event_key);  // optional trailer: older memos end before it
+  // Optional trailers: older memos end before the event key, or before the lineage.
+  const bool has_lineage = d.lineage.ByteSizeLong() > 0 || d.change.fields_changed_size() > 0 ||
+                           d.change.paragraph_edits_size() > 0;
+  if (d.event_key != 0 || has_lineage) w.U64(d.event_key);
+  if (has_lineage) {
+    // The change summary's lineage part and the lineage, as protobuf.
+    v1::ChangeSummary extra;
+    *extra.mutable_fields_changed() = d.change.fields_changed();
+    *extra.mutable_paragraph_edits() = d.change.paragraph_edits();
+    extra.set_paragraph_edits_partial(d.change.paragraph_edits_partial());
+    w.Blob(extra.SerializeAsString());
+    w.Blob(d.lineage.SerializeAsString());
+  }
   return w.Take();
 }
 
@@ -264,6 +328,19 @@ std::optional<Decision> DecodeDecision(std::string_view v) {
   d.event_time_ms = r.I64();
   if (!r.ok()) return std::nullopt;
   if (r.remaining() >= 8) d.event_key = r.U64();
+  if (r.remaining() >= 4) {
+    v1::ChangeSummary extra;
+    const std::string_view change_blob = r.Blob();
+    const std::string_view lineage_blob = r.Blob();
+    if (!r.ok() || !extra.ParseFromArray(change_blob.data(), static_cast<int>(change_blob.size())) ||
+        !d.lineage.ParseFromArray(lineage_blob.data(), static_cast<int>(lineage_blob.size())))
+      return std::nullopt;
+    if (d.decision == v1::DECISION_UPDATE) {
+      *d.change.mutable_fields_changed() = std::move(*extra.mutable_fields_changed());
+      *d.change.mutable_paragraph_edits() = std::move(*extra.mutable_paragraph_edits());
+      d.change.set_paragraph_edits_partial(extra.paragraph_edits_partial());
+    }
+  }
   if (d.decision == v1::DECISION_UPDATE) {
     d.change.set_headline_changed(headline_changed);
     d.change.set_paragraphs_added(added);

@@ -24,6 +24,7 @@
 #include "common/minhash.h"
 #include "dedup/dedup.h"
 #include "dedup/index_format.h"
+#include "dedup/lineage.h"
 
 namespace copydesk::dedup::internal {
 
@@ -67,6 +68,9 @@ struct StoryRecord {
   std::vector<uint32_t> paragraphs;  // normalized-word hashes of the current paragraphs
   // The event time of the story's first record (0: unknown, a record written before it existed).
   int64_t created_ms = 0;
+  // Per content field its hash and the version that set it, and where those versions came from
+  // (empty for a record written before lineage was kept).
+  StoryLineage lineage;
 };
 
 // One text in the near-duplicate index.

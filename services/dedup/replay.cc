@@ -11,6 +11,8 @@
 #include <memory>
 
 #include "common/json.h"
+#include "copydesk/v1/events.pb.h"
+#include "dedup/lineage.h"
 #include "dedup/partition_store.h"
 #include "dedup/rocksdb_store.h"
 #include "normalize/fingerprint.h"
@@ -134,7 +136,65 @@ v1::Article ArticleFromRecord(const ReplayRecord& r) {
   return a;
 }
 
-std::string DecisionJson(const ReplayRecord& r, const Decision& d) {
+namespace {
+
+void AppendStrings(std::string& out, const char* name, const auto& strings) {
+  out += ",\"";
+  out += name;
+  out += "\":[";
+  bool first = true;
+  for (const auto& s : strings) {
+    if (!first) out += ",";
+    first = false;
+    AppendJsonString(out, s);
+  }
+  out += "]";
+}
+
+// The lineage details of an accepted version (DecisionJson), and the event's size with and
+// without them: the ArticleEvent as the worker builds it (kind, ids, versions, change, article).
+void AppendLineageJson(std::string& out, const v1::Article& article, const Decision& d) {
+  v1::ArticleEvent ev;
+  ev.set_kind(d.kind);
+  ev.set_story_id(d.story_id);
+  ev.set_version(d.version);
+  ev.set_previous_version(d.previous_version);
+  ev.set_of_story(d.of);
+  ev.set_similarity(d.similarity);
+  *ev.mutable_change() = d.change;
+  FillParagraphTexts(article, *ev.mutable_change());
+  *ev.mutable_article() = article;
+  ev.mutable_article()->set_uri(d.story_id);
+  ev.mutable_article()->set_version(d.version);
+  *ev.mutable_article()->mutable_lineage() = d.lineage;
+  const size_t with = ev.ByteSizeLong();
+  AppendStrings(out, "fields_changed", ev.change().fields_changed());
+  out += ",\"paragraph_edits\":[";
+  for (int i = 0; i < ev.change().paragraph_edits_size(); ++i) {
+    const auto& e = ev.change().paragraph_edits(i);
+    if (i > 0) out += ",";
+    out += "{\"op\":";
+    AppendJsonString(out, v1::ParagraphEditOp_Name(e.op()));
+    out += ",\"previous_index\":" + std::to_string(e.previous_index());
+    out += ",\"index\":" + std::to_string(e.index());
+    out += ",\"text\":";
+    AppendJsonString(out, e.text());
+    out += "}";
+  }
+  out += "]";
+  if (ev.change().paragraph_edits_partial()) out += ",\"paragraph_edits_partial\":true";
+  AppendStrings(out, "paragraphs", Paragraphs(article));
+  ev.mutable_change()->clear_fields_changed();
+  ev.mutable_change()->clear_paragraph_edits();
+  ev.mutable_change()->clear_paragraph_edits_partial();
+  ev.mutable_article()->clear_lineage();
+  out += ",\"event_bytes\":" + std::to_string(with);
+  out += ",\"event_bytes_without_lineage\":" + std::to_string(ev.ByteSizeLong());
+}
+
+}  // namespace
+
+std::string DecisionJson(const ReplayRecord& r, const Decision& d, const v1::Article* lineage) {
   std::string out = "{\"id\":";
   AppendJsonString(out, r.id);
   out += ",\"story\":";
@@ -167,6 +227,8 @@ std::string DecisionJson(const ReplayRecord& r, const Decision& d) {
     if (d.change.correction()) out += ",\"correction\":true";
     out += "}";
   }
+  if (lineage != nullptr && d.Publishes() && d.decision != v1::DECISION_CANCEL)
+    AppendLineageJson(out, *lineage, d);
   out += "}\n";
   return out;
 }
@@ -295,8 +357,9 @@ class Partitions {
 
 }  // namespace
 
-Result<ReplayStats> Replay(std::FILE* in, const ReplayOptions& options,
-                           const std::function<void(const ReplayRecord&, const Decision&)>& emit) {
+Result<ReplayStats> Replay(
+    std::FILE* in, const ReplayOptions& options,
+    const std::function<void(const ReplayRecord&, const v1::Article&, const Decision&)>& emit) {
   if (Status st = options.config.Validate(); !st.ok()) return st.error();
   if (options.partitions < 1) return Error{v1::ERROR_CODE_INTERNAL, "replay: partitions must be >= 1"};
   const auto start = std::chrono::steady_clock::now();
@@ -334,7 +397,7 @@ Result<ReplayStats> Replay(std::FILE* in, const ReplayOptions& options,
     auto d = partitions.Process(article, std::max(rec.partition, 0), offset, timestamp_ms, rec.id);
     if (!d.ok()) return d.error();
     ++stats.records;
-    emit(rec, d.value());
+    emit(rec, article, d.value());
   }
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   stats.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;

@@ -77,11 +77,17 @@ struct ReplayStats {
 // Replays `in` line by line, calling `emit(record, decision)` in file order. The context of
 // record i is partition 0, offset i, timestamp = published (0 when absent); with several
 // partitions, the record's partition and its position in that partition.
-Result<ReplayStats> Replay(std::FILE* in, const ReplayOptions& options,
-                           const std::function<void(const ReplayRecord&, const Decision&)>& emit);
+// `emit` also gets the Article the record became.
+Result<ReplayStats> Replay(
+    std::FILE* in, const ReplayOptions& options,
+    const std::function<void(const ReplayRecord&, const v1::Article&, const Decision&)>& emit);
 
 // {"id","story","version","decision","of","similarity"} (+ "change" on updates, + "partition"
-// when the record has one) as one JSON line with a trailing "\n".
-std::string DecisionJson(const ReplayRecord& r, const Decision& d);
+// when the record has one) as one JSON line with a trailing "\n". With `lineage` (the record's
+// Article) also, on accepted versions: "lineage" details for the evaluations: the change's
+// "fields_changed" and "paragraph_edits" (with texts, as the worker publishes them), the
+// article's "paragraphs", and "event_bytes" / "event_bytes_without_lineage": the size of the
+// ArticleEvent with and without the lineage, the fields changed and the paragraph edits.
+std::string DecisionJson(const ReplayRecord& r, const Decision& d, const v1::Article* lineage = nullptr);
 
 }  // namespace copydesk::dedup

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "dedup/lineage.h"
 #include "ingest/pipeline.h"
 #include "normalize/ninjs_writer.h"
 
@@ -54,6 +55,7 @@ std::vector<Record> ArticleRecords(v1::Article& a, const dedup::Decision& d, con
   a.set_uri(d.story_id);
   a.set_version(d.version);
   if (d.decision == v1::DECISION_CANCEL) a.set_pubstatus(v1::PUB_STATUS_CANCELED);
+  if (d.lineage.fields_size() > 0) *a.mutable_lineage() = d.lineage;
   auto* prov = a.mutable_provenance();
   prov->set_traceparent(ctx.traceparent);
   prov->set_tracestate(ctx.tracestate);
@@ -63,6 +65,7 @@ std::vector<Record> ArticleRecords(v1::Article& a, const dedup::Decision& d, con
   ev.set_version(d.version);
   ev.set_previous_version(d.previous_version);
   *ev.mutable_change() = d.change;
+  dedup::FillParagraphTexts(a, *ev.mutable_change());
   ev.set_of_story(d.of);
   ev.set_similarity(d.similarity);
   *ev.mutable_source() = ctx.source;

@@ -88,6 +88,11 @@ BENCHES = {
                            "per figure (tests/bench/dedup_eval.py)",
                            [PY, "tests/bench/dedup_eval.py", "quality", "--copydesk", BIN],
                            [PY, "tests/bench/dedup_eval.py", "reuters-guid", "--copydesk", BIN]),
+    "lineage": Bench("change summaries and field lineage on the Reuters versions: edit scripts reproduce "
+                     "every newer body; headline changes; bytes and CPU per event",
+                     "every version pair reproduced; cost reported",
+                     [PY, "tests/bench/lineage_eval.py", "--copydesk", BIN, "--runs", "5"],
+                     [PY, "tests/bench/lineage_eval.py", "--copydesk", BIN, "--runs", "1"]),
     "dedup-speed": Bench("dedup replay speed, single-threaded",
                          ">= 20,000 records/s",
                          [PY, "tests/bench/dedup_eval.py", "speed", "--copydesk", BIN]),

@@ -61,7 +61,7 @@ def main():
             return delivered
 
         def event(story, version=1, kind=events_pb2.EVENT_KIND_CREATED, headline=None, t=1_700_000_000,
-                  provider="e2e", url=None):
+                  provider="e2e", url=None, body=()):
             ev = events_pb2.ArticleEvent(kind=kind, story_id=story, version=version,
                                          previous_version=version - 1 if version > 1 else 0)
             ev.event_time.seconds = t
@@ -75,6 +75,8 @@ def main():
             a.versioncreated.seconds = t
             a.language = "en"
             a.provenance.provider = provider
+            for text in body:
+                a.body.add(text=text)
             if url:
                 a.canonical_url = url
                 a.urls.append(url)
@@ -98,10 +100,15 @@ def main():
         checks.append("health SERVING once caught up; reflection lists copydesk.v1.Lookup")
 
         # 1. Point-in-time reads.
-        wm = produce([event("pit", 1, t=1000, headline="first"),
-                      event("pit", 2, events_pb2.EVENT_KIND_UPDATED, t=2000, headline="second"),
-                      event("pit", 3, events_pb2.EVENT_KIND_CORRECTED, t=3000, headline="third",
-                            url="https://example.com/pit")])
+        v3 = event("pit", 3, events_pb2.EVENT_KIND_CORRECTED, t=3000, headline="third",
+                   url="https://example.com/pit", body=("One.", "Two, edited.", "Three.", "Four."))
+        v3.article.lineage.sources.add(version=1, provider="e2e", event_id="ev-1")
+        v3.article.lineage.sources.add(version=3, provider="e2e", provider_version="3", event_id="ev-3")
+        v3.article.lineage.fields.add(field="headline", version=3)
+        v3.article.lineage.fields.add(field="body", version=3)
+        v3.article.lineage.fields.add(field="language", version=1)
+        wm = produce([event("pit", 1, t=1000, headline="first", body=("One.", "Two.", "Three.")),
+                      event("pit", 2, events_pb2.EVENT_KIND_UPDATED, t=2000, headline="second"), v3])
         r = stub.GetArticle(lookup_pb2.GetArticleRequest(story_id="pit", read=read(wm)), timeout=20)
         assert r.article.headline == "third", r
         r = stub.GetArticle(lookup_pb2.GetArticleRequest(story_id="pit", version=2), timeout=5)
@@ -132,7 +139,22 @@ def main():
         assert json.loads(get("pit", "--as-of", "1970-01-01T00:41:40Z")[1])["version"] == 2  # t=2500 s
         assert json.loads(get("https://example.com/pit")[1])["uri"] == "pit"
         assert get("no-such-story")[0] == 1
-        checks.append("copydesk get: latest, --version, --as-of, by URL, exit 1 when not found")
+        # --diff: fields with old and new values, paragraph edits, where each field came from.
+        rc, out = get("pit", "--diff", "1", "3")
+        lines = out.splitlines()
+        assert rc == 0 and lines[0] == "story pit: version 1 -> 3", (rc, out)
+        changed = lines[1].split(": ", 1)[1].split()
+        assert changed == ["versioncreated", "headline", "canonical_url", "urls", "body"], out
+        for want in ("headline", "  - first", "  + third", "  + https://example.com/pit",
+                     "  ~ paragraph 2 (was paragraph 2)", "    - Two.", "    + Two, edited.",
+                     "  + paragraph 4 added", "    + Four.",
+                     "  version 1 (provider e2e, provider version -, event ev-1): language",
+                     "  version 3 (provider e2e, provider version 3, event ev-3): headline body"):
+            assert want in lines, (want, out)
+        assert "One." not in out, out  # unchanged paragraphs are not listed
+        assert get("pit", "--diff", "1", "9")[0] == 1
+        assert get("pit", "--diff", "1")[0] == 2
+        checks.append("copydesk get: latest, --version, --as-of, by URL, --diff, exit 1 when not found")
 
         # 2. Read-your-write with a watermark: ask right after the delivery report.
         wm = produce([event("ryw", headline="my write")])

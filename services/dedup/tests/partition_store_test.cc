@@ -214,7 +214,9 @@ TEST(PartitionStore, ReplayOverAStateDirDecidesAsInMemory) {
     ReplayOptions o;
     o.state_dir = state_dir;
     auto st =
-        Replay(f, o, [&](const ReplayRecord& r, const Decision& d) { out.push_back(DecisionJson(r, d)); });
+        Replay(f, o, [&](const ReplayRecord& r, const v1::Article&, const Decision& d) {
+          out.push_back(DecisionJson(r, d));
+        });
     std::fclose(f);
     EXPECT_TRUE(st.ok());
     return out;
