@@ -213,10 +213,9 @@ TEST(PartitionStore, ReplayOverAStateDirDecidesAsInMemory) {
     EXPECT_NE(f, nullptr);
     ReplayOptions o;
     o.state_dir = state_dir;
-    auto st =
-        Replay(f, o, [&](const ReplayRecord& r, const v1::Article&, const Decision& d) {
-          out.push_back(DecisionJson(r, d));
-        });
+    auto st = Replay(f, o, [&](const ReplayRecord& r, const v1::Article&, const Decision& d) {
+      out.push_back(DecisionJson(r, d));
+    });
     std::fclose(f);
     EXPECT_TRUE(st.ok());
     return out;
