@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <map>
 
 #include "common/utf8.h"
@@ -34,16 +35,6 @@ uint8_t FieldGroup(uint64_t field) {
   if (field == v1::Article::kBodyTextFieldNumber || field == v1::Article::kWordCountFieldNumber)
     return static_cast<uint8_t>(kBodyField);
   return static_cast<uint8_t>(field);
-}
-
-bool ReadVarint(std::string_view s, size_t& pos, uint64_t& v) {
-  v = 0;
-  for (int shift = 0; shift < 64 && pos < s.size(); shift += 7) {
-    const auto b = static_cast<uint8_t>(s[pos++]);
-    v |= static_cast<uint64_t>(b & 0x7F) << shift;
-    if ((b & 0x80) == 0) return true;
-  }
-  return false;
 }
 
 uint32_t Fold(uint64_t h) {
@@ -101,33 +92,81 @@ std::string MiddleScript(const std::vector<uint32_t>& prev, const std::vector<ui
 }  // namespace
 
 std::vector<FieldHash> ContentFieldHashes(const v1::Article& a) {
-  const std::string bytes = a.SerializeAsString();
+  using google::protobuf::FieldDescriptor;
+  static const std::vector<const FieldDescriptor*> fields = [] {
+    std::vector<const FieldDescriptor*> f;
+    const auto* d = v1::Article::descriptor();
+    for (int i = 0; i < d->field_count(); ++i)
+      if (IsContentField(static_cast<uint64_t>(d->field(i)->number()))) f.push_back(d->field(i));
+    std::sort(f.begin(), f.end(), [](auto* x, auto* y) { return x->number() < y->number(); });
+    return f;
+  }();
+  const auto* r = a.GetReflection();
   std::array<uint64_t, 256> hash{};
   std::array<bool, 256> has{};
-  size_t pos = 0;
-  while (pos < bytes.size()) {
-    const size_t start = pos;
-    uint64_t tag = 0, n = 0;
-    if (!ReadVarint(bytes, pos, tag)) break;
-    switch (tag & 7) {
-      case 0:
-        if (!ReadVarint(bytes, pos, n)) pos = bytes.size() + 1;
-        break;
-      case 1: pos += 8; break;
-      case 2:
-        if (!ReadVarint(bytes, pos, n) || n > bytes.size() - pos)
-          pos = bytes.size() + 1;
-        else
-          pos += n;
-        break;
-      case 5: pos += 4; break;
-      default: pos = bytes.size() + 1;
+  std::string buf, scratch;
+  for (const FieldDescriptor* fd : fields) {
+    const bool rep = fd->is_repeated();
+    const int count = rep ? r->FieldSize(a, fd) : (r->HasField(a, fd) ? 1 : 0);
+    if (count == 0) continue;
+    // The field's elements, each length-prefixed: strings as they are, messages serialized,
+    // numbers as 8 bytes.
+    buf.clear();
+    auto put = [&buf](const void* p, size_t n) {
+      const uint64_t len = n;
+      buf.append(reinterpret_cast<const char*>(&len), sizeof len);
+      buf.append(static_cast<const char*>(p), n);
+    };
+    for (int i = 0; i < count; ++i) {
+      uint64_t v = 0;
+      switch (fd->cpp_type()) {
+        case FieldDescriptor::CPPTYPE_STRING: {
+          const std::string& str = rep ? r->GetRepeatedStringReference(a, fd, i, &scratch)
+                                       : r->GetStringReference(a, fd, &scratch);
+          put(str.data(), str.size());
+          continue;
+        }
+        case FieldDescriptor::CPPTYPE_MESSAGE:
+          scratch.clear();
+          (rep ? r->GetRepeatedMessage(a, fd, i) : r->GetMessage(a, fd)).AppendToString(&scratch);
+          put(scratch.data(), scratch.size());
+          continue;
+        case FieldDescriptor::CPPTYPE_INT32:
+          v = static_cast<uint64_t>(rep ? r->GetRepeatedInt32(a, fd, i) : r->GetInt32(a, fd));
+          break;
+        case FieldDescriptor::CPPTYPE_UINT32:
+          v = rep ? r->GetRepeatedUInt32(a, fd, i) : r->GetUInt32(a, fd);
+          break;
+        case FieldDescriptor::CPPTYPE_INT64:
+          v = static_cast<uint64_t>(rep ? r->GetRepeatedInt64(a, fd, i) : r->GetInt64(a, fd));
+          break;
+        case FieldDescriptor::CPPTYPE_UINT64:
+          v = rep ? r->GetRepeatedUInt64(a, fd, i) : r->GetUInt64(a, fd);
+          break;
+        case FieldDescriptor::CPPTYPE_ENUM:
+          v = static_cast<uint64_t>(rep ? r->GetRepeatedEnumValue(a, fd, i) : r->GetEnumValue(a, fd));
+          break;
+        case FieldDescriptor::CPPTYPE_BOOL:
+          v = (rep ? r->GetRepeatedBool(a, fd, i) : r->GetBool(a, fd)) ? 1 : 0;
+          break;
+        case FieldDescriptor::CPPTYPE_DOUBLE: {
+          const double d = rep ? r->GetRepeatedDouble(a, fd, i) : r->GetDouble(a, fd);
+          std::memcpy(&v, &d, sizeof v);
+          break;
+        }
+        case FieldDescriptor::CPPTYPE_FLOAT: {
+          const float f = rep ? r->GetRepeatedFloat(a, fd, i) : r->GetFloat(a, fd);
+          uint32_t u = 0;
+          std::memcpy(&u, &f, sizeof u);
+          v = u;
+          break;
+        }
+      }
+      put(&v, sizeof v);
     }
-    if (pos > bytes.size()) break;  // not from SerializeAsString: stop at what cannot be read
-    const uint64_t field = tag >> 3;
-    if (!IsContentField(field)) continue;
-    const uint8_t g = FieldGroup(field);
-    hash[g] = XXH3_64bits_withSeed(bytes.data() + start, pos - start, hash[g]);
+    const uint8_t g = FieldGroup(static_cast<uint64_t>(fd->number()));
+    const uint64_t field_hash[2] = {static_cast<uint64_t>(fd->number()), XXH3_64bits(buf.data(), buf.size())};
+    hash[g] = XXH3_64bits_withSeed(field_hash, sizeof field_hash, hash[g]);
     has[g] = true;
   }
   std::vector<FieldHash> out;

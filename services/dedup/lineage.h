@@ -26,8 +26,9 @@ struct FieldHash {
   bool operator==(const FieldHash&) const = default;
 };
 
-// The content fields that have a value, in field-number order, each with the hash of its
-// serialized value. Not content: uri, version, provenance, fingerprints, lineage.
+// The content fields that have a value, in field-number order, each with a hash of its value
+// (strings and numbers as they are, messages serialized). Not content: uri, version, provenance,
+// fingerprints, lineage.
 std::vector<FieldHash> ContentFieldHashes(const v1::Article& a);
 
 // The name of a content field ("headline", "body", ...); "" for a number that is not one.

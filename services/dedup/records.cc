@@ -309,7 +309,7 @@ std::string EncodeDecision(const Decision& d) {
   return w.Take();
 }
 
-std::optional<Decision> DecodeDecision(std::string_view v) {
+std::optional<Decision> DecodeDecision(std::string_view v, bool with_lineage) {
   Reader r(v);
   if (r.U8() != kFormat) return std::nullopt;
   Decision d;
@@ -328,7 +328,7 @@ std::optional<Decision> DecodeDecision(std::string_view v) {
   d.event_time_ms = r.I64();
   if (!r.ok()) return std::nullopt;
   if (r.remaining() >= 8) d.event_key = r.U64();
-  if (r.remaining() >= 4) {
+  if (with_lineage && r.remaining() >= 4) {
     v1::ChangeSummary extra;
     const std::string_view change_blob = r.Blob();
     const std::string_view lineage_blob = r.Blob();
@@ -469,7 +469,7 @@ void DerivedMutations(MutationBatch* out, std::string_view key, std::string_view
                            [&](const std::string& k) { PutOrDelete(out, k, "", put); });
     }
   } else if (IsMemoKey(key)) {
-    if (auto d = DecodeDecision(value)) {
+    if (auto d = DecodeDecision(value, /*with_lineage=*/false)) {
       if (expiry) PutOrDelete(out, MemoExpiryKey(d->event_time_ms, key), "", put);
       if (d->event_key != 0) PutOrDelete(out, EventMemoKey(d->event_key), key, put);
     }

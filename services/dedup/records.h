@@ -100,7 +100,8 @@ std::optional<DocRecord> DecodeDoc(std::string_view v);
 // The partition field of an encoded DocRecord alone (no copies; for filtering by owner).
 std::optional<int32_t> DecodeDocPartition(std::string_view v);
 std::string EncodeDecision(const Decision& d);
-std::optional<Decision> DecodeDecision(std::string_view v);
+// `with_lineage` = false leaves out the change's lineage part and the lineage (for derived keys).
+std::optional<Decision> DecodeDecision(std::string_view v, bool with_lineage = true);
 
 std::string WatermarkKey();
 std::string IdentityStateKey(std::string_view identity);

@@ -14,7 +14,9 @@ from the documented meaning of `ParagraphEdit` (proto/copydesk/v1/events.proto).
 Also reports the share of updates whose headline changed, the event size added (ArticleEvent
 with and without lineage, fields changed and paragraph edits), and the CPU cost per record:
 `--runs` interleaved pairs of `replay --quiet` with and without `--no-lineage` (each the least
-CPU time of 3 replays), CPU time per record from replay's own CPU figure. Prints BENCH lines (tests/bench/bench_result.py). Exit 1
+CPU time of 3 replays), CPU time per record from replay's own CPU figure; and, when valgrind is
+installed, the instructions per record with and without (callgrind), which do not drift with the
+host's speed. Prints BENCH lines (tests/bench/bench_result.py). Exit 1
 when a reconstruction fails.
 """
 import argparse
@@ -23,6 +25,7 @@ import re
 import subprocess
 import sys
 import json
+import shutil
 import statistics
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -147,6 +150,24 @@ def main():
     emit("lineage: CPU per record added (replay, Reuters)",
          f"{statistics.median(diffs):.1f} us median ({min(diffs):.1f} to {max(diffs):.1f}) on "
          f"{statistics.median(off):.1f} us", detail=f"{args.runs} interleaved pairs")
+    # Instructions per record under callgrind: exact where CPU time drifts with the host.
+    if shutil.which("valgrind"):
+        counts = {}
+        for name, flag in (("with", []), ("without", ["--no-lineage"])):
+            cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", args.copydesk, "replay",
+                   "--input", paths[0], "--guid-field", "story_id", "--quiet"] + flag
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            m = re.search(r"Collected : ([0-9]+)", p.stderr)
+            counts[name] = int(m.group(1)) if m else None
+        if counts["with"] and counts["without"]:
+            per = (counts["with"] - counts["without"]) / records
+            base_i = counts["without"] / records
+            print(f"instructions per record (callgrind): {base_i:.0f} without lineage, +{per:.0f} with "
+                  f"(+{100 * per / base_i:.1f} %)")
+            emit("lineage: instructions per record added (replay under callgrind, Reuters)",
+                 f"+{per:.0f} on {base_i:.0f} (+{100 * per / base_i:.1f} %)")
+    else:
+        print("(valgrind not installed: no instruction count)")
     return 0 if exact == pairs and pairs > 0 else 1
 
 
