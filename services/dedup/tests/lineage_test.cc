@@ -8,23 +8,15 @@
 
 #include "dedup/dedup.h"
 #include "dedup/records.h"
+#include "dedup/tests/test_util.h"
 #include "normalize/fingerprint.h"
 
 namespace copydesk::dedup {
 namespace {
 
 v1::Article WithBody(const std::vector<std::string>& paras, const std::string& headline = "H") {
-  v1::Article a;
-  a.mutable_provenance()->set_provider("P");
-  a.mutable_provenance()->set_guid("g1");
+  v1::Article a = testing::Make("P", "g1", paras);
   a.set_headline(headline);
-  std::string text;
-  for (const auto& p : paras) {
-    a.add_body()->set_text(p);
-    if (!text.empty()) text += "\n\n";
-    text += p;
-  }
-  a.set_body_text(text);
   normalize::ComputeFingerprints(a);
   return a;
 }
