@@ -1,6 +1,5 @@
 """Checks of one chaos run and its comparison with the reference run (see chaos.py)."""
 import collections
-import hashlib
 import json
 import os
 import sys
@@ -38,13 +37,14 @@ def end_offsets(recs):
 
 
 def dump_lookup(port, data, watermark, stubs):
-    """story -> {version: (kind, headline, body hash, canceled)} read over gRPC Lookup, once the view
+    """story -> {version: (kind, headline, version hash, canceled)} read over gRPC Lookup, once the view
     has applied at least `watermark` of the events topic. Returns (view, error or None)."""
     if stubs not in sys.path:
         sys.path.insert(0, stubs)
     try:
         import grpc
         from copydesk.v1 import events_pb2, lookup_pb2, lookup_pb2_grpc
+        from collect import version_hash
     except ImportError as e:
         return None, "cannot import gRPC stubs: %s" % e
     stories = sorted({r["s"] for r in data["news.article-events.v1"]})
@@ -73,11 +73,7 @@ def dump_lookup(port, data, watermark, stubs):
             h = None
             try:
                 ga = stub.GetArticle(lookup_pb2.GetArticleRequest(story_id=story, version=vi.version), timeout=30)
-                hh = hashlib.sha1()
-                hh.update(ga.article.headline.encode())
-                hh.update(b"\0")
-                hh.update(ga.article.body_text.encode())
-                h = hh.hexdigest()[:16]
+                h = version_hash(ga.article, vi.change)
             except grpc.RpcError as e:
                 h = "error:" + e.code().name
             out[vi.version] = (events_pb2.EventKind.Name(vi.kind), vi.headline[:80], h, vi.canceled)

@@ -25,11 +25,16 @@ TOPICS = ["news.raw.v1", "news.ingest-outcomes.v1", "news.article-events.v1", "n
           "news.articles.v1"]
 
 
-def article_hash(a):
+def version_hash(article, change):
+    """What must be the same wherever a (story, version) is seen (each publication of its event,
+    the lookup's copy): headline, body, change summary (fields changed, paragraph edits) and
+    field lineage."""
     h = hashlib.sha1()
-    h.update(a.headline.encode())
-    h.update(b"\0")
-    h.update(a.body_text.encode())
+    for part in (article.headline.encode(), article.body_text.encode(),
+                 change.SerializeToString(deterministic=True),
+                 article.lineage.SerializeToString(deterministic=True)):
+        h.update(part)
+        h.update(b"\0")
     return h.hexdigest()[:16]
 
 
@@ -48,7 +53,7 @@ def decode(topic, m):
         e = events_pb2.ArticleEvent()
         e.ParseFromString(m.value or b"")
         rec.update(eid=e.event_id, s=e.story_id, v=e.version, pv=e.previous_version,
-                   k=events_pb2.EventKind.Name(e.kind), of=e.of_story, h=article_hash(e.article),
+                   k=events_pb2.EventKind.Name(e.kind), of=e.of_story, h=version_hash(e.article, e.change),
                    hl=e.article.headline[:80], key=(m.key or b"").decode("utf-8", "replace"))
     elif topic == "news.raw.dlq.v1":
         rec.update(eid=hdr.get("event-id"), code=hdr.get("x-copydesk-error-code"),
