@@ -276,9 +276,16 @@ void DiffParagraphs(const std::vector<uint32_t>& prev, const std::vector<uint32_
   c.set_paragraph_edits_partial(n >= kMaxParagraphs || m >= kMaxParagraphs);
 }
 
-void FillParagraphTexts(const v1::Article& now, v1::ChangeSummary& c) {
+void FillParagraphTexts(const v1::Article& now, v1::ChangeSummary& c, size_t max_bytes) {
   if (c.paragraph_edits_size() == 0) return;
   const std::vector<std::string_view> paras = Paragraphs(now);
+  size_t total = 0;
+  for (const auto& e : c.paragraph_edits())
+    if (e.op() != v1::PARAGRAPH_EDIT_OP_REMOVED && e.index() < paras.size()) total += paras[e.index()].size();
+  if (total > max_bytes) {
+    c.set_paragraph_texts_in_article(true);
+    return;
+  }
   for (auto& e : *c.mutable_paragraph_edits()) {
     if (e.op() == v1::PARAGRAPH_EDIT_OP_REMOVED || e.index() >= paras.size()) continue;
     e.set_text(std::string(paras[e.index()]));
@@ -286,7 +293,13 @@ void FillParagraphTexts(const v1::Article& now, v1::ChangeSummary& c) {
 }
 
 Result<std::vector<std::string>> ApplyParagraphEdits(const std::vector<std::string>& prev,
-                                                     const v1::ChangeSummary& c) {
+                                                     const v1::ChangeSummary& c, const v1::Article* now) {
+  std::vector<std::string_view> from_article;
+  if (c.paragraph_texts_in_article()) {
+    if (now == nullptr)
+      return Error{v1::ERROR_CODE_INTERNAL, "the texts are in the article, and none was given"};
+    from_article = Paragraphs(*now);
+  }
   std::vector<std::string> out;
   size_t cursor = 0;
   int n = 0;
@@ -310,7 +323,13 @@ Result<std::vector<std::string>> ApplyParagraphEdits(const std::vector<std::stri
         [[fallthrough]];
       case v1::PARAGRAPH_EDIT_OP_ADDED:
         if (e.index() != out.size()) return bad("index does not match the position it lands at");
-        out.push_back(e.text());
+        if (!c.paragraph_texts_in_article()) {
+          out.push_back(e.text());
+        } else if (e.index() < from_article.size()) {
+          out.emplace_back(from_article[e.index()]);
+        } else {
+          return bad("index past the article's paragraphs");
+        }
         break;
       default: return bad("unknown op");
     }

@@ -55,12 +55,17 @@ void DiffParagraphs(const std::vector<uint32_t>& prev, const std::vector<uint32_
                     v1::ChangeSummary& c);
 inline constexpr size_t kMaxDiffCells = 1u << 20;
 
-// Fills `text` of every ADDED and EDITED edit from `now`'s paragraphs.
-void FillParagraphTexts(const v1::Article& now, v1::ChangeSummary& c);
+// Fills `text` of every ADDED and EDITED edit from `now`'s paragraphs; when together they would
+// pass `max_bytes`, fills none and sets `paragraph_texts_in_article` (the event carries `now`,
+// and an event twice the article's size could pass the output topics' limit).
+inline constexpr size_t kMaxEditTextBytes = 1 << 20;
+void FillParagraphTexts(const v1::Article& now, v1::ChangeSummary& c, size_t max_bytes = kMaxEditTextBytes);
 
 // Applies `c.paragraph_edits` to `prev` paragraphs; an error names an edit that does not fit.
+// `now` (the new version) is needed only when `c.paragraph_texts_in_article`.
 Result<std::vector<std::string>> ApplyParagraphEdits(const std::vector<std::string>& prev,
-                                                     const v1::ChangeSummary& c);
+                                                     const v1::ChangeSummary& c,
+                                                     const v1::Article* now = nullptr);
 
 // A story's field lineage as the worker keeps it: per content field, its hash and the version
 // that set it; per version still referenced, where it came from.

@@ -183,10 +183,12 @@ void AppendLineageJson(std::string& out, const v1::Article& article, const Decis
   }
   out += "]";
   if (ev.change().paragraph_edits_partial()) out += ",\"paragraph_edits_partial\":true";
+  if (ev.change().paragraph_texts_in_article()) out += ",\"paragraph_texts_in_article\":true";
   AppendStrings(out, "paragraphs", Paragraphs(article));
   ev.mutable_change()->clear_fields_changed();
   ev.mutable_change()->clear_paragraph_edits();
   ev.mutable_change()->clear_paragraph_edits_partial();
+  ev.mutable_change()->clear_paragraph_texts_in_article();
   ev.mutable_article()->clear_lineage();
   out += ",\"event_bytes\":" + std::to_string(with);
   out += ",\"event_bytes_without_lineage\":" + std::to_string(ev.ByteSizeLong());

@@ -36,8 +36,9 @@ from bench_result import emit  # noqa: E402
 FILES = ("stream_2008-09_to_2008-11", "extra_chains_2006-2013")
 
 
-def apply_edits(prev, edits):
-    """The newer paragraphs from the older ones and the edit script (events.proto ParagraphEdit)."""
+def apply_edits(prev, edits, article_paragraphs=None):
+    """The newer paragraphs from the older ones and the edit script (events.proto ParagraphEdit);
+    `article_paragraphs` when the summary says the texts are in the article."""
     out, cursor = [], 0
     for n, e in enumerate(edits):
         at = e["previous_index"]
@@ -53,7 +54,7 @@ def apply_edits(prev, edits):
         if op in ("PARAGRAPH_EDIT_OP_ADDED", "PARAGRAPH_EDIT_OP_EDITED"):
             if e["index"] != len(out):
                 raise ValueError(f"edit {n}: index {e['index']} but lands at {len(out)}")
-            out.append(e["text"])
+            out.append(e["text"] if article_paragraphs is None else article_paragraphs[e["index"]])
     out.extend(prev[cursor:])
     return out
 
@@ -108,7 +109,8 @@ def main():
                 elif story in last:
                     pairs += 1
                     try:
-                        got = apply_edits(last[story], rec["paragraph_edits"])
+                        in_article = rec["paragraphs"] if rec.get("paragraph_texts_in_article") else None
+                        got = apply_edits(last[story], rec["paragraph_edits"], in_article)
                     except ValueError as e:
                         got = None
                         failures.append((rec["id"], str(e)))

@@ -25,14 +25,32 @@ TOPICS = ["news.raw.v1", "news.ingest-outcomes.v1", "news.article-events.v1", "n
           "news.articles.v1"]
 
 
-def version_hash(article, change):
+# Fields the worker sets from the input's Kafka timestamp when the item has no time of its own:
+# they differ between two runs that produce the same events at different times.
+KAFKA_TIME_FIELDS = ("versioncreated", "firstcreated")
+
+
+def version_hash(article, change, leave_out=()):
     """What must be the same wherever a (story, version) is seen (each publication of its event,
     the lookup's copy): headline, body, change summary (fields changed, paragraph edits) and
-    field lineage."""
+    field lineage. `leave_out` names fields to leave out of the summary and the lineage (and
+    the lineage's sources no other field refers to)."""
+    change = type(change).FromString(change.SerializeToString())
+    lineage = type(article.lineage).FromString(article.lineage.SerializeToString())
+    if leave_out:
+        kept = [f for f in change.fields_changed if f not in leave_out]
+        del change.fields_changed[:]
+        change.fields_changed.extend(kept)
+        fields = [f for f in lineage.fields if f.field not in leave_out]
+        del lineage.fields[:]
+        lineage.fields.extend(fields)
+        used = {f.version for f in fields}
+        sources = [src for src in lineage.sources if src.version in used]
+        del lineage.sources[:]
+        lineage.sources.extend(sources)
     h = hashlib.sha1()
     for part in (article.headline.encode(), article.body_text.encode(),
-                 change.SerializeToString(deterministic=True),
-                 article.lineage.SerializeToString(deterministic=True)):
+                 change.SerializeToString(deterministic=True), lineage.SerializeToString(deterministic=True)):
         h.update(part)
         h.update(b"\0")
     return h.hexdigest()[:16]

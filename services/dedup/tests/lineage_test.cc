@@ -121,6 +121,26 @@ TEST(ParagraphEdits, ScriptReproducesTheNewBodyUnderRandomEdits) {
   }
 }
 
+TEST(ParagraphEdits, TextsPastTheBudgetStayInTheArticle) {
+  const std::vector<std::string> prev = {"a", "b", "c"};
+  const std::vector<std::string> now = {"a", std::string(300, 'x'), "c", std::string(300, 'y')};
+  const v1::Article after = WithBody(now);
+  v1::ChangeSummary c;
+  DiffParagraphs(ParagraphHashes(WithBody(prev)), ParagraphHashes(after), c);
+  FillParagraphTexts(after, c, /*max_bytes=*/500);
+  EXPECT_TRUE(c.paragraph_texts_in_article());
+  for (const auto& e : c.paragraph_edits()) EXPECT_TRUE(e.text().empty());
+  EXPECT_FALSE(ApplyParagraphEdits(prev, c).ok());  // needs the article
+  auto r = ApplyParagraphEdits(prev, c, &after);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value(), now);
+  v1::ChangeSummary within;
+  DiffParagraphs(ParagraphHashes(WithBody(prev)), ParagraphHashes(after), within);
+  FillParagraphTexts(after, within, /*max_bytes=*/600);
+  EXPECT_FALSE(within.paragraph_texts_in_article());
+  EXPECT_EQ(Apply(prev, within), now);
+}
+
 TEST(ParagraphEdits, AScriptThatDoesNotFitIsRejected) {
   v1::ChangeSummary c;
   auto* e = c.add_paragraph_edits();
