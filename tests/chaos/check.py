@@ -290,7 +290,7 @@ def compare(chaos, ref, da, db):
     diff_ident = [s for s in diff if s not in tainted and s not in lost_stories]
     rep.info("lookup view: %d stories / %d versions (chaos), %d stories / %d versions (reference)"
              % (len(sa), sum(len(v) for v in sa.values()), len(sb), sum(len(v) for v in sb.values())))
-    rep.check(not diff_ident, "lookup view (story -> versions -> kind/headline/body hash) = reference run",
+    rep.check(not diff_ident, "lookup view (story -> versions -> kind, headline, content, change summary, lineage) = reference run",
               "%d stories differ: %s" % (len(diff_ident), _few(diff_ident)))
     rep.info("lookup stories that differ only through timing-dependent near-duplicate decisions: %d %s"
              % (len([s for s in diff if s in tainted]), _few([s for s in diff if s in tainted], 3)))
