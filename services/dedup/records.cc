@@ -294,16 +294,13 @@ std::string EncodeDecision(const Decision& d) {
   w.U8(d.change.correction() ? 1 : 0);
   w.I64(d.event_time_ms);
   // Optional trailers: older memos end before the event key, or before the lineage.
-  const bool has_lineage = d.lineage.ByteSizeLong() > 0 || d.change.fields_changed_size() > 0 ||
+  const bool has_lineage = d.lineage.fields_size() > 0 || d.change.fields_changed_size() > 0 ||
                            d.change.paragraph_edits_size() > 0;
   if (d.event_key != 0 || has_lineage) w.U64(d.event_key);
   if (has_lineage) {
-    // The change summary's lineage part and the lineage, as protobuf.
-    v1::ChangeSummary extra;
-    *extra.mutable_fields_changed() = d.change.fields_changed();
-    *extra.mutable_paragraph_edits() = d.change.paragraph_edits();
-    extra.set_paragraph_edits_partial(d.change.paragraph_edits_partial());
-    w.Blob(extra.SerializeAsString());
+    // The change summary (its lineage part is what the fields above do not hold) and the
+    // lineage, as protobuf.
+    w.Blob(d.change.SerializeAsString());
     w.Blob(d.lineage.SerializeAsString());
   }
   return w.Take();
@@ -335,11 +332,7 @@ std::optional<Decision> DecodeDecision(std::string_view v, bool with_lineage) {
     if (!r.ok() || !extra.ParseFromArray(change_blob.data(), static_cast<int>(change_blob.size())) ||
         !d.lineage.ParseFromArray(lineage_blob.data(), static_cast<int>(lineage_blob.size())))
       return std::nullopt;
-    if (d.decision == v1::DECISION_UPDATE) {
-      *d.change.mutable_fields_changed() = std::move(*extra.mutable_fields_changed());
-      *d.change.mutable_paragraph_edits() = std::move(*extra.mutable_paragraph_edits());
-      d.change.set_paragraph_edits_partial(extra.paragraph_edits_partial());
-    }
+    if (d.decision == v1::DECISION_UPDATE) d.change = std::move(extra);  // the fields below agree
   }
   if (d.decision == v1::DECISION_UPDATE) {
     d.change.set_headline_changed(headline_changed);
