@@ -77,6 +77,8 @@ struct TopicsConfig {
   std::string outcomes = "news.ingest-outcomes.v1";
   std::string changelog = "news.dedup-changelog.v1";
   std::string index = "news.dedup-index.v1";
+  // Embargoed stories while they are held (copydesk.v1.HeldStory; tombstone on release).
+  std::string held = "news.articles-held.v1";
   // The optional ninjs rendering of the articles (off by default).
   std::string ninjs = "news.articles-ninjs.v1";
   bool ninjs_enabled = false;

@@ -300,6 +300,39 @@ IngestMetrics::IngestMetrics(prometheus::Registry& r)
                                          "differ from an uninterrupted run's.")
                                    .Register(r)
                                    .Add({})),
+      embargo_held(prometheus::BuildGauge()
+                       .Name("copydesk_ingest_embargo_held")
+                       .Help("Embargoed stories held on this worker's partitions.")
+                       .Register(r)
+                       .Add({})),
+      embargo_next_release(prometheus::BuildGauge()
+                               .Name("copydesk_ingest_embargo_next_release_timestamp_seconds")
+                               .Help("Unix time at which the earliest held story on this worker is due; 0 "
+                                     "when none is held.")
+                               .Register(r)
+                               .Add({})),
+      embargo_releases(prometheus::BuildCounter()
+                           .Name("copydesk_ingest_embargo_releases_total")
+                           .Help("Held stories released (published) when their embargo lifted.")
+                           .Register(r)
+                           .Add({})),
+      embargo_late_releases(
+          prometheus::BuildCounter()
+              .Name("copydesk_ingest_embargo_late_releases_total")
+              .Help("Releases more than ingest.embargo_late_tolerance_ms after their due time.")
+              .Register(r)
+              .Add({})),
+      embargo_lateness_seconds(
+          prometheus::BuildHistogram()
+              .Name("copydesk_ingest_embargo_release_lateness_seconds")
+              .Help("How late each release was after its due time (0 when on time).")
+              .Register(r)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60})),
+      embargo_dropped(prometheus::BuildCounter()
+                          .Name("copydesk_ingest_embargo_dropped_total")
+                          .Help("Held stories dropped by a cancel: never released.")
+                          .Register(r)
+                          .Add({})),
       // One series per assigned input partition: topics may have more than the default cap.
       lag(lag_family, "partition", 4096),
       provider_last_article(provider_last_family, "provider"),

@@ -179,6 +179,15 @@ struct IngestMetrics {
   // from an uninterrupted run's).
   prometheus::Gauge& waiting_partitions;
   prometheus::Counter& decided_without_progress;
+  // Embargoes (ingest/embargo.h): stories held on this worker's partitions, the Unix time the
+  // earliest is due (0: none held), releases, releases later than ingest.embargo_late_tolerance_ms,
+  // how late each release was, and held stories dropped by a cancel (never released).
+  prometheus::Gauge& embargo_held;
+  prometheus::Gauge& embargo_next_release;
+  prometheus::Counter& embargo_releases;
+  prometheus::Counter& embargo_late_releases;
+  prometheus::Histogram& embargo_lateness_seconds;
+  prometheus::Counter& embargo_dropped;
   // Consumer lag in messages per partition, from librdkafka statistics.
   Labelled<prometheus::Gauge> lag;
   // Unix time of the last article published per provider (bounded: providers beyond the first

@@ -49,6 +49,7 @@ const char* RoleName(Role role) {
     case Role::kChangelog: return "changelog";
     case Role::kIndex: return "index";
     case Role::kNinjs: return "ninjs";
+    case Role::kHeld: return "held";
   }
   return "?";
 }
@@ -97,11 +98,15 @@ std::vector<TopicSpec> Plan(const TopicsConfig& names, const PlanOptions& o) {
                       "holds the largest raw record plus error headers; kept 30 days for redrive"));
   plan.back().create_configs["retention.ms"] = "2592000000";
   plan.push_back(spec(Role::kChangelog, names.changelog, "dedup state key", "dedup state value",
-                      PartitionRule::kSameAsRaw, "compact", 0, {"ingest"},
-                      "partition N holds the state of raw partition N: same count as raw"));
+                      PartitionRule::kSameAsRaw, "compact", output_bytes, {"ingest"},
+                      "partition N holds the state of raw partition N: same count as raw; holds "
+                      "embargoed versions until their release"));
   plan.push_back(spec(Role::kIndex, names.index, "document id / progress marker", "index document",
                       PartitionRule::kAny, "compact", 0, {"ingest"},
                       "shared near-duplicate index, read whole by every worker"));
+  plan.push_back(spec(Role::kHeld, names.held, "story id", "copydesk.v1.HeldStory; null once released",
+                      PartitionRule::kAny, "compact", output_bytes, {"ingest", "lookup"},
+                      "embargoed stories while they are held (readers entitled to embargoed content)"));
   if (names.ninjs_enabled) {
     plan.push_back(spec(Role::kNinjs, names.ninjs, "story id", "ninjs 2.x JSON; null on cancel",
                         PartitionRule::kAny, "compact", output_bytes, {"ingest", "downstream"},
@@ -119,15 +124,15 @@ std::vector<TopicSpec> Select(const std::vector<TopicSpec>& plan, const std::vec
 }
 
 std::vector<Role> IngestRoles(bool shared_index, bool ninjs) {
-  std::vector<Role> r{Role::kRaw,      Role::kArticles, Role::kEvents,
-                      Role::kOutcomes, Role::kDlq,      Role::kChangelog};
+  std::vector<Role> r{Role::kRaw, Role::kArticles,  Role::kEvents, Role::kOutcomes,
+                      Role::kDlq, Role::kChangelog, Role::kHeld};
   if (shared_index) r.push_back(Role::kIndex);
   if (ninjs) r.push_back(Role::kNinjs);
   return r;
 }
 
 std::vector<Role> LookupRoles() {
-  return {Role::kEvents};
+  return {Role::kEvents, Role::kHeld};
 }
 
 std::vector<Finding> Compare(const TopicSpec& spec, const Observed& seen, int raw_partitions,

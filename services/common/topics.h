@@ -15,7 +15,7 @@
 
 namespace copydesk::topics {
 
-enum class Role { kRaw, kArticles, kEvents, kOutcomes, kDlq, kChangelog, kIndex, kNinjs };
+enum class Role { kRaw, kArticles, kEvents, kOutcomes, kDlq, kChangelog, kIndex, kNinjs, kHeld };
 // "raw", "articles", ... (the TopicsConfig key suffix: topics.<role>).
 const char* RoleName(Role role);
 
@@ -52,7 +52,7 @@ struct PlanOptions {
 };
 
 // The topics of `names` with their settings, in a fixed order (raw, articles, events,
-// outcomes, dlq, changelog, index, then ninjs when names.ninjs_enabled).
+// outcomes, dlq, changelog, index, held, then ninjs when names.ninjs_enabled).
 std::vector<TopicSpec> Plan(const TopicsConfig& names, const PlanOptions& options);
 // The specs of `roles` only (e.g. what the lookup reads).
 std::vector<TopicSpec> Select(const std::vector<TopicSpec>& plan, const std::vector<Role>& roles);

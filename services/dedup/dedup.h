@@ -189,6 +189,8 @@ class Deduper {
                            std::vector<Mutation>* shared_out = nullptr);
 
   [[nodiscard]] const Config& config() const { return config_; }
+  // The partition's state (read-only), for state the pipeline keeps beside the decisions.
+  [[nodiscard]] const StateStore& store() const { return store_; }
 
  private:
   friend class internal::Decider;  // Decide()'s steps (decide.h)

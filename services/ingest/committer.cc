@@ -31,6 +31,12 @@ void Committer::NoteInput(Partition& p, const Record& in) {
   ctx_.probe.InFlight(events_);
 }
 
+void Committer::NoteStateOnly(Partition& p) {
+  if (p.in_batch()) return;
+  p.batch_next = p.committed_next;
+  p.state_only = true;
+}
+
 Status Committer::SendStateChange(int32_t partition, int64_t batch_next, dedup::Mutation&& m,
                                   std::vector<Record>* defer) {
   if (dedup::IsDerivedKey(m.key)) return OkStatus();

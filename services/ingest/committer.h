@@ -25,6 +25,7 @@
 
 #include "common/clock.h"
 #include "ingest/band_budget.h"
+#include "ingest/embargo.h"
 #include "ingest/fatal.h"
 #include "ingest/index_feed.h"
 #include "ingest/io.h"
@@ -70,6 +71,12 @@ class Committer {
   // Adds a decided input of `partition` to the open batch: its state changes are staged in p's
   // store, `outputs` are its records to publish.
   virtual Status Add(int32_t partition, Partition& p, const Record& in, std::vector<Record> outputs) = 0;
+  // Adds the release of a held story of `partition` to the open batch: its state changes (the held
+  // versions deleted) are staged in p's store and its records published, so that the release is
+  // visible exactly when the state that marks it is (transactional: in one transaction; an abort
+  // puts the held versions back), or, at-least-once, the records are acknowledged before the state
+  // change is sent (a worker that dies between them releases the story again).
+  virtual Status AddRelease(int32_t partition, Partition& p, embargo::Release release) = 0;
   // True while outputs wait to be sent or acknowledged: the loop comes back at once (Serve).
   [[nodiscard]] virtual bool waiting() const { return false; }
   // Serves delivery reports and sends the outputs that may go; an Error when a delivery failed
@@ -95,6 +102,8 @@ class Committer {
 
   // The open batch's bookkeeping for a decided input.
   void NoteInput(Partition& p, const Record& in);
+  // ... for a partition in the batch for a state change only (no input offset to commit).
+  static void NoteStateOnly(Partition& p);
   // Sends one staged state change to the changelog and, for a document, its index copy (to
   // `defer` when given, else at once). Derived keys are not sent: a restore rebuilds them.
   Status SendStateChange(int32_t partition, int64_t batch_next, dedup::Mutation&& m,

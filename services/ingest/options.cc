@@ -151,6 +151,9 @@ void WorkerOptions::Describe(ConfigSchema& schema) {
              "opening a partition's state retries transient Kafka errors for this long, then the worker "
              "exits with status 3",
              100, 86'400'000);
+  schema.Int("ingest.embargo_late_tolerance_ms", &embargo_late_tolerance_ms,
+             "an embargoed story released more than this after its due time counts as a late release", 0,
+             3'600'000);
   schema.Int("ingest.max_output_bytes", &max_output_bytes,
              "largest output record (the output topics' max.message.bytes); an input whose Article or "
              "ArticleEvent would be larger goes to the dead-letter topic with OUTPUT_TOO_LARGE",

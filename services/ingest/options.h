@@ -57,6 +57,9 @@ struct WorkerOptions {
   // Opening a partition's state (and restoring it from the changelog) retries transient Kafka
   // errors for this long, then fails the worker (exit 3; the orchestrator restarts it).
   int64_t restore_timeout_ms = 300000;
+  // An embargoed story released more than this after its due time counts as a late release
+  // (copydesk_ingest_embargo_late_releases_total).
+  int64_t embargo_late_tolerance_ms = 1000;
   // The largest output record (the output topics' max.message.bytes): an input whose Article or
   // ArticleEvent would be larger is dead-lettered with OUTPUT_TOO_LARGE.
   int64_t max_output_bytes = 1048588;

@@ -15,6 +15,7 @@
 #include "common/record.h"
 #include "dedup/dedup.h"
 #include "dedup/state_store.h"
+#include "ingest/embargo.h"
 #include "ingest/io.h"
 #include "ingest/state.h"
 
@@ -84,6 +85,8 @@ struct Partition {
   // The progress marker last sent, and when (resent every second as a heartbeat).
   int64_t progress_sent = INT64_MIN;
   int64_t progress_sent_ms = 0;
+  // Its held embargoed stories by due time (loaded when the state is ready).
+  embargo::HeldIndex embargo;
 
   [[nodiscard]] bool ready() const { return deduper != nullptr; }
   [[nodiscard]] bool in_batch() const { return batch_next >= 0; }

@@ -41,6 +41,8 @@ void SetTimestamp(google::protobuf::Timestamp* ts, int64_t ms) {
 constexpr size_t kMaxOutcomeGuidBytes = 256;
 constexpr size_t kMaxReasonBytes = 256;
 constexpr size_t kMaxWorkerBytes = 256;
+// What releasing a held version adds to its ArticleEvent record (EmbargoRelease, two timestamps).
+constexpr size_t kEmbargoBytes = 64;
 
 // An item's guid as the outcome lists it: printable UTF-8 (else left out) and bounded.
 std::string OutcomeGuid(std::string_view guid) {
@@ -63,11 +65,23 @@ void SetDecision(Outcome& o, const dedup::Decision& d) {
   o.set_similarity(d.similarity);
 }
 
+// What an embargo did to it.
+template <typename Outcome>
+void SetHold(Outcome& o, const std::optional<v1::Hold>& hold) {
+  if (hold) *o.mutable_hold() = *hold;
+}
+
 // One input, processed: its items decided, its records built.
 class InputRun {
  public:
-  InputRun(const Record& in, dedup::Deduper& deduper, const PipelineOptions& options)
-      : in_(in), deduper_(deduper), options_(options), event_id_(EventId(in)), start_(Clock::now()) {}
+  InputRun(const Record& in, dedup::Deduper& deduper, const PipelineOptions& options,
+           std::optional<embargo::HoldContext> hold)
+      : in_(in),
+        deduper_(deduper),
+        options_(options),
+        hold_(hold),
+        event_id_(EventId(in)),
+        start_(Clock::now()) {}
 
   Result<ProcessResult> Run();
 
@@ -77,6 +91,7 @@ class InputRun {
   struct Decided {
     dedup::Decision decision;
     std::optional<Error> rejected;
+    std::optional<v1::Hold> hold;
   };
 
   Result<ProcessResult> Reject(Error e);
@@ -92,6 +107,7 @@ class InputRun {
   const Record& in_;
   dedup::Deduper& deduper_;
   const PipelineOptions& options_;
+  const std::optional<embargo::HoldContext> hold_;
   const std::string event_id_;
   const Clock::time_point start_;
   InputHeaders headers_;
@@ -185,6 +201,7 @@ Result<ProcessResult> InputRun::Run() {
   if (decided->rejected) return Reject(std::move(*decided->rejected));
   const dedup::Decision& d = decided->decision;
   SetDecision(outcome, d);
+  SetHold(outcome, decided->hold);
   ItemResult item;
   item.event_id = event_id_;
   item.decision = d.decision;
@@ -227,6 +244,7 @@ Status InputRun::DecideItems(std::vector<normalize::Item>& items) {
       continue;
     }
     SetDecision(io, decided->decision);
+    SetHold(io, decided->hold);
     ir.decision = decided->decision.decision;
     result_.items.push_back(std::move(ir));
   }
@@ -267,12 +285,23 @@ Result<InputRun::Decided> InputRun::DecideArticle(v1::Article& a, const dedup::E
   Decided out{std::move(decided.value()), std::nullopt};
   const dedup::Decision& d = out.decision;
   std::vector<Record> records;
-  if (d.Publishes()) records = ArticleRecords(a, d, event_id, output_, options_);
+  std::optional<embargo::HoldResult> held;
+  if (d.Publishes()) {
+    const v1::ArticleEvent ev = ArticleEventOf(a, d, event_id, output_);
+    records = EventRecords(ev, output_, options_);
+    if (hold_) {
+      auto h = embargo::Hold(deduper_.store(), ev, d, *hold_, options_.held_topic, output_, &batch);
+      if (!h.ok()) return h.error();
+      held = std::move(h.value());
+    }
+  }
+  // A held version is stored as its event and released with its release time added: room for it.
+  const size_t reserve = held && held->withheld ? kEmbargoBytes : 0;
   // Records an output topic would refuse are dead-lettered now, deterministically, and the
   // decision is dropped with its state changes: a delivery that fails on every retry would hold
   // the partition.
   for (const Record& r : records) {
-    const size_t bytes = RecordBytes(r);
+    const size_t bytes = RecordBytes(r) + reserve;
     if (bytes <= options_.max_output_bytes) continue;
     out.rejected = Error{v1::ERROR_CODE_OUTPUT_TOO_LARGE,
                          "the " + r.topic + " record would take " + std::to_string(bytes) +
@@ -281,6 +310,12 @@ Result<InputRun::Decided> InputRun::DecideArticle(v1::Article& a, const dedup::E
   }
   if (Status st = deduper_.Commit(batch, &result_.index_changes); !st.ok()) return st.error();
   result_.visibility_time_ms = std::max(result_.visibility_time_ms, d.visibility_time_ms);
+  if (held) {
+    if (held->withheld) records.clear();
+    for (Record& r : held->records) records.push_back(std::move(r));
+    if (held->change) result_.held_changes.push_back(std::move(*held->change));
+    out.hold = std::move(held->outcome);
+  }
   for (Record& r : records) result_.records.push_back(std::move(r));
   return out;
 }
@@ -365,8 +400,9 @@ size_t RecordBytes(const Record& r) {
   return n;
 }
 
-Result<ProcessResult> Process(const Record& in, dedup::Deduper& deduper, const PipelineOptions& options) {
-  return InputRun(in, deduper, options).Run();
+Result<ProcessResult> Process(const Record& in, dedup::Deduper& deduper, const PipelineOptions& options,
+                              std::optional<embargo::HoldContext> hold) {
+  return InputRun(in, deduper, options, hold).Run();
 }
 
 }  // namespace copydesk::ingest

@@ -13,6 +13,7 @@
 #include "common/result.h"
 #include "copydesk/v1/events.pb.h"
 #include "dedup/dedup.h"
+#include "ingest/embargo.h"
 #include "normalize/normalize.h"
 
 namespace copydesk::ingest {
@@ -23,6 +24,8 @@ struct PipelineOptions {
   std::string events_topic = "news.article-events.v1";
   std::string dlq_topic = "news.raw.dlq.v1";
   std::string outcomes_topic = "news.ingest-outcomes.v1";
+  // Embargoed stories while they are held (embargo.h): copydesk.v1.HeldStory, tombstone on release.
+  std::string held_topic = "news.articles-held.v1";
   normalize::Limits limits;
   // The largest record the output topics take (their max.message.bytes; Kafka's default). An
   // input (or an item) whose Article or ArticleEvent would be larger is dead-lettered with
@@ -86,6 +89,8 @@ struct ProcessResult {
   StageTimes times;
   // Every item's result, in input order (at least one).
   std::vector<ItemResult> items;
+  // Stories held, moved or no longer held by this input's decisions (embargo.h), in order.
+  std::vector<embargo::HeldChange> held_changes;
 };
 
 // The producer's id of an input event: its `event-id` header, when present and usable (valid
@@ -108,7 +113,13 @@ Record DeadLetter(const Record& in, const Error& error, const std::string& dlq_t
 // (DECISION_ITEMS) listing them. Deterministic: the same event against the same state gives the
 // same records. Errors only when the state store fails (transient: abort and retry the batch;
 // never a dead letter).
-Result<ProcessResult> Process(const Record& in, dedup::Deduper& deduper, const PipelineOptions& options);
+//
+// With `hold`, embargoes are held (embargo.h): an accepted change whose article's embargo lies
+// after `hold->now_ms`, or whose story is held already, is staged as a held version and publishes
+// only its held-topic record; its outcome says until when. The worker passes its clock; without
+// `hold` (tools, tests of the rest) every accepted change is published at once.
+Result<ProcessResult> Process(const Record& in, dedup::Deduper& deduper, const PipelineOptions& options,
+                              std::optional<embargo::HoldContext> hold = std::nullopt);
 
 // The format label of a content type, for metrics.
 std::string FormatLabel(std::string_view content_type);

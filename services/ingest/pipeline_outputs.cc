@@ -50,8 +50,8 @@ void AddContractHeaders(Record& r, const OutputContext& ctx, const PipelineOptio
   if (ctx.timestamp_ms > 0) r.headers.push_back({"ce_time", Rfc3339(ctx.timestamp_ms)});
 }
 
-std::vector<Record> ArticleRecords(v1::Article& a, const dedup::Decision& d, const std::string& event_id,
-                                   const OutputContext& ctx, const PipelineOptions& options) {
+v1::ArticleEvent ArticleEventOf(v1::Article& a, const dedup::Decision& d, const std::string& event_id,
+                                const OutputContext& ctx) {
   a.set_uri(d.story_id);
   a.set_version(d.version);
   if (d.decision == v1::DECISION_CANCEL) a.set_pubstatus(v1::PUB_STATUS_CANCELED);
@@ -71,41 +71,62 @@ std::vector<Record> ArticleRecords(v1::Article& a, const dedup::Decision& d, con
   *ev.mutable_source() = ctx.source;
   if (ctx.timestamp_ms > 0) SetTimestamp(ev.mutable_event_time(), ctx.timestamp_ms);
   ev.set_event_id(event_id);
-  const bool cancel = d.decision == v1::DECISION_CANCEL;
-  // The CloudEvents id of each record: the event id (an item's own) and what the record is.
-  const std::string ce_base = event_id + "/" + d.story_id + "/" + std::to_string(d.version);
-
-  std::vector<Record> out;
-  out.push_back(Output(options.articles_topic, d.story_id, ctx));
-  Record& art = out.back();
-  if (cancel) {
-    // Tombstone: downstream compaction removes the story.
+  if (d.decision == v1::DECISION_CANCEL) {
+    // The Article record is a tombstone (downstream compaction removes the story).
     v1::Article* stub = ev.mutable_article();
     stub->set_uri(d.story_id);
     stub->set_version(d.version);
     stub->set_pubstatus(v1::PUB_STATUS_CANCELED);
     *stub->mutable_provenance() = a.provenance();
   } else {
-    art.value = a.SerializeAsString();
     *ev.mutable_article() = a;
   }
+  return ev;
+}
+
+OutputContext ContextOf(const v1::ArticleEvent& ev) {
+  OutputContext ctx;
+  ctx.traceparent = ev.article().provenance().traceparent();
+  ctx.tracestate = ev.article().provenance().tracestate();
+  ctx.timestamp_ms = ev.event_time().seconds() * 1000 + ev.event_time().nanos() / 1000000;
+  ctx.source = ev.source();
+  return ctx;
+}
+
+std::vector<Record> EventRecords(const v1::ArticleEvent& ev, const OutputContext& ctx,
+                                 const PipelineOptions& options) {
+  const std::string& story = ev.story_id();
+  const bool cancel = ev.kind() == v1::EVENT_KIND_CANCELED;
+  // The CloudEvents id of each record: the event id (an item's own) and what the record is.
+  const std::string ce_base = ev.event_id() + "/" + story + "/" + std::to_string(ev.version());
+  const v1::Article& a = ev.article();
+
+  std::vector<Record> out;
+  out.push_back(Output(options.articles_topic, story, ctx));
+  Record& art = out.back();
+  if (!cancel) art.value = a.SerializeAsString();
   art.headers.push_back({"content-type", "application/x-protobuf; messageType=copydesk.v1.Article"});
   AddContractHeaders(art, ctx, options, "copydesk.v1.Article", ce_base + "/article");
 
-  out.push_back(Output(options.events_topic, d.story_id, ctx));
+  out.push_back(Output(options.events_topic, story, ctx));
   Record& evr = out.back();
   evr.value = ev.SerializeAsString();
   evr.headers.push_back({"content-type", "application/x-protobuf; messageType=copydesk.v1.ArticleEvent"});
   AddContractHeaders(evr, ctx, options, "copydesk.v1.ArticleEvent", ce_base + "/event");
 
   if (!options.ninjs_topic.empty()) {
-    out.push_back(Output(options.ninjs_topic, d.story_id, ctx));
+    out.push_back(Output(options.ninjs_topic, story, ctx));
     Record& nr = out.back();
     if (!cancel) nr.value = normalize::ToNinjs(a);
     nr.headers.push_back({"content-type", "application/ninjs+json"});
     AddContractHeaders(nr, ctx, options, "copydesk.v1.Article.ninjs", ce_base + "/ninjs");
   }
   return out;
+}
+
+std::vector<Record> ArticleRecords(v1::Article& a, const dedup::Decision& d, const std::string& event_id,
+                                   const OutputContext& ctx, const PipelineOptions& options) {
+  return EventRecords(ArticleEventOf(a, d, event_id, ctx), ctx, options);
 }
 
 }  // namespace copydesk::ingest

@@ -34,11 +34,25 @@ struct OutputContext {
 void AddContractHeaders(Record& r, const OutputContext& ctx, const PipelineOptions& options,
                         std::string_view type, std::string_view ce_id);
 
+// The ArticleEvent of an accepted change, its Article inside (on cancel only the story id,
+// version, pubstatus and provenance). Sets the article's story id, version, lineage and trace
+// context.
+v1::ArticleEvent ArticleEventOf(v1::Article& a, const dedup::Decision& d, const std::string& event_id,
+                                const OutputContext& ctx);
+
 // The records of an accepted change, in order: the Article (a tombstone on cancel), the
 // ArticleEvent, and the ninjs document when PipelineOptions::ninjs_topic is set (a tombstone on
-// cancel). Sets the article's story id, version and trace context.
+// cancel).
+std::vector<Record> EventRecords(const v1::ArticleEvent& ev, const OutputContext& ctx,
+                                 const PipelineOptions& options);
+
+// EventRecords of ArticleEventOf.
 std::vector<Record> ArticleRecords(v1::Article& a, const dedup::Decision& d, const std::string& event_id,
                                    const OutputContext& ctx, const PipelineOptions& options);
+
+// The output context an ArticleEvent was built with (trace context, timestamp, source): a held
+// version's records are built again from its event alone.
+OutputContext ContextOf(const v1::ArticleEvent& ev);
 
 // `ms` since the epoch as RFC 3339 in UTC with milliseconds ("2023-11-14T22:13:20.123Z").
 std::string Rfc3339(int64_t ms);

@@ -1,5 +1,7 @@
 #include "ingest/probe.h"
 
+#include <algorithm>
+
 #include "common/log.h"
 #include "dedup/dedup.h"
 
@@ -34,6 +36,9 @@ void WorkerProbe::Decided(const ProcessResult& res, const Record& in) {
     }
   }
   metrics_.decode_seconds.Observe(res.times.decode);
+  for (const auto& change : res.held_changes) {
+    if (!change.due_ms) metrics_.embargo_dropped.Increment();  // only a cancel ends a hold here
+  }
   if (res.dead_letter) {
     counters_.dead_letters++;
     metrics_.dead_letters.Get(res.dead_letter->CodeName()).Increment();
@@ -52,6 +57,21 @@ void WorkerProbe::Decided(const ProcessResult& res, const Record& in) {
   if (res.outcome.decision() != v1::DECISION_REDELIVERY && !res.provider.empty()) {
     metrics_.provider_last_article.Get(res.provider).Set(static_cast<double>(in.timestamp_ms) / 1000.0);
   }
+}
+
+void WorkerProbe::EmbargoReleased(int64_t late_ms, int64_t tolerance_ms) {
+  counters_.embargo_releases++;
+  metrics_.embargo_releases.Increment();
+  metrics_.embargo_lateness_seconds.Observe(static_cast<double>(late_ms) / 1000.0);
+  if (late_ms > tolerance_ms) metrics_.embargo_late_releases.Increment();
+}
+
+void WorkerProbe::EmbargoHeld(size_t stories, int64_t next_due_ms) {
+  metrics_.embargo_held.Set(static_cast<double>(stories));
+  // A story due at once (an update lifted its embargo) reads as due at the epoch's first
+  // millisecond, not as 0 (none held): overdue if it stays.
+  metrics_.embargo_next_release.Set(
+      next_due_ms == INT64_MAX ? 0.0 : static_cast<double>(std::max<int64_t>(next_due_ms, 1)) / 1000.0);
 }
 
 void WorkerProbe::Delivered(int64_t now_ms, int64_t timestamp_ms) {

@@ -27,6 +27,7 @@ struct WorkerCounters {
   std::atomic<int64_t> dead_letters{0};
   std::atomic<int64_t> committed_batches{0};
   std::atomic<int64_t> aborted_batches{0};
+  std::atomic<int64_t> embargo_releases{0};
 };
 
 // Written on the poll thread (the commit's writer thread touches none of it); the metrics are
@@ -52,6 +53,10 @@ class WorkerProbe {
   void RecordRestored() { metrics_.restored_records.Increment(); }
   void InputLost(int64_t count) { metrics_.input_lost.Increment(static_cast<double>(count)); }
   void DecidedWithoutProgress() { metrics_.decided_without_progress.Increment(); }
+  // A held story released `late_ms` after it was due (late past `tolerance_ms`).
+  void EmbargoReleased(int64_t late_ms, int64_t tolerance_ms);
+  // Stories held on the worker's partitions, and the earliest due time (INT64_MAX: none).
+  void EmbargoHeld(size_t stories, int64_t next_due_ms);
   void Rebalanced(bool assigned);
   void PartitionRevoked(int32_t partition) { metrics_.lag.Remove(std::to_string(partition)); }
   // The partitions' gauges: assigned, being opened or restored, holding records.

@@ -35,6 +35,14 @@ class TransactionalCommitter final : public Committer {
     return OkStatus();
   }
 
+  Status AddRelease(int32_t partition, Partition& p, embargo::Release release) override {
+    if (Status st = p.store->Apply(release.changes); !st.ok()) return st;
+    NoteStateOnly(p);
+    undo_.emplace_back(partition, std::move(release.undo));
+    for (auto& r : release.records) outputs_.push_back(std::move(r));
+    return OkStatus();
+  }
+
   Status Commit() override;
 
  private:
@@ -49,6 +57,8 @@ class TransactionalCommitter final : public Committer {
   bool abort_pending_ = false;
   std::vector<Record> outputs_;      // the open batch's outputs, sent at the commit
   std::vector<int64_t> timestamps_;  // its inputs' Kafka timestamps (end-to-end latency)
+  // The held versions the open batch releases, per partition: put back when it aborts.
+  std::vector<std::pair<int32_t, dedup::MutationBatch>> undo_;
 };
 
 Status TransactionalCommitter::BeginBatch() {
@@ -62,6 +72,7 @@ Status TransactionalCommitter::BeginBatch() {
   if (Status st = transactions_.Begin(); !st.ok()) return st;
   outputs_.clear();
   timestamps_.clear();
+  undo_.clear();
   return OkStatus();
 }
 
@@ -78,6 +89,15 @@ void TransactionalCommitter::AbortBatch() {
     }
   }
   outputs_.clear();
+  // The releases did not happen: their held versions are staged again (the worker reloads its
+  // held indexes from the stores after an abort).
+  for (auto& [part, undo] : undo_) {
+    auto it = ctx_.partitions.find(part);
+    if (it != ctx_.partitions.end() && it->second.store) {
+      if (Status st = it->second.store->Apply(undo); !st.ok()) ctx_.fatal.Set(st.error());
+    }
+  }
+  undo_.clear();
 }
 
 Status TransactionalCommitter::WriteLocalState() {
@@ -129,6 +149,7 @@ Status TransactionalCommitter::Commit() {
     return st;
   }
   ctx_.probe.TransactionCommitted();
+  undo_.clear();
   const int64_t now = ctx_.clock.NowMillis();
   for (int64_t ts : timestamps_) ctx_.probe.Delivered(now, ts);
   // The offsets went with the transaction; committing them through the consumer as well is a

@@ -53,6 +53,7 @@ Worker::Worker(WorkerOptions options, metrics::IngestMetrics& metrics, const Clo
   pipeline_.events_topic = options_.topics.events;
   pipeline_.dlq_topic = options_.topics.dlq;
   pipeline_.outcomes_topic = options_.topics.outcomes;
+  pipeline_.held_topic = options_.topics.held;
   pipeline_.limits.max_bytes = static_cast<size_t>(options_.max_value_bytes);
   pipeline_.limits.max_millis = static_cast<uint32_t>(options_.max_event_millis);
   pipeline_.max_output_bytes = static_cast<size_t>(options_.max_output_bytes);
@@ -190,6 +191,12 @@ void Worker::Turn(int64_t& backoff_ms, bool& caught_up) {
     last_progress_ms_ = now;
     AdvanceProgress();
   }
+  // Embargoes are released on this worker's clock, with the open batch (a batch of their own when
+  // none is open), so the commit publishes them with the state change that marks them released.
+  if (NextEmbargoDue() <= now || now - last_embargo_gauges_ms_ >= kProgressEveryMs) {
+    last_embargo_gauges_ms_ = now;
+    if (Status st = ReleaseEmbargoes(); !st.ok()) return fail("embargo release failed", st.error());
+  }
   if (committer_->open() && (committer_->events() >= options_.commit_max_events ||
                              clock_.NowMillis() >= committer_->deadline_ms())) {
     if (Status st = CommitBatch(); !st.ok()) {
@@ -280,6 +287,7 @@ Status Worker::MakeReady(int32_t partition, Partition& p) {
   auto clock = p.deduper->VisibilityTime(0);
   if (!clock.ok()) return clock.error();
   p.clock = clock.value();
+  if (Status st = p.embargo.Load(*p.store); !st.ok()) return st;
   if (committer_->has_restored_copies()) (void)committer_->Open();  // they go with the next commit
   return source_->Add(partition, p.StartOffset());
 }
@@ -367,9 +375,11 @@ Status Worker::Decide(int32_t partition, Partition& p, const Record& in) {
     if (Status st = feed_->FlushOwnBefore(need); !st.ok()) return failed(st.error());
   }
   probe_.counters().consumed++;
-  auto processed = Process(in, *p.deduper, pipeline_);
+  auto processed =
+      Process(in, *p.deduper, pipeline_, embargo::HoldContext{clock_.NowMillis(), !p.embargo.empty()});
   if (!processed.ok()) return failed(processed.error());
   ProcessResult& res = processed.value();
+  for (const auto& change : res.held_changes) p.embargo.Apply(change);
   p.clock = std::max(p.clock, res.visibility_time_ms);
   if (feed_) {
     // The worker's own documents go into its shared index without the round trip through the
@@ -427,6 +437,40 @@ void Worker::AdvanceProgress() {
   }
 }
 
+int64_t Worker::NextEmbargoDue() const {
+  int64_t next = INT64_MAX;
+  for (const auto& [part, p] : partitions_) next = std::min(next, p.embargo.next_due_ms());
+  return next;
+}
+
+Status Worker::ReleaseEmbargoes() {
+  const int64_t now = clock_.NowMillis();
+  for (auto& [part, p] : partitions_) {
+    if (!p.ready() || p.embargo.next_due_ms() > now) continue;
+    for (const std::string& story : p.embargo.Due(now)) {
+      auto release = embargo::ReleaseStory(*p.store, story, now, pipeline_);
+      if (!release.ok()) return release.error();
+      if (!release.value()) {  // nothing held any more
+        p.embargo.Apply({story, std::nullopt});
+        continue;
+      }
+      const int64_t due = release.value()->due_ms;
+      const size_t versions = release.value()->versions;
+      if (Status st = committer_->Open(); !st.ok()) return st;
+      if (Status st = committer_->AddRelease(part, p, std::move(*release.value())); !st.ok()) return st;
+      p.embargo.Apply({story, std::nullopt});
+      const int64_t late_ms = due > 0 ? std::max<int64_t>(0, now - due) : 0;
+      probe_.EmbargoReleased(late_ms, options_.embargo_late_tolerance_ms);
+      Logger("ingest")->info("embargo released partition={} story={} versions={} due_ms={} late_ms={}", part,
+                             story, versions, due, late_ms);
+    }
+  }
+  size_t held = 0;
+  for (const auto& [part, p] : partitions_) held += p.embargo.size();
+  probe_.EmbargoHeld(held, NextEmbargoDue());
+  return OkStatus();
+}
+
 Status Worker::CommitBatch() {
   Status st = committer_->Commit();
   if (!st.ok() && fatal_.ok()) AbortBatch(st.error().reason);
@@ -439,6 +483,10 @@ void Worker::AbortBatch(const std::string& why) {
   for (auto& [part, p] : partitions_) {
     ProgressGate::ForgetSent(p);  // the markers of an aborted batch may be gone
     if (p.in_batch()) Rewind(part, p);
+    // Releases of the aborted batch were undone in the store: held again.
+    if (p.ready()) {
+      if (Status st = p.embargo.Load(*p.store); !st.ok()) fatal_.Set(st.error());
+    }
   }
   UpdateGauges();
 }

@@ -76,6 +76,10 @@ class Worker {
   Status ReleaseHeld();
   // Raises idle partitions' clocks and opens a batch when a progress marker is due.
   void AdvanceProgress();
+  // Adds every held story that is due to the open batch (embargo.h), and updates the gauges.
+  Status ReleaseEmbargoes();
+  // The earliest due time of a held story on this worker (INT64_MAX: none).
+  [[nodiscard]] int64_t NextEmbargoDue() const;
 
   // Commits the open batch; on a failure that is not fatal, aborts it.
   Status CommitBatch();
@@ -132,6 +136,7 @@ class Worker {
   int64_t last_index_drain_ms_ = 0;
   int64_t last_release_ms_ = 0;
   int64_t last_progress_ms_ = 0;
+  int64_t last_embargo_gauges_ms_ = 0;
 };
 
 }  // namespace copydesk::ingest

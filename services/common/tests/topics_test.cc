@@ -29,12 +29,13 @@ TEST(TopicPlan, EveryTopicWithItsSettings) {
   o.replication_factor = 1;
   o.max_value_bytes = 10 << 20;
   auto plan = Plan(names, o);
-  ASSERT_EQ(plan.size(), 7u);
+  ASSERT_EQ(plan.size(), 8u);
   std::vector<std::string> got;
   for (const auto& s : plan) got.push_back(s.name);
-  EXPECT_EQ(got, (std::vector<std::string>{"news.raw.v1", "news.articles.v1", "news.article-events.v1",
-                                           "news.ingest-outcomes.v1", "news.raw.dlq.v1",
-                                           "news.dedup-changelog.v1", "news.dedup-index.v1"}));
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"news.raw.v1", "news.articles.v1", "news.article-events.v1",
+                                      "news.ingest-outcomes.v1", "news.raw.dlq.v1", "news.dedup-changelog.v1",
+                                      "news.dedup-index.v1", "news.articles-held.v1"}));
   for (const auto& s : plan) {
     EXPECT_EQ(s.partitions, 6) << s.name;
     EXPECT_EQ(s.replication_factor, 1) << s.name;
@@ -52,6 +53,10 @@ TEST(TopicPlan, EveryTopicWithItsSettings) {
   EXPECT_GE(Find(plan, Role::kArticles).min_max_message_bytes, 2 * v);
   EXPECT_GE(Find(plan, Role::kEvents).min_max_message_bytes, 2 * v);
   EXPECT_EQ(Find(plan, Role::kEvents).create_configs.at("retention.ms"), "-1");
+  // Held embargoed stories: compacted by story, and the changelog holds them until release too.
+  EXPECT_EQ(Find(plan, Role::kHeld).cleanup_policy, "compact");
+  EXPECT_GE(Find(plan, Role::kHeld).min_max_message_bytes, 2 * v);
+  EXPECT_GE(Find(plan, Role::kChangelog).min_max_message_bytes, 2 * v);
 }
 
 TEST(TopicPlan, NamesFromConfigAndOptionalNinjs) {
@@ -59,13 +64,13 @@ TEST(TopicPlan, NamesFromConfigAndOptionalNinjs) {
   names.raw = "acme.raw";
   names.ninjs_enabled = true;
   auto plan = Plan(names, {});
-  ASSERT_EQ(plan.size(), 8u);
+  ASSERT_EQ(plan.size(), 9u);
   EXPECT_EQ(plan.front().name, "acme.raw");
   EXPECT_EQ(plan.back().name, "news.articles-ninjs.v1");
   EXPECT_EQ(plan.back().cleanup_policy, "compact");
-  EXPECT_EQ(Select(plan, LookupRoles()).size(), 1u);
-  EXPECT_EQ(Select(plan, IngestRoles(true, false)).size(), 7u);
-  EXPECT_EQ(Select(plan, IngestRoles(false, false)).size(), 6u);
+  EXPECT_EQ(Select(plan, LookupRoles()).size(), 2u);
+  EXPECT_EQ(Select(plan, IngestRoles(true, false)).size(), 8u);
+  EXPECT_EQ(Select(plan, IngestRoles(false, false)).size(), 7u);
 }
 
 TEST(TopicCompare, AsPlannedIsClean) {

@@ -235,6 +235,83 @@ TEST_F(CommitterTest, AtLeastOnceDeliveryFailureIsReportedAndTheAbortSendsEveryt
   EXPECT_TRUE(sink_.To(kArticles).empty());
 }
 
+// A held story (one held version, staged and persisted as a decision would) and its release.
+embargo::Release HeldAndDue(Partition& p, const std::string& story) {
+  dedup::MutationBatch hold;
+  hold.Put(embargo::HeldKey(story, 1), "held event");
+  EXPECT_TRUE(p.store->Apply(hold).ok());
+  EXPECT_TRUE(p.store->Persist().ok());
+  embargo::Release rel;
+  rel.story_id = story;
+  rel.changes.Delete(embargo::HeldKey(story, 1));
+  rel.undo.Put(embargo::HeldKey(story, 1), "held event");
+  Record out;
+  out.topic = kArticles;
+  out.key = story;
+  out.value = "released article";
+  rel.records.push_back(out);
+  return rel;
+}
+
+TEST_F(CommitterTest, TransactionalReleaseCommitsWithTheStateThatMarksIt) {
+  MakePartition(false);
+  Partition& p = partitions_[0];
+  auto c = MakeTransactionalCommitter(Context(), txn_);
+  ASSERT_TRUE(c->Open().ok());
+  ASSERT_TRUE(c->AddRelease(0, p, HeldAndDue(p, "st_a")).ok());
+  EXPECT_TRUE(sink_.To(kArticles).empty()) << "published with the commit";
+  EXPECT_TRUE(p.state_only) << "a release has no input offset";
+  ASSERT_TRUE(c->Commit().ok());
+  EXPECT_EQ(txn_.calls, (std::vector<std::string>{"begin", "send_offsets", "commit"}));
+  EXPECT_TRUE(txn_.offsets[0].empty()) << "no input offset moves";
+  const auto changelog = sink_.To(kChangelog);
+  ASSERT_EQ(changelog.size(), 1u);
+  EXPECT_EQ(*changelog[0].key, embargo::HeldKey("st_a", 1));
+  EXPECT_FALSE(changelog[0].value.has_value()) << "the held version is deleted";
+  EXPECT_LT(Position("send " + std::string(kChangelog)), Position("send " + std::string(kArticles)));
+  EXPECT_EQ(sink_.To(kArticles).size(), 1u);
+  EXPECT_EQ(Persisted(embargo::HeldKey("st_a", 1)), "<none>");
+  EXPECT_EQ(p.committed_next, 10) << "the committed offset stays";
+}
+
+TEST_F(CommitterTest, TransactionalAbortPutsTheReleasedStoryBack) {
+  MakePartition(false);
+  Partition& p = partitions_[0];
+  auto c = MakeTransactionalCommitter(Context(), txn_);
+  ASSERT_TRUE(c->Open().ok());
+  ASSERT_TRUE(c->AddRelease(0, p, HeldAndDue(p, "st_a")).ok());
+  txn_.FailNext("commit", Transactions::ErrorKind::kAbortable);
+  ASSERT_FALSE(c->Commit().ok());
+  c->Abort();
+  auto held = p.store->Get(embargo::HeldKey("st_a", 1));
+  ASSERT_TRUE(held.ok());
+  ASSERT_TRUE(held.value().has_value()) << "held again: the next release publishes it";
+  EXPECT_EQ(*held.value(), "held event");
+}
+
+TEST_F(CommitterTest, AtLeastOnceReleaseIsAcknowledgedBeforeItsStateChangeIsSent) {
+  MakePartition(true);
+  Partition& p = partitions_[0];
+  auto c = MakeAtLeastOnceCommitter(Context());
+  ASSERT_TRUE(c->Open().ok());
+  ASSERT_TRUE(Decide(*c, 10).ok());  // its outputs wait for the acknowledgement of its state
+  ASSERT_TRUE(c->AddRelease(0, p, HeldAndDue(p, "st_a")).ok());
+  const auto articles = sink_.To(kArticles);
+  ASSERT_EQ(articles.size(), 2u);
+  EXPECT_EQ(*articles[0].key, "story-10") << "what was decided before goes out first";
+  EXPECT_EQ(*articles[1].key, "st_a");
+  const int64_t released = sink_.FirstTo(kArticles) + 1;
+  ASSERT_TRUE(c->Commit().ok());
+  // The deletion reaches the changelog only after the release was acknowledged (a flush after it).
+  int64_t deletion = -1;
+  for (size_t i = 0; i < sink_.sent.size(); ++i) {
+    if (sink_.sent[i].topic == kChangelog && *sink_.sent[i].key == embargo::HeldKey("st_a", 1)) deletion = i;
+  }
+  ASSERT_GT(deletion, released);
+  EXPECT_FALSE(sink_.sent[static_cast<size_t>(deletion)].value.has_value());
+  EXPECT_EQ(Persisted(embargo::HeldKey("st_a", 1)), "<none>");
+}
+
 TEST_F(CommitterTest, AtLeastOnceRestoredCopiesGoWithTheNextCommit) {
   MakePartition(true);
   auto c = MakeAtLeastOnceCommitter(Context());
