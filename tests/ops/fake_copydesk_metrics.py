@@ -16,6 +16,7 @@ import time
 
 START = time.time()
 BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+EMBARGO_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]
 FORMATS = {"html": 6.0, "text": 3.0, "ninjs": 2.0, "nitf": 1.0}
 DECISIONS = {"new": 5.0, "update": 2.0, "redelivery": 1.0, "stale": 0.1, "duplicate": 0.5, "syndicated": 0.4, "cancel": 0.05}
 PROVIDERS = ["apnews", "reuters", "bbc"]
@@ -36,14 +37,14 @@ def gauge(lines, name, help_, samples):
         lines.append(f"{name}{labels} {v:.6f}")
 
 
-def histogram(lines, name, help_, series, elapsed):
+def histogram(lines, name, help_, series, elapsed, buckets=BUCKETS):
     """series: list of (label-string-without-braces, events/s, typical seconds)."""
     lines.append(f"# HELP {name} {help_}")
     lines.append(f"# TYPE {name} histogram")
     for lbl, rate, typical in series:
         n = rate * elapsed
         sep = "," if lbl else ""
-        for le in BUCKETS:
+        for le in buckets:
             frac = 1.0 - math.exp(-le / typical)
             lines.append(f'{name}_bucket{{{lbl}{sep}le="{le}"}} {n * frac:.6f}')
         lines.append(f'{name}_bucket{{{lbl}{sep}le="+Inf"}} {n:.6f}')
@@ -81,6 +82,13 @@ def render():
     counter(L, "copydesk_ingest_input_lost_total", "fake", [("", 0.0)])
     gauge(L, "copydesk_ingest_waiting_partitions", "fake", [("", 0)])
     counter(L, "copydesk_ingest_decided_without_progress_total", "fake", [("", 0.0)])
+    # Two stories held, the earliest due in 2 minutes; releases mostly on time.
+    gauge(L, "copydesk_ingest_embargo_held", "fake", [("", 2)])
+    gauge(L, "copydesk_ingest_embargo_next_release_timestamp_seconds", "fake", [("", time.time() + 120)])
+    counter(L, "copydesk_ingest_embargo_releases_total", "fake", [("", 0.2 * t)])
+    counter(L, "copydesk_ingest_embargo_late_releases_total", "fake", [("", 0.0)])
+    histogram(L, "copydesk_ingest_embargo_release_lateness_seconds", "fake", [("", 0.2, 0.01)], t, EMBARGO_BUCKETS)
+    counter(L, "copydesk_ingest_embargo_dropped_total", "fake", [("", 0.0)])
     counter(L, "grpc_server_started_total", "fake",
             [(f'{{grpc_service="copydesk.v1.Lookup",grpc_method="{m}",grpc_type="unary"}}', r * t) for m, r in METHODS.items()])
     counter(L, "grpc_server_handled_total", "fake",
