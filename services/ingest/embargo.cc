@@ -111,7 +111,10 @@ Result<HoldResult> Hold(const dedup::StateStore& store, const v1::ArticleEvent& 
   if (d.replayed) {
     // The first run staged what there was to stage. Withheld while the version is still held (its
     // release publishes it) or its embargo is still ahead (it was released with a later version,
-    // or dropped); otherwise published again, as any replay is.
+    // or dropped); otherwise published again, as any replay is. One exception: versions before
+    // it are held again because an aborted batch undid their release, after which the first run
+    // published this one directly. It is held behind them (below), so that the release keeps
+    // the versions in order.
     for (const auto& v : *held) {
       if (v.event.version() == d.version) {
         out.withheld = true;
@@ -119,11 +122,14 @@ Result<HoldResult> Hold(const dedup::StateStore& store, const v1::ArticleEvent& 
         return out;
       }
     }
-    if (future) {
-      out.withheld = true;
-      out.outcome = HoldUntil(embargo_ms);
+    const bool behind_held = !held->empty() && held->back().event.version() < d.version;
+    if (!behind_held) {
+      if (future) {
+        out.withheld = true;
+        out.outcome = HoldUntil(embargo_ms);
+      }
+      return out;
     }
-    return out;
   }
 
   const bool published_before = held->empty() ? d.version > 1 : held->front().event.version() > 1;

@@ -69,8 +69,9 @@ struct HoldResult {
 // held: its article's embargo lies in the future (on `hc.now_ms`), or its story is held already
 // (a later version replaces it as the latest: all are released together, in order). A cancel of
 // a held story drops the held versions; it is itself published only when the story has versions
-// published before the hold. A replayed decision never stages anything: it is withheld when its
-// version is still held or its embargo is still in the future. State changes go to `batch`.
+// published before the hold. A replayed decision stages nothing unless versions before it are
+// held (an aborted batch undid their release): it is withheld when its version is still held or
+// its embargo is still in the future. State changes go to `batch`.
 Result<HoldResult> Hold(const dedup::StateStore& store, const v1::ArticleEvent& ev, const dedup::Decision& d,
                         const HoldContext& hc, const std::string& held_topic, const OutputContext& ctx,
                         dedup::MutationBatch* batch);

@@ -93,6 +93,11 @@ BENCHES = {
                      "every version pair reproduced; cost reported",
                      [PY, "tests/bench/lineage_eval.py", "--copydesk", BIN, "--runs", "5"],
                      [PY, "tests/bench/lineage_eval.py", "--copydesk", BIN, "--runs", "1"]),
+    "embargo": Bench("embargo release lateness with real processes: items 5-30 s ahead held and released "
+                     "once, one across a SIGKILL of its owner",
+                     "release within 1 s of its time; exactly once",
+                     [PY, "tests/e2e/embargo_e2e.py", BIN, ".", "--runs", "3"],
+                     [PY, "tests/e2e/embargo_e2e.py", BIN, ".", "--runs", "1"]),
     "dedup-speed": Bench("dedup replay speed, single-threaded",
                          ">= 20,000 records/s",
                          [PY, "tests/bench/dedup_eval.py", "speed", "--copydesk", BIN]),

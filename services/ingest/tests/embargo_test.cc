@@ -249,6 +249,28 @@ TEST_F(EmbargoTest, AReprocessedInputStaysHeldAndStagesNothing) {
   EXPECT_EQ(HeldKeys(), 0u);
 }
 
+TEST_F(EmbargoTest, AReplayBehindAnUndoneReleaseIsHeldBehindItsVersions) {
+  const int64_t due = kNow + 10'000;
+  auto v1 = Run(Item(1, 1, due, "Rates stay."));
+  const std::string story = v1.outcome.story_id();
+  auto rel = ReleaseAt(story, due);
+  ASSERT_TRUE(rel);
+  const Record v2_in = Item(2, 2, 0, "Rates stay. More.");
+  auto v2 = Run(v2_in, due + 10);
+  EXPECT_EQ(To(v2.records, options_.events_topic).size(), 1u) << "after the release: published directly";
+  // The batch aborts: the release is undone, and the input is processed again (its memo replays).
+  ASSERT_TRUE(store_.Apply(rel->undo).ok());
+  ASSERT_TRUE(index_.Load(store_).ok());
+  auto again = Run(v2_in, due + 200);
+  EXPECT_TRUE(To(again.records, options_.events_topic).empty()) << "held behind v1";
+  auto rel2 = ReleaseAt(story, due + 300);
+  ASSERT_TRUE(rel2);
+  const auto events = To(rel2->records, options_.events_topic);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(EventOf(*events[0]).version(), 1u);
+  EXPECT_EQ(EventOf(*events[1]).version(), 2u);
+}
+
 TEST_F(EmbargoTest, TheIndexLoadsFromTheState) {
   auto a = Run(Item(1, 1, kNow + 30'000, "Rates stay."));
   auto b = Run(Item(2, 2, kNow + 50'000, "Rates stay, for now."));
