@@ -63,9 +63,9 @@ Status FromErr(rd_kafka_resp_err_t err, const std::string& what) {
 }  // namespace
 
 std::vector<TopicSpec> DefaultTopics() {
-  return {{"news.raw.v1", 0},        {"news.articles.v1", 0},        {"news.article-events.v1", 0},
-          {"news.raw.dlq.v1", 0},    {"news.ingest-outcomes.v1", 0}, {"news.dedup-changelog.v1", 0},
-          {"news.dedup-index.v1", 0},    {"news.articles-held.v1", 0}};
+  return {{"news.raw.v1", 0},         {"news.articles.v1", 0},        {"news.article-events.v1", 0},
+          {"news.raw.dlq.v1", 0},     {"news.ingest-outcomes.v1", 0}, {"news.dedup-changelog.v1", 0},
+          {"news.dedup-index.v1", 0}, {"news.articles-held.v1", 0}};
 }
 
 Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::Start(const BrokerOptions& options) {

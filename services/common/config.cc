@@ -259,8 +259,9 @@ void TopicsConfig::Describe(ConfigSchema& schema) {
   schema.String("topics.index", &index,
                 "shared near-duplicate index (compacted): every worker reads all of it, so copies "
                 "on different partitions are matched");
-  schema.String("topics.held", &held,
-                "embargoed stories while held, for readers entitled to them (compacted; tombstone on release)");
+  schema.String(
+      "topics.held", &held,
+      "embargoed stories while held, for readers entitled to them (compacted; tombstone on release)");
   schema.String("topics.ninjs", &ninjs, "ninjs JSON rendering of the latest Article per story (compacted)");
   schema.Bool("topics.ninjs_enabled", &ninjs_enabled, "publish the ninjs topic too (off by default)");
 }

@@ -282,7 +282,7 @@ Result<InputRun::Decided> InputRun::DecideArticle(v1::Article& a, const dedup::E
   auto decided = deduper_.Decide(a, ctx, &batch);
   if (!decided.ok()) return decided.error();
   result_.times.decide += Since(t0);
-  Decided out{std::move(decided.value()), std::nullopt};
+  Decided out{std::move(decided.value()), std::nullopt, std::nullopt};
   const dedup::Decision& d = out.decision;
   std::vector<Record> records;
   std::optional<embargo::HoldResult> held;
