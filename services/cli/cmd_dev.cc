@@ -239,6 +239,7 @@ int RunDev(const DevFlags& f) {
   lookup::LookupOptions lo;
   lo.brokers = bootstrap;
   lo.data_dir = f.data_dir + "/lookup";
+  lo.held_topic = TopicsConfig{}.held;  // the embedded broker has every copydesk topic
   lo.server.address = f.grpc;
   auto lookup = lookup::LookupService::Start(lo, server->registry());
   if (!lookup.ok()) {

@@ -129,6 +129,8 @@ int Fetch(const GetFlags& f, v1::Lookup::Stub& stub, grpc::ClientContext& ctx, b
     if (status.ok()) {
       *out = Print(f.full ? static_cast<const google::protobuf::Message&>(resp) : resp.article(),
                    resp.article(), ninjs);
+      // Only a token with the embargoed scope ever gets one; say so where a person reads it.
+      if (resp.held()) std::cerr << "copydesk get: held: embargoed version, not released yet\n";
     }
   }
   if (!status.ok()) {
@@ -205,6 +207,8 @@ void RegisterGet(CLI::App& app) {
       "--format ninjs) from a running `copydesk lookup`.\n"
       "STORY_ID reads the latest version (or --version N / --as-of TIME); an argument starting with\n"
       "http is looked up by URL; --diff V1 V2 prints what changed between two versions.\n"
+      "With a token of the embargoed scope, a held (embargoed) story reads as its held version\n"
+      "(stderr says so; --full shows \"held\": true).\n"
       "Exit 0 found, 1 not found, 2 usage, 3 other gRPC errors.");
   cmd->add_option("id", f->id, "story id, or a URL of the story")->required();
   cmd->add_option("--version", f->version, "version number (default: latest)");

@@ -29,7 +29,7 @@ struct LookupConfig {
   std::string grpc_address = "127.0.0.1:50051";
   std::string metrics_address = "127.0.0.1:9464";
   std::string data_dir = "./copydesk-data/lookup";
-  std::string tls_cert, tls_key, tls_client_ca, token_file, tokens;
+  std::string tls_cert, tls_key, tls_client_ca, token_file, tokens, embargoed_token_file, embargoed_tokens;
   bool require_client_cert = false;
   bool check_topics = true;
   int64_t max_wait_ms = 30000;
@@ -56,6 +56,11 @@ struct LookupConfig {
         .String("lookup.token_file", &token_file, "file of accepted bearer tokens, one per line")
         .String("lookup.tokens", &tokens,
                 "accepted bearer tokens, comma-separated (env COPYDESK_LOOKUP_TOKENS)")
+        .String("lookup.embargoed_token_file", &embargoed_token_file,
+                "file of bearer tokens with the embargoed scope (held stories visible), one per line")
+        .String("lookup.embargoed_tokens", &embargoed_tokens,
+                "bearer tokens with the embargoed scope, comma-separated (env "
+                "COPYDESK_LOOKUP_EMBARGOED_TOKENS); also accepted tokens: set alone, every caller needs one")
         .Int("lookup.max_wait_ms", &max_wait_ms, "longest min_watermark wait when a call has no deadline", 0,
              3600000)
         .Int("lookup.block_cache_mib", &block_cache_mib, "RocksDB block cache of the view, MiB", 8, 65536)
@@ -86,6 +91,7 @@ int BuildOptions(const LookupConfig& c, lookup::LookupOptions& o) {
   o.brokers = c.kafka.brokers;
   o.kafka = c.kafka.properties;
   o.topic = c.topics.events;
+  o.held_topic = c.topics.held;
   o.data_dir = c.data_dir;
   o.block_cache_bytes = static_cast<size_t>(c.block_cache_mib) << 20;
   o.hot_cache_bytes = static_cast<size_t>(c.hot_cache_mib) << 20;
@@ -110,6 +116,15 @@ int BuildOptions(const LookupConfig& c, lookup::LookupOptions& o) {
     }
     for (auto& tok : *t) o.server.security.tokens.push_back(std::move(tok));
   }
+  o.server.security.embargoed_tokens = lookup::ParseTokens(c.embargoed_tokens);
+  if (!c.embargoed_token_file.empty()) {
+    auto t = lookup::LoadTokenFile(c.embargoed_token_file);
+    if (!t.ok()) {
+      PrintError("lookup", t.error().reason);
+      return 2;
+    }
+    for (auto& tok : *t) o.server.security.embargoed_tokens.push_back(std::move(tok));
+  }
   return 0;
 }
 
@@ -128,15 +143,17 @@ int Serve(const LookupConfig& c, const lookup::LookupOptions& o) {
     PrintError("lookup", svc.error().reason);
     return 1;
   }
-  // /readyz: ready once the view has caught up with the events topic (as the gRPC health).
+  // /readyz: ready once the view has caught up with the events topic and the held view with the
+  // held topic (as the gRPC health).
   server->health().AddReadinessCheck("lookup view", [service = svc->get()]() -> std::optional<std::string> {
-    if (service->sync().caught_up()) return std::nullopt;
-    return "the view is catching up with the events topic";
+    if (service->ready()) return std::nullopt;
+    if (!service->sync().caught_up()) return "the view is catching up with the events topic";
+    return "the held view is reading the held topic";
   });
   const std::string host = c.grpc_address.substr(0, c.grpc_address.rfind(':'));
   PrintStatus("lookup", "lookup: grpc " + host + ":" + std::to_string((*svc)->grpc_port()) +
                             ", metrics http://" + server->address() + "/metrics, brokers " + o.brokers +
-                            ", topic " + o.topic + ", data " + o.data_dir);
+                            ", topic " + o.topic + ", held topic " + o.held_topic + ", data " + o.data_dir);
   while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   Logger("lookup")->info("stopping on signal");
   (*svc)->Stop();
@@ -181,7 +198,9 @@ void RegisterLookup(CLI::App& app) {
       "offsets. Health (\"\" and copydesk.v1.Lookup) is NOT_SERVING until the view has caught up with\n"
       "the topic's high watermarks seen at start; \"liveness\" is SERVING while the process serves.\n"
       "Security: --tls-cert/--tls-key (plaintext then refused), --mtls with --tls-client-ca,\n"
-      "bearer tokens from --token-file or COPYDESK_LOOKUP_TOKENS. Exits 0 on SIGTERM/SIGINT.");
+      "bearer tokens from --token-file or COPYDESK_LOOKUP_TOKENS; tokens with the embargoed scope\n"
+      "(held embargoed stories from topics.held visible) from --embargoed-token-file or\n"
+      "COPYDESK_LOOKUP_EMBARGOED_TOKENS. Exits 0 on SIGTERM/SIGINT.");
   AddConfigFlags(cmd, f->config);
   AddKeyFlag(cmd, f->config, "--brokers", "kafka.brokers",
              "Kafka bootstrap servers HOST:PORT (env COPYDESK_BROKERS; default: the local copydesk broker)");
@@ -196,6 +215,8 @@ void RegisterLookup(CLI::App& app) {
   AddKeyFlag(cmd, f->config, "--tls-client-ca", "lookup.tls_client_ca",
              "CA for client certificates (PEM file)");
   AddKeyFlag(cmd, f->config, "--token-file", "lookup.token_file", "bearer tokens, one per line");
+  AddKeyFlag(cmd, f->config, "--embargoed-token-file", "lookup.embargoed_token_file",
+             "bearer tokens with the embargoed scope (held stories visible), one per line");
   cmd->add_flag("--mtls", f->mtls, "require a client certificate signed by --tls-client-ca (mutual TLS)");
   cmd->callback([f] { SetExitCode(RunLookup(*f)); });
 }

@@ -85,8 +85,16 @@ Result<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const Sec
   return grpc::SslServerCredentials(ssl);
 }
 
-TokenCheck::TokenCheck(const std::vector<std::string>& tokens) {
-  for (const auto& t : tokens) digests_.push_back(Sha256(t));
+TokenCheck::TokenCheck(const std::vector<std::string>& tokens,
+                       const std::vector<std::string>& embargoed_tokens) {
+  for (const auto& t : tokens) {
+    digests_.push_back(Sha256(t));
+    embargoed_.push_back(0);
+  }
+  for (const auto& t : embargoed_tokens) {
+    digests_.push_back(Sha256(t));
+    embargoed_.push_back(1);
+  }
 }
 
 TokenCheck::Digest TokenCheck::Sha256(std::string_view s) {
@@ -95,8 +103,10 @@ TokenCheck::Digest TokenCheck::Sha256(std::string_view s) {
   return d;
 }
 
-grpc::Status TokenCheck::Check(const grpc::CallbackServerContext* ctx, LookupMetrics& metrics) const {
-  if (digests_.empty()) return grpc::Status::OK;
+grpc::Status TokenCheck::Check(const grpc::CallbackServerContext* ctx, LookupMetrics& metrics,
+                               Caller* caller) const {
+  if (caller != nullptr) *caller = Caller{};
+  if (digests_.empty()) return grpc::Status::OK;  // no authentication: no scope either
   const auto& md = ctx->client_metadata();
   auto it = md.find("authorization");
   if (it == md.end()) {
@@ -115,12 +125,21 @@ grpc::Status TokenCheck::Check(const grpc::CallbackServerContext* ctx, LookupMet
     return {grpc::StatusCode::UNAUTHENTICATED, "authorization metadata is not a bearer token"};
   }
   const Digest given = Sha256(v.substr(kScheme.size()));
-  int match = 0;
-  for (const auto& d : digests_) match |= CRYPTO_memcmp(given.data(), d.data(), d.size()) == 0 ? 1 : 0;
+  // Every digest is compared, and the scope is accumulated with masks rather than branches, so
+  // the time does not depend on which token matched or on its scope.
+  unsigned match = 0;
+  unsigned embargoed = 0;
+  for (size_t i = 0; i < digests_.size(); ++i) {
+    const unsigned eq =
+        static_cast<unsigned>(CRYPTO_memcmp(given.data(), digests_[i].data(), given.size()) == 0);
+    match |= eq;
+    embargoed |= eq & embargoed_[i];
+  }
   if (!match) {
     metrics.auth_rejected.Get("wrong_token").Increment();
     return {grpc::StatusCode::UNAUTHENTICATED, "invalid bearer token"};
   }
+  if (caller != nullptr) caller->embargoed = embargoed != 0;
   return grpc::Status::OK;
 }
 

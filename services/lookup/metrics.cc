@@ -64,7 +64,8 @@ LookupMetrics::LookupMetrics(prometheus::Registry& registry)
                      .Register(registry)),
       auth_family(prometheus::BuildCounter()
                       .Name("copydesk_lookup_auth_rejected_total")
-                      .Help("Lookup calls rejected by bearer-token authentication, by reason.")
+                      .Help("Lookup calls rejected by bearer-token authentication (missing_token, "
+                            "wrong_token) or for a missing scope (missing_scope), by reason.")
                       .Register(registry)),
       active_family(prometheus::BuildGauge()
                         .Name("copydesk_lookup_active_calls")
@@ -92,6 +93,12 @@ LookupMetrics::LookupMetrics(prometheus::Registry& registry)
                           .Help("Bytes the view's RocksDB directory takes on disk.")
                           .Register(registry)
                           .Add({})),
+      held_stories(
+          prometheus::BuildGauge()
+              .Name("copydesk_lookup_held_stories")
+              .Help("Stories in the held view: embargoed stories the ingest workers hold (topics.held).")
+              .Register(registry)
+              .Add({})),
       events_applied(applied_family.Add({})),
       events_duplicate(skipped_family.Add({{"reason", "duplicate"}})),
       events_invalid(skipped_family.Add({{"reason", "invalid"}})),

@@ -55,6 +55,8 @@ struct LookupMetrics {
   prometheus::Gauge& view_stories;
   prometheus::Gauge& view_versions;
   prometheus::Gauge& view_disk_bytes;
+  // Stories in the held view (embargoed stories held by the ingest workers).
+  prometheus::Gauge& held_stories;
   prometheus::Counter& events_applied;
   prometheus::Counter& events_duplicate;
   prometheus::Counter& events_invalid;
@@ -63,7 +65,8 @@ struct LookupMetrics {
   metrics::Labelled<prometheus::Counter> rebuilds;
   // Records on the topic not yet applied, per partition.
   metrics::Labelled<prometheus::Gauge> watermark_lag;
-  // Rejected calls by reason (missing_token, wrong_token).
+  // Rejected calls by reason (missing_token, wrong_token: UNAUTHENTICATED; missing_scope:
+  // PERMISSION_DENIED, a held listing without the embargoed scope).
   metrics::Labelled<prometheus::Counter> auth_rejected;
   // 1 while the gRPC health service says SERVING (the view caught up), else 0.
   prometheus::Gauge& serving;

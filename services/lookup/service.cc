@@ -4,6 +4,8 @@
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 
+#include <type_traits>
+
 #include "common/log.h"
 #include "lookup/service_impl.h"
 
@@ -59,14 +61,44 @@ grpc::Status GetArticleFrom(const Reader& r, const v1::GetArticleRequest& req, v
   return grpc::Status::OK;
 }
 
+// For a caller with the embargoed scope: the held article of a held story whose held version the
+// public view does not have yet (the release not applied yet), when `version` is 0 (latest) or
+// that held version; nullopt: the public view answers.
+std::optional<v1::Article> HeldArticleFor(const HeldView& held, const Reader& r, const std::string& story_id,
+                                          uint32_t version) {
+  if (story_id.empty()) return std::nullopt;
+  auto h = held.Get(story_id);
+  if (!h) return std::nullopt;
+  const uint32_t hv = HeldVersion(*h);
+  if (version != 0 && version != hv) return std::nullopt;
+  auto rec = r.Story(story_id);
+  if (rec && hv != 0 && rec->latest() >= hv) return std::nullopt;  // released meanwhile: public
+  return HeldArticle(*h, story_id);
+}
+
+// GetArticle from the held view (see HeldArticleFor); false when the public view answers.
+bool HeldGetArticle(const HeldView& held, const Reader& r, const v1::GetArticleRequest& req,
+                    v1::GetArticleResponse* resp) {
+  if (req.has_as_of()) return false;  // point-in-time reads are of published versions only
+  auto art = HeldArticleFor(held, r, req.story_id(), req.version());
+  if (!art) return false;
+  *resp->mutable_article() = std::move(*art);
+  resp->set_canceled(false);
+  resp->set_held(true);
+  FillWatermark(r.watermark(), resp->mutable_watermark());
+  return true;
+}
+
 }  // namespace
 
-LookupImpl::LookupImpl(ServerOptions options, ViewStore& store, LookupMetrics& metrics, const ViewSync* sync)
+LookupImpl::LookupImpl(ServerOptions options, ViewStore& store, LookupMetrics& metrics, const ViewSync* sync,
+                       const HeldView* held)
     : options_(std::move(options)),
       store_(store),
       metrics_(metrics),
       sync_(sync),
-      tokens_(options_.security.tokens) {
+      held_(held),
+      tokens_(options_.security.tokens, options_.security.embargoed_tokens) {
   waits_ = std::make_unique<ViewWaits>(store_, options_.wait_threads, [this] { return Tick(); });
 }
 
@@ -90,14 +122,20 @@ grpc::ServerUnaryReactor* LookupImpl::GetArticle(grpc::CallbackServerContext* ct
     finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "cannot parse GetArticleRequest"));
     return reactor;
   }
-  grpc::Status auth = tokens_.Check(ctx, metrics_);
+  Caller caller;
+  grpc::Status auth = tokens_.Check(ctx, metrics_, &caller);
   if (!auth.ok()) {
     finish(auth);
     return reactor;
   }
+  // A caller with the embargoed scope asking for a held story takes the general path (the hot
+  // cache holds public articles only).
+  const HeldView* held = caller.embargoed ? held_ : nullptr;
+  const bool maybe_held =
+      held != nullptr && !req.story_id().empty() && !req.has_as_of() && held->Get(req.story_id()) != nullptr;
   Offsets min;
   if (req.has_read() && req.read().has_min_watermark()) min = FromProto(req.read().min_watermark());
-  if (!req.story_id().empty() && req.version() == 0 && !req.has_as_of() &&
+  if (!maybe_held && !req.story_id().empty() && req.version() == 0 && !req.has_as_of() &&
       (min.empty() ? Ready() : store_.Reached(min))) {
     // Fast path. The watermark is taken first: the article is at least as new as it.
     const grpc::Slice watermark = store_.WatermarkField();
@@ -111,12 +149,18 @@ grpc::ServerUnaryReactor* LookupImpl::GetArticle(grpc::CallbackServerContext* ct
     finish(grpc::Status::OK);
     return reactor;
   }
-  // A version, once it exists, never changes: found while catching up, it is served.
-  const WhileBehind policy = req.version() != 0 ? WhileBehind::kFoundOnly : WhileBehind::kUnavailable;
+  // A version, once it exists, never changes: found while catching up, it is served. A held
+  // version may be released or dropped by a record the held view has not read yet: not served
+  // while catching up.
+  const WhileBehind policy =
+      req.version() != 0 && !maybe_held ? WhileBehind::kFoundOnly : WhileBehind::kUnavailable;
   auto call = std::make_shared<std::pair<v1::GetArticleRequest, v1::GetArticleResponse>>();
   call->first = std::move(req);
-  Serve(std::move(min), policy, ctx, finish, [call, response](const Reader& r) {
-    grpc::Status st = GetArticleFrom(r, call->first, &call->second);
+  Serve(std::move(min), policy, ctx, finish, [call, response, held](const Reader& r) {
+    grpc::Status st = grpc::Status::OK;
+    if (held == nullptr || !HeldGetArticle(*held, r, call->first, &call->second)) {
+      st = GetArticleFrom(r, call->first, &call->second);
+    }
     if (st.ok() && !SerializeResponse(call->second, response))
       return grpc::Status(grpc::StatusCode::INTERNAL, "cannot serialize GetArticleResponse");
     return st;
@@ -147,14 +191,22 @@ grpc::ServerUnaryReactor* LookupImpl::BatchGetArticles(grpc::CallbackServerConte
                                                        v1::BatchGetArticlesResponse* resp) {
   const int max_ids = options_.max_batch_ids;
   return Unary(Method::kBatchGetArticles, ctx, req->has_read() ? &req->read() : nullptr,
-               WhileBehind::kUnavailable, [req, resp, max_ids](const Reader& r) {
+               WhileBehind::kUnavailable, [this, req, resp, max_ids](const Reader& r, const Caller& caller) {
                  if (req->story_ids_size() > max_ids) {
                    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                        "at most " + std::to_string(max_ids) + " story_ids per call");
                  }
+                 const HeldView* held = caller.embargoed ? held_ : nullptr;
                  for (const auto& id : req->story_ids()) {
                    if (id.empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "empty story id");
                    if (resp->articles().count(id)) continue;
+                   if (held != nullptr) {
+                     if (auto h = HeldArticleFor(*held, r, id, 0)) {
+                       (*resp->mutable_articles())[id] = std::move(*h);
+                       resp->add_held(id);
+                       continue;
+                     }
+                   }
                    auto art = r.Article(id, 0, std::nullopt);
                    if (art) {
                      (*resp->mutable_articles())[id] = std::move(art->article);
@@ -188,23 +240,29 @@ grpc::ServerUnaryReactor* LookupImpl::ListVersions(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* LookupImpl::ListArticles(grpc::CallbackServerContext* ctx,
                                                    const v1::ListArticlesRequest* req,
                                                    v1::ListArticlesResponse* resp) {
-  return Unary(Method::kListArticles, ctx, req->has_read() ? &req->read() : nullptr,
-               WhileBehind::kUnavailable, [req, resp](const Reader& r) {
-                 const auto& f = req->filter();
-                 if (f.has_updated_since() && f.has_updated_until() &&
-                     TimeUtil::TimestampToMilliseconds(f.updated_since()) >
-                         TimeUtil::TimestampToMilliseconds(f.updated_until())) {
-                   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                       "updated_since is after updated_until");
-                 }
-                 uint32_t size = req->page_size() == 0 ? 50 : std::min<uint32_t>(req->page_size(), 1000);
-                 auto page = r.List(f, size, req->page_token(), NowMillis());
-                 if (!page.ok()) return ListError(page.error());
-                 for (auto& a : page->articles) *resp->add_articles() = std::move(a);
-                 resp->set_next_page_token(page->next_page_token);
-                 FillWatermark(r.watermark(), resp->mutable_watermark());
-                 return grpc::Status::OK;
-               });
+  return Unary(
+      Method::kListArticles, ctx, req->has_read() ? &req->read() : nullptr, WhileBehind::kUnavailable,
+      [this, req, resp](const Reader& r) {
+        const auto& f = req->filter();
+        if (f.has_updated_since() && f.has_updated_until() &&
+            TimeUtil::TimestampToMilliseconds(f.updated_since()) >
+                TimeUtil::TimestampToMilliseconds(f.updated_until())) {
+          return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "updated_since is after updated_until");
+        }
+        uint32_t size = req->page_size() == 0 ? 50 : std::min<uint32_t>(req->page_size(), 1000);
+        if (req->held() && held_ == nullptr) {
+          return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                              "this lookup keeps no held view (no held topic configured)");
+        }
+        auto page = req->held() ? held_->List(f, size, req->page_token(), NowMillis())
+                                : r.List(f, size, req->page_token(), NowMillis());
+        if (!page.ok()) return ListError(page.error());
+        for (auto& a : page->articles) *resp->add_articles() = std::move(a);
+        resp->set_next_page_token(page->next_page_token);
+        FillWatermark(r.watermark(), resp->mutable_watermark());
+        return grpc::Status::OK;
+      },
+      /*needs_embargoed=*/req->held());
 }
 
 grpc::ServerUnaryReactor* LookupImpl::FindSimilar(grpc::CallbackServerContext* ctx,
@@ -230,7 +288,8 @@ grpc::ServerUnaryReactor* LookupImpl::FindSimilar(grpc::CallbackServerContext* c
 
 template <typename Fn>
 grpc::ServerUnaryReactor* LookupImpl::Unary(Method m, grpc::CallbackServerContext* ctx,
-                                            const v1::ReadOptions* read, WhileBehind policy, Fn fn) {
+                                            const v1::ReadOptions* read, WhileBehind policy, Fn fn,
+                                            bool needs_embargoed) {
   const auto t0 = std::chrono::steady_clock::now();
   metrics_.Started(m);
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
@@ -239,14 +298,29 @@ grpc::ServerUnaryReactor* LookupImpl::Unary(Method m, grpc::CallbackServerContex
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     reactor->Finish(s);
   };
-  grpc::Status auth = tokens_.Check(ctx, metrics_);
+  Caller caller;
+  grpc::Status auth = tokens_.Check(ctx, metrics_, &caller);
   if (!auth.ok()) {
     finish(auth);
     return reactor;
   }
+  if (needs_embargoed && !caller.embargoed) {
+    metrics_.auth_rejected.Get("missing_scope").Increment();
+    finish(
+        grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                     std::string(MethodName(m)) +
+                         " with held needs the embargoed scope: a bearer token from lookup.embargoed_tokens "
+                         "or lookup.embargoed_token_file"));
+    return reactor;
+  }
   Offsets min;
   if (read != nullptr && read->has_min_watermark()) min = FromProto(read->min_watermark());
-  Serve(std::move(min), policy, ctx, std::move(finish), std::move(fn));
+  if constexpr (std::is_invocable_v<Fn&, const Reader&, const Caller&>) {
+    Serve(std::move(min), policy, ctx, std::move(finish),
+          [fn = std::move(fn), caller](const Reader& r) { return fn(r, caller); });
+  } else {
+    Serve(std::move(min), policy, ctx, std::move(finish), std::move(fn));
+  }
   return reactor;
 }
 
@@ -368,7 +442,9 @@ bool LookupImpl::Tick() {
   if (state == 1) {
     Logger("lookup")->info("health SERVING");
   } else {
-    Logger("lookup")->info("health NOT_SERVING until the view has caught up with the events topic");
+    Logger("lookup")->info(
+        "health NOT_SERVING until the view has caught up with the events topic (and the held view with the "
+        "held topic)");
   }
   return state == 0;
 }
@@ -387,7 +463,8 @@ void LookupImpl::WaitIdle() {
 // LookupServer
 
 Result<std::unique_ptr<LookupServer>> LookupServer::Start(const ServerOptions& options, ViewStore& store,
-                                                          LookupMetrics& metrics, const ViewSync* sync) {
+                                                          LookupMetrics& metrics, const ViewSync* sync,
+                                                          const HeldView* held) {
   auto creds = MakeServerCredentials(options.security);
   if (!creds.ok()) return creds.error();
   // Debian's abseil runs absl::Mutex deadlock detection (a lock graph update on every lock gRPC
@@ -396,7 +473,7 @@ Result<std::unique_ptr<LookupServer>> LookupServer::Start(const ServerOptions& o
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   std::unique_ptr<LookupServer> out(new LookupServer());
-  out->impl_ = std::make_unique<LookupImpl>(options, store, metrics, sync);
+  out->impl_ = std::make_unique<LookupImpl>(options, store, metrics, sync, held);
   out->shutdown_grace_ = options.shutdown_grace;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.address, *creds, &out->port_);
@@ -415,12 +492,18 @@ Result<std::unique_ptr<LookupServer>> LookupServer::Start(const ServerOptions& o
   }
   out->impl_->SetHealth(out->server_->GetHealthCheckService());
   const auto& sec = options.security;
+  const bool auth = !sec.tokens.empty() || !sec.embargoed_tokens.empty();
   Logger("lookup")->info(
-      "gRPC serving address={} port={} tls={} mtls={} auth={} max_watch_streams={} max_waiting_calls={} "
-      "max_connection_age_ms={}",
+      "gRPC serving address={} port={} tls={} mtls={} auth={} tokens={} embargoed_tokens={} held_view={} "
+      "max_watch_streams={} max_waiting_calls={} max_connection_age_ms={}",
       options.address, out->port_, !sec.tls_cert_file.empty(), sec.require_client_cert,
-      sec.tokens.empty() ? "none" : "bearer", options.max_watch_streams, options.max_waiting_calls,
-      options.max_connection_age.count());
+      auth ? "bearer" : "none", sec.tokens.size(), sec.embargoed_tokens.size(), held != nullptr,
+      options.max_watch_streams, options.max_waiting_calls, options.max_connection_age.count());
+  if (sec.tokens.empty() && !sec.embargoed_tokens.empty()) {
+    Logger("lookup")->warn(
+        "only embargoed tokens are configured: every caller needs one (calls without a token get "
+        "UNAUTHENTICATED); add lookup.tokens for ordinary readers");
+  }
   return out;
 }
 
@@ -464,10 +547,20 @@ Result<std::unique_ptr<LookupService>> LookupService::Start(const LookupOptions&
   vo.topic = options.topic;
   vo.kafka = options.kafka;
   s->sync_ = std::make_unique<ViewSync>(vo, *s->store_, *s->metrics_);
-  auto server = LookupServer::Start(options.server, *s->store_, *s->metrics_, s->sync_.get());
+  if (!options.held_topic.empty()) {
+    s->held_ = std::make_unique<HeldView>(so.page_token_ttl_ms);
+    HeldSyncOptions ho;
+    ho.brokers = options.brokers;
+    ho.topic = options.held_topic;
+    ho.kafka = options.kafka;
+    s->held_sync_ = std::make_unique<HeldSync>(ho, *s->held_, *s->metrics_);
+    s->held_->SetComplete(false);  // not ready before the feed has read the held topic
+  }
+  auto server = LookupServer::Start(options.server, *s->store_, *s->metrics_, s->sync_.get(), s->held_.get());
   if (!server.ok()) return server.error();
   s->server_ = std::move(*server);
   s->sync_->Start();
+  if (s->held_sync_) s->held_sync_->Start();
   return s;
 }
 
@@ -477,7 +570,9 @@ LookupService::~LookupService() {
 
 void LookupService::Stop() {
   if (server_) server_->Stop();
+  if (held_sync_) held_sync_->RequestStop();  // both feeds wind down at once
   if (sync_) sync_->Stop();
+  if (held_sync_) held_sync_->Stop();
 }
 
 }  // namespace copydesk::lookup

@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "common/result.h"
+#include "lookup/held_sync.h"
+#include "lookup/held_view.h"
 #include "lookup/metrics.h"
 #include "lookup/store.h"
 #include "lookup/view_sync.h"
@@ -32,8 +34,12 @@ struct SecurityOptions {
   // CA bundle (PEM) that client certificates must chain to; set with require_client_cert for mTLS.
   std::string tls_client_ca_file;
   bool require_client_cert = false;
-  // Accepted bearer tokens for copydesk.v1.Lookup. Empty: no authentication.
+  // Accepted bearer tokens for copydesk.v1.Lookup. Both lists empty: no authentication (and no
+  // caller has the embargoed scope).
   std::vector<std::string> tokens;
+  // Accepted bearer tokens that also carry the `embargoed` scope (held stories visible). Set
+  // alone, authentication is on: every caller then needs one of these.
+  std::vector<std::string> embargoed_tokens;
 };
 
 // Reads bearer tokens: one per line, blank lines and '#' comments ignored.
@@ -74,15 +80,17 @@ inline constexpr const char* kLivenessService = "liveness";
 
 class LookupImpl;
 
-// Owns the gRPC server (Lookup + health + reflection) over a ViewStore. The store, metrics and
-// sync must outlive it. With a ViewSync, health is NOT_SERVING and reads that depend on stories
-// the view may not have yet answer UNAVAILABLE until sync->caught_up(); without one the view is
-// taken as complete. Stop() ends every call (watch streams included) within
-// options.shutdown_grace and joins.
+// Owns the gRPC server (Lookup + health + reflection) over a ViewStore. The store, metrics, sync
+// and held view must outlive it. With a ViewSync, health is NOT_SERVING and reads that depend on
+// stories the view may not have yet answer UNAVAILABLE until sync->caught_up(); without one the
+// view is taken as complete. With a HeldView, callers with the `embargoed` scope read held
+// stories from it, and health also waits for held->complete(); without one nothing is held.
+// Stop() ends every call (watch streams included) within options.shutdown_grace and joins.
 class LookupServer {
  public:
   static Result<std::unique_ptr<LookupServer>> Start(const ServerOptions& options, ViewStore& store,
-                                                     LookupMetrics& metrics, const ViewSync* sync = nullptr);
+                                                     LookupMetrics& metrics, const ViewSync* sync = nullptr,
+                                                     const HeldView* held = nullptr);
   LookupServer(const LookupServer&) = delete;
   LookupServer& operator=(const LookupServer&) = delete;
   ~LookupServer();
@@ -102,6 +110,9 @@ class LookupServer {
 struct LookupOptions {
   std::string brokers = "127.0.0.1:9092";
   std::string topic = "news.article-events.v1";
+  // The held topic (topics.held, e.g. news.articles-held.v1) to keep the held view from; empty:
+  // no held view (callers with the embargoed scope then see the public view only).
+  std::string held_topic;
   kafka::Properties kafka;  // extra librdkafka properties, passed through
   std::string data_dir = "./copydesk-data/lookup";
   // Memory: RocksDB block cache and the cache of serialized latest articles (0 = off).
@@ -111,7 +122,8 @@ struct LookupOptions {
 };
 
 // The lookup service: opens the view in data_dir, feeds it from the events topic on its own
-// thread, and serves gRPC. Stop() (or the destructor) stops the server, then the feed.
+// thread (and the held view from the held topic on another, when held_topic is set), and serves
+// gRPC. Stop() (or the destructor) stops the server, then the feeds.
 class LookupService {
  public:
   static Result<std::unique_ptr<LookupService>> Start(const LookupOptions& options,
@@ -123,6 +135,11 @@ class LookupService {
   [[nodiscard]] int grpc_port() const { return server_ ? server_->port() : 0; }
   [[nodiscard]] ViewStore& store() { return *store_; }
   [[nodiscard]] const ViewSync& sync() const { return *sync_; }
+  // The held view, or nullptr without a held topic.
+  [[nodiscard]] const HeldView* held() const { return held_.get(); }
+  // Ready to serve (what health and /readyz report): the view caught up with the events topic
+  // and the held view (if any) with the held topic.
+  [[nodiscard]] bool ready() const { return sync_->caught_up() && (!held_ || held_->complete()); }
   void Stop();
 
  private:
@@ -130,6 +147,8 @@ class LookupService {
   std::unique_ptr<LookupMetrics> metrics_;
   std::unique_ptr<ViewStore> store_;
   std::unique_ptr<ViewSync> sync_;
+  std::unique_ptr<HeldView> held_;
+  std::unique_ptr<HeldSync> held_sync_;
   std::unique_ptr<LookupServer> server_;
 };
 

@@ -41,7 +41,8 @@ inline Offsets FromProto(const v1::Watermark& wm) {
 // reads (version, as_of, a watermark not reached yet, a view catching up) take the general path.
 class LookupImpl final : public v1::Lookup::WithRawCallbackMethod_GetArticle<v1::Lookup::CallbackService> {
  public:
-  LookupImpl(ServerOptions options, ViewStore& store, LookupMetrics& metrics, const ViewSync* sync);
+  LookupImpl(ServerOptions options, ViewStore& store, LookupMetrics& metrics, const ViewSync* sync,
+             const HeldView* held);
   ~LookupImpl() override;
 
   grpc::ServerUnaryReactor* GetArticle(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
@@ -80,17 +81,22 @@ class LookupImpl final : public v1::Lookup::WithRawCallbackMethod_GetArticle<v1:
     kFoundOnly,    // a found answer is final (an existing version); NOT_FOUND becomes UNAVAILABLE
   };
 
-  // True when reads can be answered from the view as it is (caught up, or no feed).
-  [[nodiscard]] bool Ready() const { return sync_ == nullptr || sync_->caught_up(); }
+  // True when reads can be answered from the views as they are (caught up, or no feed).
+  [[nodiscard]] bool Ready() const {
+    return (sync_ == nullptr || sync_->caught_up()) && (held_ == nullptr || held_->complete());
+  }
   [[nodiscard]] grpc::Status CatchingUp() const;
   [[nodiscard]] grpc::Status WhileBehindStatus(grpc::Status st, WhileBehind policy) const;
   // Keeps the health status in step with Ready(); run by the dispatcher after every wake-up.
   // Returns true while NOT_SERVING (the dispatcher then looks again within 5 ms).
   bool Tick();
 
+  // Authenticates, then Serve()s `fn`: fn(reader), or fn(reader, caller) when it takes the
+  // caller's scopes. `needs_embargoed`: a caller without the embargoed scope gets
+  // PERMISSION_DENIED (counted as auth_rejected{reason="missing_scope"}) before any read.
   template <typename Fn>
   grpc::ServerUnaryReactor* Unary(Method m, grpc::CallbackServerContext* ctx, const v1::ReadOptions* read,
-                                  WhileBehind policy, Fn fn);
+                                  WhileBehind policy, Fn fn, bool needs_embargoed = false);
   // Runs `fn` on a reader once the view reached `min` (now, or parked up to the deadline), then
   // `finish`es the call with its status.
   template <typename Finish, typename Fn>
@@ -106,6 +112,7 @@ class LookupImpl final : public v1::Lookup::WithRawCallbackMethod_GetArticle<v1:
   ViewStore& store_;
   LookupMetrics& metrics_;
   const ViewSync* sync_;  // may be null
+  const HeldView* held_;  // may be null: nothing is held
   TokenCheck tokens_;
   std::unique_ptr<ViewWaits> waits_;
   std::atomic<grpc::HealthCheckServiceInterface*> health_{nullptr};

@@ -7,8 +7,27 @@
 namespace copydesk::lookup {
 namespace {
 
-// partition -> (log start, high watermark).
-using Marks = std::map<int32_t, std::pair<int64_t, int64_t>>;
+// Sets `reason` and `detail` when a stored offset is of a partition the topic no longer has, or
+// beyond its high watermark.
+void StoredBeyondTopic(const Offsets& stored, int partitions, const Marks& marks, std::string* reason,
+                       std::string* detail) {
+  for (const auto& [p, off] : stored) {
+    if (p >= partitions) {
+      *reason = "partition_missing";
+      *detail = "partition " + std::to_string(p) + " of " + std::to_string(partitions);
+      return;
+    }
+    const int64_t high = marks.at(p).second;
+    if (off > high) {
+      *reason = "offset_beyond_high_watermark";
+      *detail = "partition " + std::to_string(p) + " stored " + std::to_string(off) + " high watermark " +
+                std::to_string(high);
+      return;
+    }
+  }
+}
+
+}  // namespace
 
 // Log start and high watermark of every partition, with two ListOffsets requests (earliest and
 // latest) that honour the timeout: rd_kafka_query_watermark_offsets() waits for its reply without
@@ -33,28 +52,6 @@ Result<Marks> QueryMarks(rd_kafka_t* rk, const std::string& topic, int partition
   }
   return out;
 }
-
-// Sets `reason` and `detail` when a stored offset is of a partition the topic no longer has, or
-// beyond its high watermark.
-void StoredBeyondTopic(const Offsets& stored, int partitions, const Marks& marks, std::string* reason,
-                       std::string* detail) {
-  for (const auto& [p, off] : stored) {
-    if (p >= partitions) {
-      *reason = "partition_missing";
-      *detail = "partition " + std::to_string(p) + " of " + std::to_string(partitions);
-      return;
-    }
-    const int64_t high = marks.at(p).second;
-    if (off > high) {
-      *reason = "offset_beyond_high_watermark";
-      *detail = "partition " + std::to_string(p) + " stored " + std::to_string(off) + " high watermark " +
-                std::to_string(high);
-      return;
-    }
-  }
-}
-
-}  // namespace
 
 ViewSync::ViewSync(ViewSyncOptions options, ViewStore& store, LookupMetrics& metrics)
     : options_(std::move(options)), store_(store), metrics_(metrics) {}

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,6 +25,14 @@
 #include "lookup/store.h"
 
 namespace copydesk::lookup {
+
+// partition -> (log start, high watermark).
+using Marks = std::map<int32_t, std::pair<int64_t, int64_t>>;
+
+// Log start and high watermark of every partition of `topic`, with two ListOffsets requests that
+// honour the timeout (rd_kafka_query_watermark_offsets() may wait without a bound when the broker
+// goes away after the leader lookup, which would hold Stop()).
+Result<Marks> QueryMarks(rd_kafka_t* rk, const std::string& topic, int partitions, int timeout_ms);
 
 struct ViewSyncOptions {
   std::string brokers = "127.0.0.1:9092";
