@@ -4,7 +4,7 @@ exactly once within 1 s of their time, by whichever worker owns the partition th
 across a SIGKILL of its owning worker 1 s before its time (the other worker takes over, or the
 restarted one releases it). Updates, a later embargo and a kill during the embargo are checked too.
 
-Usage: embargo_e2e.py COPYDESK_BIN SOURCE_DIR [--runs N] [--json FILE]
+Usage: embargo_e2e.py COPYDESK_BIN SOURCE_DIR [--runs N] [--mode at-least-once] [--json FILE]
 Prints the release lateness (p99, max) over every release of every run, and BENCH lines for
 scripts/bench (tests/bench/bench_result.py); --json writes the figures.
 Runs copydesk processes on a private embedded broker; produces and reads with confluent-kafka."""
@@ -25,6 +25,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 BIN, SRC = sys.argv[1], sys.argv[2]
 JSON_OUT = sys.argv[sys.argv.index("--json") + 1] if "--json" in sys.argv else None
 RUNS = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 1
+MODE = sys.argv[sys.argv.index("--mode") + 1] if "--mode" in sys.argv else "transactional"
 PARTITIONS = 2
 WORK = tempfile.mkdtemp(prefix="copydesk-embargo-")
 PYDIR = os.path.join(WORK, "py")
@@ -86,7 +87,7 @@ def wait_line(name, pattern, timeout):
 def worker(boot, name):
     p = start(["ingest", "--brokers", boot, "--instance-id", name, "--metrics", "127.0.0.1:0",
                "--set", "ingest.state_dir=" + os.path.join(WORK, "state-" + name),
-               "--set", "ingest.session_timeout_ms=3000"], name)
+               "--set", "ingest.session_timeout_ms=3000", "--set", "ingest.mode=" + MODE], name)
     m = wait_line(name, r"metrics (http://[0-9.:]+)/metrics", 30)
     if not m:
         fail("%s printed no metrics address" % name)
@@ -320,7 +321,7 @@ def main():
         "was dead, lateness max %s ms" % (RUNS, len(owned), p99(owned), max(owned), len(outage), max(outage)))
     sys.path.insert(0, os.path.join(SRC, "tests", "bench"))
     from bench_result import emit
-    runs = "%d run(s), %d releases" % (RUNS, len(owned))
+    runs = "%d run(s), %d releases, %s" % (RUNS, len(owned), MODE)
     emit("embargo release lateness p99, process test (released_time - release_time)", "%d ms" % p99(owned),
          "<= 1000 ms", p99(owned) <= 1000, runs)
     emit("embargo release lateness max, process test", "%d ms" % max(owned), "<= 1000 ms", max(owned) <= 1000, runs)
