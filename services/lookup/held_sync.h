@@ -16,7 +16,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "common/kafka.h"
 #include "common/result.h"
@@ -53,7 +52,6 @@ class HeldSync {
   // Connects, checks the in-memory offsets against the broker (resetting the view when they are
   // not valid there) and assigns. Returns the partition count, or an error to retry later.
   Result<int> Attach(kafka::Consumer& consumer);
-  bool PollBatch(kafka::Consumer& consumer, std::vector<HeldRecord>* batch);
   // Marks the view complete once it (or the consumer's position, past transaction markers)
   // reached every high watermark of the last attach.
   void CheckComplete(kafka::Consumer* consumer);

@@ -5,11 +5,11 @@
 namespace copydesk::lookup {
 namespace {
 
-using store_keys::Base64Url;
+using store_keys::DecodePageToken;
+using store_keys::EncodePageToken;
 using store_keys::FilterHash;
 using store_keys::Lower;
 using store_keys::ToMillis;
-using store_keys::UnBase64Url;
 
 // Mixed into the filter hash of held-listing tokens: a token of a held listing is refused by a
 // public one and the other way round ("issued for another filter").
@@ -106,20 +106,9 @@ Result<ListPage> HeldView::List(const v1::ArticleFilter& filter, uint32_t page_s
   const uint64_t fhash = FilterHash(filter) ^ kHeldTokenSalt;
   std::string after;
   if (!page_token.empty()) {
-    auto raw = UnBase64Url(page_token);
-    internal::PageToken tok;
-    if (!raw || !tok.ParseFromString(*raw) || tok.generation() == 0) {
-      return Error{v1::ERROR_CODE_INTERNAL,
-                   std::string(kBadTokenPrefix) + ": not a page token of this service"};
-    }
-    if (tok.filter_hash() != fhash) {
-      return Error{v1::ERROR_CODE_INTERNAL, std::string(kBadTokenPrefix) + ": issued for another filter"};
-    }
-    if (now_ms - tok.issued_ms() > token_ttl_ms_) {
-      return Error{v1::ERROR_CODE_INTERNAL,
-                   std::string(kStaleTokenPrefix) + ": expired; start again without a token"};
-    }
-    after = tok.after_story();
+    auto tok = DecodePageToken(page_token, fhash, std::nullopt, now_ms, token_ttl_ms_);
+    if (!tok.ok()) return tok.error();
+    after = tok->after_story();
   }
   // Story-id order does not depend on when stories were held or on a rebuild of the view, so a
   // token stays meaningful across both (no generation check).
@@ -143,12 +132,9 @@ Result<ListPage> HeldView::List(const v1::ArticleFilter& filter, uint32_t page_s
   page.articles.reserve(picked.size());
   for (const auto& h : picked) page.articles.push_back(HeldArticle(*h, h->story_id()));
   if (more) {
-    internal::PageToken tok;
-    tok.set_generation(1);
-    tok.set_filter_hash(fhash);
-    tok.set_after_story(last);
-    tok.set_issued_ms(now_ms);
-    page.next_page_token = Base64Url(tok.SerializeAsString());
+    internal::PageToken position;
+    position.set_after_story(last);
+    page.next_page_token = EncodePageToken(std::move(position), 1, fhash, now_ms);
   }
   return page;
 }

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/bytes.h"
+#include "lookup/store.h"
 #include "normalize/url.h"
 
 namespace copydesk::lookup::store_keys {
@@ -158,6 +159,37 @@ std::optional<std::string> UnBase64Url(std::string_view in) {
     }
   }
   return out;
+}
+
+std::string EncodePageToken(internal::PageToken position, uint64_t generation, uint64_t filter_hash,
+                            int64_t now_ms) {
+  position.set_generation(generation);
+  position.set_filter_hash(filter_hash);
+  position.set_issued_ms(now_ms);
+  return Base64Url(position.SerializeAsString());
+}
+
+Result<internal::PageToken> DecodePageToken(std::string_view page_token, uint64_t filter_hash,
+                                            std::optional<uint64_t> generation, int64_t now_ms,
+                                            int64_t ttl_ms) {
+  auto raw = UnBase64Url(page_token);
+  internal::PageToken tok;
+  if (!raw || !tok.ParseFromString(*raw) || tok.generation() == 0) {
+    return Error{v1::ERROR_CODE_INTERNAL,
+                 std::string(kBadTokenPrefix) + ": not a page token of this service"};
+  }
+  if (tok.filter_hash() != filter_hash) {
+    return Error{v1::ERROR_CODE_INTERNAL, std::string(kBadTokenPrefix) + ": issued for another filter"};
+  }
+  if (generation && tok.generation() != *generation) {
+    return Error{v1::ERROR_CODE_INTERNAL, std::string(kStaleTokenPrefix) +
+                                              ": the view was rebuilt since; start again without a token"};
+  }
+  if (now_ms - tok.issued_ms() > ttl_ms) {
+    return Error{v1::ERROR_CODE_INTERNAL,
+                 std::string(kStaleTokenPrefix) + ": expired; start again without a token"};
+  }
+  return tok;
 }
 
 }  // namespace copydesk::lookup::store_keys

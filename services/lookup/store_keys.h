@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/result.h"
 #include "copydesk/v1/lookup.pb.h"
 #include "lookup/view_record.pb.h"
 
@@ -48,5 +49,17 @@ std::vector<std::string> BandKeys(const internal::StoryRecord& rec);
 uint64_t FilterHash(const v1::ArticleFilter& f);
 std::string Base64Url(std::string_view in);
 std::optional<std::string> UnBase64Url(std::string_view in);
+
+// A page token for a listing to resume at `position` (after_seq or after_story set): with the view
+// `generation` (held listings: 1), the `filter_hash` of the listing and the issue time, base64url.
+std::string EncodePageToken(internal::PageToken position, uint64_t generation, uint64_t filter_hash,
+                            int64_t now_ms);
+// The position in `page_token` when it is a token of this service, issued for a listing with
+// `filter_hash`, of view `generation` when that is given (else any), and at most `ttl_ms` old at
+// `now_ms`. Otherwise an Error whose reason starts with kBadTokenPrefix (not a token, another
+// filter) or kStaleTokenPrefix (another generation, expired).
+Result<internal::PageToken> DecodePageToken(std::string_view page_token, uint64_t filter_hash,
+                                            std::optional<uint64_t> generation, int64_t now_ms,
+                                            int64_t ttl_ms);
 
 }  // namespace copydesk::lookup::store_keys

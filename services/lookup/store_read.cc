@@ -33,9 +33,9 @@ constexpr size_t kMaxSimilarCandidates = 2000;
 
 using bytes::GetBe;
 using bytes::PutBe64;
-using store_keys::Base64Url;
+using store_keys::DecodePageToken;
+using store_keys::EncodePageToken;
 using store_keys::FilterHash;
-using store_keys::UnBase64Url;
 
 bool PrefixMatch(const google::protobuf::RepeatedPtrField<std::string>& prefix,
                  const google::protobuf::RepeatedPtrField<std::string>& path) {
@@ -134,24 +134,9 @@ Result<ListPage> Reader::List(const v1::ArticleFilter& filter, uint32_t page_siz
   const uint64_t fhash = FilterHash(filter);
   uint64_t after = 0;
   if (!page_token.empty()) {
-    auto raw = UnBase64Url(page_token);
-    internal::PageToken tok;
-    if (!raw || !tok.ParseFromString(*raw) || tok.generation() == 0) {
-      return Error{v1::ERROR_CODE_INTERNAL,
-                   std::string(kBadTokenPrefix) + ": not a page token of this service"};
-    }
-    if (tok.filter_hash() != fhash) {
-      return Error{v1::ERROR_CODE_INTERNAL, std::string(kBadTokenPrefix) + ": issued for another filter"};
-    }
-    if (tok.generation() != generation_) {
-      return Error{v1::ERROR_CODE_INTERNAL, std::string(kStaleTokenPrefix) +
-                                                ": the view was rebuilt since; start again without a token"};
-    }
-    if (now_ms - tok.issued_ms() > store_.options().page_token_ttl_ms) {
-      return Error{v1::ERROR_CODE_INTERNAL,
-                   std::string(kStaleTokenPrefix) + ": expired; start again without a token"};
-    }
-    after = tok.after_seq();
+    auto tok = DecodePageToken(page_token, fhash, generation_, now_ms, store_.options().page_token_ttl_ms);
+    if (!tok.ok()) return tok.error();
+    after = tok->after_seq();
   }
   // The most selective index the filter allows; every index is in arrival order.
   std::string prefix;
@@ -188,12 +173,9 @@ Result<ListPage> Reader::List(const v1::ArticleFilter& filter, uint32_t page_siz
     if (art) page.articles.push_back(std::move(art->article));
   }
   if (more) {
-    internal::PageToken tok;
-    tok.set_generation(generation_);
-    tok.set_filter_hash(fhash);
-    tok.set_after_seq(last_seq);
-    tok.set_issued_ms(now_ms);
-    page.next_page_token = Base64Url(tok.SerializeAsString());
+    internal::PageToken position;
+    position.set_after_seq(last_seq);
+    page.next_page_token = EncodePageToken(std::move(position), generation_, fhash, now_ms);
   }
   return page;
 }

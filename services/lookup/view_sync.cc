@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "common/log.h"
+#include "lookup/topic_feed.h"
 
 namespace copydesk::lookup {
 namespace {
@@ -27,31 +28,9 @@ void StoredBeyondTopic(const Offsets& stored, int partitions, const Marks& marks
   }
 }
 
-}  // namespace
+constexpr FeedNames kNames{"view", "events topic"};
 
-// Log start and high watermark of every partition, with two ListOffsets requests (earliest and
-// latest) that honour the timeout: rd_kafka_query_watermark_offsets() waits for its reply without
-// a bound when the broker goes away after the leader lookup, which would hold Stop().
-Result<Marks> QueryMarks(rd_kafka_t* rk, const std::string& topic, int partitions, int timeout_ms) {
-  Marks out;
-  for (const int64_t which : {RD_KAFKA_OFFSET_BEGINNING, RD_KAFKA_OFFSET_END}) {
-    kafka::TopicPartitionListHandle owned(rd_kafka_topic_partition_list_new(partitions));
-    rd_kafka_topic_partition_list_t* list = owned.get();
-    for (int p = 0; p < partitions; ++p)
-      rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = which;
-    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, list, timeout_ms);
-    for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && i < list->cnt; ++i) {
-      const auto& tp = list->elems[i];
-      if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR) err = tp.err;
-      auto& m = out[tp.partition];
-      (which == RD_KAFKA_OFFSET_BEGINNING ? m.first : m.second) = tp.offset;
-    }
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Error{v1::ERROR_CODE_INTERNAL, std::string("watermarks: ") + rd_kafka_err2str(err)};
-    }
-  }
-  return out;
-}
+}  // namespace
 
 ViewSync::ViewSync(ViewSyncOptions options, ViewStore& store, LookupMetrics& metrics)
     : options_(std::move(options)), store_(store), metrics_(metrics) {}
@@ -143,9 +122,7 @@ Result<int> ViewSync::Attach(kafka::Consumer& consumer) {
   if (!st.ok()) return st.error();
   if (!caught_up_ || !reason.empty() || new_partitions) {
     // Catch up (again) to what the topic holds now: NOT_SERVING until then.
-    Offsets target;
-    for (const auto& [p, m] : *marks) target[p] = m.second;
-    StartCatchUp(std::move(target));
+    StartCatchUp(HighWatermarks(*marks));
   }
   log->info("view attached topic={} partitions={} cluster={} stories={} versions={}", options_.topic, *count,
             cluster, store_.story_count(), store_.version_count());
@@ -176,28 +153,7 @@ void ViewSync::CheckCaughtUp(kafka::Consumer* consumer) {
   if (caught_up_) return;
   std::lock_guard<std::mutex> lock(target_mu_);
   if (!target_) return;
-  const Offsets wm = store_.watermark();
-  std::vector<int32_t> lagging;
-  for (const auto& [p, hi] : *target_) {
-    auto it = wm.find(p);
-    if ((it != wm.end() ? it->second : 0) < hi) lagging.push_back(p);
-  }
-  if (!lagging.empty() && consumer != nullptr) {
-    // A transactional producer leaves a commit marker after its last record: the view's next
-    // offset stops one short of the high watermark, the consumer's position does not.
-    kafka::TopicPartitionListHandle owned(
-        rd_kafka_topic_partition_list_new(static_cast<int>(lagging.size())));
-    rd_kafka_topic_partition_list_t* list = owned.get();
-    for (int32_t p : lagging) rd_kafka_topic_partition_list_add(list, options_.topic.c_str(), p);
-    if (rd_kafka_position(consumer->raw(), list) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      lagging.clear();
-      for (int i = 0; i < list->cnt; ++i) {
-        const auto& tp = list->elems[i];
-        if (tp.offset < target_->at(tp.partition)) lagging.push_back(tp.partition);
-      }
-    }
-  }
-  if (!lagging.empty()) return;
+  if (!ReachedTarget(*target_, store_.watermark(), consumer, options_.topic)) return;
   caught_up_ = true;
   Logger("lookup")->info(
       "view caught up with the events topic; serving topic={} stories={} versions={} seconds={:.3f}",
@@ -223,50 +179,14 @@ void ViewSync::UpdateLag(kafka::Consumer& consumer, int partitions) {
   metrics_.view_versions.Set(static_cast<double>(store_.version_count()));
 }
 
-bool ViewSync::PollBatch(kafka::Consumer& consumer, std::vector<InputRecord>* batch) {
-  batch->clear();
-  auto push = [&](kafka::Record& r) {
-    InputRecord in;
-    in.partition = r.partition;
-    in.offset = r.offset;
-    if (r.value) in.value = std::move(*r.value);
-    batch->push_back(std::move(in));
-  };
-  auto first = consumer.Poll(std::chrono::milliseconds(100));
-  if (!first.ok()) {
-    Logger("lookup")->warn("view consumer error; revalidating offsets error=\"{}\"", first.error().reason);
-    return false;
-  }
-  if (!first->has_value()) return true;
-  push(**first);
-  while (batch->size() < options_.max_batch) {
-    auto more = consumer.Poll(std::chrono::milliseconds(0));
-    if (!more.ok()) return false;
-    if (!more->has_value()) break;
-    push(**more);
-  }
-  return true;
-}
-
 void ViewSync::Run() {
   auto log = Logger("lookup");
-  kafka::Properties props = options_.kafka;
-  props["bootstrap.servers"] = options_.brokers;
-  props["enable.auto.commit"] = "false";
-  props["enable.auto.offset.store"] = "false";
-  props["isolation.level"] = "read_committed";
-  props["auto.offset.reset"] = "error";  // an invalid position surfaces as an error: revalidate
-  props["fetch.wait.max.ms"] = "10";
-  props["enable.partition.eof"] = "false";
-  if (!props.count("client.id")) props["client.id"] = "copydesk-lookup";
+  kafka::Properties props = FeedConsumerProperties(options_.kafka, options_.brokers, "copydesk-lookup");
   // librdkafka wants a group id even for assign(); the view never joins or commits to it.
   if (!props.count("group.id")) props["group.id"] = "copydesk-lookup-view";
-  auto consumer = kafka::Consumer::Create(props);
-  if (!consumer.ok()) {
-    log->error("cannot create the view consumer error=\"{}\"", consumer.error().reason);
-    return;
-  }
-  kafka::Consumer& c = **consumer;
+  auto consumer = CreateFeedConsumer(props, kNames);
+  if (!consumer) return;
+  kafka::Consumer& c = *consumer;
   int partitions = 0;
   auto last_check = std::chrono::steady_clock::now();
   auto last_disk = std::chrono::steady_clock::time_point();
@@ -274,20 +194,19 @@ void ViewSync::Run() {
   std::vector<InputRecord> batch;
   while (!stop_) {
     if (partitions == 0) {
-      auto n = Attach(c);
-      if (!n.ok()) {
-        if (attach_failures++ % 10 == 0) {
-          log->warn("view cannot attach to the events topic yet; retrying topic={} error=\"{}\"",
-                    options_.topic, n.error().reason);
-        }
-        for (int i = 0; i < 10 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        continue;
-      }
-      attach_failures = 0;
+      auto n = AttachOrWait([&] { return Attach(c); }, options_.topic, kNames, stop_, &attach_failures);
+      if (!n) continue;
       partitions = *n;
       store_.SetValidated(true);
     }
-    const bool error = !PollBatch(c, &batch);
+    batch.clear();
+    const bool error = !PollRecords(c, options_.max_batch, kNames, [&](kafka::Record& r) {
+      InputRecord in;
+      in.partition = r.partition;
+      in.offset = r.offset;
+      if (r.value) in.value = std::move(*r.value);
+      batch.push_back(std::move(in));
+    });
     if (!batch.empty()) {
       auto stats = store_.Apply(batch);
       if (!stats.ok()) {
@@ -313,11 +232,7 @@ void ViewSync::Run() {
       last_check = now;
       UpdateLag(c, partitions);
       CheckCaughtUp(&c);
-      auto n = kafka::PartitionCount(c.raw(), options_.topic, 2000);
-      if (n.ok() && *n != partitions) {
-        log->info("events topic partition count changed old={} new={}", partitions, *n);
-        partitions = 0;
-      }
+      if (PartitionCountChanged(c, options_.topic, partitions, kNames)) partitions = 0;
     }
     if (now - last_disk > std::chrono::seconds(10)) {
       last_disk = now;

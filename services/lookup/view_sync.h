@@ -11,13 +11,11 @@
 
 #include <atomic>
 #include <chrono>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "common/kafka.h"
 #include "common/result.h"
@@ -25,14 +23,6 @@
 #include "lookup/store.h"
 
 namespace copydesk::lookup {
-
-// partition -> (log start, high watermark).
-using Marks = std::map<int32_t, std::pair<int64_t, int64_t>>;
-
-// Log start and high watermark of every partition of `topic`, with two ListOffsets requests that
-// honour the timeout (rd_kafka_query_watermark_offsets() may wait without a bound when the broker
-// goes away after the leader lookup, which would hold Stop()).
-Result<Marks> QueryMarks(rd_kafka_t* rk, const std::string& topic, int partitions, int timeout_ms);
 
 struct ViewSyncOptions {
   std::string brokers = "127.0.0.1:9092";
@@ -68,9 +58,6 @@ class ViewSync {
   // Returns the partition count, or an error to retry later.
   Result<int> Attach(kafka::Consumer& consumer);
   void UpdateLag(kafka::Consumer& consumer, int partitions);
-  // Polls up to max_batch records into `batch` (waiting up to 100 ms for the first); false on a
-  // consumer error.
-  bool PollBatch(kafka::Consumer& consumer, std::vector<InputRecord>* batch);
   // Not caught up until the view reaches `target` (partition -> offset).
   void StartCatchUp(Offsets target);
   // Sets caught_up_ once the view (or the consumer's position, which also moves past transaction
