@@ -43,6 +43,43 @@ Result<std::vector<HeldVersion>> ReadHeld(const dedup::StateStore& store, std::s
   return out;
 }
 
+// What became of a story's held versions, kept after they leave the state (key "hm/<story>"): a
+// reprocessed input replays its decision, and must neither publish a version a release published
+// already nor one a cancel dropped. Value "r <through> <release ms>" or "d <through>".
+struct Outcome {
+  bool dropped = false;
+  uint32_t through = 0;  // the highest version it covers
+  int64_t release_ms = 0;
+};
+
+std::string OutcomeKey(std::string_view story_id) {
+  return "hm/" + std::string(story_id);
+}
+
+std::string EncodeOutcome(const Outcome& o) {
+  return o.dropped ? "d " + std::to_string(o.through)
+                   : "r " + std::to_string(o.through) + " " + std::to_string(o.release_ms);
+}
+
+Result<std::optional<Outcome>> ReadOutcome(const dedup::StateStore& store, std::string_view story_id) {
+  auto v = store.Get(OutcomeKey(story_id));
+  if (!v.ok()) return v.error();
+  if (!v.value()) return std::optional<Outcome>();
+  Outcome o;
+  unsigned long long through = 0;
+  long long ms = 0;
+  const std::string& s = *v.value();
+  if (s.size() > 2 && s[0] == 'd' && std::sscanf(s.c_str() + 2, "%llu", &through) == 1) {
+    o.dropped = true;
+  } else if (s.size() > 2 && s[0] == 'r' && std::sscanf(s.c_str() + 2, "%llu %lld", &through, &ms) == 2) {
+    o.release_ms = ms;
+  } else {
+    return Error{v1::ERROR_CODE_INTERNAL, "held outcome " + OutcomeKey(story_id) + " does not parse"};
+  }
+  o.through = static_cast<uint32_t>(through);
+  return std::optional<Outcome>(o);
+}
+
 // A held story is due when its latest held version is.
 int64_t DueOf(const std::vector<HeldVersion>& held) {
   return held.empty() ? 0 : Millis(held.back().event.embargo().release_time());
@@ -103,10 +140,11 @@ Result<HoldResult> Hold(const dedup::StateStore& store, const v1::ArticleEvent& 
   const bool cancel = d.decision == v1::DECISION_CANCEL;
   const int64_t embargo_ms = ev.article().has_embargoed() ? Millis(ev.article().embargoed()) : 0;
   const bool future = !cancel && embargo_ms > hc.now_ms;
-  if (!hc.any_held && !future) return out;
+  // A replay always looks: what its first run did may have left the state since.
+  if (!hc.any_held && !future && !d.replayed) return out;
   auto held = ReadHeld(store, d.story_id);
   if (!held.ok()) return held.error();
-  if (held->empty() && !future) return out;
+  if (held->empty() && !future && !d.replayed) return out;
 
   if (d.replayed) {
     // The first run staged what there was to stage. Withheld while the version is still held (its
@@ -122,6 +160,20 @@ Result<HoldResult> Hold(const dedup::StateStore& store, const v1::ArticleEvent& 
         return out;
       }
     }
+    // Released or dropped since: the release published it, or it is never to be published.
+    auto gone = ReadOutcome(store, d.story_id);
+    if (!gone.ok()) return gone.error();
+    if (gone.value() && d.version <= gone.value()->through) {
+      out.withheld = true;
+      if (gone.value()->dropped) {
+        v1::Hold h;
+        h.set_dropped(true);
+        out.outcome = h;
+      } else {
+        out.outcome = HoldUntil(gone.value()->release_ms);
+      }
+      return out;
+    }
     const bool behind_held = !held->empty() && held->back().event.version() < d.version;
     if (!behind_held) {
       if (future) {
@@ -135,7 +187,12 @@ Result<HoldResult> Hold(const dedup::StateStore& store, const v1::ArticleEvent& 
   const bool published_before = held->empty() ? d.version > 1 : held->front().event.version() > 1;
   if (cancel) {
     // The held versions are dropped, never released.
+    if (held->empty()) return out;  // a replayed cancel of a story held no more: published as replays are
     for (const auto& v : *held) batch->Delete(v.key);
+    // Replays of the dropped versions (and of the cancel itself, when nothing was ever published)
+    // stay unpublished.
+    batch->Put(OutcomeKey(d.story_id),
+               EncodeOutcome({true, published_before ? held->back().event.version() : d.version, 0}));
     out.records.push_back(HeldTopicRecord(held_topic, d.story_id, ctx));
     out.change = HeldChange{d.story_id, std::nullopt};
     if (!published_before) {
@@ -184,6 +241,17 @@ Result<std::optional<Release>> ReleaseStory(const dedup::StateStore& store, std:
   rel.story_id = std::string(story_id);
   rel.due_ms = DueOf(*held);
   rel.versions = held->size();
+  // Replays of the released versions stay unpublished (the release published them); an abort
+  // restores what was there before.
+  auto before = store.Get(OutcomeKey(story_id));
+  if (!before.ok()) return before.error();
+  const int64_t release_ms = rel.due_ms > 0 ? rel.due_ms : now_ms;
+  rel.changes.Put(OutcomeKey(story_id), EncodeOutcome({false, held->back().event.version(), release_ms}));
+  if (before.value()) {
+    rel.undo.Put(OutcomeKey(story_id), *before.value());
+  } else {
+    rel.undo.Delete(OutcomeKey(story_id));
+  }
   for (auto& v : *held) {
     v1::ArticleEvent& ev = v.event;
     const OutputContext ctx = ContextOf(ev);

@@ -4,6 +4,14 @@ broker goes down and Produce/Fetch requests fail; then the same stream once more
 broker with one worker and no faults (the reference). An independent python3-kafka consumer
 (collect.py) reads every topic live; check.py compares. Exit status 0 only when every check holds.
 
+About 1.5 % of the events (at most 300) are embargoed ninjs items whose `embargoed` time is 5-30 s
+after they are produced (gen_events.plan_embargoes), with updates, moved or lifted embargoes and
+kills during the embargo. A run waits, after the last outcome, until every held story is released
+(or dropped) and has its tombstone on news.articles-held.v1 (at most --embargo-timeout past the last
+due time). Held or not depends on when an item is decided, so the comparison with the reference
+leaves the embargo itself out; check.py checks each run's releases (exactly once, never early, a
+kill's versions never published) and reports the release lateness (also in --json and BENCH).
+
 Run through tests/chaos/chaos.sh (ctest: chaos.short) or scripts/chaos (100,000 events).
 """
 import argparse
@@ -60,6 +68,9 @@ class Producer(threading.Thread):
         self.failed = {}
         self.done = False
         self.t0 = self.t1 = None
+        # Embargo events: their stories' embargo times (set when a story's first version is produced),
+        # and each event's embargo (ms since the epoch; None for a lift or a kill).
+        self.embargo_story_ms, self.embargo_ms = {}, {}
 
     def _cb(self, eid, err, msg):
         if err is not None:
@@ -102,9 +113,13 @@ class Producer(threading.Thread):
             now = time.monotonic()
             if target > now:
                 time.sleep(target - now)
+            value = ev["value"]
+            if ev.get("embargo"):
+                # Embargoed relative to now: built when it is produced.
+                value, self.embargo_ms[ev["id"]] = gen_events.embargo_value(ev, self.embargo_story_ms)
             while True:
                 try:
-                    self.p.produce("news.raw.v1", value=ev["value"], key=ev["key"], headers=ev["headers"],
+                    self.p.produce("news.raw.v1", value=value, key=ev["key"], headers=ev["headers"],
                                    on_delivery=lambda err, msg, eid=ev["id"]: self._cb(eid, err, msg))
                     break
                 except BufferError:
@@ -135,6 +150,54 @@ def outcome_ids(path, state):
     except FileNotFoundError:
         pass
     return state.get("ids", set())
+
+
+def _tail(path, state):
+    """New complete JSON lines of a collector file since the last call (position in `state`)."""
+    out = []
+    try:
+        with open(path) as f:
+            f.seek(state.get("pos", 0))
+            while True:
+                line = f.readline()
+                if not line or not line.endswith("\n"):
+                    break
+                state["pos"] = f.tell()
+                out.append(json.loads(line))
+    except FileNotFoundError:
+        pass
+    return out
+
+
+class EmbargoWatch:
+    """Follows the collector's files once every outcome is in: which held versions are not yet
+    published and which held stories have no tombstone on the held topic yet (see check.py's
+    embargo checks, which assert the same at the end)."""
+
+    def __init__(self, coll_dir):
+        self.dir = coll_dir
+        self.st = {t: {} for t in ("news.ingest-outcomes.v1", "news.article-events.v1", check.HELD_TOPIC)}
+        self.held, self.dropped, self.stories = set(), set(), set()
+        self.published, self.tomb = set(), {}
+        self.last_due_ms = 0
+
+    def poll(self):
+        """(unpublished held versions, held stories without their tombstone, the last due time in ms)."""
+        for r in _tail(os.path.join(self.dir, "news.ingest-outcomes.v1.jsonl"), self.st["news.ingest-outcomes.v1"]):
+            if "hu" in r:
+                self.stories.add(r["s"])
+                if r["hd"]:
+                    self.dropped.add(r["s"])
+                else:
+                    self.held.add((r["s"], r["v"]))
+                    self.last_due_ms = max(self.last_due_ms, r["hu"])
+        for r in _tail(os.path.join(self.dir, "news.article-events.v1.jsonl"), self.st["news.article-events.v1"]):
+            self.published.add((r["s"], r["v"]))
+        for r in _tail(os.path.join(self.dir, check.HELD_TOPIC + ".jsonl"), self.st[check.HELD_TOPIC]):
+            self.tomb[r["key"]] = r["tomb"]
+        versions = {sv for sv in self.held - self.published if sv[0] not in self.dropped}
+        stories = {s for s in self.stories if not self.tomb.get(s)}
+        return versions, stories, self.last_due_ms
 
 
 def run_once(name, args, events, faults, workers, procs, stubs):
@@ -181,6 +244,7 @@ def run_once(name, args, events, faults, workers, procs, stubs):
     term_wait = None
     state, raw_state = {}, {}
     deadline = None
+    watch, t_outcomes, t_watch, next_watch = None, None, None, 0.0
     while True:
         now = time.time()
         frac = prod.sent / float(n)
@@ -258,14 +322,37 @@ def run_once(name, args, events, faults, workers, procs, stubs):
                 log("%s: produced %d (delivered %d, failed %d) in %.1fs; waiting for outcomes"
                     % (name, prod.sent, len(prod.delivered), len(prod.failed), prod.t1 - prod.t0))
             if want <= have:
-                break
-            if now > deadline:
+                # Then the held stories: every embargo released (or dropped) and its tombstone on the
+                # held topic, waiting at most --embargo-timeout past the last due time.
+                if watch is None:
+                    t_outcomes = now - t_start
+                    log("%s: all outcomes after %.1fs" % (name, t_outcomes))
+                    watch, t_watch = EmbargoWatch(coll_dir), now
+                if now >= next_watch:
+                    next_watch = now + 0.25
+                    versions, stories, last_due_ms = watch.poll()
+                    if not versions and not stories:
+                        break
+                    if now > max(t_watch, last_due_ms / 1000.0) + args.embargo_timeout:
+                        problems.append("timed out %ds after the last embargo's due time: %d held versions "
+                                        "unpublished %s, %d held stories without a tombstone %s"
+                                        % (args.embargo_timeout, len(versions), sorted(versions)[:3],
+                                           len(stories), sorted(stories)[:3]))
+                        break
+            elif now > deadline:
                 problems.append("timed out after %ds waiting for outcomes: %d of %d event ids have none"
                                 % (args.drain_timeout, len(want - have), len(want)))
                 break
         time.sleep(0.05)
-    t_outcomes = time.time() - t_start
-    log("%s: all outcomes after %.1fs" % (name, t_outcomes))
+    if t_outcomes is None:
+        t_outcomes = time.time() - t_start
+        log("%s: outcomes missing after %.1fs" % (name, t_outcomes))
+    embargo_wait = time.time() - t_start - t_outcomes
+    if watch is not None and watch.stories:
+        log("%s: %d embargoed stories held (%d versions, %d dropped by a kill), last due %.1fs after the start; "
+            "every release and tombstone %.1fs after the outcomes"
+            % (name, len(watch.stories), len(watch.held), len(watch.dropped), watch.last_due_ms / 1000.0 - t_start,
+               embargo_wait))
     # Drain the collector, then read the view at (at least) the events topic's end offsets.
     with open(os.path.join(coll_dir, "stop"), "w"):
         pass
@@ -297,7 +384,7 @@ def run_once(name, args, events, faults, workers, procs, stubs):
     result = {"name": name, "events": events, "delivered": prod.delivered, "failed": prod.failed,
             "topics": data, "view": view, "faults": fault_log, "problems": problems,
             "seconds": t_outcomes, "produce_seconds": prod.t1 - prod.t0 + prod.throttled, "dir": rdir,
-            "throttled": prod.throttled,
+            "throttled": prod.throttled, "embargo_ms": prod.embargo_ms, "embargo_wait_seconds": embargo_wait,
             "lost": json.load(open(os.path.join(coll_dir, "lost.json"))) if os.path.exists(
                 os.path.join(coll_dir, "lost.json")) else {"collector": "no lost.json"}}
     keep = {k: v for k, v in result.items() if k not in ("events", "topics")}
@@ -332,18 +419,26 @@ def main():
                     help="pause the producer while one input partition holds more MiB than this without "
                          "outcomes (the embedded broker keeps ~5 MiB per partition; 0: never)")
     ap.add_argument("--drain-timeout", type=int, default=90)
+    ap.add_argument("--embargo-share", type=float, default=0.015,
+                    help="share of embargoed ninjs events (at most --embargo-cap; 0: none)")
+    ap.add_argument("--embargo-cap", type=int, default=300)
+    ap.add_argument("--embargo-timeout", type=int, default=60,
+                    help="after every outcome, wait at most this long past the last embargo's due time for "
+                         "its release (a release later than this fails the run)")
+    ap.add_argument("--json", help="write the verdict and the figures (e.g. embargo release lateness) here")
     ap.add_argument("--no-reference", action="store_true", help="skip the uninterrupted reference run")
     ap.add_argument("--worker-arg", action="append", default=[], help="extra argument for every worker")
     ap.add_argument("--recheck", action="store_true", help="only re-run the checks on WORKDIR's results")
     args = ap.parse_args()
     data_dir = os.path.join(args.src, "..", "shared", "data")
-    events, fallback = gen_events.generate(args.events, data_dir, args.src)
+    events, fallback = gen_events.generate(args.events, data_dir, args.src, embargo_rate=args.embargo_share,
+                                           embargo_cap=args.embargo_cap, rate=args.rate)
     if fallback:
         log("NOTE: %s absent; using generated events and the project's fixtures" % data_dir)
     if args.recheck:
         chaos = load_result(os.path.join(args.workdir, "chaos"), events)
         ref = None if args.no_reference else load_result(os.path.join(args.workdir, "reference"), events)
-        sys.exit(0 if check.report(chaos, ref) else 1)
+        sys.exit(0 if check.report(chaos, ref, args.json) else 1)
     procs = Procs(args.workdir, os.path.join(args.workdir, "pids"))
     atexit.register(procs.stop_all)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -352,7 +447,7 @@ def main():
     ref = None
     if not args.no_reference:
         ref = run_once("reference", args, events, False, 1, procs, args.stubs)
-    ok = check.report(chaos, ref)
+    ok = check.report(chaos, ref, args.json)
     log("total %.1fs" % (time.time() - t0))
     sys.exit(0 if ok else 1)
 

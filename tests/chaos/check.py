@@ -1,6 +1,7 @@
 """Checks of one chaos run and its comparison with the reference run (see chaos.py)."""
 import collections
 import json
+import math
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -12,11 +13,16 @@ PUBLISHING = {"DECISION_NEW", "DECISION_UPDATE", "DECISION_CANCEL", "DECISION_SY
 NEAR_DUP = {"DECISION_DUPLICATE", "DECISION_SYNDICATED"}
 TOPICS = ["news.raw.v1", "news.ingest-outcomes.v1", "news.article-events.v1", "news.raw.dlq.v1",
           "news.articles.v1"]
+HELD_TOPIC = "news.articles-held.v1"  # read by collect.py besides TOPICS
+# Slack for comparing the worker's clock with the collector's (one host) and release times (ms).
+CLOCK_SLACK_MS = 10
+# A release later than this after its due time fails the run (faults make some late: reported).
+EMBARGO_LATE_FAIL_MS = 60000
 
 
 def load_topics(coll_dir):
     data = {}
-    for t in TOPICS:
+    for t in TOPICS + [HELD_TOPIC]:
         recs = []
         try:
             with open(os.path.join(coll_dir, t + ".jsonl")) as f:
@@ -184,8 +190,13 @@ def analyze(run):
     rep.check(not gaps, "no story version missing (versions 1..N on news.article-events.v1)",
               "%d stories with gaps: %s" % (len(gaps), _few(gaps.items(), 3)))
     published = {(r["s"], r["v"]) for rs in by_eid.values() for r in rs if r["d"] in PUBLISHING}
-    nopub = sorted(published - set(sv))
-    rep.check(not nopub, "every accepted outcome has its ArticleEvent", "%d: %s" % (len(nopub), _few(nopub)))
+    # A kill during an embargo drops the story's held versions and is itself not published
+    # (outcome hold.dropped): the versions up to the kill have no ArticleEvent (checked below).
+    dropped = dropped_stories(by_eid)
+    withheld = {(s, v) for s, v in published if v <= dropped.get(s, 0)}
+    nopub = sorted(published - set(sv) - withheld)
+    rep.check(not nopub, "every accepted outcome has its ArticleEvent (but a story dropped during its embargo)",
+              "%d: %s" % (len(nopub), _few(nopub)))
     orphan = sorted(set(sv) - published)
     rep.check(not orphan, "every ArticleEvent has an accepted outcome", "%d: %s" % (len(orphan), _few(orphan)))
     rep.info("stories: %d, news.articles.v1 records: %d" % (len(versions), len(t["news.articles.v1"])))
@@ -225,14 +236,172 @@ def analyze(run):
     if view is None:
         rep.check(False, "lookup view read over gRPC")
     else:
+        # A cancel's own version reads in the lookup as the latest article, canceled (its event
+        # carries no article): only its kind is compared.
+        cut = lambda k, h: (k, None if k == "EVENT_KIND_CANCELED" else h)
         bad = []
         for s, vs in topic_view.items():
-            got = {v: (x[0], x[2]) for v, x in (view.get(s) or {}).items()}
-            if got != vs:
+            got = {v: cut(x[0], x[2]) for v, x in (view.get(s) or {}).items()}
+            if got != {v: cut(*x) for v, x in vs.items()}:
                 bad.append(s)
         rep.check(not bad, "lookup view (gRPC ListVersions/GetArticle) = this run's events topic",
                   "%d stories differ: %s" % (len(bad), _few(bad)))
-    return rep, {"by_eid": by_eid, "view": view, "topic_view": topic_view, "not_input": not_stored}
+    emb = embargo_checks(run, by_eid, rep)
+    return rep, {"by_eid": by_eid, "view": view, "topic_view": topic_view, "not_input": not_stored,
+                 "dropped": dropped, "embargo": emb}
+
+
+def dropped_stories(by_eid):
+    """story -> the version of the cancel that dropped it during its embargo (outcome hold.dropped)."""
+    out = {}
+    for rs in by_eid.values():
+        for r in rs:
+            if r.get("hd"):
+                out[r["s"]] = max(out.get(r["s"], 0), r["v"])
+    return out
+
+
+def _pct(xs, q):
+    """Nearest-rank percentile of a sorted list."""
+    return xs[max(0, min(len(xs) - 1, math.ceil(q * len(xs)) - 1))] if xs else None
+
+
+def embargo_checks(run, by_eid, rep):
+    """The embargoed items of a run (gen_events' embargo kinds; their embargo times as the producer
+    set them in run["embargo_ms"]): what was held is published exactly once, never before its time,
+    by a release; what a kill dropped never is; every held story ends with a tombstone on the held
+    topic. Returns the release figures (lateness = released_time - release_time per release)."""
+    t = run["topics"]
+    ev = {e["id"]: e for e in run["events"]}
+    emb_ms = run.get("embargo_ms") or {}
+    emb_events = [i for i in run["delivered"] if ev[i]["kind"].startswith("embargo")]
+    held_recs = t.get(HELD_TOPIC, [])
+    if not emb_events and not held_recs and not any("hu" in r for rs in by_eid.values() for r in rs):
+        return None
+    kinds = collections.Counter(ev[i]["kind"] for i in emb_events)
+    # Held versions: an outcome (any copy of it: a replayed decision may say nothing of the hold)
+    # with `hold` and not `dropped`. The hold time of each.
+    held, hold_of, story_eids = {}, {}, collections.defaultdict(set)
+    for eid, rs in by_eid.items():
+        for r in rs:
+            if "hu" in r:
+                story_eids[r["s"]].add(eid)
+                if not r["hd"]:
+                    held[(r["s"], r["v"])] = max(held.get((r["s"], r["v"]), 0), r["hu"])
+                    hold_of[eid] = r["hu"]
+    dropped = dropped_stories(by_eid)
+    timed = [i for i in emb_events if ev[i]["kind"] in ("embargo", "embargo-update", "embargo-move")]
+    held_timed = [i for i in timed if i in hold_of]
+    rep.info("embargo: %d events (%s); %d of the %d with an embargo time held (the others were decided after "
+             "it); %d held versions of %d stories; %d stories dropped by a kill during the embargo"
+             % (len(emb_events), ", ".join("%s %d" % kv for kv in sorted(kinds.items())), len(held_timed),
+                len(timed), len(held), len({s for s, _ in held}), len(dropped)))
+    if timed and not run["faults"]:
+        # Without faults the worker decides at once, well within the 5 s minimum of an embargo.
+        rep.check(held_timed, "embargo: items with a future embargo are held (outcome hold)",
+                  "%d of %d held" % (len(held_timed), len(timed)))
+    elif timed and not held_timed:
+        rep.info("NOTE: no embargoed item was decided before its time (faults delayed every one): the "
+                 "release checks below test nothing in this run")
+    # The hold never ends before the item's own embargo time.
+    early_hold = sorted((i, hold_of[i], emb_ms[i]) for i in held_timed
+                        if emb_ms.get(i) and hold_of[i] < emb_ms[i])
+    rep.check(not early_hold, "embargo: no outcome holds an item until before its embargo time",
+              "%d: %s" % (len(early_hold), _few(early_hold, 3)))
+    # Publications.
+    pubs = collections.defaultdict(list)
+    for r in t["news.article-events.v1"]:
+        pubs[(r["s"], r["v"])].append(r)
+    story_of_eid = {eid: rs[0]["s"] for eid, rs in by_eid.items() if rs[0]["s"]}
+    lifted = {story_of_eid.get(i) for i in emb_events if ev[i]["kind"] == "embargo-lift"}
+    own_ms = {}  # (story, version) -> the embargo time its input carried
+    for i in emb_events:
+        if emb_ms.get(i) and i in by_eid and by_eid[i][0]["s"]:
+            own_ms[(by_eid[i][0]["s"], by_eid[i][0]["v"])] = emb_ms[i]
+    unpublished, not_released, early, replayed, twice = [], [], [], [], []
+    releases = {}  # (story, release_time) -> latest released_time seen
+    several = []
+    for (s, v) in sorted(held):
+        if s in dropped:
+            continue
+        recs = pubs.get((s, v), [])
+        if not recs:
+            unpublished.append((s, v))
+            continue
+        if len({(r["k"], r["h"], r["eid"]) for r in recs}) > 1:
+            several.append((s, v))
+        rel = [r for r in recs if "er" in r]
+        if not rel:
+            not_released.append((s, v))
+        if len({r["ed"] for r in rel}) > 1:
+            twice.append((s, v))
+        replayed += [(s, v) for r in recs if "er" not in r]
+        for r in rel:
+            if r["ed"] < r["er"] - CLOCK_SLACK_MS:
+                early.append((s, v, "released_time %d < release_time %d" % (r["ed"], r["er"])))
+            if r["rt"] < r["er"] - CLOCK_SLACK_MS:
+                early.append((s, v, "arrived %d ms before its release_time" % (r["er"] - r["rt"])))
+            releases[(s, r["er"])] = max(releases.get((s, r["er"]), r["ed"]), r["ed"])
+    # No version is visible before the embargo its own input carried, held or not (a version decided
+    # after its embargo time is published at once), unless a later version lifted the embargo.
+    for (s, v), own in sorted(own_ms.items()):
+        if s in lifted:
+            continue
+        for r in pubs.get((s, v), []):
+            if r["rt"] < own - CLOCK_SLACK_MS:
+                early.append((s, v, "arrived %d ms before the item's embargo" % (own - r["rt"])))
+    rep.check(not unpublished, "embargo: every held version not dropped is published (news.article-events.v1)",
+              "%d never published: %s" % (len(unpublished), _few(unpublished, 4)))
+    rep.check(not several, "embargo: every held version is published once as a (story, version) (repeated "
+              "records identical but for the release time: broker-level duplicates)",
+              "%d with different content: %s" % (len(several), _few(several, 4)))
+    rep.check(not not_released, "embargo: every held version is published by its release (ArticleEvent.embargo set)",
+              "%d only without: %s" % (len(not_released), _few(not_released, 4)))
+    rep.check(not early, "embargo: no embargoed version published before its time (released_time and arrival >= "
+              "release_time, arrival >= the item's embargo)", "%d: %s" % (len(early), _few(early, 3)))
+    if replayed or twice:
+        rep.info("embargo: publications of held versions again after their release by a replayed decision (no "
+                 "embargo field; same content): %d; versions seen with more than one released_time (an aborted "
+                 "release, read uncommitted): %d %s" % (len(replayed), len(twice), _few(twice, 3)))
+    # Nothing of a story dropped during its embargo is published (up to the kill that dropped it).
+    dpub = sorted((s, v) for (s, v) in pubs if v <= dropped.get(s, 0))
+    # Say whether a replayed decision published it (its outcome repeated without `hold`).
+    replay_pub = {(r["s"], r["v"]) for rs in by_eid.values() for r in rs if "hu" not in r
+                  and any("hu" in x for x in rs)}
+    rep.check(not dpub, "embargo: no version of a story dropped by a kill during its embargo is published",
+              "%d: %s" % (len(dpub), _few(["%s v%d%s" % (s, v, " (by a replayed decision: outcome repeated "
+                                                            "without hold)" if (s, v) in replay_pub else "")
+                                           for s, v in dpub], 4)))
+    # ArticleEvent.embargo only on versions that were held.
+    stray = sorted(sv for sv, recs in pubs.items() if sv not in held and any("er" in r for r in recs))
+    rep.check(not stray, "embargo: ArticleEvent.embargo only on held versions", "%d: %s" % (len(stray), _few(stray, 4)))
+    # The held topic: every held (or dropped) story is there and ends with its tombstone.
+    last = {}
+    for r in held_recs:
+        last[r["key"]] = r
+    no_rec = sorted(set(story_eids) - set(last))
+    rep.check(not no_rec, "embargo: every held story is on %s" % HELD_TOPIC, "%d missing: %s" % (len(no_rec), _few(no_rec)))
+    open_ = sorted(k for k, r in last.items() if not r["tomb"])
+    rep.check(not open_, "embargo: every story on %s ends with its tombstone (released or dropped)" % HELD_TOPIC,
+              "%d without: %s" % (len(open_), _few(open_)))
+    unknown = sorted(set(last) - set(story_eids))
+    rep.check(not unknown, "embargo: every story on %s has a held outcome" % HELD_TOPIC,
+              "%d: %s" % (len(unknown), _few(unknown)))
+    rep.info("embargo: %s records: %d (%d tombstones) for %d stories"
+             % (HELD_TOPIC, len(held_recs), sum(1 for r in held_recs if r["tomb"]), len(last)))
+    # Lateness of each release (the latest released_time seen: an aborted attempt is earlier).
+    late = sorted(max(0, ed - er) for (_, er), ed in releases.items())
+    fig = {"held_versions": len(held), "held_stories": len({s for s, _ in held}), "dropped_stories": len(dropped),
+           "releases": len(late), "lateness_p50_ms": _pct(late, 0.5), "lateness_p99_ms": _pct(late, 0.99),
+           "lateness_max_ms": late[-1] if late else None,
+           "late_over_1s": sum(1 for x in late if x > 1000)}
+    if late:
+        rep.info("embargo release lateness (released_time - release_time) over %d releases: p50 %d ms, p99 %d ms, "
+                 "max %d ms; %d later than 1 s" % (len(late), fig["lateness_p50_ms"], fig["lateness_p99_ms"],
+                                                   fig["lateness_max_ms"], fig["late_over_1s"]))
+        rep.check(late[-1] <= EMBARGO_LATE_FAIL_MS, "embargo: every release within %d s of its time"
+                  % (EMBARGO_LATE_FAIL_MS // 1000), "max %d ms" % late[-1])
+    return fig
 
 
 def compare(chaos, ref, da, db):
@@ -287,7 +456,13 @@ def compare(chaos, ref, da, db):
     strip = lambda v: {s: {ver: (x[0], x[1], x[4], x[3]) for ver, x in vs.items()} for s, vs in v.items() if vs}
     sa, sb = strip(va), strip(vb)
     diff = sorted(s for s in set(sa) | set(sb) if sa.get(s) != sb.get(s))
-    diff_ident = [s for s in diff if s not in tainted and s not in lost_stories]
+    # A kill decided during its story's embargo drops the story; decided after the release (the run's
+    # timing), it is an ordinary cancel: a story dropped in one run only is left out.
+    emb_diff = set(da.get("dropped", {})) ^ set(db.get("dropped", {}))
+    if emb_diff or da.get("embargo") or db.get("embargo"):
+        rep.info("embargoed stories dropped by a kill in one run only (held or not depends on when it is decided; "
+                 "left out of the view comparison): %d %s" % (len(emb_diff), _few(sorted(emb_diff), 3)))
+    diff_ident = [s for s in diff if s not in tainted and s not in lost_stories and s not in emb_diff]
     rep.info("lookup view: %d stories / %d versions (chaos), %d stories / %d versions (reference)"
              % (len(sa), sum(len(v) for v in sa.values()), len(sb), sum(len(v) for v in sb.values())))
     rep.check(not diff_ident, "lookup view (story -> versions -> kind, headline, content, change summary, lineage) = reference run",
@@ -300,7 +475,7 @@ def compare(chaos, ref, da, db):
     return rep
 
 
-def report(chaos, ref):
+def report(chaos, ref, json_path=None):
     ok = True
     print("\n==== chaos run (3 brokers x 12 partitions, 3 workers, faults) ====")
     ra, da = analyze(chaos)
@@ -320,11 +495,21 @@ def report(chaos, ref):
         print("\n".join(rc.lines))
         ok &= rc.ok
     print("\nchaos: %s" % ("PASS" if ok else "FAIL"))
-    emit_figures(ok, chaos, ref, [ra] + ([rb, rc] if ref is not None else []))
+    emit_figures(ok, chaos, ref, [ra] + ([rb, rc] if ref is not None else []), da.get("embargo"))
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump({"verdict": "PASS" if ok else "FAIL",
+                       "checks_failed": [l.strip() for r in [ra] + ([rb, rc] if ref is not None else [])
+                                         for l in r.lines if l.startswith("  [FAIL]")],
+                       "events": len(chaos["events"]), "delivered": len(chaos["delivered"]),
+                       "seconds_until_outcomes": chaos["seconds"], "produce_seconds": chaos["produce_seconds"],
+                       "embargo_wait_seconds": chaos.get("embargo_wait_seconds"),
+                       "embargo": da.get("embargo"),
+                       "reference_embargo": db.get("embargo") if ref is not None else None}, f, indent=1)
     return ok
 
 
-def emit_figures(ok, chaos, ref, reports):
+def emit_figures(ok, chaos, ref, reports, embargo=None):
     """BENCH lines for scripts/bench: the verdict with its check counts, and the chaos run's size."""
     lines = [l for r in reports for l in r.lines]
     held = sum(1 for l in lines if l.startswith("  [ok]"))
@@ -336,3 +521,10 @@ def emit_figures(ok, chaos, ref, reports):
         len(chaos["events"]), len(chaos["delivered"]), len(chaos["failed"])))
     emit("chaos run: seconds until every outcome", "%.0f s (producing %.0f s)" % (chaos["seconds"] or 0,
                                                                                 chaos["produce_seconds"] or 0))
+    if embargo and embargo["releases"]:
+        emit("chaos run: embargo release lateness", "p99 %d ms, max %d ms over %d releases (%d held versions, "
+             "%d stories dropped by a kill)" % (embargo["lateness_p99_ms"], embargo["lateness_max_ms"],
+                                                embargo["releases"], embargo["held_versions"],
+                                                embargo["dropped_stories"]),
+             "reported (faults delay some); each within %d s" % (EMBARGO_LATE_FAIL_MS // 1000),
+             embargo["lateness_max_ms"] <= EMBARGO_LATE_FAIL_MS)

@@ -23,6 +23,9 @@ from copydesk.v1 import article_pb2, events_pb2
 
 TOPICS = ["news.raw.v1", "news.ingest-outcomes.v1", "news.article-events.v1", "news.raw.dlq.v1",
           "news.articles.v1"]
+# Embargoed stories while they are held (copydesk.v1.HeldStory; a tombstone at the release or drop).
+# Read by this collector besides TOPICS (tests/faults/ck_collect.py reads TOPICS only).
+HELD_TOPIC = "news.articles-held.v1"
 
 
 # Fields the worker sets from the input's Kafka timestamp when the item has no time of its own:
@@ -56,6 +59,10 @@ def version_hash(article, change, leave_out=()):
     return h.hexdigest()[:16]
 
 
+def _ms(ts):
+    return ts.seconds * 1000 + ts.nanos // 1000000
+
+
 def decode(topic, m):
     hdr = {k: (v.decode("utf-8", "replace") if v is not None else None) for k, v in (m.headers or [])}
     rec = {"p": m.partition, "o": m.offset, "ts": m.timestamp, "rt": int(time.time() * 1000)}
@@ -67,12 +74,16 @@ def decode(topic, m):
         rec.update(eid=o.event_id, key=(m.key or b"").decode("utf-8", "replace"),
                    d=events_pb2.Decision.Name(o.decision), s=o.story_id, v=o.version, of=o.of_story,
                    err=o.error_code, sim=round(o.similarity, 4))
+        if o.HasField("hold"):  # held until `hu` (ms), or `hd`: a cancel dropped the held story
+            rec.update(hu=_ms(o.hold.until), hd=o.hold.dropped)
     elif topic == "news.article-events.v1":
         e = events_pb2.ArticleEvent()
         e.ParseFromString(m.value or b"")
         rec.update(eid=e.event_id, s=e.story_id, v=e.version, pv=e.previous_version,
                    k=events_pb2.EventKind.Name(e.kind), of=e.of_story, h=version_hash(e.article, e.change),
                    hl=e.article.headline[:80], key=(m.key or b"").decode("utf-8", "replace"))
+        if e.HasField("embargo"):  # released from an embargo: due `er`, released `ed` (ms)
+            rec.update(er=_ms(e.embargo.release_time), ed=_ms(e.embargo.released_time))
     elif topic == "news.raw.dlq.v1":
         rec.update(eid=hdr.get("event-id"), code=hdr.get("x-copydesk-error-code"),
                    reason=hdr.get("x-copydesk-error-reason"), n=len(m.value or b""))
@@ -83,6 +94,12 @@ def decode(topic, m):
             a.ParseFromString(m.value)
         rec.update(key=(m.key or b"").decode("utf-8", "replace"), v=a.version if a else None,
                    tomb=m.value is None)
+    elif topic == HELD_TOPIC:
+        rec.update(key=(m.key or b"").decode("utf-8", "replace"), tomb=m.value is None)
+        if m.value is not None:
+            h = events_pb2.HeldStory()
+            h.ParseFromString(m.value)
+            rec.update(s=h.story_id, rel=_ms(h.release_time), vs=list(h.versions), pb=h.published_before)
     return rec
 
 
@@ -95,8 +112,9 @@ def main():
                              api_version=(2, 5, 0), auto_offset_reset="none", fetch_max_wait_ms=100,
                              max_poll_records=2000, max_partition_fetch_bytes=4 * 1024 * 1024,
                              request_timeout_ms=30000, retry_backoff_ms=100)
+    topics = TOPICS + [HELD_TOPIC]
     parts = []
-    for t in TOPICS:
+    for t in topics:
         ps = None
         for _ in range(100):
             ps = consumer.partitions_for_topic(t)
@@ -107,9 +125,10 @@ def main():
     consumer.assign(parts)
     for tp in parts:
         consumer.seek(tp, 0)
-    files = {t: open(os.path.join(outdir, t + ".jsonl"), "a") for t in TOPICS}
+    files = {t: open(os.path.join(outdir, t + ".jsonl"), "a") for t in topics}
+    written = {tp: 0 for tp in parts}  # the next offset to write, per partition
     lost = {}
-    counts = {t: 0 for t in TOPICS}
+    counts = {t: 0 for t in topics}
     last_flush = time.time()
     with open(os.path.join(outdir, "ready"), "w") as f:
         f.write("ready\n")
@@ -130,11 +149,18 @@ def main():
             for tp, off in bad.items():
                 lost[str(tp)] = lost.get(str(tp), 0) + max(1, bo.get(tp, off) - off)
                 consumer.seek(tp, bo.get(tp, off))
+            # python3-kafka 2.0.2 raises this from the middle of a poll: the records the poll had
+            # already taken from other partitions (their positions moved past them) are never
+            # returned. Read every other partition again from what was written.
+            for tp in parts:
+                if tp not in bad:
+                    consumer.seek(tp, written[tp])
             continue
         for tp, msgs in batch.items():
             f = files[tp.topic]
             for m in msgs:
                 f.write(json.dumps(decode(tp.topic, m), separators=(",", ":")) + "\n")
+                written[tp] = m.offset + 1
             counts[tp.topic] += len(msgs)
         if time.time() - last_flush > 0.3:
             for f in files.values():

@@ -261,6 +261,9 @@ TEST_F(EmbargoTest, AReplayBehindAnUndoneReleaseIsHeldBehindItsVersions) {
   // The batch aborts: the release is undone, and the input is processed again (its memo replays).
   ASSERT_TRUE(store_.Apply(rel->undo).ok());
   ASSERT_TRUE(index_.Load(store_).ok());
+  auto marker = store_.Get("hm/" + story);
+  ASSERT_TRUE(marker.ok());
+  EXPECT_FALSE(marker.value().has_value()) << "the undo takes back what the release recorded";
   auto again = Run(v2_in, due + 200);
   EXPECT_TRUE(To(again.records, options_.events_topic).empty()) << "held behind v1";
   auto rel2 = ReleaseAt(story, due + 300);
@@ -269,6 +272,33 @@ TEST_F(EmbargoTest, AReplayBehindAnUndoneReleaseIsHeldBehindItsVersions) {
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(EventOf(*events[0]).version(), 1u);
   EXPECT_EQ(EventOf(*events[1]).version(), 2u);
+}
+
+TEST_F(EmbargoTest, ReplaysAfterADropPublishNothing) {
+  const int64_t due = kNow + 10'000;
+  const Record v1_in = Item(1, 1, due, "Rates stay.");
+  const Record kill_in = Item(2, 2, 0, "Withdrawn.", /*canceled=*/true);
+  Run(v1_in);
+  Run(kill_in);
+  // Reprocessed after a restore, well after the embargo: the decision log replays both.
+  auto v1_again = Run(v1_in, due + 5'000);
+  EXPECT_TRUE(To(v1_again.records, options_.events_topic).empty()) << "dropped: never published";
+  EXPECT_TRUE(v1_again.outcome.hold().dropped());
+  auto kill_again = Run(kill_in, due + 5'000);
+  EXPECT_TRUE(To(kill_again.records, options_.events_topic).empty());
+  EXPECT_TRUE(To(kill_again.records, options_.articles_topic).empty());
+  EXPECT_TRUE(kill_again.outcome.hold().dropped());
+}
+
+TEST_F(EmbargoTest, ReplaysAfterTheReleasePublishNothingAgain) {
+  const int64_t due = kNow + 10'000;
+  const Record in = Item(1, 1, due, "Rates stay.");
+  auto first = Run(in);
+  ASSERT_TRUE(ReleaseAt(first.outcome.story_id(), due + 30));
+  auto again = Run(in, due + 5'000);
+  EXPECT_TRUE(To(again.records, options_.events_topic).empty()) << "the release published it";
+  EXPECT_EQ(embargo::Millis(again.outcome.hold().until()), due);
+  EXPECT_EQ(HeldKeys(), 0u);
 }
 
 TEST_F(EmbargoTest, TheIndexLoadsFromTheState) {
