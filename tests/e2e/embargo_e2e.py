@@ -51,9 +51,10 @@ def fail(msg):
 
 
 def cleanup():
+    # Everything was read and checked: no process needs a graceful stop.
     for p in PROCS:
         if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
+            p.send_signal(signal.SIGKILL)
     for p in PROCS:
         try:
             p.wait(12)
