@@ -281,12 +281,17 @@ def embargo_checks(run, by_eid, rep):
     kinds = collections.Counter(ev[i]["kind"] for i in emb_events)
     # Held versions: an outcome (any copy of it: a replayed decision may say nothing of the hold)
     # with `hold` and not `dropped`. The hold time of each.
+    # The collector reads uncommitted records too: an outcome of an aborted attempt (a worker killed
+    # before its commit) can say "held" while the committed decision, made again after the embargo
+    # time, published the version at once. An event whose outcomes disagree on the hold is such a
+    # case, and its version is not counted as held.
     held, hold_of, story_eids = {}, {}, collections.defaultdict(set)
     for eid, rs in by_eid.items():
+        mixed = any("hu" in r for r in rs) and any("hu" not in r for r in rs)
         for r in rs:
             if "hu" in r:
                 story_eids[r["s"]].add(eid)
-                if not r["hd"]:
+                if not r["hd"] and not mixed:
                     held[(r["s"], r["v"])] = max(held.get((r["s"], r["v"]), 0), r["hu"])
                     hold_of[eid] = r["hu"]
     dropped = dropped_stories(by_eid)
