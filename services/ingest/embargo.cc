@@ -1,5 +1,7 @@
 #include "ingest/embargo.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <climits>
 #include <cstdio>
 
@@ -85,16 +87,17 @@ int64_t DueOf(const std::vector<HeldVersion>& held) {
   return held.empty() ? 0 : Millis(held.back().event.embargo().release_time());
 }
 
-Record HeldTopicRecord(const std::string& topic, const std::string& story_id, const OutputContext& ctx) {
+// A record of the held topic: the contract headers of every output (trace context, CloudEvents),
+// its CloudEvents id the story, what happened to its hold and the version that did it.
+Record HeldTopicRecord(const PipelineOptions& options, const std::string& story_id, std::string_view what,
+                       uint32_t version, const OutputContext& ctx) {
   Record r;
-  r.topic = topic;
+  r.topic = options.held_topic;
   r.key = story_id;
   r.timestamp_ms = ctx.timestamp_ms;
   r.headers.push_back({"content-type", "application/x-protobuf; messageType=copydesk.v1.HeldStory"});
-  if (!ctx.traceparent.empty()) {
-    r.headers.push_back({"traceparent", ctx.traceparent});
-    if (!ctx.tracestate.empty()) r.headers.push_back({"tracestate", ctx.tracestate});
-  }
+  AddContractHeaders(r, ctx, options, "copydesk.v1.HeldStory",
+                     story_id + "/" + std::string(what) + "/" + std::to_string(version));
   return r;
 }
 
@@ -120,21 +123,15 @@ std::string_view StoryOfHeldKey(std::string_view key) {
 }
 
 int64_t Millis(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() * 1000 + ts.nanos() / 1000000;
+  return google::protobuf::util::TimeUtil::TimestampToMilliseconds(ts);
 }
 
 void SetMillis(google::protobuf::Timestamp* ts, int64_t ms) {
-  int64_t secs = ms / 1000, rem = ms % 1000;
-  if (rem < 0) {
-    --secs;
-    rem += 1000;
-  }
-  ts->set_seconds(secs);
-  ts->set_nanos(static_cast<int32_t>(rem) * 1000000);
+  *ts = google::protobuf::util::TimeUtil::MillisecondsToTimestamp(ms);
 }
 
 Result<HoldResult> Hold(const dedup::StateStore& store, const v1::ArticleEvent& ev, const dedup::Decision& d,
-                        const HoldContext& hc, const std::string& held_topic, const OutputContext& ctx,
+                        const HoldContext& hc, const PipelineOptions& options, const OutputContext& ctx,
                         dedup::MutationBatch* batch) {
   HoldResult out;
   const bool cancel = d.decision == v1::DECISION_CANCEL;
@@ -193,7 +190,7 @@ Result<HoldResult> Hold(const dedup::StateStore& store, const v1::ArticleEvent& 
     // stay unpublished.
     batch->Put(OutcomeKey(d.story_id),
                EncodeOutcome({true, published_before ? held->back().event.version() : d.version, 0}));
-    out.records.push_back(HeldTopicRecord(held_topic, d.story_id, ctx));
+    out.records.push_back(HeldTopicRecord(options, d.story_id, "dropped", d.version, ctx));
     out.change = HeldChange{d.story_id, std::nullopt};
     if (!published_before) {
       // Nothing of the story was ever published: neither is its cancel.
@@ -222,7 +219,7 @@ Result<HoldResult> Hold(const dedup::StateStore& store, const v1::ArticleEvent& 
   for (const auto& v : *held) hs.add_versions(v.event.version());
   hs.add_versions(d.version);
   hs.set_published_before(published_before);
-  Record r = HeldTopicRecord(held_topic, d.story_id, ctx);
+  Record r = HeldTopicRecord(options, d.story_id, "held", d.version, ctx);
   r.value = hs.SerializeAsString();
   out.records.push_back(std::move(r));
 
@@ -262,7 +259,9 @@ Result<std::optional<Release>> ReleaseStory(const dedup::StateStore& store, std:
     rel.changes.Delete(v.key);
     rel.undo.Put(v.key, v.value);
   }
-  rel.records.push_back(HeldTopicRecord(options.held_topic, rel.story_id, ContextOf(held->back().event)));
+  const v1::ArticleEvent& latest = held->back().event;
+  rel.records.push_back(
+      HeldTopicRecord(options, rel.story_id, "released", latest.version(), ContextOf(latest)));
   return std::optional<Release>(std::move(rel));
 }
 

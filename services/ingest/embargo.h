@@ -73,7 +73,7 @@ struct HoldResult {
 // held (an aborted batch undid their release): it is withheld when its version is still held or
 // its embargo is still in the future. State changes go to `batch`.
 Result<HoldResult> Hold(const dedup::StateStore& store, const v1::ArticleEvent& ev, const dedup::Decision& d,
-                        const HoldContext& hc, const std::string& held_topic, const OutputContext& ctx,
+                        const HoldContext& hc, const PipelineOptions& options, const OutputContext& ctx,
                         dedup::MutationBatch* batch);
 
 // The release of one held story at `now_ms`.

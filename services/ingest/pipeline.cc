@@ -31,11 +31,6 @@ const std::string& HeaderName(v1::DeadLetterHeader h) {
   return (*names)[static_cast<size_t>(h)];
 }
 
-void SetTimestamp(google::protobuf::Timestamp* ts, int64_t ms) {
-  ts->set_seconds(ms / 1000);
-  ts->set_nanos(static_cast<int32_t>(ms % 1000) * 1000000);
-}
-
 // Bounds of the strings an outcome carries for each item, so that an outcome listing
 // normalize::Limits::max_items (1,000) items stays well below a 1 MiB record.
 constexpr size_t kMaxOutcomeGuidBytes = 256;
@@ -274,7 +269,7 @@ Result<InputRun::Decided> InputRun::DecideArticle(v1::Article& a, const dedup::E
   prov->set_source_partition(in_.partition);
   prov->set_source_offset(in_.offset);
   if (!a.has_versioncreated() && in_.timestamp_ms > 0)
-    SetTimestamp(a.mutable_versioncreated(), in_.timestamp_ms);
+    embargo::SetMillis(a.mutable_versioncreated(), in_.timestamp_ms);
   if (!a.has_firstcreated()) *a.mutable_firstcreated() = a.versioncreated();
 
   const auto t0 = Clock::now();
@@ -290,7 +285,7 @@ Result<InputRun::Decided> InputRun::DecideArticle(v1::Article& a, const dedup::E
     const v1::ArticleEvent ev = ArticleEventOf(a, d, event_id, output_);
     records = EventRecords(ev, output_, options_);
     if (hold_) {
-      auto h = embargo::Hold(deduper_.store(), ev, d, *hold_, options_.held_topic, output_, &batch);
+      auto h = embargo::Hold(deduper_.store(), ev, d, *hold_, options_, output_, &batch);
       if (!h.ok()) return h.error();
       held = std::move(h.value());
     }

@@ -4,16 +4,12 @@
 #include <ctime>
 
 #include "dedup/lineage.h"
+#include "ingest/embargo.h"
 #include "ingest/pipeline.h"
 #include "normalize/ninjs_writer.h"
 
 namespace copydesk::ingest {
 namespace {
-
-void SetTimestamp(google::protobuf::Timestamp* ts, int64_t ms) {
-  ts->set_seconds(ms / 1000);
-  ts->set_nanos(static_cast<int32_t>(ms % 1000) * 1000000);
-}
 
 Record Output(const std::string& topic, const std::string& key, const OutputContext& ctx) {
   Record r;
@@ -69,7 +65,7 @@ v1::ArticleEvent ArticleEventOf(v1::Article& a, const dedup::Decision& d, const 
   ev.set_of_story(d.of);
   ev.set_similarity(d.similarity);
   *ev.mutable_source() = ctx.source;
-  if (ctx.timestamp_ms > 0) SetTimestamp(ev.mutable_event_time(), ctx.timestamp_ms);
+  if (ctx.timestamp_ms > 0) embargo::SetMillis(ev.mutable_event_time(), ctx.timestamp_ms);
   ev.set_event_id(event_id);
   if (d.decision == v1::DECISION_CANCEL) {
     // The Article record is a tombstone (downstream compaction removes the story).
@@ -88,7 +84,7 @@ OutputContext ContextOf(const v1::ArticleEvent& ev) {
   OutputContext ctx;
   ctx.traceparent = ev.article().provenance().traceparent();
   ctx.tracestate = ev.article().provenance().tracestate();
-  ctx.timestamp_ms = ev.event_time().seconds() * 1000 + ev.event_time().nanos() / 1000000;
+  ctx.timestamp_ms = embargo::Millis(ev.event_time());
   ctx.source = ev.source();
   return ctx;
 }

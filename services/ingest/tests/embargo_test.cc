@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "ingest/pipeline.h"
 #include "ingest/pipeline_outputs.h"
 
@@ -314,6 +316,38 @@ TEST_F(EmbargoTest, HeldKeysOrderVersionsNumerically) {
   EXPECT_LT(embargo::HeldKey("st_1", 9), embargo::HeldKey("st_1", 10));
   EXPECT_EQ(embargo::StoryOfHeldKey(embargo::HeldKey("st_1", 9)), "st_1");
   EXPECT_EQ(embargo::StoryOfHeldKey("s/st_1"), "");
+}
+
+// The held topic is an output like the others: its records carry the same contract headers (trace
+// context, CloudEvents), each with an id of its own.
+TEST_F(EmbargoTest, HeldTopicRecordsCarryTheContractHeaders) {
+  options_.cloudevents = true;
+  Record in = Item(1, 1, kNow + 30'000, "Rates stay.");
+  const std::string traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  in.headers.push_back({"traceparent", traceparent});
+  auto held = Run(in);
+  const std::string story = held.outcome.story_id();
+  auto rel = ReleaseAt(story, kNow + 30'000);
+  ASSERT_TRUE(rel);
+  auto header = [](const Record& r, const std::string& name) -> std::string {
+    for (const auto& [k, v] : r.headers) {
+      if (k == name) return v;
+    }
+    return "<missing>";
+  };
+  std::set<std::string> ids;
+  for (const Record* r :
+       std::vector<const Record*>{To(held.records, options_.held_topic)[0], &rel->records.back()}) {
+    EXPECT_EQ(header(*r, "content-type"), "application/x-protobuf; messageType=copydesk.v1.HeldStory");
+    EXPECT_EQ(header(*r, "ce_specversion"), "1.0");
+    EXPECT_EQ(header(*r, "ce_type"), "copydesk.v1.HeldStory");
+    EXPECT_EQ(header(*r, "ce_source"), options_.cloudevents_source);
+    EXPECT_NE(header(*r, "ce_time"), "<missing>");
+    EXPECT_EQ(header(*r, "traceparent"), traceparent) << "the held version's trace context";
+    ids.insert(header(*r, "ce_id"));
+  }
+  EXPECT_EQ(ids.size(), 2u) << "the hold and the release are different events";
+  EXPECT_EQ(ids.count("<missing>"), 0u);
 }
 
 }  // namespace
