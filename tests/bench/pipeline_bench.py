@@ -236,6 +236,19 @@ def where_time_goes(n, workers, wall, cpu, means, commits):
                 1000 * means.get("commit", 0.0), rest, 100 * rest / per_event_us, worker_cpu, broker_cpu))
     log("where the time goes: " + parts)
     emit("throughput: where the time goes", parts)
+    return worker_cpu + broker_cpu
+
+
+def cpu_bound(cpu_per_event_us, sustained, ceiling, cores):
+    """What the machine's cores allow at the measured CPU per event (workers and broker; the
+    collector and kcat are left out), and what CPU per event 25 % of the ceiling would need."""
+    most = cores * 1e6 / cpu_per_event_us
+    need = cores * 1e6 / (0.25 * ceiling)
+    text = ("workers and broker use %.0f us of CPU per event: at most %.0f events/s on %d cores (sustained "
+            "%.0f events/s, %.0f %% of that); 25 %% of the ceiling (%.0f events/s) needs at most %.0f us per event"
+            % (cpu_per_event_us, most, cores, sustained, 100 * sustained / most, 0.25 * ceiling, need))
+    log("CPU bound: " + text)
+    emit("throughput: CPU bound", text)
 
 
 def await_outcomes(watcher, n, timeout, urls):
@@ -324,10 +337,11 @@ def throughput(args, procs):
     wall, cpu = meter.report()
     recv = sorted(v[0] for v in watcher.recv.values())
     means = stage_means(text)
+    cpu_per_event = None
     if means:
         log("worker stage means: " + ", ".join("%s %.2f ms" % (k, 1000 * v) for k, v in sorted(means.items()))
             + "; %d commits" % commit_count(text))
-        where_time_goes(len(events), names, wall, cpu, means, commit_count(text))
+        cpu_per_event = where_time_goes(len(events), names, wall, cpu, means, commit_count(text))
     for n in names:
         procs.stop(n)
     # 2. kcat pass-through of the same payloads: consume everything and re-produce it, no processing.
@@ -366,6 +380,8 @@ def throughput(args, procs):
     emit("throughput: kcat pass-through ceiling (fetch.wait.max.ms=%d, best of %d)" % (WORKER_FETCH_WAIT_MS,
                                                                                         KCAT_PASSES),
          "%.0f events/s" % ceiling)
+    if cpu_per_event:
+        cpu_bound(cpu_per_event, sustained, ceiling, os.cpu_count() or 1)
     return res
 
 
