@@ -13,7 +13,6 @@ Prints BENCH lines for scripts/bench (tests/bench/bench_result.py).
 """
 import argparse
 import collections
-import datetime
 import json
 import os
 import random
