@@ -2,9 +2,11 @@
 #pragma once
 
 #include <google/protobuf/util/time_util.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -33,6 +35,18 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The view store in `dir` (a test failure and null when it cannot be opened).
+inline std::unique_ptr<ViewStore> OpenStore(const std::string& dir) {
+  ViewStore::Options o;
+  o.dir = dir;
+  auto s = ViewStore::Open(o);
+  if (!s.ok()) {
+    ADD_FAILURE() << "open the view store in " << dir << ": " << s.error().reason;
+    return nullptr;
+  }
+  return std::move(*s);
+}
 
 inline google::protobuf::Timestamp Ms(int64_t ms) {
   return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(ms);

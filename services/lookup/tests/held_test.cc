@@ -17,6 +17,7 @@ namespace {
 
 using testing::FakeTopic;
 using testing::MakeEvent;
+using testing::OpenStore;
 using testing::TempDir;
 
 v1::HeldStory Held(const std::string& story, uint32_t version, const std::string& headline,
@@ -136,11 +137,8 @@ TEST(HeldView, ListsByStoryIdWithFilterPagesAndTokenErrors) {
 class EmbargoedScopeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ViewStore::Options so;
-    so.dir = dir_.path();
-    auto s = ViewStore::Open(so);
-    ASSERT_TRUE(s.ok());
-    store_ = std::move(*s);
+    store_ = OpenStore(dir_.path());
+    ASSERT_TRUE(store_);
     metrics_ = std::make_unique<LookupMetrics>(registry_);
     // Public: "pub" v1, "mixed" v1..v2. Held: "mixed" v3 (published before), "secret" v1 (never).
     ASSERT_TRUE(

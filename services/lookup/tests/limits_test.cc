@@ -19,6 +19,7 @@ namespace {
 
 using testing::FakeTopic;
 using testing::MakeEvent;
+using testing::OpenStore;
 using testing::TempDir;
 using Clock = std::chrono::steady_clock;
 
@@ -60,11 +61,8 @@ struct Stream {
 class LimitsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ViewStore::Options so;
-    so.dir = dir_.path();
-    auto s = ViewStore::Open(so);
-    ASSERT_TRUE(s.ok());
-    store_ = std::move(*s);
+    store_ = OpenStore(dir_.path());
+    ASSERT_TRUE(store_);
     metrics_ = std::make_unique<LookupMetrics>(registry_);
   }
 

@@ -17,6 +17,7 @@ namespace {
 
 using testing::FakeTopic;
 using testing::MakeEvent;
+using testing::OpenStore;
 using testing::TempDir;
 
 class RpcTest : public ::testing::Test {
@@ -25,12 +26,9 @@ class RpcTest : public ::testing::Test {
 
   void StartServer(std::vector<std::string> tokens) {
     server_.reset();
-    ViewStore::Options so;
-    so.dir = dir_.path();
     if (!store_) {
-      auto s = ViewStore::Open(so);
-      ASSERT_TRUE(s.ok());
-      store_ = std::move(*s);
+      store_ = OpenStore(dir_.path());
+      ASSERT_TRUE(store_);
       metrics_ = std::make_unique<LookupMetrics>(registry_);
     }
     ServerOptions o;

@@ -11,15 +11,8 @@ namespace {
 
 using testing::FakeTopic;
 using testing::MakeEvent;
+using testing::OpenStore;
 using testing::TempDir;
-
-std::unique_ptr<ViewStore> OpenStore(const std::string& dir) {
-  ViewStore::Options o;
-  o.dir = dir;
-  auto s = ViewStore::Open(o);
-  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().reason);
-  return std::move(*s);
-}
 
 TEST(ViewStore, AppliesEachStoryVersionOnce) {
   TempDir dir;

@@ -16,6 +16,7 @@ namespace {
 
 using testing::FakeTopic;
 using testing::MakeEvent;
+using testing::OpenStore;
 using testing::TempDir;
 using Clock = std::chrono::steady_clock;
 
@@ -55,11 +56,8 @@ size_t ThreadCount() {
 class WaitsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ViewStore::Options o;
-    o.dir = dir_.path();
-    auto s = ViewStore::Open(o);
-    ASSERT_TRUE(s.ok());
-    store_ = std::move(*s);
+    store_ = OpenStore(dir_.path());
+    ASSERT_TRUE(store_);
   }
   void Apply(int32_t partition, const std::string& story) {
     ASSERT_TRUE(store_->Apply({topic_.Add(partition, MakeEvent({.story = story}))}).ok());
