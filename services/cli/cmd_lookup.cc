@@ -107,24 +107,21 @@ int BuildOptions(const LookupConfig& c, lookup::LookupOptions& o) {
   o.server.security.tls_key_file = c.tls_key;
   o.server.security.tls_client_ca_file = c.tls_client_ca;
   o.server.security.require_client_cert = c.require_client_cert;
-  o.server.security.tokens = lookup::ParseTokens(c.tokens);
-  if (!c.token_file.empty()) {
-    auto t = lookup::LoadTokenFile(c.token_file);
+  // A token list: the inline ones, then those of the file (when named).
+  auto tokens = [](const std::string& inline_tokens, const std::string& file,
+                   std::vector<std::string>* out) -> bool {
+    *out = lookup::ParseTokens(inline_tokens);
+    if (file.empty()) return true;
+    auto t = lookup::LoadTokenFile(file);
     if (!t.ok()) {
       PrintError("lookup", t.error().reason);
-      return 2;
+      return false;
     }
-    for (auto& tok : *t) o.server.security.tokens.push_back(std::move(tok));
-  }
-  o.server.security.embargoed_tokens = lookup::ParseTokens(c.embargoed_tokens);
-  if (!c.embargoed_token_file.empty()) {
-    auto t = lookup::LoadTokenFile(c.embargoed_token_file);
-    if (!t.ok()) {
-      PrintError("lookup", t.error().reason);
-      return 2;
-    }
-    for (auto& tok : *t) o.server.security.embargoed_tokens.push_back(std::move(tok));
-  }
+    for (auto& tok : *t) out->push_back(std::move(tok));
+    return true;
+  };
+  if (!tokens(c.tokens, c.token_file, &o.server.security.tokens)) return 2;
+  if (!tokens(c.embargoed_tokens, c.embargoed_token_file, &o.server.security.embargoed_tokens)) return 2;
   return 0;
 }
 

@@ -48,23 +48,20 @@ Result<int> HeldSync::Attach(kafka::Consumer& consumer) {
   const Offsets kept = view_.offsets();
   const std::string kept_cluster = view_.cluster_id();
   std::string reason;
-  if (!kept_cluster.empty() && !cluster.empty() && kept_cluster != cluster) reason = "cluster_changed";
-  for (const auto& [p, off] : kept) {
-    if (!reason.empty()) break;
-    if (p >= *count) {
-      reason = "partition_missing";
-    } else if (off > marks->at(p).second) {
-      reason = "offset_beyond_high_watermark";
-    } else if (off < marks->at(p).first) {
-      reason = "offset_below_log_start";
-    }
+  std::string detail;
+  if (!kept_cluster.empty() && !cluster.empty() && kept_cluster != cluster) {
+    reason = "cluster_changed";
+    detail = "kept cluster " + kept_cluster + ", broker cluster " + cluster;
+  } else {
+    reason = InvalidOffsets(kept, *count, *marks, /*below_log_start_invalid=*/true, &detail);
   }
   bool new_partitions = false;
   for (int p = 0; p < *count; ++p) new_partitions = new_partitions || !kept.count(p);
   if (!reason.empty()) {
     log->warn(
-        "held view offsets are not valid on the broker; reading the held topic again topic={} reason={}",
-        options_.topic, reason);
+        "held view offsets are not valid on the broker; reading the held topic again topic={} reason={} "
+        "detail=\"{}\"",
+        options_.topic, reason, detail);
     view_.Reset(cluster);
     ++resets_;
   } else if (!attached_) {

@@ -34,6 +34,28 @@ Result<Marks> QueryMarks(rd_kafka_t* rk, const std::string& topic, int partition
   return out;
 }
 
+std::string InvalidOffsets(const Offsets& kept, int partitions, const Marks& marks,
+                           bool below_log_start_invalid, std::string* detail) {
+  for (const auto& [p, off] : kept) {
+    if (p >= partitions) {
+      *detail = "partition " + std::to_string(p) + " of " + std::to_string(partitions);
+      return "partition_missing";
+    }
+    const auto& [start, high] = marks.at(p);
+    if (off > high) {
+      *detail = "partition " + std::to_string(p) + " stored " + std::to_string(off) + " high watermark " +
+                std::to_string(high);
+      return "offset_beyond_high_watermark";
+    }
+    if (below_log_start_invalid && off < start) {
+      *detail = "partition " + std::to_string(p) + " stored " + std::to_string(off) + " log start " +
+                std::to_string(start);
+      return "offset_below_log_start";
+    }
+  }
+  return "";
+}
+
 Offsets HighWatermarks(const Marks& marks) {
   Offsets out;
   for (const auto& [p, m] : marks) out[p] = m.second;

@@ -31,6 +31,14 @@ Result<Marks> QueryMarks(rd_kafka_t* rk, const std::string& topic, int partition
 // partition -> high watermark, from `marks`: the offsets a catch-up has to reach.
 Offsets HighWatermarks(const Marks& marks);
 
+// Why offsets kept for a topic (partition -> next offset) are not valid against it now: a partition
+// it no longer has ("partition_missing"), an offset beyond the high watermark
+// ("offset_beyond_high_watermark") or, when `below_log_start_invalid`, below the log start
+// ("offset_below_log_start": records and tombstones below it may be gone unseen). Empty when they
+// are valid; `*detail` then says which partition and offsets.
+std::string InvalidOffsets(const Offsets& kept, int partitions, const Marks& marks,
+                           bool below_log_start_invalid, std::string* detail);
+
 // How a feed's log lines name it and its topic, e.g. {"view", "events topic"}.
 struct FeedNames {
   std::string_view feed;

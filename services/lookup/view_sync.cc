@@ -8,26 +8,6 @@
 namespace copydesk::lookup {
 namespace {
 
-// Sets `reason` and `detail` when a stored offset is of a partition the topic no longer has, or
-// beyond its high watermark.
-void StoredBeyondTopic(const Offsets& stored, int partitions, const Marks& marks, std::string* reason,
-                       std::string* detail) {
-  for (const auto& [p, off] : stored) {
-    if (p >= partitions) {
-      *reason = "partition_missing";
-      *detail = "partition " + std::to_string(p) + " of " + std::to_string(partitions);
-      return;
-    }
-    const int64_t high = marks.at(p).second;
-    if (off > high) {
-      *reason = "offset_beyond_high_watermark";
-      *detail = "partition " + std::to_string(p) + " stored " + std::to_string(off) + " high watermark " +
-                std::to_string(high);
-      return;
-    }
-  }
-}
-
 constexpr FeedNames kNames{"view", "events topic"};
 
 }  // namespace
@@ -83,7 +63,9 @@ Result<int> ViewSync::Attach(kafka::Consumer& consumer) {
   if (stop_) return Error{v1::ERROR_CODE_INTERNAL, "stopping"};
   auto marks = QueryMarks(consumer.raw(), options_.topic, *count, 5000);
   if (!marks.ok()) return marks.error();
-  if (reason.empty()) StoredBeyondTopic(stored, *count, *marks, &reason, &detail);
+  // Below the log start the view resumes at the log start (what it holds stays valid).
+  if (reason.empty())
+    reason = InvalidOffsets(stored, *count, *marks, /*below_log_start_invalid=*/false, &detail);
   bool new_partitions = false;
   for (int p = 0; p < *count; ++p) new_partitions = new_partitions || !stored.count(p);
   if (!reason.empty()) {
