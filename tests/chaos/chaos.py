@@ -132,26 +132,6 @@ class Producer(threading.Thread):
         self.done = True
 
 
-def outcome_ids(path, state):
-    """Event ids on a topic so far, read incrementally from the collector's file."""
-    try:
-        with open(path) as f:
-            f.seek(state.get("pos", 0))
-            while True:
-                line = f.readline()
-                if not line or not line.endswith("\n"):
-                    break
-                state["pos"] = f.tell()
-                eid = json.loads(line)["eid"]
-                ids = state.setdefault("ids", set())
-                if eid not in ids:
-                    ids.add(eid)
-                    state.setdefault("new", []).append(eid)
-    except FileNotFoundError:
-        pass
-    return state.get("ids", set())
-
-
 def _tail(path, state):
     """New complete JSON lines of a collector file since the last call (position in `state`)."""
     out = []
@@ -167,6 +147,16 @@ def _tail(path, state):
     except FileNotFoundError:
         pass
     return out
+
+
+def outcome_ids(path, state):
+    """Event ids on a topic so far, read incrementally from the collector's file."""
+    ids = state.setdefault("ids", set())
+    for rec in _tail(path, state):
+        if rec["eid"] not in ids:
+            ids.add(rec["eid"])
+            state.setdefault("new", []).append(rec["eid"])
+    return ids
 
 
 class EmbargoWatch:
