@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "common/allocator.h"
 #include "common/log.h"
 #include "common/text.h"
 
@@ -73,6 +74,7 @@ int ExitCode() {
 
 int main(int argc, char** argv) {
   using namespace copydesk::cli;
+  copydesk::TuneAllocator();
   if (auto st = copydesk::log::ConfigureFromEnv(); !st.ok()) {
     std::cerr << "copydesk: " << st.error().reason << "\n";
     return 2;

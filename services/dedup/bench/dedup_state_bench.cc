@@ -21,6 +21,7 @@
 #include <random>
 #include <string>
 
+#include "common/allocator.h"
 #include "dedup/bench/bench_util.h"
 #include "dedup/dedup.h"
 #include "dedup/partition_store.h"
@@ -240,6 +241,7 @@ class StateBench {
 }  // namespace
 
 int main(int argc, char** argv) {
+  copydesk::TuneAllocator();  // as the worker's process does
   auto args = ParseArgs(argc, argv);
   if (!args) {
     std::fprintf(stderr,
