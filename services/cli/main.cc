@@ -9,7 +9,6 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "common/allocator.h"
 #include "common/log.h"
 #include "common/text.h"
 
@@ -74,7 +73,6 @@ int ExitCode() {
 
 int main(int argc, char** argv) {
   using namespace copydesk::cli;
-  copydesk::TuneAllocator();
   if (auto st = copydesk::log::ConfigureFromEnv(); !st.ok()) {
     std::cerr << "copydesk: " << st.error().reason << "\n";
     return 2;

@@ -21,7 +21,6 @@
 #include <random>
 #include <string>
 
-#include "common/allocator.h"
 #include "dedup/bench/bench_util.h"
 #include "dedup/dedup.h"
 #include "dedup/partition_store.h"
@@ -241,7 +240,6 @@ class StateBench {
 }  // namespace
 
 int main(int argc, char** argv) {
-  copydesk::TuneAllocator();  // as the worker's process does
   auto args = ParseArgs(argc, argv);
   if (!args) {
     std::fprintf(stderr,
