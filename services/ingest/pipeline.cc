@@ -95,8 +95,8 @@ class InputRun {
   Status DecideItems(std::vector<normalize::Item>& items);
   void DeadLetterItem(const normalize::Item& item, uint32_t count, const Error& e, v1::ItemOutcome& io,
                       ItemResult& ir);
-  // Decides one article (the input's, or one item's) and builds its records.
-  Result<Decided> DecideArticle(v1::Article& a, const dedup::EventContext& ctx, const std::string& event_id);
+  // Decides one article (the input's, or one item's) and builds its records, the article moved into them.
+  Result<Decided> DecideArticle(v1::Article&& a, const dedup::EventContext& ctx, const std::string& event_id);
   Result<ProcessResult> Finish();
 
   const Record& in_;
@@ -191,7 +191,7 @@ Result<ProcessResult> InputRun::Run() {
   result_.provider = a.provenance().provider();
   dedup::EventContext ctx{in_.partition, in_.offset, in_.timestamp_ms, event_id_};
   if (auto id = ProducerEventId(in_)) ctx.producer_event_id = std::string(*id);
-  auto decided = DecideArticle(a, ctx, event_id_);
+  auto decided = DecideArticle(std::move(a), ctx, event_id_);
   if (!decided.ok()) return decided.error();
   if (decided->rejected) return Reject(std::move(*decided->rejected));
   const dedup::Decision& d = decided->decision;
@@ -232,7 +232,7 @@ Status InputRun::DecideItems(std::vector<normalize::Item>& items) {
     dedup::EventContext ctx{in_.partition, in_.offset, in_.timestamp_ms, ir.event_id};
     ctx.item = item.index;
     if (producer_id) ctx.producer_event_id = ItemEventId(*producer_id, item.index);
-    auto decided = DecideArticle(a, ctx, ir.event_id);
+    auto decided = DecideArticle(std::move(a), ctx, ir.event_id);
     if (!decided.ok()) return decided.error();
     if (decided->rejected) {
       DeadLetterItem(item, count, *decided->rejected, io, ir);
@@ -262,7 +262,7 @@ void InputRun::DeadLetterItem(const normalize::Item& item, uint32_t count, const
   result_.items.push_back(std::move(ir));
 }
 
-Result<InputRun::Decided> InputRun::DecideArticle(v1::Article& a, const dedup::EventContext& ctx,
+Result<InputRun::Decided> InputRun::DecideArticle(v1::Article&& a, const dedup::EventContext& ctx,
                                                   const std::string& event_id) {
   auto* prov = a.mutable_provenance();
   prov->set_source_topic(in_.topic);
@@ -282,7 +282,8 @@ Result<InputRun::Decided> InputRun::DecideArticle(v1::Article& a, const dedup::E
   std::vector<Record> records;
   std::optional<embargo::HoldResult> held;
   if (d.Publishes()) {
-    const v1::ArticleEvent ev = ArticleEventOf(a, d, event_id, output_);
+    // The article is not used after this: moved into the event, not copied.
+    const v1::ArticleEvent ev = ArticleEventOf(std::move(a), d, event_id, output_);
     records = EventRecords(ev, output_, options_);
     if (hold_) {
       auto h = embargo::Hold(deduper_.store(), ev, d, *hold_, options_, output_, &batch);

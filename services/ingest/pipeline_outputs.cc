@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <utility>
 
 #include "dedup/lineage.h"
 #include "ingest/embargo.h"
@@ -46,7 +47,7 @@ void AddContractHeaders(Record& r, const OutputContext& ctx, const PipelineOptio
   if (ctx.timestamp_ms > 0) r.headers.push_back({"ce_time", Rfc3339(ctx.timestamp_ms)});
 }
 
-v1::ArticleEvent ArticleEventOf(v1::Article& a, const dedup::Decision& d, const std::string& event_id,
+v1::ArticleEvent ArticleEventOf(v1::Article a, const dedup::Decision& d, const std::string& event_id,
                                 const OutputContext& ctx) {
   a.set_uri(d.story_id);
   a.set_version(d.version);
@@ -75,7 +76,7 @@ v1::ArticleEvent ArticleEventOf(v1::Article& a, const dedup::Decision& d, const 
     stub->set_pubstatus(v1::PUB_STATUS_CANCELED);
     *stub->mutable_provenance() = a.provenance();
   } else {
-    *ev.mutable_article() = a;
+    *ev.mutable_article() = std::move(a);
   }
   return ev;
 }
@@ -120,9 +121,9 @@ std::vector<Record> EventRecords(const v1::ArticleEvent& ev, const OutputContext
   return out;
 }
 
-std::vector<Record> ArticleRecords(v1::Article& a, const dedup::Decision& d, const std::string& event_id,
+std::vector<Record> ArticleRecords(v1::Article a, const dedup::Decision& d, const std::string& event_id,
                                    const OutputContext& ctx, const PipelineOptions& options) {
-  return EventRecords(ArticleEventOf(a, d, event_id, ctx), ctx, options);
+  return EventRecords(ArticleEventOf(std::move(a), d, event_id, ctx), ctx, options);
 }
 
 }  // namespace copydesk::ingest

@@ -34,10 +34,10 @@ struct OutputContext {
 void AddContractHeaders(Record& r, const OutputContext& ctx, const PipelineOptions& options,
                         std::string_view type, std::string_view ce_id);
 
-// The ArticleEvent of an accepted change, its Article inside (on cancel only the story id,
-// version, pubstatus and provenance). Sets the article's story id, version, lineage and trace
-// context.
-v1::ArticleEvent ArticleEventOf(v1::Article& a, const dedup::Decision& d, const std::string& event_id,
+// The ArticleEvent of an accepted change, with `a` moved inside (on cancel only the story id,
+// version, pubstatus and provenance) after its story id, version, lineage and trace context are
+// set. Pass the article with std::move: it is not copied.
+v1::ArticleEvent ArticleEventOf(v1::Article a, const dedup::Decision& d, const std::string& event_id,
                                 const OutputContext& ctx);
 
 // The records of an accepted change, in order: the Article (a tombstone on cancel), the
@@ -47,7 +47,7 @@ std::vector<Record> EventRecords(const v1::ArticleEvent& ev, const OutputContext
                                  const PipelineOptions& options);
 
 // EventRecords of ArticleEventOf.
-std::vector<Record> ArticleRecords(v1::Article& a, const dedup::Decision& d, const std::string& event_id,
+std::vector<Record> ArticleRecords(v1::Article a, const dedup::Decision& d, const std::string& event_id,
                                    const OutputContext& ctx, const PipelineOptions& options);
 
 // The output context an ArticleEvent was built with (trace context, timestamp, source): a held
