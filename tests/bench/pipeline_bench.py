@@ -7,11 +7,11 @@ burst (within the embedded broker's ~5 MiB per partition). The pipeline rate is 
 receive times of the outcomes on news.ingest-outcomes.v1 (sustained: from the 10th to the 100th
 percentile of the outcomes), and also from the first event produced to the last outcome. Then
 kcat consumes the same news.raw.v1 and re-produces the records, keys and values, to the topic
-`passthrough` (no processing: the broker's ceiling), three times (topics passthrough1..3); the fastest pass is the
-ceiling. kcat runs with the workers' own client settings (`fetch.wait.max.ms` and `linger.ms`):
-the embedded broker holds an empty fetch for the whole `fetch.wait.max.ms`, so with kcat's default
-(500 ms) the end of the log alone costs about half a second and the ceiling reads several times
-too low.
+`passthrough` (no processing: the broker's ceiling), three times (topics passthrough1..3); the
+fastest pass is the ceiling. kcat runs with the workers' own client settings (`fetch.wait.max.ms`
+and `linger.ms`): the embedded broker holds an empty fetch for the whole `fetch.wait.max.ms`, so
+with kcat's default (500 ms) the end of the log alone costs about half a second and the ceiling
+reads several times too low.
 
 The ratio compares like with like. The pipeline's sustained rate leaves out its start (the first
 10 % of the outcomes), so the ceiling does too: a pass's sustained rate is taken the same way from
