@@ -20,6 +20,13 @@ one). kcat's whole-process rate (start, connect, metadata and all) is reported b
 compared with the pipeline's rate from the first event produced to the last outcome; measured
 against it, a pass of a few thousand events is mostly kcat's start-up, and the ratio reads high.
 
+Comparing two builds (--vs-bin OTHER): this host's speed drifts by a third within minutes, more
+than most code changes move the CPU per event, so runs made one after the other do not compare.
+With --vs-bin half the workers of each throughput run run OTHER, in the same run, on the same
+broker and input, and the two swap roles from one run to the next (worker 1 is not worker 2: its
+partitions differ). Each run prints the CPU per consumed event of each binary's workers and their
+ratio; the median and range of the ratio over the runs close the throughput part.
+
 Latency: a paced producer (RATE events/s for SECONDS) with N workers already running.
 The committed latency comes from the workers' own histogram
 copydesk_ingest_stage_duration_seconds{stage="end_to_end"} (observed after the commit); the
@@ -293,11 +300,19 @@ def await_outcomes(watcher, n, timeout, urls):
     return text
 
 
-def start_workers(procs, args, boot, n, mode, tag):
+def worker_bin(args, i, run):
+    """The binary of worker i in throughput run `run`: with --vs-bin, half the workers run each
+    binary and they swap roles from one run to the next."""
+    if args.vs_bin and (i + run) % 2 == 1:
+        return args.vs_bin
+    return args.bin
+
+
+def start_workers(procs, args, boot, n, mode, tag, run=0):
     names = []
     for i in range(n):
         name = "%s-w%d" % (tag, i + 1)
-        procs.start(name, [args.bin, "ingest", "--brokers", boot, "--instance-id", "%s%d" % (tag, i + 1),
+        procs.start(name, [worker_bin(args, i, run), "ingest", "--brokers", boot, "--instance-id", "%s%d" % (tag, i + 1),
                            "--metrics", "127.0.0.1:0", "--mode", mode,
                            "--set", "ingest.state_dir=" + os.path.join(args.workdir, name + "-state")] + args.worker_arg)
         names.append(name)
@@ -335,7 +350,32 @@ def wait_assigned(procs, names, timeout=60):
     return False
 
 
-def throughput(args, procs, tag="tp"):
+def consumed(text):
+    """Events a worker consumed (copydesk_ingest_events_consumed_total, every format)."""
+    return sum(float(l.rsplit(" ", 1)[1]) for l in text.splitlines()
+               if l.startswith("copydesk_ingest_events_consumed_total{"))
+
+
+def paired_cpu(args, names, urls, cpu, run):
+    """--vs-bin: CPU per consumed event of the workers of each binary in this run, and their ratio."""
+    per = {args.bin: [0.0, 0.0], args.vs_bin: [0.0, 0.0]}
+    for i, (name, url) in enumerate(zip(names, urls)):
+        try:
+            events = consumed(scrape(url))
+        except Exception as e:  # noqa: BLE001
+            log("scrape %s: %s" % (url, e))
+            return None
+        acc = per[worker_bin(args, i, run)]
+        acc[0] += cpu[name]
+        acc[1] += events
+    if not all(events for _, events in per.values()):
+        return None
+    a, b = (1e6 * per[k][0] / per[k][1] for k in (args.bin, args.vs_bin))
+    log("paired: %s %.0f us of CPU per event, %s %.0f us; ratio %.3f" % (args.bin, a, args.vs_bin, b, a / b))
+    return a / b
+
+
+def throughput(args, procs, tag="tp", run=0):
     log("throughput: %d Reuters text/plain events, %d workers (transactional, dedup on)" % (args.events, args.workers))
     events, fallback = reuters_events(args.src, args.events)
     if fallback:
@@ -349,7 +389,7 @@ def throughput(args, procs, tag="tp"):
     # whole input arrives as one burst.
     watcher = OutcomeWatcher(boot)
     watcher.start()
-    names, urls = start_workers(procs, args, boot, args.workers, "transactional", tag)
+    names, urls = start_workers(procs, args, boot, args.workers, "transactional", tag, run)
     if not wait_assigned(procs, names):
         log("workers not assigned after 60 s")
     meter = CpuMeter(procs, names + [tag + "-broker"], args, tag)
@@ -368,6 +408,7 @@ def throughput(args, procs, tag="tp"):
         log("worker stage means: " + ", ".join("%s %.2f ms" % (k, 1000 * v) for k, v in sorted(means.items()))
             + "; %d commits" % commit_count(text))
         cpu_per_event, where = where_time_goes(len(events), names, wall, cpu, means, commit_count(text))
+    paired = paired_cpu(args, names, urls, cpu, run) if args.vs_bin else None
     for n in names:
         procs.stop(n)
     # 2. kcat pass-through of the same records: consume everything and re-produce it with its key, no
@@ -414,6 +455,8 @@ def throughput(args, procs, tag="tp"):
           % (sustained, args.workers, ceiling, 100 * res["ratio"], whole, ceiling_whole, 100 * res["ratio_whole"]),
           flush=True)
     res["where"] = where
+    if paired:
+        res["paired"] = paired
     if cpu_per_event:
         res["bound"] = cpu_bound(cpu_per_event, sustained, ceiling, os.cpu_count() or 1)
     return res
@@ -425,11 +468,15 @@ def throughput_runs(args, procs):
     runs = []
     for k in range(args.throughput_runs):
         log("throughput run %d of %d" % (k + 1, args.throughput_runs))
-        r = throughput(args, procs, "tp%d" % (k + 1))
+        r = throughput(args, procs, "tp%d" % (k + 1), k)
         if r:
             runs.append(r)
     if not runs:
         return None
+    ratios = sorted(r["paired"] for r in runs if r.get("paired"))
+    if ratios:
+        log("paired CPU per event, %s / %s (--vs-bin): median %.3f, range %.3f to %.3f over %d runs"
+            % (args.bin, args.vs_bin, ratios[len(ratios) // 2], ratios[0], ratios[-1], len(ratios)))
     runs.sort(key=lambda r: r["ratio"])
     mid = runs[len(runs) // 2]
 
@@ -544,6 +591,8 @@ def main():
     ap.add_argument("--modes", default="at-least-once,transactional",
                     help="latency: commit modes to measure, comma-separated")
     ap.add_argument("--worker-arg", action="append", default=[])
+    ap.add_argument("--vs-bin", help="throughput: half the workers run this binary instead (roles swapped every "
+                    "run); prints the CPU per event of each binary's workers and the paired ratio")
     args = ap.parse_args()
     procs = Procs(args.workdir, os.path.join(args.workdir, "pids"))
     import atexit

@@ -9,7 +9,8 @@ if [[ ${1:-} == -h || ${1:-} == --help ]]; then
   sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
   echo "Options: --events N (throughput, 12000), --workers N (2), --rate R (latency, 1000/s), --seconds S (15),"
   echo "  --throughput-runs N (3; median and range), --only throughput|latency, --modes at-least-once,transactional,"
-  echo "  --perf DIR, --worker-arg ARG,"
+  echo "  --perf DIR, --worker-arg ARG, --vs-bin OTHER_COPYDESK (throughput: half the workers run OTHER, roles"
+  echo "  swapped every run; prints the paired CPU per event of the two binaries: compare a code change with it),"
   echo "  --watch-partitions N (latency: outcome partitions read live, 2; 0 = all 12), --brokers N (3)."
   echo "  KEEP=1 keeps the work dir; PERF_CALLGRAPH=dwarf,32768 makes --perf record whole call stacks (default fp)."
   exit 0
