@@ -329,11 +329,8 @@ TEST_F(EmbargoTest, HeldTopicRecordsCarryTheContractHeaders) {
   const std::string story = held.outcome.story_id();
   auto rel = ReleaseAt(story, kNow + 30'000);
   ASSERT_TRUE(rel);
-  auto header = [](const Record& r, const std::string& name) -> std::string {
-    for (const auto& [k, v] : r.headers) {
-      if (k == name) return v;
-    }
-    return "<missing>";
+  auto header = [](const Record& r, std::string_view name) {
+    return std::string(r.HeaderValue(name).value_or("<missing>"));
   };
   std::set<std::string> ids;
   for (const Record* r :
