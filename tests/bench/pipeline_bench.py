@@ -285,19 +285,21 @@ def cpu_bound(cpu_per_event_us, sustained, ceiling, cores):
 
 
 def await_outcomes(watcher, n, timeout, urls):
-    """Waits (up to timeout s) for n outcomes, stops the watcher, returns the workers' metrics text."""
+    """Waits (up to timeout s) for n outcomes, stops the watcher, returns each worker's metrics text
+    ("" when its scrape failed), in the order of `urls`."""
     deadline = time.time() + timeout
     while len(watcher.recv) < n and time.time() < deadline:
         time.sleep(0.2)
     watcher.stop = True
     watcher.join()
-    text = ""
+    texts = []
     for u in urls:
         try:
-            text += scrape(u) + "\n"
+            texts.append(scrape(u))
         except Exception as e:  # noqa: BLE001
             log("scrape %s: %s" % (u, e))
-    return text
+            texts.append("")
+    return texts
 
 
 def worker_bin(args, i, run):
@@ -356,18 +358,16 @@ def consumed(text):
                if l.startswith("copydesk_ingest_events_consumed_total{"))
 
 
-def paired_cpu(args, names, urls, cpu, run):
-    """--vs-bin: CPU per consumed event of the workers of each binary in this run, and their ratio."""
+def paired_cpu(args, names, texts, cpu, run):
+    """--vs-bin: CPU per consumed event of the workers of each binary in this run, and their ratio
+    (`texts`: each worker's metrics, as await_outcomes returns them)."""
     per = {args.bin: [0.0, 0.0], args.vs_bin: [0.0, 0.0]}
-    for i, (name, url) in enumerate(zip(names, urls)):
-        try:
-            events = consumed(scrape(url))
-        except Exception as e:  # noqa: BLE001
-            log("scrape %s: %s" % (url, e))
+    for i, (name, text) in enumerate(zip(names, texts)):
+        if not text:
             return None
         acc = per[worker_bin(args, i, run)]
         acc[0] += cpu[name]
-        acc[1] += events
+        acc[1] += consumed(text)
     if not all(events for _, events in per.values()):
         return None
     a, b = (1e6 * per[k][0] / per[k][1] for k in (args.bin, args.vs_bin))
@@ -399,7 +399,8 @@ def throughput(args, procs, tag="tp", run=0):
     mb = sum(len(e["value"]) for e in events) / 1e6
     log("produced %d events (%.1f MB, %.0f ev/s producer), %d failed" % (len(events), mb, len(events) / secs,
                                                                           len(failed)))
-    text = await_outcomes(watcher, len(events), args.timeout, urls)
+    texts = await_outcomes(watcher, len(events), args.timeout, urls)
+    text = "\n".join(texts)
     wall, cpu = meter.report()
     recv = sorted(v[0] for v in watcher.recv.values())
     means = stage_means(text)
@@ -408,7 +409,7 @@ def throughput(args, procs, tag="tp", run=0):
         log("worker stage means: " + ", ".join("%s %.2f ms" % (k, 1000 * v) for k, v in sorted(means.items()))
             + "; %d commits" % commit_count(text))
         cpu_per_event, where = where_time_goes(len(events), names, wall, cpu, means, commit_count(text))
-    paired = paired_cpu(args, names, urls, cpu, run) if args.vs_bin else None
+    paired = paired_cpu(args, names, texts, cpu, run) if args.vs_bin else None
     for n in names:
         procs.stop(n)
     # 2. kcat pass-through of the same records: consume everything and re-produce it with its key, no
@@ -524,14 +525,14 @@ def latency(args, procs, mode):
         meter.report()
         counter = OutcomeWatcher(boot)
         counter.start()
-        text = await_outcomes(counter, n, args.timeout, urls)
+        text = "\n".join(await_outcomes(counter, n, args.timeout, urls))
         watcher.stop = True
         watcher.join()
         log("live reader sampled %d outcome partitions: %d outcomes; %d of %d outcomes after the run"
             % (args.watch_partitions, len(watcher.recv), len(counter.recv), n))
         outcomes = len(counter.recv)
     else:
-        text = await_outcomes(watcher, n, args.timeout, urls)
+        text = "\n".join(await_outcomes(watcher, n, args.timeout, urls))
         meter.report()
         outcomes = len(watcher.recv)
     for nm in names:
